@@ -1,0 +1,21 @@
+/* Time: wall-clock milliseconds for stored timestamps, monotonic for delays. */
+#ifndef RUNNEL_CLOCK_H
+#define RUNNEL_CLOCK_H
+
+#include <stdint.h>
+
+#define CLOCK_TEXT_SIZE	32
+
+/* Milliseconds since the Unix epoch (CLOCK_REALTIME). */
+int64_t	clock_now_ms(void);
+/* Milliseconds of CLOCK_MONOTONIC: only differences mean anything. */
+int64_t	clock_mono_ms(void);
+/* Writes "2026-11-27T04:29:52.123Z" (UTC, RFC 3339 with milliseconds). */
+void	clock_format_ms(int64_t ms, char out[CLOCK_TEXT_SIZE]);
+/*
+ * Parses an RFC 3339 timestamp ("Z" or a +hh:mm offset, optional
+ * fraction) into *ms.  Returns 0 or -EINVAL.
+ */
+int	clock_parse_ms(const char *s, int64_t *ms);
+
+#endif
