@@ -39,9 +39,11 @@ clock_format_ms(int64_t ms, char out[CLOCK_TEXT_SIZE])
 		secs--;
 	}
 	gmtime_r(&secs, &tm);
+	/* Years past 9999 do not occur; the cast keeps the format bounded. */
 	snprintf(out, CLOCK_TEXT_SIZE, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec, milli);
+	    (unsigned short)(tm.tm_year + 1900) % 10000, (tm.tm_mon + 1) % 100,
+	    tm.tm_mday % 100, tm.tm_hour % 100, tm.tm_min % 100,
+	    tm.tm_sec % 100, milli % 1000);
 }
 
 static int

@@ -1,0 +1,26 @@
+/* GET /healthz: 200 when the store is writable and the pool is up. */
+#include "api.h"
+#include "pool.h"
+#include "reply.h"
+#include "server.h"
+#include "store.h"
+
+int
+api_health_get(struct request *req)
+{
+	struct server *srv = req->srv;
+
+	if (srv->draining)
+		return reply_fail(req, 503, "unavailable", NULL,
+		    "runneld is shutting down");
+	if (store_ping(srv->store) < 0)
+		return reply_fail(req, 503, "unavailable", NULL,
+		    "the store is not writable");
+	if (pool_up(srv->pool) == 0)
+		return reply_fail(req, 503, "unavailable", NULL,
+		    "no worker is up");
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "status", "ok");
+	return reply_json(req, 200, o);
+}

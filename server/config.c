@@ -1,0 +1,338 @@
+/*
+ * Options: defaults, then RUNNEL_* environment variables, then flags.
+ * Every value is checked here so that the rest of runneld can trust it.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+
+enum {
+	OPT_LISTEN = 256, OPT_DATA, OPT_WORKERS, OPT_TOKEN_FILE, OPT_INSECURE,
+	OPT_MAX_UPLOAD, OPT_MAX_BODY, OPT_SHUTDOWN_GRACE, OPT_KILL_GRACE,
+	OPT_DURABILITY, OPT_LOG_LEVEL, OPT_WEB_DIR, OPT_WORKER, OPT_HELP,
+	OPT_VERSION
+};
+
+struct option_doc {
+	struct option	 opt;
+	const char	*env;
+	const char	*arg;
+	const char	*help;
+};
+
+static const struct option_doc options[] = {
+	{{"listen", 1, 0, OPT_LISTEN}, "RUNNEL_LISTEN", "HOST:PORT",
+	    "address to serve HTTP on (default 127.0.0.1:8080; port 0 picks one)"},
+	{{"data", 1, 0, OPT_DATA}, "RUNNEL_DATA", "DIR",
+	    "data directory: database, outputs, files (default ./data)"},
+	{{"workers", 1, 0, OPT_WORKERS}, "RUNNEL_WORKERS", "N",
+	    "worker processes, one job each (default: the number of CPUs)"},
+	{{"token-file", 1, 0, OPT_TOKEN_FILE}, "RUNNEL_TOKEN_FILE", "FILE",
+	    "require this bearer token (RUNNEL_TOKEN gives it directly)"},
+	{{"insecure", 0, 0, OPT_INSECURE}, "RUNNEL_INSECURE", NULL,
+	    "allow a non-loopback address without a token"},
+	{{"max-upload", 1, 0, OPT_MAX_UPLOAD}, "RUNNEL_MAX_UPLOAD", "BYTES",
+	    "largest upload (default 10G; K, M, G suffixes)"},
+	{{"max-body", 1, 0, OPT_MAX_BODY}, "RUNNEL_MAX_BODY", "BYTES",
+	    "largest JSON request body (default 1M)"},
+	{{"shutdown-grace", 1, 0, OPT_SHUTDOWN_GRACE}, "RUNNEL_SHUTDOWN_GRACE",
+	    "SECONDS", "on SIGTERM, how long running jobs may go on (default 30)"},
+	{{"kill-grace", 1, 0, OPT_KILL_GRACE}, "RUNNEL_KILL_GRACE", "SECONDS",
+	    "between SIGTERM and SIGKILL of a job (default 5)"},
+	{{"durability", 1, 0, OPT_DURABILITY}, "RUNNEL_DURABILITY", "full|fast",
+	    "full: a 201 survives power loss; fast: survives a crash only"},
+	{{"log-level", 1, 0, OPT_LOG_LEVEL}, "RUNNEL_LOG_LEVEL", "LEVEL",
+	    "debug, info, warn or error (default info)"},
+	{{"web-dir", 1, 0, OPT_WEB_DIR}, "RUNNEL_WEB_DIR", "DIR",
+	    "serve the dashboard from DIR instead of the built-in copy"},
+	{{"worker", 1, 0, OPT_WORKER}, "RUNNEL_WORKER", "PATH",
+	    "the runnel-worker binary (default: next to runneld)"},
+	{{"help", 0, 0, OPT_HELP}, NULL, NULL, "show this help"},
+	{{"version", 0, 0, OPT_VERSION}, NULL, NULL, "show the version"},
+};
+
+#define NOPTIONS (sizeof(options) / sizeof(options[0]))
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: runneld [options]\n\n"
+	    "runnel: a durable job queue that runs shell commands and uploads\n"
+	    "on a pool of worker processes, with a REST API and a dashboard.\n\n");
+	for (size_t i = 0; i < NOPTIONS; i++) {
+		char left[64];
+
+		snprintf(left, sizeof(left), "--%s%s%s", options[i].opt.name,
+		    options[i].arg ? " " : "", options[i].arg ? options[i].arg : "");
+		fprintf(f, "  %-30s %s\n", left, options[i].help);
+		if (options[i].env)
+			fprintf(f, "  %-30s   env %s\n", "", options[i].env);
+	}
+	fprintf(f, "\n  RUNNEL_TOKEN                     the bearer token itself\n");
+}
+
+int
+config_host_loopback(const char *h)
+{
+	return strcmp(h, "localhost") == 0 || strcmp(h, "::1") == 0 ||
+	    strncmp(h, "127.", 4) == 0;
+}
+
+static int
+parse_size(const char *s, uint64_t *out)
+{
+	char		*end;
+	unsigned long long v;
+	uint64_t	 mul = 1;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || *s == '-')
+		return -1;
+	switch (*end) {
+	case 'k': case 'K': mul = 1ull << 10; end++; break;
+	case 'm': case 'M': mul = 1ull << 20; end++; break;
+	case 'g': case 'G': mul = 1ull << 30; end++; break;
+	case 't': case 'T': mul = 1ull << 40; end++; break;
+	}
+	if (*end == 'i' || *end == 'B')
+		end++;
+	if (*end == 'B')
+		end++;
+	if (*end != '\0' || v > UINT64_MAX / mul)
+		return -1;
+	*out = v * mul;
+	return 0;
+}
+
+static int
+parse_seconds(const char *s, int64_t *ms)
+{
+	char	*end;
+	double	 d;
+
+	errno = 0;
+	d = strtod(s, &end);
+	if (errno || end == s || *end != '\0' || !isfinite(d) || d < 0 ||
+	    d > 1e7)
+		return -1;
+	*ms = (int64_t)llround(d * 1000);
+	return 0;
+}
+
+static int
+parse_listen(struct config *c, const char *s)
+{
+	const char	*colon = strrchr(s, ':');
+	char		*end;
+	long		 port;
+	size_t		 hl;
+
+	if (colon == NULL)
+		return -1;
+	port = strtol(colon + 1, &end, 10);
+	if (end == colon + 1 || *end || port < 0 || port > 65535)
+		return -1;
+	hl = (size_t)(colon - s);
+	if (s[0] == '[' && hl >= 2 && s[hl - 1] == ']') {
+		s++;
+		hl -= 2;
+	}
+	if (hl == 0 || hl >= sizeof(c->listen_host))
+		return -1;
+	memcpy(c->listen_host, s, hl);
+	c->listen_host[hl] = '\0';
+	c->listen_port = (int)port;
+	return 0;
+}
+
+static int
+read_token_file(struct config *c, const char *path)
+{
+	FILE	*f = fopen(path, "re");
+	char	 buf[4096];
+	size_t	 n;
+
+	if (f == NULL) {
+		fprintf(stderr, "runneld: token file %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* The file's trailing newline is not part of the token. */
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		buf[--n] = '\0';
+	free(c->token);
+	c->token = strdup(buf);
+	return c->token ? 0 : -1;
+}
+
+static int
+copy_path(char *dst, size_t n, const char *s)
+{
+	if (strlen(s) >= n || s[0] == '\0')
+		return -1;
+	strcpy(dst, s);
+	return 0;
+}
+
+/* Applies one option's value; -1 if it is not valid. */
+static int
+config_set(struct config *c, int opt, const char *v)
+{
+	long		 n;
+	char		*end;
+	int		 lvl;
+
+	switch (opt) {
+	case OPT_LISTEN:
+		return parse_listen(c, v);
+	case OPT_DATA:
+		return copy_path(c->data_dir, sizeof(c->data_dir), v);
+	case OPT_WORKERS:
+		n = strtol(v, &end, 10);
+		if (end == v || *end || n < 1 || n > 1024)
+			return -1;
+		c->workers = (int)n;
+		return 0;
+	case OPT_TOKEN_FILE:
+		return read_token_file(c, v);
+	case OPT_INSECURE:
+		c->insecure = v == NULL || strcmp(v, "0") != 0;
+		return 0;
+	case OPT_MAX_UPLOAD:
+		return parse_size(v, &c->max_upload);
+	case OPT_MAX_BODY:
+		return parse_size(v, &c->max_body) < 0 || c->max_body < 1024 ||
+		    c->max_body > (1ull << 30) ? -1 : 0;
+	case OPT_SHUTDOWN_GRACE:
+		return parse_seconds(v, &c->shutdown_grace_ms);
+	case OPT_KILL_GRACE:
+		return parse_seconds(v, &c->kill_grace_ms);
+	case OPT_DURABILITY:
+		if (strcmp(v, "full") == 0)
+			c->durability = STORE_DURABLE;
+		else if (strcmp(v, "fast") == 0)
+			c->durability = STORE_FAST;
+		else
+			return -1;
+		return 0;
+	case OPT_LOG_LEVEL:
+		if ((lvl = log_level_parse(v)) < 0)
+			return -1;
+		c->log_level = lvl;
+		return 0;
+	case OPT_WEB_DIR:
+		return copy_path(c->web_dir, sizeof(c->web_dir), v);
+	case OPT_WORKER:
+		return copy_path(c->worker_path, sizeof(c->worker_path), v);
+	}
+	return -1;
+}
+
+static void
+config_defaults(struct config *c)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+	memset(c, 0, sizeof(*c));
+	strcpy(c->listen_host, "127.0.0.1");
+	c->listen_port = 8080;
+	strcpy(c->data_dir, "./data");
+	c->workers = ncpu > 0 ? (int)ncpu : 2;
+	c->max_upload = 10ull << 30;
+	c->max_body = 1ull << 20;
+	c->shutdown_grace_ms = 30000;
+	c->kill_grace_ms = 5000;
+	c->durability = STORE_DURABLE;
+	c->log_level = LOG_INFO;
+}
+
+static const struct option_doc *
+doc_for(int opt)
+{
+	for (size_t i = 0; i < NOPTIONS; i++)
+		if (options[i].opt.val == opt)
+			return &options[i];
+	return NULL;
+}
+
+static int
+config_env(struct config *c)
+{
+	const char *v;
+
+	for (size_t i = 0; i < NOPTIONS; i++) {
+		if (options[i].env == NULL || (v = getenv(options[i].env)) == NULL)
+			continue;
+		if (config_set(c, options[i].opt.val, v) < 0) {
+			fprintf(stderr, "runneld: invalid %s: %s\n",
+			    options[i].env, v);
+			return -1;
+		}
+	}
+	if ((v = getenv("RUNNEL_TOKEN")) != NULL && *v && c->token == NULL &&
+	    (c->token = strdup(v)) == NULL)
+		return -1;
+	return 0;
+}
+
+int
+config_parse(struct config *c, int argc, char **argv)
+{
+	struct option	 longopts[NOPTIONS + 1];
+	int		 opt;
+
+	config_defaults(c);
+	if (config_env(c) < 0)
+		return -1;
+	for (size_t i = 0; i < NOPTIONS; i++)
+		longopts[i] = options[i].opt;
+	memset(&longopts[NOPTIONS], 0, sizeof(longopts[0]));
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		if (opt == OPT_HELP || opt == 'h') {
+			usage(stdout);
+			return 1;
+		}
+		if (opt == OPT_VERSION) {
+			printf("runneld %s\n", RUNNEL_VERSION);
+			return 1;
+		}
+		if (opt == '?' || config_set(c, opt, optarg) < 0) {
+			if (opt != '?')
+				fprintf(stderr, "runneld: invalid --%s: %s\n",
+				    doc_for(opt)->opt.name, optarg ? optarg : "");
+			fprintf(stderr, "runneld --help lists the options\n");
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "runneld: unexpected argument %s\n", argv[optind]);
+		return -1;
+	}
+	if (c->token && c->token[0] == '\0') {
+		fprintf(stderr, "runneld: the token is empty\n");
+		return -1;
+	}
+	return 0;
+}
+
+void
+config_free(struct config *c)
+{
+	if (c->token) {
+		explicit_bzero(c->token, strlen(c->token));
+		free(c->token);
+		c->token = NULL;
+	}
+}

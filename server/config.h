@@ -1,0 +1,39 @@
+/*
+ * runneld's configuration: flags, each with an environment variable for
+ * containers (the flag wins).  `runneld --help` lists them.
+ */
+#ifndef RUNNEL_CONFIG_H
+#define RUNNEL_CONFIG_H
+
+#include <stdint.h>
+
+#include "store.h"
+
+struct config {
+	char			 listen_host[256];
+	int			 listen_port;
+	char			 data_dir[4096];
+	int			 workers;
+	char			*token;		/* NULL: no authentication */
+	int			 insecure;
+	uint64_t		 max_upload;	/* bytes */
+	uint64_t		 max_body;	/* bytes of a JSON body */
+	int64_t			 shutdown_grace_ms;
+	int64_t			 kill_grace_ms;
+	enum store_durability	 durability;
+	int			 log_level;
+	char			 web_dir[4096];	/* "" = the built-in copy */
+	char			 worker_path[4096];
+};
+
+/*
+ * Fills *cfg from defaults, the environment and argv.  Prints help or an
+ * error and returns 1 (exit 0) or -1 (exit 2) when runneld should not
+ * start; 0 otherwise.
+ */
+int	config_parse(struct config *cfg, int argc, char **argv);
+void	config_free(struct config *cfg);
+/* 1 if host is a loopback address (127.0.0.0/8, ::1, localhost). */
+int	config_host_loopback(const char *host);
+
+#endif

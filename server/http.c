@@ -1,0 +1,640 @@
+/*
+ * libmicrohttpd glue.  MHD runs in external epoll mode: a uv_poll_t on
+ * its epoll fd calls MHD_run, and a uv_timer_t follows MHD_get_timeout.
+ *
+ * A request is answered from the handler's call after the body is
+ * complete (answering on the very first call makes MHD close keep-alive
+ * connections).  A handler may return API_PENDING: the connection is
+ * suspended until request_done().  A streamed response whose reader has
+ * nothing to give is suspended until stream_wake().
+ */
+#include <errno.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <microhttpd.h>
+
+#include "auth.h"
+#include "http.h"
+#include "log.h"
+#include "reply.h"
+#include "route.h"
+#include "server.h"
+#include "tally.h"
+
+#define STREAM_BLOCK	(64 * 1024)
+
+enum phase {
+	PH_BODY,	/* receiving the body */
+	PH_WAIT,	/* handler returned API_PENDING: suspended */
+	PH_READY,	/* request_done() ran: respond on the next call */
+	PH_SENT		/* a response is queued */
+};
+
+struct hreq {
+	struct request		 req;
+	struct http		*http;
+	struct MHD_Connection	*conn;
+	enum phase		 phase;
+	int			 suspended;
+	int			 status;
+	size_t			 body_cap;
+	int			 refused;	/* an early error response went out */
+	struct hreq		*next;		/* suspended requests */
+	struct hreq		*prev;
+};
+
+struct http {
+	struct server		*srv;
+	struct MHD_Daemon	*daemon;
+	uv_poll_t		 poll;
+	uv_timer_t		 timer;
+	uv_idle_t		 kick;		/* runs MHD after resumes */
+	int			 listen_fd;
+	int			 port;
+	struct hreq		*waiting;	/* suspended requests */
+	struct stream		*parked;	/* suspended streams */
+	int			 stopping;
+};
+
+/* ---- the loop glue ----------------------------------------------------- */
+
+static void	http_run(struct http *);
+
+static void
+on_timer(uv_timer_t *t)
+{
+	http_run(t->data);
+}
+
+static void
+http_arm(struct http *h)
+{
+	MHD_UNSIGNED_LONG_LONG	 ms;
+
+	if (h->stopping)
+		return;
+	if (MHD_get_timeout(h->daemon, &ms) == MHD_YES)
+		uv_timer_start(&h->timer, on_timer, ms, 0);
+	else
+		uv_timer_stop(&h->timer);
+}
+
+static void
+http_run(struct http *h)
+{
+	if (h->daemon == NULL)
+		return;
+	MHD_run(h->daemon);
+	http_arm(h);
+}
+
+static void
+on_poll(uv_poll_t *p, int status, int events)
+{
+	(void)status;
+	(void)events;
+	http_run(p->data);
+}
+
+static void
+on_kick(uv_idle_t *i)
+{
+	uv_idle_stop(i);
+	http_run(i->data);
+}
+
+/*
+ * In external polling mode MHD does not wake itself for a resumed
+ * connection: run it once more before the loop next sleeps.
+ */
+static void
+http_kick(struct http *h)
+{
+	if (!h->stopping)
+		uv_idle_start(&h->kick, on_kick);
+}
+
+/* ---- suspend and resume ------------------------------------------------ */
+
+static void
+hreq_suspend(struct hreq *r)
+{
+	struct http *h = r->http;
+
+	MHD_suspend_connection(r->conn);
+	r->suspended = 1;
+	r->prev = NULL;
+	r->next = h->waiting;
+	if (r->next)
+		r->next->prev = r;
+	h->waiting = r;
+}
+
+static void
+hreq_resume(struct hreq *r)
+{
+	struct http *h = r->http;
+
+	if (!r->suspended)
+		return;
+	r->suspended = 0;
+	if (r->prev)
+		r->prev->next = r->next;
+	else
+		h->waiting = r->next;
+	if (r->next)
+		r->next->prev = r->prev;
+	MHD_resume_connection(r->conn);
+	http_kick(h);
+}
+
+void
+request_done(struct request *req)
+{
+	struct hreq *r = (struct hreq *)req;
+
+	r->phase = PH_READY;
+	hreq_resume(r);
+}
+
+static void
+stream_unpark(struct http *h, struct stream *s)
+{
+	if (s->park_prev)
+		s->park_prev->park_next = s->park_next;
+	else if (h->parked == s)
+		h->parked = s->park_next;
+	if (s->park_next)
+		s->park_next->park_prev = s->park_prev;
+	s->park_next = s->park_prev = NULL;
+}
+
+void
+stream_wake(struct stream *s)
+{
+	if (!s->parked)
+		return;
+	s->parked = 0;
+	stream_unpark(s->http, s);
+	MHD_resume_connection(s->conn);
+	http_kick(s->http);
+}
+
+/* ---- responses --------------------------------------------------------- */
+
+/*
+ * A stream refers to its connection and to the http state, never to the
+ * request context: MHD may free the response after the request ended.
+ */
+static ssize_t
+stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct stream	*s = cls;
+	struct http	*h = s->http;
+	ssize_t		 n;
+
+	n = s->read(s, pos, buf, max);
+	if (n > 0)
+		return n;
+	if (n < 0 || h->stopping)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	/* Nothing yet: sleep until stream_wake(). */
+	s->parked = 1;
+	s->park_prev = NULL;
+	s->park_next = h->parked;
+	if (s->park_next)
+		s->park_next->park_prev = s;
+	h->parked = s;
+	MHD_suspend_connection(s->conn);
+	return 0;
+}
+
+static void
+stream_free(void *cls)
+{
+	struct stream *s = cls;
+
+	if (s->parked)
+		stream_unpark(s->http, s);
+	s->free(s);
+}
+
+static struct MHD_Response *
+response_make(struct hreq *r)
+{
+	struct response		*resp = &r->req.resp;
+	struct MHD_Response	*m;
+
+	if (resp->stream) {
+		resp->stream->conn = r->conn;
+		resp->stream->http = r->http;
+		m = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN,
+		    STREAM_BLOCK, stream_reader, resp->stream, stream_free);
+		if (m)
+			resp->stream = NULL;	/* MHD owns it now */
+	} else if (resp->fd >= 0) {
+		m = MHD_create_response_from_fd_at_offset64(resp->fd_len,
+		    resp->fd, resp->fd_offset);
+		if (m)
+			resp->fd = -1;
+	} else {
+		m = MHD_create_response_from_buffer(resp->body_len,
+		    resp->body ? resp->body : (void *)"", resp->body ?
+		    MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+		if (m)
+			resp->body = NULL;
+	}
+	if (m == NULL)
+		return NULL;
+	if (resp->content_type)
+		MHD_add_response_header(m, MHD_HTTP_HEADER_CONTENT_TYPE,
+		    resp->content_type);
+	for (int i = 0; i < resp->nheaders; i++)
+		MHD_add_response_header(m, resp->headers[i].name,
+		    resp->headers[i].value);
+	return m;
+}
+
+static enum MHD_Result
+respond(struct hreq *r)
+{
+	struct MHD_Response	*m;
+	enum MHD_Result		 ret;
+
+	if (r->req.resp.status == 0)
+		reply_fail(&r->req, 500, "internal", NULL, "no response");
+	if ((m = response_make(r)) == NULL)
+		return MHD_NO;
+	r->status = r->req.resp.status;
+	r->phase = PH_SENT;
+	ret = MHD_queue_response(r->conn, (unsigned)r->status, m);
+	MHD_destroy_response(m);
+	return ret;
+}
+
+/* ---- requests ---------------------------------------------------------- */
+
+static enum MHD_Result
+query_cb(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	struct request *req = cls;
+
+	(void)kind;
+	if (req->nquery == REQUEST_QUERY_MAX) {
+		req->query_overflow = 1;
+		return MHD_NO;
+	}
+	req->query[req->nquery].key = key;
+	req->query[req->nquery].value = value ? value : "";
+	req->nquery++;
+	return MHD_YES;
+}
+
+static enum http_method
+method_parse(const char *m)
+{
+	static const struct {
+		const char		*name;
+		enum http_method	 method;
+	} methods[] = {
+		{"GET", HTTP_GET}, {"HEAD", HTTP_HEAD}, {"POST", HTTP_POST},
+		{"PUT", HTTP_PUT}, {"PATCH", HTTP_PATCH},
+		{"DELETE", HTTP_DELETE}, {"OPTIONS", HTTP_OPTIONS},
+	};
+
+	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+		if (strcmp(m, methods[i].name) == 0)
+			return methods[i].method;
+	return HTTP_OTHER;
+}
+
+static const char *
+header(struct MHD_Connection *c, const char *name)
+{
+	return MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
+}
+
+static struct hreq *
+hreq_new(struct http *h, struct MHD_Connection *c, const char *url,
+    const char *method)
+{
+	struct hreq *r = calloc(1, sizeof(*r));
+
+	if (r == NULL)
+		return NULL;
+	r->http = h;
+	r->conn = c;
+	r->req.srv = h->srv;
+	r->req.conn = r;
+	r->req.path = url;
+	r->req.method_name = method;
+	r->req.method = method_parse(method);
+	r->req.resp.fd = -1;
+	r->req.content_type = header(c, MHD_HTTP_HEADER_CONTENT_TYPE);
+	r->req.idempotency_key = header(c, "Idempotency-Key");
+	r->req.range = header(c, MHD_HTTP_HEADER_RANGE);
+	r->req.if_none_match = header(c, MHD_HTTP_HEADER_IF_NONE_MATCH);
+	r->req.accept_encoding = header(c, MHD_HTTP_HEADER_ACCEPT_ENCODING);
+	r->req.authorization = header(c, MHD_HTTP_HEADER_AUTHORIZATION);
+	r->req.cookie = header(c, MHD_HTTP_HEADER_COOKIE);
+	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, query_cb, &r->req);
+	return r;
+}
+
+/* Appends a body chunk, refusing past --max-body without buffering it. */
+static int
+body_append(struct hreq *r, const char *data, size_t n)
+{
+	uint64_t	 max = r->http->srv->cfg->max_body;
+	char		*nb;
+	size_t		 cap;
+
+	if (r->req.body_len + n > max)
+		return -EFBIG;
+	if (r->req.body_len + n + 1 > r->body_cap) {
+		cap = r->body_cap ? r->body_cap : 1024;
+		while (cap < r->req.body_len + n + 1)
+			cap *= 2;
+		if ((nb = realloc(r->req.body, cap)) == NULL)
+			return -ENOMEM;
+		r->req.body = nb;
+		r->body_cap = cap;
+	}
+	memcpy(r->req.body + r->req.body_len, data, n);
+	r->req.body_len += n;
+	r->req.body[r->req.body_len] = '\0';
+	return 0;
+}
+
+static int
+too_large(struct hreq *r)
+{
+	return reply_fail(&r->req, 413, "too_large", NULL,
+	    "request body is over the %llu-byte limit (--max-body)",
+	    (unsigned long long)r->http->srv->cfg->max_body);
+}
+
+/* The announced length alone may already be too much. */
+static int
+length_refused(struct hreq *r)
+{
+	const char	*cl = header(r->conn, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	char		*end;
+	unsigned long long n;
+
+	if (cl == NULL)
+		return 0;
+	n = strtoull(cl, &end, 10);
+	return *end == '\0' && n > r->http->srv->cfg->max_body;
+}
+
+static void
+dispatch(struct hreq *r)
+{
+	struct request	*req = &r->req;
+	unsigned	 allow = 0;
+	api_handler	 fn;
+	int		 rc;
+
+	if (!auth_check(req)) {
+		r->phase = PH_READY;
+		return;
+	}
+	if ((fn = route_find(req, &allow)) == NULL) {
+		route_refuse(req, allow);
+		r->phase = PH_READY;
+		return;
+	}
+	r->phase = PH_WAIT;
+	rc = fn(req);
+	if (rc == API_DONE)
+		r->phase = PH_READY;
+	else if (r->phase == PH_WAIT)
+		hreq_suspend(r);
+}
+
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *c, const char *url,
+    const char *method, const char *version, const char *data,
+    size_t *data_size, void **ctx)
+{
+	struct http	*h = cls;
+	struct hreq	*r = *ctx;
+
+	(void)version;
+	if (r == NULL) {
+		if ((r = hreq_new(h, c, url, method)) == NULL)
+			return MHD_NO;
+		*ctx = r;
+		if (length_refused(r)) {
+			too_large(r);
+			r->refused = 1;
+			return respond(r);
+		}
+		return MHD_YES;
+	}
+	if (*data_size > 0) {
+		int rc;
+
+		if (r->phase != PH_BODY) {
+			*data_size = 0;	/* refused already: discard */
+			return MHD_YES;
+		}
+		rc = body_append(r, data, *data_size);
+		*data_size = 0;
+		if (rc == -EFBIG) {
+			too_large(r);
+			r->refused = 1;
+			return respond(r);
+		}
+		if (rc < 0)
+			return MHD_NO;
+		return MHD_YES;
+	}
+	if (r->refused || r->phase == PH_SENT)
+		return MHD_YES;
+	if (r->phase == PH_BODY)
+		dispatch(r);
+	if (r->phase == PH_READY)
+		return respond(r);
+	return MHD_YES;
+}
+
+static void
+on_completed(void *cls, struct MHD_Connection *c, void **ctx,
+    enum MHD_RequestTerminationCode toe)
+{
+	struct http	*h = cls;
+	struct hreq	*r = *ctx;
+
+	(void)c;
+	if (r == NULL)
+		return;
+	if (r->status >= 100 && r->status < 600)
+		h->srv->tally->http_by_status[r->status]++;
+	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
+		log_debug("http: %s %s ended early (%d)", r->req.method_name,
+		    r->req.path, (int)toe);
+	hreq_resume(r);
+	response_clear(&r->req.resp);
+	free(r->req.body);
+	free(r);
+	*ctx = NULL;
+}
+
+static void
+on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char buf[512];
+
+	(void)cls;
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	buf[strcspn(buf, "\n")] = '\0';
+	log_debug("http: %s", buf);
+}
+
+/* ---- start and stop ---------------------------------------------------- */
+
+static int
+listen_on(struct http *h, const char *host, int port)
+{
+	struct addrinfo	 hints, *res = NULL;
+	char		 portstr[16];
+	int		 fd = -1, one = 1, rc;
+	struct sockaddr_storage ss;
+	socklen_t	 sl = sizeof(ss);
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	snprintf(portstr, sizeof(portstr), "%d", port);
+	if ((rc = getaddrinfo(host, portstr, &hints, &res)) != 0) {
+		log_warnx("http: cannot resolve %s: %s", host, gai_strerror(rc));
+		return -EINVAL;
+	}
+	fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		goto fail;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, res->ai_addr, res->ai_addrlen) != 0 ||
+	    listen(fd, 1024) != 0 ||
+	    getsockname(fd, (struct sockaddr *)&ss, &sl) != 0)
+		goto fail;
+	h->port = ntohs(ss.ss_family == AF_INET6 ?
+	    ((struct sockaddr_in6 *)&ss)->sin6_port :
+	    ((struct sockaddr_in *)&ss)->sin_port);
+	freeaddrinfo(res);
+	h->listen_fd = fd;
+	return 0;
+fail:
+	rc = -errno;
+	log_warn("http: listen on %s:%d", host, port);
+	if (fd >= 0)
+		close(fd);
+	freeaddrinfo(res);
+	return rc;
+}
+
+int
+http_start(struct server *srv)
+{
+	const struct config		*cfg = srv->cfg;
+	const union MHD_DaemonInfo	*info;
+	struct http			*h;
+	int				 rc;
+
+	if ((h = calloc(1, sizeof(*h))) == NULL)
+		return -ENOMEM;
+	h->srv = srv;
+	h->listen_fd = -1;
+	srv->http = h;
+	if ((rc = listen_on(h, cfg->listen_host, cfg->listen_port)) < 0)
+		return rc;
+	h->daemon = MHD_start_daemon(MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+	    MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, h,
+	    MHD_OPTION_LISTEN_SOCKET, h->listen_fd,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)4000,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h,
+	    MHD_OPTION_END);
+	if (h->daemon == NULL) {
+		log_warnx("http: libmicrohttpd did not start");
+		return -EIO;
+	}
+	h->listen_fd = -1;	/* MHD owns and closes it */
+	info = MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_EPOLL_FD);
+	uv_poll_init(srv->loop, &h->poll, info->epoll_fd);
+	uv_timer_init(srv->loop, &h->timer);
+	uv_idle_init(srv->loop, &h->kick);
+	h->poll.data = h->timer.data = h->kick.data = h;
+	uv_poll_start(&h->poll, UV_READABLE, on_poll);
+	http_arm(h);
+	return 0;
+}
+
+int
+http_port(const struct server *srv)
+{
+	return srv->http ? srv->http->port : -1;
+}
+
+static void
+on_closed(uv_handle_t *hd)
+{
+	(void)hd;
+}
+
+void
+http_stop(struct server *srv)
+{
+	struct http *h = srv->http;
+
+	if (h == NULL || h->daemon == NULL)
+		return;
+	h->stopping = 1;
+	/* MHD must not be stopped with suspended connections. */
+	while (h->waiting) {
+		struct hreq *r = h->waiting;
+
+		if (r->phase == PH_WAIT)
+			reply_fail(&r->req, 503, "unavailable", NULL,
+			    "runneld is shutting down");
+		r->phase = PH_READY;
+		hreq_resume(r);
+	}
+	while (h->parked)
+		stream_wake(h->parked);
+	MHD_run(h->daemon);
+	uv_poll_stop(&h->poll);
+	uv_timer_stop(&h->timer);
+	MHD_stop_daemon(h->daemon);
+	h->daemon = NULL;
+	uv_close((uv_handle_t *)&h->poll, on_closed);
+	uv_close((uv_handle_t *)&h->timer, on_closed);
+	uv_close((uv_handle_t *)&h->kick, on_closed);
+}
+
+void
+http_free(struct server *srv)
+{
+	struct http *h = srv->http;
+
+	if (h == NULL)
+		return;
+	if (h->listen_fd >= 0)
+		close(h->listen_fd);
+	free(h);
+	srv->http = NULL;
+}

@@ -1,0 +1,292 @@
+/*
+ * runneld: options, start-up and shutdown order — wiring only.
+ *
+ * Start-up: data directory, store (migrations, recovery of jobs a dead
+ * runneld left running), counts, HTTP, then the worker pool.
+ * SIGTERM/SIGINT: refuse new jobs, let running ones finish within
+ * --shutdown-grace, then end them (they go back to the queue without
+ * counting the attempt), stop the workers and exit 0.  A second signal
+ * skips the grace.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "config.h"
+#include "core.h"
+#include "events.h"
+#include "fs.h"
+#include "http.h"
+#include "log.h"
+#include "pool.h"
+#include "server.h"
+#include "store.h"
+#include "tally.h"
+
+#define STOP_DEADLINE_MS	5000
+
+struct runneld {
+	struct server	 srv;
+	struct config	 cfg;
+	struct tally	 tally;
+	uv_signal_t	 sigterm;
+	uv_signal_t	 sigint;
+	uv_check_t	 drain_check;
+	uv_timer_t	 grace;
+	uv_timer_t	 deadline;
+	int		 signals;
+	int		 stopped;
+};
+
+static void
+on_closed(uv_handle_t *h)
+{
+	(void)h;
+}
+
+static void
+close_if_open(uv_handle_t *h)
+{
+	if (h->loop && !uv_is_closing(h))
+		uv_close(h, on_closed);
+}
+
+static void
+on_deadline(uv_timer_t *t)
+{
+	struct runneld *r = t->data;
+
+	log_warnx("runneld: workers did not exit in time: killing them");
+	pool_kill(&r->srv);
+	uv_stop(r->srv.loop);
+}
+
+/* Everything is idle: stop serving and let the loop run dry. */
+static void
+stop_all(struct runneld *r)
+{
+	struct server *srv = &r->srv;
+
+	if (r->stopped)
+		return;
+	r->stopped = 1;
+	core_flush(srv);
+	events_stop(srv);
+	pool_stop(srv);
+	http_stop(srv);
+	core_stop(srv);
+	close_if_open((uv_handle_t *)&r->sigterm);
+	close_if_open((uv_handle_t *)&r->sigint);
+	close_if_open((uv_handle_t *)&r->drain_check);
+	close_if_open((uv_handle_t *)&r->grace);
+	uv_timer_start(&r->deadline, on_deadline, STOP_DEADLINE_MS, 0);
+	uv_unref((uv_handle_t *)&r->deadline);
+}
+
+/* Runs every turn while draining: stop once no job runs. */
+static void
+on_drain_check(uv_check_t *h)
+{
+	struct runneld *r = h->data;
+
+	if (pool_busy(r->srv.pool) == 0)
+		stop_all(r);
+}
+
+static void
+on_grace(uv_timer_t *t)
+{
+	struct runneld	*r = t->data;
+	int		 n = pool_cancel_all(r->srv.pool, "shutdown");
+
+	if (n)
+		log_info("runneld: shutdown grace over: ending %d running "
+		    "job(s); they will run again after a restart", n);
+}
+
+static void
+on_signal(uv_signal_t *s, int signum)
+{
+	struct runneld *r = s->data;
+
+	if (r->signals++ > 0) {
+		log_info("runneld: second signal: ending running jobs now");
+		uv_timer_stop(&r->grace);
+		on_grace(&r->grace);
+		return;
+	}
+	r->srv.draining = 1;
+	log_info("runneld: %s: draining: %d job(s) running, grace %.1fs",
+	    strsignal(signum), pool_busy(r->srv.pool),
+	    r->cfg.shutdown_grace_ms / 1000.0);
+	uv_check_start(&r->drain_check, on_drain_check);
+	uv_timer_start(&r->grace, on_grace, (uint64_t)r->cfg.shutdown_grace_ms, 0);
+}
+
+static int
+data_dirs(struct server *srv, const char *data)
+{
+	struct {
+		char		*dst;
+		const char	*name;
+		int		 clear;
+	} dirs[] = {
+		{srv->output_dir, "output", 0},
+		{srv->files_dir, "files", 0},
+		{srv->tmp_dir, "tmp", 1},
+		{srv->scratch_dir, "scratch", 1},
+	};
+	char	 abs[PATH_MAX];
+	int	 rc;
+
+	if ((rc = fs_mkdirs(data, 0750)) < 0 || realpath(data, abs) == NULL ||
+	    strlen(abs) > PATH_MAX - 64) {
+		log_warnx("runneld: data directory %s: %s", data,
+		    strerror(rc < 0 ? -rc : errno));
+		return -1;
+	}
+	snprintf(srv->data_dir, sizeof(srv->data_dir), "%s", abs);
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		snprintf(dirs[i].dst, PATH_MAX, "%.*s/%s", PATH_MAX - 64, abs,
+		    dirs[i].name);
+		if ((rc = fs_mkdirs(dirs[i].dst, 0750)) < 0) {
+			log_warnx("runneld: %s: %s", dirs[i].dst, strerror(-rc));
+			return -1;
+		}
+		/* What a dead runneld left half-done is of no use. */
+		if (dirs[i].clear && (rc = fs_remove_tree(dirs[i].dst, 1)) < 0)
+			log_warnx("runneld: clearing %s: %s", dirs[i].dst,
+			    strerror(-rc));
+	}
+	return 0;
+}
+
+static int
+worker_path(const struct config *cfg, char *out, size_t n)
+{
+	char	 self[PATH_MAX - 32];
+	ssize_t	 len;
+	char	*slash;
+
+	if (cfg->worker_path[0]) {
+		snprintf(out, n, "%s", cfg->worker_path);
+	} else {
+		if ((len = readlink("/proc/self/exe", self, sizeof(self) - 1)) < 0)
+			return -1;
+		self[len] = '\0';
+		if ((slash = strrchr(self, '/')) != NULL)
+			*slash = '\0';
+		snprintf(out, n, "%s/runnel-worker", self);
+	}
+	if (access(out, X_OK) != 0) {
+		log_warn("runneld: worker binary %s (set --worker)", out);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+raise_nofile(void)
+{
+	struct rlimit rl;
+
+	/* Each connection, worker and output file needs a descriptor. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max > 65536 ? 65536 : rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+static void
+recovered(void *arg, uint64_t id, enum job_state to)
+{
+	(void)arg;
+	log_info("runneld: job=%llu was running when runneld stopped: %s",
+	    (unsigned long long)id, to == JOB_QUEUED ? "queued again" :
+	    "failed (server restarted)");
+}
+
+static int
+start(struct runneld *r)
+{
+	struct server	*srv = &r->srv;
+	char		 db[PATH_MAX + 16], wpath[PATH_MAX];
+	int		 rc;
+
+	if (data_dirs(srv, r->cfg.data_dir) < 0 ||
+	    worker_path(&r->cfg, wpath, sizeof(wpath)) < 0)
+		return -1;
+	snprintf(db, sizeof(db), "%s/runnel.db", srv->data_dir);
+	if ((rc = store_open(&srv->store, db, r->cfg.durability)) < 0)
+		return -1;
+	if ((rc = store_recover(srv->store, clock_now_ms(), recovered, NULL)) < 0 ||
+	    (rc = core_load(srv)) < 0 || (rc = core_start(srv)) < 0 ||
+	    (rc = events_start(srv)) < 0 || (rc = http_start(srv)) < 0 ||
+	    (rc = pool_start(srv, wpath)) < 0)
+		return -1;
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct runneld	 r;
+	struct server		*srv = &r.srv;
+	int			 rc;
+
+	if ((rc = config_parse(&r.cfg, argc, argv)) != 0)
+		return rc > 0 ? 0 : 2;
+	log_init("runneld", r.cfg.log_level);
+	if (r.cfg.token == NULL && !r.cfg.insecure &&
+	    !config_host_loopback(r.cfg.listen_host))
+		fatalx("runneld: refusing to serve command execution on %s "
+		    "without a token: set RUNNEL_TOKEN or --token-file (or pass "
+		    "--insecure)", r.cfg.listen_host);
+	signal(SIGPIPE, SIG_IGN);
+	raise_nofile();
+	srv->loop = uv_default_loop();
+	srv->cfg = &r.cfg;
+	srv->tally = &r.tally;
+	srv->started_at = clock_now_ms();
+	tally_init(&r.tally);
+	uv_signal_init(srv->loop, &r.sigterm);
+	uv_signal_init(srv->loop, &r.sigint);
+	uv_check_init(srv->loop, &r.drain_check);
+	uv_timer_init(srv->loop, &r.grace);
+	uv_timer_init(srv->loop, &r.deadline);
+	r.sigterm.data = r.sigint.data = r.drain_check.data = &r;
+	r.grace.data = r.deadline.data = &r;
+	if (start(&r) < 0) {
+		log_error("runneld: could not start");
+		return 1;
+	}
+	uv_signal_start(&r.sigterm, on_signal, SIGTERM);
+	uv_signal_start(&r.sigint, on_signal, SIGINT);
+	log_info("runneld %s listening on http://%s%s%s:%d data=%s workers=%d "
+	    "durability=%s auth=%s", RUNNEL_VERSION,
+	    strchr(r.cfg.listen_host, ':') ? "[" : "", r.cfg.listen_host,
+	    strchr(r.cfg.listen_host, ':') ? "]" : "", http_port(srv),
+	    r.cfg.data_dir, r.cfg.workers,
+	    r.cfg.durability == STORE_FAST ? "fast" : "full",
+	    r.cfg.token ? "token" : "none");
+	uv_run(srv->loop, UV_RUN_DEFAULT);
+	close_if_open((uv_handle_t *)&r.deadline);
+	uv_run(srv->loop, UV_RUN_NOWAIT);
+	http_free(srv);
+	pool_free(srv);
+	events_free(srv);
+	core_free(srv);
+	store_close(srv->store);
+	tally_close(&r.tally);
+	config_free(&r.cfg);
+	if (uv_loop_close(srv->loop) != 0)
+		log_debug("runneld: loop closed with handles open");
+	log_info("runneld: stopped");
+	return 0;
+}

@@ -1,0 +1,741 @@
+/*
+ * The worker pool.  A worker slot holds a process handle and a socket
+ * (fd 3 in the worker).  A worker is gone when both its process exited
+ * and its socket reached end-of-file, so that an EXIT frame sent just
+ * before dying is still read; only then is a job it held declared lost
+ * and the slot respawned (with back-off if workers die young).
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "clock.h"
+#include "core.h"
+#include "events.h"
+#include "frame.h"
+#include "log.h"
+#include "output.h"
+#include "pool.h"
+#include "server.h"
+#include "tally.h"
+
+#define RESPAWN_MIN_MS		100
+#define RESPAWN_MAX_MS		10000
+#define YOUNG_MS		1000
+#define READ_CHUNK		(64u * 1024u + FRAME_HEADER_SIZE)
+
+enum wstate {
+	W_DOWN,		/* no process */
+	W_STARTING,	/* spawned, no READY yet */
+	W_IDLE,		/* said READY, no job */
+	W_RESERVED,	/* claimed a job in this turn's transaction */
+	W_BUSY		/* RUN sent; back to idle at READY */
+};
+
+struct worker {
+	struct pool		*pool;
+	int			 id;
+	enum wstate		 state;
+	uv_process_t		 proc;
+	uv_pipe_t		 pipe;
+	uv_timer_t		 respawn;
+	int			 handles;	/* open among proc and pipe */
+	int			 exited;
+	int			 eof;
+	int			 pid;
+	int			 hello;
+	int64_t			 started_at;
+	int64_t			 spawned_mono;
+	int64_t			 backoff_ms;
+	uint64_t		 jobs_done;
+	struct frame_reader	 reader;
+	/* the job, while state is W_RESERVED or W_BUSY */
+	uint64_t		 job_id;
+	int			 job_pid;
+	int64_t			 job_started_at;
+	int64_t			 timeout_ms;
+	char			 queue[JOB_QUEUE_MAX + 1];
+	struct output		 out;
+};
+
+struct pool {
+	struct server		*srv;
+	struct worker		*w;
+	int			 n;
+	int			 stopping;
+	char			 path[4096];
+	char			*env[5];
+};
+
+struct wreq {
+	uv_write_t	 req;
+	uint8_t		 hdr[FRAME_HEADER_SIZE];
+	char		 body[];
+};
+
+static int	worker_spawn(struct worker *);
+
+static struct server *
+srv_of(struct worker *w)
+{
+	return w->pool->srv;
+}
+
+static void
+on_written(uv_write_t *req, int status)
+{
+	if (status < 0 && status != UV_ECANCELED && status != UV_EPIPE)
+		log_warnx("pool: write to worker: %s", uv_strerror(status));
+	free(req);
+}
+
+static int
+worker_send(struct worker *w, uint16_t type, uint64_t job_id,
+    const void *body, size_t len)
+{
+	struct wreq	*wr;
+	uv_buf_t	 bufs[2];
+	int		 rc;
+
+	if (w->eof || w->exited || len > FRAME_MAX_BODY)
+		return -EPIPE;
+	if ((wr = malloc(sizeof(*wr) + len)) == NULL)
+		return -ENOMEM;
+	frame_header_encode(wr->hdr, type, 0, job_id, (uint32_t)len);
+	if (len)
+		memcpy(wr->body, body, len);
+	bufs[0] = uv_buf_init((char *)wr->hdr, FRAME_HEADER_SIZE);
+	bufs[1] = uv_buf_init(wr->body, (unsigned)len);
+	rc = uv_write(&wr->req, (uv_stream_t *)&w->pipe, bufs, len ? 2 : 1,
+	    on_written);
+	if (rc < 0) {
+		free(wr);
+		return -EPIPE;
+	}
+	return 0;
+}
+
+static void
+worker_kill(struct worker *w, const char *why)
+{
+	log_warnx("pool: worker=%d pid=%d: %s: killing it", w->id, w->pid, why);
+	if (!w->exited)
+		uv_process_kill(&w->proc, SIGKILL);
+}
+
+/* ---- frames from the worker -------------------------------------------- */
+
+static int
+json_int(const cJSON *o, const char *key, int64_t absent, int64_t *out)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	if (v == NULL || cJSON_IsNull(v)) {
+		*out = absent;
+		return 0;
+	}
+	if (!cJSON_IsNumber(v))
+		return -1;
+	*out = (int64_t)v->valuedouble;
+	return 0;
+}
+
+static const char *
+json_str(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static int
+on_hello(struct worker *w, cJSON *o)
+{
+	int64_t version, pid;
+
+	if (o == NULL || json_int(o, "version", -1, &version) < 0 ||
+	    json_int(o, "pid", -1, &pid) < 0)
+		return -EPROTO;
+	if (version != FRAME_VERSION) {
+		log_error("pool: worker=%d speaks protocol %lld, runneld %d: "
+		    "install matching runneld and runnel-worker binaries",
+		    w->id, (long long)version, FRAME_VERSION);
+		return -EPROTO;
+	}
+	w->hello = 1;
+	return 0;
+}
+
+static int
+on_exit_frame(struct worker *w, cJSON *o)
+{
+	struct job_exit	 ex;
+	int64_t		 code, sig;
+	uint64_t	 id = w->job_id;
+
+	memset(&ex, 0, sizeof(ex));
+	if (o == NULL || json_int(o, "exit_code", -1, &code) < 0 ||
+	    json_int(o, "signal", -1, &sig) < 0 ||
+	    json_int(o, "cpu_ms", -1, &ex.cpu_ms) < 0 ||
+	    json_int(o, "max_rss_kb", -1, &ex.max_rss_kb) < 0 ||
+	    json_int(o, "finished_at", 0, &ex.finished_at) < 0)
+		return -EPROTO;
+	ex.exit_code = (int)code;
+	ex.signal = (int)sig;
+	if (ex.finished_at <= 0)
+		ex.finished_at = clock_now_ms();
+	ex.reason = json_str(o, "reason");
+	ex.error = json_str(o, "error");
+	output_close(&w->out);
+	ex.stdout_bytes = w->out.bytes[OUTPUT_STDOUT];
+	ex.stderr_bytes = w->out.bytes[OUTPUT_STDERR];
+	ex.timeout_ms = w->timeout_ms;
+	ex.started_at = w->job_started_at;
+	ex.queue = w->queue;
+	w->job_id = 0;
+	w->job_pid = 0;
+	w->jobs_done++;
+	core_job_exited(srv_of(w), id, &ex);
+	return 0;
+}
+
+static int
+on_output(struct worker *w, const struct frame *f)
+{
+	struct server		*srv = srv_of(w);
+	enum output_stream	 which;
+
+	if (f->flags == FRAME_STDOUT)
+		which = OUTPUT_STDOUT;
+	else if (f->flags == FRAME_STDERR)
+		which = OUTPUT_STDERR;
+	else
+		return -EPROTO;
+	output_append(srv->output_dir, &w->out, which, f->body, f->length);
+	events_output(srv, w->job_id);
+	return 0;
+}
+
+/* Handles one frame; < 0 means the worker broke the protocol. */
+static int
+on_frame(struct worker *w, const struct frame *f)
+{
+	cJSON	*o = NULL;
+	int	 rc = -EPROTO;
+
+	if (f->type != FRAME_OUTPUT && f->length > 0 &&
+	    (o = cJSON_ParseWithLength((const char *)f->body, f->length)) == NULL)
+		return -EPROTO;
+	if (!w->hello && f->type != FRAME_HELLO)
+		goto out;
+	switch (f->type) {
+	case FRAME_HELLO:
+		rc = w->hello ? -EPROTO : on_hello(w, o);
+		break;
+	case FRAME_READY:
+		if (w->state != W_STARTING && w->state != W_BUSY)
+			break;
+		if (w->state == W_BUSY && w->job_id != 0)
+			break;	/* READY before EXIT */
+		w->state = W_IDLE;
+		w->backoff_ms = 0;
+		core_worker_ready(srv_of(w));
+		rc = 0;
+		break;
+	case FRAME_STARTED:
+		if (w->state != W_BUSY || f->job_id != w->job_id || o == NULL)
+			break;
+		w->job_pid = cJSON_GetNumberValue(cJSON_GetObjectItem(o, "pid"));
+		rc = 0;
+		break;
+	case FRAME_OUTPUT:
+		if (w->state == W_BUSY && f->job_id == w->job_id && w->job_id)
+			rc = on_output(w, f);
+		break;
+	case FRAME_EXIT:
+		if (w->state == W_BUSY && f->job_id == w->job_id && w->job_id)
+			rc = on_exit_frame(w, o);
+		break;
+	}
+out:
+	cJSON_Delete(o);
+	return rc;
+}
+
+static void
+on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+	struct worker	*w = h->data;
+	uint8_t		*p;
+	size_t		 n;
+
+	(void)suggested;
+	if (frame_reader_space(&w->reader, READ_CHUNK, &p, &n) < 0) {
+		*buf = uv_buf_init(NULL, 0);
+		return;
+	}
+	*buf = uv_buf_init((char *)p, (unsigned)n);
+}
+
+static void	worker_gone(struct worker *);
+
+static void
+on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+	struct worker	*w = s->data;
+	struct frame	 f;
+	int		 rc;
+
+	(void)buf;
+	if (nread == UV_ENOBUFS) {
+		worker_kill(w, "frame buffer exhausted");
+		return;
+	}
+	if (nread < 0) {
+		uv_read_stop(s);
+		w->eof = 1;
+		if (!w->exited)
+			worker_kill(w, "socket closed");
+		worker_gone(w);
+		return;
+	}
+	frame_reader_commit(&w->reader, (size_t)nread);
+	while ((rc = frame_reader_next(&w->reader, &f)) == 1) {
+		if ((rc = on_frame(w, &f)) < 0)
+			break;
+	}
+	if (rc < 0) {
+		uv_read_stop(s);
+		worker_kill(w, "protocol error");
+	}
+}
+
+/* ---- life and death ---------------------------------------------------- */
+
+static void
+on_respawn(uv_timer_t *t)
+{
+	struct worker *w = t->data;
+
+	if (!w->pool->stopping && w->state == W_DOWN)
+		worker_spawn(w);
+}
+
+static void
+on_handle_closed(uv_handle_t *h)
+{
+	struct worker	*w = h->data;
+	int64_t		 lived, delay;
+
+	if (--w->handles > 0)
+		return;
+	w->state = W_DOWN;
+	frame_reader_close(&w->reader);
+	if (w->pool->stopping)
+		return;
+	/* Young deaths back off so a broken binary does not spin. */
+	lived = clock_mono_ms() - w->spawned_mono;
+	if (lived < YOUNG_MS) {
+		w->backoff_ms = w->backoff_ms ? w->backoff_ms * 2 : RESPAWN_MIN_MS;
+		if (w->backoff_ms > RESPAWN_MAX_MS)
+			w->backoff_ms = RESPAWN_MAX_MS;
+		delay = w->backoff_ms;
+	} else {
+		w->backoff_ms = 0;
+		delay = 0;
+	}
+	srv_of(w)->tally->worker_restarts++;
+	uv_timer_start(&w->respawn, on_respawn, (uint64_t)delay, 0);
+}
+
+/* Both the process and its socket are finished: settle the slot. */
+static void
+worker_gone(struct worker *w)
+{
+	uint64_t id = w->job_id;
+
+	if (!w->exited || !w->eof)
+		return;
+	if (id) {
+		output_close(&w->out);
+		w->job_id = 0;
+		core_job_lost(srv_of(w), id, w->queue, w->out.bytes[0],
+		    w->out.bytes[1], w->job_started_at);
+	}
+	if (!uv_is_closing((uv_handle_t *)&w->pipe))
+		uv_close((uv_handle_t *)&w->pipe, on_handle_closed);
+	if (!uv_is_closing((uv_handle_t *)&w->proc))
+		uv_close((uv_handle_t *)&w->proc, on_handle_closed);
+}
+
+static void
+on_proc_exit(uv_process_t *p, int64_t status, int sig)
+{
+	struct worker *w = p->data;
+
+	w->exited = 1;
+	if (sig || status || !w->pool->stopping)
+		log_info("pool: worker=%d pid=%d exited status=%lld signal=%d",
+		    w->id, w->pid, (long long)status, sig);
+	worker_gone(w);
+}
+
+static void
+pool_env(struct pool *p)
+{
+	static const char *names[] = {"PATH", "HOME", "LANG", "TMPDIR"};
+	static const char *defaults[] = {"/usr/local/bin:/usr/bin:/bin", "/",
+	    "C.UTF-8", NULL};
+	int n = 0;
+
+	for (int i = 0; i < 4; i++) {
+		const char *v = getenv(names[i]);
+
+		if (v == NULL)
+			v = defaults[i];
+		if (v && asprintf(&p->env[n], "%s=%s", names[i], v) >= 0)
+			n++;
+	}
+	p->env[n] = NULL;
+}
+
+static int
+worker_spawn(struct worker *w)
+{
+	struct server			*srv = srv_of(w);
+	static const char		*levels[] = {"debug", "info", "warn", "error"};
+	char				 id[16];
+	char				*args[8];
+	uv_stdio_container_t		 stdio[4];
+	uv_process_options_t		 opts;
+	int				 rc;
+
+	snprintf(id, sizeof(id), "%d", w->id);
+	args[0] = w->pool->path;
+	args[1] = "--id";
+	args[2] = id;
+	args[3] = "--scratch";
+	args[4] = srv->scratch_dir;
+	args[5] = "--log-level";
+	args[6] = (char *)levels[srv->cfg->log_level];
+	args[7] = NULL;
+	memset(&opts, 0, sizeof(opts));
+	memset(stdio, 0, sizeof(stdio));
+	uv_pipe_init(srv->loop, &w->pipe, 0);
+	w->pipe.data = w;
+	w->proc.data = w;
+	stdio[0].flags = UV_IGNORE;
+	stdio[1].flags = UV_INHERIT_FD;
+	stdio[1].data.fd = 2;
+	stdio[2].flags = UV_INHERIT_FD;
+	stdio[2].data.fd = 2;
+	stdio[3].flags = UV_CREATE_PIPE | UV_READABLE_PIPE | UV_WRITABLE_PIPE;
+	stdio[3].data.stream = (uv_stream_t *)&w->pipe;
+	opts.file = w->pool->path;
+	opts.args = args;
+	opts.env = w->pool->env;
+	opts.stdio = stdio;
+	opts.stdio_count = 4;
+	opts.exit_cb = on_proc_exit;
+	/* Its own session: a terminal's ^C reaches runneld, not the workers. */
+	opts.flags = UV_PROCESS_DETACHED;
+	w->handles = 2;
+	w->exited = w->eof = w->hello = 0;
+	w->job_id = 0;
+	w->spawned_mono = clock_mono_ms();
+	w->started_at = clock_now_ms();
+	w->state = W_STARTING;
+	frame_reader_init(&w->reader);
+	if ((rc = uv_spawn(srv->loop, &w->proc, &opts)) < 0) {
+		log_warnx("pool: spawn %s: %s", w->pool->path, uv_strerror(rc));
+		w->exited = w->eof = 1;
+		worker_gone(w);
+		return -EIO;
+	}
+	w->pid = w->proc.pid;
+	uv_read_start((uv_stream_t *)&w->pipe, on_alloc, on_read);
+	log_debug("pool: worker=%d pid=%d started", w->id, w->pid);
+	return 0;
+}
+
+int
+pool_start(struct server *srv, const char *worker_path)
+{
+	struct pool	*p;
+	int		 n = srv->cfg->workers;
+
+	if ((p = calloc(1, sizeof(*p))) == NULL ||
+	    (p->w = calloc(n, sizeof(*p->w))) == NULL) {
+		free(p);
+		return -ENOMEM;
+	}
+	p->srv = srv;
+	p->n = n;
+	snprintf(p->path, sizeof(p->path), "%s", worker_path);
+	pool_env(p);
+	srv->pool = p;
+	for (int i = 0; i < n; i++) {
+		struct worker *w = &p->w[i];
+
+		w->pool = p;
+		w->id = i + 1;
+		uv_timer_init(srv->loop, &w->respawn);
+		w->respawn.data = w;
+		if (worker_spawn(w) < 0)
+			return -EIO;
+	}
+	return 0;
+}
+
+/* ---- what the core asks ------------------------------------------------ */
+
+int
+pool_idle(struct pool *p)
+{
+	for (int i = 0; i < p->n; i++)
+		if (p->w[i].state == W_IDLE)
+			return i + 1;
+	return -1;
+}
+
+static struct worker *
+slot(struct pool *p, int worker)
+{
+	return worker >= 1 && worker <= p->n ? &p->w[worker - 1] : NULL;
+}
+
+void
+pool_reserve(struct pool *p, int worker, uint64_t job_id)
+{
+	struct worker *w = slot(p, worker);
+
+	w->state = W_RESERVED;
+	w->job_id = job_id;
+}
+
+void
+pool_release(struct pool *p, int worker)
+{
+	struct worker *w = slot(p, worker);
+
+	if (w->state == W_RESERVED) {
+		w->state = W_IDLE;
+		w->job_id = 0;
+	}
+}
+
+static char *
+run_body(const struct pool *p, const struct job *j)
+{
+	cJSON	*o = cJSON_CreateObject();
+	char	*text;
+
+	cJSON_AddNumberToObject(o, "attempt", j->attempts);
+	if (j->command)
+		cJSON_AddStringToObject(o, "command", j->command);
+	if (j->argv_json)
+		cJSON_AddRawToObject(o, "argv", j->argv_json);
+	if (j->env_json)
+		cJSON_AddRawToObject(o, "env", j->env_json);
+	if (j->cwd)
+		cJSON_AddStringToObject(o, "cwd", j->cwd);
+	if (j->has_stdin)
+		cJSON_AddStringToObject(o, "stdin", j->stdin_data ?
+		    j->stdin_data : "");
+	if (j->timeout_ms > 0)
+		cJSON_AddNumberToObject(o, "timeout_ms", (double)j->timeout_ms);
+	cJSON_AddNumberToObject(o, "kill_grace_ms",
+	    (double)p->srv->cfg->kill_grace_ms);
+	text = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return text;
+}
+
+int
+pool_run(struct pool *p, int worker, const struct job *j)
+{
+	struct worker	*w = slot(p, worker);
+	char		*body;
+	int		 rc;
+
+	if (w == NULL || w->state != W_RESERVED || w->job_id != j->id)
+		return -EPIPE;
+	w->state = W_BUSY;
+	w->job_pid = 0;
+	w->job_started_at = j->started_at;
+	w->timeout_ms = j->timeout_ms;
+	snprintf(w->queue, sizeof(w->queue), "%s", j->queue);
+	output_init(&w->out, j->id, j->attempts);
+	if ((body = run_body(p, j)) == NULL)
+		return -ENOMEM;
+	rc = worker_send(w, FRAME_RUN, j->id, body, strlen(body));
+	free(body);
+	if (rc < 0) {
+		/* The worker is dying: its death reports the job lost. */
+		return 0;
+	}
+	log_debug("pool: job=%llu worker=%d run", (unsigned long long)j->id,
+	    w->id);
+	return 0;
+}
+
+static int
+cancel_one(struct worker *w, const char *reason)
+{
+	char body[64];
+
+	snprintf(body, sizeof(body), "{\"reason\":\"%s\"}", reason);
+	return worker_send(w, FRAME_CANCEL, w->job_id, body, strlen(body));
+}
+
+int
+pool_cancel(struct pool *p, uint64_t job_id, const char *reason)
+{
+	for (int i = 0; i < p->n; i++)
+		if (p->w[i].state == W_BUSY && p->w[i].job_id == job_id) {
+			cancel_one(&p->w[i], reason);
+			return 0;
+		}
+	return -ENOENT;
+}
+
+int
+pool_cancel_all(struct pool *p, const char *reason)
+{
+	int n = 0;
+
+	for (int i = 0; i < p->n; i++)
+		if (p->w[i].state == W_BUSY && p->w[i].job_id) {
+			cancel_one(&p->w[i], reason);
+			n++;
+		}
+	return n;
+}
+
+int
+pool_job_live(struct pool *p, uint64_t job_id, struct job *j)
+{
+	for (int i = 0; i < p->n; i++) {
+		struct worker *w = &p->w[i];
+
+		if (w->job_id != job_id || w->state != W_BUSY)
+			continue;
+		j->worker = w->id;
+		j->pid = w->job_pid;
+		j->stdout_bytes = w->out.bytes[OUTPUT_STDOUT];
+		j->stderr_bytes = w->out.bytes[OUTPUT_STDERR];
+		return 0;
+	}
+	return -ENOENT;
+}
+
+int
+pool_busy(const struct pool *p)
+{
+	int n = 0;
+
+	for (int i = 0; i < p->n; i++)
+		if (p->w[i].job_id)
+			n++;
+	return n;
+}
+
+int
+pool_alive(const struct pool *p)
+{
+	int n = 0;
+
+	for (int i = 0; i < p->n; i++)
+		if (p->w[i].state != W_DOWN)
+			n++;
+	return n;
+}
+
+int
+pool_up(const struct pool *p)
+{
+	int n = 0;
+
+	for (int i = 0; i < p->n; i++)
+		if (p->w[i].hello && !p->w[i].exited)
+			n++;
+	return n;
+}
+
+int
+pool_size(const struct pool *p)
+{
+	return p->n;
+}
+
+void
+pool_each(const struct pool *p, void (*cb)(void *, const struct worker_info *),
+    void *arg)
+{
+	for (int i = 0; i < p->n; i++) {
+		const struct worker	*w = &p->w[i];
+		struct worker_info	 info;
+
+		info.id = w->id;
+		info.pid = w->state == W_DOWN ? 0 : w->pid;
+		info.state = w->state == W_IDLE ? "idle" :
+		    w->state == W_BUSY || w->state == W_RESERVED ? "busy" :
+		    "starting";
+		info.job = w->job_id;
+		info.started_at = w->started_at;
+		info.jobs_done = w->jobs_done;
+		cb(arg, &info);
+	}
+}
+
+static void
+on_timer_closed(uv_handle_t *h)
+{
+	(void)h;
+}
+
+void
+pool_stop(struct server *srv)
+{
+	struct pool *p = srv->pool;
+
+	if (p == NULL || p->stopping)
+		return;
+	p->stopping = 1;
+	for (int i = 0; i < p->n; i++) {
+		struct worker *w = &p->w[i];
+
+		uv_timer_stop(&w->respawn);
+		uv_close((uv_handle_t *)&w->respawn, on_timer_closed);
+		if (w->state != W_DOWN)
+			worker_send(w, FRAME_SHUTDOWN, 0, NULL, 0);
+	}
+}
+
+void
+pool_kill(struct server *srv)
+{
+	struct pool *p = srv->pool;
+
+	for (int i = 0; p && i < p->n; i++)
+		if (p->w[i].state != W_DOWN && !p->w[i].exited)
+			uv_process_kill(&p->w[i].proc, SIGKILL);
+}
+
+void
+pool_free(struct server *srv)
+{
+	struct pool *p = srv->pool;
+
+	if (p == NULL)
+		return;
+	for (int i = 0; p->env[i]; i++)
+		free(p->env[i]);
+	free(p->w);
+	free(p);
+	srv->pool = NULL;
+}

@@ -1,0 +1,96 @@
+/* JSON success and error replies; the errno -> HTTP status mapping. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "reply.h"
+
+#define JSON_TYPE	"application/json; charset=utf-8"
+
+int
+api_error_set(struct api_error *e, int status, const char *code,
+    const char *field, const char *fmt, ...)
+{
+	va_list ap;
+
+	e->status = status;
+	e->code = code;
+	snprintf(e->field, sizeof(e->field), "%s", field ? field : "");
+	va_start(ap, fmt);
+	vsnprintf(e->message, sizeof(e->message), fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+int
+reply_json(struct request *req, int status, cJSON *json)
+{
+	char *text;
+
+	if (json == NULL || (text = cJSON_PrintUnformatted(json)) == NULL) {
+		cJSON_Delete(json);
+		response_body(&req->resp, 500, JSON_TYPE, strdup("{\"error\":"
+		    "{\"code\":\"internal\",\"message\":\"out of memory\"}}"), 0);
+		return API_DONE;
+	}
+	cJSON_Delete(json);
+	response_body(&req->resp, status, JSON_TYPE, text, strlen(text));
+	return API_DONE;
+}
+
+int
+reply_error(struct request *req, const struct api_error *e)
+{
+	cJSON *root = cJSON_CreateObject();
+	cJSON *err = cJSON_AddObjectToObject(root, "error");
+
+	cJSON_AddStringToObject(err, "code", e->code);
+	cJSON_AddStringToObject(err, "message", e->message);
+	if (e->field[0])
+		cJSON_AddStringToObject(err, "field", e->field);
+	return reply_json(req, e->status, root);
+}
+
+int
+reply_fail(struct request *req, int status, const char *code,
+    const char *field, const char *fmt, ...)
+{
+	struct api_error	 e;
+	va_list			 ap;
+
+	e.status = status;
+	e.code = code;
+	snprintf(e.field, sizeof(e.field), "%s", field ? field : "");
+	va_start(ap, fmt);
+	vsnprintf(e.message, sizeof(e.message), fmt, ap);
+	va_end(ap);
+	return reply_error(req, &e);
+}
+
+int
+reply_errno(struct request *req, int rc)
+{
+	switch (rc) {
+	case -ENOENT:
+		return reply_fail(req, 404, "not_found", NULL, "no such job");
+	case -EBUSY:
+		return reply_fail(req, 409, "conflict", NULL,
+		    "the action does not fit the job's state");
+	case -ESHUTDOWN:
+		return reply_fail(req, 503, "unavailable", NULL,
+		    "runneld is shutting down");
+	case -ENOSPC:
+		return reply_fail(req, 503, "storage_full", NULL,
+		    "storage is full: nothing was stored");
+	case -EIO:
+		return reply_fail(req, 503, "unavailable", NULL,
+		    "storage is unavailable: nothing was stored");
+	case -ENOMEM:
+		return reply_fail(req, 500, "internal", NULL, "out of memory");
+	default:
+		return reply_fail(req, 500, "internal", NULL,
+		    "internal error (%s)", strerror(-rc));
+	}
+}

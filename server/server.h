@@ -1,0 +1,40 @@
+/*
+ * The server: one libuv loop owns everything below, and this struct ties
+ * the modules together.  No module keeps state of its own outside it.
+ */
+#ifndef RUNNEL_SERVER_H
+#define RUNNEL_SERVER_H
+
+#include <stdint.h>
+#include <limits.h>
+
+#include <uv.h>
+
+#include "config.h"
+
+struct store;
+struct pool;
+struct http;
+struct events;
+struct tally;
+struct core;
+
+struct server {
+	uv_loop_t		*loop;
+	const struct config	*cfg;
+	struct store		*store;
+	struct pool		*pool;
+	struct http		*http;
+	struct events		*events;
+	struct tally		*tally;
+	struct core		*core;
+	int64_t			 started_at;	/* wall-clock ms */
+	int			 draining;	/* SIGTERM: refuse new jobs, start nothing */
+	char			 data_dir[PATH_MAX];
+	char			 output_dir[PATH_MAX];
+	char			 scratch_dir[PATH_MAX];
+	char			 files_dir[PATH_MAX];
+	char			 tmp_dir[PATH_MAX];
+};
+
+#endif

@@ -1,0 +1,437 @@
+/*
+ * Job spec validation (API.md "Submit command jobs").  Every refusal
+ * names the field at fault; unknown fields are refused, never ignored.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "spec.h"
+
+
+struct field_ctx {
+	const char		*where;
+	struct api_error	*e;
+	char			 name[REPLY_FIELD_MAX];
+};
+
+static const char *
+fname(struct field_ctx *c, const char *field)
+{
+	snprintf(c->name, sizeof(c->name), "%s%s", c->where, field);
+	return c->name;
+}
+
+static int	bad(struct field_ctx *, const char *, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+
+static int
+bad(struct field_ctx *c, const char *field, const char *fmt, ...)
+{
+	char	 msg[REPLY_MESSAGE_MAX];
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return api_error_set(c->e, 400, "invalid_field", fname(c, field),
+	    "%s", msg);
+}
+
+int
+spec_check_text(const char *text, size_t len, struct api_error *e)
+{
+	const unsigned char *p = (const unsigned char *)text;
+	const unsigned char *end = p + len;
+
+	while (p < end) {
+		unsigned c = *p;
+		int n;
+
+		if (c == '\\' && p + 1 < end) {
+			if (p[1] == 'u' && end - p >= 6 && p[2] == '0' &&
+			    p[3] == '0' && p[4] == '0' && p[5] == '0')
+				return api_error_set(e, 400, "invalid_json", NULL,
+				    "strings must not contain NUL (\\u0000)");
+			p += 2;
+			continue;
+		}
+		if (c < 0x80) {
+			if (c == 0)
+				return api_error_set(e, 400, "invalid_json",
+				    NULL, "body contains a NUL byte");
+			p++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			n = 1;
+		else if (c >= 0xe0 && c <= 0xef)
+			n = 2;
+		else if (c >= 0xf0 && c <= 0xf4)
+			n = 3;
+		else
+			goto bad;
+		if (end - p <= n)
+			goto bad;
+		for (int i = 1; i <= n; i++)
+			if ((p[i] & 0xc0) != 0x80)
+				goto bad;
+		/* overlong forms, surrogates and code points past U+10FFFF */
+		if ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] > 0x9f) ||
+		    (c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] > 0x8f))
+			goto bad;
+		p += n + 1;
+	}
+	return 0;
+bad:
+	return api_error_set(e, 400, "invalid_json", NULL,
+	    "body is not valid UTF-8");
+}
+
+int
+spec_queue_valid(const char *s)
+{
+	size_t n = 0;
+
+	for (; s[n]; n++) {
+		char c = s[n];
+
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-'))
+			return 0;
+	}
+	return n >= 1 && n <= JOB_QUEUE_MAX;
+}
+
+static int
+env_name_valid(const char *s)
+{
+	if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || *s == '_'))
+		return 0;
+	for (s++; *s; s++)
+		if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
+		    (*s >= '0' && *s <= '9') || *s == '_'))
+			return 0;
+	return 1;
+}
+
+static int
+dup_str(char **out, const char *s)
+{
+	if ((*out = strdup(s)) == NULL)
+		return -ENOMEM;
+	return 0;
+}
+
+/* A JSON number that is an integer within [lo, hi]. */
+static int
+int_in(const cJSON *v, double lo, double hi, int64_t *out)
+{
+	double d;
+
+	if (!cJSON_IsNumber(v))
+		return -1;
+	d = v->valuedouble;
+	if (!isfinite(d) || floor(d) != d || d < lo || d > hi)
+		return -1;
+	*out = (int64_t)d;
+	return 0;
+}
+
+static int
+parse_command(struct field_ctx *c, const cJSON *v, struct job *j)
+{
+	const char *s;
+
+	if (!cJSON_IsString(v))
+		return bad(c, "command", "command must be a string%s", "");
+	s = v->valuestring;
+	if (s[strspn(s, " \t\r\n")] == '\0')
+		return bad(c, "command", "command must not be empty%s", "");
+	if (strlen(s) > JOB_COMMAND_MAX)
+		return bad(c, "command", "command is longer than %s bytes",
+		    "131071");
+	return dup_str(&j->command, s);
+}
+
+static int
+parse_argv(struct field_ctx *c, const cJSON *v, struct job *j)
+{
+	const cJSON	*it;
+	int		 n = 0;
+
+	if (!cJSON_IsArray(v))
+		return bad(c, "argv", "argv must be an array of strings%s", "");
+	cJSON_ArrayForEach(it, v) {
+		if (!cJSON_IsString(it))
+			return bad(c, "argv", "argv must hold only strings%s", "");
+		if (strlen(it->valuestring) > JOB_COMMAND_MAX)
+			return bad(c, "argv", "an argv string is longer than %s "
+			    "bytes", "131071");
+		n++;
+	}
+	if (n == 0 || cJSON_GetArrayItem(v, 0)->valuestring[0] == '\0')
+		return bad(c, "argv", "argv must name a program%s", "");
+	if (n > JOB_ARGV_MAX)
+		return bad(c, "argv", "argv has more than %s items", "4096");
+	if ((j->argv_json = cJSON_PrintUnformatted(v)) == NULL)
+		return -ENOMEM;
+	return 0;
+}
+
+static int
+parse_env(struct field_ctx *c, const cJSON *v, struct job *j)
+{
+	const cJSON	*it;
+	int		 n = 0;
+
+	if (!cJSON_IsObject(v))
+		return bad(c, "env", "env must be an object of strings%s", "");
+	cJSON_ArrayForEach(it, v) {
+		if (!env_name_valid(it->string))
+			return bad(c, "env", "env name \"%.64s\" is not "
+			    "[A-Za-z_][A-Za-z0-9_]*", it->string);
+		if (!cJSON_IsString(it))
+			return bad(c, "env", "env value of %.64s must be a "
+			    "string", it->string);
+		n++;
+	}
+	if (n > JOB_ENV_MAX)
+		return bad(c, "env", "env has more than %s variables", "1024");
+	if (n > 0 && (j->env_json = cJSON_PrintUnformatted(v)) == NULL)
+		return -ENOMEM;
+	return 0;
+}
+
+static int
+parse_cwd(struct field_ctx *c, const cJSON *v, struct job *j)
+{
+	struct stat st;
+
+	if (cJSON_IsNull(v))
+		return 0;
+	if (!cJSON_IsString(v) || v->valuestring[0] != '/')
+		return bad(c, "cwd", "cwd must be an absolute path%s", "");
+	if (strlen(v->valuestring) > 4095)
+		return bad(c, "cwd", "cwd is too long%s", "");
+	if (stat(v->valuestring, &st) != 0 || !S_ISDIR(st.st_mode))
+		return bad(c, "cwd", "cwd %.200s is not an existing directory",
+		    v->valuestring);
+	return dup_str(&j->cwd, v->valuestring);
+}
+
+static int
+parse_timeout(struct field_ctx *c, const cJSON *v, struct job *j)
+{
+	double d;
+
+	if (cJSON_IsNull(v))
+		return 0;
+	if (!cJSON_IsNumber(v))
+		return bad(c, "timeout", "timeout must be a number of seconds%s", "");
+	d = v->valuedouble;
+	if (!isfinite(d) || d <= 0 || d * 1000 > (double)JOB_TIMEOUT_MAX_MS)
+		return bad(c, "timeout", "timeout must be > 0 and at most a "
+		    "year of seconds%s", "");
+	j->timeout_ms = (int64_t)ceil(d * 1000);
+	return 0;
+}
+
+static int
+parse_scalar(struct field_ctx *c, const cJSON *v, struct job *j)
+{
+	const char	*k = v->string;
+	int64_t		 n;
+
+	if (strcmp(k, "name") == 0) {
+		if (cJSON_IsNull(v))
+			return 0;
+		if (!cJSON_IsString(v) || strlen(v->valuestring) > JOB_NAME_MAX)
+			return bad(c, k, "name must be a string of at most %s "
+			    "bytes", "200");
+		return dup_str(&j->name, v->valuestring);
+	}
+	if (strcmp(k, "queue") == 0) {
+		if (!cJSON_IsString(v) || !spec_queue_valid(v->valuestring))
+			return bad(c, k, "queue must match %s",
+			    "[A-Za-z0-9_.-]{1,64}");
+		free(j->queue);
+		return dup_str(&j->queue, v->valuestring);
+	}
+	if (strcmp(k, "priority") == 0) {
+		if (int_in(v, -JOB_PRIORITY_MAX, JOB_PRIORITY_MAX, &n) < 0)
+			return bad(c, k, "priority must be an integer in "
+			    "%s", "-1000000 ... 1000000");
+		j->priority = n;
+		return 0;
+	}
+	if (strcmp(k, "max_attempts") == 0) {
+		if (int_in(v, 1, 100, &n) < 0)
+			return bad(c, k, "max_attempts must be an integer in "
+			    "%s", "1 ... 100");
+		if (n != 1)
+			return api_error_set(c->e, 400, "unknown_field",
+			    fname(c, k), "automatic retries (max_attempts "
+			    "above 1) are not supported yet");
+		j->max_attempts = (int)n;
+		return 0;
+	}
+	if (strcmp(k, "stdin") == 0) {
+		if (cJSON_IsNull(v))
+			return 0;
+		if (!cJSON_IsString(v))
+			return bad(c, k, "stdin must be a string%s", "");
+		j->stdin_len = strlen(v->valuestring);
+		j->has_stdin = 1;
+		return dup_str(&j->stdin_data, v->valuestring);
+	}
+	return 1;	/* not a scalar field */
+}
+
+static int
+parse_field(struct field_ctx *c, const cJSON *v, struct job *j)
+{
+	static const char *later[] = {"delay", "run_at", "after", "limits"};
+	const char	*k = v->string;
+	int		 rc;
+
+	if ((rc = parse_scalar(c, v, j)) <= 0)
+		return rc;
+	if (strcmp(k, "command") == 0)
+		return parse_command(c, v, j);
+	if (strcmp(k, "argv") == 0)
+		return parse_argv(c, v, j);
+	if (strcmp(k, "env") == 0)
+		return parse_env(c, v, j);
+	if (strcmp(k, "cwd") == 0)
+		return parse_cwd(c, v, j);
+	if (strcmp(k, "timeout") == 0)
+		return parse_timeout(c, v, j);
+	for (size_t i = 0; i < sizeof(later) / sizeof(later[0]); i++)
+		if (strcmp(k, later[i]) == 0)
+			return api_error_set(c->e, 400, "unknown_field",
+			    fname(c, k), "%s is not supported yet", k);
+	return api_error_set(c->e, 400, "unknown_field", fname(c, k),
+	    "unknown field \"%.64s\"", k);
+}
+
+int
+spec_parse(const cJSON *spec, const char *where, struct job *j,
+    struct api_error *e)
+{
+	struct field_ctx	 c = {.where = where, .e = e};
+	const cJSON		*v, *w;
+	int			 rc;
+
+	if (!cJSON_IsObject(spec))
+		return api_error_set(e, 400, "invalid_field",
+		    where[0] ? where : NULL, "a job spec must be a JSON object");
+	cJSON_ArrayForEach(v, spec) {
+		for (w = spec->child; w != v; w = w->next)
+			if (strcmp(w->string, v->string) == 0)
+				return api_error_set(e, 400, "invalid_json",
+				    fname(&c, v->string), "field \"%.64s\" is "
+				    "given twice", v->string);
+		if ((rc = parse_field(&c, v, j)) < 0)
+			return rc == -ENOMEM ? api_error_set(e, 500, "internal",
+			    NULL, "out of memory") : rc;
+	}
+	if (j->command && j->argv_json)
+		return bad(&c, "argv", "give command or argv, not both%s", "");
+	if (!j->command && !j->argv_json)
+		return bad(&c, "command", "command (or argv) is required%s", "");
+	if (j->queue == NULL && dup_str(&j->queue, "default") < 0)
+		return api_error_set(e, 500, "internal", NULL, "out of memory");
+	j->type = JOB_COMMAND;
+	return 0;
+}
+
+void
+spec_free_jobs(struct job *jobs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		job_clear(&jobs[i]);
+	free(jobs);
+}
+
+static int
+parse_batch(const cJSON *root, struct job **jobs, size_t *n,
+    struct api_error *e)
+{
+	int		 count = cJSON_GetArraySize(root), i = 0, rc = 0;
+	struct job	*js;
+	const cJSON	*it;
+	char		 where[32];
+
+	if (count == 0)
+		return api_error_set(e, 400, "invalid_field", NULL,
+		    "a batch must hold at least one job spec");
+	if (count > SPEC_BATCH_MAX)
+		return api_error_set(e, 413, "too_large", NULL,
+		    "a batch holds at most %d job specs", SPEC_BATCH_MAX);
+	if ((js = calloc(count, sizeof(*js))) == NULL)
+		return api_error_set(e, 500, "internal", NULL, "out of memory");
+	cJSON_ArrayForEach(it, root) {
+		job_init(&js[i]);
+		snprintf(where, sizeof(where), "[%d].", i);
+		rc = spec_parse(it, where, &js[i], e);
+		i++;
+		if (rc < 0)
+			break;
+	}
+	if (rc < 0) {
+		spec_free_jobs(js, i);
+		return rc;
+	}
+	*jobs = js;
+	*n = count;
+	return 0;
+}
+
+int
+spec_parse_body(const char *body, size_t len, struct job **jobs, size_t *n,
+    int *batch, struct api_error *e)
+{
+	cJSON		*root;
+	const char	*end = NULL;
+	int		 rc;
+
+	*jobs = NULL;
+	*n = 0;
+	if ((rc = spec_check_text(body, len, e)) < 0)
+		return rc;
+	root = cJSON_ParseWithLengthOpts(body, len, &end, 0);
+	if (root == NULL) {
+		size_t at = end ? (size_t)(end - body) : 0;
+
+		if (at < len && body[at] == '\0')
+			at = len;
+		return api_error_set(e, 400, "invalid_json", NULL,
+		    "malformed JSON near byte %zu", at);
+	}
+	if (end && (size_t)(end - body) < len && end[strspn(end, " \t\r\n")]) {
+		cJSON_Delete(root);
+		return api_error_set(e, 400, "invalid_json", NULL,
+		    "trailing data after the JSON value");
+	}
+	*batch = cJSON_IsArray(root);
+	if (*batch) {
+		rc = parse_batch(root, jobs, n, e);
+	} else if ((*jobs = calloc(1, sizeof(**jobs))) == NULL) {
+		rc = api_error_set(e, 500, "internal", NULL, "out of memory");
+	} else {
+		job_init(*jobs);
+		if ((rc = spec_parse(root, "", *jobs, e)) < 0) {
+			spec_free_jobs(*jobs, 1);
+			*jobs = NULL;
+		} else {
+			*n = 1;
+		}
+	}
+	cJSON_Delete(root);
+	return rc;
+}

@@ -1,0 +1,46 @@
+/*
+ * Job specs: the JSON a client submits, checked field by field into a
+ * struct job ready for the store.  Nothing here touches the store or
+ * the loop, so the fuzz target fuzz_job_json drives it directly.
+ */
+#ifndef RUNNEL_SPEC_H
+#define RUNNEL_SPEC_H
+
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "job.h"
+#include "reply.h"
+
+#define SPEC_BATCH_MAX	10000
+
+/*
+ * Checks that text is valid UTF-8 and holds no \u0000 escape (a NUL
+ * would silently cut a C string).  Returns 0 or -EINVAL with *e filled.
+ */
+int	spec_check_text(const char *text, size_t len, struct api_error *e);
+
+/*
+ * Parses a request body holding one spec (object) or a batch (array of
+ * at most SPEC_BATCH_MAX objects) into *jobs (n entries, caller frees
+ * with spec_free_jobs).  *batch says which form it was.  Returns 0 or
+ * -EINVAL with *e filled: a batch is refused whole.
+ */
+int	spec_parse_body(const char *body, size_t len, struct job **jobs,
+	    size_t *n, int *batch, struct api_error *e);
+
+/*
+ * Checks one spec object into *j (initialised by the caller).  where
+ * prefixes field names in errors ("[3]." for batch items, "" alone).
+ * Returns 0 or -EINVAL with *e filled.
+ */
+int	spec_parse(const cJSON *spec, const char *where, struct job *j,
+	    struct api_error *e);
+
+void	spec_free_jobs(struct job *jobs, size_t n);
+
+/* 1 if s is a valid queue name: [A-Za-z0-9_.-]{1,64}. */
+int	spec_queue_valid(const char *s);
+
+#endif

@@ -1,0 +1,834 @@
+/*
+ * The SQLite store: the database file, its pragmas and migrations, and
+ * every statement runnel runs, each prepared once.  Errors are logged
+ * here once with sqlite3_errmsg and returned as negative errno codes.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "embed.h"
+#include "log.h"
+#include "store.h"
+
+extern const struct embed_file schema_files[];
+
+#define JOB_COLUMNS \
+	"id, type, name, queue, priority, state, command, argv, env, cwd, " \
+	"stdin, timeout_ms, limits, attempts, max_attempts, created_at, " \
+	"run_at, started_at, finished_at, exit_code, signal, error, worker, " \
+	"stdout_bytes, stderr_bytes, cpu_ms, max_rss_kb, file_name, " \
+	"file_size, file_sha256"
+
+enum stmt_id {
+	ST_INSERT,
+	ST_GET,
+	ST_CLAIM,
+	ST_FINISH,
+	ST_SET_STATE,
+	ST_REQUEUE,
+	ST_DELETE,
+	ST_LIST_ALL,
+	ST_LIST_TYPE,
+	ST_LIST_QUEUE,
+	ST_RUNNING,
+	ST_COUNT,
+	ST_FINISHED_SINCE,
+	ST_QUEUE_ADD,
+	ST_QUEUES,
+	ST_BEGIN,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_MARK,
+	ST_UNMARK,
+	ST_UNDO,
+	ST_COUNT_MAX
+};
+
+static const char *stmt_sql[ST_COUNT_MAX] = {
+	[ST_INSERT] = "INSERT INTO jobs (type, name, queue, priority, state, "
+	    "command, argv, env, cwd, stdin, timeout_ms, limits, attempts, "
+	    "max_attempts, created_at, run_at, file_name, file_size, "
+	    "file_sha256) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+	    "?11, ?12, 0, ?13, ?14, ?15, ?16, ?17, ?18)",
+	[ST_GET] = "SELECT " JOB_COLUMNS " FROM jobs WHERE id = ?1",
+	/* One statement over the runnable index: the head of every
+	 * unpaused queue, then the smallest of those heads. */
+	[ST_CLAIM] = "UPDATE jobs SET state = 'running', "
+	    "attempts = attempts + 1, started_at = ?1, worker = ?2, "
+	    "finished_at = NULL, exit_code = NULL, signal = NULL, "
+	    "error = NULL, stdout_bytes = 0, stderr_bytes = 0, "
+	    "cpu_ms = NULL, max_rss_kb = NULL "
+	    "WHERE id = (SELECT j.id FROM queues q JOIN jobs j ON j.id = "
+	    "(SELECT id FROM jobs WHERE state = 'queued' AND queue = q.name "
+	    "ORDER BY priority, id LIMIT 1) WHERE q.paused = 0 "
+	    "ORDER BY j.priority, j.id LIMIT 1) "
+	    "RETURNING " JOB_COLUMNS,
+	[ST_FINISH] = "UPDATE jobs SET state = ?2, exit_code = ?3, "
+	    "signal = ?4, error = ?5, finished_at = ?6, stdout_bytes = ?7, "
+	    "stderr_bytes = ?8, cpu_ms = ?9, max_rss_kb = ?10 "
+	    "WHERE id = ?1 AND state = 'running'",
+	[ST_SET_STATE] = "UPDATE jobs SET state = ?3, error = ?4, "
+	    "finished_at = ?5 WHERE id = ?1 AND state = ?2",
+	[ST_REQUEUE] = "UPDATE jobs SET state = 'queued', "
+	    "attempts = attempts - ?3, started_at = NULL, finished_at = NULL, "
+	    "exit_code = NULL, signal = NULL, error = NULL, "
+	    "stdout_bytes = 0, stderr_bytes = 0, cpu_ms = NULL, "
+	    "max_rss_kb = NULL WHERE id = ?1 AND state = ?2",
+	[ST_DELETE] = "DELETE FROM jobs WHERE id = ?1",
+	[ST_LIST_ALL] = "SELECT id FROM jobs WHERE id < ?1 "
+	    "ORDER BY id DESC LIMIT ?2",
+	[ST_LIST_TYPE] = "SELECT id FROM jobs WHERE type = ?1 AND state = ?2 "
+	    "AND id < ?3 ORDER BY id DESC LIMIT ?4",
+	[ST_LIST_QUEUE] = "SELECT id FROM jobs WHERE queue = ?5 AND type = ?1 "
+	    "AND state = ?2 AND id < ?3 ORDER BY id DESC LIMIT ?4",
+	[ST_RUNNING] = "SELECT id, attempts, max_attempts FROM jobs "
+	    "WHERE type = ?1 AND state = 'running'",
+	[ST_COUNT] = "SELECT queue, state, count(*) FROM jobs "
+	    "GROUP BY queue, state",
+	[ST_FINISHED_SINCE] = "SELECT finished_at FROM jobs "
+	    "WHERE finished_at >= ?1",
+	[ST_QUEUE_ADD] = "INSERT OR IGNORE INTO queues (name) VALUES (?1)",
+	[ST_QUEUES] = "SELECT name, paused, concurrency FROM queues "
+	    "ORDER BY name",
+	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_MARK] = "SAVEPOINT batch",
+	[ST_UNMARK] = "RELEASE batch",
+	[ST_UNDO] = "ROLLBACK TO batch",
+};
+
+struct store {
+	sqlite3		*db;
+	sqlite3_stmt	*st[ST_COUNT_MAX];
+	int		 in_txn;
+	int		 txn_lost;	/* SQLite rolled the turn's transaction back */
+	int		 txn_error;	/* the code that lost it */
+};
+
+static int
+store_code(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK:
+	case SQLITE_ROW:
+	case SQLITE_DONE:
+		return 0;
+	case SQLITE_FULL:
+		return -ENOSPC;
+	case SQLITE_NOMEM:
+		return -ENOMEM;
+	case SQLITE_CONSTRAINT:
+		return -EEXIST;
+	default:
+		return -EIO;
+	}
+}
+
+/*
+ * Some errors (SQLITE_FULL, I/O errors) make SQLite roll back the whole
+ * transaction: then every write of the turn is gone and no further write
+ * may run outside it, so the turn is marked lost until store_commit.
+ */
+static int
+store_fail(struct store *s, const char *what, int rc)
+{
+	log_warnx("store: %s: %s (%d)", what, sqlite3_errmsg(s->db), rc);
+	if (s->in_txn && !s->txn_lost && sqlite3_get_autocommit(s->db)) {
+		s->txn_lost = 1;
+		s->txn_error = store_code(rc);
+	}
+	return store_code(rc);
+}
+
+/* Steps a statement that returns no rows, then resets it. */
+static int
+stmt_exec(struct store *s, enum stmt_id id)
+{
+	sqlite3_stmt	*st = s->st[id];
+	int		 rc;
+
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return store_fail(s, stmt_sql[id], rc);
+	return 0;
+}
+
+static void
+bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static void
+bind_opt(sqlite3_stmt *st, int i, int64_t v, int present)
+{
+	if (present)
+		sqlite3_bind_int64(st, i, v);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static int
+exec_sql(struct store *s, const char *sql)
+{
+	char	*err = NULL;
+	int	 rc;
+
+	if ((rc = sqlite3_exec(s->db, sql, NULL, NULL, &err)) != SQLITE_OK) {
+		log_warnx("store: %s: %s", sql, err ? err : sqlite3_errstr(rc));
+		sqlite3_free(err);
+		return store_code(rc);
+	}
+	return 0;
+}
+
+static int
+user_version(struct store *s, int *v)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	rc = sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return store_fail(s, "PRAGMA user_version", rc);
+	rc = sqlite3_step(st);
+	*v = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : store_fail(s, "PRAGMA user_version", rc);
+}
+
+/* Migrations are named NNN_what.sql; the table is in name order. */
+static int
+store_migrate(struct store *s)
+{
+	char	 sql[64];
+	int	 have, latest = 0, rc;
+
+	if ((rc = user_version(s, &have)) < 0)
+		return rc;
+	for (const struct embed_file *f = schema_files; f->name; f++)
+		latest = atoi(f->name);
+	if (have > latest) {
+		log_warnx("store: the database is at schema version %d, newer "
+		    "than this runneld knows (%d): upgrade runneld", have, latest);
+		return -EPROTO;
+	}
+	for (const struct embed_file *f = schema_files; f->name; f++) {
+		int v = atoi(f->name);
+
+		if (v <= have)
+			continue;
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v);
+		if ((rc = exec_sql(s, "BEGIN")) < 0)
+			return rc;
+		if ((rc = exec_sql(s, (const char *)f->data)) < 0 ||
+		    (rc = exec_sql(s, sql)) < 0 ||
+		    (rc = exec_sql(s, "COMMIT")) < 0) {
+			exec_sql(s, "ROLLBACK");
+			return rc;
+		}
+		log_info("store: applied migration %s", f->name);
+	}
+	return 0;
+}
+
+static int
+store_pragmas(struct store *s, enum store_durability d)
+{
+	int rc;
+
+	sqlite3_busy_timeout(s->db, 5000);
+	if ((rc = exec_sql(s, "PRAGMA journal_mode = WAL")) < 0 ||
+	    (rc = exec_sql(s, "PRAGMA foreign_keys = ON")) < 0 ||
+	    (rc = exec_sql(s, "PRAGMA cache_size = -16384")) < 0 ||
+	    (rc = exec_sql(s, "PRAGMA temp_store = MEMORY")) < 0)
+		return rc;
+	if (d == STORE_FAST) {
+		log_info("store: durability=fast: synchronous=NORMAL, a power "
+		    "loss may lose the last acknowledged jobs");
+		return exec_sql(s, "PRAGMA synchronous = NORMAL");
+	}
+	return exec_sql(s, "PRAGMA synchronous = FULL");
+}
+
+int
+store_open(struct store **out, const char *path, enum store_durability d)
+{
+	struct store	*s;
+	int		 rc;
+
+	*out = NULL;
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return -ENOMEM;
+	rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		log_warnx("store: open %s: %s", path, s->db ?
+		    sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+		rc = store_code(rc);
+		goto fail;
+	}
+	if ((rc = store_pragmas(s, d)) < 0 || (rc = store_migrate(s)) < 0)
+		goto fail;
+	for (int i = 0; i < ST_COUNT_MAX; i++) {
+		int src = sqlite3_prepare_v3(s->db, stmt_sql[i], -1,
+		    SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL);
+
+		if (src != SQLITE_OK) {
+			rc = store_fail(s, stmt_sql[i], src);
+			goto fail;
+		}
+	}
+	*out = s;
+	return 0;
+fail:
+	store_close(s);
+	return rc;
+}
+
+void
+store_close(struct store *s)
+{
+	if (s == NULL)
+		return;
+	if (s->in_txn)
+		store_commit(s);
+	for (int i = 0; i < ST_COUNT_MAX; i++)
+		sqlite3_finalize(s->st[i]);
+	if (s->db && sqlite3_close(s->db) != SQLITE_OK)
+		log_warnx("store: close: %s", sqlite3_errmsg(s->db));
+	free(s);
+}
+
+int
+store_begin(struct store *s)
+{
+	int rc;
+
+	if (s->txn_lost)
+		return s->txn_error;
+	if (s->in_txn)
+		return 0;
+	if ((rc = stmt_exec(s, ST_BEGIN)) < 0)
+		return rc;
+	s->in_txn = 1;
+	return 0;
+}
+
+int
+store_in_txn(const struct store *s)
+{
+	return s->in_txn;
+}
+
+int
+store_commit(struct store *s)
+{
+	int rc;
+
+	if (!s->in_txn)
+		return 0;
+	if (s->txn_lost) {
+		rc = s->txn_error;
+		s->in_txn = s->txn_lost = 0;
+		return rc;
+	}
+	s->in_txn = 0;
+	if ((rc = stmt_exec(s, ST_COMMIT)) == 0)
+		return 0;
+	/* A failed COMMIT may leave the transaction open: end it. */
+	if (!sqlite3_get_autocommit(s->db))
+		stmt_exec(s, ST_ROLLBACK);
+	return rc;
+}
+
+int
+store_mark(struct store *s)
+{
+	int rc;
+
+	if ((rc = store_begin(s)) < 0)
+		return rc;
+	return stmt_exec(s, ST_MARK);
+}
+
+int
+store_unmark(struct store *s, int keep)
+{
+	int rc = 0;
+
+	if (s->txn_lost)
+		return s->txn_error;
+	if (!keep)
+		rc = stmt_exec(s, ST_UNDO);
+	if (rc == 0)
+		rc = stmt_exec(s, ST_UNMARK);
+	return rc;
+}
+
+int
+store_submit(struct store *s, struct job *j, int64_t now_ms)
+{
+	sqlite3_stmt	*st = s->st[ST_INSERT];
+	int		 rc;
+
+	if ((rc = store_begin(s)) < 0)
+		return rc;
+	j->created_at = now_ms;
+	sqlite3_bind_text(st, 1, job_type_name(j->type), -1, SQLITE_STATIC);
+	bind_text(st, 2, j->name);
+	bind_text(st, 3, j->queue);
+	sqlite3_bind_int64(st, 4, j->priority);
+	sqlite3_bind_text(st, 5, job_state_name(j->state), -1, SQLITE_STATIC);
+	bind_text(st, 6, j->command);
+	bind_text(st, 7, j->argv_json);
+	bind_text(st, 8, j->env_json);
+	bind_text(st, 9, j->cwd);
+	if (j->has_stdin)
+		sqlite3_bind_blob64(st, 10, j->stdin_data ? j->stdin_data : "",
+		    j->stdin_len, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 10);
+	bind_opt(st, 11, j->timeout_ms, j->timeout_ms > 0);
+	bind_text(st, 12, j->limits_json);
+	sqlite3_bind_int(st, 13, j->max_attempts);
+	sqlite3_bind_int64(st, 14, j->created_at);
+	bind_opt(st, 15, j->run_at, j->run_at > 0);
+	bind_text(st, 16, j->file_name);
+	bind_opt(st, 17, j->file_size, j->file_name != NULL);
+	bind_text(st, 18, j->file_sha256);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_DONE)
+		return store_fail(s, "insert job", rc);
+	j->id = (uint64_t)sqlite3_last_insert_rowid(s->db);
+	return 0;
+}
+
+static char *
+col_str(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+
+	return t ? strdup((const char *)t) : NULL;
+}
+
+static int64_t
+col_opt(sqlite3_stmt *st, int i, int64_t absent)
+{
+	if (sqlite3_column_type(st, i) == SQLITE_NULL)
+		return absent;
+	return sqlite3_column_int64(st, i);
+}
+
+/* Reads a row of JOB_COLUMNS. */
+static int
+row_job(sqlite3_stmt *st, struct job *j)
+{
+	int c = 0, t, state;
+
+	job_init(j);
+	j->id = (uint64_t)sqlite3_column_int64(st, c++);
+	t = job_type_parse((const char *)sqlite3_column_text(st, c++));
+	j->name = col_str(st, c++);
+	j->queue = col_str(st, c++);
+	j->priority = sqlite3_column_int64(st, c++);
+	state = job_state_parse((const char *)sqlite3_column_text(st, c++));
+	j->command = col_str(st, c++);
+	j->argv_json = col_str(st, c++);
+	j->env_json = col_str(st, c++);
+	j->cwd = col_str(st, c++);
+	if (sqlite3_column_type(st, c) != SQLITE_NULL) {
+		const void *b = sqlite3_column_blob(st, c);
+
+		j->stdin_len = (size_t)sqlite3_column_bytes(st, c);
+		j->has_stdin = 1;
+		if ((j->stdin_data = malloc(j->stdin_len + 1)) != NULL) {
+			if (j->stdin_len)
+				memcpy(j->stdin_data, b, j->stdin_len);
+			j->stdin_data[j->stdin_len] = '\0';
+		}
+	}
+	c++;
+	j->timeout_ms = col_opt(st, c++, 0);
+	j->limits_json = col_str(st, c++);
+	j->attempts = sqlite3_column_int(st, c++);
+	j->max_attempts = sqlite3_column_int(st, c++);
+	j->created_at = sqlite3_column_int64(st, c++);
+	j->run_at = col_opt(st, c++, 0);
+	j->started_at = col_opt(st, c++, 0);
+	j->finished_at = col_opt(st, c++, 0);
+	j->exit_code = (int)col_opt(st, c++, -1);
+	j->signal = (int)col_opt(st, c++, -1);
+	j->error = col_str(st, c++);
+	j->worker = (int)col_opt(st, c++, -1);
+	j->stdout_bytes = sqlite3_column_int64(st, c++);
+	j->stderr_bytes = sqlite3_column_int64(st, c++);
+	j->cpu_ms = col_opt(st, c++, -1);
+	j->max_rss_kb = col_opt(st, c++, -1);
+	j->file_name = col_str(st, c++);
+	j->file_size = col_opt(st, c++, -1);
+	j->file_sha256 = col_str(st, c++);
+	if (t < 0 || state < 0)
+		return -EIO;
+	j->type = t;
+	j->state = state;
+	return 0;
+}
+
+int
+store_get(struct store *s, uint64_t id, struct job *out)
+{
+	sqlite3_stmt	*st = s->st[ST_GET];
+	int		 rc;
+
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		rc = row_job(st, out) < 0 ? -EIO : 0;
+	else if (rc == SQLITE_DONE)
+		rc = -ENOENT;
+	else
+		rc = store_fail(s, "get job", rc);
+	sqlite3_reset(st);
+	return rc;
+}
+
+int
+store_claim(struct store *s, int worker, int64_t now_ms, struct job *out)
+{
+	sqlite3_stmt	*st = s->st[ST_CLAIM];
+	int		 rc;
+
+	if ((rc = store_begin(s)) < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, now_ms);
+	sqlite3_bind_int(st, 2, worker);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		rc = row_job(st, out) < 0 ? -EIO : 1;
+		/* Finish the statement so the update is complete. */
+		while (sqlite3_step(st) == SQLITE_ROW)
+			;
+	} else if (rc == SQLITE_DONE) {
+		rc = 0;
+	} else {
+		rc = store_fail(s, "claim", rc);
+	}
+	sqlite3_reset(st);
+	return rc;
+}
+
+/* Runs a bound UPDATE/DELETE: -ENOENT/-EBUSY-style result via changes(). */
+static int
+stmt_change(struct store *s, enum stmt_id id, int none)
+{
+	int rc;
+
+	if ((rc = stmt_exec(s, id)) < 0)
+		return rc;
+	return sqlite3_changes(s->db) == 1 ? 0 : none;
+}
+
+int
+store_finish(struct store *s, const struct job_result *r)
+{
+	sqlite3_stmt	*st = s->st[ST_FINISH];
+	int		 rc;
+
+	if ((rc = store_begin(s)) < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)r->id);
+	sqlite3_bind_text(st, 2, job_state_name(r->state), -1, SQLITE_STATIC);
+	bind_opt(st, 3, r->exit_code, r->exit_code >= 0);
+	bind_opt(st, 4, r->signal, r->signal > 0);
+	bind_text(st, 5, r->error);
+	sqlite3_bind_int64(st, 6, r->finished_at);
+	sqlite3_bind_int64(st, 7, r->stdout_bytes);
+	sqlite3_bind_int64(st, 8, r->stderr_bytes);
+	bind_opt(st, 9, r->cpu_ms, r->cpu_ms >= 0);
+	bind_opt(st, 10, r->max_rss_kb, r->max_rss_kb >= 0);
+	return stmt_change(s, ST_FINISH, -EBUSY);
+}
+
+int
+store_set_state(struct store *s, uint64_t id, enum job_state from,
+    enum job_state to, const char *error, int64_t finished_at)
+{
+	sqlite3_stmt	*st = s->st[ST_SET_STATE];
+	int		 rc;
+
+	if ((rc = store_begin(s)) < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
+	sqlite3_bind_text(st, 2, job_state_name(from), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, job_state_name(to), -1, SQLITE_STATIC);
+	bind_text(st, 4, error);
+	bind_opt(st, 5, finished_at, finished_at > 0);
+	return stmt_change(s, ST_SET_STATE, -EBUSY);
+}
+
+int
+store_requeue(struct store *s, uint64_t id, enum job_state from,
+    int undo_attempt)
+{
+	sqlite3_stmt	*st = s->st[ST_REQUEUE];
+	int		 rc;
+
+	if ((rc = store_begin(s)) < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
+	sqlite3_bind_text(st, 2, job_state_name(from), -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, undo_attempt ? 1 : 0);
+	return stmt_change(s, ST_REQUEUE, -EBUSY);
+}
+
+int
+store_delete(struct store *s, uint64_t id)
+{
+	int rc;
+
+	if ((rc = store_begin(s)) < 0)
+		return rc;
+	sqlite3_bind_int64(s->st[ST_DELETE], 1, (sqlite3_int64)id);
+	return stmt_change(s, ST_DELETE, -ENOENT);
+}
+
+void
+store_free_jobs(struct job *jobs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		job_clear(&jobs[i]);
+	free(jobs);
+}
+
+/* Appends the ids one index seek yields to ids[*n]. */
+static int
+list_seek(struct store *s, enum stmt_id id, uint64_t *ids, size_t *n)
+{
+	sqlite3_stmt	*st = s->st[id];
+	int		 rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		ids[(*n)++] = (uint64_t)sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : store_fail(s, stmt_sql[id], rc);
+}
+
+static int
+id_desc(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/*
+ * Collects up to limit+1 candidate ids per (type, state[, queue]) index
+ * range, newest first; merging them gives the page and tells whether a
+ * next page exists.  Each range is one seek: the cost depends on the
+ * page size, not on the number of jobs in the table.
+ */
+static int
+list_ids(struct store *s, const struct job_filter *f, uint64_t *ids,
+    size_t *n)
+{
+	int64_t	 before = f->before ? (int64_t)f->before : INT64_MAX;
+	int	 rc;
+
+	*n = 0;
+	if (!f->states && !f->types && !f->queue) {
+		sqlite3_bind_int64(s->st[ST_LIST_ALL], 1, before);
+		sqlite3_bind_int(s->st[ST_LIST_ALL], 2, f->limit + 1);
+		return list_seek(s, ST_LIST_ALL, ids, n);
+	}
+	for (int t = 0; t < JOB_TYPE_COUNT; t++) {
+		if (f->types && !(f->types & (1u << t)))
+			continue;
+		for (int st = 0; st < JOB_STATE_COUNT; st++) {
+			enum stmt_id	 id = f->queue ? ST_LIST_QUEUE : ST_LIST_TYPE;
+			sqlite3_stmt	*q = s->st[id];
+
+			if (f->states && !(f->states & (1u << st)))
+				continue;
+			sqlite3_bind_text(q, 1, job_type_name(t), -1, SQLITE_STATIC);
+			sqlite3_bind_text(q, 2, job_state_name(st), -1, SQLITE_STATIC);
+			sqlite3_bind_int64(q, 3, before);
+			sqlite3_bind_int(q, 4, f->limit + 1);
+			if (f->queue)
+				sqlite3_bind_text(q, 5, f->queue, -1, SQLITE_STATIC);
+			if ((rc = list_seek(s, id, ids, n)) < 0)
+				return rc;
+		}
+	}
+	qsort(ids, *n, sizeof(*ids), id_desc);
+	return 0;
+}
+
+int
+store_list(struct store *s, const struct job_filter *f, struct job **jobs,
+    size_t *n, uint64_t *next)
+{
+	size_t		 cap = (size_t)(f->limit + 1) * JOB_TYPE_COUNT * JOB_STATE_COUNT;
+	uint64_t	*ids;
+	struct job	*js = NULL;
+	size_t		 nids = 0, take, i;
+	int		 rc;
+
+	*jobs = NULL;
+	*n = 0;
+	*next = 0;
+	if ((ids = malloc(cap * sizeof(*ids))) == NULL)
+		return -ENOMEM;
+	if ((rc = list_ids(s, f, ids, &nids)) < 0)
+		goto out;
+	take = nids > (size_t)f->limit ? (size_t)f->limit : nids;
+	if (take && (js = calloc(take, sizeof(*js))) == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < take; i++) {
+		if ((rc = store_get(s, ids[i], &js[i])) < 0) {
+			store_free_jobs(js, i);
+			js = NULL;
+			goto out;
+		}
+	}
+	if (nids > take)
+		*next = ids[take - 1];
+	*jobs = js;
+	*n = take;
+out:
+	free(ids);
+	return rc;
+}
+
+int
+store_recover(struct store *s, int64_t now_ms,
+    void (*cb)(void *, uint64_t, enum job_state), void *arg)
+{
+	sqlite3_stmt	*st = s->st[ST_RUNNING];
+	uint64_t	*ids = NULL;
+	int		*retry = NULL;
+	size_t		 n = 0, cap = 0;
+	int		 rc;
+
+	for (int t = 0; t < JOB_TYPE_COUNT; t++) {
+		sqlite3_bind_text(st, 1, job_type_name(t), -1, SQLITE_STATIC);
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			if (n == cap) {
+				cap = cap ? cap * 2 : 64;
+				ids = realloc(ids, cap * sizeof(*ids));
+				retry = realloc(retry, cap * sizeof(*retry));
+				if (ids == NULL || retry == NULL)
+					abort();	/* start-up only */
+			}
+			ids[n] = (uint64_t)sqlite3_column_int64(st, 0);
+			retry[n++] = sqlite3_column_int(st, 1) <
+			    sqlite3_column_int(st, 2);
+		}
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE) {
+			rc = store_fail(s, "recover", rc);
+			goto out;
+		}
+	}
+	rc = 0;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		enum job_state to = retry[i] ? JOB_QUEUED : JOB_FAILED;
+
+		if (retry[i])
+			rc = store_requeue(s, ids[i], JOB_RUNNING, 0);
+		else
+			rc = store_set_state(s, ids[i], JOB_RUNNING, JOB_FAILED,
+			    "server restarted", now_ms);
+		if (rc == 0 && cb)
+			cb(arg, ids[i], to);
+	}
+	if (rc == 0)
+		rc = store_commit(s);
+out:
+	free(ids);
+	free(retry);
+	return rc;
+}
+
+int
+store_count(struct store *s,
+    void (*cb)(void *, const char *, enum job_state, int64_t), void *arg)
+{
+	sqlite3_stmt	*st = s->st[ST_COUNT];
+	int		 rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int state = job_state_parse((const char *)sqlite3_column_text(st, 1));
+
+		if (state >= 0)
+			cb(arg, (const char *)sqlite3_column_text(st, 0), state,
+			    sqlite3_column_int64(st, 2));
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : store_fail(s, "count", rc);
+}
+
+int
+store_finished_since(struct store *s, int64_t since_ms,
+    void (*cb)(void *, int64_t), void *arg)
+{
+	sqlite3_stmt	*st = s->st[ST_FINISHED_SINCE];
+	int		 rc;
+
+	sqlite3_bind_int64(st, 1, since_ms);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		cb(arg, sqlite3_column_int64(st, 0));
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : store_fail(s, "finished since", rc);
+}
+
+int
+store_queue_add(struct store *s, const char *queue)
+{
+	int rc;
+
+	if ((rc = store_begin(s)) < 0)
+		return rc;
+	sqlite3_bind_text(s->st[ST_QUEUE_ADD], 1, queue, -1, SQLITE_STATIC);
+	return stmt_exec(s, ST_QUEUE_ADD);
+}
+
+int
+store_queues(struct store *s, void (*cb)(void *, const char *, int, int),
+    void *arg)
+{
+	sqlite3_stmt	*st = s->st[ST_QUEUES];
+	int		 rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		cb(arg, (const char *)sqlite3_column_text(st, 0),
+		    sqlite3_column_int(st, 1),
+		    (int)col_opt(st, 2, -1));
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : store_fail(s, "queues", rc);
+}
+
+int
+store_ping(struct store *s)
+{
+	int rc;
+
+	if (s->in_txn)
+		return 0;
+	if ((rc = stmt_exec(s, ST_BEGIN)) < 0)
+		return rc;
+	return stmt_exec(s, ST_ROLLBACK);
+}

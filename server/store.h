@@ -1,0 +1,132 @@
+/*
+ * The store: every SQL statement of runnel lives behind this interface
+ * (a PostgreSQL backend is planned; keep SQLite out of callers).
+ * One connection, used only from the loop thread.  Writes go into the
+ * turn's transaction (store_begin is idempotent) and become durable at
+ * store_commit; readers in the same turn see them.
+ */
+#ifndef RUNNEL_STORE_H
+#define RUNNEL_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "job.h"
+
+struct store;
+
+enum store_durability {
+	STORE_DURABLE,		/* synchronous=FULL: a commit survives power loss */
+	STORE_FAST		/* synchronous=NORMAL: survives a crash of runneld */
+};
+
+/* What a worker reports when a job's process ended. */
+struct job_result {
+	uint64_t	 id;
+	enum job_state	 state;		/* SUCCEEDED, FAILED or CANCELED */
+	int		 exit_code;	/* -1 if none */
+	int		 signal;	/* -1 if none */
+	const char	*error;		/* NULL if none */
+	int64_t		 finished_at;
+	int64_t		 stdout_bytes;
+	int64_t		 stderr_bytes;
+	int64_t		 cpu_ms;	/* -1 if unknown */
+	int64_t		 max_rss_kb;	/* -1 if unknown */
+};
+
+struct job_filter {
+	uint32_t	 states;	/* bit per enum job_state; 0 = all */
+	uint32_t	 types;		/* bit per enum job_type; 0 = all */
+	const char	*queue;		/* NULL = all */
+	uint64_t	 before;	/* ids below this; 0 = from the newest */
+	int		 limit;
+};
+
+/*
+ * Opens (creating) the database at path, applies pending migrations and
+ * prepares statements.  Refuses a database newer than this binary.
+ * Returns 0 or a negative code; the detail is logged.
+ */
+int	store_open(struct store **out, const char *path, enum store_durability);
+void	store_close(struct store *);
+
+/* Starts the turn's transaction if none is open.  Returns 0 or -EIO. */
+int	store_begin(struct store *);
+int	store_in_txn(const struct store *);
+/*
+ * Commits the turn's transaction.  Returns 0, or -ENOSPC/-EIO after
+ * rolling back: none of the turn's writes happened.
+ */
+int	store_commit(struct store *);
+
+/*
+ * Savepoints make a multi-statement change (a batch) all-or-nothing
+ * inside the turn's transaction: store_mark, writes, then
+ * store_unmark(keep = 0) undoes them.
+ */
+int	store_mark(struct store *);
+int	store_unmark(struct store *, int keep);
+
+/* Inserts j (state set by the caller); sets j->id and j->created_at. */
+int	store_submit(struct store *, struct job *j, int64_t now_ms);
+/* Reads job id into *out (job_clear it after).  -ENOENT if none. */
+int	store_get(struct store *, uint64_t id, struct job *out);
+/*
+ * Claims the runnable job that comes first (smallest priority, then
+ * smallest id) in a queue that is not paused: it becomes running with
+ * one more attempt.  Returns 1 and fills *out, 0 when none, or < 0.
+ */
+int	store_claim(struct store *, int worker, int64_t now_ms, struct job *out);
+/* Records the end of a running job's attempt.  -ENOENT, -EBUSY if not running. */
+int	store_finish(struct store *, const struct job_result *);
+/*
+ * Moves a job from one state to another, recording error (may be NULL)
+ * and finished_at (0 to clear).  -EBUSY when it is not in state from.
+ */
+int	store_set_state(struct store *, uint64_t id, enum job_state from,
+	    enum job_state to, const char *error, int64_t finished_at);
+/*
+ * Queues a finished (failed or canceled) job again, clearing its
+ * previous result.  undo_attempt also takes back the attempt count
+ * (a shutdown ended the run through no fault of the job).
+ */
+int	store_requeue(struct store *, uint64_t id, enum job_state from,
+	    int undo_attempt);
+/* Deletes a job row.  -ENOENT if none. */
+int	store_delete(struct store *, uint64_t id);
+
+/*
+ * Lists jobs newest first.  *jobs gets up to f->limit entries (caller
+ * frees with store_free_jobs), *next the cursor for the next page or 0.
+ */
+int	store_list(struct store *, const struct job_filter *f,
+	    struct job **jobs, size_t *n, uint64_t *next);
+void	store_free_jobs(struct job *jobs, size_t n);
+
+/*
+ * Start-up recovery: jobs left running by a dead runneld go back to
+ * queued if attempts remain, else fail with "server restarted".  Calls
+ * cb for each job failed or requeued.
+ */
+int	store_recover(struct store *, int64_t now_ms,
+	    void (*cb)(void *arg, uint64_t id, enum job_state to), void *arg);
+
+/* Calls cb for every (queue, state) pair with its number of jobs. */
+int	store_count(struct store *,
+	    void (*cb)(void *arg, const char *queue, enum job_state, int64_t n),
+	    void *arg);
+/* Calls cb with the finished_at of every job finished since since_ms. */
+int	store_finished_since(struct store *, int64_t since_ms,
+	    void (*cb)(void *arg, int64_t finished_at), void *arg);
+
+/* Makes sure queue exists in the queues table (in the turn's transaction). */
+int	store_queue_add(struct store *, const char *queue);
+/* Calls cb for every known queue with its settings. */
+int	store_queues(struct store *,
+	    void (*cb)(void *arg, const char *name, int paused, int concurrency),
+	    void *arg);
+
+/* 0 if a write transaction can be taken (healthz), else < 0. */
+int	store_ping(struct store *);
+
+#endif

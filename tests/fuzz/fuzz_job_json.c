@@ -1,0 +1,49 @@
+/*
+ * Fuzz target: arbitrary bytes as a POST /api/v1/jobs body.  Either the
+ * body is refused with a well-formed error, or every job it yields is
+ * valid and renders back to JSON.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "job.h"
+#include "spec.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct api_error	 e;
+	struct job		*jobs;
+	size_t			 n;
+	int			 batch;
+	char			*body = malloc(size + 1);
+	static volatile size_t	 sink;
+
+	if (body == NULL)
+		return 0;
+	memcpy(body, data, size);
+	body[size] = '\0';
+	if (spec_parse_body(body, size, &jobs, &n, &batch, &e) == 0) {
+		for (size_t i = 0; i < n; i++) {
+			cJSON	*o = job_to_json(&jobs[i]);
+			char	*text = cJSON_PrintUnformatted(o);
+
+			if (jobs[i].queue == NULL || !spec_queue_valid(jobs[i].queue) ||
+			    (jobs[i].command == NULL) == (jobs[i].argv_json == NULL))
+				abort();
+			sink += text ? strlen(text) : 0;
+			free(text);
+			cJSON_Delete(o);
+		}
+		spec_free_jobs(jobs, n);
+	} else {
+		if (e.status < 400 || e.status > 599 || e.code == NULL)
+			abort();
+		sink += strlen(e.message);
+	}
+	free(body);
+	return 0;
+}

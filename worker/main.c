@@ -1,0 +1,304 @@
+/*
+ * runnel-worker: one process of runneld's pool.  This file is the wiring:
+ * options, start-up (fd 3, signals, subreaper, scratch root), HELLO and
+ * READY, and the idle loop that dispatches frames from runneld through a
+ * table; run.c runs each job.  The worker is single-threaded and polls.
+ *
+ * Exit status: 0 after SHUTDOWN, when runneld is gone or on SIGTERM;
+ * 2 for a usage or protocol error; 1 when start-up fails.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <malloc.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "chan.h"
+#include "frame.h"
+#include "log.h"
+#include "proc.h"
+#include "run.h"
+
+#define WORKER_FD	3
+
+struct worker {
+	int		 id;
+	char		 scratch[PATH_MAX];
+	struct chan	 chan;
+	struct run_ctx	 ctx;
+	struct run	 run;
+	int		 busy;		/* run holds a job */
+	int		 shutdown;	/* SHUTDOWN seen: exit once idle */
+};
+
+typedef int (*worker_handler)(struct worker *, const struct frame *);
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fprintf(stderr, "usage: runnel-worker --id N --scratch DIR "
+	    "[--log-level debug|info|warn|error]\n"
+	    "fd 3 must be a connected socket to runneld\n");
+	exit(2);
+}
+
+static int
+worker_send_hello(struct worker *w)
+{
+	cJSON	*o;
+	int	 rc = -ENOMEM;
+
+	if ((o = cJSON_CreateObject()) != NULL &&
+	    cJSON_AddNumberToObject(o, "version", FRAME_VERSION) != NULL &&
+	    cJSON_AddNumberToObject(o, "pid", (double)getpid()) != NULL)
+		rc = chan_send_json(&w->chan, FRAME_HELLO, 0, o);
+	cJSON_Delete(o);
+	return rc;
+}
+
+static int
+worker_on_run(struct worker *w, const struct frame *f)
+{
+	struct run_spec	 spec;
+	int		 rc;
+
+	if (w->busy) {
+		log_warnx("protocol error: RUN job=%llu while busy",
+		    (unsigned long long)f->job_id);
+		return -EPROTO;
+	}
+	if ((rc = run_spec_parse(&spec, f->job_id, f->body, f->length)) < 0)
+		goto out;
+	chan_trim(&w->chan);	/* the spec is parsed: the body can go */
+	w->busy = 1;
+	rc = run_job(&w->run, &w->ctx, &spec);
+	w->busy = 0;
+	if (rc < 0)
+		goto out;
+	if ((rc = chan_send(&w->chan, FRAME_READY, 0, 0, NULL, 0)) < 0)
+		goto out;
+	if (w->shutdown)
+		rc = -ESHUTDOWN;
+out:
+	run_spec_free(&spec);
+	return rc;
+}
+
+static int
+worker_on_cancel(struct worker *w, const struct frame *f)
+{
+	const char	*reason;
+	cJSON		*root, *v;
+
+	root = cJSON_ParseWithLength((const char *)f->body, f->length);
+	v = cJSON_GetObjectItemCaseSensitive(root, "reason");
+	if (!cJSON_IsString(v))
+		reason = NULL;
+	else if (strcmp(v->valuestring, "canceled") == 0)
+		reason = "canceled";
+	else if (strcmp(v->valuestring, "shutdown") == 0)
+		reason = "shutdown";
+	else
+		reason = NULL;
+	cJSON_Delete(root);
+	if (reason == NULL) {
+		log_warnx("protocol error: bad CANCEL job=%llu",
+		    (unsigned long long)f->job_id);
+		return -EPROTO;
+	}
+	if (w->busy && f->job_id == w->run.spec->job_id)
+		run_cancel(&w->run, reason);
+	else
+		log_debug("CANCEL job=%llu not running: ignored",
+		    (unsigned long long)f->job_id);
+	return 0;
+}
+
+static int
+worker_on_shutdown(struct worker *w, const struct frame *f)
+{
+	log_info("shutdown requested%s", w->busy ? ": after the job" : "");
+	w->shutdown = 1;
+	return w->busy ? 0 : -ESHUTDOWN;
+}
+
+static const worker_handler worker_handlers[FRAME_TYPE_MAX + 1] = {
+	[FRAME_RUN] = worker_on_run,
+	[FRAME_CANCEL] = worker_on_cancel,
+	[FRAME_SHUTDOWN] = worker_on_shutdown,
+};
+
+static int
+worker_on_frame(const struct frame *f, void *arg)
+{
+	struct worker	*w = arg;
+
+	if (f->type > FRAME_TYPE_MAX || worker_handlers[f->type] == NULL) {
+		log_warnx("protocol error: unexpected %s frame from runneld",
+		    frame_type_name(f->type));
+		return -EPROTO;
+	}
+	return worker_handlers[f->type](w, f);
+}
+
+/* Leaves with the status the end reason calls for. */
+static void __attribute__((noreturn))
+worker_exit(int rc)
+{
+	switch (rc) {
+	case -ESHUTDOWN:
+		log_info("exiting: shutdown");
+		exit(0);
+	case -EPIPE:
+	case -ECONNRESET:
+		log_info("exiting: runneld is gone");
+		exit(0);
+	case -EINTR:
+		log_info("exiting: SIGTERM");
+		exit(0);
+	case -EPROTO:
+		log_warnx("exiting: protocol error");
+		exit(2);
+	default:
+		errno = -rc;
+		log_warn("exiting");
+		exit(1);
+	}
+}
+
+/* Idle: wait for frames, reap stray children, leave on SIGTERM or EOF. */
+static void __attribute__((noreturn))
+worker_loop(struct worker *w)
+{
+	struct pollfd	 pfd[2];
+	int		 rc, seen;
+
+	for (;;) {
+		pfd[0].fd = w->chan.fd;
+		pfd[0].events = POLLIN;
+		pfd[1].fd = w->ctx.sigfd;
+		pfd[1].events = POLLIN;
+		if (poll(pfd, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			fatal("poll");
+		}
+		if (pfd[1].revents) {
+			seen = proc_signals(w->ctx.sigfd);
+			if (seen & PROC_SIGCHLD)
+				proc_reap();
+			if (seen & PROC_SIGTERM)
+				worker_exit(-EINTR);
+		}
+		if (pfd[0].revents == 0)
+			continue;
+		if ((rc = chan_fill(&w->chan)) == 0)
+			worker_exit(-EPIPE);
+		if (rc < 0 && rc != -EAGAIN)
+			worker_exit(rc);
+		if ((rc = chan_dispatch(&w->chan, worker_on_frame, w)) < 0)
+			worker_exit(rc);
+	}
+}
+
+/* fds 0-2 must be open, or a pipe could land there and be clobbered. */
+static void
+worker_std_fds(void)
+{
+	for (int fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) != fd)
+			fatal("open /dev/null");
+}
+
+static void
+worker_scratch(struct worker *w, const char *dir)
+{
+	struct stat	 st;
+
+	if (mkdir(dir, S_IRWXU) < 0 && errno != EEXIST)
+		fatal("mkdir %s", dir);
+	if (realpath(dir, w->scratch) == NULL)
+		fatal("realpath %s", dir);
+	if (stat(w->scratch, &st) < 0 || !S_ISDIR(st.st_mode))
+		fatalx("scratch %s is not a directory", w->scratch);
+}
+
+static void
+worker_args(struct worker *w, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"id", required_argument, NULL, 'i'},
+		{"scratch", required_argument, NULL, 's'},
+		{"log-level", required_argument, NULL, 'l'},
+		{NULL, 0, NULL, 0}
+	};
+	const char	*scratch = NULL;
+	char		*end;
+	long		 id = -1;
+	int		 c, level = LOG_INFO;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'i':
+			errno = 0;
+			id = strtol(optarg, &end, 10);
+			if (errno || *end != '\0' || id < 0 || id > INT_MAX)
+				usage();
+			break;
+		case 's':
+			scratch = optarg;
+			break;
+		case 'l':
+			if ((level = log_level_parse(optarg)) < 0)
+				usage();
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc || id < 0 || scratch == NULL || scratch[0] == '\0')
+		usage();
+	w->id = (int)id;
+	log_init("runnel-worker", (enum log_level)level);
+	worker_scratch(w, scratch);
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct worker	 w;
+	int			 rc;
+
+	worker_std_fds();
+	worker_args(&w, argc, argv);
+	/* Keep the worker small: big buffers go back to the system on free. */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+	if ((rc = chan_init(&w.chan, WORKER_FD)) < 0) {
+		errno = -rc;
+		fatal("fd %d (the socket to runneld)", WORKER_FD);
+	}
+	if ((w.ctx.sigfd = proc_setup()) < 0) {
+		errno = -w.ctx.sigfd;
+		fatal("signals");
+	}
+	if ((w.ctx.devnull = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0)
+		fatal("open /dev/null");
+	w.ctx.chan = &w.chan;
+	w.ctx.scratch_root = w.scratch;
+	w.ctx.on_frame = worker_on_frame;
+	w.ctx.arg = &w;
+	log_info("started worker=%d scratch=%s", w.id, w.scratch);
+	if ((rc = worker_send_hello(&w)) < 0 ||
+	    (rc = chan_send(&w.chan, FRAME_READY, 0, 0, NULL, 0)) < 0)
+		worker_exit(rc);
+	worker_loop(&w);
+}

@@ -1,0 +1,627 @@
+/*
+ * One job, from RUN to EXIT: its spec, its process group and the poll
+ * loop that serves it.  The loop forwards the job's stdout and stderr as
+ * OUTPUT frames, feeds its stdin, enforces the timeout, hears CANCEL and
+ * the loss of runneld, and learns of exits from the signalfd.  The job
+ * ends when its main process exits: the group is killed while the zombie
+ * leader still pins the group id, then everything is reaped, the pipes
+ * are drained, the scratch directory goes, and EXIT is sent.
+ */
+#include <sys/resource.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "log.h"
+#include "proc.h"
+#include "run.h"
+#include "scratch.h"
+#include "spawn.h"
+
+/* Largest integer a JSON number (a double) holds exactly. */
+#define RUN_JSON_INT_MAX	(1LL << 53)
+/* A pipe that filled a whole read is grown to this, to cut wakeups. */
+#define RUN_PIPE_SIZE		(1024 * 1024)
+/* Reads of one stream per wakeup before the other fds get a turn. */
+#define RUN_READS_PER_WAKE	16
+/* How often to look for orphans that left the group, once it is dead. */
+#define RUN_SWEEP_MS		100
+
+/* Output chunks: one buffer for the worker's life, no copy per frame. */
+static uint8_t	run_buf[FRAME_OUTPUT_CHUNK];
+
+static int
+spec_error(uint64_t job_id, const char *what)
+{
+	log_warnx("protocol error: bad RUN job=%llu: %s",
+	    (unsigned long long)job_id, what);
+	return -EPROTO;
+}
+
+/* An integer member in [min, max], def when absent or null. */
+static int
+spec_int(const cJSON *root, const char *name, int64_t def, int64_t min,
+    int64_t max, int64_t *out)
+{
+	const cJSON	*v = cJSON_GetObjectItemCaseSensitive(root, name);
+	double		 d;
+
+	*out = def;
+	if (v == NULL || cJSON_IsNull(v))
+		return 0;
+	if (!cJSON_IsNumber(v))
+		return -EPROTO;
+	d = v->valuedouble;
+	if (!(d >= (double)min && d <= (double)max) || d != (double)(int64_t)d)
+		return -EPROTO;
+	*out = (int64_t)d;
+	return 0;
+}
+
+/* A string member, NULL when absent or null. */
+static int
+spec_str(const cJSON *root, const char *name, const char **out)
+{
+	const cJSON	*v = cJSON_GetObjectItemCaseSensitive(root, name);
+
+	*out = NULL;
+	if (v == NULL || cJSON_IsNull(v))
+		return 0;
+	if (!cJSON_IsString(v))
+		return -EPROTO;
+	*out = v->valuestring;
+	return 0;
+}
+
+static int
+spec_argv(struct run_spec *spec)
+{
+	const cJSON	*v = cJSON_GetObjectItemCaseSensitive(spec->root, "argv");
+	const cJSON	*a;
+
+	if (v == NULL || cJSON_IsNull(v))
+		return 0;
+	if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) == 0)
+		return -EPROTO;
+	cJSON_ArrayForEach(a, v)
+		if (!cJSON_IsString(a))
+			return -EPROTO;
+	spec->argv = v;
+	return 0;
+}
+
+/* env: an object of strings, each name non-empty and without '='. */
+static int
+spec_env(struct run_spec *spec)
+{
+	const cJSON	*v = cJSON_GetObjectItemCaseSensitive(spec->root, "env");
+	const cJSON	*e;
+
+	if (v == NULL || cJSON_IsNull(v))
+		return 0;
+	if (!cJSON_IsObject(v))
+		return -EPROTO;
+	cJSON_ArrayForEach(e, v)
+		if (!cJSON_IsString(e) || e->string[0] == '\0' ||
+		    strchr(e->string, '=') != NULL)
+			return -EPROTO;
+	spec->env = v;
+	return 0;
+}
+
+int
+run_spec_parse(struct run_spec *spec, uint64_t job_id, const uint8_t *body,
+    size_t length)
+{
+	int64_t	 attempt;
+
+	memset(spec, 0, sizeof(*spec));
+	spec->job_id = job_id;
+	if (job_id == 0)
+		return spec_error(job_id, "job id 0");
+	spec->root = cJSON_ParseWithLength((const char *)body, length);
+	if (spec->root == NULL || !cJSON_IsObject(spec->root))
+		return spec_error(job_id, "not a JSON object");
+	if (spec_int(spec->root, "attempt", 1, 1, 1000000, &attempt) < 0 ||
+	    spec_int(spec->root, "timeout_ms", 0, 0, RUN_JSON_INT_MAX,
+	    &spec->timeout_ms) < 0 ||
+	    spec_int(spec->root, "kill_grace_ms", RUN_KILL_GRACE_MS, 0,
+	    RUN_JSON_INT_MAX, &spec->kill_grace_ms) < 0)
+		return spec_error(job_id, "attempt, timeout_ms or kill_grace_ms");
+	spec->attempt = (int)attempt;
+	if (spec_str(spec->root, "command", &spec->command) < 0 ||
+	    spec_argv(spec) < 0)
+		return spec_error(job_id, "command or argv");
+	if ((spec->command == NULL) == (spec->argv == NULL))
+		return spec_error(job_id, "not exactly one of command and argv");
+	if (spec_env(spec) < 0)
+		return spec_error(job_id, "env");
+	if (spec_str(spec->root, "cwd", &spec->cwd) < 0 ||
+	    (spec->cwd != NULL && spec->cwd[0] != '/'))
+		return spec_error(job_id, "cwd");
+	if (spec_str(spec->root, "stdin", &spec->stdin_data) < 0)
+		return spec_error(job_id, "stdin");
+	if (spec->stdin_data != NULL)
+		spec->stdin_len = strlen(spec->stdin_data);
+	return 0;
+}
+
+void
+run_spec_free(struct run_spec *spec)
+{
+	cJSON_Delete(spec->root);
+	spec->root = NULL;
+}
+
+static void
+run_close(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+/* The worker ends this run: no more frames to runneld, kill the job now. */
+static void
+run_lose(struct run *r, int rc)
+{
+	if (r->lost == 0)
+		r->lost = rc;
+	if (r->pid > 0 && !r->reaped && r->signalled != SIGKILL) {
+		kill(-r->pid, SIGKILL);
+		r->signalled = SIGKILL;
+	}
+}
+
+void
+run_cancel(struct run *r, const char *reason)
+{
+	if (r->pid <= 0 || r->reaped || r->signalled != 0)
+		return;
+	log_info("job=%llu ending reason=%s pid=%d",
+	    (unsigned long long)r->spec->job_id, reason, (int)r->pid);
+	r->reason = reason;
+	kill(-r->pid, SIGTERM);
+	kill(-r->pid, SIGCONT);		/* a stopped process must see the TERM */
+	r->signalled = SIGTERM;
+	r->kill_at = clock_mono_ms() + r->spec->kill_grace_ms;
+	if (r->spec->kill_grace_ms == 0) {
+		kill(-r->pid, SIGKILL);
+		r->signalled = SIGKILL;
+	}
+}
+
+/* Writes what the job's stdin pipe takes now; closes it when done. */
+static void
+run_feed(struct run *r)
+{
+	const struct run_spec	*spec = r->spec;
+	ssize_t			 n;
+
+	while (r->fd_in >= 0 && r->in_off < spec->stdin_len) {
+		n = write(r->fd_in, spec->stdin_data + r->in_off,
+		    spec->stdin_len - r->in_off);
+		if (n > 0)
+			r->in_off += (size_t)n;
+		else if (n < 0 && errno == EINTR)
+			continue;
+		else if (n < 0 && errno == EAGAIN)
+			return;
+		else
+			break;	/* EPIPE: the job does not read its stdin */
+	}
+	run_close(&r->fd_in);
+}
+
+static int
+run_pipe(int child_end_is_read, int *parent, int *child)
+{
+	int	 p[2];
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+	*child = p[child_end_is_read ? 0 : 1];
+	*parent = p[child_end_is_read ? 1 : 0];
+	if (fcntl(*parent, F_SETFL, O_NONBLOCK) < 0)
+		return -errno;
+	return 0;
+}
+
+/* The job's fds 0, 1 and 2 into child[], the worker's ends into r. */
+static int
+run_open_pipes(struct run *r, int child[3])
+{
+	int	 rc;
+
+	child[0] = r->ctx->devnull;
+	if (r->spec->stdin_len > 0) {
+		if ((rc = run_pipe(1, &r->fd_in, &child[0])) < 0)
+			return rc;
+		run_feed(r);	/* most stdin fits the pipe: done before exec */
+	}
+	if ((rc = run_pipe(0, &r->fd_out, &child[1])) < 0 ||
+	    (rc = run_pipe(0, &r->fd_err, &child[2])) < 0)
+		return rc;
+	return 0;
+}
+
+static void
+run_close_child(const struct run *r, int child[3])
+{
+	for (int i = 0; i < 3; i++)
+		if (child[i] >= 0 && child[i] != r->ctx->devnull)
+			close(child[i]);
+}
+
+/* Starts the job's process.  On failure r->error says why. */
+static int
+run_spawn(struct run *r)
+{
+	const struct run_spec	*spec = r->spec;
+	struct spawn		 s;
+	const char		*cwd = spec->cwd;
+	int			 child[3] = {-1, -1, -1}, rc;
+
+	memset(&s, 0, sizeof(s));
+	if (cwd == NULL) {
+		if ((rc = scratch_make(r->ctx->scratch_root, spec->job_id,
+		    spec->attempt, r->scratch, sizeof(r->scratch))) < 0) {
+			r->scratch[0] = '\0';
+			snprintf(r->error, sizeof(r->error),
+			    "scratch directory failed: %s", strerror(-rc));
+			return rc;
+		}
+		cwd = r->scratch;
+	}
+	if ((rc = spawn_prepare(&s, spec, cwd)) < 0)
+		goto fail;
+	if ((rc = run_open_pipes(r, child)) < 0) {
+		s.stage = SPAWN_PIPE;
+		goto fail;
+	}
+	s.fd_in = child[0];
+	s.fd_out = child[1];
+	s.fd_err = child[2];
+	if ((rc = spawn_start(&s)) < 0)
+		goto fail;
+	r->pid = s.pid;
+fail:
+	if (rc < 0)
+		snprintf(r->error, sizeof(r->error), "%s: %s",
+		    spawn_stage_text(s.stage), strerror(-rc));
+	run_close_child(r, child);
+	spawn_free(&s);
+	return rc;
+}
+
+static void
+run_started(struct run *r)
+{
+	cJSON	*o;
+	int	 rc = -ENOMEM;
+
+	if ((o = cJSON_CreateObject()) != NULL &&
+	    cJSON_AddNumberToObject(o, "pid", r->pid) != NULL &&
+	    cJSON_AddNumberToObject(o, "started_at",
+	    (double)clock_now_ms()) != NULL)
+		rc = chan_send_json(r->ctx->chan, FRAME_STARTED,
+		    r->spec->job_id, o);
+	cJSON_Delete(o);
+	if (rc < 0)
+		run_lose(r, rc);
+}
+
+/*
+ * The main process has exited and is still a zombie: its pid is still
+ * the group's id, so killing the group now cannot hit a stranger.  Only
+ * then is it reaped.
+ */
+static void
+run_reap_main(struct run *r)
+{
+	int64_t	 now;
+
+	kill(-r->pid, SIGKILL);
+	while (wait4(r->pid, &r->status, 0, &r->ru) < 0 && errno == EINTR)
+		;
+	r->reaped = 1;
+	now = clock_mono_ms();
+	r->drain_until = now + RUN_DRAIN_MS;
+	r->sweep_at = now + RUN_SWEEP_MS;
+	run_close(&r->fd_in);
+	log_debug("job=%llu main exited pid=%d status=%#x",
+	    (unsigned long long)r->spec->job_id, (int)r->pid, r->status);
+}
+
+/* Reaps every exited child; peeks first so the main one is seen as a zombie. */
+static void
+run_reap(struct run *r)
+{
+	siginfo_t	 si;
+
+	for (;;) {
+		memset(&si, 0, sizeof(si));
+		if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) < 0) {
+			r->children = 0;	/* ECHILD: none left at all */
+			return;
+		}
+		if (si.si_pid == 0) {
+			r->children = 1;	/* some alive, none exited */
+			/* A swept orphan died and its children came to us. */
+			if (r->reaped && r->swept)
+				r->sweep_at = 0;
+			return;
+		}
+		if (si.si_pid == r->pid && !r->reaped)
+			run_reap_main(r);
+		else
+			waitpid(si.si_pid, NULL, WNOHANG);
+	}
+}
+
+static void
+run_output(struct run *r, uint16_t stream, size_t n)
+{
+	int	 rc;
+
+	if (r->lost)
+		return;		/* runneld is gone: drain, drop */
+	rc = chan_send(r->ctx->chan, FRAME_OUTPUT, stream, r->spec->job_id,
+	    run_buf, n);
+	if (rc < 0)
+		run_lose(r, rc);
+}
+
+/*
+ * Reads one stream while it keeps filling whole chunks; a short read
+ * means the pipe is empty for now.  A stream that fills a chunk gets a
+ * bigger pipe, so a heavy writer blocks, and wakes us, less often.
+ */
+static void
+run_read(struct run *r, int *fd, uint16_t stream, int *big)
+{
+	ssize_t	 n;
+
+	for (int i = 0; i < RUN_READS_PER_WAKE; i++) {
+		if ((n = read(*fd, run_buf, sizeof(run_buf))) > 0) {
+			run_output(r, stream, (size_t)n);
+			if ((size_t)n < sizeof(run_buf))
+				return;
+			if (!*big) {
+				*big = 1;
+				(void)fcntl(*fd, F_SETPIPE_SZ, RUN_PIPE_SIZE);
+			}
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return;
+		if (n < 0)
+			log_warn("job=%llu read output",
+			    (unsigned long long)r->spec->job_id);
+		run_close(fd);	/* end of file: every writer is gone */
+		return;
+	}
+}
+
+static int64_t
+min64(int64_t a, int64_t b)
+{
+	return a < b ? a : b;
+}
+
+/*
+ * Acts on the deadlines that have passed: timeout, the grace before
+ * SIGKILL, the sweep for escaped orphans.  Returns poll's timeout for
+ * the next one, -1 for none.
+ */
+static int
+run_timers(struct run *r)
+{
+	int64_t	 now = clock_mono_ms(), next = INT64_MAX;
+
+	if (!r->reaped) {
+		if (r->timeout_at > 0 && r->signalled == 0) {
+			if (now >= r->timeout_at)
+				run_cancel(r, "timeout");
+			else
+				next = r->timeout_at;
+		}
+		if (r->signalled == SIGTERM) {
+			if (now >= r->kill_at) {
+				kill(-r->pid, SIGKILL);
+				r->signalled = SIGKILL;
+			} else
+				next = min64(next, r->kill_at);
+		}
+	} else {
+		next = r->drain_until;
+		if (r->children && now >= r->sweep_at) {
+			int n = proc_kill_children();
+
+			log_debug("job=%llu killed %d escaped processes",
+			    (unsigned long long)r->spec->job_id, n);
+			r->swept = 1;
+			r->sweep_at = now + RUN_SWEEP_MS;
+		}
+		if (r->children)
+			next = min64(next, r->sweep_at);
+	}
+	if (next == INT64_MAX)
+		return -1;
+	return next <= now ? 0 : (int)min64(next - now, 60000);
+}
+
+/* Over when the main process is reaped and its pipes and children are gone. */
+static int
+run_over(const struct run *r)
+{
+	if (!r->reaped)
+		return 0;
+	if (r->fd_out < 0 && r->fd_err < 0 && !r->children)
+		return 1;
+	return clock_mono_ms() >= r->drain_until;
+}
+
+/* Frames from runneld: read what is there, hand over whole frames. */
+static void
+run_chan(struct run *r, int readable)
+{
+	const struct run_ctx	*ctx = r->ctx;
+	int			 rc;
+
+	if (readable) {
+		if ((rc = chan_fill(ctx->chan)) == 0) {
+			log_warnx("job=%llu runneld is gone: killing the job",
+			    (unsigned long long)r->spec->job_id);
+			run_lose(r, -EPIPE);
+			return;
+		}
+		if (rc < 0 && rc != -EAGAIN) {
+			errno = -rc;
+			log_warn("read from runneld");
+			run_lose(r, rc);
+			return;
+		}
+	}
+	if ((rc = chan_dispatch(ctx->chan, ctx->on_frame, ctx->arg)) < 0)
+		run_lose(r, rc);
+}
+
+static void
+run_signals(struct run *r)
+{
+	int	 seen = proc_signals(r->ctx->sigfd);
+
+	if (seen & PROC_SIGCHLD)
+		run_reap(r);
+	if (seen & PROC_SIGTERM) {
+		log_warnx("job=%llu SIGTERM: killing the job",
+		    (unsigned long long)r->spec->job_id);
+		run_lose(r, -EINTR);
+	}
+}
+
+enum { PFD_CHAN, PFD_SIG, PFD_OUT, PFD_ERR, PFD_IN, PFD_N };
+
+static void
+run_loop(struct run *r)
+{
+	struct pollfd	 pfd[PFD_N];
+	int		 timeout;
+
+	if (!r->lost)
+		run_chan(r, 0);		/* frames that came with the RUN */
+	while (!run_over(r)) {
+		timeout = run_timers(r);
+		pfd[PFD_CHAN].fd = r->lost ? -1 : r->ctx->chan->fd;
+		pfd[PFD_CHAN].events = POLLIN;
+		pfd[PFD_SIG].fd = r->ctx->sigfd;
+		pfd[PFD_SIG].events = POLLIN;
+		pfd[PFD_OUT].fd = r->fd_out;
+		pfd[PFD_OUT].events = POLLIN;
+		pfd[PFD_ERR].fd = r->fd_err;
+		pfd[PFD_ERR].events = POLLIN;
+		pfd[PFD_IN].fd = r->fd_in;
+		pfd[PFD_IN].events = POLLOUT;
+		if (poll(pfd, PFD_N, timeout) < 0) {
+			if (errno != EINTR)
+				fatal("poll");
+			continue;
+		}
+		if (pfd[PFD_SIG].revents)
+			run_signals(r);
+		if (pfd[PFD_OUT].revents)
+			run_read(r, &r->fd_out, FRAME_STDOUT, &r->out_big);
+		if (pfd[PFD_ERR].revents)
+			run_read(r, &r->fd_err, FRAME_STDERR, &r->err_big);
+		if (pfd[PFD_IN].revents)
+			run_feed(r);
+		if (pfd[PFD_CHAN].revents && !r->lost)
+			run_chan(r, 1);
+	}
+}
+
+static int
+run_send_exit(struct run *r)
+{
+	const struct rusage	*ru = &r->ru;
+	cJSON			*o;
+	int			 st = r->status, rc = -ENOMEM;
+	int64_t			 cpu_ms;
+
+	cpu_ms = ((int64_t)ru->ru_utime.tv_sec + ru->ru_stime.tv_sec) * 1000 +
+	    ((int64_t)ru->ru_utime.tv_usec + ru->ru_stime.tv_usec) / 1000;
+	if ((o = cJSON_CreateObject()) == NULL)
+		return -ENOMEM;
+	if (r->pid <= 0) {	/* never started */
+		cJSON_AddNumberToObject(o, "exit_code", 127);
+		cJSON_AddNullToObject(o, "signal");
+	} else {
+		if (WIFEXITED(st))
+			cJSON_AddNumberToObject(o, "exit_code", WEXITSTATUS(st));
+		else
+			cJSON_AddNullToObject(o, "exit_code");
+		if (WIFSIGNALED(st))
+			cJSON_AddNumberToObject(o, "signal", WTERMSIG(st));
+		else
+			cJSON_AddNullToObject(o, "signal");
+	}
+	cJSON_AddNumberToObject(o, "cpu_ms", (double)cpu_ms);
+	cJSON_AddNumberToObject(o, "max_rss_kb", (double)ru->ru_maxrss);
+	if (r->pid <= 0) {
+		cJSON_AddStringToObject(o, "reason", "spawn");
+		cJSON_AddStringToObject(o, "error", r->error);
+	} else {
+		if (r->reason != NULL)
+			cJSON_AddStringToObject(o, "reason", r->reason);
+		else
+			cJSON_AddNullToObject(o, "reason");
+		cJSON_AddNullToObject(o, "error");
+	}
+	cJSON_AddNumberToObject(o, "finished_at", (double)clock_now_ms());
+	rc = chan_send_json(r->ctx->chan, FRAME_EXIT, r->spec->job_id, o);
+	cJSON_Delete(o);
+	return rc;
+}
+
+int
+run_job(struct run *r, const struct run_ctx *ctx, const struct run_spec *spec)
+{
+	int	 rc;
+
+	memset(r, 0, sizeof(*r));
+	r->ctx = ctx;
+	r->spec = spec;
+	r->fd_in = r->fd_out = r->fd_err = -1;
+	if (run_spawn(r) < 0) {
+		log_info("job=%llu spawn failed: %s",
+		    (unsigned long long)spec->job_id, r->error);
+	} else {
+		log_debug("job=%llu started pid=%d",
+		    (unsigned long long)spec->job_id, (int)r->pid);
+		if (spec->timeout_ms > 0)
+			r->timeout_at = clock_mono_ms() + spec->timeout_ms;
+		run_started(r);
+		run_loop(r);
+	}
+	run_close(&r->fd_in);
+	run_close(&r->fd_out);
+	run_close(&r->fd_err);
+	if (r->scratch[0] != '\0')
+		(void)scratch_remove(r->scratch);
+	if (r->lost)
+		return r->lost;
+	if ((rc = run_send_exit(r)) < 0)
+		return rc;
+	return 0;
+}

@@ -1,0 +1,110 @@
+/*
+ * Running one job: the RUN spec, and a run from spawn to EXIT.
+ *
+ * RUN body (docs/protocol.md; absent members take the default shown,
+ * members not listed are ignored so that a newer runneld can add some):
+ *
+ *	{"attempt": 1,
+ *	 "command": "echo hi",		shell form: /bin/sh -c COMMAND
+ *	 "argv": ["ls", "-l"],		exec form; exactly one of command/argv
+ *	 "env": {"K": "V"},		{}: added to the clean environment
+ *	 "cwd": "/abs/dir",		null: a fresh scratch directory
+ *	 "stdin": "text",		null: the job reads /dev/null
+ *	 "timeout_ms": 30000,		0: no timeout
+ *	 "kill_grace_ms": 5000}		SIGTERM, then SIGKILL this much later
+ */
+#ifndef RUNNEL_RUN_H
+#define RUNNEL_RUN_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+
+#include <cjson/cJSON.h>
+
+#include "chan.h"
+
+#define RUN_KILL_GRACE_MS	5000
+/* How long the pipes may stay open once the main process is gone. */
+#define RUN_DRAIN_MS		1000
+
+struct run_spec {
+	uint64_t	 job_id;
+	int		 attempt;
+	const char	*command;	/* shell form, or NULL */
+	const cJSON	*argv;		/* exec form: non-empty array of strings, or NULL */
+	const cJSON	*env;		/* object of strings, or NULL */
+	const char	*cwd;		/* absolute, or NULL for a scratch dir */
+	const char	*stdin_data;	/* NULL: /dev/null */
+	size_t		 stdin_len;
+	int64_t		 timeout_ms;	/* 0: none */
+	int64_t		 kill_grace_ms;
+	cJSON		*root;		/* owns everything above */
+};
+
+/*
+ * Parses a RUN body for job_id into *spec.  Returns 0, or -EPROTO for a
+ * body that is not the JSON the protocol describes (logged here), or
+ * -ENOMEM.  Free with run_spec_free() whatever the result.
+ */
+int	run_spec_parse(struct run_spec *spec, uint64_t job_id,
+	    const uint8_t *body, size_t length);
+void	run_spec_free(struct run_spec *spec);
+
+/* What a run needs from its worker; all of it stays owned by the worker. */
+struct run_ctx {
+	struct chan	*chan;
+	int		 sigfd;		/* signalfd for SIGCHLD and SIGTERM */
+	int		 devnull;	/* O_RDONLY, close-on-exec */
+	const char	*scratch_root;	/* absolute */
+	chan_frame_cb	 on_frame;	/* frames that arrive while the job runs */
+	void		*arg;
+};
+
+struct run {
+	const struct run_ctx	*ctx;
+	const struct run_spec	*spec;
+	char		 scratch[PATH_MAX];	/* "" when the spec names a cwd */
+	pid_t		 pid;		/* main process; its pid is the group's id */
+	int		 fd_in;		/* write end of the job's stdin, or -1 */
+	int		 fd_out;	/* read ends of stdout and stderr, or -1 */
+	int		 fd_err;
+	size_t		 in_off;	/* stdin bytes written so far */
+	int		 out_big;	/* pipe already grown for heavy output */
+	int		 err_big;
+	int		 reaped;	/* main process waited for */
+	int		 status;	/* its wait status */
+	struct rusage	 ru;
+	int		 children;	/* other children may still be alive */
+	int		 signalled;	/* last signal sent to the group, or 0 */
+	int		 lost;		/* <0: runneld is gone or broke the protocol */
+	const char	*reason;	/* why the worker ended it, or NULL */
+	char		 error[160];	/* spawn failure, or "" */
+	int64_t		 timeout_at;	/* monotonic ms, 0 when none */
+	int64_t		 kill_at;	/* SIGKILL due once SIGTERM was sent */
+	int64_t		 drain_until;	/* set when the main process is reaped */
+	int64_t		 sweep_at;	/* next look for orphans that escaped the group */
+	int		 swept;		/* some were found: look again at each exit */
+};
+
+/*
+ * Runs spec to its end: sends STARTED, OUTPUT and exactly one EXIT on
+ * ctx->chan (not READY), feeding ctx->on_frame the frames that arrive
+ * meanwhile.  Returns 0 once EXIT is sent; or a negative errno code when
+ * runneld went away (-EPIPE), broke the protocol (-EPROTO, or whatever
+ * on_frame returned) or the worker got SIGTERM (-EINTR): the job is then
+ * killed, reaped and its scratch directory removed before returning.
+ */
+int	run_job(struct run *r, const struct run_ctx *ctx,
+	    const struct run_spec *spec);
+
+/*
+ * Starts ending the running job for reason ("canceled", "shutdown"):
+ * SIGTERM to its group now, SIGKILL after the spec's grace.  A job
+ * already being ended keeps its first reason.  reason must outlive r.
+ */
+void	run_cancel(struct run *r, const char *reason);
+
+#endif

@@ -1,0 +1,284 @@
+/*
+ * Starting a job's process.  spawn_prepare() does all the work that may
+ * allocate or fail in ordinary ways: argv, the environment, the exec
+ * form's PATH search.  spawn_start() then vforks: the parent is
+ * suspended until the child execs or gives up, which is what makes
+ * spawning cheap, and why the child may only make system calls and
+ * report a failure through memory it shares with the parent.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "proc.h"
+#include "spawn.h"
+
+/* execvp's search path when the environment has none. */
+#define SPAWN_DEFAULT_PATH	"/bin:/usr/bin"
+
+/* The worker's own variables that a job inherits. */
+static const char *const spawn_kept[] = {"PATH", "HOME", "LANG", "TMPDIR"};
+#define SPAWN_NKEPT	(sizeof(spawn_kept) / sizeof(spawn_kept[0]))
+
+const char *
+spawn_stage_text(int stage)
+{
+	static const char *text[] = {
+		"spawn failed", "pipe failed", "vfork failed", "setsid failed",
+		"chdir failed", "dup2 failed", "exec failed"
+	};
+
+	if (stage < 0 || stage > SPAWN_EXEC)
+		return "spawn failed";
+	return text[stage];
+}
+
+/* 1 when "NAME=..." entry has the name name (namelen bytes). */
+static int
+env_is(const char *entry, const char *name, size_t namelen)
+{
+	return strncmp(entry, name, namelen) == 0 && entry[namelen] == '=';
+}
+
+/* 1 when spec's env sets name, so that the worker's value is dropped. */
+static int
+spec_sets(const cJSON *env, const char *name)
+{
+	return env != NULL && cJSON_GetObjectItemCaseSensitive(env, name) != NULL;
+}
+
+/*
+ * The environment: the worker's PATH, HOME, LANG and TMPDIR, then the
+ * spec's env, then RUNNEL_JOB_ID and RUNNEL_ATTEMPT.  The spec's entries
+ * are packed in one buffer; the worker's point into its own environ.
+ */
+static int
+spawn_env(struct spawn *s, const struct run_spec *spec)
+{
+	const cJSON	*e;
+	size_t		 n = 0, bytes = 0, count = SPAWN_NKEPT + 3;
+	char		*p;
+
+	cJSON_ArrayForEach(e, spec->env) {
+		bytes += strlen(e->string) + strlen(e->valuestring) + 2;
+		count++;
+	}
+	if ((s->envp = calloc(count, sizeof(char *))) == NULL)
+		return -ENOMEM;
+	if (bytes > 0 && (s->env_buf = malloc(bytes)) == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < SPAWN_NKEPT; i++) {
+		const char *v = getenv(spawn_kept[i]);
+
+		if (v != NULL && !spec_sets(spec->env, spawn_kept[i]))
+			s->envp[n++] = (char *)v - strlen(spawn_kept[i]) - 1;
+	}
+	p = s->env_buf;
+	cJSON_ArrayForEach(e, spec->env) {
+		if (strcmp(e->string, "RUNNEL_JOB_ID") == 0 ||
+		    strcmp(e->string, "RUNNEL_ATTEMPT") == 0)
+			continue;
+		s->envp[n++] = p;
+		p += sprintf(p, "%s=%s", e->string, e->valuestring) + 1;
+	}
+	snprintf(s->id_var, sizeof(s->id_var), "RUNNEL_JOB_ID=%llu",
+	    (unsigned long long)spec->job_id);
+	snprintf(s->attempt_var, sizeof(s->attempt_var), "RUNNEL_ATTEMPT=%d",
+	    spec->attempt);
+	s->envp[n++] = s->id_var;
+	s->envp[n++] = s->attempt_var;
+	s->envp[n] = NULL;
+	return 0;
+}
+
+/* The job's PATH: its own environment's, as execvp would read it. */
+static const char *
+spawn_path_var(const struct spawn *s)
+{
+	for (char **e = s->envp; *e != NULL; e++)
+		if (env_is(*e, "PATH", 4))
+			return *e + 5;
+	return SPAWN_DEFAULT_PATH;
+}
+
+/*
+ * execvp's search, done here rather than in the child: the first
+ * executable regular file named name in a directory of PATH.  A relative
+ * directory is taken from the job's cwd, where the child will be.
+ */
+static int
+spawn_lookup(struct spawn *s, const char *name, const char *cwd)
+{
+	const char	*dir = spawn_path_var(s), *end;
+	size_t		 namelen = strlen(name), cap;
+	struct stat	 st;
+	int		 rc = -ENOENT;
+
+	if (namelen == 0)
+		return -ENOENT;
+	cap = strlen(cwd) + strlen(dir) + namelen + 4;
+	if ((s->path_buf = malloc(cap)) == NULL)
+		return -ENOMEM;
+	for (;; dir = end + 1) {
+		int	 dirlen;
+
+		end = strchr(dir, ':');
+		dirlen = end ? (int)(end - dir) : (int)strlen(dir);
+		if (dirlen == 0)
+			snprintf(s->path_buf, cap, "%s/%s", cwd, name);
+		else if (dir[0] != '/')
+			snprintf(s->path_buf, cap, "%s/%.*s/%s", cwd, dirlen,
+			    dir, name);
+		else
+			snprintf(s->path_buf, cap, "%.*s/%s", dirlen, dir, name);
+		if (stat(s->path_buf, &st) == 0 && S_ISREG(st.st_mode)) {
+			if (access(s->path_buf, X_OK) == 0) {
+				s->path = s->path_buf;
+				return 0;
+			}
+			rc = -EACCES;	/* as execvp: report it if nothing better */
+		}
+		if (end == NULL)
+			return rc;
+	}
+}
+
+/* argv for the exec form, and the /bin/sh fallback for ENOEXEC scripts. */
+static int
+spawn_argv(struct spawn *s, const struct run_spec *spec, const char *cwd)
+{
+	const cJSON	*a;
+	int		 argc = cJSON_GetArraySize(spec->argv), i = 0;
+
+	if ((s->argv = calloc(argc + 1, sizeof(char *))) == NULL ||
+	    (s->sh_argv = calloc(argc + 2, sizeof(char *))) == NULL)
+		return -ENOMEM;
+	cJSON_ArrayForEach(a, spec->argv)
+		s->argv[i++] = a->valuestring;
+	if (strchr(s->argv[0], '/') != NULL)
+		s->path = s->argv[0];
+	else {
+		int rc = spawn_lookup(s, s->argv[0], cwd);
+
+		if (rc < 0) {
+			s->stage = SPAWN_EXEC;
+			return rc;
+		}
+	}
+	s->sh_argv[0] = "/bin/sh";
+	s->sh_argv[1] = (char *)s->path;
+	for (i = 1; i < argc; i++)
+		s->sh_argv[i + 1] = s->argv[i];
+	return 0;
+}
+
+int
+spawn_prepare(struct spawn *s, const struct run_spec *spec, const char *cwd)
+{
+	int	 rc;
+
+	memset(s, 0, sizeof(*s));
+	s->fd_in = s->fd_out = s->fd_err = -1;
+	s->cwd = cwd;
+	if ((rc = spawn_env(s, spec)) < 0)
+		return rc;
+	if (spec->command != NULL) {
+		s->sh_vec[0] = "/bin/sh";
+		s->sh_vec[1] = "-c";
+		s->sh_vec[2] = spec->command;
+		s->sh_vec[3] = NULL;
+		s->argv = (char **)s->sh_vec;
+		s->path = "/bin/sh";
+		return 0;
+	}
+	return spawn_argv(s, spec, cwd);
+}
+
+void
+spawn_free(struct spawn *s)
+{
+	if (s->argv != (char **)s->sh_vec)
+		free(s->argv);
+	free(s->sh_argv);
+	free(s->envp);
+	free(s->env_buf);
+	free(s->path_buf);
+	s->argv = s->sh_argv = s->envp = NULL;
+	s->env_buf = s->path_buf = NULL;
+}
+
+static void __attribute__((noreturn))
+spawn_fail(struct spawn *s, int stage)
+{
+	s->err = errno;
+	s->stage = stage;
+	_exit(127);
+}
+
+/*
+ * The child, between vfork and execve: it shares the parent's memory and
+ * the parent waits, so only system calls here, no malloc, no stdio, and
+ * no return.  Every worker fd is close-on-exec; close_range marks any
+ * that someone forgot, which is cheap insurance.
+ */
+static void __attribute__((noreturn))
+spawn_child(struct spawn *s, const sigset_t *mask, const struct sigaction *dfl)
+{
+	if (setsid() < 0)
+		spawn_fail(s, SPAWN_SETSID);
+	for (size_t i = 0; i < proc_nignored; i++)
+		sigaction(proc_ignored[i], dfl, NULL);
+	sigprocmask(SIG_SETMASK, mask, NULL);
+	if (s->cwd != NULL && chdir(s->cwd) < 0)
+		spawn_fail(s, SPAWN_CHDIR);
+	if (dup2(s->fd_in, 0) < 0 || dup2(s->fd_out, 1) < 0 ||
+	    dup2(s->fd_err, 2) < 0)
+		spawn_fail(s, SPAWN_DUP);
+	(void)close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+
+	/*
+	 * Resource limits go here: the `limits` issue adds setrlimit()
+	 * calls (RLIMIT_AS, RLIMIT_CPU, RLIMIT_NOFILE, RLIMIT_NPROC) from
+	 * values that spawn_prepare() has put in struct spawn, failing
+	 * through spawn_fail() with a new SPAWN_RLIMIT stage.
+	 */
+
+	execve(s->path, s->argv, s->envp);
+	if (errno == ENOEXEC && s->sh_argv != NULL)
+		execve("/bin/sh", s->sh_argv, s->envp);
+	spawn_fail(s, SPAWN_EXEC);
+}
+
+int
+spawn_start(struct spawn *s)
+{
+	struct sigaction	 dfl;
+	sigset_t		 mask;
+	pid_t			 pid;
+
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	sigemptyset(&mask);
+	s->stage = SPAWN_OK;
+	s->err = 0;
+	if ((pid = vfork()) < 0) {
+		s->stage = SPAWN_FORK;
+		return -errno;
+	}
+	if (pid == 0)
+		spawn_child(s, &mask, &dfl);
+	if (s->stage != SPAWN_OK) {
+		/* The child has _exited: reap it now, it is no job. */
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		return -s->err;
+	}
+	s->pid = pid;
+	return 0;
+}

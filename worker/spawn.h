@@ -1,0 +1,68 @@
+/*
+ * Starting a job's process with vfork+exec.  Everything the child needs
+ * (argv, envp, the program's path) is built beforehand in the parent:
+ * the child only makes async-signal-safe system calls, then execs.
+ */
+#ifndef RUNNEL_SPAWN_H
+#define RUNNEL_SPAWN_H
+
+#include <sys/types.h>
+
+#include "run.h"
+
+/* The step at which starting the process failed. */
+enum spawn_stage {
+	SPAWN_OK,
+	SPAWN_PIPE,
+	SPAWN_FORK,
+	SPAWN_SETSID,
+	SPAWN_CHDIR,
+	SPAWN_DUP,
+	SPAWN_EXEC
+};
+
+struct spawn {
+	const char	 *path;		/* program for execve */
+	char		**argv;
+	char		**sh_argv;	/* ENOEXEC fallback "/bin/sh path args", or NULL */
+	char		**envp;
+	const char	 *cwd;		/* NULL: stay in the worker's cwd */
+	int		  fd_in;	/* become the job's fds 0, 1 and 2 */
+	int		  fd_out;
+	int		  fd_err;
+	pid_t		  pid;
+	/* Written by the child before it gives up; the parent reads them. */
+	volatile int	  stage;
+	volatile int	  err;
+	/* Storage behind the pointers above. */
+	char		 *path_buf;
+	char		 *env_buf;
+	char		  id_var[40];
+	char		  attempt_var[32];
+	const char	 *sh_vec[4];
+};
+
+/*
+ * Builds the process's argv, environment and program path for spec,
+ * to run in cwd (absolute).  The exec form's PATH search happens here,
+ * in the job's PATH.  Returns 0; -ENOMEM; or -ENOENT / -EACCES when the
+ * program cannot be found, with s->stage = SPAWN_EXEC.  Strings point
+ * into spec, which must outlive s.  Free with spawn_free() in any case.
+ */
+int	spawn_prepare(struct spawn *s, const struct run_spec *spec,
+	    const char *cwd);
+
+/*
+ * Starts the process with s->fd_in/out/err as its fds 0, 1 and 2, in its
+ * own session and process group (its pid), with default signal state.
+ * Returns 0 with s->pid set; or a negative errno code with s->stage set,
+ * a failed child being already reaped.
+ */
+int	spawn_start(struct spawn *s);
+
+void	spawn_free(struct spawn *s);
+
+/* "exec failed", "chdir failed", ... for an EXIT's error. */
+const char *spawn_stage_text(int stage);
+
+#endif
