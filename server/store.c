@@ -32,8 +32,9 @@ enum stmt_id {
 	ST_REQUEUE,
 	ST_DELETE,
 	ST_LIST_ALL,
-	ST_LIST_TYPE,
+	ST_LIST_STATE,
 	ST_LIST_QUEUE,
+	ST_LIST_TYPE,
 	ST_RUNNING,
 	ST_COUNT,
 	ST_FINISHED_SINCE,
@@ -79,14 +80,18 @@ static const char *stmt_sql[ST_COUNT_MAX] = {
 	    "stdout_bytes = 0, stderr_bytes = 0, cpu_ms = NULL, "
 	    "max_rss_kb = NULL WHERE id = ?1 AND state = ?2",
 	[ST_DELETE] = "DELETE FROM jobs WHERE id = ?1",
-	[ST_LIST_ALL] = "SELECT id FROM jobs WHERE id < ?1 "
-	    "ORDER BY id DESC LIMIT ?2",
-	[ST_LIST_TYPE] = "SELECT id FROM jobs WHERE type = ?1 AND state = ?2 "
-	    "AND id < ?3 ORDER BY id DESC LIMIT ?4",
-	[ST_LIST_QUEUE] = "SELECT id FROM jobs WHERE queue = ?5 AND type = ?1 "
-	    "AND state = ?2 AND id < ?3 ORDER BY id DESC LIMIT ?4",
+	/* Listing scans one index newest first; columns after id feed the
+	 * filters the index does not cover. */
+	[ST_LIST_ALL] = "SELECT id, state, queue, type FROM jobs "
+	    "WHERE id < ?2 ORDER BY id DESC LIMIT ?3",
+	[ST_LIST_STATE] = "SELECT id, state, queue, type FROM jobs "
+	    "WHERE state = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3",
+	[ST_LIST_QUEUE] = "SELECT id, state, queue, type FROM jobs "
+	    "WHERE queue = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3",
+	[ST_LIST_TYPE] = "SELECT id, state, queue, type FROM jobs "
+	    "WHERE type = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3",
 	[ST_RUNNING] = "SELECT id, attempts, max_attempts FROM jobs "
-	    "WHERE type = ?1 AND state = 'running'",
+	    "WHERE state = 'running'",
 	[ST_COUNT] = "SELECT queue, state, count(*) FROM jobs "
 	    "GROUP BY queue, state",
 	[ST_FINISHED_SINCE] = "SELECT finished_at FROM jobs "
@@ -267,6 +272,9 @@ store_open(struct store **out, const char *path, enum store_durability d)
 	int		 rc;
 
 	*out = NULL;
+	/* One thread uses the store: no allocation statistics, no mutexes. */
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+	sqlite3_config(SQLITE_CONFIG_SINGLETHREAD);
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return -ENOMEM;
 	rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
@@ -612,17 +620,74 @@ store_free_jobs(struct job *jobs, size_t n)
 	free(jobs);
 }
 
-/* Appends the ids one index seek yields to ids[*n]. */
+/*
+ * Listing.  Each stream scans one index newest first from `before`; rows
+ * the index cannot filter (say state=failed&queue=x on the state index)
+ * are checked here, at most LIST_BUDGET of them per stream, so a request
+ * costs the same whatever the table holds.  When a stream stops at its
+ * budget, the page covers ids down to that point only and `next` resumes
+ * there: a page may then hold fewer than `limit` jobs.
+ */
+#define LIST_BUDGET	5000
+
+struct list_scan {
+	uint64_t	*ids;
+	size_t		 n;
+	size_t		 cap;
+	uint64_t	 floor;		/* ids below this are not yet looked at */
+};
+
 static int
-list_seek(struct store *s, enum stmt_id id, uint64_t *ids, size_t *n)
+row_matches(sqlite3_stmt *st, const struct job_filter *f)
+{
+	const char	*queue = (const char *)sqlite3_column_text(st, 2);
+	int		 state, type;
+
+	state = job_state_parse((const char *)sqlite3_column_text(st, 1));
+	type = job_type_parse((const char *)sqlite3_column_text(st, 3));
+	if (f->states && (state < 0 || !(f->states & (1u << state))))
+		return 0;
+	if (f->types && (type < 0 || !(f->types & (1u << type))))
+		return 0;
+	return f->queue == NULL || (queue && strcmp(queue, f->queue) == 0);
+}
+
+/* Runs one bound stream statement, keeping the ids that match. */
+static int
+list_stream(struct store *s, enum stmt_id id, const struct job_filter *f,
+    int budget, struct list_scan *ls)
 {
 	sqlite3_stmt	*st = s->st[id];
-	int		 rc;
+	int64_t		 before = f->before ? (int64_t)f->before : INT64_MAX;
+	uint64_t	 last = 0;
+	int		 rc, seen = 0;
 
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		ids[(*n)++] = (uint64_t)sqlite3_column_int64(st, 0);
+	sqlite3_bind_int64(st, 2, before);
+	sqlite3_bind_int(st, 3, budget);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		last = (uint64_t)sqlite3_column_int64(st, 0);
+		seen++;
+		if (!row_matches(st, f))
+			continue;
+		if (ls->n == ls->cap) {
+			size_t		 cap = ls->cap ? ls->cap * 2 : 64;
+			uint64_t	*ni = realloc(ls->ids, cap * sizeof(*ni));
+
+			if (ni == NULL) {
+				sqlite3_reset(st);
+				return -ENOMEM;
+			}
+			ls->ids = ni;
+			ls->cap = cap;
+		}
+		ls->ids[ls->n++] = last;
+	}
 	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : store_fail(s, stmt_sql[id], rc);
+	if (rc != SQLITE_DONE)
+		return store_fail(s, stmt_sql[id], rc);
+	if (seen == budget && last > ls->floor)
+		ls->floor = last;
+	return 0;
 }
 
 static int
@@ -633,83 +698,82 @@ id_desc(const void *a, const void *b)
 	return x < y ? 1 : x > y ? -1 : 0;
 }
 
-/*
- * Collects up to limit+1 candidate ids per (type, state[, queue]) index
- * range, newest first; merging them gives the page and tells whether a
- * next page exists.  Each range is one seek: the cost depends on the
- * page size, not on the number of jobs in the table.
- */
+/* Picks the index that narrows most and scans it, one stream per key. */
 static int
-list_ids(struct store *s, const struct job_filter *f, uint64_t *ids,
-    size_t *n)
+list_scan(struct store *s, const struct job_filter *f, struct list_scan *ls)
 {
-	int64_t	 before = f->before ? (int64_t)f->before : INT64_MAX;
-	int	 rc;
+	int	 exact = f->limit + 1, budget = exact > LIST_BUDGET ? exact :
+		    LIST_BUDGET;
+	int	 rc = 0;
 
-	*n = 0;
-	if (!f->states && !f->types && !f->queue) {
-		sqlite3_bind_int64(s->st[ST_LIST_ALL], 1, before);
-		sqlite3_bind_int(s->st[ST_LIST_ALL], 2, f->limit + 1);
-		return list_seek(s, ST_LIST_ALL, ids, n);
-	}
-	for (int t = 0; t < JOB_TYPE_COUNT; t++) {
-		if (f->types && !(f->types & (1u << t)))
-			continue;
-		for (int st = 0; st < JOB_STATE_COUNT; st++) {
-			enum stmt_id	 id = f->queue ? ST_LIST_QUEUE : ST_LIST_TYPE;
-			sqlite3_stmt	*q = s->st[id];
+	if (f->states) {
+		int residual = f->queue || f->types;
 
-			if (f->states && !(f->states & (1u << st)))
+		for (int st = 0; st < JOB_STATE_COUNT && rc == 0; st++) {
+			if (!(f->states & (1u << st)))
 				continue;
-			sqlite3_bind_text(q, 1, job_type_name(t), -1, SQLITE_STATIC);
-			sqlite3_bind_text(q, 2, job_state_name(st), -1, SQLITE_STATIC);
-			sqlite3_bind_int64(q, 3, before);
-			sqlite3_bind_int(q, 4, f->limit + 1);
-			if (f->queue)
-				sqlite3_bind_text(q, 5, f->queue, -1, SQLITE_STATIC);
-			if ((rc = list_seek(s, id, ids, n)) < 0)
-				return rc;
+			sqlite3_bind_text(s->st[ST_LIST_STATE], 1,
+			    job_state_name(st), -1, SQLITE_STATIC);
+			rc = list_stream(s, ST_LIST_STATE, f, residual ? budget :
+			    exact, ls);
 		}
+	} else if (f->queue) {
+		sqlite3_bind_text(s->st[ST_LIST_QUEUE], 1, f->queue, -1,
+		    SQLITE_STATIC);
+		rc = list_stream(s, ST_LIST_QUEUE, f, f->types ? budget : exact,
+		    ls);
+	} else if (f->types) {
+		for (int t = 0; t < JOB_TYPE_COUNT && rc == 0; t++) {
+			if (!(f->types & (1u << t)))
+				continue;
+			sqlite3_bind_text(s->st[ST_LIST_TYPE], 1,
+			    job_type_name(t), -1, SQLITE_STATIC);
+			rc = list_stream(s, ST_LIST_TYPE, f, exact, ls);
+		}
+	} else {
+		rc = list_stream(s, ST_LIST_ALL, f, exact, ls);
 	}
-	qsort(ids, *n, sizeof(*ids), id_desc);
-	return 0;
+	return rc;
 }
 
 int
 store_list(struct store *s, const struct job_filter *f, struct job **jobs,
     size_t *n, uint64_t *next)
 {
-	size_t		 cap = (size_t)(f->limit + 1) * JOB_TYPE_COUNT * JOB_STATE_COUNT;
-	uint64_t	*ids;
-	struct job	*js = NULL;
-	size_t		 nids = 0, take, i;
-	int		 rc;
+	struct list_scan	 ls = {0};
+	struct job		*js = NULL;
+	size_t			 keep = 0, take, i;
+	int			 rc;
 
 	*jobs = NULL;
 	*n = 0;
 	*next = 0;
-	if ((ids = malloc(cap * sizeof(*ids))) == NULL)
-		return -ENOMEM;
-	if ((rc = list_ids(s, f, ids, &nids)) < 0)
+	if ((rc = list_scan(s, f, &ls)) < 0)
 		goto out;
-	take = nids > (size_t)f->limit ? (size_t)f->limit : nids;
+	qsort(ls.ids, ls.n, sizeof(*ls.ids), id_desc);
+	/* Only ids every stream has looked at belong to this page. */
+	while (keep < ls.n && ls.ids[keep] >= ls.floor)
+		keep++;
+	take = keep > (size_t)f->limit ? (size_t)f->limit : keep;
 	if (take && (js = calloc(take, sizeof(*js))) == NULL) {
 		rc = -ENOMEM;
 		goto out;
 	}
 	for (i = 0; i < take; i++) {
-		if ((rc = store_get(s, ids[i], &js[i])) < 0) {
+		if ((rc = store_get(s, ls.ids[i], &js[i])) < 0) {
 			store_free_jobs(js, i);
 			js = NULL;
 			goto out;
 		}
 	}
-	if (nids > take)
-		*next = ids[take - 1];
+	if (keep > take)
+		*next = ls.ids[take - 1];
+	else if (ls.floor)
+		*next = ls.floor;
 	*jobs = js;
 	*n = take;
 out:
-	free(ids);
+	free(ls.ids);
 	return rc;
 }
 
@@ -723,25 +787,21 @@ store_recover(struct store *s, int64_t now_ms,
 	size_t		 n = 0, cap = 0;
 	int		 rc;
 
-	for (int t = 0; t < JOB_TYPE_COUNT; t++) {
-		sqlite3_bind_text(st, 1, job_type_name(t), -1, SQLITE_STATIC);
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			if (n == cap) {
-				cap = cap ? cap * 2 : 64;
-				ids = realloc(ids, cap * sizeof(*ids));
-				retry = realloc(retry, cap * sizeof(*retry));
-				if (ids == NULL || retry == NULL)
-					abort();	/* start-up only */
-			}
-			ids[n] = (uint64_t)sqlite3_column_int64(st, 0);
-			retry[n++] = sqlite3_column_int(st, 1) <
-			    sqlite3_column_int(st, 2);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			ids = realloc(ids, cap * sizeof(*ids));
+			retry = realloc(retry, cap * sizeof(*retry));
+			if (ids == NULL || retry == NULL)
+				abort();	/* start-up only */
 		}
-		sqlite3_reset(st);
-		if (rc != SQLITE_DONE) {
-			rc = store_fail(s, "recover", rc);
-			goto out;
-		}
+		ids[n] = (uint64_t)sqlite3_column_int64(st, 0);
+		retry[n++] = sqlite3_column_int(st, 1) < sqlite3_column_int(st, 2);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		rc = store_fail(s, "recover", rc);
+		goto out;
 	}
 	rc = 0;
 	for (size_t i = 0; i < n && rc == 0; i++) {
