@@ -596,6 +596,25 @@ turn_free(struct turn *t)
 	memset(t, 0, sizeof(*t));
 }
 
+/*
+ * Only what is answered to a client must survive a power loss before the
+ * answer goes out.  Claims and finishes alone survive a crash of runneld;
+ * after a power loss such a job may run again (at least once).
+ */
+static int
+turn_acknowledges(struct server *srv, const struct turn *t)
+{
+	for (size_t i = 0; i < t->npending; i++)
+		if (t->pending[i].req)
+			return 1;
+	/* A client waiting for a job's end is answered after this commit. */
+	for (size_t i = 0; i < t->nchanges; i++)
+		if (t->changes[i].to >= 0 && job_state_finished(t->changes[i].to) &&
+		    events_waiting(srv, t->changes[i].id))
+			return 1;
+	return 0;
+}
+
 void
 core_flush(struct server *srv)
 {
@@ -606,7 +625,7 @@ core_flush(struct server *srv)
 	c->dirty = 0;
 	uv_idle_stop(&c->idle);
 	dispatch(srv);
-	rc = store_commit(srv->store);
+	rc = store_commit(srv->store, turn_acknowledges(srv, &c->turn));
 	c->queue_added[0] = '\0';
 	/* Take the turn: what the callbacks below add goes to the next one. */
 	t = c->turn;

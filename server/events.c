@@ -111,6 +111,16 @@ events_wait(struct server *srv, uint64_t id, struct request *req,
 	return API_PENDING;
 }
 
+int
+events_waiting(const struct server *srv, uint64_t id)
+{
+	for (const struct waiter *w = srv->events->waiters[bucket(id)]; w;
+	    w = w->next)
+		if (w->job_id == id)
+			return 1;
+	return 0;
+}
+
 /* ---- followers --------------------------------------------------------- */
 
 void

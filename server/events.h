@@ -40,6 +40,9 @@ void	events_output(struct server *, uint64_t id);
 int	events_wait(struct server *, uint64_t id, struct request *req,
 	    int64_t timeout_ms);
 
+/* 1 if a request waits for job id to finish. */
+int	events_waiting(const struct server *, uint64_t id);
+
 void	events_follow(struct server *, struct follower *);
 void	events_unfollow(struct server *, struct follower *);
 

@@ -110,6 +110,7 @@ static const char *stmt_sql[ST_COUNT_MAX] = {
 struct store {
 	sqlite3		*db;
 	sqlite3_stmt	*st[ST_COUNT_MAX];
+	int		 durable;	/* sync the WAL when a commit asks to */
 	int		 in_txn;
 	int		 txn_lost;	/* SQLite rolled the turn's transaction back */
 	int		 txn_error;	/* the code that lost it */
@@ -246,6 +247,13 @@ store_migrate(struct store *s)
 	return 0;
 }
 
+/*
+ * The connection commits with synchronous=NORMAL: a commit survives a
+ * crash of runneld, and store_commit() adds the fsync of the WAL that
+ * synchronous=FULL would do only for the turns that acknowledge
+ * something to a client.  The pragma cannot change inside a transaction,
+ * and a turn does not know at BEGIN what it will hold.
+ */
 static int
 store_pragmas(struct store *s, enum store_durability d)
 {
@@ -253,16 +261,32 @@ store_pragmas(struct store *s, enum store_durability d)
 
 	sqlite3_busy_timeout(s->db, 5000);
 	if ((rc = exec_sql(s, "PRAGMA journal_mode = WAL")) < 0 ||
+	    (rc = exec_sql(s, "PRAGMA synchronous = NORMAL")) < 0 ||
 	    (rc = exec_sql(s, "PRAGMA foreign_keys = ON")) < 0 ||
 	    (rc = exec_sql(s, "PRAGMA cache_size = -16384")) < 0 ||
 	    (rc = exec_sql(s, "PRAGMA temp_store = MEMORY")) < 0)
 		return rc;
-	if (d == STORE_FAST) {
-		log_info("store: durability=fast: synchronous=NORMAL, a power "
-		    "loss may lose the last acknowledged jobs");
-		return exec_sql(s, "PRAGMA synchronous = NORMAL");
-	}
-	return exec_sql(s, "PRAGMA synchronous = FULL");
+	s->durable = d == STORE_DURABLE;
+	if (!s->durable)
+		log_info("store: durability=fast: a power loss may lose the "
+		    "last acknowledged jobs (a crash of runneld does not)");
+	return 0;
+}
+
+/* fsyncs the WAL through SQLite's own handle of it. */
+static int
+store_sync(struct store *s)
+{
+	sqlite3_file	*wal = NULL;
+	int		 rc;
+
+	rc = sqlite3_file_control(s->db, "main", SQLITE_FCNTL_JOURNAL_POINTER,
+	    &wal);
+	if (rc != SQLITE_OK || wal == NULL || wal->pMethods == NULL)
+		return 0;	/* no WAL written yet: nothing to sync */
+	if ((rc = wal->pMethods->xSync(wal, SQLITE_SYNC_NORMAL)) != SQLITE_OK)
+		return store_fail(s, "sync WAL", rc);
+	return 0;
 }
 
 int
@@ -309,7 +333,7 @@ store_close(struct store *s)
 	if (s == NULL)
 		return;
 	if (s->in_txn)
-		store_commit(s);
+		store_commit(s, 1);
 	for (int i = 0; i < ST_COUNT_MAX; i++)
 		sqlite3_finalize(s->st[i]);
 	if (s->db && sqlite3_close(s->db) != SQLITE_OK)
@@ -339,7 +363,7 @@ store_in_txn(const struct store *s)
 }
 
 int
-store_commit(struct store *s)
+store_commit(struct store *s, int sync)
 {
 	int rc;
 
@@ -352,7 +376,7 @@ store_commit(struct store *s)
 	}
 	s->in_txn = 0;
 	if ((rc = stmt_exec(s, ST_COMMIT)) == 0)
-		return 0;
+		return sync && s->durable ? store_sync(s) : 0;
 	/* A failed COMMIT may leave the transaction open: end it. */
 	if (!sqlite3_get_autocommit(s->db))
 		stmt_exec(s, ST_ROLLBACK);
@@ -816,7 +840,7 @@ store_recover(struct store *s, int64_t now_ms,
 			cb(arg, ids[i], to);
 	}
 	if (rc == 0)
-		rc = store_commit(s);
+		rc = store_commit(s, 1);
 out:
 	free(ids);
 	free(retry);

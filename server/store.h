@@ -16,8 +16,8 @@
 struct store;
 
 enum store_durability {
-	STORE_DURABLE,		/* synchronous=FULL: a commit survives power loss */
-	STORE_FAST		/* synchronous=NORMAL: survives a crash of runneld */
+	STORE_DURABLE,		/* an acknowledged commit survives power loss */
+	STORE_FAST		/* commits survive a crash of runneld only */
 };
 
 /* What a worker reports when a job's process ended. */
@@ -54,10 +54,12 @@ void	store_close(struct store *);
 int	store_begin(struct store *);
 int	store_in_txn(const struct store *);
 /*
- * Commits the turn's transaction.  Returns 0, or -ENOSPC/-EIO after
- * rolling back: none of the turn's writes happened.
+ * Commits the turn's transaction; with sync (and STORE_DURABLE) it is on
+ * disk when this returns, as synchronous=FULL would have it.  Without,
+ * it survives a crash of runneld but maybe not a power loss.  Returns 0,
+ * or -ENOSPC/-EIO after rolling back: none of the turn's writes happened.
  */
-int	store_commit(struct store *);
+int	store_commit(struct store *, int sync);
 
 /*
  * Savepoints make a multi-statement change (a batch) all-or-nothing

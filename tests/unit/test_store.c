@@ -89,7 +89,7 @@ TEST(claim_takes_smallest_priority_then_smallest_id)
 	uint64_t	 d = submit(s, "other", 5);
 	uint64_t	 e = submit(s, "third", 0);
 
-	ASSERT_INT(store_commit(s), ==, 0);
+	ASSERT_INT(store_commit(s, 1), ==, 0);
 	ASSERT_INT(claim(s), ==, b);
 	ASSERT_INT(claim(s), ==, c);
 	ASSERT_INT(claim(s), ==, e);
@@ -111,7 +111,7 @@ TEST(claim_counts_the_attempt_and_sets_the_worker)
 	ASSERT_INT(j.worker, ==, 7);
 	ASSERT_INT(j.started_at, ==, 1234);
 	job_clear(&j);
-	ASSERT_INT(store_commit(s), ==, 0);
+	ASSERT_INT(store_commit(s, 1), ==, 0);
 	store_close(s);
 }
 
@@ -172,7 +172,7 @@ TEST(ids_are_never_reused_after_a_delete)
 
 	ASSERT_INT(store_set_state(s, a, JOB_QUEUED, JOB_CANCELED, NULL, 1), ==, 0);
 	ASSERT_INT(store_delete(s, a), ==, 0);
-	ASSERT_INT(store_commit(s), ==, 0);
+	ASSERT_INT(store_commit(s, 1), ==, 0);
 	b = submit(s, "default", 0);
 	ASSERT_INT(b, >, a);
 	store_close(s);
@@ -191,7 +191,7 @@ TEST(savepoint_undoes_a_partial_batch)
 	submit(s, "default", 0);
 	submit(s, "default", 0);
 	ASSERT_INT(store_unmark(s, 0), ==, 0);
-	ASSERT_INT(store_commit(s), ==, 0);
+	ASSERT_INT(store_commit(s, 1), ==, 0);
 	ASSERT_INT(store_list(s, &f, &jobs, &n, &next), ==, 0);
 	ASSERT_INT(n, ==, 1);
 	ASSERT_INT(jobs[0].id, ==, keep);
@@ -237,7 +237,7 @@ TEST(list_pages_by_keyset_with_filters)
 	for (int i = 0; i < 60; i += 5)
 		ASSERT_INT(store_set_state(s, ids[i], JOB_QUEUED, JOB_FAILED,
 		    "x", 1), ==, 0);
-	ASSERT_INT(store_commit(s), ==, 0);
+	ASSERT_INT(store_commit(s, 1), ==, 0);
 	ASSERT_INT(walk(s, &f, seen, 60), ==, 60);
 	f.states = 1u << JOB_FAILED;
 	ASSERT_INT(walk(s, &f, seen, 60), ==, 12);
@@ -277,7 +277,7 @@ TEST(recovery_fails_jobs_left_running)
 	struct job	 j;
 
 	ASSERT_INT(claim(s), ==, a);
-	ASSERT_INT(store_commit(s), ==, 0);
+	ASSERT_INT(store_commit(s, 1), ==, 0);
 	/* An unclean stop: nothing more happens, the store is reopened. */
 	store_close(s);
 	s = open_store();
@@ -309,7 +309,7 @@ TEST(uncommitted_turn_is_lost_on_close_without_commit)
 	ASSERT_INT(sqlite3_step(st), ==, SQLITE_ROW);
 	ASSERT_INT(sqlite3_column_int(st, 0), ==, 0);
 	sqlite3_reset(st);
-	ASSERT_INT(store_commit(s), ==, 0);
+	ASSERT_INT(store_commit(s, 1), ==, 0);
 	ASSERT_INT(sqlite3_step(st), ==, SQLITE_ROW);
 	ASSERT_INT(sqlite3_column_int(st, 0), ==, 1);
 	sqlite3_finalize(st);

@@ -1,0 +1,231 @@
+#!/usr/bin/env python3
+"""Runs runnel's black-box API tests against the real runneld.
+
+    tests/api/run.py --bin build/bin [-k SUBSTRING] [-j N] [--scale F] [--keep] [-v]
+
+Every test_*.py module here holds unittest TestCase classes; each class
+starts its own runneld (harness.RunnelTestCase), so classes run in
+parallel, each in its own Python process (-j, default: the number of
+CPUs).  -k keeps the tests whose id (module.Class.test_name) contains
+SUBSTRING.  --scale multiplies every deadline (a sanitizer build is
+slower).  --keep keeps every temp dir (logs, data dirs); a class with a
+failure always keeps its own.  Exit status: 0 when everything passed.
+"""
+import argparse
+import concurrent.futures
+import importlib
+import inspect
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import traceback
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+RESULT_MARK = "@@runnel-api-result@@ "
+CLASS_TIMEOUT = 600
+
+
+def discover(substring):
+    """[(module name, class name, [test names])] selected by substring."""
+    sys.path.insert(0, HERE)
+    loader = unittest.TestLoader()
+    found = []
+    for fname in sorted(os.listdir(HERE)):
+        if not (fname.startswith("test_") and fname.endswith(".py")):
+            continue
+        modname = fname[:-3]
+        mod = importlib.import_module(modname)
+        for cname, cls in inspect.getmembers(mod, inspect.isclass):
+            if cls.__module__ != modname or not issubclass(cls, unittest.TestCase):
+                continue
+            names = [n for n in loader.getTestCaseNames(cls)
+                     if not substring or substring in "%s.%s.%s" % (modname, cname, n)]
+            if names:
+                found.append((modname, cname, names))
+    return found
+
+
+# ---- child: one class in this process ------------------------------------
+
+class CollectingResult(unittest.TextTestResult):
+    def __init__(self, *a, **kw):
+        super().__init__(*a, **kw)
+        self.records = []
+        self._t0 = {}
+
+    def startTest(self, test):
+        self._t0[test.id()] = time.monotonic()
+        super().startTest(test)
+
+    def _rec(self, test, outcome, detail=""):
+        t0 = self._t0.get(getattr(test, "test_case", test).id(), time.monotonic())
+        self.records.append({"id": test.id(), "outcome": outcome,
+                             "detail": detail,
+                             "seconds": round(time.monotonic() - t0, 2)})
+
+    def addSuccess(self, test):
+        super().addSuccess(test)
+        self._rec(test, "ok")
+
+    def addFailure(self, test, err):
+        super().addFailure(test, err)
+        self._rec(test, "FAIL", self._exc_info_to_string(err, test))
+
+    def addError(self, test, err):
+        super().addError(test, err)
+        self._rec(test, "ERROR", self._exc_info_to_string(err, test))
+
+    def addSubTest(self, test, subtest, err):
+        super().addSubTest(test, subtest, err)
+        if err is not None:
+            failed = issubclass(err[0], test.failureException)
+            self._rec(subtest, "FAIL" if failed else "ERROR",
+                      self._exc_info_to_string(err, test))
+
+    def addSkip(self, test, reason):
+        super().addSkip(test, reason)
+        self._rec(test, "skip", reason)
+
+    def addExpectedFailure(self, test, err):
+        super().addExpectedFailure(test, err)
+        self._rec(test, "xfail", self._exc_info_to_string(err, test))
+
+    def addUnexpectedSuccess(self, test):
+        super().addUnexpectedSuccess(test)
+        self._rec(test, "FAIL", "unexpected success")
+
+
+def run_child(modname, cname, names):
+    sys.path.insert(0, HERE)
+    mod = importlib.import_module(modname)
+    cls = getattr(mod, cname)
+    suite = unittest.TestSuite(cls(n) for n in names)
+    runner = unittest.TextTestRunner(stream=sys.stderr, verbosity=2,
+                                     resultclass=CollectingResult)
+    result = runner.run(suite)
+    # setUpClass/tearDownClass errors are "tests" named after the class
+    seen = {r["id"] for r in result.records}
+    for test, err in result.errors + result.failures:
+        tid = getattr(test, "id", lambda: str(test))()
+        if tid not in seen:
+            result.records.append({"id": "%s.%s.%s" % (modname, cname, str(test)),
+                                   "outcome": "ERROR", "detail": err, "seconds": 0})
+    sys.stdout.write(RESULT_MARK + json.dumps(result.records) + "\n")
+    sys.stdout.flush()
+    return 0 if result.wasSuccessful() else 1
+
+
+# ---- parent ----------------------------------------------------------------
+
+def run_class(args, modname, cname, names):
+    cmd = [sys.executable, os.path.abspath(__file__), "--bin", args.bin,
+           "--child", "%s.%s" % (modname, cname), "--tests", ",".join(names)]
+    env = dict(os.environ)
+    env["RUNNEL_API_TEST_BIN"] = os.path.abspath(args.bin)
+    env["RUNNEL_API_TEST_SCALE"] = str(args.scale)
+    env["RUNNEL_API_TEST_KEEP"] = "1" if args.keep else ""
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    t0 = time.monotonic()
+    # Its own process group: a class that hangs is killed with its runnelds.
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         env=env, start_new_session=True, text=True)
+    try:
+        out, err = p.communicate(timeout=CLASS_TIMEOUT * args.scale)
+        timed_out = False
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        out, err = p.communicate()
+        timed_out = True
+    records = None
+    for line in out.splitlines():
+        if line.startswith(RESULT_MARK):
+            records = json.loads(line[len(RESULT_MARK):])
+    if records is None:
+        records = [{"id": "%s.%s" % (modname, cname), "outcome": "ERROR",
+                    "detail": "the class %s (exit %s); no result" % (
+                        "timed out" if timed_out else "crashed", p.returncode),
+                    "seconds": 0}]
+    extra = "\n".join(l for l in out.splitlines() if not l.startswith(RESULT_MARK))
+    return {"name": "%s.%s" % (modname, cname), "records": records,
+            "seconds": time.monotonic() - t0, "log": err + extra,
+            "rc": p.returncode}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--bin", required=True,
+                    help="directory holding runneld and runnel-worker")
+    ap.add_argument("-k", dest="substring", default="",
+                    help="run only tests whose id contains this")
+    ap.add_argument("-j", dest="jobs", type=int, default=os.cpu_count() or 2,
+                    help="classes run in parallel (default: CPUs)")
+    ap.add_argument("--scale", type=float, default=1.0,
+                    help="multiply every deadline (e.g. 3 for ASan builds)")
+    ap.add_argument("--keep", action="store_true", help="keep all temp dirs")
+    ap.add_argument("-v", dest="verbose", action="store_true",
+                    help="print every test and each class's log")
+    ap.add_argument("--child", help=argparse.SUPPRESS)
+    ap.add_argument("--tests", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+
+    if args.child:
+        modname, cname = args.child.split(".")
+        return run_child(modname, cname, args.tests.split(","))
+
+    for name in ("runneld", "runnel-worker"):
+        if not os.access(os.path.join(args.bin, name), os.X_OK):
+            print("run.py: %s/%s is missing or not executable" % (args.bin, name))
+            return 2
+    try:
+        classes = discover(args.substring)
+    except Exception:
+        traceback.print_exc()
+        return 2
+    if not classes:
+        print("run.py: no test matches %r" % args.substring)
+        return 2
+    # Longest classes first keeps the pool busy.
+    ntests = sum(len(c[2]) for c in classes)
+    print("runnel API tests: %d tests in %d classes, -j %d, bin %s" %
+          (ntests, len(classes), args.jobs, os.path.abspath(args.bin)))
+    t0 = time.monotonic()
+    results = []
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as ex:
+        futs = [ex.submit(run_class, args, *c) for c in classes]
+        for fut in concurrent.futures.as_completed(futs):
+            res = fut.result()
+            results.append(res)
+            bad = [r for r in res["records"] if r["outcome"] in ("FAIL", "ERROR")]
+            print("%-4s %s (%d results, %.1fs)" % ("FAIL" if bad else "ok",
+                  res["name"], len(res["records"]), res["seconds"]), flush=True)
+            for r in res["records"]:
+                if args.verbose or r["outcome"] in ("FAIL", "ERROR"):
+                    print("    %-5s %s (%.1fs)" % (r["outcome"], r["id"], r["seconds"]))
+            if args.verbose:
+                print(res["log"])
+
+    counts = {}
+    failed = []
+    for res in results:
+        for r in res["records"]:
+            counts[r["outcome"]] = counts.get(r["outcome"], 0) + 1
+            if r["outcome"] in ("FAIL", "ERROR"):
+                failed.append((res, r))
+    if failed:
+        print("\n" + "=" * 70 + "\nFailures\n" + "=" * 70)
+        for res, r in failed:
+            print("\n--- %s: %s" % (r["outcome"], r["id"]))
+            print(r["detail"].rstrip())
+    print("\n%s in %.1fs: %s" % (
+        "FAILED" if failed else "OK", time.monotonic() - t0,
+        ", ".join("%d %s" % (n, k) for k, n in sorted(counts.items()))))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
