@@ -21,6 +21,7 @@
 #include "output.h"
 #include "pool.h"
 #include "reply.h"
+#include "runq.h"
 #include "server.h"
 #include "spec.h"
 #include "store.h"
@@ -86,7 +87,6 @@ struct core {
 	struct turn	 turn;
 	struct pending	*redo;		/* reports to apply again */
 	size_t		 nredo, capredo;
-	char		 queue_added[JOB_QUEUE_MAX + 1];
 };
 
 static int
@@ -186,21 +186,6 @@ core_job_get(struct server *srv, uint64_t id, struct job *j)
 
 /* ---- requests ---------------------------------------------------------- */
 
-/* Makes sure the queue has its row: new queues are rare, so this is cheap. */
-static int
-queue_ensure(struct server *srv, const char *queue)
-{
-	struct core	*c = srv->core;
-	int		 rc;
-
-	if (tally_queue(srv->tally, queue, 0) ||
-	    strcmp(c->queue_added, queue) == 0)
-		return 0;
-	if ((rc = store_queue_add(srv->store, queue)) == 0)
-		snprintf(c->queue_added, sizeof(c->queue_added), "%s", queue);
-	return rc;
-}
-
 int
 core_submit(struct server *srv, struct job *jobs, size_t n, int batch,
     struct request *req)
@@ -219,18 +204,19 @@ core_submit(struct server *srv, struct job *jobs, size_t n, int batch,
 		goto fail;
 	for (i = 0; i < n && rc == 0; i++) {
 		jobs[i].state = JOB_QUEUED;
-		if ((rc = queue_ensure(srv, jobs[i].queue)) == 0)
-			rc = store_submit(srv->store, &jobs[i], now);
+		rc = store_submit(srv->store, &jobs[i], now);
 	}
 	if (rc < 0) {
 		store_unmark(srv->store, 0);
-		c->queue_added[0] = '\0';
 		goto fail;
 	}
 	if ((rc = store_unmark(srv->store, 1)) < 0)
 		goto fail;
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		change_add(c, jobs[i].id, -1, JOB_QUEUED, jobs[i].queue);
+		if (i == 0 || strcmp(jobs[i].queue, jobs[i - 1].queue) != 0)
+			runq_mark(srv, jobs[i].queue);
+	}
 	p = pending_add(c, P_SUBMIT, req, 0);
 	p->jobs = jobs;
 	p->njobs = n;
@@ -319,6 +305,7 @@ core_retry(struct server *srv, uint64_t id, struct request *req)
 		return reply_errno(req, rc);
 	}
 	change_add(c, id, j.state, JOB_QUEUED, j.queue);
+	runq_mark(srv, j.queue);
 	pending_add(c, P_REPLY, req, id);
 	job_clear(&j);
 	c->runnable = 1;
@@ -420,6 +407,7 @@ exit_apply(struct server *srv, uint64_t id, const struct job_exit *ex,
 		 * does not count. */
 		rc = store_requeue(srv->store, id, JOB_RUNNING, 1);
 		r.state = JOB_QUEUED;
+		runq_mark(srv, queue);
 	} else {
 		r.id = id;
 		r.state = exit_outcome(ex, error, sizeof(error));
@@ -479,22 +467,29 @@ dispatch(struct server *srv)
 	struct core	*c = srv->core;
 	struct turn	*t = &c->turn;
 	int64_t		 now = clock_now_ms();
+	const char	*queue;
+	uint64_t	 id;
 	int		 w, rc;
 
 	while (!srv->draining && c->runnable &&
 	    (w = pool_idle(srv->pool)) >= 0) {
 		struct run *r;
 
-		if (grow((void **)&t->runs, &t->capruns, t->nruns,
-		    sizeof(*r)) < 0)
-			break;
-		r = &t->runs[t->nruns];
-		rc = store_claim(srv->store, w, now, &r->job);
-		if (rc <= 0) {
+		if ((rc = runq_pick(srv, &id, &queue)) <= 0) {
 			if (rc == 0)
 				c->runnable = 0;
 			break;
 		}
+		if (grow((void **)&t->runs, &t->capruns, t->nruns,
+		    sizeof(*r)) < 0)
+			break;
+		r = &t->runs[t->nruns];
+		rc = store_claim(srv->store, id, w, now, &r->job);
+		runq_taken(srv, queue);
+		if (rc < 0)
+			break;
+		if (rc == 0)
+			continue;	/* canceled meanwhile: pick again */
 		r->worker = w;
 		t->nruns++;
 		pool_reserve(srv->pool, w, r->job.id);
@@ -626,7 +621,6 @@ core_flush(struct server *srv)
 	uv_idle_stop(&c->idle);
 	dispatch(srv);
 	rc = store_commit(srv->store, turn_acknowledges(srv, &c->turn));
-	c->queue_added[0] = '\0';
 	/* Take the turn: what the callbacks below add goes to the next one. */
 	t = c->turn;
 	memset(&c->turn, 0, sizeof(c->turn));
@@ -638,6 +632,7 @@ core_flush(struct server *srv)
 			job_clear(&t.runs[i].job);
 		}
 		c->runnable = 1;
+		runq_reset(srv);
 	} else {
 		for (size_t i = 0; i < t.nruns; i++) {
 			struct run *r = &t.runs[i];
@@ -720,6 +715,7 @@ core_load(struct server *srv)
 	    (rc = store_finished_since(srv->store, since, load_minute,
 	    srv->tally)) < 0)
 		return rc;
+	runq_reset(srv);
 	return 0;
 }
 

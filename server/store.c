@@ -26,6 +26,7 @@ extern const struct embed_file schema_files[];
 enum stmt_id {
 	ST_INSERT,
 	ST_GET,
+	ST_HEAD,
 	ST_CLAIM,
 	ST_FINISH,
 	ST_SET_STATE,
@@ -56,18 +57,15 @@ static const char *stmt_sql[ST_COUNT_MAX] = {
 	    "file_sha256) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
 	    "?11, ?12, 0, ?13, ?14, ?15, ?16, ?17, ?18)",
 	[ST_GET] = "SELECT " JOB_COLUMNS " FROM jobs WHERE id = ?1",
-	/* One statement over the runnable index: the head of every
-	 * unpaused queue, then the smallest of those heads. */
+	/* The head of one queue: one seek on the runnable index. */
+	[ST_HEAD] = "SELECT id, priority FROM jobs WHERE state = 'queued' "
+	    "AND queue = ?1 ORDER BY priority, id LIMIT 1",
 	[ST_CLAIM] = "UPDATE jobs SET state = 'running', "
-	    "attempts = attempts + 1, started_at = ?1, worker = ?2, "
+	    "attempts = attempts + 1, started_at = ?2, worker = ?3, "
 	    "finished_at = NULL, exit_code = NULL, signal = NULL, "
 	    "error = NULL, stdout_bytes = 0, stderr_bytes = 0, "
 	    "cpu_ms = NULL, max_rss_kb = NULL "
-	    "WHERE id = (SELECT j.id FROM queues q JOIN jobs j ON j.id = "
-	    "(SELECT id FROM jobs WHERE state = 'queued' AND queue = q.name "
-	    "ORDER BY priority, id LIMIT 1) WHERE q.paused = 0 "
-	    "ORDER BY j.priority, j.id LIMIT 1) "
-	    "RETURNING " JOB_COLUMNS,
+	    "WHERE id = ?1 AND state = 'queued'",
 	[ST_FINISH] = "UPDATE jobs SET state = ?2, exit_code = ?3, "
 	    "signal = ?4, error = ?5, finished_at = ?6, stdout_bytes = ?7, "
 	    "stderr_bytes = ?8, cpu_ms = ?9, max_rss_kb = ?10 "
@@ -537,28 +535,50 @@ store_get(struct store *s, uint64_t id, struct job *out)
 }
 
 int
-store_claim(struct store *s, int worker, int64_t now_ms, struct job *out)
+store_head(struct store *s, const char *queue, uint64_t *id,
+    int64_t *priority)
+{
+	sqlite3_stmt	*st = s->st[ST_HEAD];
+	int		 rc;
+
+	sqlite3_bind_text(st, 1, queue, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*id = (uint64_t)sqlite3_column_int64(st, 0);
+		*priority = sqlite3_column_int64(st, 1);
+		rc = 1;
+	} else if (rc == SQLITE_DONE) {
+		rc = 0;
+	} else {
+		rc = store_fail(s, "queue head", rc);
+	}
+	sqlite3_reset(st);
+	return rc;
+}
+
+/*
+ * No RETURNING: SQLite gathers RETURNING rows in an ephemeral table,
+ * which costs more than reading the row again by its key.
+ */
+int
+store_claim(struct store *s, uint64_t id, int worker, int64_t now_ms,
+    struct job *out)
 {
 	sqlite3_stmt	*st = s->st[ST_CLAIM];
 	int		 rc;
 
 	if ((rc = store_begin(s)) < 0)
 		return rc;
-	sqlite3_bind_int64(st, 1, now_ms);
-	sqlite3_bind_int(st, 2, worker);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		rc = row_job(st, out) < 0 ? -EIO : 1;
-		/* Finish the statement so the update is complete. */
-		while (sqlite3_step(st) == SQLITE_ROW)
-			;
-	} else if (rc == SQLITE_DONE) {
-		rc = 0;
-	} else {
-		rc = store_fail(s, "claim", rc);
-	}
-	sqlite3_reset(st);
-	return rc;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
+	sqlite3_bind_int64(st, 2, now_ms);
+	sqlite3_bind_int(st, 3, worker);
+	if ((rc = stmt_exec(s, ST_CLAIM)) < 0)
+		return rc;
+	if (sqlite3_changes(s->db) != 1)
+		return 0;
+	if ((rc = store_get(s, id, out)) < 0)
+		return rc;
+	return 1;
 }
 
 /* Runs a bound UPDATE/DELETE: -ENOENT/-EBUSY-style result via changes(). */

@@ -74,11 +74,18 @@ int	store_submit(struct store *, struct job *j, int64_t now_ms);
 /* Reads job id into *out (job_clear it after).  -ENOENT if none. */
 int	store_get(struct store *, uint64_t id, struct job *out);
 /*
- * Claims the runnable job that comes first (smallest priority, then
- * smallest id) in a queue that is not paused: it becomes running with
- * one more attempt.  Returns 1 and fills *out, 0 when none, or < 0.
+ * The runnable job of queue that comes first: smallest priority, then
+ * smallest id.  Returns 1 and sets *id and *priority, 0 when the queue
+ * has none, or < 0.
  */
-int	store_claim(struct store *, int worker, int64_t now_ms, struct job *out);
+int	store_head(struct store *, const char *queue, uint64_t *id,
+	    int64_t *priority);
+/*
+ * Claims job id if it is still queued: it becomes running with one more
+ * attempt.  Returns 1 and fills *out, 0 if it was not queued, or < 0.
+ */
+int	store_claim(struct store *, uint64_t id, int worker, int64_t now_ms,
+	    struct job *out);
 /* Records the end of a running job's attempt.  -ENOENT, -EBUSY if not running. */
 int	store_finish(struct store *, const struct job_result *);
 /*

@@ -19,6 +19,11 @@ struct queue_tally {
 	int64_t		 by_state[JOB_STATE_COUNT];
 	int		 paused;
 	int		 concurrency;	/* -1: no limit */
+	/* the dispatcher's (runq.c): may hold queued jobs, and its head */
+	int		 runnable;
+	int		 head_valid;
+	uint64_t	 head_id;
+	int64_t		 head_priority;
 };
 
 struct tally {

@@ -165,6 +165,30 @@ class SubmitTest(RunnelTestCase):
         self.assertError(r, 400, r.data["error"]["code"])
         self.assertEqual(self.server.total(), before)
 
+    def test_concurrent_submissions_are_all_acknowledged(self):
+        results = [[] for _ in range(16)]
+
+        def client(n):
+            for i in range(25):
+                r = self.api("POST", "/api/v1/jobs",
+                             body={"command": "true", "name": "c%d-%d" % (n, i)})
+                results[n].append(r)
+        threads = [threading.Thread(target=client, args=(n,)) for n in range(16)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(scaled(60))
+        answers = [r for rs in results for r in rs]
+        self.assertEqual(len(answers), 400)
+        self.assertEqual({r.status for r in answers}, {201})
+        ids = [r.data["id"] for r in answers]
+        self.assertEqual(len(set(ids)), 400)
+        for rs in results:	# one client's jobs in its order
+            mine = [r.data["id"] for r in rs]
+            self.assertEqual(mine, sorted(mine))
+        for jid in ids:
+            self.assertEqual(self.wait(jid)["state"], "succeeded")
+
     def test_get_unknown_job_is_404(self):
         r = self.api("GET", "/api/v1/jobs/987654321")
         self.assertError(r, 404, "not_found")
@@ -213,6 +237,28 @@ class WaitTest(RunnelTestCase):
         finally:
             g.open()
         self.assertEqual(self.wait(j["id"])["state"], "succeeded")
+
+    def test_many_waiters_on_one_job_are_all_answered(self):
+        g = self.gate()
+        j = self.submit({"command": g.cmd})
+        self.server.wait_running(j["id"])
+        answers = []
+
+        def long_poll():
+            answers.append(self.api("GET", "/api/v1/jobs/%d?wait=60" % j["id"],
+                                    timeout=90))
+        threads = [threading.Thread(target=long_poll) for _ in range(100)]
+        try:
+            for t in threads:
+                t.start()
+        finally:
+            g.open()
+            for t in threads:
+                t.join(scaled(90))
+        self.assertEqual(len(answers), 100)
+        for r in answers:
+            self.assertEqual(r.status, 200)
+            self.assertEqual(r.data["state"], "succeeded")
 
     def test_wait_on_a_finished_job_answers_at_once(self):
         j = self.submit({"command": "true"})

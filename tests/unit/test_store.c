@@ -31,16 +31,28 @@ submit(struct store *s, const char *queue, int priority)
 	return id;
 }
 
+/* Claims the head of the best queue among a, b, other and third. */
 static uint64_t
 claim(struct store *s)
 {
-	struct job	 j;
-	uint64_t	 id;
-	int		 rc = store_claim(s, 1, 2000, &j);
+	static const char	*queues[] = {"default", "other", "third", "a", "b"};
+	struct job		 j;
+	uint64_t		 id, best = 0, hid;
+	int64_t			 bestp = 0, hp;
+	int			 rc;
 
-	ASSERT_INT(rc, >=, 0);
-	if (rc == 0)
+	for (size_t i = 0; i < sizeof(queues) / sizeof(queues[0]); i++) {
+		rc = store_head(s, queues[i], &hid, &hp);
+		ASSERT_INT(rc, >=, 0);
+		if (rc && (best == 0 || hp < bestp || (hp == bestp && hid < best))) {
+			best = hid;
+			bestp = hp;
+		}
+	}
+	if (best == 0)
 		return 0;
+	rc = store_claim(s, best, 1, 2000, &j);
+	ASSERT_INT(rc, ==, 1);
 	ASSERT_INT(j.state, ==, JOB_RUNNING);
 	id = j.id;
 	job_clear(&j);
@@ -105,12 +117,14 @@ TEST(claim_counts_the_attempt_and_sets_the_worker)
 	uint64_t	 id = submit(s, "default", 0);
 	struct job	 j;
 
-	ASSERT_INT(store_claim(s, 7, 1234, &j), ==, 1);
+	ASSERT_INT(store_claim(s, id, 7, 1234, &j), ==, 1);
 	ASSERT_INT(j.id, ==, id);
 	ASSERT_INT(j.attempts, ==, 1);
 	ASSERT_INT(j.worker, ==, 7);
 	ASSERT_INT(j.started_at, ==, 1234);
 	job_clear(&j);
+	/* Claimed already: a second claim of the same id takes nothing. */
+	ASSERT_INT(store_claim(s, id, 8, 1235, &j), ==, 0);
 	ASSERT_INT(store_commit(s, 1), ==, 0);
 	store_close(s);
 }
