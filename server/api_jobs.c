@@ -8,6 +8,7 @@
 #include "api.h"
 #include "core.h"
 #include "events.h"
+#include "jw.h"
 #include "pool.h"
 #include "reply.h"
 #include "server.h"
@@ -69,17 +70,16 @@ bad:
 	return -1;
 }
 
-static cJSON *
-jobs_json(struct server *srv, struct job *jobs, size_t n)
+static void
+jobs_json(struct jw *w, struct server *srv, struct job *jobs, size_t n)
 {
-	cJSON *arr = cJSON_CreateArray();
-
 	for (size_t i = 0; i < n; i++) {
 		if (jobs[i].state == JOB_RUNNING)
 			pool_job_live(srv->pool, jobs[i].id, &jobs[i]);
-		cJSON_AddItemToArray(arr, job_to_json(&jobs[i]));
+		if (i)
+			jw_lit(w, ",");
+		job_json(w, &jobs[i]);
 	}
-	return arr;
 }
 
 int
@@ -90,7 +90,7 @@ api_jobs_list(struct request *req)
 	size_t			 n;
 	uint64_t		 next;
 	int64_t			 limit, before;
-	cJSON			*root;
+	struct jw		 w;
 	int			 rc;
 
 	memset(&f, 0, sizeof(f));
@@ -107,14 +107,17 @@ api_jobs_list(struct request *req)
 	f.before = (uint64_t)before;
 	if ((rc = store_list(req->srv->store, &f, &jobs, &n, &next)) < 0)
 		return reply_errno(req, rc);
-	root = cJSON_CreateObject();
-	cJSON_AddItemToObject(root, "jobs", jobs_json(req->srv, jobs, n));
+	jw_init(&w);
+	jw_lit(&w, "{\"jobs\":[");
+	jobs_json(&w, req->srv, jobs, n);
+	jw_lit(&w, "],\"next\":");
 	if (next)
-		cJSON_AddNumberToObject(root, "next", (double)next);
+		jw_int(&w, (int64_t)next);
 	else
-		cJSON_AddNullToObject(root, "next");
+		jw_lit(&w, "null");
+	jw_lit(&w, "}");
 	store_free_jobs(jobs, n);
-	return reply_json(req, 200, root);
+	return reply_jw(req, 200, &w);
 }
 
 /* ?wait= in seconds, fractional allowed, 0 ... WAIT_MAX_S. */
@@ -143,6 +146,7 @@ int
 api_jobs_get(struct request *req)
 {
 	struct job	 j;
+	struct jw	 w;
 	uint64_t	 id;
 	int64_t		 wait_ms;
 	int		 rc;
@@ -155,9 +159,10 @@ api_jobs_get(struct request *req)
 		job_clear(&j);
 		return events_wait(req->srv, id, req, wait_ms);
 	}
-	rc = reply_json(req, 200, job_to_json(&j));
+	jw_init(&w);
+	job_json(&w, &j);
 	job_clear(&j);
-	return rc;
+	return reply_jw(req, 200, &w);
 }
 
 int

@@ -17,6 +17,7 @@
 #include "clock.h"
 #include "core.h"
 #include "events.h"
+#include "jw.h"
 #include "log.h"
 #include "output.h"
 #include "pool.h"
@@ -165,11 +166,14 @@ core_reply_job(struct server *srv, struct request *req, int status,
 	struct job	 j;
 	int		 rc;
 
+	struct jw	 w;
+
 	if ((rc = core_job_get(srv, id, &j)) < 0)
 		return reply_errno(req, rc);
-	rc = reply_json(req, status, job_to_json(&j));
+	jw_init(&w);
+	job_json(&w, &j);
 	job_clear(&j);
-	return rc;
+	return reply_jw(req, status, &w);
 }
 
 int
@@ -502,21 +506,26 @@ static void
 reply_submitted(struct server *srv, struct pending *p)
 {
 	struct request	*req = p->req;
-	cJSON		*root, *arr;
+	struct jw	 w;
 	char		 loc[64];
 
+	jw_init(&w);
 	if (!p->batch) {
 		snprintf(loc, sizeof(loc), "/api/v1/jobs/%llu",
 		    (unsigned long long)p->jobs[0].id);
 		response_header(&req->resp, "Location", loc);
-		reply_json(req, 201, job_to_json(&p->jobs[0]));
+		job_json(&w, &p->jobs[0]);
+		reply_jw(req, 201, &w);
 		return;
 	}
-	root = cJSON_CreateObject();
-	arr = cJSON_AddArrayToObject(root, "jobs");
-	for (size_t i = 0; i < p->njobs; i++)
-		cJSON_AddItemToArray(arr, job_to_json(&p->jobs[i]));
-	reply_json(req, 201, root);
+	jw_lit(&w, "{\"jobs\":[");
+	for (size_t i = 0; i < p->njobs; i++) {
+		if (i)
+			jw_lit(&w, ",");
+		job_json(&w, &p->jobs[i]);
+	}
+	jw_lit(&w, "]}");
+	reply_jw(req, 201, &w);
 }
 
 static void

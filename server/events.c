@@ -13,6 +13,7 @@
 #include "core.h"
 #include "events.h"
 #include "job.h"
+#include "jw.h"
 #include "log.h"
 #include "reply.h"
 #include "server.h"
@@ -286,8 +287,9 @@ sse_job(struct server *srv, uint64_t id, int to)
 {
 	struct events	*ev = srv->events;
 	struct job	 j;
-	cJSON		*o;
-	char		*json, *text;
+	struct jw	 w;
+	char		*text;
+	size_t		 len;
 	int		 n;
 
 	ev->seq++;
@@ -302,18 +304,16 @@ sse_job(struct server *srv, uint64_t id, int to)
 	}
 	if (core_job_get(srv, id, &j) < 0)
 		return;
-	o = job_to_json(&j);
+	jw_init(&w);
+	jw_lit(&w, "id: ");
+	jw_int(&w, (int64_t)ev->seq);
+	jw_lit(&w, "\nevent: job\ndata: ");
+	job_json(&w, &j);
+	jw_lit(&w, "\n\n");
 	job_clear(&j);
-	json = o ? cJSON_PrintUnformatted(o) : NULL;
-	cJSON_Delete(o);
-	if (json == NULL)
+	if ((text = jw_take(&w, &len)) == NULL)
 		return;
-	n = asprintf(&text, "id: %llu\nevent: job\ndata: %s\n\n",
-	    (unsigned long long)ev->seq, json);
-	free(json);
-	if (n < 0)
-		return;
-	sse_broadcast(ev, text, (size_t)n);
+	sse_broadcast(ev, text, len);
 	free(text);
 }
 

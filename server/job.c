@@ -2,8 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "clock.h"
 #include "job.h"
+#include "jw.h"
 
 static const char *state_names[JOB_STATE_COUNT] = {
 	"scheduled", "queued", "running", "succeeded", "failed", "canceled"
@@ -103,101 +103,101 @@ job_can(enum job_state from, enum job_state to)
 	}
 }
 
+/* Stored JSON text (argv, env, limits) was written by cJSON: it goes out as it is. */
 static void
-add_time(cJSON *o, const char *key, int64_t ms)
+raw_or(struct jw *w, const char *json, const char *absent)
 {
-	char buf[CLOCK_TEXT_SIZE];
+	const char *t = json ? json : absent;
 
-	if (ms == 0) {
-		cJSON_AddNullToObject(o, key);
-		return;
-	}
-	clock_format_ms(ms, buf);
-	cJSON_AddStringToObject(o, key, buf);
+	jw_raw(w, t, strlen(t));
 }
 
 static void
-add_str(cJSON *o, const char *key, const char *s)
-{
-	if (s)
-		cJSON_AddStringToObject(o, key, s);
-	else
-		cJSON_AddNullToObject(o, key);
-}
-
-static void
-add_int(cJSON *o, const char *key, int64_t v, int present)
+opt_int(struct jw *w, int64_t v, int present)
 {
 	if (present)
-		cJSON_AddNumberToObject(o, key, (double)v);
+		jw_int(w, v);
 	else
-		cJSON_AddNullToObject(o, key);
-}
-
-/* Stored JSON text goes out as it is: it was produced by cJSON itself. */
-static void
-add_raw(cJSON *o, const char *key, const char *json, const char *fallback)
-{
-	if (json)
-		cJSON_AddRawToObject(o, key, json);
-	else if (fallback)
-		cJSON_AddRawToObject(o, key, fallback);
-	else
-		cJSON_AddNullToObject(o, key);
+		jw_lit(w, "null");
 }
 
 static void
-add_file(cJSON *o, const struct job *j)
+file_json(struct jw *w, const struct job *j)
 {
-	cJSON *f;
-
 	if (j->type != JOB_UPLOAD || j->file_name == NULL) {
-		cJSON_AddNullToObject(o, "file");
+		jw_lit(w, "null");
 		return;
 	}
-	f = cJSON_AddObjectToObject(o, "file");
-	cJSON_AddStringToObject(f, "name", j->file_name);
-	cJSON_AddNumberToObject(f, "size", (double)j->file_size);
-	add_str(f, "sha256", j->file_sha256);
+	jw_lit(w, "{\"name\":");
+	jw_str(w, j->file_name);
+	jw_lit(w, ",\"size\":");
+	jw_int(w, j->file_size);
+	jw_lit(w, ",\"sha256\":");
+	jw_str(w, j->file_sha256);
+	jw_lit(w, "}");
 }
 
-cJSON *
-job_to_json(const struct job *j)
+void
+job_json(struct jw *w, const struct job *j)
 {
-	cJSON	*o;
-
-	if ((o = cJSON_CreateObject()) == NULL)
-		return NULL;
-	cJSON_AddNumberToObject(o, "id", (double)j->id);
-	cJSON_AddStringToObject(o, "type", job_type_name(j->type));
-	add_str(o, "name", j->name);
-	add_str(o, "queue", j->queue);
-	cJSON_AddNumberToObject(o, "priority", (double)j->priority);
-	cJSON_AddStringToObject(o, "state", job_state_name(j->state));
-	add_str(o, "command", j->command);
-	add_raw(o, "argv", j->argv_json, NULL);
-	add_raw(o, "env", j->env_json, "{}");
-	add_str(o, "cwd", j->cwd);
+	jw_lit(w, "{\"id\":");
+	jw_int(w, (int64_t)j->id);
+	jw_lit(w, ",\"type\":");
+	jw_str(w, job_type_name(j->type));
+	jw_lit(w, ",\"name\":");
+	jw_str(w, j->name);
+	jw_lit(w, ",\"queue\":");
+	jw_str(w, j->queue);
+	jw_lit(w, ",\"priority\":");
+	jw_int(w, j->priority);
+	jw_lit(w, ",\"state\":");
+	jw_str(w, job_state_name(j->state));
+	jw_lit(w, ",\"command\":");
+	jw_str(w, j->command);
+	jw_lit(w, ",\"argv\":");
+	raw_or(w, j->argv_json, "null");
+	jw_lit(w, ",\"env\":");
+	raw_or(w, j->env_json, "{}");
+	jw_lit(w, ",\"cwd\":");
+	jw_str(w, j->cwd);
+	jw_lit(w, ",\"timeout\":");
 	if (j->timeout_ms > 0)
-		cJSON_AddNumberToObject(o, "timeout", (double)j->timeout_ms / 1000.0);
+		jw_milli(w, j->timeout_ms);
 	else
-		cJSON_AddNullToObject(o, "timeout");
-	add_raw(o, "limits", j->limits_json, NULL);
-	cJSON_AddNumberToObject(o, "attempts", j->attempts);
-	cJSON_AddNumberToObject(o, "max_attempts", j->max_attempts);
-	add_time(o, "created_at", j->created_at);
-	add_time(o, "run_at", j->run_at);
-	add_time(o, "started_at", j->started_at);
-	add_time(o, "finished_at", j->finished_at);
-	add_int(o, "exit_code", j->exit_code, j->exit_code >= 0);
-	add_int(o, "signal", j->signal, j->signal > 0);
-	add_str(o, "error", j->error);
-	add_int(o, "worker", j->worker, j->worker >= 0);
-	add_int(o, "pid", j->pid, j->pid > 0 && j->state == JOB_RUNNING);
-	cJSON_AddNumberToObject(o, "stdout_bytes", (double)j->stdout_bytes);
-	cJSON_AddNumberToObject(o, "stderr_bytes", (double)j->stderr_bytes);
-	add_int(o, "cpu_ms", j->cpu_ms, j->cpu_ms >= 0);
-	add_int(o, "max_rss_kb", j->max_rss_kb, j->max_rss_kb >= 0);
-	add_file(o, j);
-	return o;
+		jw_lit(w, "null");
+	jw_lit(w, ",\"limits\":");
+	raw_or(w, j->limits_json, "null");
+	jw_lit(w, ",\"attempts\":");
+	jw_int(w, j->attempts);
+	jw_lit(w, ",\"max_attempts\":");
+	jw_int(w, j->max_attempts);
+	jw_lit(w, ",\"created_at\":");
+	jw_time(w, j->created_at);
+	jw_lit(w, ",\"run_at\":");
+	jw_time(w, j->run_at);
+	jw_lit(w, ",\"started_at\":");
+	jw_time(w, j->started_at);
+	jw_lit(w, ",\"finished_at\":");
+	jw_time(w, j->finished_at);
+	jw_lit(w, ",\"exit_code\":");
+	opt_int(w, j->exit_code, j->exit_code >= 0);
+	jw_lit(w, ",\"signal\":");
+	opt_int(w, j->signal, j->signal > 0);
+	jw_lit(w, ",\"error\":");
+	jw_str(w, j->error);
+	jw_lit(w, ",\"worker\":");
+	opt_int(w, j->worker, j->worker >= 0);
+	jw_lit(w, ",\"pid\":");
+	opt_int(w, j->pid, j->pid > 0 && j->state == JOB_RUNNING);
+	jw_lit(w, ",\"stdout_bytes\":");
+	jw_int(w, j->stdout_bytes);
+	jw_lit(w, ",\"stderr_bytes\":");
+	jw_int(w, j->stderr_bytes);
+	jw_lit(w, ",\"cpu_ms\":");
+	opt_int(w, j->cpu_ms, j->cpu_ms >= 0);
+	jw_lit(w, ",\"max_rss_kb\":");
+	opt_int(w, j->max_rss_kb, j->max_rss_kb >= 0);
+	jw_lit(w, ",\"file\":");
+	file_json(w, j);
+	jw_lit(w, "}");
 }

@@ -9,8 +9,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <cjson/cJSON.h>
-
 enum job_state {
 	JOB_SCHEDULED,
 	JOB_QUEUED,
@@ -94,7 +92,9 @@ int		 job_state_finished(enum job_state);
  */
 int		 job_can(enum job_state from, enum job_state to);
 
-/* Adds the API representation of j to a new object; NULL on ENOMEM. */
-cJSON		*job_to_json(const struct job *j);
+struct jw;
+
+/* Appends the API's JSON object for j (API.md "The job object"). */
+void		 job_json(struct jw *, const struct job *j);
 
 #endif

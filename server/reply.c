@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jw.h"
 #include "reply.h"
 
 #define JSON_TYPE	"application/json; charset=utf-8"
@@ -24,6 +25,17 @@ api_error_set(struct api_error *e, int status, const char *code,
 	return -EINVAL;
 }
 
+static int
+reply_oom(struct request *req)
+{
+	static const char text[] = "{\"error\":{\"code\":\"internal\","
+	    "\"message\":\"out of memory\"}}";
+	char *copy = strdup(text);
+
+	response_body(&req->resp, 500, JSON_TYPE, copy, copy ? strlen(copy) : 0);
+	return API_DONE;
+}
+
 int
 reply_json(struct request *req, int status, cJSON *json)
 {
@@ -31,12 +43,22 @@ reply_json(struct request *req, int status, cJSON *json)
 
 	if (json == NULL || (text = cJSON_PrintUnformatted(json)) == NULL) {
 		cJSON_Delete(json);
-		response_body(&req->resp, 500, JSON_TYPE, strdup("{\"error\":"
-		    "{\"code\":\"internal\",\"message\":\"out of memory\"}}"), 0);
-		return API_DONE;
+		return reply_oom(req);
 	}
 	cJSON_Delete(json);
 	response_body(&req->resp, status, JSON_TYPE, text, strlen(text));
+	return API_DONE;
+}
+
+int
+reply_jw(struct request *req, int status, struct jw *w)
+{
+	size_t	 len;
+	char	*text = jw_take(w, &len);
+
+	if (text == NULL)
+		return reply_oom(req);
+	response_body(&req->resp, status, JSON_TYPE, text, len);
 	return API_DONE;
 }
 

@@ -39,5 +39,8 @@ int	reply_fail(struct request *, int status, const char *code,
 int	reply_errno(struct request *, int rc);
 /* Renders and frees json (one root) as a JSON response.  Returns API_DONE. */
 int	reply_json(struct request *, int status, cJSON *json);
+struct jw;
+/* Sends the text in w (taken) as a JSON response.  Returns API_DONE. */
+int	reply_jw(struct request *, int status, struct jw *w);
 
 #endif

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "job.h"
+#include "jw.h"
 #include "spec.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -28,15 +29,24 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	body[size] = '\0';
 	if (spec_parse_body(body, size, &jobs, &n, &batch, &e) == 0) {
 		for (size_t i = 0; i < n; i++) {
-			cJSON	*o = job_to_json(&jobs[i]);
-			char	*text = cJSON_PrintUnformatted(o);
+			struct jw	 w;
+			size_t		 len = 0;
+			char		*text;
+			cJSON		*back;
+
+			jw_init(&w);
+			job_json(&w, &jobs[i]);
+			text = jw_take(&w, &len);
+			/* What we write must parse back. */
+			if (text && (back = cJSON_Parse(text)) == NULL)
+				abort();
+			cJSON_Delete(back);
 
 			if (jobs[i].queue == NULL || !spec_queue_valid(jobs[i].queue) ||
 			    (jobs[i].command == NULL) == (jobs[i].argv_json == NULL))
 				abort();
-			sink += text ? strlen(text) : 0;
+			sink += len;
 			free(text);
-			cJSON_Delete(o);
 		}
 		spec_free_jobs(jobs, n);
 	} else {

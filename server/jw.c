@@ -1,0 +1,172 @@
+/* The JSON writer. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "jw.h"
+
+void
+jw_init(struct jw *w)
+{
+	memset(w, 0, sizeof(*w));
+}
+
+void
+jw_free(struct jw *w)
+{
+	free(w->buf);
+	jw_init(w);
+}
+
+char *
+jw_take(struct jw *w, size_t *len)
+{
+	char *p = NULL;
+
+	jw_raw(w, "", 1);	/* the NUL, counted off below */
+	if (!w->oom) {
+		p = w->buf;
+		*len = w->len - 1;
+		w->buf = NULL;
+	}
+	jw_free(w);
+	return p;
+}
+
+static int
+jw_room(struct jw *w, size_t n)
+{
+	size_t	 cap;
+	char	*nb;
+
+	if (w->oom)
+		return 0;
+	if (w->len + n <= w->cap)
+		return 1;
+	cap = w->cap ? w->cap : 512;
+	while (cap < w->len + n)
+		cap *= 2;
+	if ((nb = realloc(w->buf, cap)) == NULL) {
+		w->oom = 1;
+		return 0;
+	}
+	w->buf = nb;
+	w->cap = cap;
+	return 1;
+}
+
+void
+jw_raw(struct jw *w, const char *s, size_t n)
+{
+	if (!jw_room(w, n))
+		return;
+	memcpy(w->buf + w->len, s, n);
+	w->len += n;
+}
+
+void
+jw_strn(struct jw *w, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t		 start = 0, i;
+
+	/* Worst case every byte becomes \u00XX. */
+	if (!jw_room(w, n * 6 + 2))
+		return;
+	w->buf[w->len++] = '"';
+	for (i = 0; i < n; i++) {
+		unsigned char	 c = (unsigned char)s[i];
+		char		 esc = 0;
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		memcpy(w->buf + w->len, s + start, i - start);
+		w->len += i - start;
+		start = i + 1;
+		switch (c) {
+		case '"': esc = '"'; break;
+		case '\\': esc = '\\'; break;
+		case '\n': esc = 'n'; break;
+		case '\r': esc = 'r'; break;
+		case '\t': esc = 't'; break;
+		case '\b': esc = 'b'; break;
+		case '\f': esc = 'f'; break;
+		}
+		w->buf[w->len++] = '\\';
+		if (esc) {
+			w->buf[w->len++] = esc;
+		} else {
+			memcpy(w->buf + w->len, "u00", 3);
+			w->len += 3;
+			w->buf[w->len++] = hex[c >> 4];
+			w->buf[w->len++] = hex[c & 15];
+		}
+	}
+	memcpy(w->buf + w->len, s + start, n - start);
+	w->len += n - start;
+	w->buf[w->len++] = '"';
+}
+
+void
+jw_str(struct jw *w, const char *s)
+{
+	if (s == NULL)
+		jw_lit(w, "null");
+	else
+		jw_strn(w, s, strlen(s));
+}
+
+void
+jw_int(struct jw *w, int64_t v)
+{
+	char		 tmp[24];
+	int		 n = 0;
+	uint64_t	 u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+
+	do {
+		tmp[sizeof(tmp) - 1 - n++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		tmp[sizeof(tmp) - 1 - n++] = '-';
+	jw_raw(w, tmp + sizeof(tmp) - n, (size_t)n);
+}
+
+void
+jw_milli(struct jw *w, int64_t v)
+{
+	int64_t	 whole = v / 1000, frac = v % 1000;
+	char	 f[5];
+	int	 n = 4;
+
+	if (v < 0 && frac) {
+		jw_lit(w, "-");
+		whole = -whole;
+		frac = -frac;
+	}
+	jw_int(w, whole);
+	if (frac == 0)
+		return;
+	f[0] = '.';
+	f[1] = (char)('0' + frac / 100);
+	f[2] = (char)('0' + frac / 10 % 10);
+	f[3] = (char)('0' + frac % 10);
+	while (f[n - 1] == '0')
+		n--;
+	jw_raw(w, f, (size_t)n);
+}
+
+void
+jw_time(struct jw *w, int64_t ms)
+{
+	char buf[CLOCK_TEXT_SIZE + 2];
+
+	if (ms == 0) {
+		jw_lit(w, "null");
+		return;
+	}
+	buf[0] = '"';
+	clock_format_ms(ms, buf + 1);
+	strcat(buf, "\"");
+	jw_raw(w, buf, strlen(buf));
+}
