@@ -418,6 +418,7 @@ exit_apply(struct server *srv, uint64_t id, const struct job_exit *ex,
 		r.exit_code = ex->exit_code;
 		r.signal = ex->signal;
 		r.error = error[0] ? error : NULL;
+		r.started_at = ex->started_at;
 		r.finished_at = ex->finished_at;
 		r.stdout_bytes = ex->stdout_bytes;
 		r.stderr_bytes = ex->stderr_bytes;

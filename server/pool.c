@@ -204,6 +204,21 @@ on_exit_frame(struct worker *w, cJSON *o)
 }
 
 static int
+on_started(struct worker *w, cJSON *o)
+{
+	int64_t pid, at;
+
+	if (json_int(o, "pid", 0, &pid) < 0 || pid <= 0 ||
+	    json_int(o, "started_at", 0, &at) < 0)
+		return -EPROTO;
+	w->job_pid = (int)pid;
+	/* The process's own start, not the claim's: what users measure. */
+	if (at > 0)
+		w->job_started_at = at;
+	return 0;
+}
+
+static int
 on_output(struct worker *w, const struct frame *f)
 {
 	struct server		*srv = srv_of(w);
@@ -249,8 +264,7 @@ on_frame(struct worker *w, const struct frame *f)
 	case FRAME_STARTED:
 		if (w->state != W_BUSY || f->job_id != w->job_id || o == NULL)
 			break;
-		w->job_pid = cJSON_GetNumberValue(cJSON_GetObjectItem(o, "pid"));
-		rc = 0;
+		rc = on_started(w, o);
 		break;
 	case FRAME_OUTPUT:
 		if (w->state == W_BUSY && f->job_id == w->job_id && w->job_id)
@@ -626,6 +640,7 @@ pool_job_live(struct pool *p, uint64_t job_id, struct job *j)
 			continue;
 		j->worker = w->id;
 		j->pid = w->job_pid;
+		j->started_at = w->job_started_at;
 		j->stdout_bytes = w->out.bytes[OUTPUT_STDOUT];
 		j->stderr_bytes = w->out.bytes[OUTPUT_STDERR];
 		return 0;

@@ -68,7 +68,8 @@ static const char *stmt_sql[ST_COUNT_MAX] = {
 	    "WHERE id = ?1 AND state = 'queued'",
 	[ST_FINISH] = "UPDATE jobs SET state = ?2, exit_code = ?3, "
 	    "signal = ?4, error = ?5, finished_at = ?6, stdout_bytes = ?7, "
-	    "stderr_bytes = ?8, cpu_ms = ?9, max_rss_kb = ?10 "
+	    "stderr_bytes = ?8, cpu_ms = ?9, max_rss_kb = ?10, "
+	    "started_at = coalesce(?11, started_at) "
 	    "WHERE id = ?1 AND state = 'running'",
 	[ST_SET_STATE] = "UPDATE jobs SET state = ?3, error = ?4, "
 	    "finished_at = ?5 WHERE id = ?1 AND state = ?2",
@@ -610,6 +611,7 @@ store_finish(struct store *s, const struct job_result *r)
 	sqlite3_bind_int64(st, 8, r->stderr_bytes);
 	bind_opt(st, 9, r->cpu_ms, r->cpu_ms >= 0);
 	bind_opt(st, 10, r->max_rss_kb, r->max_rss_kb >= 0);
+	bind_opt(st, 11, r->started_at, r->started_at > 0);
 	return stmt_change(s, ST_FINISH, -EBUSY);
 }
 

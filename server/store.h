@@ -27,6 +27,7 @@ struct job_result {
 	int		 exit_code;	/* -1 if none */
 	int		 signal;	/* -1 if none */
 	const char	*error;		/* NULL if none */
+	int64_t		 started_at;	/* when the process started; 0: keep the claim's */
 	int64_t		 finished_at;
 	int64_t		 stdout_bytes;
 	int64_t		 stderr_bytes;
