@@ -471,7 +471,7 @@ class Server:
         self.port = None
         self.log_offset = 0
         self.exit_codes = []	# of every stop, in order
-        self.expected_kill = False
+        self.expected_running = False	# False once told to stop
 
     # -- life
     def argv(self):
@@ -494,6 +494,7 @@ class Server:
                 raise AssertionError("runneld exited with %s at start-up:\n%s" % (
                     self.proc.returncode, self.log_since_start().decode(errors="replace")))
             return None
+        self.expected_running = True
         self.port = wait_until(listening, timeout, "runneld to listen")
         # The pool is up when /healthz says so.
         wait_until(lambda: self.api("GET", "/healthz", token=False).status == 200,
@@ -508,12 +509,23 @@ class Server:
         return self.proc is not None and self.proc.poll() is None
 
     def send_signal(self, sig):
+        if sig in (signal.SIGTERM, signal.SIGINT, signal.SIGKILL):
+            self.expected_running = False
         self.proc.send_signal(sig)
+
+    def died(self):
+        """Why runneld is gone though nobody stopped it, or None."""
+        if not self.expected_running or self.proc is None or self.proc.poll() is None:
+            return None
+        tail = self.log().decode(errors="replace").splitlines()[-15:]
+        return "%s exited by itself with status %s; the end of its log:\n  %s" % (
+            self.name, self.proc.returncode, "\n  ".join(tail))
 
     def stop(self, sig=signal.SIGTERM, timeout=30):
         """Sends sig and waits for the exit; returns the exit status."""
         if self.proc is None:
             return None
+        self.expected_running = False
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
         try:
@@ -528,12 +540,13 @@ class Server:
         return rc
 
     def kill9(self):
-        self.expected_kill = True
+        self.expected_running = False
         self.proc.kill()
         self.proc.wait()
         self.exit_codes.append(-9)
 
     def wait_exit(self, timeout=30):
+        self.expected_running = False
         rc = self.proc.wait(scaled(timeout))
         self.exit_codes.append(rc)
         return rc
@@ -699,6 +712,9 @@ class RunnelTestCase(unittest.TestCase):
                     continue
                 if rc != 0:
                     problems.append("%s exited %s after SIGTERM" % (s.name, rc))
+            why = s.died()
+            if why:
+                problems.append(why)
             bad = s.sanitizer_lines()
             if bad:
                 problems.append("%s: sanitizer reports in its log:\n  %s" %
@@ -720,6 +736,20 @@ class RunnelTestCase(unittest.TestCase):
             shutil.rmtree(cls.tmp, ignore_errors=True)
         else:
             print("runnel-api: kept %s" % cls.tmp)
+
+    def setUp(self):
+        # A runneld that crashed earlier in the class fails what follows
+        # with the reason, not with "connection refused".
+        for s in type(self).servers:
+            why = s.died()
+            if why:
+                self.fail("runneld died before this test: " + why)
+
+    def tearDown(self):
+        for s in type(self).servers:
+            why = s.died()
+            if why:
+                self.fail("runneld died during this test: " + why)
 
     def run(self, result=None):
         # keep the temp dir (logs, data) of a class that had a failure
@@ -754,6 +784,17 @@ class RunnelTestCase(unittest.TestCase):
 
     def cancel(self, jid):
         return self.api("POST", "/api/v1/jobs/%d/cancel" % jid)
+
+    def cancel_later(self, jid):
+        """Cancels the job when the test ends (if it still runs), so that a
+        failing test does not leave the next ones a busy worker."""
+        def cancel():
+            try:
+                if self.server.running():
+                    self.server.api("POST", "/api/v1/jobs/%d/cancel" % jid, timeout=30)
+            except Exception:
+                pass
+        self.addCleanup(cancel)
 
     # -- assertions
     def assertError(self, r, status, code, field=None, msg=None):

@@ -27,6 +27,7 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 RESULT_MARK = "@@runnel-api-result@@ "
 CLASS_TIMEOUT = 600
+CHILDREN = set()	# running class processes (each its own process group)
 
 
 def discover(substring):
@@ -121,6 +122,16 @@ def run_child(modname, cname, names):
 
 # ---- parent ----------------------------------------------------------------
 
+def sanitized(path):
+    """True when the binary was built with ASan or UBSan."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError:
+        return False
+    return b"__asan_init" in data or b"__ubsan_handle" in data
+
+
 def run_class(args, modname, cname, names):
     cmd = [sys.executable, os.path.abspath(__file__), "--bin", args.bin,
            "--child", "%s.%s" % (modname, cname), "--tests", ",".join(names)]
@@ -133,6 +144,7 @@ def run_class(args, modname, cname, names):
     # Its own process group: a class that hangs is killed with its runnelds.
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          env=env, start_new_session=True, text=True)
+    CHILDREN.add(p)
     try:
         out, err = p.communicate(timeout=CLASS_TIMEOUT * args.scale)
         timed_out = False
@@ -140,6 +152,8 @@ def run_class(args, modname, cname, names):
         os.killpg(p.pid, signal.SIGKILL)
         out, err = p.communicate()
         timed_out = True
+    finally:
+        CHILDREN.discard(p)
     records = None
     for line in out.splitlines():
         if line.startswith(RESULT_MARK):
@@ -164,8 +178,9 @@ def main():
                     help="run only tests whose id contains this")
     ap.add_argument("-j", dest="jobs", type=int, default=os.cpu_count() or 2,
                     help="classes run in parallel (default: CPUs)")
-    ap.add_argument("--scale", type=float, default=1.0,
-                    help="multiply every deadline (e.g. 3 for ASan builds)")
+    ap.add_argument("--scale", type=float, default=None,
+                    help="multiply every deadline (default: 3 for a sanitizer "
+                    "build, else 1)")
     ap.add_argument("--keep", action="store_true", help="keep all temp dirs")
     ap.add_argument("-v", dest="verbose", action="store_true",
                     help="print every test and each class's log")
@@ -181,6 +196,8 @@ def main():
         if not os.access(os.path.join(args.bin, name), os.X_OK):
             print("run.py: %s/%s is missing or not executable" % (args.bin, name))
             return 2
+    if args.scale is None:
+        args.scale = 3.0 if sanitized(os.path.join(args.bin, "runneld")) else 1.0
     try:
         classes = discover(args.substring)
     except Exception:
@@ -191,11 +208,12 @@ def main():
         return 2
     # Longest classes first keeps the pool busy.
     ntests = sum(len(c[2]) for c in classes)
-    print("runnel API tests: %d tests in %d classes, -j %d, bin %s" %
-          (ntests, len(classes), args.jobs, os.path.abspath(args.bin)))
+    print("runnel API tests: %d tests in %d classes, -j %d, --scale %g, bin %s" %
+          (ntests, len(classes), args.jobs, args.scale, os.path.abspath(args.bin)))
     t0 = time.monotonic()
     results = []
-    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as ex:
+    ex = concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs))
+    try:
         futs = [ex.submit(run_class, args, *c) for c in classes]
         for fut in concurrent.futures.as_completed(futs):
             res = fut.result()
@@ -208,6 +226,24 @@ def main():
                     print("    %-5s %s (%.1fs)" % (r["outcome"], r["id"], r["seconds"]))
             if args.verbose:
                 print(res["log"])
+            elif bad:
+                for line in res["log"].splitlines():
+                    if line.startswith("runnel-api: kept"):
+                        print("    " + line)	# logs and data dirs
+    except KeyboardInterrupt:
+        # The classes run in their own process groups: take them (and
+        # their runnelds) down with us.
+        for f in futs:
+            f.cancel()
+        for p in list(CHILDREN):
+            try:
+                os.killpg(p.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        print("\ninterrupted")
+        return 130
+    finally:
+        ex.shutdown(wait=True, cancel_futures=True)
 
     counts = {}
     failed = []

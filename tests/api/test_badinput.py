@@ -101,6 +101,9 @@ BAD_JSON = [
     b'{"command": "x"} trailing',
     b'{"command": "x"}{"command": "y"}',
     b'{"command": "x", "priority": 01}',
+    b'{"command": "x", "priority": 1.}',
+    b'{"command": "a\tb"}',		# control characters must be escaped
+    b'{"command": "a\nb"}',
     b'{"command": "x", "priority": NaN}',
     b'{"command": "x", "priority": Infinity}',
     b'{"command": "x", "priority": 0x10}',

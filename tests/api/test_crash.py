@@ -95,8 +95,8 @@ class ServerKillTest(RunnelTestCase):
 
 
 class DrainTest(RunnelTestCase):
-    WORKERS = 1
-    SERVER_ARGS = ["--kill-grace", "1", "--shutdown-grace", "2"]
+    WORKERS = 2
+    SERVER_ARGS = ["--kill-grace", "1", "--shutdown-grace", "3"]
 
     def test_sigterm_drains_then_requeues_the_running_job(self):
         s = self.server
@@ -105,7 +105,11 @@ class DrainTest(RunnelTestCase):
                                        "touch %s; echo first; sleep 1000" % (marker, marker)})
         info = s.wait_running(running["id"])
         self.track_pid(info["pid"])
+        g = self.gate()
+        held = s.submit({"command": g.cmd})
+        s.wait_running(held["id"])
         queued = s.submit({"command": "echo queued"})
+        self.assertEqual(queued["state"], "queued")
         t0 = time.monotonic()
         s.send_signal(signal.SIGTERM)
         wait_until(lambda: s.api("GET", "/healthz").status == 503, 5,
@@ -113,12 +117,15 @@ class DrainTest(RunnelTestCase):
         before = s.total()
         r = s.api("POST", "/api/v1/jobs", body={"command": "true"})
         self.assertError(r, 503, "unavailable")
-        self.assertEqual(s.total(), before)
         r = s.api("POST", "/api/v1/jobs", body=[{"command": "true"}] * 3)
         self.assertError(r, 503, "unavailable")
-        self.assertEqual(s.job(queued["id"])["state"], "queued", "nothing new is claimed")
+        self.assertEqual(s.total(), before)
+        # A worker becomes free while draining: it must not take the queued job.
+        g.open()
+        self.assertEqual(s.wait(held["id"], 10)["state"], "succeeded")
+        self.assertEqual(s.job(queued["id"])["state"], "queued", "claimed while draining")
         self.assertEqual(s.wait_exit(30), 0)
-        self.assertGreaterEqual(time.monotonic() - t0, 1.9, "the running job had its grace")
+        self.assertGreaterEqual(time.monotonic() - t0, 2.9, "the running job had its grace")
         wait_until(lambda: not pid_running(info["pid"]), 10, "the job to be ended")
 
         s.start()
@@ -127,6 +134,7 @@ class DrainTest(RunnelTestCase):
         self.assertEqual(done["attempts"], 1, "the ended attempt is not counted")
         self.assertTrue(s.output(running["id"]).endswith(b"second\n"))
         self.assertEqual(s.wait(queued["id"])["state"], "succeeded")
+        self.assertEqual(s.output(queued["id"]), b"queued\n")
 
     def test_sigterm_lets_a_short_job_finish(self):
         s = self.new_server("drain2", workers=1,

@@ -1,5 +1,5 @@
 """GET /api/v1/events: the Server-Sent Events stream of job changes."""
-from harness import RunnelTestCase
+from harness import RunnelTestCase, wait_until
 
 
 class EventsTest(RunnelTestCase):
@@ -17,6 +17,12 @@ class EventsTest(RunnelTestCase):
                         "a comment follows the retry line")
         return ev
 
+    def idle(self):
+        """Waits for every worker to be idle: a job submitted now is
+        claimed at once, in the same turn as its submission."""
+        wait_until(lambda: all(w["state"] == "idle" for w in self.server.workers_info()),
+                   10, "all workers idle")
+
     def states_of(self, ev, jid, until, timeout=15):
         """The states the stream reports for job jid, up to a state in until."""
         states, seqs = [], []
@@ -32,6 +38,7 @@ class EventsTest(RunnelTestCase):
 
     def test_lifecycle_of_a_job(self):
         ev = self.open_events()
+        self.idle()
         j = self.submit({"command": "echo hi"})
         states, seqs, last = self.states_of(ev, j["id"], ("succeeded", "failed"))
         self.assertEqual(states, ["queued", "running", "succeeded"])
@@ -42,6 +49,7 @@ class EventsTest(RunnelTestCase):
 
     def test_failed_job(self):
         ev = self.open_events()
+        self.idle()
         j = self.submit({"command": "exit 4"})
         states, _, last = self.states_of(ev, j["id"], ("succeeded", "failed"))
         self.assertEqual(states, ["queued", "running", "failed"])
@@ -49,7 +57,9 @@ class EventsTest(RunnelTestCase):
 
     def test_cancel_and_delete(self):
         ev = self.open_events()
+        self.idle()
         j = self.submit({"command": "sleep 1000"})
+        self.cancel_later(j["id"])
         states, _, _ = self.states_of(ev, j["id"], ("running",))
         self.assertEqual(states, ["queued", "running"])
         r = self.api("POST", "/api/v1/jobs/%d/cancel" % j["id"], timeout=30)

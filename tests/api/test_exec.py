@@ -27,6 +27,7 @@ class ExecTest(RunnelTestCase):
         pids_file = os.path.join(self.tmp, name + ".pids")
         spec["command"] = TREE.format(pids=pids_file)
         j = self.submit(spec)
+        self.cancel_later(j["id"])
 
         def pids():
             try:
@@ -130,6 +131,7 @@ class ExecTest(RunnelTestCase):
 
     def test_cancel_of_a_running_job(self):
         j = self.submit({"command": "sleep 1000"})
+        self.cancel_later(j["id"])
         pid = self.server.wait_running(j["id"])["pid"]
         self.track_pid(pid)
         r = self.api("POST", "/api/v1/jobs/%d/cancel" % j["id"], timeout=30)

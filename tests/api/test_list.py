@@ -140,3 +140,24 @@ class ListTest(RunnelTestCase):
             with self.subTest(key=key, value=value):
                 r = self.api("GET", "/api/v1/jobs?%s=%s" % (key, value))
                 self.assertError(r, 400, "invalid_field", key)
+
+    def test_a_bad_parameter_after_many_others_is_still_refused(self):
+        # Not silently dropped however many parameters come before it.
+        filler = "&".join("x%d=1" % i for i in range(16))
+        for key, value in (("limit", "0"), ("before", "-1"), ("state", "bogus")):
+            with self.subTest(key=key):
+                r = self.api("GET", "/api/v1/jobs?%s&%s=%s" % (filler, key, value))
+                self.assertEqual(r.status, 400, r.raw[:200])
+
+
+class EmptyListTest(RunnelTestCase):
+    WORKERS = 1
+
+    def test_lists_of_nothing(self):
+        for q in ("", "?state=queued", "?type=upload", "?queue=default",
+                  "?before=1", "?limit=1000"):
+            with self.subTest(query=q):
+                r = self.api("GET", "/api/v1/jobs" + q)
+                self.assertEqual(r.status, 200, r.raw)
+                self.assertEqual(r.data, {"jobs": [], "next": None})
+        self.assertEqual(self.server.total(), 0)

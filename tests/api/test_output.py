@@ -138,6 +138,7 @@ class OutputTest(RunnelTestCase):
 
     def test_follow_of_a_job_killed_mid_stream_ends(self):
         j = self.submit({"command": "echo before; sleep 1000"})
+        self.cancel_later(j["id"])
         s = self.server.stream("/api/v1/jobs/%d/output?follow=1" % j["id"])
         try:
             s.read_until(lambda b: b == b"before\n", 15)
