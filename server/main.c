@@ -17,6 +17,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "clock.h"
 #include "config.h"
 #include "core.h"
@@ -228,7 +229,7 @@ start(struct runneld *r)
 	if ((rc = store_recover(srv->store, clock_now_ms(), recovered, NULL)) < 0 ||
 	    (rc = core_load(srv)) < 0 || (rc = core_start(srv)) < 0 ||
 	    (rc = events_start(srv)) < 0 || (rc = http_start(srv)) < 0 ||
-	    (rc = pool_start(srv, wpath)) < 0)
+	    (rc = child_start(srv)) < 0 || (rc = pool_start(srv, wpath)) < 0)
 		return -1;
 	return 0;
 }

@@ -10,9 +10,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
+#include "child.h"
 #include "clock.h"
 #include "core.h"
 #include "events.h"
@@ -40,10 +43,9 @@ struct worker {
 	struct pool		*pool;
 	int			 id;
 	enum wstate		 state;
-	uv_process_t		 proc;
 	uv_pipe_t		 pipe;
 	uv_timer_t		 respawn;
-	int			 handles;	/* open among proc and pipe */
+	int			 pipe_open;
 	int			 exited;
 	int			 eof;
 	int			 pid;
@@ -123,8 +125,8 @@ static void
 worker_kill(struct worker *w, const char *why)
 {
 	log_warnx("pool: worker=%d pid=%d: %s: killing it", w->id, w->pid, why);
-	if (!w->exited)
-		uv_process_kill(&w->proc, SIGKILL);
+	if (!w->exited && w->pid > 0)
+		kill(w->pid, SIGKILL);
 }
 
 /* ---- frames from the worker -------------------------------------------- */
@@ -345,8 +347,7 @@ on_handle_closed(uv_handle_t *h)
 	struct worker	*w = h->data;
 	int64_t		 lived, delay;
 
-	if (--w->handles > 0)
-		return;
+	w->pipe_open = 0;
 	w->state = W_DOWN;
 	frame_reader_close(&w->reader);
 	if (w->pool->stopping)
@@ -380,22 +381,51 @@ worker_gone(struct worker *w)
 		core_job_lost(srv_of(w), id, w->queue, w->out.bytes[0],
 		    w->out.bytes[1], w->job_started_at);
 	}
-	if (!uv_is_closing((uv_handle_t *)&w->pipe))
+	if (w->pipe_open && !uv_is_closing((uv_handle_t *)&w->pipe))
 		uv_close((uv_handle_t *)&w->pipe, on_handle_closed);
-	if (!uv_is_closing((uv_handle_t *)&w->proc))
-		uv_close((uv_handle_t *)&w->proc, on_handle_closed);
+	else if (!w->pipe_open)
+		on_handle_closed((uv_handle_t *)&w->pipe);
 }
 
-static void
-on_proc_exit(uv_process_t *p, int64_t status, int sig)
+/* Worker processes not reaped yet. */
+static int
+processes(const struct pool *p)
 {
-	struct worker *w = p->data;
+	int n = 0;
 
+	for (int i = 0; i < p->n; i++)
+		if (p->w[i].pid > 0 && !p->w[i].exited)
+			n++;
+	return n;
+}
+
+int
+pool_reaped(struct server *srv, pid_t pid, int status)
+{
+	struct pool	*p = srv->pool;
+	struct worker	*w = NULL;
+
+	for (int i = 0; p && i < p->n; i++)
+		if (p->w[i].pid == pid && !p->w[i].exited)
+			w = &p->w[i];
+	if (w == NULL)
+		return 0;
 	w->exited = 1;
-	if (sig || status || !w->pool->stopping)
-		log_info("pool: worker=%d pid=%d exited status=%lld signal=%d",
-		    w->id, w->pid, (long long)status, sig);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) || !p->stopping)
+		log_info("pool: worker=%d pid=%d exited status=%d signal=%d",
+		    w->id, w->pid, WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+		    WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+	/*
+	 * Its job, if any, is our child now (we are the subreaper): end its
+	 * process group.  Unless we reaped the leader already, its number
+	 * cannot have been reused.
+	 */
+	if (w->job_id && w->job_pid > 0 && !child_reaped_lately(w->job_pid))
+		kill(-w->job_pid, SIGKILL);
 	worker_gone(w);
+	if (p->stopping && processes(p) == 0)
+		child_stop(srv);
+	return 1;
 }
 
 static void
@@ -420,13 +450,12 @@ pool_env(struct pool *p)
 static int
 worker_spawn(struct worker *w)
 {
-	struct server			*srv = srv_of(w);
-	static const char		*levels[] = {"debug", "info", "warn", "error"};
-	char				 id[16];
-	char				*args[8];
-	uv_stdio_container_t		 stdio[4];
-	uv_process_options_t		 opts;
-	int				 rc;
+	struct server		*srv = srv_of(w);
+	static const char	*levels[] = {"debug", "info", "warn", "error"};
+	char			 id[16];
+	char			*args[8];
+	pid_t			 pid;
+	int			 fd, rc;
 
 	snprintf(id, sizeof(id), "%d", w->id);
 	args[0] = w->pool->path;
@@ -437,40 +466,30 @@ worker_spawn(struct worker *w)
 	args[5] = "--log-level";
 	args[6] = (char *)levels[srv->cfg->log_level];
 	args[7] = NULL;
-	memset(&opts, 0, sizeof(opts));
-	memset(stdio, 0, sizeof(stdio));
-	uv_pipe_init(srv->loop, &w->pipe, 0);
-	w->pipe.data = w;
-	w->proc.data = w;
-	stdio[0].flags = UV_IGNORE;
-	stdio[1].flags = UV_INHERIT_FD;
-	stdio[1].data.fd = 2;
-	stdio[2].flags = UV_INHERIT_FD;
-	stdio[2].data.fd = 2;
-	stdio[3].flags = UV_CREATE_PIPE | UV_READABLE_PIPE | UV_WRITABLE_PIPE;
-	stdio[3].data.stream = (uv_stream_t *)&w->pipe;
-	opts.file = w->pool->path;
-	opts.args = args;
-	opts.env = w->pool->env;
-	opts.stdio = stdio;
-	opts.stdio_count = 4;
-	opts.exit_cb = on_proc_exit;
-	/* Its own session: a terminal's ^C reaches runneld, not the workers. */
-	opts.flags = UV_PROCESS_DETACHED;
-	w->handles = 2;
 	w->exited = w->eof = w->hello = 0;
+	w->pid = 0;
 	w->job_id = 0;
 	w->spawned_mono = clock_mono_ms();
 	w->started_at = clock_now_ms();
 	w->state = W_STARTING;
 	frame_reader_init(&w->reader);
-	if ((rc = uv_spawn(srv->loop, &w->proc, &opts)) < 0) {
-		log_warnx("pool: spawn %s: %s", w->pool->path, uv_strerror(rc));
+	if ((rc = child_spawn(w->pool->path, args, w->pool->env, &pid, &fd)) < 0) {
+		log_warnx("pool: spawn %s: %s", w->pool->path, strerror(-rc));
 		w->exited = w->eof = 1;
 		worker_gone(w);
 		return -EIO;
 	}
-	w->pid = w->proc.pid;
+	w->pid = pid;
+	uv_pipe_init(srv->loop, &w->pipe, 0);
+	w->pipe.data = w;
+	w->pipe_open = 1;
+	if ((rc = uv_pipe_open(&w->pipe, fd)) < 0) {
+		/* Its death, reaped later, settles the slot. */
+		close(fd);
+		w->eof = 1;
+		worker_kill(w, "cannot watch its socket");
+		return -EIO;
+	}
 	uv_read_start((uv_stream_t *)&w->pipe, on_alloc, on_read);
 	log_debug("pool: worker=%d pid=%d started", w->id, w->pid);
 	return 0;
@@ -729,6 +748,8 @@ pool_stop(struct server *srv)
 		if (w->state != W_DOWN)
 			worker_send(w, FRAME_SHUTDOWN, 0, NULL, 0);
 	}
+	if (processes(p) == 0)
+		child_stop(srv);
 }
 
 void
@@ -737,8 +758,9 @@ pool_kill(struct server *srv)
 	struct pool *p = srv->pool;
 
 	for (int i = 0; p && i < p->n; i++)
-		if (p->w[i].state != W_DOWN && !p->w[i].exited)
-			uv_process_kill(&p->w[i].proc, SIGKILL);
+		if (p->w[i].state != W_DOWN && !p->w[i].exited &&
+		    p->w[i].pid > 0)
+			kill(p->w[i].pid, SIGKILL);
 }
 
 void

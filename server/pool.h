@@ -8,6 +8,7 @@
 #define RUNNEL_POOL_H
 
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "job.h"
 
@@ -30,6 +31,8 @@ void	pool_stop(struct server *);
 void	pool_free(struct server *);
 /* SIGKILLs every worker process (a last resort at exit). */
 void	pool_kill(struct server *);
+/* A child of runneld ended: 1 if it was a worker (then handled), else 0. */
+int	pool_reaped(struct server *, pid_t pid, int status);
 
 /* A worker that said READY and has no job, or -1. */
 int	pool_idle(struct pool *);
