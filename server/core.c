@@ -39,6 +39,7 @@ struct change {
 	char		 queue[JOB_QUEUE_MAX + 1];
 	int64_t		 started_at;
 	int64_t		 finished_at;
+	char		*event;		/* the job as it was, for subscribers */
 };
 
 enum pending_kind {
@@ -122,6 +123,32 @@ change_add(struct core *c, uint64_t id, int from, int to, const char *queue)
 	ch->to = to;
 	snprintf(ch->queue, sizeof(ch->queue), "%s", queue ? queue : "");
 	return ch;
+}
+
+/*
+ * Renders the job as this change left it, while later changes of the
+ * same turn (a claim right after a submit) have not touched it yet.
+ * Only when someone listens.
+ */
+static void
+change_event(struct server *srv, struct change *ch, const struct job *j)
+{
+	struct job	 got;
+	struct jw	 w;
+	size_t		 len;
+
+	if (events_subscribers(srv) == 0 || ch->to < 0)
+		return;
+	if (j == NULL) {
+		if (core_job_get(srv, ch->id, &got) < 0)
+			return;
+		j = &got;
+	}
+	jw_init(&w);
+	job_json(&w, j);
+	if (j == &got)
+		job_clear(&got);
+	ch->event = jw_take(&w, &len);
 }
 
 static struct pending *
@@ -217,7 +244,8 @@ core_submit(struct server *srv, struct job *jobs, size_t n, int batch,
 	if ((rc = store_unmark(srv->store, 1)) < 0)
 		goto fail;
 	for (i = 0; i < n; i++) {
-		change_add(c, jobs[i].id, -1, JOB_QUEUED, jobs[i].queue);
+		change_event(srv, change_add(c, jobs[i].id, -1, JOB_QUEUED,
+		    jobs[i].queue), &jobs[i]);
 		if (i == 0 || strcmp(jobs[i].queue, jobs[i - 1].queue) != 0)
 			runq_mark(srv, jobs[i].queue);
 	}
@@ -282,7 +310,7 @@ core_cancel(struct server *srv, uint64_t id, struct request *req)
 		job_clear(&j);
 		return reply_errno(req, rc);
 	}
-	change_add(c, id, j.state, JOB_CANCELED, j.queue);
+	change_event(srv, change_add(c, id, j.state, JOB_CANCELED, j.queue), NULL);
 	pending_add(c, P_REPLY, req, id);
 	job_clear(&j);
 	core_dirty(srv);
@@ -308,7 +336,7 @@ core_retry(struct server *srv, uint64_t id, struct request *req)
 		job_clear(&j);
 		return reply_errno(req, rc);
 	}
-	change_add(c, id, j.state, JOB_QUEUED, j.queue);
+	change_event(srv, change_add(c, id, j.state, JOB_QUEUED, j.queue), NULL);
 	runq_mark(srv, j.queue);
 	pending_add(c, P_REPLY, req, id);
 	job_clear(&j);
@@ -437,6 +465,7 @@ exit_apply(struct server *srv, uint64_t id, const struct job_exit *ex,
 		ch = change_add(c, id, JOB_RUNNING, r.state, queue);
 		ch->started_at = ex->started_at;
 		ch->finished_at = ex->finished_at;
+		change_event(srv, ch, NULL);
 	}
 	core_dirty(srv);
 }
@@ -473,6 +502,7 @@ dispatch(struct server *srv)
 	struct turn	*t = &c->turn;
 	int64_t		 now = clock_now_ms();
 	const char	*queue;
+	struct change	*ch;
 	uint64_t	 id;
 	int		 w, rc;
 
@@ -498,8 +528,11 @@ dispatch(struct server *srv)
 		r->worker = w;
 		t->nruns++;
 		pool_reserve(srv->pool, w, r->job.id);
-		change_add(c, r->job.id, JOB_QUEUED, JOB_RUNNING,
-		    r->job.queue)->started_at = r->job.started_at;
+		ch = change_add(c, r->job.id, JOB_QUEUED, JOB_RUNNING,
+		    r->job.queue);
+		ch->started_at = r->job.started_at;
+		r->job.worker = w;
+		change_event(srv, ch, &r->job);
 	}
 }
 
@@ -589,12 +622,14 @@ publish(struct server *srv, const struct change *ch)
 	if (ch->to >= 0 && job_state_finished(ch->to) && ch->finished_at)
 		tally_finish(srv->tally, ch->finished_at,
 		    ch->finished_at - ch->started_at);
-	events_job(srv, ch->id, ch->to);
+	events_job(srv, ch->id, ch->to, ch->event);
 }
 
 static void
 turn_free(struct turn *t)
 {
+	for (size_t i = 0; i < t->nchanges; i++)
+		free(t->changes[i].event);
 	free(t->changes);
 	free(t->pending);
 	free(t->runs);

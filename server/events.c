@@ -283,34 +283,27 @@ events_subscribers(const struct server *srv)
 }
 
 static void
-sse_job(struct server *srv, uint64_t id, int to)
+sse_job(struct server *srv, uint64_t id, int to, const char *json)
 {
 	struct events	*ev = srv->events;
-	struct job	 j;
 	struct jw	 w;
 	char		*text;
 	size_t		 len;
-	int		 n;
 
-	ev->seq++;
-	if (to < 0) {
-		char buf[96];
-
-		n = snprintf(buf, sizeof(buf), "id: %llu\nevent: deleted\n"
-		    "data: {\"id\":%llu}\n\n", (unsigned long long)ev->seq,
-		    (unsigned long long)id);
-		sse_broadcast(ev, buf, (size_t)n);
-		return;
-	}
-	if (core_job_get(srv, id, &j) < 0)
-		return;
+	if (to >= 0 && json == NULL)
+		return;		/* nobody listened when it changed */
 	jw_init(&w);
 	jw_lit(&w, "id: ");
-	jw_int(&w, (int64_t)ev->seq);
-	jw_lit(&w, "\nevent: job\ndata: ");
-	job_json(&w, &j);
-	jw_lit(&w, "\n\n");
-	job_clear(&j);
+	jw_int(&w, (int64_t)++ev->seq);
+	if (to < 0) {
+		jw_lit(&w, "\nevent: deleted\ndata: {\"id\":");
+		jw_int(&w, (int64_t)id);
+		jw_lit(&w, "}\n\n");
+	} else {
+		jw_lit(&w, "\nevent: job\ndata: ");
+		jw_raw(&w, json, strlen(json));
+		jw_lit(&w, "\n\n");
+	}
 	if ((text = jw_take(&w, &len)) == NULL)
 		return;
 	sse_broadcast(ev, text, len);
@@ -329,13 +322,13 @@ on_keepalive(uv_timer_t *t)
 /* ---- changes ----------------------------------------------------------- */
 
 void
-events_job(struct server *srv, uint64_t id, int to)
+events_job(struct server *srv, uint64_t id, int to, const char *json)
 {
 	struct events	*ev = srv->events;
 	struct waiter	*w, *next;
 
 	if (ev->subs)
-		sse_job(srv, id, to);
+		sse_job(srv, id, to, json);
 	if (to >= 0 && !job_state_finished(to))
 		return;
 	for (w = ev->waiters[bucket(id)]; w; w = next) {

@@ -28,8 +28,11 @@ void	events_free(struct server *);
 /* 1 once events_stop ran. */
 int	events_stopping(const struct server *);
 
-/* A committed state change of job id (to = -1: deleted). */
-void	events_job(struct server *, uint64_t id, int to);
+/*
+ * A committed state change of job id (to = -1: deleted); json is the job
+ * as the change left it, or NULL when nobody subscribed at the time.
+ */
+void	events_job(struct server *, uint64_t id, int to, const char *json);
 /* New output bytes of job id are in its file. */
 void	events_output(struct server *, uint64_t id);
 

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -375,6 +376,38 @@ body_append(struct hreq *r, const char *data, size_t n)
 	return 0;
 }
 
+/*
+ * Sends r's response straight to the socket and has MHD close it.  For
+ * a body refused halfway: MHD cannot queue a response while a body is
+ * still arriving, and reading the rest only to refuse it is what a
+ * limit is there to avoid.
+ */
+static enum MHD_Result
+respond_and_close(struct hreq *r)
+{
+	const union MHD_ConnectionInfo	*ci;
+	struct response			*resp = &r->req.resp;
+	char				 head[512];
+	int				 n;
+
+	ci = MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	n = snprintf(head, sizeof(head), "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n"
+	    "Content-Length: %zu\r\nConnection: close\r\n\r\n", resp->status,
+	    MHD_get_reason_phrase_for((unsigned)resp->status),
+	    resp->content_type ? resp->content_type : "text/plain",
+	    resp->body_len);
+	r->status = resp->status;
+	if (ci && n > 0 && (size_t)n < sizeof(head)) {
+		struct iovec iov[2] = {{head, (size_t)n},
+		    {resp->body, resp->body_len}};
+
+		if (writev(ci->connect_fd, iov, 2) > 0)
+			shutdown(ci->connect_fd, SHUT_WR);
+	}
+	r->phase = PH_SENT;
+	return MHD_NO;
+}
+
 static int
 too_large(struct hreq *r)
 {
@@ -406,6 +439,12 @@ dispatch(struct hreq *r)
 	int		 rc;
 
 	if (!auth_check(req)) {
+		r->phase = PH_READY;
+		return;
+	}
+	if (req->query_overflow) {
+		reply_fail(req, 400, "invalid_field", NULL, "more than %d query "
+		    "parameters", REQUEST_QUERY_MAX);
 		r->phase = PH_READY;
 		return;
 	}
@@ -454,7 +493,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 		if (rc == -EFBIG) {
 			too_large(r);
 			r->refused = 1;
-			return respond(r);
+			return respond_and_close(r);
 		}
 		if (rc < 0)
 			return MHD_NO;

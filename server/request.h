@@ -24,7 +24,7 @@ enum http_method {
 	HTTP_OTHER
 };
 
-#define REQUEST_QUERY_MAX	16
+#define REQUEST_QUERY_MAX	32
 #define RESPONSE_HEADERS_MAX	8
 
 struct param {

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "jcheck.h"
 #include "spec.h"
 
 
@@ -45,51 +46,13 @@ bad(struct field_ctx *c, const char *field, const char *fmt, ...)
 int
 spec_check_text(const char *text, size_t len, struct api_error *e)
 {
-	const unsigned char *p = (const unsigned char *)text;
-	const unsigned char *end = p + len;
+	const char	*why;
+	size_t		 at;
 
-	while (p < end) {
-		unsigned c = *p;
-		int n;
-
-		if (c == '\\' && p + 1 < end) {
-			if (p[1] == 'u' && end - p >= 6 && p[2] == '0' &&
-			    p[3] == '0' && p[4] == '0' && p[5] == '0')
-				return api_error_set(e, 400, "invalid_json", NULL,
-				    "strings must not contain NUL (\\u0000)");
-			p += 2;
-			continue;
-		}
-		if (c < 0x80) {
-			if (c == 0)
-				return api_error_set(e, 400, "invalid_json",
-				    NULL, "body contains a NUL byte");
-			p++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf)
-			n = 1;
-		else if (c >= 0xe0 && c <= 0xef)
-			n = 2;
-		else if (c >= 0xf0 && c <= 0xf4)
-			n = 3;
-		else
-			goto bad;
-		if (end - p <= n)
-			goto bad;
-		for (int i = 1; i <= n; i++)
-			if ((p[i] & 0xc0) != 0x80)
-				goto bad;
-		/* overlong forms, surrogates and code points past U+10FFFF */
-		if ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] > 0x9f) ||
-		    (c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] > 0x8f))
-			goto bad;
-		p += n + 1;
-	}
-	return 0;
-bad:
+	if (jcheck(text, len, &at, &why) == 0)
+		return 0;
 	return api_error_set(e, 400, "invalid_json", NULL,
-	    "body is not valid UTF-8");
+	    "malformed JSON at byte %zu: %s", at, why);
 }
 
 int
@@ -148,13 +111,13 @@ parse_command(struct field_ctx *c, const cJSON *v, struct job *j)
 	const char *s;
 
 	if (!cJSON_IsString(v))
-		return bad(c, "command", "command must be a string%s", "");
+		return bad(c, "command", "command must be a string");
 	s = v->valuestring;
 	if (s[strspn(s, " \t\r\n")] == '\0')
-		return bad(c, "command", "command must not be empty%s", "");
+		return bad(c, "command", "command must not be empty");
 	if (strlen(s) > JOB_COMMAND_MAX)
-		return bad(c, "command", "command is longer than %s bytes",
-		    "131071");
+		return bad(c, "command", "command is longer than %d bytes",
+		    JOB_COMMAND_MAX);
 	return dup_str(&j->command, s);
 }
 
@@ -165,19 +128,19 @@ parse_argv(struct field_ctx *c, const cJSON *v, struct job *j)
 	int		 n = 0;
 
 	if (!cJSON_IsArray(v))
-		return bad(c, "argv", "argv must be an array of strings%s", "");
+		return bad(c, "argv", "argv must be an array of strings");
 	cJSON_ArrayForEach(it, v) {
 		if (!cJSON_IsString(it))
-			return bad(c, "argv", "argv must hold only strings%s", "");
+			return bad(c, "argv", "argv must hold only strings");
 		if (strlen(it->valuestring) > JOB_COMMAND_MAX)
-			return bad(c, "argv", "an argv string is longer than %s "
-			    "bytes", "131071");
+			return bad(c, "argv", "an argv string is longer than %d "
+			    "bytes", JOB_COMMAND_MAX);
 		n++;
 	}
 	if (n == 0 || cJSON_GetArrayItem(v, 0)->valuestring[0] == '\0')
-		return bad(c, "argv", "argv must name a program%s", "");
+		return bad(c, "argv", "argv must name a program");
 	if (n > JOB_ARGV_MAX)
-		return bad(c, "argv", "argv has more than %s items", "4096");
+		return bad(c, "argv", "argv has more than %d items", JOB_ARGV_MAX);
 	if ((j->argv_json = cJSON_PrintUnformatted(v)) == NULL)
 		return -ENOMEM;
 	return 0;
@@ -186,11 +149,12 @@ parse_argv(struct field_ctx *c, const cJSON *v, struct job *j)
 static int
 parse_env(struct field_ctx *c, const cJSON *v, struct job *j)
 {
-	const cJSON	*it;
-	int		 n = 0;
+	const cJSON	*it, *prev;
 
 	if (!cJSON_IsObject(v))
-		return bad(c, "env", "env must be an object of strings%s", "");
+		return bad(c, "env", "env must be an object of strings");
+	if (cJSON_GetArraySize(v) > JOB_ENV_MAX)
+		return bad(c, "env", "env has more than %d variables", JOB_ENV_MAX);
 	cJSON_ArrayForEach(it, v) {
 		if (!env_name_valid(it->string))
 			return bad(c, "env", "env name \"%.64s\" is not "
@@ -198,11 +162,13 @@ parse_env(struct field_ctx *c, const cJSON *v, struct job *j)
 		if (!cJSON_IsString(it))
 			return bad(c, "env", "env value of %.64s must be a "
 			    "string", it->string);
-		n++;
+		for (prev = v->child; prev != it; prev = prev->next)
+			if (strcmp(prev->string, it->string) == 0)
+				return api_error_set(c->e, 400, "invalid_json",
+				    fname(c, "env"), "env name \"%.64s\" is "
+				    "given twice", it->string);
 	}
-	if (n > JOB_ENV_MAX)
-		return bad(c, "env", "env has more than %s variables", "1024");
-	if (n > 0 && (j->env_json = cJSON_PrintUnformatted(v)) == NULL)
+	if (v->child && (j->env_json = cJSON_PrintUnformatted(v)) == NULL)
 		return -ENOMEM;
 	return 0;
 }
@@ -215,9 +181,9 @@ parse_cwd(struct field_ctx *c, const cJSON *v, struct job *j)
 	if (cJSON_IsNull(v))
 		return 0;
 	if (!cJSON_IsString(v) || v->valuestring[0] != '/')
-		return bad(c, "cwd", "cwd must be an absolute path%s", "");
+		return bad(c, "cwd", "cwd must be an absolute path");
 	if (strlen(v->valuestring) > 4095)
-		return bad(c, "cwd", "cwd is too long%s", "");
+		return bad(c, "cwd", "cwd is too long");
 	if (stat(v->valuestring, &st) != 0 || !S_ISDIR(st.st_mode))
 		return bad(c, "cwd", "cwd %.200s is not an existing directory",
 		    v->valuestring);
@@ -232,11 +198,11 @@ parse_timeout(struct field_ctx *c, const cJSON *v, struct job *j)
 	if (cJSON_IsNull(v))
 		return 0;
 	if (!cJSON_IsNumber(v))
-		return bad(c, "timeout", "timeout must be a number of seconds%s", "");
+		return bad(c, "timeout", "timeout must be a number of seconds");
 	d = v->valuedouble;
 	if (!isfinite(d) || d <= 0 || d * 1000 > (double)JOB_TIMEOUT_MAX_MS)
 		return bad(c, "timeout", "timeout must be > 0 and at most a "
-		    "year of seconds%s", "");
+		    "year of seconds");
 	j->timeout_ms = (int64_t)ceil(d * 1000);
 	return 0;
 }
@@ -284,7 +250,7 @@ parse_scalar(struct field_ctx *c, const cJSON *v, struct job *j)
 		if (cJSON_IsNull(v))
 			return 0;
 		if (!cJSON_IsString(v))
-			return bad(c, k, "stdin must be a string%s", "");
+			return bad(c, k, "stdin must be a string");
 		j->stdin_len = strlen(v->valuestring);
 		j->has_stdin = 1;
 		return dup_str(&j->stdin_data, v->valuestring);
@@ -327,9 +293,15 @@ spec_parse(const cJSON *spec, const char *where, struct job *j,
 	const cJSON		*v, *w;
 	int			 rc;
 
-	if (!cJSON_IsObject(spec))
+	if (!cJSON_IsObject(spec)) {
+		char item[REPLY_FIELD_MAX];
+
+		/* "[3]." names the item itself as "[3]". */
+		snprintf(item, sizeof(item), "%.*s", (int)strcspn(where, "."),
+		    where);
 		return api_error_set(e, 400, "invalid_field",
-		    where[0] ? where : NULL, "a job spec must be a JSON object");
+		    item[0] ? item : NULL, "a job spec must be a JSON object");
+	}
 	cJSON_ArrayForEach(v, spec) {
 		for (w = spec->child; w != v; w = w->next)
 			if (strcmp(w->string, v->string) == 0)
@@ -341,9 +313,9 @@ spec_parse(const cJSON *spec, const char *where, struct job *j,
 			    NULL, "out of memory") : rc;
 	}
 	if (j->command && j->argv_json)
-		return bad(&c, "argv", "give command or argv, not both%s", "");
+		return bad(&c, "argv", "give command or argv, not both");
 	if (!j->command && !j->argv_json)
-		return bad(&c, "command", "command (or argv) is required%s", "");
+		return bad(&c, "command", "command (or argv) is required");
 	if (j->queue == NULL && dup_str(&j->queue, "default") < 0)
 		return api_error_set(e, 500, "internal", NULL, "out of memory");
 	j->type = JOB_COMMAND;
@@ -412,11 +384,6 @@ spec_parse_body(const char *body, size_t len, struct job **jobs, size_t *n,
 			at = len;
 		return api_error_set(e, 400, "invalid_json", NULL,
 		    "malformed JSON near byte %zu", at);
-	}
-	if (end && (size_t)(end - body) < len && end[strspn(end, " \t\r\n")]) {
-		cJSON_Delete(root);
-		return api_error_set(e, 400, "invalid_json", NULL,
-		    "trailing data after the JSON value");
 	}
 	*batch = cJSON_IsArray(root);
 	if (*batch) {

@@ -796,7 +796,8 @@ store_list(struct store *s, const struct job_filter *f, struct job **jobs,
 	*next = 0;
 	if ((rc = list_scan(s, f, &ls)) < 0)
 		goto out;
-	qsort(ls.ids, ls.n, sizeof(*ls.ids), id_desc);
+	if (ls.n > 1)
+		qsort(ls.ids, ls.n, sizeof(*ls.ids), id_desc);
 	/* Only ids every stream has looked at belong to this page. */
 	while (keep < ls.n && ls.ids[keep] >= ls.floor)
 		keep++;

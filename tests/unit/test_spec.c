@@ -93,6 +93,43 @@ TEST(malformed_json_is_refused)
 	refused("{\"command\":\"\xc0\xaf\"}", 400, "invalid_json", "");
 	refused("{\"command\":\"x\",\"command\":\"y\"}", 400, "invalid_json",
 	    "command");
+	refused("{\"command\":\"x\",\"env\":{\"A\":\"1\",\"A\":\"2\"}}", 400,
+	    "invalid_json", "env");
+}
+
+TEST(only_strict_json_is_accepted)
+{
+	/* What cJSON alone would let through. */
+	refused("{\"command\":\"x\",\"priority\":01}", 400, "invalid_json", "");
+	refused("{\"command\":\"x\",\"priority\":1.}", 400, "invalid_json", "");
+	refused("{\"command\":\"x\",\"priority\":.5}", 400, "invalid_json", "");
+	refused("{\"command\":\"x\",\"priority\":-}", 400, "invalid_json", "");
+	refused("{\"command\":\"a\tb\"}", 400, "invalid_json", "");
+	refused("{\"command\":\"a\nb\"}", 400, "invalid_json", "");
+	refused("{\"command\":\"\\ud800\"}", 400, "invalid_json", "");
+	refused("{\"command\":\"\\udc00x\"}", 400, "invalid_json", "");
+	refused("{\"command\":\"\\x\"}", 400, "invalid_json", "");
+	refused("{\"command\":\"x\",}", 400, "invalid_json", "");
+	refused("[{\"command\":\"x\"},]", 400, "invalid_json", "");
+	refused("{'command':'x'}", 400, "invalid_json", "");
+	refused("{\"command\":\"x\"}{}", 400, "invalid_json", "");
+	refused("{\"command\":tru}", 400, "invalid_json", "");
+	refused("[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
+	    "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]",
+	    400, "invalid_json", "");
+}
+
+TEST(strict_json_that_is_valid_is_accepted)
+{
+	struct api_error	 e;
+	struct job		*j;
+	size_t			 n;
+
+	ASSERT_INT(parse(" {\"command\" : \"a\\u00e9\\ud83d\\ude00\\/\" ,"
+	    "\"priority\":-0, \"timeout\":1.5e1}\n", &j, &n, &e), ==, 0);
+	ASSERT_STR(j->command, "a\xc3\xa9\xf0\x9f\x98\x80/");
+	ASSERT_INT(j->timeout_ms, ==, 15000);
+	spec_free_jobs(j, n);
 }
 
 TEST(wrong_types_name_their_field)
@@ -149,7 +186,7 @@ TEST(batch_refusal_names_the_item)
 	refused("[{\"command\":\"a\"},{\"command\":\"b\",\"priority\":\"x\"}]",
 	    400, "invalid_field", "[1].priority");
 	refused("[]", 400, "invalid_field", "");
-	refused("[{\"command\":\"a\"},7]", 400, "invalid_field", "[1].");
+	refused("[{\"command\":\"a\"},7]", 400, "invalid_field", "[1]");
 }
 
 TEST(batch_over_the_limit_is_too_large)
@@ -206,6 +243,8 @@ TEST_MAIN_BEGIN
 	RUN(full_spec_is_kept);
 	RUN(batch_keeps_order);
 	RUN(malformed_json_is_refused);
+	RUN(only_strict_json_is_accepted);
+	RUN(strict_json_that_is_valid_is_accepted);
 	RUN(wrong_types_name_their_field);
 	RUN(unknown_and_later_fields_are_refused);
 	RUN(batch_refusal_names_the_item);
