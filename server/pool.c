@@ -20,6 +20,7 @@
 #include "core.h"
 #include "events.h"
 #include "frame.h"
+#include "jw.h"
 #include "log.h"
 #include "output.h"
 #include "pool.h"
@@ -75,7 +76,6 @@ struct pool {
 
 struct wreq {
 	uv_write_t	 req;
-	uint8_t		 hdr[FRAME_HEADER_SIZE];
 	char		 body[];
 };
 
@@ -100,21 +100,36 @@ worker_send(struct worker *w, uint16_t type, uint64_t job_id,
     const void *body, size_t len)
 {
 	struct wreq	*wr;
+	uint8_t		 hdr[FRAME_HEADER_SIZE];
 	uv_buf_t	 bufs[2];
+	size_t		 total = FRAME_HEADER_SIZE + len, done;
 	int		 rc;
 
 	if (w->eof || w->exited || len > FRAME_MAX_BODY)
 		return -EPIPE;
-	if ((wr = malloc(sizeof(*wr) + len)) == NULL)
+	frame_header_encode(hdr, type, 0, job_id, (uint32_t)len);
+	bufs[0] = uv_buf_init((char *)hdr, FRAME_HEADER_SIZE);
+	bufs[1] = uv_buf_init((char *)(uintptr_t)body, (unsigned)len);
+	/* Most frames go out at once, without a trip through epoll. */
+	rc = uv_try_write((uv_stream_t *)&w->pipe, bufs, len ? 2 : 1);
+	if (rc == (int)total)
+		return 0;
+	if (rc < 0 && rc != UV_EAGAIN)
+		return -EPIPE;
+	done = rc > 0 ? (size_t)rc : 0;
+	/* The rest waits in a request of its own. */
+	if ((wr = malloc(sizeof(*wr) + total - done)) == NULL)
 		return -ENOMEM;
-	frame_header_encode(wr->hdr, type, 0, job_id, (uint32_t)len);
-	if (len)
-		memcpy(wr->body, body, len);
-	bufs[0] = uv_buf_init((char *)wr->hdr, FRAME_HEADER_SIZE);
-	bufs[1] = uv_buf_init(wr->body, (unsigned)len);
-	rc = uv_write(&wr->req, (uv_stream_t *)&w->pipe, bufs, len ? 2 : 1,
-	    on_written);
-	if (rc < 0) {
+	if (done < FRAME_HEADER_SIZE) {
+		memcpy(wr->body, hdr + done, FRAME_HEADER_SIZE - done);
+		memcpy(wr->body + FRAME_HEADER_SIZE - done, body, len);
+	} else {
+		memcpy(wr->body, (const char *)body + done - FRAME_HEADER_SIZE,
+		    total - done);
+	}
+	bufs[0] = uv_buf_init(wr->body, (unsigned)(total - done));
+	if (uv_write(&wr->req, (uv_stream_t *)&w->pipe, bufs, 1,
+	    on_written) < 0) {
 		free(wr);
 		return -EPIPE;
 	}
@@ -201,7 +216,10 @@ on_exit_frame(struct worker *w, cJSON *o)
 	w->job_id = 0;
 	w->job_pid = 0;
 	w->jobs_done++;
+	/* EXIT also says the worker is ready for its next RUN. */
+	w->state = W_IDLE;
 	core_job_exited(srv_of(w), id, &ex);
+	core_worker_ready(srv_of(w));
 	return 0;
 }
 
@@ -254,10 +272,8 @@ on_frame(struct worker *w, const struct frame *f)
 		rc = w->hello ? -EPROTO : on_hello(w, o);
 		break;
 	case FRAME_READY:
-		if (w->state != W_STARTING && w->state != W_BUSY)
-			break;
-		if (w->state == W_BUSY && w->job_id != 0)
-			break;	/* READY before EXIT */
+		if (w->state != W_STARTING)
+			break;	/* only once, after HELLO */
 		w->state = W_IDLE;
 		w->backoff_ms = 0;
 		core_worker_ready(srv_of(w));
@@ -562,30 +578,42 @@ pool_release(struct pool *p, int worker)
 }
 
 static char *
-run_body(const struct pool *p, const struct job *j)
+run_body(const struct pool *p, const struct job *j, size_t *len)
 {
-	cJSON	*o = cJSON_CreateObject();
-	char	*text;
+	struct jw w;
 
-	cJSON_AddNumberToObject(o, "attempt", j->attempts);
-	if (j->command)
-		cJSON_AddStringToObject(o, "command", j->command);
-	if (j->argv_json)
-		cJSON_AddRawToObject(o, "argv", j->argv_json);
-	if (j->env_json)
-		cJSON_AddRawToObject(o, "env", j->env_json);
-	if (j->cwd)
-		cJSON_AddStringToObject(o, "cwd", j->cwd);
-	if (j->has_stdin)
-		cJSON_AddStringToObject(o, "stdin", j->stdin_data ?
-		    j->stdin_data : "");
-	if (j->timeout_ms > 0)
-		cJSON_AddNumberToObject(o, "timeout_ms", (double)j->timeout_ms);
-	cJSON_AddNumberToObject(o, "kill_grace_ms",
-	    (double)p->srv->cfg->kill_grace_ms);
-	text = cJSON_PrintUnformatted(o);
-	cJSON_Delete(o);
-	return text;
+	jw_init(&w);
+	jw_lit(&w, "{\"attempt\":");
+	jw_int(&w, j->attempts);
+	if (j->command) {
+		jw_lit(&w, ",\"command\":");
+		jw_str(&w, j->command);
+	}
+	/* argv and env were stored as cJSON wrote them. */
+	if (j->argv_json) {
+		jw_lit(&w, ",\"argv\":");
+		jw_raw(&w, j->argv_json, strlen(j->argv_json));
+	}
+	if (j->env_json) {
+		jw_lit(&w, ",\"env\":");
+		jw_raw(&w, j->env_json, strlen(j->env_json));
+	}
+	if (j->cwd) {
+		jw_lit(&w, ",\"cwd\":");
+		jw_str(&w, j->cwd);
+	}
+	if (j->has_stdin) {
+		jw_lit(&w, ",\"stdin\":");
+		jw_strn(&w, j->stdin_data ? j->stdin_data : "", j->stdin_len);
+	}
+	if (j->timeout_ms > 0) {
+		jw_lit(&w, ",\"timeout_ms\":");
+		jw_int(&w, j->timeout_ms);
+	}
+	jw_lit(&w, ",\"kill_grace_ms\":");
+	jw_int(&w, p->srv->cfg->kill_grace_ms);
+	jw_lit(&w, "}");
+	return jw_take(&w, len);
 }
 
 int
@@ -593,6 +621,7 @@ pool_run(struct pool *p, int worker, const struct job *j)
 {
 	struct worker	*w = slot(p, worker);
 	char		*body;
+	size_t		 len;
 	int		 rc;
 
 	if (w == NULL || w->state != W_RESERVED || w->job_id != j->id)
@@ -603,9 +632,9 @@ pool_run(struct pool *p, int worker, const struct job *j)
 	w->timeout_ms = j->timeout_ms;
 	snprintf(w->queue, sizeof(w->queue), "%s", j->queue);
 	output_init(&w->out, j->id, j->attempts);
-	if ((body = run_body(p, j)) == NULL)
+	if ((body = run_body(p, j, &len)) == NULL)
 		return -ENOMEM;
-	rc = worker_send(w, FRAME_RUN, j->id, body, strlen(body));
+	rc = worker_send(w, FRAME_RUN, j->id, body, len);
 	free(body);
 	if (rc < 0) {
 		/* The worker is dying: its death reports the job lost. */

@@ -27,6 +27,7 @@
 #include "log.h"
 #include "proc.h"
 #include "run.h"
+#include "scratch.h"
 
 #define WORKER_FD	3
 
@@ -84,8 +85,7 @@ worker_on_run(struct worker *w, const struct frame *f)
 	w->busy = 0;
 	if (rc < 0)
 		goto out;
-	if ((rc = chan_send(&w->chan, FRAME_READY, 0, 0, NULL, 0)) < 0)
-		goto out;
+	/* EXIT said we are ready: no READY after a job. */
 	if (w->shutdown)
 		rc = -ESHUTDOWN;
 out:
@@ -223,6 +223,7 @@ static void
 worker_scratch(struct worker *w, const char *dir)
 {
 	struct stat	 st;
+	size_t		 n;
 
 	if (mkdir(dir, S_IRWXU) < 0 && errno != EEXIST)
 		fatal("mkdir %s", dir);
@@ -230,6 +231,12 @@ worker_scratch(struct worker *w, const char *dir)
 		fatal("realpath %s", dir);
 	if (stat(w->scratch, &st) < 0 || !S_ISDIR(st.st_mode))
 		fatalx("scratch %s is not a directory", w->scratch);
+	n = strlen(w->scratch);
+	if (snprintf(w->scratch + n, sizeof(w->scratch) - n, "/w%d", w->id) >=
+	    (int)(sizeof(w->scratch) - n))
+		fatalx("scratch path too long");
+	if (scratch_prepare(w->scratch) < 0)
+		fatalx("cannot make scratch directory %s", w->scratch);
 }
 
 static void
@@ -293,7 +300,7 @@ main(int argc, char **argv)
 	if ((w.ctx.devnull = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0)
 		fatal("open /dev/null");
 	w.ctx.chan = &w.chan;
-	w.ctx.scratch_root = w.scratch;
+	w.ctx.scratch_dir = w.scratch;
 	w.ctx.on_frame = worker_on_frame;
 	w.ctx.arg = &w;
 	log_info("started worker=%d scratch=%s", w.id, w.scratch);

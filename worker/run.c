@@ -5,7 +5,7 @@
  * the loss of runneld, and learns of exits from the signalfd.  The job
  * ends when its main process exits: the group is killed while the zombie
  * leader still pins the group id, then everything is reaped, the pipes
- * are drained, the scratch directory goes, and EXIT is sent.
+ * are drained, EXIT is sent, and the scratch directory is emptied.
  */
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -272,14 +272,13 @@ run_spawn(struct run *r)
 
 	memset(&s, 0, sizeof(s));
 	if (cwd == NULL) {
-		if ((rc = scratch_make(r->ctx->scratch_root, spec->job_id,
-		    spec->attempt, r->scratch, sizeof(r->scratch))) < 0) {
-			r->scratch[0] = '\0';
+		if ((rc = scratch_prepare(r->ctx->scratch_dir)) < 0) {
 			snprintf(r->error, sizeof(r->error),
 			    "scratch directory failed: %s", strerror(-rc));
 			return rc;
 		}
-		cwd = r->scratch;
+		cwd = r->ctx->scratch_dir;
+		r->used_scratch = 1;
 	}
 	if ((rc = spawn_prepare(&s, spec, cwd)) < 0)
 		goto fail;
@@ -305,16 +304,13 @@ fail:
 static void
 run_started(struct run *r)
 {
-	cJSON	*o;
-	int	 rc = -ENOMEM;
+	char	 body[96];
+	int	 n, rc;
 
-	if ((o = cJSON_CreateObject()) != NULL &&
-	    cJSON_AddNumberToObject(o, "pid", r->pid) != NULL &&
-	    cJSON_AddNumberToObject(o, "started_at",
-	    (double)clock_now_ms()) != NULL)
-		rc = chan_send_json(r->ctx->chan, FRAME_STARTED,
-		    r->spec->job_id, o);
-	cJSON_Delete(o);
+	n = snprintf(body, sizeof(body), "{\"pid\":%d,\"started_at\":%lld}",
+	    (int)r->pid, (long long)clock_now_ms());
+	rc = chan_send(r->ctx->chan, FRAME_STARTED, 0, r->spec->job_id, body,
+	    (size_t)n);
 	if (rc < 0)
 		run_lose(r, rc);
 }
@@ -551,47 +547,57 @@ run_loop(struct run *r)
 	}
 }
 
+/* Appends s as a JSON string to buf (our own short texts: no UTF-8 check). */
+static size_t
+json_text(char *buf, size_t size, const char *s)
+{
+	size_t n = 0;
+
+	buf[n++] = '"';
+	for (; *s && n + 8 < size; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\') {
+			buf[n++] = '\\';
+			buf[n++] = (char)c;
+		} else if (c >= 0x20) {
+			buf[n++] = (char)c;
+		}
+	}
+	buf[n++] = '"';
+	buf[n] = '\0';
+	return n;
+}
+
 static int
 run_send_exit(struct run *r)
 {
 	const struct rusage	*ru = &r->ru;
-	cJSON			*o;
-	int			 st = r->status, rc = -ENOMEM;
+	char			 body[512], code[16] = "null", sig[16] = "null";
+	char			 reason[64] = "null", error[256] = "null";
+	int			 st = r->status, n;
 	int64_t			 cpu_ms;
 
 	cpu_ms = ((int64_t)ru->ru_utime.tv_sec + ru->ru_stime.tv_sec) * 1000 +
 	    ((int64_t)ru->ru_utime.tv_usec + ru->ru_stime.tv_usec) / 1000;
-	if ((o = cJSON_CreateObject()) == NULL)
-		return -ENOMEM;
 	if (r->pid <= 0) {	/* never started */
-		cJSON_AddNumberToObject(o, "exit_code", 127);
-		cJSON_AddNullToObject(o, "signal");
+		strcpy(code, "127");
+		json_text(reason, sizeof(reason), "spawn");
+		json_text(error, sizeof(error), r->error);
 	} else {
 		if (WIFEXITED(st))
-			cJSON_AddNumberToObject(o, "exit_code", WEXITSTATUS(st));
-		else
-			cJSON_AddNullToObject(o, "exit_code");
+			snprintf(code, sizeof(code), "%d", WEXITSTATUS(st));
 		if (WIFSIGNALED(st))
-			cJSON_AddNumberToObject(o, "signal", WTERMSIG(st));
-		else
-			cJSON_AddNullToObject(o, "signal");
-	}
-	cJSON_AddNumberToObject(o, "cpu_ms", (double)cpu_ms);
-	cJSON_AddNumberToObject(o, "max_rss_kb", (double)ru->ru_maxrss);
-	if (r->pid <= 0) {
-		cJSON_AddStringToObject(o, "reason", "spawn");
-		cJSON_AddStringToObject(o, "error", r->error);
-	} else {
+			snprintf(sig, sizeof(sig), "%d", WTERMSIG(st));
 		if (r->reason != NULL)
-			cJSON_AddStringToObject(o, "reason", r->reason);
-		else
-			cJSON_AddNullToObject(o, "reason");
-		cJSON_AddNullToObject(o, "error");
+			json_text(reason, sizeof(reason), r->reason);
 	}
-	cJSON_AddNumberToObject(o, "finished_at", (double)clock_now_ms());
-	rc = chan_send_json(r->ctx->chan, FRAME_EXIT, r->spec->job_id, o);
-	cJSON_Delete(o);
-	return rc;
+	n = snprintf(body, sizeof(body), "{\"exit_code\":%s,\"signal\":%s,"
+	    "\"cpu_ms\":%lld,\"max_rss_kb\":%ld,\"reason\":%s,\"error\":%s,"
+	    "\"finished_at\":%lld}", code, sig, (long long)cpu_ms, ru->ru_maxrss,
+	    reason, error, (long long)clock_now_ms());
+	return chan_send(r->ctx->chan, FRAME_EXIT, 0, r->spec->job_id, body,
+	    (size_t)n);
 }
 
 int
@@ -617,11 +623,9 @@ run_job(struct run *r, const struct run_ctx *ctx, const struct run_spec *spec)
 	run_close(&r->fd_in);
 	run_close(&r->fd_out);
 	run_close(&r->fd_err);
-	if (r->scratch[0] != '\0')
-		(void)scratch_remove(r->scratch);
-	if (r->lost)
-		return r->lost;
-	if ((rc = run_send_exit(r)) < 0)
-		return rc;
-	return 0;
+	/* EXIT first: runneld can pick the next job while we tidy up. */
+	rc = r->lost ? r->lost : run_send_exit(r);
+	if (r->used_scratch)
+		(void)scratch_clear(r->ctx->scratch_dir);
+	return rc < 0 ? rc : 0;
 }

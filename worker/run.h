@@ -8,7 +8,7 @@
  *	 "command": "echo hi",		shell form: /bin/sh -c COMMAND
  *	 "argv": ["ls", "-l"],		exec form; exactly one of command/argv
  *	 "env": {"K": "V"},		{}: added to the clean environment
- *	 "cwd": "/abs/dir",		null: a fresh scratch directory
+ *	 "cwd": "/abs/dir",		null: the worker's empty scratch directory
  *	 "stdin": "text",		null: the job reads /dev/null
  *	 "timeout_ms": 30000,		0: no timeout
  *	 "kill_grace_ms": 5000}		SIGTERM, then SIGKILL this much later
@@ -58,7 +58,7 @@ struct run_ctx {
 	struct chan	*chan;
 	int		 sigfd;		/* signalfd for SIGCHLD and SIGTERM */
 	int		 devnull;	/* O_RDONLY, close-on-exec */
-	const char	*scratch_root;	/* absolute */
+	const char	*scratch_dir;	/* absolute: the worker's, see scratch.h */
 	chan_frame_cb	 on_frame;	/* frames that arrive while the job runs */
 	void		*arg;
 };
@@ -66,7 +66,7 @@ struct run_ctx {
 struct run {
 	const struct run_ctx	*ctx;
 	const struct run_spec	*spec;
-	char		 scratch[PATH_MAX];	/* "" when the spec names a cwd */
+	int		 used_scratch;	/* ran in the scratch directory */
 	pid_t		 pid;		/* main process; its pid is the group's id */
 	int		 fd_in;		/* write end of the job's stdin, or -1 */
 	int		 fd_out;	/* read ends of stdout and stderr, or -1 */
@@ -91,8 +91,9 @@ struct run {
 
 /*
  * Runs spec to its end: sends STARTED, OUTPUT and exactly one EXIT on
- * ctx->chan (not READY), feeding ctx->on_frame the frames that arrive
- * meanwhile.  Returns 0 once EXIT is sent; or a negative errno code when
+ * ctx->chan (EXIT also says the worker is ready), feeding ctx->on_frame
+ * the frames that arrive meanwhile, then empties the scratch directory.
+ * Returns 0 once EXIT is sent; or a negative errno code when
  * runneld went away (-EPIPE), broke the protocol (-EPROTO, or whatever
  * on_frame returned) or the worker got SIGTERM (-EINTR): the job is then
  * killed, reaped and its scratch directory removed before returning.

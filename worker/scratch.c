@@ -1,14 +1,13 @@
 /*
- * Making and removing scratch directories (removal: common/fs.c, which
- * never follows a symlink the job planted).
+ * A worker's scratch directory (removal of what jobs leave: common/fs.c,
+ * which never follows a symlink a job planted).
  */
+
 #include <sys/stat.h>
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
-#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -16,38 +15,82 @@
 #include "log.h"
 #include "scratch.h"
 
-int
-scratch_remove(const char *path)
+/* 1 if the directory open at fd holds nothing but . and .. */
+static int
+dir_empty(int fd)
 {
-	int	 rc;
+	char		 buf[1024];
+	ssize_t		 n;
+	size_t		 off = 0;
 
-	if ((rc = fs_remove_tree(path, 0)) < 0) {
+	n = getdents64(fd, buf, sizeof(buf));
+	while (n > 0 && off < (size_t)n) {
+		struct dirent64	*de = (struct dirent64 *)(buf + off);
+
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+			return 0;
+		off += de->d_reclen;
+	}
+	/* A big first batch of only dots cannot happen; n < 0 is "not empty". */
+	return n >= 0;
+}
+
+static int
+scratch_open(const char *path)
+{
+	return open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
+
+int
+scratch_clear(const char *path)
+{
+	int	 fd, rc = 0;
+
+	if ((fd = scratch_open(path)) >= 0) {
+		int empty = dir_empty(fd);
+
+		close(fd);
+		if (empty)
+			return 0;
+	} else if (errno == ENOENT) {
+		return 0;
+	}
+	if ((rc = fs_remove_tree(path, 1)) < 0 && rc != -ENOTDIR) {
 		errno = -rc;
-		log_warn("scratch remove path=%s", path);
+		log_warn("scratch clear path=%s", path);
 	}
 	return rc;
 }
 
 int
-scratch_make(const char *root, uint64_t job_id, int attempt,
-    char *path, size_t size)
+scratch_prepare(const char *path)
 {
-	int	 n;
+	struct stat	 st;
+	int		 fd, rc;
 
-	n = snprintf(path, size, "%s/%" PRIu64 "-%d", root, job_id, attempt);
-	if (n < 0 || (size_t)n >= size)
-		return -ENAMETOOLONG;
-	if (mkdir(path, S_IRWXU) == 0)
-		return 0;
-	if (errno != EEXIST)
-		goto fail;
-	/* Left by a worker that died mid-job: start clean. */
-	log_info("scratch leftover path=%s", path);
-	(void)scratch_remove(path);
-	if (mkdir(path, S_IRWXU) == 0)
-		return 0;
+	if ((fd = scratch_open(path)) < 0) {
+		/* Gone (the job removed it) or not a directory any more. */
+		if (errno != ENOENT && (rc = fs_remove_tree(path, 0)) < 0)
+			goto fail;
+		if (mkdir(path, S_IRWXU) != 0 && errno != EEXIST) {
+			rc = -errno;
+			goto fail;
+		}
+		if ((fd = scratch_open(path)) < 0) {
+			rc = -errno;
+			goto fail;
+		}
+	}
+	if (fstat(fd, &st) == 0 && (st.st_mode & 07777) != S_IRWXU)
+		(void)fchmod(fd, S_IRWXU);
+	if (!dir_empty(fd)) {
+		close(fd);
+		return scratch_clear(path);
+	}
+	close(fd);
+	return 0;
 fail:
-	n = -errno;
-	log_warn("scratch mkdir path=%s", path);
-	return n;
+	errno = -rc;
+	log_warn("scratch prepare path=%s", path);
+	return rc;
 }

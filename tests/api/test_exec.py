@@ -161,18 +161,17 @@ class ExecTest(RunnelTestCase):
         j = self.run_job({"command": "pwd", "cwd": self.tmp})
         self.assertEqual(self.output(j["id"]).decode().strip(), os.path.realpath(self.tmp))
 
-    def test_default_cwd_is_a_fresh_scratch_dir_removed_afterwards(self):
-        dirs = []
-        for _ in range(2):
-            j = self.run_job({"command": "pwd; ls -A | wc -l; touch left-behind"})
+    def test_default_cwd_is_an_empty_scratch_dir_emptied_afterwards(self):
+        for _ in range(3):
+            j = self.run_job({"command": "pwd; ls -A | wc -l; mkdir -p d/e; touch left-behind d/e/f"})
             self.assertEqual(j["state"], "succeeded")
             path, count = self.output(j["id"]).decode().split("\n")[:2]
             self.assertEqual(count.strip(), "0", "the scratch dir starts empty")
             self.assertTrue(os.path.isabs(path))
             self.assertNotIn(path, ("/", os.path.realpath(self.tmp)))
-            self.assertFalse(os.path.exists(path), "scratch dir %s is still there" % path)
-            dirs.append(path)
-        self.assertNotEqual(dirs[0], dirs[1])
+            self.assertTrue(path.startswith(os.path.realpath(self.server.data)), path)
+            # what the job left there is gone once it is reported finished
+            self.assertEqual(os.listdir(path), [], "scratch dir %s is not empty" % path)
 
     def test_spec_env_is_added(self):
         j = self.run_job({"argv": ["env"], "env": {"A": "1", "B_2": "x y", "_c": "=="}})

@@ -1,4 +1,4 @@
-"""Many jobs of every ending leave no zombie and no scratch directory."""
+"""Many jobs of every ending leave no zombie and nothing in scratch directories."""
 import os
 
 from harness import RunnelTestCase, proc_state, wait_until, zombies_of
@@ -41,6 +41,10 @@ class ZombieTest(RunnelTestCase):
         # the workers that ran all this are the original ones, alive
         for p in workers:
             self.assertNotIn(proc_state(p), (None, "Z"))
+        # each worker keeps one scratch directory, empty between jobs
         scratch = os.path.join(self.server.data, "scratch")
         if os.path.isdir(scratch):
-            self.assertEqual(os.listdir(scratch), [], "scratch directories left behind")
+            for d in os.listdir(scratch):
+                self.assertRegex(d, r"^w\d+$", "unexpected entry in scratch/")
+                self.assertEqual(os.listdir(os.path.join(scratch, d)), [],
+                                 "scratch/%s is not empty" % d)

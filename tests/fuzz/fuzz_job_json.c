@@ -32,7 +32,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			struct jw	 w;
 			size_t		 len = 0;
 			char		*text;
-			cJSON		*back;
+			cJSON		*back = NULL;
 
 			jw_init(&w);
 			job_json(&w, &jobs[i]);
