@@ -233,11 +233,9 @@ core_submit(struct server *srv, struct job *jobs, size_t n, int batch,
 	}
 	if ((rc = store_mark(srv->store)) < 0)
 		goto fail;
-	for (i = 0; i < n && rc == 0; i++) {
+	for (i = 0; i < n; i++)
 		jobs[i].state = JOB_QUEUED;
-		rc = store_submit(srv->store, &jobs[i], now);
-	}
-	if (rc < 0) {
+	if ((rc = store_submit(srv->store, jobs, n, now)) < 0) {
 		store_unmark(srv->store, 0);
 		goto fail;
 	}

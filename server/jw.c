@@ -156,17 +156,32 @@ jw_milli(struct jw *w, int64_t v)
 	jw_raw(w, f, (size_t)n);
 }
 
+/*
+ * Timestamps come in runs from the same second (a batch, a list): the
+ * formatted second is kept and only the milliseconds are written anew.
+ */
 void
 jw_time(struct jw *w, int64_t ms)
 {
-	char buf[CLOCK_TEXT_SIZE + 2];
+	static int64_t	 last_sec = INT64_MIN;
+	static char	 text[CLOCK_TEXT_SIZE + 2];	/* "2026-...T04:29:52.123Z" */
+	int64_t		 sec = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
+	int		 milli = (int)(ms - sec * 1000);
 
 	if (ms == 0) {
 		jw_lit(w, "null");
 		return;
 	}
-	buf[0] = '"';
-	clock_format_ms(ms, buf + 1);
-	strcat(buf, "\"");
-	jw_raw(w, buf, strlen(buf));
+	if (sec != last_sec) {
+		text[0] = '"';
+		clock_format_ms(sec * 1000, text + 1);
+		last_sec = sec;
+	}
+	/* "YYYY-MM-DDTHH:MM:SS." is 20 characters; then mmmZ and the quote. */
+	text[21] = (char)('0' + milli / 100);
+	text[22] = (char)('0' + milli / 10 % 10);
+	text[23] = (char)('0' + milli % 10);
+	text[24] = 'Z';
+	text[25] = '"';
+	jw_raw(w, text, 26);
 }

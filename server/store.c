@@ -16,6 +16,15 @@
 
 extern const struct embed_file schema_files[];
 
+/* Inserts: one row, or INSERT_ROWS rows in one statement for batches. */
+#define INSERT_JOBS "INSERT INTO jobs (type, name, queue, priority, state, " \
+	"command, argv, env, cwd, stdin, timeout_ms, limits, attempts, " \
+	"max_attempts, created_at, run_at, file_name, file_size, " \
+	"file_sha256) VALUES "
+#define INSERT_ROW "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?)"
+#define INSERT_PARAMS	18
+#define INSERT_ROWS	16
+
 #define JOB_COLUMNS \
 	"id, type, name, queue, priority, state, command, argv, env, cwd, " \
 	"stdin, timeout_ms, limits, attempts, max_attempts, created_at, " \
@@ -51,11 +60,7 @@ enum stmt_id {
 };
 
 static const char *stmt_sql[ST_COUNT_MAX] = {
-	[ST_INSERT] = "INSERT INTO jobs (type, name, queue, priority, state, "
-	    "command, argv, env, cwd, stdin, timeout_ms, limits, attempts, "
-	    "max_attempts, created_at, run_at, file_name, file_size, "
-	    "file_sha256) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
-	    "?11, ?12, 0, ?13, ?14, ?15, ?16, ?17, ?18)",
+	[ST_INSERT] = INSERT_JOBS INSERT_ROW,
 	[ST_GET] = "SELECT " JOB_COLUMNS " FROM jobs WHERE id = ?1",
 	/* The head of one queue: one seek on the runnable index. */
 	[ST_HEAD] = "SELECT id, priority FROM jobs WHERE state = 'queued' "
@@ -109,6 +114,7 @@ static const char *stmt_sql[ST_COUNT_MAX] = {
 struct store {
 	sqlite3		*db;
 	sqlite3_stmt	*st[ST_COUNT_MAX];
+	sqlite3_stmt	*insert_many;	/* INSERT_ROWS rows */
 	int		 durable;	/* sync the WAL when a commit asks to */
 	int		 in_txn;
 	int		 txn_lost;	/* SQLite rolled the turn's transaction back */
@@ -288,6 +294,22 @@ store_sync(struct store *s)
 	return 0;
 }
 
+static int
+prepare_insert_many(struct store *s)
+{
+	char	 sql[sizeof(INSERT_JOBS) + INSERT_ROWS * (sizeof(INSERT_ROW) + 1)];
+	size_t	 n = 0;
+	int	 rc;
+
+	n += (size_t)snprintf(sql, sizeof(sql), "%s", INSERT_JOBS);
+	for (int i = 0; i < INSERT_ROWS; i++)
+		n += (size_t)snprintf(sql + n, sizeof(sql) - n, "%s%s",
+		    i ? "," : "", INSERT_ROW);
+	rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+	    &s->insert_many, NULL);
+	return rc == SQLITE_OK ? 0 : store_fail(s, "prepare batch insert", rc);
+}
+
 int
 store_open(struct store **out, const char *path, enum store_durability d)
 {
@@ -319,6 +341,8 @@ store_open(struct store **out, const char *path, enum store_durability d)
 			goto fail;
 		}
 	}
+	if ((rc = prepare_insert_many(s)) < 0)
+		goto fail;
 	*out = s;
 	return 0;
 fail:
@@ -335,6 +359,7 @@ store_close(struct store *s)
 		store_commit(s, 1);
 	for (int i = 0; i < ST_COUNT_MAX; i++)
 		sqlite3_finalize(s->st[i]);
+	sqlite3_finalize(s->insert_many);
 	if (s->db && sqlite3_close(s->db) != SQLITE_OK)
 		log_warnx("store: close: %s", sqlite3_errmsg(s->db));
 	free(s);
@@ -406,44 +431,73 @@ store_unmark(struct store *s, int keep)
 	return rc;
 }
 
-int
-store_submit(struct store *s, struct job *j, int64_t now_ms)
+static void
+bind_job(sqlite3_stmt *st, int b, const struct job *j)
 {
-	sqlite3_stmt	*st = s->st[ST_INSERT];
+	sqlite3_bind_text(st, b + 1, job_type_name(j->type), -1, SQLITE_STATIC);
+	bind_text(st, b + 2, j->name);
+	bind_text(st, b + 3, j->queue);
+	sqlite3_bind_int64(st, b + 4, j->priority);
+	sqlite3_bind_text(st, b + 5, job_state_name(j->state), -1,
+	    SQLITE_STATIC);
+	bind_text(st, b + 6, j->command);
+	bind_text(st, b + 7, j->argv_json);
+	bind_text(st, b + 8, j->env_json);
+	bind_text(st, b + 9, j->cwd);
+	if (j->has_stdin)
+		sqlite3_bind_blob64(st, b + 10, j->stdin_data ? j->stdin_data :
+		    "", j->stdin_len, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, b + 10);
+	bind_opt(st, b + 11, j->timeout_ms, j->timeout_ms > 0);
+	bind_text(st, b + 12, j->limits_json);
+	sqlite3_bind_int(st, b + 13, j->max_attempts);
+	sqlite3_bind_int64(st, b + 14, j->created_at);
+	bind_opt(st, b + 15, j->run_at, j->run_at > 0);
+	bind_text(st, b + 16, j->file_name);
+	bind_opt(st, b + 17, j->file_size, j->file_name != NULL);
+	bind_text(st, b + 18, j->file_sha256);
+}
+
+/*
+ * Inserts n (1 or INSERT_ROWS) jobs with one statement.  Rows of one
+ * statement get consecutive ids in order: nothing else inserts meanwhile.
+ */
+static int
+insert_rows(struct store *s, sqlite3_stmt *st, struct job *jobs, int n)
+{
+	uint64_t	 last;
 	int		 rc;
 
-	if ((rc = store_begin(s)) < 0)
-		return rc;
-	j->created_at = now_ms;
-	sqlite3_bind_text(st, 1, job_type_name(j->type), -1, SQLITE_STATIC);
-	bind_text(st, 2, j->name);
-	bind_text(st, 3, j->queue);
-	sqlite3_bind_int64(st, 4, j->priority);
-	sqlite3_bind_text(st, 5, job_state_name(j->state), -1, SQLITE_STATIC);
-	bind_text(st, 6, j->command);
-	bind_text(st, 7, j->argv_json);
-	bind_text(st, 8, j->env_json);
-	bind_text(st, 9, j->cwd);
-	if (j->has_stdin)
-		sqlite3_bind_blob64(st, 10, j->stdin_data ? j->stdin_data : "",
-		    j->stdin_len, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(st, 10);
-	bind_opt(st, 11, j->timeout_ms, j->timeout_ms > 0);
-	bind_text(st, 12, j->limits_json);
-	sqlite3_bind_int(st, 13, j->max_attempts);
-	sqlite3_bind_int64(st, 14, j->created_at);
-	bind_opt(st, 15, j->run_at, j->run_at > 0);
-	bind_text(st, 16, j->file_name);
-	bind_opt(st, 17, j->file_size, j->file_name != NULL);
-	bind_text(st, 18, j->file_sha256);
+	for (int i = 0; i < n; i++)
+		bind_job(st, i * INSERT_PARAMS, &jobs[i]);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 	if (rc != SQLITE_DONE)
-		return store_fail(s, "insert job", rc);
-	j->id = (uint64_t)sqlite3_last_insert_rowid(s->db);
+		return store_fail(s, "insert jobs", rc);
+	last = (uint64_t)sqlite3_last_insert_rowid(s->db);
+	for (int i = 0; i < n; i++)
+		jobs[i].id = last - (uint64_t)(n - 1 - i);
 	return 0;
+}
+
+int
+store_submit(struct store *s, struct job *jobs, size_t n, int64_t now_ms)
+{
+	size_t	 i = 0;
+	int	 rc;
+
+	if ((rc = store_begin(s)) < 0)
+		return rc;
+	for (size_t k = 0; k < n; k++)
+		jobs[k].created_at = now_ms;
+	/* A statement costs about as much as three rows: batches share them. */
+	for (; rc == 0 && n - i >= INSERT_ROWS; i += INSERT_ROWS)
+		rc = insert_rows(s, s->insert_many, jobs + i, INSERT_ROWS);
+	for (; rc == 0 && i < n; i++)
+		rc = insert_rows(s, s->st[ST_INSERT], jobs + i, 1);
+	return rc;
 }
 
 static char *

@@ -70,8 +70,11 @@ int	store_commit(struct store *, int sync);
 int	store_mark(struct store *);
 int	store_unmark(struct store *, int keep);
 
-/* Inserts j (state set by the caller); sets j->id and j->created_at. */
-int	store_submit(struct store *, struct job *j, int64_t now_ms);
+/*
+ * Inserts n jobs (state set by the caller); sets their id and created_at.
+ * Ids are consecutive and in order.
+ */
+int	store_submit(struct store *, struct job *jobs, size_t n, int64_t now_ms);
 /* Reads job id into *out (job_clear it after).  -ENOENT if none. */
 int	store_get(struct store *, uint64_t id, struct job *out);
 /*

@@ -25,7 +25,7 @@ submit(struct store *s, const char *queue, int priority)
 	j.priority = priority;
 	j.state = JOB_QUEUED;
 	ASSERT_INT(store_queue_add(s, queue), ==, 0);
-	ASSERT_INT(store_submit(s, &j, 1000), ==, 0);
+	ASSERT_INT(store_submit(s, &j, 1, 1000), ==, 0);
 	id = j.id;
 	job_clear(&j);
 	return id;
@@ -160,6 +160,38 @@ TEST(finish_records_the_result_once)
 	ASSERT_INT(store_get(s, id, &j), ==, 0);
 	ASSERT_INT(j.attempts, ==, 2);
 	job_clear(&j);
+	store_close(s);
+}
+
+TEST(batch_insert_gives_consecutive_ids_in_order)
+{
+	struct store	*s = open_store();
+	struct job	 jobs[40], got;
+	uint64_t	 first;
+	char		 cmd[16];
+
+	for (int i = 0; i < 40; i++) {
+		job_init(&jobs[i]);
+		snprintf(cmd, sizeof(cmd), "echo %d", i);
+		jobs[i].command = strdup(cmd);
+		jobs[i].queue = strdup(i % 2 ? "a" : "b");
+		jobs[i].priority = i;
+		jobs[i].state = JOB_QUEUED;
+	}
+	submit(s, "default", 0);
+	ASSERT_INT(store_submit(s, jobs, 40, 5000), ==, 0);
+	ASSERT_INT(store_commit(s, 1), ==, 0);
+	first = jobs[0].id;
+	for (int i = 0; i < 40; i++) {
+		ASSERT_INT(jobs[i].id, ==, first + (uint64_t)i);
+		ASSERT_INT(store_get(s, jobs[i].id, &got), ==, 0);
+		ASSERT_STR(got.command, jobs[i].command);
+		ASSERT_STR(got.queue, jobs[i].queue);
+		ASSERT_INT(got.priority, ==, i);
+		ASSERT_INT(got.created_at, ==, 5000);
+		job_clear(&got);
+		job_clear(&jobs[i]);
+	}
 	store_close(s);
 }
 
@@ -337,6 +369,7 @@ TEST_MAIN_BEGIN
 	RUN(claim_takes_smallest_priority_then_smallest_id);
 	RUN(claim_counts_the_attempt_and_sets_the_worker);
 	RUN(finish_records_the_result_once);
+	RUN(batch_insert_gives_consecutive_ids_in_order);
 	RUN(set_state_checks_the_current_state);
 	RUN(ids_are_never_reused_after_a_delete);
 	RUN(savepoint_undoes_a_partial_batch);
