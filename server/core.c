@@ -67,7 +67,7 @@ struct pending {
 
 struct run {
 	int		 worker;
-	struct job	 job;
+	uint64_t	 id;
 };
 
 struct turn {
@@ -492,7 +492,13 @@ core_job_lost(struct server *srv, uint64_t id, const char *queue,
 
 /* ---- end of turn ------------------------------------------------------- */
 
-/* Claims runnable jobs for idle workers, inside the turn's transaction. */
+/*
+ * Claims runnable jobs for idle workers, inside the turn's transaction,
+ * and sends their RUN at once: the worker starts the job while the
+ * commit is written.  Should runneld die before the commit is on disk,
+ * the worker kills the job (its socket closes) and the job, still queued
+ * in the store, runs again after a restart.
+ */
 static void
 dispatch(struct server *srv)
 {
@@ -501,36 +507,35 @@ dispatch(struct server *srv)
 	int64_t		 now = clock_now_ms();
 	const char	*queue;
 	struct change	*ch;
+	struct job	 job;
 	uint64_t	 id;
 	int		 w, rc;
 
 	while (!srv->draining && c->runnable &&
 	    (w = pool_idle(srv->pool)) >= 0) {
-		struct run *r;
-
 		if ((rc = runq_pick(srv, &id, &queue)) <= 0) {
 			if (rc == 0)
 				c->runnable = 0;
 			break;
 		}
 		if (grow((void **)&t->runs, &t->capruns, t->nruns,
-		    sizeof(*r)) < 0)
+		    sizeof(*t->runs)) < 0)
 			break;
-		r = &t->runs[t->nruns];
-		rc = store_claim(srv->store, id, w, now, &r->job);
+		rc = store_claim(srv->store, id, w, now, &job);
 		runq_taken(srv, queue);
 		if (rc < 0)
 			break;
 		if (rc == 0)
 			continue;	/* canceled meanwhile: pick again */
-		r->worker = w;
-		t->nruns++;
-		pool_reserve(srv->pool, w, r->job.id);
-		ch = change_add(c, r->job.id, JOB_QUEUED, JOB_RUNNING,
-		    r->job.queue);
-		ch->started_at = r->job.started_at;
-		r->job.worker = w;
-		change_event(srv, ch, &r->job);
+		ch = change_add(c, job.id, JOB_QUEUED, JOB_RUNNING, job.queue);
+		ch->started_at = job.started_at;
+		job.worker = w;
+		change_event(srv, ch, &job);
+		t->runs[t->nruns].worker = w;
+		t->runs[t->nruns++].id = job.id;
+		if (pool_run(srv->pool, w, &job) < 0)
+			core_job_lost(srv, job.id, job.queue, 0, 0, job.started_at);
+		job_clear(&job);
 	}
 }
 
@@ -670,21 +675,12 @@ core_flush(struct server *srv)
 	if (rc < 0) {
 		log_warnx("core: commit failed (%s): %zu changes undone",
 		    strerror(-rc), t.nchanges);
-		for (size_t i = 0; i < t.nruns; i++) {
-			pool_release(srv->pool, t.runs[i].worker);
-			job_clear(&t.runs[i].job);
-		}
+		/* Their claims are undone: stop them, they run again later. */
+		for (size_t i = 0; i < t.nruns; i++)
+			pool_cancel(srv->pool, t.runs[i].id, "shutdown");
 		c->runnable = 1;
 		runq_reset(srv);
 	} else {
-		for (size_t i = 0; i < t.nruns; i++) {
-			struct run *r = &t.runs[i];
-
-			if (pool_run(srv->pool, r->worker, &r->job) < 0)
-				core_job_lost(srv, r->job.id, r->job.queue, 0, 0,
-				    r->job.started_at);
-			job_clear(&r->job);
-		}
 		for (size_t i = 0; i < t.nchanges; i++)
 			publish(srv, &t.changes[i]);
 	}

@@ -35,9 +35,8 @@
 enum wstate {
 	W_DOWN,		/* no process */
 	W_STARTING,	/* spawned, no READY yet */
-	W_IDLE,		/* said READY, no job */
-	W_RESERVED,	/* claimed a job in this turn's transaction */
-	W_BUSY		/* RUN sent; back to idle at READY */
+	W_IDLE,		/* said READY (or EXIT), no job */
+	W_BUSY		/* RUN sent; idle again at its EXIT */
 };
 
 struct worker {
@@ -557,26 +556,6 @@ slot(struct pool *p, int worker)
 	return worker >= 1 && worker <= p->n ? &p->w[worker - 1] : NULL;
 }
 
-void
-pool_reserve(struct pool *p, int worker, uint64_t job_id)
-{
-	struct worker *w = slot(p, worker);
-
-	w->state = W_RESERVED;
-	w->job_id = job_id;
-}
-
-void
-pool_release(struct pool *p, int worker)
-{
-	struct worker *w = slot(p, worker);
-
-	if (w->state == W_RESERVED) {
-		w->state = W_IDLE;
-		w->job_id = 0;
-	}
-}
-
 static char *
 run_body(const struct pool *p, const struct job *j, size_t *len)
 {
@@ -624,16 +603,20 @@ pool_run(struct pool *p, int worker, const struct job *j)
 	size_t		 len;
 	int		 rc;
 
-	if (w == NULL || w->state != W_RESERVED || w->job_id != j->id)
+	if (w == NULL || w->state != W_IDLE)
 		return -EPIPE;
 	w->state = W_BUSY;
+	w->job_id = j->id;
 	w->job_pid = 0;
 	w->job_started_at = j->started_at;
 	w->timeout_ms = j->timeout_ms;
 	snprintf(w->queue, sizeof(w->queue), "%s", j->queue);
 	output_init(&w->out, j->id, j->attempts);
-	if ((body = run_body(p, j, &len)) == NULL)
+	if ((body = run_body(p, j, &len)) == NULL) {
+		w->state = W_IDLE;
+		w->job_id = 0;
 		return -ENOMEM;
+	}
 	rc = worker_send(w, FRAME_RUN, j->id, body, len);
 	free(body);
 	if (rc < 0) {
@@ -746,7 +729,7 @@ pool_each(const struct pool *p, void (*cb)(void *, const struct worker_info *),
 		info.id = w->id;
 		info.pid = w->state == W_DOWN ? 0 : w->pid;
 		info.state = w->state == W_IDLE ? "idle" :
-		    w->state == W_BUSY || w->state == W_RESERVED ? "busy" :
+		    w->state == W_BUSY ? "busy" :
 		    "starting";
 		info.job = w->job_id;
 		info.started_at = w->started_at;

@@ -36,10 +36,7 @@ int	pool_reaped(struct server *, pid_t pid, int status);
 
 /* A worker that said READY and has no job, or -1. */
 int	pool_idle(struct pool *);
-/* Marks a worker as taken by a claim not yet committed; undone by release. */
-void	pool_reserve(struct pool *, int worker, uint64_t job_id);
-void	pool_release(struct pool *, int worker);
-/* Sends RUN for a committed claim.  Returns 0, or < 0 if the worker is gone. */
+/* Sends RUN to an idle worker.  Returns 0, or < 0 if it cannot take it. */
 int	pool_run(struct pool *, int worker, const struct job *);
 /* Sends CANCEL with reason to the worker running job_id; -ENOENT if none. */
 int	pool_cancel(struct pool *, uint64_t job_id, const char *reason);

@@ -41,13 +41,24 @@ scratch_open(const char *path)
 	return open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 }
 
+/* Empty and ours: 1, with the mode set back to 0700 on the way. */
+static int
+check_fd(int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) == 0 && (st.st_mode & 07777) != S_IRWXU)
+		(void)fchmod(fd, S_IRWXU);
+	return dir_empty(fd);
+}
+
 int
 scratch_clear(const char *path)
 {
 	int	 fd, rc = 0;
 
 	if ((fd = scratch_open(path)) >= 0) {
-		int empty = dir_empty(fd);
+		int empty = check_fd(fd);
 
 		close(fd);
 		if (empty)
@@ -65,7 +76,6 @@ scratch_clear(const char *path)
 int
 scratch_prepare(const char *path)
 {
-	struct stat	 st;
 	int		 fd, rc;
 
 	if ((fd = scratch_open(path)) < 0) {
@@ -81,9 +91,7 @@ scratch_prepare(const char *path)
 			goto fail;
 		}
 	}
-	if (fstat(fd, &st) == 0 && (st.st_mode & 07777) != S_IRWXU)
-		(void)fchmod(fd, S_IRWXU);
-	if (!dir_empty(fd)) {
+	if (!check_fd(fd)) {
 		close(fd);
 		return scratch_clear(path);
 	}
