@@ -47,7 +47,7 @@ class Server:
             time.sleep(0.01)
         raise RuntimeError("runneld did not say where it listens")
 
-    def request(self, method, path, body=None):
+    def request(self, method, path, body=None, raw=False):
         headers = {}
         if body is not None:
             if not isinstance(body, (bytes, bytearray)):
@@ -56,7 +56,7 @@ class Server:
         self.conn.request(method, path, body=body, headers=headers)
         r = self.conn.getresponse()
         data = r.read()
-        if r.headers.get("Content-Type", "").startswith("application/json"):
+        if not raw and r.headers.get("Content-Type", "").startswith("application/json"):
             data = json.loads(data)
         return r.status, data
 

@@ -1,0 +1,20 @@
+#!/bin/sh
+# Builds the release binaries and runs every benchmark, printing the
+# figures that go into bench/RESULTS.md (with the date and the machine).
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+.ci/deps test
+command -v wrk >/dev/null || {
+	sudo=""; [ "$(id -u)" -ne 0 ] && sudo=sudo
+	$sudo apt-get -o DPkg::Lock::Timeout=600 install -y -qq wrk >/dev/null
+}
+cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build-release -j"$(nproc)" >/dev/null
+echo "# $(date -u +%Y-%m-%d) on $(nproc) CPUs, $(uname -r), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)"
+cd bench
+python3 e2e.py "$@"
+python3 enqueue.py
+python3 latency.py
+python3 output.py
+python3 depth.py
