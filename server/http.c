@@ -246,6 +246,9 @@ response_make(struct hreq *r)
 		    resp->fd, resp->fd_offset);
 		if (m)
 			resp->fd = -1;
+	} else if (resp->body_static) {
+		m = MHD_create_response_from_buffer(resp->body_len,
+		    (void *)(uintptr_t)resp->body_static, MHD_RESPMEM_PERSISTENT);
 	} else {
 		m = MHD_create_response_from_buffer(resp->body_len,
 		    resp->body ? resp->body : (void *)"", resp->body ?

@@ -31,10 +31,23 @@ response_body(struct response *r, int status, const char *type, char *body,
     size_t len)
 {
 	free(r->body);
+	r->body_static = NULL;
 	r->status = status;
 	r->content_type = type;
 	r->body = body;
 	r->body_len = body ? len : 0;
+}
+
+void
+response_static(struct response *r, int status, const char *type,
+    const void *body, size_t len)
+{
+	free(r->body);
+	r->body = NULL;
+	r->status = status;
+	r->content_type = type;
+	r->body_static = body;
+	r->body_len = len;
 }
 
 void

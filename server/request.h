@@ -36,6 +36,7 @@ struct response {
 	int		 status;
 	const char	*content_type;		/* static string */
 	char		*body;			/* owned; freed with the request */
+	const void	*body_static;		/* or a body that outlives us */
 	size_t		 body_len;
 	int		 fd;			/* >= 0: send fd_len bytes from fd_offset, fd owned */
 	uint64_t	 fd_offset;
@@ -89,6 +90,9 @@ const char	*request_query(const struct request *, const char *key);
 int		 response_header(struct response *, const char *name, const char *value);
 /* Takes ownership of body (malloc'd) as the response with that status. */
 void		 response_body(struct response *, int status, const char *type, char *body, size_t len);
+/* Makes len bytes at body (never freed, never changed) the response. */
+void		 response_static(struct response *, int status, const char *type,
+		    const void *body, size_t len);
 /* Releases what the response owns and resets it. */
 void		 response_clear(struct response *);
 

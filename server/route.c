@@ -5,6 +5,7 @@
 #include "api.h"
 #include "reply.h"
 #include "route.h"
+#include "static.h"
 
 struct route {
 	enum http_method	 method;
@@ -26,6 +27,7 @@ static const struct route routes[] = {
 	{HTTP_GET,	"/api/v1/events",		api_events_get},
 	{HTTP_GET,	"/healthz",			api_health_get},
 	{HTTP_GET,	"/metrics",			api_metrics_get},
+	{HTTP_GET,	"*",				static_get},	/* the rest */
 };
 
 static const char *method_names[] = {
@@ -40,6 +42,10 @@ match(const char *pattern, const char *path, struct request *req,
 	const char *p = pattern, *s = path;
 
 	*capture = NULL;
+	/* "*": any path outside the API (the dashboard's files). */
+	if (strcmp(pattern, "*") == 0)
+		return strncmp(path, "/api/", 5) != 0 &&
+		    strcmp(path, "/api") != 0;
 	while (*p && *s) {
 		if (*p == '{') {
 			const char *end = strchr(s, '/');
