@@ -19,6 +19,9 @@ int	api_stats_get(struct request *);
 int	api_events_get(struct request *);
 int	api_health_get(struct request *);
 int	api_metrics_get(struct request *);
+int	api_session_get(struct request *);
+int	api_session_create(struct request *);
+int	api_session_delete(struct request *);
 
 /*
  * Parses req->path_id into *id; on failure answers 400 invalid_field

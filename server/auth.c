@@ -1,9 +1,28 @@
-/* Bearer tokens: which paths need one, and the constant-time check. */
+/*
+ * Bearer tokens: which paths need one, and the constant-time check.
+ * A browser's EventSource cannot send an Authorization header, so the
+ * dashboard trades the token for a session cookie (POST /api/v1/session):
+ * random, HttpOnly, SameSite=Strict, kept only in memory, valid for
+ * SESSION_TTL_MS of disuse.  The token itself never travels in a URL,
+ * so it never reaches a log.
+ */
+#include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "auth.h"
+#include "clock.h"
 #include "reply.h"
 #include "server.h"
+
+#define SESSIONS	64
+#define SESSION_TTL_MS	(12LL * 3600 * 1000)
+#define COOKIE		"runnel_session"
+
+static struct {
+	char	 id[65];		/* hex of 32 random bytes; "" = free */
+	int64_t	 seen_ms;
+} sessions[SESSIONS];
 
 int
 auth_equal(const char *a, const char *b)
@@ -23,6 +42,93 @@ needs_token(const char *path)
 	return strncmp(path, "/api/", 5) == 0 || strcmp(path, "/metrics") == 0;
 }
 
+/* The value of our cookie in a Cookie header, copied to out. */
+static int
+cookie_value(const char *header, char *out, size_t size)
+{
+	const char *p = header;
+
+	while (p && *p) {
+		while (*p == ' ' || *p == ';')
+			p++;
+		if (strncmp(p, COOKIE "=", sizeof(COOKIE)) == 0) {
+			size_t n;
+
+			p += sizeof(COOKIE);
+			n = strcspn(p, "; ");
+			if (n >= size)
+				return -1;
+			memcpy(out, p, n);
+			out[n] = '\0';
+			return 0;
+		}
+		p = strchr(p, ';');
+	}
+	return -1;
+}
+
+static int
+session_valid(const char *cookie_header)
+{
+	int64_t	 now = clock_now_ms();
+	char	 id[65];
+	int	 ok = 0;
+
+	if (cookie_header == NULL || cookie_value(cookie_header, id, sizeof(id)) < 0)
+		return 0;
+	for (int i = 0; i < SESSIONS; i++) {
+		if (sessions[i].id[0] == '\0')
+			continue;
+		if (now - sessions[i].seen_ms > SESSION_TTL_MS) {
+			sessions[i].id[0] = '\0';
+			continue;
+		}
+		if (auth_equal(id, sessions[i].id)) {
+			sessions[i].seen_ms = now;
+			ok = 1;
+		}
+	}
+	return ok;
+}
+
+int
+auth_session_new(char *cookie, size_t size)
+{
+	unsigned char	 raw[32];
+	int		 slot = 0;
+
+	if (getrandom(raw, sizeof(raw), 0) != sizeof(raw))
+		return -1;
+	/* A free slot, or the one unused the longest. */
+	for (int i = 0; i < SESSIONS; i++) {
+		if (sessions[i].id[0] == '\0') {
+			slot = i;
+			break;
+		}
+		if (sessions[i].seen_ms < sessions[slot].seen_ms)
+			slot = i;
+	}
+	for (int i = 0; i < 32; i++)
+		snprintf(sessions[slot].id + 2 * i, 3, "%02x", raw[i]);
+	sessions[slot].seen_ms = clock_now_ms();
+	snprintf(cookie, size, COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict; "
+	    "Max-Age=%lld", sessions[slot].id, SESSION_TTL_MS / 1000);
+	return 0;
+}
+
+void
+auth_session_end(const char *cookie_header, char *cookie, size_t size)
+{
+	char id[65];
+
+	if (cookie_header && cookie_value(cookie_header, id, sizeof(id)) == 0)
+		for (int i = 0; i < SESSIONS; i++)
+			if (sessions[i].id[0] && auth_equal(id, sessions[i].id))
+				sessions[i].id[0] = '\0';
+	snprintf(cookie, size, COOKIE "=; Path=/; HttpOnly; SameSite=Strict; "
+	    "Max-Age=0");
+}
+
 int
 auth_check(struct request *req)
 {
@@ -30,6 +136,8 @@ auth_check(struct request *req)
 	const char	*h = req->authorization;
 
 	if (token == NULL || !needs_token(req->path))
+		return 1;
+	if (h == NULL && session_valid(req->cookie))
 		return 1;
 	if (h && strncasecmp(h, "Bearer ", 7) == 0) {
 		h += 7;

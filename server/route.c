@@ -25,6 +25,9 @@ static const struct route routes[] = {
 	{HTTP_GET,	"/api/v1/queues",		api_queues_list},
 	{HTTP_GET,	"/api/v1/stats",		api_stats_get},
 	{HTTP_GET,	"/api/v1/events",		api_events_get},
+	{HTTP_GET,	"/api/v1/session",		api_session_get},
+	{HTTP_POST,	"/api/v1/session",		api_session_create},
+	{HTTP_DELETE,	"/api/v1/session",		api_session_delete},
 	{HTTP_GET,	"/healthz",			api_health_get},
 	{HTTP_GET,	"/metrics",			api_metrics_get},
 	{HTTP_GET,	"*",				static_get},	/* the rest */
