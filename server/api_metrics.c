@@ -18,6 +18,9 @@ struct text {
 	int	 oom;
 };
 
+static void	put(struct text *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+
 static void
 put(struct text *t, const char *fmt, ...)
 {

@@ -533,6 +533,9 @@ on_completed(void *cls, struct MHD_Connection *c, void **ctx,
 	*ctx = NULL;
 }
 
+static void	on_mhd_log(void *, const char *, va_list)
+		    __attribute__((format(printf, 2, 0)));
+
 static void
 on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
