@@ -17,6 +17,7 @@
 #include "clock.h"
 #include "core.h"
 #include "events.h"
+#include "files.h"
 #include "jw.h"
 #include "log.h"
 #include "output.h"
@@ -54,6 +55,7 @@ struct pending {
 	struct request		*req;
 	uint64_t		 id;
 	int			 attempts;
+	int			 upload;	/* P_SUBMIT: its file was moved in */
 	struct job		*jobs;
 	size_t			 njobs;
 	int			 batch;
@@ -256,6 +258,46 @@ core_submit(struct server *srv, struct job *jobs, size_t n, int batch,
 	return API_PENDING;
 fail:
 	spec_free_jobs(jobs, n);
+	return reply_errno(req, rc);
+}
+
+int
+core_submit_upload(struct server *srv, struct job *job, const char *tmp_path,
+    struct request *req)
+{
+	struct core	*c = srv->core;
+	struct pending	*p;
+	int		 rc;
+
+	if (srv->draining) {
+		rc = -ESHUTDOWN;
+		goto fail;
+	}
+	job->state = JOB_QUEUED;
+	if ((rc = store_mark(srv->store)) < 0)
+		goto fail;
+	if ((rc = store_submit(srv->store, job, 1, clock_now_ms())) < 0 ||
+	    (rc = files_store(srv, job->id, job->file_name, tmp_path,
+	    srv->cfg->durability == STORE_DURABLE)) < 0) {
+		store_unmark(srv->store, 0);
+		goto fail;
+	}
+	if ((rc = store_unmark(srv->store, 1)) < 0) {
+		files_remove(srv, job->id);
+		goto fail;
+	}
+	change_event(srv, change_add(c, job->id, -1, JOB_QUEUED, job->queue),
+	    job);
+	runq_mark(srv, job->queue);
+	p = pending_add(c, P_SUBMIT, req, 0);
+	p->jobs = job;
+	p->njobs = 1;
+	p->upload = 1;
+	c->runnable = 1;
+	core_dirty(srv);
+	return API_PENDING;
+fail:
+	spec_free_jobs(job, 1);
 	return reply_errno(req, rc);
 }
 
@@ -592,6 +634,9 @@ pending_done(struct server *srv, struct pending *p, int rc)
 			reply_submitted(srv, p);
 		else
 			reply_errno(req, rc);
+		/* Rolled back: the job is gone, so is its file. */
+		if (rc < 0 && p->upload)
+			files_remove(srv, p->jobs[0].id);
 		spec_free_jobs(p->jobs, p->njobs);
 		break;
 	case P_REPLY:
@@ -605,6 +650,7 @@ pending_done(struct server *srv, struct pending *p, int rc)
 	case P_DELETE:
 		if (rc == 0) {
 			output_remove(srv->output_dir, p->id, p->attempts);
+			files_remove(srv, p->id);
 			response_body(&req->resp, 204, NULL, NULL, 0);
 		} else {
 			reply_errno(req, rc);

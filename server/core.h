@@ -49,6 +49,14 @@ void	core_flush(struct server *);
  */
 int	core_submit(struct server *, struct job *jobs, size_t n, int batch,
 	    struct request *req);
+/*
+ * Submits an upload job (file_name, file_size and file_sha256 set) whose
+ * complete file is at tmp_path: the job is inserted and the file moved
+ * to data/files/<id>/ in the turn's transaction, committed together.
+ * Takes ownership of job; on failure tmp_path is left for the caller.
+ */
+int	core_submit_upload(struct server *, struct job *job, const char *tmp_path,
+	    struct request *req);
 int	core_cancel(struct server *, uint64_t id, struct request *req);
 int	core_retry(struct server *, uint64_t id, struct request *req);
 int	core_delete(struct server *, uint64_t id, struct request *req);

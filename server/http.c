@@ -34,6 +34,7 @@
 
 enum phase {
 	PH_BODY,	/* receiving the body */
+	PH_STREAM,	/* receiving the body into req->sink */
 	PH_WAIT,	/* handler returned API_PENDING: suspended */
 	PH_READY,	/* request_done() ran: respond on the next call */
 	PH_SENT		/* a response is queued */
@@ -48,6 +49,10 @@ struct hreq {
 	int			 status;
 	size_t			 body_cap;
 	int			 refused;	/* an early error response went out */
+	api_handler		 fn;		/* the route's handler, or NULL */
+	unsigned		 allow;		/* methods the path accepts */
+	int			 auth_ok;
+	int			 phase_stream;	/* the body went to the sink */
 	struct hreq		*next;		/* suspended requests */
 	struct hreq		*prev;
 };
@@ -331,7 +336,8 @@ static struct hreq *
 hreq_new(struct http *h, struct MHD_Connection *c, const char *url,
     const char *method)
 {
-	struct hreq *r = calloc(1, sizeof(*r));
+	struct hreq	*r = calloc(1, sizeof(*r));
+	const char	*cl;
 
 	if (r == NULL)
 		return NULL;
@@ -350,6 +356,14 @@ hreq_new(struct http *h, struct MHD_Connection *c, const char *url,
 	r->req.accept_encoding = header(c, MHD_HTTP_HEADER_ACCEPT_ENCODING);
 	r->req.authorization = header(c, MHD_HTTP_HEADER_AUTHORIZATION);
 	r->req.cookie = header(c, MHD_HTTP_HEADER_COOKIE);
+	r->req.content_length = -1;
+	if ((cl = header(c, MHD_HTTP_HEADER_CONTENT_LENGTH)) != NULL) {
+		char *end;
+		unsigned long long n = strtoull(cl, &end, 10);
+
+		if (end != cl && *end == '\0' && n <= INT64_MAX)
+			r->req.content_length = (int64_t)n;
+	}
 	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, query_cb, &r->req);
 	return r;
 }
@@ -419,6 +433,13 @@ too_large(struct hreq *r)
 	    (unsigned long long)r->http->srv->cfg->max_body);
 }
 
+static int
+has_body(struct hreq *r)
+{
+	return r->req.content_length > 0 ||
+	    header(r->conn, MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL;
+}
+
 /* The announced length alone may already be too much. */
 static int
 length_refused(struct hreq *r)
@@ -433,35 +454,81 @@ length_refused(struct hreq *r)
 	return *end == '\0' && n > r->http->srv->cfg->max_body;
 }
 
+/*
+ * Routes and authorises at the first call, when only the headers are
+ * in.  Refusals are kept for the final call (an answer before the body
+ * is read closes a keep-alive connection), except for streaming routes,
+ * whose body is not to be read at all when refused.
+ */
+static void
+route(struct hreq *r)
+{
+	struct request	*req = &r->req;
+	int		 streams;
+
+	r->fn = route_find(req, &r->allow, &streams);
+	r->auth_ok = auth_check(req);
+	if (r->auth_ok && req->query_overflow) {
+		reply_fail(req, 400, "invalid_field", NULL, "more than %d query "
+		    "parameters", REQUEST_QUERY_MAX);
+		r->auth_ok = 0;
+	}
+	if (!streams || r->fn == NULL)
+		return;
+	if (!r->auth_ok || r->fn(req) != API_STREAM) {
+		r->refused = 1;
+		r->phase = PH_READY;
+		return;
+	}
+	r->phase = PH_STREAM;
+}
+
 static void
 dispatch(struct hreq *r)
 {
 	struct request	*req = &r->req;
-	unsigned	 allow = 0;
-	api_handler	 fn;
 	int		 rc;
 
-	if (!auth_check(req)) {
+	if (!r->auth_ok) {
 		r->phase = PH_READY;
 		return;
 	}
-	if (req->query_overflow) {
-		reply_fail(req, 400, "invalid_field", NULL, "more than %d query "
-		    "parameters", REQUEST_QUERY_MAX);
-		r->phase = PH_READY;
-		return;
-	}
-	if ((fn = route_find(req, &allow)) == NULL) {
-		route_refuse(req, allow);
+	if (r->fn == NULL) {
+		route_refuse(req, r->allow);
 		r->phase = PH_READY;
 		return;
 	}
 	r->phase = PH_WAIT;
-	rc = fn(req);
+	rc = r->phase_stream ? req->sink->end(req) : r->fn(req);
 	if (rc == API_DONE)
 		r->phase = PH_READY;
 	else if (r->phase == PH_WAIT)
 		hreq_suspend(r);
+}
+
+static enum MHD_Result
+on_data(struct hreq *r, const char *data, size_t *data_size)
+{
+	size_t	 n = *data_size;
+	int	 rc;
+
+	*data_size = 0;
+	if (r->phase == PH_STREAM) {
+		if ((rc = r->req.sink->data(&r->req, data, n)) < 0) {
+			r->refused = 1;
+			return respond_and_close(r);
+		}
+		return MHD_YES;
+	}
+	if (r->phase != PH_BODY)
+		return MHD_YES;		/* refused already: discard */
+	rc = body_append(r, data, n);
+	if (rc == -EFBIG) {
+		too_large(r);
+		r->refused = 1;
+		return respond_and_close(r);
+	}
+	return rc < 0 ? MHD_NO : MHD_YES;
 }
 
 static enum MHD_Result
@@ -477,33 +544,31 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 		if ((r = hreq_new(h, c, url, method)) == NULL)
 			return MHD_NO;
 		*ctx = r;
-		if (length_refused(r)) {
+		route(r);
+		if (r->refused)
+			return respond(r);
+		/* A body for a request refused anyway is not worth reading. */
+		if (r->phase == PH_BODY && has_body(r) &&
+		    (!r->auth_ok || r->fn == NULL)) {
+			dispatch(r);
+			r->refused = 1;
+			return respond(r);
+		}
+		if (r->phase == PH_BODY && length_refused(r)) {
 			too_large(r);
 			r->refused = 1;
 			return respond(r);
 		}
 		return MHD_YES;
 	}
-	if (*data_size > 0) {
-		int rc;
-
-		if (r->phase != PH_BODY) {
-			*data_size = 0;	/* refused already: discard */
-			return MHD_YES;
-		}
-		rc = body_append(r, data, *data_size);
-		*data_size = 0;
-		if (rc == -EFBIG) {
-			too_large(r);
-			r->refused = 1;
-			return respond_and_close(r);
-		}
-		if (rc < 0)
-			return MHD_NO;
-		return MHD_YES;
-	}
+	if (*data_size > 0)
+		return on_data(r, data, data_size);
 	if (r->refused || r->phase == PH_SENT)
 		return MHD_YES;
+	if (r->phase == PH_STREAM) {
+		r->phase_stream = 1;
+		r->phase = PH_BODY;
+	}
 	if (r->phase == PH_BODY)
 		dispatch(r);
 	if (r->phase == PH_READY)
@@ -527,6 +592,8 @@ on_completed(void *cls, struct MHD_Connection *c, void **ctx,
 		log_debug("http: %s %s ended early (%d)", r->req.method_name,
 		    r->req.path, (int)toe);
 	hreq_resume(r);
+	if (r->req.sink)
+		r->req.sink->close(&r->req);
 	response_clear(&r->req.resp);
 	free(r->req.body);
 	free(r);

@@ -22,6 +22,7 @@
 #include "config.h"
 #include "core.h"
 #include "events.h"
+#include "files.h"
 #include "fs.h"
 #include "http.h"
 #include "log.h"
@@ -226,6 +227,8 @@ start(struct runneld *r)
 	snprintf(db, sizeof(db), "%s/runnel.db", srv->data_dir);
 	if ((rc = store_open(&srv->store, db, r->cfg.durability)) < 0)
 		return -1;
+	if ((rc = files_sweep(srv)) > 0)
+		log_info("runneld: removed %d file(s) left without a job", rc);
 	if ((rc = store_recover(srv->store, clock_now_ms(), recovered, NULL)) < 0 ||
 	    (rc = core_load(srv)) < 0 || (rc = core_start(srv)) < 0 ||
 	    (rc = events_start(srv)) < 0 || (rc = http_start(srv)) < 0 ||

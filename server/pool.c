@@ -19,6 +19,7 @@
 #include "clock.h"
 #include "core.h"
 #include "events.h"
+#include "files.h"
 #include "frame.h"
 #include "jw.h"
 #include "log.h"
@@ -591,6 +592,20 @@ run_body(const struct pool *p, const struct job *j, size_t *len)
 	}
 	jw_lit(&w, ",\"kill_grace_ms\":");
 	jw_int(&w, p->srv->cfg->kill_grace_ms);
+	if (j->type == JOB_UPLOAD && j->file_name) {
+		char path[4096 + 256];
+
+		files_path(p->srv, j->id, j->file_name, path, sizeof(path));
+		jw_lit(&w, ",\"file\":{\"path\":");
+		jw_str(&w, path);
+		jw_lit(&w, ",\"name\":");
+		jw_str(&w, j->file_name);
+		jw_lit(&w, ",\"size\":");
+		jw_int(&w, j->file_size);
+		jw_lit(&w, ",\"sha256\":");
+		jw_str(&w, j->file_sha256);
+		jw_lit(&w, "}");
+	}
 	jw_lit(&w, "}");
 	return jw_take(&w, len);
 }

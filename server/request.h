@@ -12,6 +12,20 @@
 
 struct server;
 struct stream;
+struct request;
+
+/*
+ * Where the body of a streaming route goes (uploads): set by the route's
+ * handler when called with the headers only.
+ */
+struct body_sink {
+	/* Takes the next n bytes: 0, or < 0 with the refusal in req->resp. */
+	int	(*data)(struct request *, const char *p, size_t n);
+	/* The body is complete: returns API_DONE or API_PENDING, as a handler. */
+	int	(*end)(struct request *);
+	/* The request is over, whatever happened: release everything. */
+	void	(*close)(struct request *);
+};
 
 enum http_method {
 	HTTP_GET,
@@ -65,6 +79,7 @@ struct request {
 	const char	*accept_encoding;
 	const char	*authorization;
 	const char	*cookie;
+	int64_t		 content_length;	/* -1 when not announced */
 	char		*body;			/* NUL-terminated, body_len bytes */
 	size_t		 body_len;
 	/* Path parameters filled by the router. */
@@ -72,13 +87,16 @@ struct request {
 	const char	*path_name;		/* {name} as text */
 	char		 path_param[128];
 	struct response	 resp;
+	struct body_sink *sink;			/* streaming routes only */
+	void		*sink_ctx;		/* the sink's own state */
 	void		*conn;			/* http.c's connection state */
 };
 
 /* What a handler returns. */
 enum {
 	API_DONE = 0,		/* resp is filled: send it */
-	API_PENDING = 1		/* resp will be filled later, then request_done() */
+	API_PENDING = 1,	/* resp will be filled later, then request_done() */
+	API_STREAM = 2		/* (streaming routes) send the body to req->sink */
 };
 
 typedef int (*api_handler)(struct request *);

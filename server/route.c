@@ -11,26 +11,30 @@ struct route {
 	enum http_method	 method;
 	const char		*pattern;
 	api_handler		 fn;
+	int			 streams;	/* called with the headers; body to a sink */
 };
 
 static const struct route routes[] = {
-	{HTTP_GET,	"/api/v1/jobs",			api_jobs_list},
-	{HTTP_POST,	"/api/v1/jobs",			api_jobs_submit},
-	{HTTP_GET,	"/api/v1/jobs/{id}",		api_jobs_get},
-	{HTTP_DELETE,	"/api/v1/jobs/{id}",		api_jobs_delete},
-	{HTTP_POST,	"/api/v1/jobs/{id}/cancel",	api_jobs_cancel},
-	{HTTP_POST,	"/api/v1/jobs/{id}/retry",	api_jobs_retry},
-	{HTTP_GET,	"/api/v1/jobs/{id}/output",	api_output_get},
-	{HTTP_GET,	"/api/v1/workers",		api_workers_list},
-	{HTTP_GET,	"/api/v1/queues",		api_queues_list},
-	{HTTP_GET,	"/api/v1/stats",		api_stats_get},
-	{HTTP_GET,	"/api/v1/events",		api_events_get},
-	{HTTP_GET,	"/api/v1/session",		api_session_get},
-	{HTTP_POST,	"/api/v1/session",		api_session_create},
-	{HTTP_DELETE,	"/api/v1/session",		api_session_delete},
-	{HTTP_GET,	"/healthz",			api_health_get},
-	{HTTP_GET,	"/metrics",			api_metrics_get},
-	{HTTP_GET,	"*",				static_get},	/* the rest */
+	{HTTP_GET,	"/api/v1/jobs",			api_jobs_list, 0},
+	{HTTP_POST,	"/api/v1/jobs",			api_jobs_submit, 0},
+	{HTTP_GET,	"/api/v1/jobs/{id}",		api_jobs_get, 0},
+	{HTTP_DELETE,	"/api/v1/jobs/{id}",		api_jobs_delete, 0},
+	{HTTP_POST,	"/api/v1/jobs/{id}/cancel",	api_jobs_cancel, 0},
+	{HTTP_POST,	"/api/v1/jobs/{id}/retry",	api_jobs_retry, 0},
+	{HTTP_GET,	"/api/v1/jobs/{id}/output",	api_output_get, 0},
+	{HTTP_GET,	"/api/v1/jobs/{id}/file",	api_file_get, 0},
+	{HTTP_POST,	"/api/v1/uploads",		api_uploads_post, 1},
+	{HTTP_PUT,	"/api/v1/uploads",		api_uploads_post, 1},	/* curl -T */
+	{HTTP_GET,	"/api/v1/workers",		api_workers_list, 0},
+	{HTTP_GET,	"/api/v1/queues",		api_queues_list, 0},
+	{HTTP_GET,	"/api/v1/stats",		api_stats_get, 0},
+	{HTTP_GET,	"/api/v1/events",		api_events_get, 0},
+	{HTTP_GET,	"/api/v1/session",		api_session_get, 0},
+	{HTTP_POST,	"/api/v1/session",		api_session_create, 0},
+	{HTTP_DELETE,	"/api/v1/session",		api_session_delete, 0},
+	{HTTP_GET,	"/healthz",			api_health_get, 0},
+	{HTTP_GET,	"/metrics",			api_metrics_get, 0},
+	{HTTP_GET,	"*",				static_get, 0},	/* the rest */
 };
 
 static const char *method_names[] = {
@@ -72,7 +76,7 @@ match(const char *pattern, const char *path, struct request *req,
 }
 
 api_handler
-route_find(struct request *req, unsigned *allow)
+route_find(struct request *req, unsigned *allow, int *streams)
 {
 	enum http_method	 m = req->method == HTTP_HEAD ? HTTP_GET : req->method;
 	api_handler		 found = NULL;
@@ -80,6 +84,7 @@ route_find(struct request *req, unsigned *allow)
 	size_t			 caplen = 0;
 
 	*allow = 0;
+	*streams = 0;
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
 		const struct route *r = &routes[i];
 
@@ -91,6 +96,7 @@ route_find(struct request *req, unsigned *allow)
 		if (r->method != m || found)
 			continue;
 		found = r->fn;
+		*streams = r->streams;
 		if (cap) {
 			snprintf(req->path_param, sizeof(req->path_param), "%.*s",
 			    (int)(caplen < sizeof(req->path_param) ? caplen :

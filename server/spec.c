@@ -285,9 +285,9 @@ parse_field(struct field_ctx *c, const cJSON *v, struct job *j)
 	    "unknown field \"%.64s\"", k);
 }
 
-int
-spec_parse(const cJSON *spec, const char *where, struct job *j,
-    struct api_error *e)
+static int
+spec_parse_type(const cJSON *spec, const char *where, struct job *j,
+    struct api_error *e, enum job_type type)
 {
 	struct field_ctx	 c = {.where = where, .e = e};
 	const cJSON		*v, *w;
@@ -314,12 +314,89 @@ spec_parse(const cJSON *spec, const char *where, struct job *j,
 	}
 	if (j->command && j->argv_json)
 		return bad(&c, "argv", "give command or argv, not both");
-	if (!j->command && !j->argv_json)
+	if (!j->command && !j->argv_json && type == JOB_COMMAND)
 		return bad(&c, "command", "command (or argv) is required");
+	if (type == JOB_UPLOAD && j->has_stdin)
+		return bad(&c, "stdin", "an upload job reads its file on stdin");
 	if (j->queue == NULL && dup_str(&j->queue, "default") < 0)
 		return api_error_set(e, 500, "internal", NULL, "out of memory");
-	j->type = JOB_COMMAND;
+	j->type = type;
 	return 0;
+}
+
+int
+spec_parse(const cJSON *spec, const char *where, struct job *j,
+    struct api_error *e)
+{
+	return spec_parse_type(spec, where, j, e, JOB_COMMAND);
+}
+
+int
+spec_parse_upload(const char *text, size_t len, struct job *j,
+    struct api_error *e)
+{
+	cJSON	*root;
+	int	 rc;
+
+	if (text == NULL) {
+		root = cJSON_CreateObject();
+	} else {
+		if ((rc = spec_check_text(text, len, e)) < 0)
+			return rc;
+		root = cJSON_ParseWithLength(text, len);
+	}
+	if (root == NULL)
+		return api_error_set(e, 500, "internal", NULL, "out of memory");
+	rc = spec_parse_type(root, "", j, e, JOB_UPLOAD);
+	cJSON_Delete(root);
+	return rc;
+}
+
+/* A query value as a JSON number when it is one, else as a string. */
+static cJSON *
+query_value(const char *key, const char *v)
+{
+	static const char *numeric[] = {"priority", "timeout", "max_attempts"};
+	char	*end;
+
+	for (size_t i = 0; i < sizeof(numeric) / sizeof(numeric[0]); i++) {
+		if (strcmp(key, numeric[i]) != 0)
+			continue;
+		double d = strtod(v, &end);
+
+		if (*v != '\0' && *end == '\0' && isfinite(d))
+			return cJSON_CreateNumber(d);
+	}
+	return cJSON_CreateString(v);
+}
+
+int
+spec_from_query(const struct param *q, int n, const char *const *skip,
+    struct job *j, struct api_error *e)
+{
+	cJSON	*root = cJSON_CreateObject();
+	int	 rc;
+
+	for (int i = 0; i < n && root; i++) {
+		int skipped = 0;
+
+		for (const char *const *s = skip; *s; s++)
+			skipped |= strcmp(q[i].key, *s) == 0;
+		if (skipped)
+			continue;
+		if (cJSON_GetObjectItemCaseSensitive(root, q[i].key)) {
+			cJSON_Delete(root);
+			return api_error_set(e, 400, "invalid_field", q[i].key,
+			    "%.64s is given twice", q[i].key);
+		}
+		cJSON_AddItemToObject(root, q[i].key, query_value(q[i].key,
+		    q[i].value));
+	}
+	if (root == NULL)
+		return api_error_set(e, 500, "internal", NULL, "out of memory");
+	rc = spec_parse_type(root, "", j, e, JOB_UPLOAD);
+	cJSON_Delete(root);
+	return rc;
 }
 
 void

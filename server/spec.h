@@ -12,6 +12,7 @@
 
 #include "job.h"
 #include "reply.h"
+#include "request.h"
 
 #define SPEC_BATCH_MAX	10000
 
@@ -37,6 +38,21 @@ int	spec_parse_body(const char *body, size_t len, struct job **jobs,
  */
 int	spec_parse(const cJSON *spec, const char *where, struct job *j,
 	    struct api_error *e);
+
+/*
+ * The spec of an upload job, from the JSON text of a multipart `job`
+ * part (NULL: none): command and argv are optional, stdin is refused
+ * (the file is the job's stdin).  Returns 0 or -EINVAL with *e filled.
+ */
+int	spec_parse_upload(const char *text, size_t len, struct job *j,
+	    struct api_error *e);
+/*
+ * The spec of a raw upload from its query parameters (those named in
+ * skip, a NULL-ended list, are not spec fields).  Numbers are numbers
+ * where the field wants one.  Returns 0 or -EINVAL with *e filled.
+ */
+int	spec_from_query(const struct param *q, int n, const char *const *skip,
+	    struct job *j, struct api_error *e);
 
 void	spec_free_jobs(struct job *jobs, size_t n);
 

@@ -117,6 +117,28 @@ spec_env(struct run_spec *spec)
 	return 0;
 }
 
+/* "file": {"path", "name", "size", "sha256"} of an upload job. */
+static int
+spec_file(struct run_spec *spec)
+{
+	const cJSON	*f = cJSON_GetObjectItemCaseSensitive(spec->root, "file");
+	const char	*sha;
+
+	if (f == NULL || cJSON_IsNull(f))
+		return 0;
+	if (!cJSON_IsObject(f) ||
+	    spec_str(f, "path", &spec->file_path) < 0 ||
+	    spec->file_path == NULL || spec->file_path[0] != '/' ||
+	    spec_str(f, "name", &spec->file_name) < 0 || spec->file_name == NULL ||
+	    spec_int(f, "size", -1, 0, RUN_JSON_INT_MAX, &spec->file_size) < 0 ||
+	    spec->file_size < 0 ||
+	    spec_str(f, "sha256", &spec->file_sha256) < 0 ||
+	    (sha = spec->file_sha256) == NULL || strlen(sha) != 64 ||
+	    strspn(sha, "0123456789abcdef") != 64)
+		return -1;
+	return 0;
+}
+
 int
 run_spec_parse(struct run_spec *spec, uint64_t job_id, const uint8_t *body,
     size_t length)
@@ -140,8 +162,13 @@ run_spec_parse(struct run_spec *spec, uint64_t job_id, const uint8_t *body,
 	if (spec_str(spec->root, "command", &spec->command) < 0 ||
 	    spec_argv(spec) < 0)
 		return spec_error(job_id, "command or argv");
-	if ((spec->command == NULL) == (spec->argv == NULL))
-		return spec_error(job_id, "not exactly one of command and argv");
+	if (spec_file(spec) < 0)
+		return spec_error(job_id, "file");
+	if (spec->command != NULL && spec->argv != NULL)
+		return spec_error(job_id, "both command and argv");
+	/* An upload job may have neither: its file is checked, that is all. */
+	if (spec->command == NULL && spec->argv == NULL && spec->file_path == NULL)
+		return spec_error(job_id, "neither command nor argv");
 	if (spec_env(spec) < 0)
 		return spec_error(job_id, "env");
 	if (spec_str(spec->root, "cwd", &spec->cwd) < 0 ||
@@ -184,6 +211,10 @@ run_lose(struct run *r, int rc)
 void
 run_cancel(struct run *r, const char *reason)
 {
+	if (r->verifying && r->reason == NULL) {
+		r->reason = reason;	/* no process yet: the check stops */
+		return;
+	}
 	if (r->pid <= 0 || r->reaped || r->signalled != 0)
 		return;
 	log_info("job=%llu ending reason=%s pid=%d",
@@ -241,7 +272,7 @@ run_open_pipes(struct run *r, int child[3])
 {
 	int	 rc;
 
-	child[0] = r->ctx->devnull;
+	child[0] = r->file_fd >= 0 ? r->file_fd : r->ctx->devnull;
 	if (r->spec->stdin_len > 0) {
 		if ((rc = run_pipe(1, &r->fd_in, &child[0])) < 0)
 			return rc;
@@ -257,7 +288,8 @@ static void
 run_close_child(const struct run *r, int child[3])
 {
 	for (int i = 0; i < 3; i++)
-		if (child[i] >= 0 && child[i] != r->ctx->devnull)
+		if (child[i] >= 0 && child[i] != r->ctx->devnull &&
+		    child[i] != r->file_fd)
 			close(child[i]);
 }
 
@@ -493,6 +525,19 @@ run_chan(struct run *r, int readable)
 		run_lose(r, rc);
 }
 
+void
+run_poll_chan(struct run *r)
+{
+	struct pollfd pfd = {.fd = r->ctx->chan->fd, .events = POLLIN};
+
+	if (r->lost)
+		return;
+	if (poll(&pfd, 1, 0) > 0)
+		run_chan(r, 1);
+	else
+		run_chan(r, 0);
+}
+
 static void
 run_signals(struct run *r)
 {
@@ -580,7 +625,13 @@ run_send_exit(struct run *r)
 
 	cpu_ms = ((int64_t)ru->ru_utime.tv_sec + ru->ru_stime.tv_sec) * 1000 +
 	    ((int64_t)ru->ru_utime.tv_usec + ru->ru_stime.tv_usec) / 1000;
-	if (r->pid <= 0) {	/* never started */
+	if (r->pid <= 0 && r->verified && r->error[0] == '\0') {
+		strcpy(code, "0");	/* an upload job without a command */
+	} else if (r->pid <= 0 && r->reason != NULL) {
+		json_text(reason, sizeof(reason), r->reason);
+		if (r->error[0])
+			json_text(error, sizeof(error), r->error);
+	} else if (r->pid <= 0) {	/* never started */
 		strcpy(code, "127");
 		json_text(reason, sizeof(reason), "spawn");
 		json_text(error, sizeof(error), r->error);
@@ -608,18 +659,25 @@ run_job(struct run *r, const struct run_ctx *ctx, const struct run_spec *spec)
 	memset(r, 0, sizeof(*r));
 	r->ctx = ctx;
 	r->spec = spec;
-	r->fd_in = r->fd_out = r->fd_err = -1;
-	if (run_spawn(r) < 0) {
+	r->fd_in = r->fd_out = r->fd_err = r->file_fd = -1;
+	if (spec->timeout_ms > 0)
+		r->timeout_at = clock_mono_ms() + spec->timeout_ms;
+	if (spec->file_path != NULL && run_verify(r) < 0) {
+		log_info("job=%llu not run: %s %s",
+		    (unsigned long long)spec->job_id, r->reason, r->error);
+	} else if (spec->command == NULL && spec->argv == NULL) {
+		log_debug("job=%llu: file checked, no command",
+		    (unsigned long long)spec->job_id);
+	} else if (run_spawn(r) < 0) {
 		log_info("job=%llu spawn failed: %s",
 		    (unsigned long long)spec->job_id, r->error);
 	} else {
 		log_debug("job=%llu started pid=%d",
 		    (unsigned long long)spec->job_id, (int)r->pid);
-		if (spec->timeout_ms > 0)
-			r->timeout_at = clock_mono_ms() + spec->timeout_ms;
 		run_started(r);
 		run_loop(r);
 	}
+	run_close(&r->file_fd);
 	run_close(&r->fd_in);
 	run_close(&r->fd_out);
 	run_close(&r->fd_err);

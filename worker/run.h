@@ -11,7 +11,10 @@
  *	 "cwd": "/abs/dir",		null: the worker's empty scratch directory
  *	 "stdin": "text",		null: the job reads /dev/null
  *	 "timeout_ms": 30000,		0: no timeout
- *	 "kill_grace_ms": 5000}		SIGTERM, then SIGKILL this much later
+ *	 "kill_grace_ms": 5000,		SIGTERM, then SIGKILL this much later
+ *	 "file": {"path": "/abs", "name": "a.mp4", "size": 12,
+ *	          "sha256": "hex"}}	upload jobs: checked, then the job's
+ *					stdin; command and argv optional
  */
 #ifndef RUNNEL_RUN_H
 #define RUNNEL_RUN_H
@@ -41,6 +44,11 @@ struct run_spec {
 	size_t		 stdin_len;
 	int64_t		 timeout_ms;	/* 0: none */
 	int64_t		 kill_grace_ms;
+	/* upload jobs: the stored file, checked before the job runs */
+	const char	*file_path;	/* NULL for command jobs */
+	const char	*file_name;
+	const char	*file_sha256;	/* 64 lower-case hex digits */
+	int64_t		 file_size;
 	cJSON		*root;		/* owns everything above */
 };
 
@@ -67,6 +75,9 @@ struct run {
 	const struct run_ctx	*ctx;
 	const struct run_spec	*spec;
 	int		 used_scratch;	/* ran in the scratch directory */
+	int		 file_fd;	/* an upload job's file, or -1 */
+	int		 verifying;	/* checking it: no process yet */
+	int		 verified;	/* checked and found whole */
 	pid_t		 pid;		/* main process; its pid is the group's id */
 	int		 fd_in;		/* write end of the job's stdin, or -1 */
 	int		 fd_out;	/* read ends of stdout and stderr, or -1 */
@@ -107,5 +118,15 @@ int	run_job(struct run *r, const struct run_ctx *ctx,
  * already being ended keeps its first reason.  reason must outlive r.
  */
 void	run_cancel(struct run *r, const char *reason);
+
+/* Handles the frames runneld sent, if any, without waiting. */
+void	run_poll_chan(struct run *r);
+
+/*
+ * Checks an upload job's file against its size and SHA-256 (verify.c).
+ * Returns 0 with r->file_fd open at offset 0; or -1 with r->reason
+ * ("verify", "canceled", "timeout", ...) and r->error set.
+ */
+int	run_verify(struct run *r);
 
 #endif

@@ -62,7 +62,7 @@ static int
 spawn_env(struct spawn *s, const struct run_spec *spec)
 {
 	const cJSON	*e;
-	size_t		 n = 0, bytes = 0, count = SPAWN_NKEPT + 3;
+	size_t		 n = 0, bytes = 0, count = SPAWN_NKEPT + 5;
 	char		*p;
 
 	cJSON_ArrayForEach(e, spec->env) {
@@ -82,7 +82,10 @@ spawn_env(struct spawn *s, const struct run_spec *spec)
 	p = s->env_buf;
 	cJSON_ArrayForEach(e, spec->env) {
 		if (strcmp(e->string, "RUNNEL_JOB_ID") == 0 ||
-		    strcmp(e->string, "RUNNEL_ATTEMPT") == 0)
+		    strcmp(e->string, "RUNNEL_ATTEMPT") == 0 ||
+		    (spec->file_path != NULL &&
+		    (strcmp(e->string, "RUNNEL_FILE") == 0 ||
+		    strcmp(e->string, "RUNNEL_FILE_NAME") == 0)))
 			continue;
 		s->envp[n++] = p;
 		p += sprintf(p, "%s=%s", e->string, e->valuestring) + 1;
@@ -93,6 +96,15 @@ spawn_env(struct spawn *s, const struct run_spec *spec)
 	    spec->attempt);
 	s->envp[n++] = s->id_var;
 	s->envp[n++] = s->attempt_var;
+	if (spec->file_path != NULL) {
+		if (asprintf(&s->file_vars[0], "RUNNEL_FILE=%s",
+		    spec->file_path) < 0 ||
+		    asprintf(&s->file_vars[1], "RUNNEL_FILE_NAME=%s",
+		    spec->file_name) < 0)
+			return -ENOMEM;
+		s->envp[n++] = s->file_vars[0];
+		s->envp[n++] = s->file_vars[1];
+	}
 	s->envp[n] = NULL;
 	return 0;
 }
@@ -208,6 +220,9 @@ spawn_free(struct spawn *s)
 	free(s->sh_argv);
 	free(s->envp);
 	free(s->env_buf);
+	free(s->file_vars[0]);
+	free(s->file_vars[1]);
+	s->file_vars[0] = s->file_vars[1] = NULL;
 	free(s->path_buf);
 	s->argv = s->sh_argv = s->envp = NULL;
 	s->env_buf = s->path_buf = NULL;

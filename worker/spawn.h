@@ -39,6 +39,7 @@ struct spawn {
 	char		 *env_buf;
 	char		  id_var[40];
 	char		  attempt_var[32];
+	char		 *file_vars[2];	/* RUNNEL_FILE=, RUNNEL_FILE_NAME= */
 	const char	 *sh_vec[4];
 };
 
