@@ -8,6 +8,10 @@ import {outputPane} from './output.js';
 import {confirmDialog, toast} from './dialog.js';
 import {h, FINISHED, fmtDateTime, fmtDuration, jobDuration, fmtBytes, fmtCount, stateBadge} from './util.js';
 
+function bytes(n) {
+  return n < 1024 ? `${fmtCount(n)} bytes` : `${fmtBytes(n)} (${fmtCount(n)} bytes)`;
+}
+
 function code(text, cls = 'mono') { return h('code', {class: cls, text}); }
 
 export function detailView(root, route, id) {
@@ -88,14 +92,14 @@ export function detailView(root, route, id) {
     row(res, 'CPU time', j.cpu_ms != null ? fmtDuration(j.cpu_ms) +
       (dur > 0 ? ` (${Math.round(100 * j.cpu_ms / dur)}% of wall time)` : '') : (FINISHED.has(j.state) ? null : 'when finished'));
     row(res, 'Peak memory', j.max_rss_kb != null ? fmtBytes(j.max_rss_kb * 1024) : (FINISHED.has(j.state) ? null : 'when finished'));
-    row(res, 'Standard output', FINISHED.has(j.state) ? `${fmtBytes(j.stdout_bytes)} (${fmtCount(j.stdout_bytes)} bytes)` : 'counted when finished');
-    row(res, 'Standard error', FINISHED.has(j.state) ? `${fmtBytes(j.stderr_bytes)} (${fmtCount(j.stderr_bytes)} bytes)` : 'counted when finished');
+    row(res, 'Standard output', FINISHED.has(j.state) ? bytes(j.stdout_bytes) : 'counted when finished');
+    row(res, 'Standard error', FINISHED.has(j.state) ? bytes(j.stderr_bytes) : 'counted when finished');
 
     if (j.file) {
       fileBox.hidden = false;
       const dl = h('dl', {class: 'facts'});
       row(dl, 'File name', j.file.name);
-      row(dl, 'Size', `${fmtBytes(j.file.size)} (${fmtCount(j.file.size)} bytes)`);
+      row(dl, 'Size', bytes(j.file.size));
       row(dl, 'SHA-256', code(j.file.sha256, 'mono hash'));
       fileBox.replaceChildren(h('h2', {id: 'jd-file', text: 'Uploaded file'}), dl,
         h('p', null, h('a', {class: 'btn', href: apiUrl(`/jobs/${j.id}/file`), download: j.file.name,

@@ -85,6 +85,7 @@ export function outputPane(jobId, stream) {
     stick = true;
     jump.hidden = true;
     note.hidden = true;
+    whole.hidden = false;
   }
 
   // Bytes from offset o may start inside a UTF-8 sequence: skip to the next
@@ -144,6 +145,7 @@ export function outputPane(jobId, stream) {
       jump.hidden = true;
       batch.flush();
       state.textContent = text.data === '' ? 'no output' : '';
+      whole.hidden = pos === 0;
     } catch (e) {
       if (c.signal.aborted || e.name === 'AbortError') return;
       if (ctrl === c) ctrl = null;
