@@ -18,7 +18,7 @@ enum {
 	OPT_LISTEN = 256, OPT_DATA, OPT_WORKERS, OPT_TOKEN_FILE, OPT_INSECURE,
 	OPT_MAX_UPLOAD, OPT_MAX_BODY, OPT_SHUTDOWN_GRACE, OPT_KILL_GRACE,
 	OPT_DURABILITY, OPT_LOG_LEVEL, OPT_WEB_DIR, OPT_WORKER, OPT_HELP,
-	OPT_VERSION
+	OPT_VERSION, OPT_CHECK
 };
 
 struct option_doc {
@@ -55,6 +55,8 @@ static const struct option_doc options[] = {
 	    "serve the dashboard from DIR instead of the built-in copy"},
 	{{"worker", 1, 0, OPT_WORKER}, "RUNNEL_WORKER", "PATH",
 	    "the runnel-worker binary (default: next to runneld)"},
+	{{"check", 1, 0, OPT_CHECK}, NULL, "URL",
+	    "probe http://HOST:PORT/healthz and exit 0 if healthy (for containers)"},
 	{{"help", 0, 0, OPT_HELP}, NULL, NULL, "show this help"},
 	{{"version", 0, 0, OPT_VERSION}, NULL, NULL, "show the version"},
 };
@@ -307,6 +309,10 @@ config_parse(struct config *c, int argc, char **argv)
 		if (opt == OPT_VERSION) {
 			printf("runneld %s\n", RUNNEL_VERSION);
 			return 1;
+		}
+		if (opt == OPT_CHECK) {
+			c->check_url = optarg;
+			return 0;
 		}
 		if (opt == '?' || config_set(c, opt, optarg) < 0) {
 			if (opt != '?')

@@ -24,6 +24,7 @@ struct config {
 	int			 log_level;
 	char			 web_dir[4096];	/* "" = the built-in copy */
 	char			 worker_path[4096];
+	const char		*check_url;	/* --check: probe and exit */
 };
 
 /*

@@ -17,6 +17,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "child.h"
 #include "clock.h"
 #include "config.h"
@@ -246,6 +247,8 @@ main(int argc, char **argv)
 
 	if ((rc = config_parse(&r.cfg, argc, argv)) != 0)
 		return rc > 0 ? 0 : 2;
+	if (r.cfg.check_url)
+		return check_url(r.cfg.check_url);
 	log_init("runneld", r.cfg.log_level);
 	if (r.cfg.token == NULL && !r.cfg.insecure &&
 	    !config_host_loopback(r.cfg.listen_host))
