@@ -18,7 +18,9 @@ enum {
 	OPT_LISTEN = 256, OPT_DATA, OPT_WORKERS, OPT_TOKEN_FILE, OPT_INSECURE,
 	OPT_MAX_UPLOAD, OPT_MAX_BODY, OPT_SHUTDOWN_GRACE, OPT_KILL_GRACE,
 	OPT_DURABILITY, OPT_LOG_LEVEL, OPT_WEB_DIR, OPT_WORKER, OPT_HELP,
-	OPT_VERSION, OPT_CHECK
+	OPT_VERSION, OPT_CHECK, OPT_RETRY_BASE, OPT_MAX_QUEUED,
+	OPT_RETAIN_FINISHED, OPT_RETAIN_MAX_JOBS, OPT_LIMIT_MEMORY,
+	OPT_LIMIT_CPU, OPT_LIMIT_FILES, OPT_LIMIT_PROCS, OPT_LIMIT_OUTPUT
 };
 
 struct option_doc {
@@ -55,6 +57,26 @@ static const struct option_doc options[] = {
 	    "serve the dashboard from DIR instead of the built-in copy"},
 	{{"worker", 1, 0, OPT_WORKER}, "RUNNEL_WORKER", "PATH",
 	    "the runnel-worker binary (default: next to runneld)"},
+	{{"retry-base", 1, 0, OPT_RETRY_BASE}, "RUNNEL_RETRY_BASE", "SECONDS",
+	    "first automatic retry's delay, doubling per attempt (default 1)"},
+	{{"max-queued", 1, 0, OPT_MAX_QUEUED}, "RUNNEL_MAX_QUEUED", "N",
+	    "refuse submissions (429) once N jobs wait (default 0: no limit)"},
+	{{"retain-finished", 1, 0, OPT_RETAIN_FINISHED},
+	    "RUNNEL_RETAIN_FINISHED", "SECONDS",
+	    "delete finished jobs this old (default 604800: 7 days; 0: keep)"},
+	{{"retain-max-jobs", 1, 0, OPT_RETAIN_MAX_JOBS},
+	    "RUNNEL_RETAIN_MAX_JOBS", "N",
+	    "keep at most N finished jobs, oldest go first (default 0: no limit)"},
+	{{"limit-memory-mb", 1, 0, OPT_LIMIT_MEMORY}, "RUNNEL_LIMIT_MEMORY_MB",
+	    "MB", "default limits.memory_mb of jobs (default 0: none)"},
+	{{"limit-cpu-seconds", 1, 0, OPT_LIMIT_CPU}, "RUNNEL_LIMIT_CPU_SECONDS",
+	    "S", "default limits.cpu_seconds of jobs (default 0: none)"},
+	{{"limit-open-files", 1, 0, OPT_LIMIT_FILES}, "RUNNEL_LIMIT_OPEN_FILES",
+	    "N", "default limits.open_files of jobs (default 0: none)"},
+	{{"limit-processes", 1, 0, OPT_LIMIT_PROCS}, "RUNNEL_LIMIT_PROCESSES",
+	    "N", "default limits.processes of jobs (default 0: none)"},
+	{{"limit-output-mb", 1, 0, OPT_LIMIT_OUTPUT}, "RUNNEL_LIMIT_OUTPUT_MB",
+	    "MB", "default limits.output_mb of jobs (default 0: none)"},
 	{{"check", 1, 0, OPT_CHECK}, NULL, "URL",
 	    "probe http://HOST:PORT/healthz and exit 0 if healthy (for containers)"},
 	{{"help", 0, 0, OPT_HELP}, NULL, NULL, "show this help"},
@@ -124,7 +146,7 @@ parse_seconds(const char *s, int64_t *ms)
 	errno = 0;
 	d = strtod(s, &end);
 	if (errno || end == s || *end != '\0' || !isfinite(d) || d < 0 ||
-	    d > 1e7)
+	    d > 1e9)
 		return -1;
 	*ms = (int64_t)llround(d * 1000);
 	return 0;
@@ -153,6 +175,20 @@ parse_listen(struct config *c, const char *s)
 	memcpy(c->listen_host, s, hl);
 	c->listen_host[hl] = '\0';
 	c->listen_port = (int)port;
+	return 0;
+}
+
+static int
+parse_count(const char *s, int64_t max, int64_t *out)
+{
+	char		*end;
+	long long	 n;
+
+	errno = 0;
+	n = strtoll(s, &end, 10);
+	if (errno || end == s || *end || n < 0 || n > max)
+		return -1;
+	*out = n;
 	return 0;
 }
 
@@ -237,6 +273,25 @@ config_set(struct config *c, int opt, const char *v)
 		return copy_path(c->web_dir, sizeof(c->web_dir), v);
 	case OPT_WORKER:
 		return copy_path(c->worker_path, sizeof(c->worker_path), v);
+	case OPT_RETRY_BASE:
+		return parse_seconds(v, &c->retry_base_ms) < 0 ||
+		    c->retry_base_ms < 1 ? -1 : 0;
+	case OPT_MAX_QUEUED:
+		return parse_count(v, INT64_MAX, &c->max_queued);
+	case OPT_RETAIN_FINISHED:
+		return parse_seconds(v, &c->retain_finished_ms);
+	case OPT_RETAIN_MAX_JOBS:
+		return parse_count(v, INT64_MAX, &c->retain_max_jobs);
+	case OPT_LIMIT_MEMORY:
+		return parse_count(v, 1048576, &c->limits[LIMIT_MEMORY]);
+	case OPT_LIMIT_CPU:
+		return parse_count(v, 31622400, &c->limits[LIMIT_CPU]);
+	case OPT_LIMIT_FILES:
+		return parse_count(v, 1048576, &c->limits[LIMIT_FILES]);
+	case OPT_LIMIT_PROCS:
+		return parse_count(v, 1048576, &c->limits[LIMIT_PROCS]);
+	case OPT_LIMIT_OUTPUT:
+		return parse_count(v, 1048576, &c->limits[LIMIT_OUTPUT]);
 	}
 	return -1;
 }
@@ -255,6 +310,8 @@ config_defaults(struct config *c)
 	c->max_body = 1ull << 20;
 	c->shutdown_grace_ms = 30000;
 	c->kill_grace_ms = 5000;
+	c->retry_base_ms = 1000;
+	c->retain_finished_ms = 7LL * 24 * 3600 * 1000;
 	c->durability = STORE_DURABLE;
 	c->log_level = LOG_INFO;
 }

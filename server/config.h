@@ -9,6 +9,16 @@
 
 #include "store.h"
 
+/* Default resource limits of jobs (spec.c's limits names). */
+enum limit {
+	LIMIT_MEMORY,		/* memory_mb */
+	LIMIT_CPU,		/* cpu_seconds */
+	LIMIT_FILES,		/* open_files */
+	LIMIT_PROCS,		/* processes */
+	LIMIT_OUTPUT,		/* output_mb */
+	LIMIT_COUNT
+};
+
 struct config {
 	char			 listen_host[256];
 	int			 listen_port;
@@ -25,6 +35,11 @@ struct config {
 	char			 web_dir[4096];	/* "" = the built-in copy */
 	char			 worker_path[4096];
 	const char		*check_url;	/* --check: probe and exit */
+	int64_t			 retry_base_ms;
+	int64_t			 max_queued;	/* 0: no limit */
+	int64_t			 retain_finished_ms;	/* 0: keep forever */
+	int64_t			 retain_max_jobs;	/* 0: no limit */
+	int64_t			 limits[LIMIT_COUNT];	/* 0: none */
 };
 
 /*

@@ -38,6 +38,8 @@ job_clear(struct job *j)
 	free(j->error);
 	free(j->file_name);
 	free(j->file_sha256);
+	free(j->after_json);
+	free(j->after);
 	job_init(j);
 }
 
@@ -171,6 +173,8 @@ job_json(struct jw *w, const struct job *j)
 	jw_int(w, j->attempts);
 	jw_lit(w, ",\"max_attempts\":");
 	jw_int(w, j->max_attempts);
+	jw_lit(w, ",\"after\":");
+	raw_or(w, j->after_json, "[]");
 	jw_lit(w, ",\"created_at\":");
 	jw_time(w, j->created_at);
 	jw_lit(w, ",\"run_at\":");

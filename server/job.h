@@ -72,7 +72,14 @@ struct job {
 	char		*file_name;
 	int64_t		 file_size;
 	char		*file_sha256;
+	char		*after_json;	/* JSON array of job ids, or NULL */
+	int		 deps_left;	/* of those, not succeeded yet */
+	uint64_t	*after;		/* the same ids (at submit only) */
+	size_t		 nafter;
 };
+
+#define JOB_AFTER_MAX		1000
+#define JOB_ATTEMPTS_MAX	100
 
 /* Sets every field to its absent value. */
 void		 job_init(struct job *);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "clock.h"
 #include "jcheck.h"
 #include "spec.h"
 
@@ -236,13 +237,9 @@ parse_scalar(struct field_ctx *c, const cJSON *v, struct job *j)
 		return 0;
 	}
 	if (strcmp(k, "max_attempts") == 0) {
-		if (int_in(v, 1, 100, &n) < 0)
+		if (int_in(v, 1, JOB_ATTEMPTS_MAX, &n) < 0)
 			return bad(c, k, "max_attempts must be an integer in "
-			    "%s", "1 ... 100");
-		if (n != 1)
-			return api_error_set(c->e, 400, "unknown_field",
-			    fname(c, k), "automatic retries (max_attempts "
-			    "above 1) are not supported yet");
+			    "1 ... %d", JOB_ATTEMPTS_MAX);
 		j->max_attempts = (int)n;
 		return 0;
 	}
@@ -258,10 +255,107 @@ parse_scalar(struct field_ctx *c, const cJSON *v, struct job *j)
 	return 1;	/* not a scalar field */
 }
 
+/* delay: seconds from now; run_at: an RFC 3339 time (the past: now). */
+static int
+parse_when(struct field_ctx *c, const cJSON *v, struct job *j)
+{
+	int64_t	 now = clock_now_ms(), at;
+	double	 d;
+
+	if (j->run_at)
+		return bad(c, v->string, "give delay or run_at, not both");
+	if (strcmp(v->string, "delay") == 0) {
+		if (!cJSON_IsNumber(v) || !isfinite(d = v->valuedouble) ||
+		    d < 0 || d > 366.0 * 24 * 3600)
+			return bad(c, "delay", "delay must be a number of seconds "
+			    "from 0 to a year");
+		j->run_at = now + (int64_t)llround(d * 1000);
+		return 0;
+	}
+	if (!cJSON_IsString(v) || clock_parse_ms(v->valuestring, &at) < 0)
+		return bad(c, "run_at", "run_at must be an RFC 3339 time such "
+		    "as 2026-11-27T04:29:52.123Z");
+	j->run_at = at > now ? at : now;
+	return 0;
+}
+
+static int
+id_seen(const struct job *j, uint64_t id)
+{
+	for (size_t i = 0; i < j->nafter; i++)
+		if (j->after[i] == id)
+			return 1;
+	return 0;
+}
+
+static int
+parse_after(struct field_ctx *c, const cJSON *v, struct job *j)
+{
+	const cJSON	*it;
+	int		 n = cJSON_GetArraySize(v);
+	int64_t		 id;
+
+	if (!cJSON_IsArray(v))
+		return bad(c, "after", "after must be an array of job ids");
+	if (n > JOB_AFTER_MAX)
+		return bad(c, "after", "after names more than %d jobs",
+		    JOB_AFTER_MAX);
+	if (n && (j->after = calloc((size_t)n, sizeof(*j->after))) == NULL)
+		return -ENOMEM;
+	cJSON_ArrayForEach(it, v) {
+		if (int_in(it, 1, 9007199254740991.0, &id) < 0)
+			return bad(c, "after", "after must hold positive job ids");
+		if (!id_seen(j, (uint64_t)id))	/* the same id twice is once */
+			j->after[j->nafter++] = (uint64_t)id;
+	}
+	if (j->nafter && (j->after_json = cJSON_PrintUnformatted(v)) == NULL)
+		return -ENOMEM;
+	return 0;
+}
+
+static int
+parse_limits(struct field_ctx *c, const cJSON *v, struct job *j)
+{
+	static const struct {
+		const char	*name;
+		double		 max;
+	} known[] = {
+		{"memory_mb", 1048576}, {"cpu_seconds", 31622400},
+		{"open_files", 1048576}, {"processes", 1048576},
+		{"output_mb", 1048576},
+	};
+	const cJSON	*it;
+	char		 field[64];
+	int64_t		 n;
+
+	if (cJSON_IsNull(v))
+		return 0;
+	if (!cJSON_IsObject(v))
+		return bad(c, "limits", "limits must be an object");
+	cJSON_ArrayForEach(it, v) {
+		size_t k;
+
+		for (k = 0; k < sizeof(known) / sizeof(known[0]); k++)
+			if (strcmp(it->string, known[k].name) == 0)
+				break;
+		snprintf(field, sizeof(field), "limits.%.40s", it->string);
+		if (k == sizeof(known) / sizeof(known[0]))
+			return api_error_set(c->e, 400, "unknown_field",
+			    fname(c, field), "unknown limit \"%.40s\" (memory_mb, "
+			    "cpu_seconds, open_files, processes, output_mb)",
+			    it->string);
+		if (int_in(it, 1, known[k].max, &n) < 0)
+			return bad(c, field, "%s must be an integer in 1 ... %.0f",
+			    field, known[k].max);
+	}
+	if (v->child && (j->limits_json = cJSON_PrintUnformatted(v)) == NULL)
+		return -ENOMEM;
+	return 0;
+}
+
 static int
 parse_field(struct field_ctx *c, const cJSON *v, struct job *j)
 {
-	static const char *later[] = {"delay", "run_at", "after", "limits"};
 	const char	*k = v->string;
 	int		 rc;
 
@@ -277,10 +371,12 @@ parse_field(struct field_ctx *c, const cJSON *v, struct job *j)
 		return parse_cwd(c, v, j);
 	if (strcmp(k, "timeout") == 0)
 		return parse_timeout(c, v, j);
-	for (size_t i = 0; i < sizeof(later) / sizeof(later[0]); i++)
-		if (strcmp(k, later[i]) == 0)
-			return api_error_set(c->e, 400, "unknown_field",
-			    fname(c, k), "%s is not supported yet", k);
+	if (strcmp(k, "delay") == 0 || strcmp(k, "run_at") == 0)
+		return parse_when(c, v, j);
+	if (strcmp(k, "after") == 0)
+		return parse_after(c, v, j);
+	if (strcmp(k, "limits") == 0)
+		return parse_limits(c, v, j);
 	return api_error_set(c->e, 400, "unknown_field", fname(c, k),
 	    "unknown field \"%.64s\"", k);
 }
@@ -356,7 +452,8 @@ spec_parse_upload(const char *text, size_t len, struct job *j,
 static cJSON *
 query_value(const char *key, const char *v)
 {
-	static const char *numeric[] = {"priority", "timeout", "max_attempts"};
+	static const char *numeric[] = {"priority", "timeout", "max_attempts",
+	    "delay"};
 	char	*end;
 
 	for (size_t i = 0; i < sizeof(numeric) / sizeof(numeric[0]); i++) {

@@ -20,9 +20,10 @@ extern const struct embed_file schema_files[];
 #define INSERT_JOBS "INSERT INTO jobs (type, name, queue, priority, state, " \
 	"command, argv, env, cwd, stdin, timeout_ms, limits, attempts, " \
 	"max_attempts, created_at, run_at, file_name, file_size, " \
-	"file_sha256) VALUES "
-#define INSERT_ROW "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?)"
-#define INSERT_PARAMS	18
+	"file_sha256, after, deps_left, error, finished_at) VALUES "
+#define INSERT_ROW "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, " \
+	"?, ?, ?, ?)"
+#define INSERT_PARAMS	22
 #define INSERT_ROWS	16
 
 #define JOB_COLUMNS \
@@ -30,7 +31,7 @@ extern const struct embed_file schema_files[];
 	"stdin, timeout_ms, limits, attempts, max_attempts, created_at, " \
 	"run_at, started_at, finished_at, exit_code, signal, error, worker, " \
 	"stdout_bytes, stderr_bytes, cpu_ms, max_rss_kb, file_name, " \
-	"file_size, file_sha256"
+	"file_size, file_sha256, after, deps_left"
 
 enum stmt_id {
 	ST_INSERT,
@@ -50,6 +51,17 @@ enum stmt_id {
 	ST_FINISHED_SINCE,
 	ST_QUEUE_ADD,
 	ST_QUEUES,
+	ST_DEP_ADD,
+	ST_DEPENDENTS,
+	ST_DEP_DONE,
+	ST_DEPS_FORGET,
+	ST_NEXT_DUE,
+	ST_DUE,
+	ST_IDEM_GET,
+	ST_IDEM_PUT,
+	ST_IDEM_PURGE,
+	ST_QUEUE_SET,
+	ST_EXPIRED,
 	ST_BEGIN,
 	ST_COMMIT,
 	ST_ROLLBACK,
@@ -71,10 +83,12 @@ static const char *stmt_sql[ST_COUNT_MAX] = {
 	    "error = NULL, stdout_bytes = 0, stderr_bytes = 0, "
 	    "cpu_ms = NULL, max_rss_kb = NULL "
 	    "WHERE id = ?1 AND state = 'queued'",
+	/* The end of an attempt: finished, or scheduled again (?12: when). */
 	[ST_FINISH] = "UPDATE jobs SET state = ?2, exit_code = ?3, "
 	    "signal = ?4, error = ?5, finished_at = ?6, stdout_bytes = ?7, "
 	    "stderr_bytes = ?8, cpu_ms = ?9, max_rss_kb = ?10, "
-	    "started_at = coalesce(?11, started_at) "
+	    "started_at = coalesce(?11, started_at), "
+	    "run_at = coalesce(?12, run_at) "
 	    "WHERE id = ?1 AND state = 'running'",
 	[ST_SET_STATE] = "UPDATE jobs SET state = ?3, error = ?4, "
 	    "finished_at = ?5 WHERE id = ?1 AND state = ?2",
@@ -103,6 +117,29 @@ static const char *stmt_sql[ST_COUNT_MAX] = {
 	[ST_QUEUE_ADD] = "INSERT OR IGNORE INTO queues (name) VALUES (?1)",
 	[ST_QUEUES] = "SELECT name, paused, concurrency FROM queues "
 	    "ORDER BY name",
+	[ST_DEP_ADD] = "INSERT OR IGNORE INTO job_deps (dep_id, job_id) "
+	    "VALUES (?1, ?2)",
+	[ST_DEPENDENTS] = "SELECT job_id FROM job_deps WHERE dep_id = ?1",
+	[ST_DEP_DONE] = "UPDATE jobs SET deps_left = deps_left - 1 "
+	    "WHERE id = ?1 AND state = 'scheduled' AND deps_left > 0",
+	[ST_DEPS_FORGET] = "DELETE FROM job_deps WHERE job_id = ?1 OR dep_id = ?1",
+	[ST_NEXT_DUE] = "SELECT min(run_at) FROM jobs WHERE state = "
+	    "'scheduled' AND deps_left = 0 AND run_at IS NOT NULL",
+	[ST_DUE] = "SELECT id, queue FROM jobs WHERE state = 'scheduled' "
+	    "AND deps_left = 0 AND run_at IS NOT NULL AND run_at <= ?1 "
+	    "ORDER BY run_at, id LIMIT ?2",
+	[ST_IDEM_GET] = "SELECT body_sha, jobs, batch FROM idempotency "
+	    "WHERE key = ?1 AND created_at >= ?2",
+	[ST_IDEM_PUT] = "INSERT INTO idempotency (key, body_sha, jobs, batch, "
+	    "created_at) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (key) DO "
+	    "UPDATE SET body_sha = excluded.body_sha, jobs = excluded.jobs, "
+	    "batch = excluded.batch, created_at = excluded.created_at",
+	[ST_IDEM_PURGE] = "DELETE FROM idempotency WHERE created_at < ?1",
+	[ST_QUEUE_SET] = "INSERT INTO queues (name, paused, concurrency) "
+	    "VALUES (?1, ?2, ?3) ON CONFLICT (name) DO UPDATE SET "
+	    "paused = excluded.paused, concurrency = excluded.concurrency",
+	[ST_EXPIRED] = "SELECT id, attempts FROM jobs WHERE finished_at IS "
+	    "NOT NULL AND finished_at < ?1 ORDER BY finished_at LIMIT ?2",
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
@@ -457,6 +494,11 @@ bind_job(sqlite3_stmt *st, int b, const struct job *j)
 	bind_text(st, b + 16, j->file_name);
 	bind_opt(st, b + 17, j->file_size, j->file_name != NULL);
 	bind_text(st, b + 18, j->file_sha256);
+	bind_text(st, b + 19, j->after_json);
+	sqlite3_bind_int(st, b + 20, j->deps_left);
+	/* A job born failed (its dependency already had) says why. */
+	bind_text(st, b + 21, j->error);
+	bind_opt(st, b + 22, j->finished_at, j->finished_at > 0);
 }
 
 /*
@@ -564,6 +606,8 @@ row_job(sqlite3_stmt *st, struct job *j)
 	j->file_name = col_str(st, c++);
 	j->file_size = col_opt(st, c++, -1);
 	j->file_sha256 = col_str(st, c++);
+	j->after_json = col_str(st, c++);
+	j->deps_left = sqlite3_column_int(st, c++);
 	if (t < 0 || state < 0)
 		return -EIO;
 	j->type = t;
@@ -660,12 +704,13 @@ store_finish(struct store *s, const struct job_result *r)
 	bind_opt(st, 3, r->exit_code, r->exit_code >= 0);
 	bind_opt(st, 4, r->signal, r->signal > 0);
 	bind_text(st, 5, r->error);
-	sqlite3_bind_int64(st, 6, r->finished_at);
+	bind_opt(st, 6, r->finished_at, r->state != JOB_SCHEDULED);
 	sqlite3_bind_int64(st, 7, r->stdout_bytes);
 	sqlite3_bind_int64(st, 8, r->stderr_bytes);
 	bind_opt(st, 9, r->cpu_ms, r->cpu_ms >= 0);
 	bind_opt(st, 10, r->max_rss_kb, r->max_rss_kb >= 0);
 	bind_opt(st, 11, r->started_at, r->started_at > 0);
+	bind_opt(st, 12, r->run_at, r->state == JOB_SCHEDULED);
 	return stmt_change(s, ST_FINISH, -EBUSY);
 }
 
@@ -707,6 +752,9 @@ store_delete(struct store *s, uint64_t id)
 	int rc;
 
 	if ((rc = store_begin(s)) < 0)
+		return rc;
+	sqlite3_bind_int64(s->st[ST_DEPS_FORGET], 1, (sqlite3_int64)id);
+	if ((rc = stmt_exec(s, ST_DEPS_FORGET)) < 0)
 		return rc;
 	sqlite3_bind_int64(s->st[ST_DELETE], 1, (sqlite3_int64)id);
 	return stmt_change(s, ST_DELETE, -ENOENT);
@@ -992,4 +1040,180 @@ store_ping(struct store *s)
 	if ((rc = stmt_exec(s, ST_BEGIN)) < 0)
 		return rc;
 	return stmt_exec(s, ST_ROLLBACK);
+}
+
+/* ---- flow control -------------------------------------------------------- */
+
+int
+store_add_deps(struct store *s, uint64_t job_id, const uint64_t *deps,
+    size_t n)
+{
+	sqlite3_stmt	*st = s->st[ST_DEP_ADD];
+	int		 rc;
+
+	if ((rc = store_begin(s)) < 0)
+		return rc;
+	for (size_t i = 0; i < n; i++) {
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)deps[i]);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)job_id);
+		if ((rc = stmt_exec(s, ST_DEP_ADD)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
+int
+store_dependents(struct store *s, uint64_t dep_id, uint64_t **ids, size_t *n)
+{
+	sqlite3_stmt	*st = s->st[ST_DEPENDENTS];
+	size_t		 cap = 0;
+	int		 rc;
+
+	*ids = NULL;
+	*n = 0;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)dep_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == cap) {
+			uint64_t *ni;
+
+			cap = cap ? cap * 2 : 8;
+			if ((ni = realloc(*ids, cap * sizeof(*ni))) == NULL) {
+				sqlite3_reset(st);
+				return -ENOMEM;
+			}
+			*ids = ni;
+		}
+		(*ids)[(*n)++] = (uint64_t)sqlite3_column_int64(st, 0);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : store_fail(s, "dependents", rc);
+}
+
+int
+store_dep_done(struct store *s, uint64_t job_id)
+{
+	int rc;
+
+	if ((rc = store_begin(s)) < 0)
+		return rc;
+	sqlite3_bind_int64(s->st[ST_DEP_DONE], 1, (sqlite3_int64)job_id);
+	return stmt_change(s, ST_DEP_DONE, 0);
+}
+
+int
+store_next_due(struct store *s, int64_t *run_at)
+{
+	sqlite3_stmt	*st = s->st[ST_NEXT_DUE];
+	int		 rc;
+
+	rc = sqlite3_step(st);
+	*run_at = rc == SQLITE_ROW ? col_opt(st, 0, 0) : 0;
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : store_fail(s, "next due", rc);
+}
+
+int
+store_due(struct store *s, int64_t now_ms, int limit,
+    void (*cb)(void *, uint64_t, const char *), void *arg)
+{
+	sqlite3_stmt	*st = s->st[ST_DUE];
+	int		 rc, n = 0;
+
+	sqlite3_bind_int64(st, 1, now_ms);
+	sqlite3_bind_int(st, 2, limit);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		cb(arg, (uint64_t)sqlite3_column_int64(st, 0),
+		    (const char *)sqlite3_column_text(st, 1));
+		n++;
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? n : store_fail(s, "due", rc);
+}
+
+int
+store_idem_get(struct store *s, const char *key, int64_t since_ms,
+    char *sha, size_t shasize, char **jobs_json, int *batch)
+{
+	sqlite3_stmt	*st = s->st[ST_IDEM_GET];
+	int		 rc;
+
+	*jobs_json = NULL;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, since_ms);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		snprintf(sha, shasize, "%s", (const char *)sqlite3_column_text(st, 0));
+		*jobs_json = col_str(st, 1);
+		*batch = sqlite3_column_int(st, 2);
+		rc = *jobs_json ? 1 : -ENOMEM;
+	} else if (rc == SQLITE_DONE) {
+		rc = 0;
+	} else {
+		rc = store_fail(s, "idempotency get", rc);
+	}
+	sqlite3_reset(st);
+	return rc;
+}
+
+int
+store_idem_put(struct store *s, const char *key, const char *sha,
+    const char *jobs_json, int batch, int64_t now_ms)
+{
+	sqlite3_stmt	*st = s->st[ST_IDEM_PUT];
+	int		 rc;
+
+	if ((rc = store_begin(s)) < 0)
+		return rc;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, sha, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, jobs_json, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 4, batch);
+	sqlite3_bind_int64(st, 5, now_ms);
+	return stmt_exec(s, ST_IDEM_PUT);
+}
+
+int
+store_idem_purge(struct store *s, int64_t before_ms)
+{
+	int rc;
+
+	if ((rc = store_begin(s)) < 0)
+		return rc;
+	sqlite3_bind_int64(s->st[ST_IDEM_PURGE], 1, before_ms);
+	if ((rc = stmt_exec(s, ST_IDEM_PURGE)) < 0)
+		return rc;
+	return sqlite3_changes(s->db);
+}
+
+int
+store_queue_set(struct store *s, const char *name, int paused,
+    int concurrency)
+{
+	sqlite3_stmt	*st = s->st[ST_QUEUE_SET];
+	int		 rc;
+
+	if ((rc = store_begin(s)) < 0)
+		return rc;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, paused ? 1 : 0);
+	bind_opt(st, 3, concurrency, concurrency > 0);
+	return stmt_exec(s, ST_QUEUE_SET);
+}
+
+int
+store_expired(struct store *s, int64_t before_ms, int limit,
+    void (*cb)(void *, uint64_t, int), void *arg)
+{
+	sqlite3_stmt	*st = s->st[ST_EXPIRED];
+	int		 rc, n = 0;
+
+	sqlite3_bind_int64(st, 1, before_ms);
+	sqlite3_bind_int(st, 2, limit);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		cb(arg, (uint64_t)sqlite3_column_int64(st, 0),
+		    sqlite3_column_int(st, 1));
+		n++;
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? n : store_fail(s, "expired", rc);
 }

@@ -23,7 +23,9 @@ enum store_durability {
 /* What a worker reports when a job's process ended. */
 struct job_result {
 	uint64_t	 id;
-	enum job_state	 state;		/* SUCCEEDED, FAILED or CANCELED */
+	enum job_state	 state;		/* SUCCEEDED, FAILED, CANCELED, or
+					 * SCHEDULED for a retry at run_at */
+	int64_t		 run_at;
 	int		 exit_code;	/* -1 if none */
 	int		 signal;	/* -1 if none */
 	const char	*error;		/* NULL if none */
@@ -141,5 +143,38 @@ int	store_queues(struct store *,
 
 /* 0 if a write transaction can be taken (healthz), else < 0. */
 int	store_ping(struct store *);
+
+/* ---- flow control ---- */
+
+/* Records that job_id waits for each of deps. */
+int	store_add_deps(struct store *, uint64_t job_id, const uint64_t *deps,
+	    size_t n);
+/* The jobs waiting for dep_id into *ids (caller frees). */
+int	store_dependents(struct store *, uint64_t dep_id, uint64_t **ids,
+	    size_t *n);
+/* One dependency of a scheduled job succeeded.  0, or -EBUSY if it is not waiting. */
+int	store_dep_done(struct store *, uint64_t job_id);
+/* The earliest run_at of a job waiting only for its time; *run_at 0 if none. */
+int	store_next_due(struct store *, int64_t *run_at);
+/* Calls cb for up to limit jobs due at now_ms, earliest first; returns how many. */
+int	store_due(struct store *, int64_t now_ms, int limit,
+	    void (*cb)(void *arg, uint64_t id, const char *queue), void *arg);
+/*
+ * The record of an Idempotency-Key made since since_ms: returns 1 with
+ * the body's hash, the job ids (JSON array, caller frees) and whether it
+ * was a batch; 0 when there is none.
+ */
+int	store_idem_get(struct store *, const char *key, int64_t since_ms,
+	    char *sha, size_t shasize, char **jobs_json, int *batch);
+int	store_idem_put(struct store *, const char *key, const char *sha,
+	    const char *jobs_json, int batch, int64_t now_ms);
+/* Forgets keys made before before_ms; returns how many. */
+int	store_idem_purge(struct store *, int64_t before_ms);
+/* Sets a queue's settings (concurrency <= 0: no limit), creating it. */
+int	store_queue_set(struct store *, const char *name, int paused,
+	    int concurrency);
+/* Calls cb for up to limit jobs finished before before_ms, oldest first. */
+int	store_expired(struct store *, int64_t before_ms, int limit,
+	    void (*cb)(void *arg, uint64_t id, int attempts), void *arg);
 
 #endif

@@ -172,13 +172,57 @@ TEST(wrong_types_name_their_field)
 	    "max_attempts");
 }
 
-TEST(unknown_and_later_fields_are_refused)
+TEST(unknown_fields_are_refused)
 {
 	refused("{\"command\":\"x\",\"colour\":1}", 400, "unknown_field", "colour");
-	refused("{\"command\":\"x\",\"delay\":1}", 400, "unknown_field", "delay");
-	refused("{\"command\":\"x\",\"after\":[1]}", 400, "unknown_field", "after");
-	refused("{\"command\":\"x\",\"max_attempts\":3}", 400, "unknown_field",
-	    "max_attempts");
+	refused("{\"command\":\"x\",\"limits\":{\"gpus\":1}}", 400,
+	    "unknown_field", "limits.gpus");
+}
+
+TEST(flow_control_fields_are_checked)
+{
+	refused("{\"command\":\"x\",\"max_attempts\":101}", 400,
+	    "invalid_field", "max_attempts");
+	refused("{\"command\":\"x\",\"delay\":-1}", 400, "invalid_field", "delay");
+	refused("{\"command\":\"x\",\"delay\":\"1\"}", 400, "invalid_field",
+	    "delay");
+	refused("{\"command\":\"x\",\"delay\":1,\"run_at\":\"2030-01-01T00:00:00Z\"}",
+	    400, "invalid_field", "run_at");
+	refused("{\"command\":\"x\",\"run_at\":\"tomorrow\"}", 400,
+	    "invalid_field", "run_at");
+	refused("{\"command\":\"x\",\"after\":3}", 400, "invalid_field", "after");
+	refused("{\"command\":\"x\",\"after\":[0]}", 400, "invalid_field", "after");
+	refused("{\"command\":\"x\",\"after\":[1.5]}", 400, "invalid_field", "after");
+	refused("{\"command\":\"x\",\"after\":[\"1\"]}", 400, "invalid_field",
+	    "after");
+	refused("{\"command\":\"x\",\"limits\":[]}", 400, "invalid_field", "limits");
+	refused("{\"command\":\"x\",\"limits\":{\"memory_mb\":0}}", 400,
+	    "invalid_field", "limits.memory_mb");
+	refused("{\"command\":\"x\",\"limits\":{\"output_mb\":\"1\"}}", 400,
+	    "invalid_field", "limits.output_mb");
+}
+
+TEST(flow_control_fields_are_kept)
+{
+	struct api_error	 e;
+	struct job		*j;
+	size_t			 n;
+
+	ASSERT_INT(parse("{\"command\":\"x\",\"max_attempts\":5,\"delay\":2.5,"
+	    "\"after\":[3,4,3],\"limits\":{\"memory_mb\":64,\"output_mb\":1}}",
+	    &j, &n, &e), ==, 0);
+	ASSERT_INT(j->max_attempts, ==, 5);
+	ASSERT(j->run_at > 0);
+	ASSERT_INT(j->nafter, ==, 2);
+	ASSERT_INT(j->after[0], ==, 3);
+	ASSERT_INT(j->after[1], ==, 4);
+	ASSERT_STR(j->limits_json, "{\"memory_mb\":64,\"output_mb\":1}");
+	spec_free_jobs(j, n);
+	/* A time in the past means now. */
+	ASSERT_INT(parse("{\"command\":\"x\",\"run_at\":\"2001-01-01T00:00:00Z\"}",
+	    &j, &n, &e), ==, 0);
+	ASSERT(j->run_at > 1700000000000LL);
+	spec_free_jobs(j, n);
 }
 
 TEST(batch_refusal_names_the_item)
@@ -246,7 +290,9 @@ TEST_MAIN_BEGIN
 	RUN(only_strict_json_is_accepted);
 	RUN(strict_json_that_is_valid_is_accepted);
 	RUN(wrong_types_name_their_field);
-	RUN(unknown_and_later_fields_are_refused);
+	RUN(unknown_fields_are_refused);
+	RUN(flow_control_fields_are_checked);
+	RUN(flow_control_fields_are_kept);
 	RUN(batch_refusal_names_the_item);
 	RUN(batch_over_the_limit_is_too_large);
 	RUN(over_long_command_is_refused);

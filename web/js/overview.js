@@ -36,13 +36,13 @@ export function overviewView(root) {
         h('h2', {id: 'ov-workers', text: 'Workers'}), workersNote,
         h('div', {class: 'table-wrap'}, h('table', {class: 'data'},
           h('thead', null, h('tr', null, ...['Worker', 'PID', 'State', 'Job', 'Started', 'Jobs done']
-            .map((t) => h('th', {scope: 'col', text: t})))),
+            .map((t) => h('th', {scope: 'col', class: t === 'Started' ? 'hide-sm' : null, text: t})))),
           workersBody))),
       h('section', {'aria-labelledby': 'ov-queues', class: 'panel'},
         h('h2', {id: 'ov-queues', text: 'Queues'}),
         h('div', {class: 'table-wrap'}, h('table', {class: 'data'},
           h('thead', null, h('tr', null, ...['Queue', 'Scheduled', 'Queued', 'Running', 'Limit', 'Paused']
-            .map((t) => h('th', {scope: 'col', text: t})))),
+            .map((t) => h('th', {scope: 'col', class: t === 'Limit' || t === 'Paused' ? 'hide-sm' : null, text: t})))),
           queuesBody)))),
     h('section', {'aria-labelledby': 'ov-server', class: 'panel'},
       h('h2', {id: 'ov-server', text: 'Server'}), server));
@@ -90,7 +90,7 @@ export function overviewView(root) {
       h('td', {class: 'num', text: w.pid ?? '—'}),
       h('td', null, h('span', {class: `badge w-${w.state}`, text: w.state})),
       h('td', null, w.job != null ? h('a', {href: `#/jobs/${w.job}`, text: `#${w.job}`}) : '—'),
-      h('td', {text: fmtTime(w.started_at), title: fmtDateTime(w.started_at)}),
+      h('td', {class: 'hide-sm', text: fmtTime(w.started_at), title: fmtDateTime(w.started_at)}),
       h('td', {class: 'num', text: fmtCount(w.jobs_done)}))));
     if (!list.length) workersBody.append(h('tr', null, h('td', {colspan: 6, class: 'muted', text: 'No workers.'})));
   }
@@ -101,8 +101,8 @@ export function overviewView(root) {
       h('td', {class: 'num', text: fmtCount(q.scheduled)}),
       h('td', {class: 'num', text: fmtCount(q.queued)}),
       h('td', {class: 'num', text: fmtCount(q.running)}),
-      h('td', {class: 'num', text: q.concurrency == null ? 'none' : q.concurrency}),
-      h('td', {text: q.paused ? 'paused' : 'no'}))));
+      h('td', {class: 'num hide-sm', text: q.concurrency == null ? 'none' : q.concurrency}),
+      h('td', {class: 'hide-sm', text: q.paused ? 'paused' : 'no'}))));
     if (!list.length) queuesBody.append(h('tr', null, h('td', {colspan: 6, class: 'muted', text: 'No queues yet.'})));
   }
 

@@ -166,7 +166,8 @@ function uploadForm(go) {
   const file = h('input', {type: 'file', name: 'file', class: 'file-input'});
   const chosen = h('p', {class: 'chosen', 'aria-live': 'polite', text: 'No file chosen.'});
   const drop = h('div', {class: 'drop'},
-    h('p', {class: 'drop-text'}, 'Drop a file here, or ', h('label', {for: 'u-file', class: 'link', text: 'choose one'}), '.'),
+    h('p', {class: 'drop-text', text: 'Drag and drop a file here, or'}),
+    h('label', {for: 'u-file', class: 'btn', 'aria-hidden': 'true', text: 'Choose a file…'}),
     file, chosen);
   const command = h('textarea', {name: 'command', rows: '2', spellcheck: 'false', class: 'mono',
     placeholder: 'e.g. ffmpeg -i "$RUNNEL_FILE" -f null -'});
