@@ -17,6 +17,7 @@ int	api_file_get(struct request *);
 int	api_uploads_post(struct request *);
 int	api_workers_list(struct request *);
 int	api_queues_list(struct request *);
+int	api_queues_patch(struct request *);
 int	api_stats_get(struct request *);
 int	api_events_get(struct request *);
 int	api_health_get(struct request *);

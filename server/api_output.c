@@ -87,7 +87,7 @@ tail_free(struct stream *s)
 
 static int
 output_follow(struct request *req, uint64_t id, enum output_stream which,
-    uint64_t offset)
+    uint64_t offset, int attempt)
 {
 	struct tail *t;
 
@@ -100,6 +100,7 @@ output_follow(struct request *req, uint64_t id, enum output_stream which,
 	t->which = which;
 	t->fd = -1;
 	t->offset = offset;
+	t->attempt = attempt;
 	events_follow(req->srv, &t->f);
 	req->resp.status = 200;
 	req->resp.content_type = OCTETS;
@@ -111,7 +112,7 @@ output_follow(struct request *req, uint64_t id, enum output_stream which,
 
 static int
 output_snapshot(struct request *req, const struct job *j,
-    enum output_stream which, uint64_t offset)
+    enum output_stream which, uint64_t offset, int attempt)
 {
 	struct stat	 st;
 	char		 path[4096];
@@ -119,9 +120,9 @@ output_snapshot(struct request *req, const struct job *j,
 
 	req->resp.status = 200;
 	req->resp.content_type = OCTETS;
-	if (j->attempts == 0)
+	if (attempt == 0)
 		return API_DONE;
-	output_path(req->srv->output_dir, j->id, j->attempts, which, path,
+	output_path(req->srv->output_dir, j->id, attempt, which, path,
 	    sizeof(path));
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
 		if (errno == ENOENT)
@@ -161,11 +162,12 @@ api_output_get(struct request *req)
 	enum output_stream	 which = OUTPUT_STDOUT;
 	struct job		 j;
 	uint64_t		 id;
-	int64_t			 offset;
+	int64_t			 offset, attempt;
 	int			 follow, rc;
 
 	if (api_path_id(req, &id) < 0 ||
 	    api_query_int(req, "offset", 0, INT64_MAX, 0, &offset) < 0 ||
+	    api_query_int(req, "attempt", 1, 100000, 0, &attempt) < 0 ||
 	    flag(req, "follow", &follow) < 0)
 		return API_DONE;
 	if (sv && strcmp(sv, "stderr") == 0)
@@ -175,10 +177,17 @@ api_output_get(struct request *req)
 		    "stream must be stdout or stderr");
 	if ((rc = core_job_get(req->srv, id, &j)) < 0)
 		return reply_errno(req, rc);
-	if (follow && !job_state_finished(j.state))
-		rc = output_follow(req, id, which, (uint64_t)offset);
-	else
-		rc = output_snapshot(req, &j, which, (uint64_t)offset);
+	if (attempt > j.attempts && !(follow && attempt == j.attempts + 1)) {
+		rc = reply_fail(req, 404, "not_found", "attempt", "job %llu has "
+		    "made %d attempt(s)", (unsigned long long)id, j.attempts);
+	} else if (follow && (!job_state_finished(j.state) ||
+	    (attempt && attempt < j.attempts))) {
+		/* An earlier attempt is over: its file ends the stream. */
+		rc = output_follow(req, id, which, (uint64_t)offset, (int)attempt);
+	} else {
+		rc = output_snapshot(req, &j, which, (uint64_t)offset,
+		    attempt ? (int)attempt : j.attempts);
+	}
 	job_clear(&j);
 	return rc;
 }

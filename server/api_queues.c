@@ -1,7 +1,16 @@
-/* GET /api/v1/queues: every queue with its settings and depth. */
+/*
+ * GET /api/v1/queues: every queue with its settings and depth;
+ * PATCH /api/v1/queues/{name}: pause it, or limit how many of its jobs
+ * run at once.
+ */
+#include <math.h>
+#include <string.h>
+
 #include "api.h"
+#include "core.h"
 #include "reply.h"
 #include "server.h"
+#include "spec.h"
 #include "tally.h"
 
 int
@@ -29,4 +38,61 @@ api_queues_list(struct request *req)
 		cJSON_AddItemToArray(arr, o);
 	}
 	return reply_json(req, 200, root);
+}
+
+int
+api_queues_patch(struct request *req)
+{
+	struct api_error	 e;
+	const cJSON		*v;
+	cJSON			*root;
+	int			 paused = -1, concurrency = -1;
+
+	if (api_json_body(req) < 0)
+		return API_DONE;
+	if (!spec_queue_valid(req->path_name))
+		return reply_fail(req, 400, "invalid_field", "name", "a queue "
+		    "name matches [A-Za-z0-9_.-]{1,64}");
+	if (spec_check_text(req->body ? req->body : "", req->body_len, &e) < 0)
+		return reply_error(req, &e);
+	if ((root = cJSON_ParseWithLength(req->body, req->body_len)) == NULL ||
+	    !cJSON_IsObject(root)) {
+		cJSON_Delete(root);
+		return reply_fail(req, 400, "invalid_json", NULL, "send a JSON "
+		    "object: {\"paused\": bool, \"concurrency\": n or null}");
+	}
+	cJSON_ArrayForEach(v, root) {
+		if (strcmp(v->string, "paused") == 0) {
+			if (!cJSON_IsBool(v))
+				goto bad_paused;
+			paused = cJSON_IsTrue(v);
+		} else if (strcmp(v->string, "concurrency") == 0) {
+			double d = v->valuedouble;
+
+			if (cJSON_IsNull(v))
+				concurrency = 0;
+			else if (cJSON_IsNumber(v) && isfinite(d) && d >= 1 &&
+			    d <= 1000000 && floor(d) == d)
+				concurrency = (int)d;
+			else
+				goto bad_concurrency;
+		} else {
+			reply_fail(req, 400, "unknown_field", v->string,
+			    "unknown field \"%.64s\" (paused, concurrency)",
+			    v->string);
+			goto out;
+		}
+	}
+	cJSON_Delete(root);
+	return core_queue_set(req->srv, req->path_name, paused, concurrency, req);
+bad_paused:
+	reply_fail(req, 400, "invalid_field", "paused", "paused must be true or "
+	    "false");
+	goto out;
+bad_concurrency:
+	reply_fail(req, 400, "invalid_field", "concurrency", "concurrency must "
+	    "be an integer from 1 to 1000000, or null for no limit");
+out:
+	cJSON_Delete(root);
+	return API_DONE;
 }

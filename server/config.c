@@ -203,8 +203,13 @@ read_token_file(struct config *c, const char *path)
 		fprintf(stderr, "runneld: token file %s: %s\n", path, strerror(errno));
 		return -1;
 	}
-	n = fread(buf, 1, sizeof(buf) - 1, f);
+	n = fread(buf, 1, sizeof(buf), f);
 	fclose(f);
+	if (n == sizeof(buf)) {
+		fprintf(stderr, "runneld: token file %s: longer than %zu bytes\n",
+		    path, sizeof(buf) - 1);
+		return -1;
+	}
 	buf[n] = '\0';
 	/* The file's trailing newline is not part of the token. */
 	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
@@ -245,7 +250,14 @@ config_set(struct config *c, int opt, const char *v)
 	case OPT_TOKEN_FILE:
 		return read_token_file(c, v);
 	case OPT_INSECURE:
-		c->insecure = v == NULL || strcmp(v, "0") != 0;
+		if (v == NULL || strcmp(v, "1") == 0 || strcmp(v, "true") == 0 ||
+		    strcmp(v, "yes") == 0)
+			c->insecure = 1;
+		else if (*v == '\0' || strcmp(v, "0") == 0 ||
+		    strcmp(v, "false") == 0 || strcmp(v, "no") == 0)
+			c->insecure = 0;
+		else
+			return -1;
 		return 0;
 	case OPT_MAX_UPLOAD:
 		return parse_size(v, &c->max_upload);
@@ -342,6 +354,14 @@ config_env(struct config *c)
 	if ((v = getenv("RUNNEL_TOKEN")) != NULL && *v && c->token == NULL &&
 	    (c->token = strdup(v)) == NULL)
 		return -1;
+	/*
+	 * Jobs run as our user and could read /proc/<runneld>/environ: the
+	 * token leaves the environment block, bytes and all.
+	 */
+	if (v != NULL) {
+		explicit_bzero((char *)v, strlen(v));
+		unsetenv("RUNNEL_TOKEN");
+	}
 	return 0;
 }
 

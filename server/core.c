@@ -1,13 +1,13 @@
 /*
- * The core: job state changes, the dispatcher and group commit.
+ * The core: the turn, the dispatcher and group commit.
  *
  * A turn of the loop gathers mutations (submits, cancels, finishes) into
- * one open transaction.  The uv_check handle runs after the loop's I/O:
+ * one open transaction (submit.c, act.c, finish.c, deps.c, due.c and
+ * retain.c make them).  The uv_check handle runs after the loop's I/O:
  * it claims jobs for idle workers in the same transaction, commits once,
- * and only after a successful commit sends RUN frames, answers requests
- * and publishes events.  When the commit fails nothing of the turn
- * happened: requests get 503, claims are undone, and worker reports are
- * applied again a second later.
+ * and only then answers requests and publishes events.  When the commit
+ * fails nothing of the turn happened: requests get 503, claims are
+ * undone, and worker reports are applied again a second later.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "clock.h"
-#include "core.h"
+#include "core_int.h"
 #include "events.h"
 #include "files.h"
 #include "jw.h"
@@ -33,68 +33,8 @@
 
 static void	on_redo(uv_timer_t *);
 
-struct change {
-	uint64_t	 id;
-	int		 from;		/* -1: the job is new */
-	int		 to;		/* -1: the job was deleted */
-	char		 queue[JOB_QUEUE_MAX + 1];
-	int64_t		 started_at;
-	int64_t		 finished_at;
-	char		*event;		/* the job as it was, for subscribers */
-};
-
-enum pending_kind {
-	P_SUBMIT,	/* answer 201 with the submitted jobs */
-	P_REPLY,	/* answer with the job */
-	P_DELETE,	/* remove the job's files, answer 204 */
-	P_EXIT		/* a worker's report: apply again if the commit fails */
-};
-
-struct pending {
-	enum pending_kind	 kind;
-	struct request		*req;
-	uint64_t		 id;
-	int			 attempts;
-	int			 upload;	/* P_SUBMIT: its file was moved in */
-	struct job		*jobs;
-	size_t			 njobs;
-	int			 batch;
-	/* P_EXIT: a copy of the report */
-	struct job_exit		 ex;
-	char			 queue[JOB_QUEUE_MAX + 1];
-	char			 reason[32];
-	char			 error[256];
-	int			 lost;
-};
-
-struct run {
-	int		 worker;
-	uint64_t	 id;
-};
-
-struct turn {
-	struct change	*changes;
-	size_t		 nchanges, capchanges;
-	struct pending	*pending;
-	size_t		 npending, cappending;
-	struct run	*runs;
-	size_t		 nruns, capruns;
-};
-
-struct core {
-	struct server	*srv;
-	uv_check_t	 check;
-	uv_idle_t	 idle;
-	uv_timer_t	 redo_timer;
-	int		 dirty;
-	int		 runnable;	/* a queued job may exist */
-	struct turn	 turn;
-	struct pending	*redo;		/* reports to apply again */
-	size_t		 nredo, capredo;
-};
-
-static int
-grow(void **p, size_t *cap, size_t n, size_t size)
+int
+core_grow(void **p, size_t *cap, size_t n, size_t size)
 {
 	size_t	 c;
 	void	*np;
@@ -109,13 +49,13 @@ grow(void **p, size_t *cap, size_t n, size_t size)
 	return 0;
 }
 
-static struct change *
+struct change *
 change_add(struct core *c, uint64_t id, int from, int to, const char *queue)
 {
 	struct turn	*t = &c->turn;
 	struct change	*ch;
 
-	if (grow((void **)&t->changes, &t->capchanges, t->nchanges,
+	if (core_grow((void **)&t->changes, &t->capchanges, t->nchanges,
 	    sizeof(*ch)) < 0)
 		fatalx("core: out of memory");	/* cannot keep counts honest */
 	ch = &t->changes[t->nchanges++];
@@ -124,6 +64,9 @@ change_add(struct core *c, uint64_t id, int from, int to, const char *queue)
 	ch->from = from;
 	ch->to = to;
 	snprintf(ch->queue, sizeof(ch->queue), "%s", queue ? queue : "");
+	if ((to == JOB_QUEUED || to == JOB_SCHEDULED) &&
+	    from != JOB_QUEUED && from != JOB_SCHEDULED)
+		t->waiting++;
 	return ch;
 }
 
@@ -132,7 +75,7 @@ change_add(struct core *c, uint64_t id, int from, int to, const char *queue)
  * same turn (a claim right after a submit) have not touched it yet.
  * Only when someone listens.
  */
-static void
+void
 change_event(struct server *srv, struct change *ch, const struct job *j)
 {
 	struct job	 got;
@@ -153,14 +96,14 @@ change_event(struct server *srv, struct change *ch, const struct job *j)
 	ch->event = jw_take(&w, &len);
 }
 
-static struct pending *
+struct pending *
 pending_add(struct core *c, enum pending_kind kind, struct request *req,
     uint64_t id)
 {
 	struct turn	*t = &c->turn;
 	struct pending	*p;
 
-	if (grow((void **)&t->pending, &t->cappending, t->npending,
+	if (core_grow((void **)&t->pending, &t->cappending, t->npending,
 	    sizeof(*p)) < 0)
 		fatalx("core: out of memory");
 	p = &t->pending[t->npending++];
@@ -169,6 +112,17 @@ pending_add(struct core *c, enum pending_kind kind, struct request *req,
 	p->req = req;
 	p->id = id;
 	return p;
+}
+
+int
+core_conflict(struct request *req, struct job *j, const char *what)
+{
+	int rc = reply_fail(req, 409, "conflict", NULL, "cannot %s job %llu: "
+	    "it is %s", what, (unsigned long long)j->id,
+	    job_state_name(j->state));
+
+	job_clear(j);
+	return rc;
 }
 
 static void
@@ -193,9 +147,8 @@ core_reply_job(struct server *srv, struct request *req, int status,
     uint64_t id)
 {
 	struct job	 j;
-	int		 rc;
-
 	struct jw	 w;
+	int		 rc;
 
 	if ((rc = core_job_get(srv, id, &j)) < 0)
 		return reply_errno(req, rc);
@@ -217,319 +170,10 @@ core_job_get(struct server *srv, uint64_t id, struct job *j)
 	return 0;
 }
 
-/* ---- requests ---------------------------------------------------------- */
-
-int
-core_submit(struct server *srv, struct job *jobs, size_t n, int batch,
-    struct request *req)
-{
-	struct core	*c = srv->core;
-	int64_t		 now = clock_now_ms();
-	struct pending	*p;
-	size_t		 i;
-	int		 rc;
-
-	if (srv->draining) {
-		rc = -ESHUTDOWN;
-		goto fail;
-	}
-	if ((rc = store_mark(srv->store)) < 0)
-		goto fail;
-	for (i = 0; i < n; i++)
-		jobs[i].state = JOB_QUEUED;
-	if ((rc = store_submit(srv->store, jobs, n, now)) < 0) {
-		store_unmark(srv->store, 0);
-		goto fail;
-	}
-	if ((rc = store_unmark(srv->store, 1)) < 0)
-		goto fail;
-	for (i = 0; i < n; i++) {
-		change_event(srv, change_add(c, jobs[i].id, -1, JOB_QUEUED,
-		    jobs[i].queue), &jobs[i]);
-		if (i == 0 || strcmp(jobs[i].queue, jobs[i - 1].queue) != 0)
-			runq_mark(srv, jobs[i].queue);
-	}
-	p = pending_add(c, P_SUBMIT, req, 0);
-	p->jobs = jobs;
-	p->njobs = n;
-	p->batch = batch;
-	c->runnable = 1;
-	core_dirty(srv);
-	return API_PENDING;
-fail:
-	spec_free_jobs(jobs, n);
-	return reply_errno(req, rc);
-}
-
-int
-core_submit_upload(struct server *srv, struct job *job, const char *tmp_path,
-    struct request *req)
-{
-	struct core	*c = srv->core;
-	struct pending	*p;
-	int		 rc;
-
-	if (srv->draining) {
-		rc = -ESHUTDOWN;
-		goto fail;
-	}
-	job->state = JOB_QUEUED;
-	if ((rc = store_mark(srv->store)) < 0)
-		goto fail;
-	if ((rc = store_submit(srv->store, job, 1, clock_now_ms())) < 0 ||
-	    (rc = files_store(srv, job->id, job->file_name, tmp_path,
-	    srv->cfg->durability == STORE_DURABLE)) < 0) {
-		store_unmark(srv->store, 0);
-		goto fail;
-	}
-	if ((rc = store_unmark(srv->store, 1)) < 0) {
-		files_remove(srv, job->id);
-		goto fail;
-	}
-	change_event(srv, change_add(c, job->id, -1, JOB_QUEUED, job->queue),
-	    job);
-	runq_mark(srv, job->queue);
-	p = pending_add(c, P_SUBMIT, req, 0);
-	p->jobs = job;
-	p->njobs = 1;
-	p->upload = 1;
-	c->runnable = 1;
-	core_dirty(srv);
-	return API_PENDING;
-fail:
-	spec_free_jobs(job, 1);
-	return reply_errno(req, rc);
-}
-
-static int
-load_state(struct server *srv, uint64_t id, struct request *req,
-    struct job *j)
-{
-	int rc;
-
-	if ((rc = store_get(srv->store, id, j)) < 0) {
-		reply_errno(req, rc);
-		return rc;
-	}
-	return 0;
-}
-
-static int
-conflict(struct request *req, struct job *j, const char *what)
-{
-	int rc = reply_fail(req, 409, "conflict", NULL, "cannot %s job %llu: "
-	    "it is %s", what, (unsigned long long)j->id,
-	    job_state_name(j->state));
-
-	job_clear(j);
-	return rc;
-}
-
-int
-core_cancel(struct server *srv, uint64_t id, struct request *req)
-{
-	struct core	*c = srv->core;
-	struct job	 j;
-	int		 rc;
-
-	if (load_state(srv, id, req, &j) < 0)
-		return API_DONE;
-	if (j.state == JOB_RUNNING) {
-		job_clear(&j);
-		if ((rc = pool_cancel(srv->pool, id, "canceled")) < 0)
-			return reply_errno(req, rc);
-		/* Answered once the process group is gone. */
-		return events_wait(srv, id, req,
-		    srv->cfg->kill_grace_ms + 30000);
-	}
-	if (j.state != JOB_QUEUED && j.state != JOB_SCHEDULED)
-		return conflict(req, &j, "cancel");
-	rc = store_set_state(srv->store, id, j.state, JOB_CANCELED, "canceled",
-	    clock_now_ms());
-	if (rc < 0) {
-		job_clear(&j);
-		return reply_errno(req, rc);
-	}
-	change_event(srv, change_add(c, id, j.state, JOB_CANCELED, j.queue), NULL);
-	pending_add(c, P_REPLY, req, id);
-	job_clear(&j);
-	core_dirty(srv);
-	return API_PENDING;
-}
-
-int
-core_retry(struct server *srv, uint64_t id, struct request *req)
-{
-	struct core	*c = srv->core;
-	struct job	 j;
-	int		 rc;
-
-	if (load_state(srv, id, req, &j) < 0)
-		return API_DONE;
-	if (j.state != JOB_FAILED && j.state != JOB_CANCELED)
-		return conflict(req, &j, "retry");
-	if (srv->draining) {
-		job_clear(&j);
-		return reply_errno(req, -ESHUTDOWN);
-	}
-	if ((rc = store_requeue(srv->store, id, j.state, 0)) < 0) {
-		job_clear(&j);
-		return reply_errno(req, rc);
-	}
-	change_event(srv, change_add(c, id, j.state, JOB_QUEUED, j.queue), NULL);
-	runq_mark(srv, j.queue);
-	pending_add(c, P_REPLY, req, id);
-	job_clear(&j);
-	c->runnable = 1;
-	core_dirty(srv);
-	return API_PENDING;
-}
-
-int
-core_delete(struct server *srv, uint64_t id, struct request *req)
-{
-	struct core	*c = srv->core;
-	struct pending	*p;
-	struct job	 j;
-	int		 rc;
-
-	if (load_state(srv, id, req, &j) < 0)
-		return API_DONE;
-	if (!job_state_finished(j.state))
-		return conflict(req, &j, "delete");
-	if ((rc = store_delete(srv->store, id)) < 0) {
-		job_clear(&j);
-		return reply_errno(req, rc);
-	}
-	change_add(c, id, j.state, -1, j.queue);
-	p = pending_add(c, P_DELETE, req, id);
-	p->attempts = j.attempts;
-	job_clear(&j);
-	core_dirty(srv);
-	return API_PENDING;
-}
-
-/* ---- worker reports ---------------------------------------------------- */
-
 void
 core_worker_ready(struct server *srv)
 {
 	core_dirty(srv);
-}
-
-/* Decides the outcome of an attempt from the worker's report. */
-static enum job_state
-exit_outcome(const struct job_exit *ex, char *error, size_t n)
-{
-	const char *r = ex->reason;
-
-	error[0] = '\0';
-	if (r && strcmp(r, "canceled") == 0) {
-		snprintf(error, n, "canceled");
-		return JOB_CANCELED;
-	}
-	if (r && strcmp(r, "timeout") == 0) {
-		snprintf(error, n, "timeout after %gs", ex->timeout_ms / 1000.0);
-		return JOB_FAILED;
-	}
-	if (r) {
-		snprintf(error, n, "%s", ex->error ? ex->error : r);
-		return JOB_FAILED;
-	}
-	if (ex->signal > 0) {
-		snprintf(error, n, "killed by signal %d", ex->signal);
-		return JOB_FAILED;
-	}
-	if (ex->exit_code != 0) {
-		snprintf(error, n, "exit status %d", ex->exit_code);
-		return JOB_FAILED;
-	}
-	return JOB_SUCCEEDED;
-}
-
-/* Keeps a copy of a report that must outlive the caller's buffers. */
-static void
-exit_keep(struct pending *p, uint64_t id, const struct job_exit *ex,
-    const char *queue, int lost)
-{
-	p->id = id;
-	p->ex = *ex;
-	p->lost = lost;
-	snprintf(p->queue, sizeof(p->queue), "%s", queue ? queue : "");
-	snprintf(p->reason, sizeof(p->reason), "%s", ex->reason ? ex->reason : "");
-	snprintf(p->error, sizeof(p->error), "%s", ex->error ? ex->error : "");
-	p->ex.reason = ex->reason ? p->reason : NULL;
-	p->ex.error = ex->error ? p->error : NULL;
-	p->ex.queue = p->queue;
-}
-
-static void
-exit_apply(struct server *srv, uint64_t id, const struct job_exit *ex,
-    const char *queue)
-{
-	struct core		*c = srv->core;
-	struct job_result	 r;
-	struct change		*ch;
-	char			 error[256];
-	int			 rc;
-
-	memset(&r, 0, sizeof(r));
-	if (ex->reason && strcmp(ex->reason, "shutdown") == 0) {
-		/* Ended by our shutdown, not by its own doing: the attempt
-		 * does not count. */
-		rc = store_requeue(srv->store, id, JOB_RUNNING, 1);
-		r.state = JOB_QUEUED;
-		runq_mark(srv, queue);
-	} else {
-		r.id = id;
-		r.state = exit_outcome(ex, error, sizeof(error));
-		r.exit_code = ex->exit_code;
-		r.signal = ex->signal;
-		r.error = error[0] ? error : NULL;
-		r.started_at = ex->started_at;
-		r.finished_at = ex->finished_at;
-		r.stdout_bytes = ex->stdout_bytes;
-		r.stderr_bytes = ex->stderr_bytes;
-		r.cpu_ms = ex->cpu_ms;
-		r.max_rss_kb = ex->max_rss_kb;
-		rc = store_finish(srv->store, &r);
-	}
-	if (rc == -EBUSY || rc == -ENOENT) {
-		log_warnx("core: job=%llu ended but is not running",
-		    (unsigned long long)id);
-		return;
-	}
-	/* Kept until the commit: a failed commit applies it again. */
-	exit_keep(pending_add(c, P_EXIT, NULL, id), id, ex, queue, 0);
-	if (rc == 0) {
-		ch = change_add(c, id, JOB_RUNNING, r.state, queue);
-		ch->started_at = ex->started_at;
-		ch->finished_at = ex->finished_at;
-		change_event(srv, ch, NULL);
-	}
-	core_dirty(srv);
-}
-
-void
-core_job_exited(struct server *srv, uint64_t id, const struct job_exit *ex)
-{
-	exit_apply(srv, id, ex, ex->queue);
-}
-
-void
-core_job_lost(struct server *srv, uint64_t id, const char *queue,
-    int64_t stdout_bytes, int64_t stderr_bytes, int64_t started_at)
-{
-	struct job_exit ex = {
-		.exit_code = -1, .signal = -1, .cpu_ms = -1, .max_rss_kb = -1,
-		.finished_at = clock_now_ms(), .reason = "worker lost",
-		.error = "worker lost", .stdout_bytes = stdout_bytes,
-		.stderr_bytes = stderr_bytes, .started_at = started_at,
-		.queue = queue,
-	};
-
-	log_warnx("core: job=%llu failed: worker lost", (unsigned long long)id);
-	exit_apply(srv, id, &ex, queue);
 }
 
 /* ---- end of turn ------------------------------------------------------- */
@@ -553,14 +197,14 @@ dispatch(struct server *srv)
 	uint64_t	 id;
 	int		 w, rc;
 
-	while (!srv->draining && c->runnable &&
+	while (!srv->draining && c->runnable && srv->pool &&
 	    (w = pool_idle(srv->pool)) >= 0) {
 		if ((rc = runq_pick(srv, &id, &queue)) <= 0) {
 			if (rc == 0)
 				c->runnable = 0;
 			break;
 		}
-		if (grow((void **)&t->runs, &t->capruns, t->nruns,
+		if (core_grow((void **)&t->runs, &t->capruns, t->nruns,
 		    sizeof(*t->runs)) < 0)
 			break;
 		rc = store_claim(srv->store, id, w, now, &job);
@@ -573,6 +217,7 @@ dispatch(struct server *srv)
 		ch->started_at = job.started_at;
 		job.worker = w;
 		change_event(srv, ch, &job);
+		runq_started(srv, job.queue);
 		t->runs[t->nruns].worker = w;
 		t->runs[t->nruns++].id = job.id;
 		if (pool_run(srv->pool, w, &job) < 0)
@@ -582,29 +227,78 @@ dispatch(struct server *srv)
 }
 
 static void
-reply_submitted(struct server *srv, struct pending *p)
+reply_jobs(struct request *req, int status, struct job *jobs, size_t n,
+    int batch)
 {
-	struct request	*req = p->req;
 	struct jw	 w;
 	char		 loc[64];
 
 	jw_init(&w);
-	if (!p->batch) {
+	if (!batch) {
 		snprintf(loc, sizeof(loc), "/api/v1/jobs/%llu",
-		    (unsigned long long)p->jobs[0].id);
+		    (unsigned long long)jobs[0].id);
 		response_header(&req->resp, "Location", loc);
-		job_json(&w, &p->jobs[0]);
-		reply_jw(req, 201, &w);
+		job_json(&w, &jobs[0]);
+		reply_jw(req, status, &w);
 		return;
 	}
 	jw_lit(&w, "{\"jobs\":[");
-	for (size_t i = 0; i < p->njobs; i++) {
+	for (size_t i = 0; i < n; i++) {
 		if (i)
 			jw_lit(&w, ",");
-		job_json(&w, &p->jobs[i]);
+		job_json(&w, &jobs[i]);
 	}
 	jw_lit(&w, "]}");
-	reply_jw(req, 201, &w);
+	reply_jw(req, status, &w);
+}
+
+/* A repeated Idempotency-Key: the jobs it made, as they are now. */
+static void
+reply_replay(struct server *srv, struct pending *p)
+{
+	struct job	*jobs = calloc(p->njobs ? p->njobs : 1, sizeof(*jobs));
+	size_t		 n = 0;
+
+	if (jobs == NULL) {
+		reply_errno(p->req, -ENOMEM);
+		return;
+	}
+	for (size_t i = 0; i < p->njobs; i++)
+		if (core_job_get(srv, p->ids[i], &jobs[n]) == 0)
+			n++;
+	if (n == 0 && !p->batch)
+		reply_fail(p->req, 404, "not_found", NULL, "the job this "
+		    "Idempotency-Key made is gone");
+	else
+		reply_jobs(p->req, 200, jobs, n, p->batch);
+	spec_free_jobs(jobs, n);
+}
+
+static void
+reply_queue(struct server *srv, struct pending *p)
+{
+	struct queue_tally	*q = tally_queue(srv->tally, p->queue, 1);
+	cJSON			*o = cJSON_CreateObject();
+
+	if (q) {
+		q->paused = p->paused;
+		q->concurrency = p->concurrency;
+		runq_mark(srv, p->queue);
+		srv->core->runnable = 1;
+		core_dirty(srv);
+	}
+	cJSON_AddStringToObject(o, "name", p->queue);
+	cJSON_AddBoolToObject(o, "paused", p->paused);
+	if (p->concurrency > 0)
+		cJSON_AddNumberToObject(o, "concurrency", p->concurrency);
+	else
+		cJSON_AddNullToObject(o, "concurrency");
+	cJSON_AddNumberToObject(o, "scheduled", q ?
+	    (double)q->by_state[JOB_SCHEDULED] : 0);
+	cJSON_AddNumberToObject(o, "queued", q ? (double)q->by_state[JOB_QUEUED] : 0);
+	cJSON_AddNumberToObject(o, "running", q ?
+	    (double)q->by_state[JOB_RUNNING] : 0);
+	reply_json(p->req, 200, o);
 }
 
 static void
@@ -612,13 +306,10 @@ redo_later(struct core *c, const struct pending *p)
 {
 	struct pending *r;
 
-	if (grow((void **)&c->redo, &c->capredo, c->nredo, sizeof(*r)) < 0)
+	if (core_grow((void **)&c->redo, &c->capredo, c->nredo, sizeof(*r)) < 0)
 		fatalx("core: out of memory");
 	r = &c->redo[c->nredo++];
-	*r = *p;
-	r->ex.reason = p->ex.reason ? r->reason : NULL;
-	r->ex.error = p->ex.error ? r->error : NULL;
-	r->ex.queue = r->queue;
+	finish_keep(r, p->id, &p->ex);
 	if (!uv_is_active((uv_handle_t *)&c->redo_timer))
 		uv_timer_start(&c->redo_timer, on_redo, REDO_DELAY_MS, 0);
 }
@@ -631,13 +322,20 @@ pending_done(struct server *srv, struct pending *p, int rc)
 	switch (p->kind) {
 	case P_SUBMIT:
 		if (rc == 0)
-			reply_submitted(srv, p);
+			reply_jobs(req, 201, p->jobs, p->njobs, p->batch);
 		else
 			reply_errno(req, rc);
 		/* Rolled back: the job is gone, so is its file. */
 		if (rc < 0 && p->upload)
 			files_remove(srv, p->jobs[0].id);
 		spec_free_jobs(p->jobs, p->njobs);
+		break;
+	case P_REPLAY:
+		if (rc == 0)
+			reply_replay(srv, p);
+		else
+			reply_errno(req, rc);
+		free(p->ids);
 		break;
 	case P_REPLY:
 		if (req == NULL)
@@ -647,14 +345,23 @@ pending_done(struct server *srv, struct pending *p, int rc)
 		else
 			reply_errno(req, rc);
 		break;
+	case P_QUEUE:
+		if (rc == 0)
+			reply_queue(srv, p);
+		else
+			reply_errno(req, rc);
+		break;
 	case P_DELETE:
 		if (rc == 0) {
 			output_remove(srv->output_dir, p->id, p->attempts);
 			files_remove(srv, p->id);
-			response_body(&req->resp, 204, NULL, NULL, 0);
-		} else {
-			reply_errno(req, rc);
 		}
+		if (req == NULL)
+			return;
+		if (rc == 0)
+			response_body(&req->resp, 204, NULL, NULL, 0);
+		else
+			reply_errno(req, rc);
 		break;
 	case P_EXIT:
 		if (rc < 0)
@@ -668,7 +375,8 @@ static void
 publish(struct server *srv, const struct change *ch)
 {
 	tally_move(srv->tally, ch->queue, ch->from, ch->to);
-	if (ch->to >= 0 && job_state_finished(ch->to) && ch->finished_at)
+	if (ch->to >= 0 && job_state_finished(ch->to) && ch->finished_at &&
+	    ch->from == JOB_RUNNING)
 		tally_finish(srv->tally, ch->finished_at,
 		    ch->finished_at - ch->started_at);
 	events_job(srv, ch->id, ch->to, ch->event);
@@ -726,6 +434,7 @@ core_flush(struct server *srv)
 			pool_cancel(srv->pool, t.runs[i].id, "shutdown");
 		c->runnable = 1;
 		runq_reset(srv);
+		due_rearm(srv);
 	} else {
 		for (size_t i = 0; i < t.nchanges; i++)
 			publish(srv, &t.changes[i]);
@@ -755,7 +464,7 @@ on_redo(uv_timer_t *h)
 	c->redo = NULL;
 	c->nredo = c->capredo = 0;
 	for (size_t i = 0; i < n; i++)
-		exit_apply(srv, redo[i].id, &redo[i].ex, redo[i].queue);
+		finish_apply(srv, redo[i].id, &redo[i].ex);
 	free(redo);
 }
 
@@ -819,6 +528,8 @@ core_start(struct server *srv)
 	uv_timer_init(srv->loop, &c->redo_timer);
 	c->check.data = c->idle.data = c->redo_timer.data = srv;
 	uv_check_start(&c->check, on_check);
+	due_init(srv);
+	retain_init(srv);
 	return 0;
 }
 
@@ -840,9 +551,10 @@ core_stop(struct server *srv)
 	uv_close((uv_handle_t *)&c->check, on_closed);
 	uv_close((uv_handle_t *)&c->idle, on_closed);
 	uv_close((uv_handle_t *)&c->redo_timer, on_closed);
+	uv_close((uv_handle_t *)&c->due_timer, on_closed);
+	uv_close((uv_handle_t *)&c->retain_timer, on_closed);
 }
 
-/* Frees the core once its handles are closed (after the loop ran). */
 void
 core_free(struct server *srv)
 {

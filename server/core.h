@@ -31,6 +31,8 @@ struct job_exit {
 	int64_t		 timeout_ms;	/* the job's timeout, for the message */
 	int64_t		 started_at;
 	const char	*queue;
+	int		 attempts;	/* this attempt's number */
+	int		 max_attempts;
 };
 
 int	core_start(struct server *);
@@ -60,6 +62,26 @@ int	core_submit_upload(struct server *, struct job *job, const char *tmp_path,
 int	core_cancel(struct server *, uint64_t id, struct request *req);
 int	core_retry(struct server *, uint64_t id, struct request *req);
 int	core_delete(struct server *, uint64_t id, struct request *req);
+/*
+ * Sets a queue's settings: paused (-1: keep) and concurrency (-1: keep,
+ * 0: no limit), creating the queue.  Answers the queue after the commit.
+ */
+int	core_queue_set(struct server *, const char *name, int paused,
+	    int concurrency, struct request *req);
+/*
+ * Submits with an Idempotency-Key: a key seen in the last 24 hours with
+ * the same body (body_sha) answers 200 with the jobs it made; with
+ * another body 422; a new key submits and remembers.  Takes jobs.
+ */
+int	core_submit_idem(struct server *, const char *key, const char *body_sha,
+	    struct job *jobs, size_t n, int batch, struct request *req);
+
+/* Start-up: jobs a dead runneld left running are retried or failed. */
+int	core_recover(struct server *);
+/* Deletes a finished job without a request (retention). */
+void	core_expire(struct server *, uint64_t id);
+/* A scheduled job's time came, or its last dependency succeeded. */
+int	core_promote(struct server *, uint64_t id, const char *queue);
 
 /* Worker-side events, from the pool. */
 void	core_worker_ready(struct server *);

@@ -190,7 +190,7 @@ job_json(struct jw *w, const struct job *j)
 	jw_lit(w, ",\"error\":");
 	jw_str(w, j->error);
 	jw_lit(w, ",\"worker\":");
-	opt_int(w, j->worker, j->worker >= 0);
+	opt_int(w, j->worker, j->worker >= 0 && j->state == JOB_RUNNING);
 	jw_lit(w, ",\"pid\":");
 	opt_int(w, j->pid, j->pid > 0 && j->state == JOB_RUNNING);
 	jw_lit(w, ",\"stdout_bytes\":");

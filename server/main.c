@@ -206,15 +206,6 @@ raise_nofile(void)
 	}
 }
 
-static void
-recovered(void *arg, uint64_t id, enum job_state to)
-{
-	(void)arg;
-	log_info("runneld: job=%llu was running when runneld stopped: %s",
-	    (unsigned long long)id, to == JOB_QUEUED ? "queued again" :
-	    "failed (server restarted)");
-}
-
 static int
 start(struct runneld *r)
 {
@@ -230,10 +221,11 @@ start(struct runneld *r)
 		return -1;
 	if ((rc = files_sweep(srv)) > 0)
 		log_info("runneld: removed %d file(s) left without a job", rc);
-	if ((rc = store_recover(srv->store, clock_now_ms(), recovered, NULL)) < 0 ||
-	    (rc = core_load(srv)) < 0 || (rc = core_start(srv)) < 0 ||
-	    (rc = events_start(srv)) < 0 || (rc = http_start(srv)) < 0 ||
-	    (rc = child_start(srv)) < 0 || (rc = pool_start(srv, wpath)) < 0)
+	/* Counts, then the jobs a dead runneld left running, then serve. */
+	if ((rc = core_start(srv)) < 0 || (rc = core_load(srv)) < 0 ||
+	    (rc = events_start(srv)) < 0 || (rc = core_recover(srv)) < 0 ||
+	    (rc = http_start(srv)) < 0 || (rc = child_start(srv)) < 0 ||
+	    (rc = pool_start(srv, wpath)) < 0)
 		return -1;
 	return 0;
 }

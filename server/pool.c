@@ -61,6 +61,8 @@ struct worker {
 	int			 job_pid;
 	int64_t			 job_started_at;
 	int64_t			 timeout_ms;
+	int			 attempts;
+	int			 max_attempts;
 	char			 queue[JOB_QUEUE_MAX + 1];
 	struct output		 out;
 };
@@ -213,6 +215,8 @@ on_exit_frame(struct worker *w, cJSON *o)
 	ex.timeout_ms = w->timeout_ms;
 	ex.started_at = w->job_started_at;
 	ex.queue = w->queue;
+	ex.attempts = w->attempts;
+	ex.max_attempts = w->max_attempts;
 	w->job_id = 0;
 	w->job_pid = 0;
 	w->jobs_done++;
@@ -330,7 +334,8 @@ on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	if (nread < 0) {
 		uv_read_stop(s);
 		w->eof = 1;
-		if (!w->exited)
+		/* Stopping, a worker closes its socket as it exits. */
+		if (!w->exited && !w->pool->stopping)
 			worker_kill(w, "socket closed");
 		worker_gone(w);
 		return;
@@ -592,6 +597,10 @@ run_body(const struct pool *p, const struct job *j, size_t *len)
 	}
 	jw_lit(&w, ",\"kill_grace_ms\":");
 	jw_int(&w, p->srv->cfg->kill_grace_ms);
+	if (j->limits_json) {
+		jw_lit(&w, ",\"limits\":");
+		jw_raw(&w, j->limits_json, strlen(j->limits_json));
+	}
 	if (j->type == JOB_UPLOAD && j->file_name) {
 		char path[4096 + 256];
 
@@ -625,6 +634,8 @@ pool_run(struct pool *p, int worker, const struct job *j)
 	w->job_pid = 0;
 	w->job_started_at = j->started_at;
 	w->timeout_ms = j->timeout_ms;
+	w->attempts = j->attempts;
+	w->max_attempts = j->max_attempts;
 	snprintf(w->queue, sizeof(w->queue), "%s", j->queue);
 	output_init(&w->out, j->id, j->attempts);
 	if ((body = run_body(p, j, &len)) == NULL) {

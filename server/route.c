@@ -27,6 +27,7 @@ static const struct route routes[] = {
 	{HTTP_PUT,	"/api/v1/uploads",		api_uploads_post, 1},	/* curl -T */
 	{HTTP_GET,	"/api/v1/workers",		api_workers_list, 0},
 	{HTTP_GET,	"/api/v1/queues",		api_queues_list, 0},
+	{HTTP_PATCH,	"/api/v1/queues/{name}",	api_queues_patch, 0},
 	{HTTP_GET,	"/api/v1/stats",		api_stats_get, 0},
 	{HTTP_GET,	"/api/v1/events",		api_events_get, 0},
 	{HTTP_GET,	"/api/v1/session",		api_session_get, 0},

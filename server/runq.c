@@ -23,7 +23,29 @@ runq_reset(struct server *srv)
 	for (int i = 0; i < t->nqueues; i++) {
 		t->queues[i].runnable = 1;
 		t->queues[i].head_valid = 0;
+		t->queues[i].active = t->queues[i].by_state[JOB_RUNNING];
 	}
+}
+
+void
+runq_started(struct server *srv, const char *queue)
+{
+	struct queue_tally *q = tally_queue(srv->tally, queue, 1);
+
+	if (q)
+		q->active++;
+}
+
+void
+runq_stopped(struct server *srv, const char *queue)
+{
+	struct queue_tally *q = tally_queue(srv->tally, queue, 0);
+
+	if (q && q->active > 0)
+		q->active--;
+	/* A slot under its concurrency is free again. */
+	if (q && q->concurrency > 0)
+		q->runnable = 1;
 }
 
 void
@@ -45,7 +67,8 @@ runq_pick(struct server *srv, uint64_t *id, const char **queue)
 	for (int i = 0; i < t->nqueues; i++) {
 		struct queue_tally *q = &t->queues[i];
 
-		if (!q->runnable || q->paused)
+		if (!q->runnable || q->paused ||
+		    (q->concurrency > 0 && q->active >= q->concurrency))
 			continue;
 		if (!q->head_valid) {
 			rc = store_head(srv->store, q->name, &q->head_id,

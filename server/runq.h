@@ -1,6 +1,7 @@
 /*
  * Which job runs next: the smallest (priority, id) among the heads of the
- * queues that may hold runnable jobs.  A queue's head is one seek on the
+ * queues that may hold runnable jobs and are neither paused nor at their
+ * concurrency.  A queue's head is one seek on the
  * runnable index and is remembered until that queue changes, so picking
  * costs O(queues with work), whatever the table holds.
  */
@@ -22,5 +23,8 @@ void	runq_reset(struct server *);
 int	runq_pick(struct server *, uint64_t *id, const char **queue);
 /* The pick of queue was claimed, or was no longer queued. */
 void	runq_taken(struct server *, const char *queue);
+/* A job of queue started / stopped running (its concurrency counts it). */
+void	runq_started(struct server *, const char *queue);
+void	runq_stopped(struct server *, const char *queue);
 
 #endif

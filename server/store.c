@@ -62,6 +62,7 @@ enum stmt_id {
 	ST_IDEM_PURGE,
 	ST_QUEUE_SET,
 	ST_EXPIRED,
+	ST_PROMOTE,
 	ST_BEGIN,
 	ST_COMMIT,
 	ST_ROLLBACK,
@@ -140,6 +141,8 @@ static const char *stmt_sql[ST_COUNT_MAX] = {
 	    "paused = excluded.paused, concurrency = excluded.concurrency",
 	[ST_EXPIRED] = "SELECT id, attempts FROM jobs WHERE finished_at IS "
 	    "NOT NULL AND finished_at < ?1 ORDER BY finished_at LIMIT ?2",
+	[ST_PROMOTE] = "UPDATE jobs SET state = 'queued' WHERE id = ?1 AND "
+	    "state = 'scheduled' AND deps_left = 0",
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
@@ -927,49 +930,40 @@ out:
 }
 
 int
-store_recover(struct store *s, int64_t now_ms,
-    void (*cb)(void *, uint64_t, enum job_state), void *arg)
+store_running(struct store *s, uint64_t **ids, size_t *n)
 {
 	sqlite3_stmt	*st = s->st[ST_RUNNING];
-	uint64_t	*ids = NULL;
-	int		*retry = NULL;
-	size_t		 n = 0, cap = 0;
+	size_t		 cap = 0;
 	int		 rc;
 
+	*ids = NULL;
+	*n = 0;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (n == cap) {
+		if (*n == cap) {
+			uint64_t *ni;
+
 			cap = cap ? cap * 2 : 64;
-			ids = realloc(ids, cap * sizeof(*ids));
-			retry = realloc(retry, cap * sizeof(*retry));
-			if (ids == NULL || retry == NULL)
-				abort();	/* start-up only */
+			if ((ni = realloc(*ids, cap * sizeof(*ni))) == NULL) {
+				sqlite3_reset(st);
+				return -ENOMEM;
+			}
+			*ids = ni;
 		}
-		ids[n] = (uint64_t)sqlite3_column_int64(st, 0);
-		retry[n++] = sqlite3_column_int(st, 1) < sqlite3_column_int(st, 2);
+		(*ids)[(*n)++] = (uint64_t)sqlite3_column_int64(st, 0);
 	}
 	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		rc = store_fail(s, "recover", rc);
-		goto out;
-	}
-	rc = 0;
-	for (size_t i = 0; i < n && rc == 0; i++) {
-		enum job_state to = retry[i] ? JOB_QUEUED : JOB_FAILED;
+	return rc == SQLITE_DONE ? 0 : store_fail(s, "running jobs", rc);
+}
 
-		if (retry[i])
-			rc = store_requeue(s, ids[i], JOB_RUNNING, 0);
-		else
-			rc = store_set_state(s, ids[i], JOB_RUNNING, JOB_FAILED,
-			    "server restarted", now_ms);
-		if (rc == 0 && cb)
-			cb(arg, ids[i], to);
-	}
-	if (rc == 0)
-		rc = store_commit(s, 1);
-out:
-	free(ids);
-	free(retry);
-	return rc;
+int
+store_promote(struct store *s, uint64_t id)
+{
+	int rc;
+
+	if ((rc = store_begin(s)) < 0)
+		return rc;
+	sqlite3_bind_int64(s->st[ST_PROMOTE], 1, (sqlite3_int64)id);
+	return stmt_change(s, ST_PROMOTE, -EBUSY);
 }
 
 int
@@ -1112,21 +1106,41 @@ store_next_due(struct store *s, int64_t *run_at)
 	return rc == SQLITE_ROW ? 0 : store_fail(s, "next due", rc);
 }
 
+/*
+ * Rows are gathered before cb runs: cb changes the jobs, and a statement
+ * must not walk an index its own connection is rewriting.
+ */
 int
 store_due(struct store *s, int64_t now_ms, int limit,
     void (*cb)(void *, uint64_t, const char *), void *arg)
 {
 	sqlite3_stmt	*st = s->st[ST_DUE];
-	int		 rc, n = 0;
+	uint64_t	*ids = calloc((size_t)limit, sizeof(*ids));
+	char		(*queues)[JOB_QUEUE_MAX + 1] = calloc((size_t)limit,
+			    sizeof(*queues));
+	int		 rc = SQLITE_DONE, n = 0;
 
+	if (ids == NULL || queues == NULL) {
+		free(ids);
+		free(queues);
+		return -ENOMEM;
+	}
 	sqlite3_bind_int64(st, 1, now_ms);
 	sqlite3_bind_int(st, 2, limit);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		cb(arg, (uint64_t)sqlite3_column_int64(st, 0),
+	while (n < limit && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		ids[n] = (uint64_t)sqlite3_column_int64(st, 0);
+		snprintf(queues[n], sizeof(queues[n]), "%s",
 		    (const char *)sqlite3_column_text(st, 1));
 		n++;
 	}
+	if (n == limit)
+		rc = SQLITE_DONE;
 	sqlite3_reset(st);
+	if (rc == SQLITE_DONE)
+		for (int i = 0; i < n; i++)
+			cb(arg, ids[i], queues[i]);
+	free(ids);
+	free(queues);
 	return rc == SQLITE_DONE ? n : store_fail(s, "due", rc);
 }
 
@@ -1205,15 +1219,28 @@ store_expired(struct store *s, int64_t before_ms, int limit,
     void (*cb)(void *, uint64_t, int), void *arg)
 {
 	sqlite3_stmt	*st = s->st[ST_EXPIRED];
-	int		 rc, n = 0;
+	uint64_t	*ids = calloc((size_t)limit, sizeof(*ids));
+	int		*attempts = calloc((size_t)limit, sizeof(*attempts));
+	int		 rc = SQLITE_DONE, n = 0;
 
+	if (ids == NULL || attempts == NULL) {
+		free(ids);
+		free(attempts);
+		return -ENOMEM;
+	}
 	sqlite3_bind_int64(st, 1, before_ms);
 	sqlite3_bind_int(st, 2, limit);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		cb(arg, (uint64_t)sqlite3_column_int64(st, 0),
-		    sqlite3_column_int(st, 1));
-		n++;
+	while (n < limit && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		ids[n] = (uint64_t)sqlite3_column_int64(st, 0);
+		attempts[n++] = sqlite3_column_int(st, 1);
 	}
+	if (n == limit)
+		rc = SQLITE_DONE;
 	sqlite3_reset(st);
+	if (rc == SQLITE_DONE)
+		for (int i = 0; i < n; i++)
+			cb(arg, ids[i], attempts[i]);
+	free(ids);
+	free(attempts);
 	return rc == SQLITE_DONE ? n : store_fail(s, "expired", rc);
 }

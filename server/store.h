@@ -118,13 +118,10 @@ int	store_list(struct store *, const struct job_filter *f,
 	    struct job **jobs, size_t *n, uint64_t *next);
 void	store_free_jobs(struct job *jobs, size_t n);
 
-/*
- * Start-up recovery: jobs left running by a dead runneld go back to
- * queued if attempts remain, else fail with "server restarted".  Calls
- * cb for each job failed or requeued.
- */
-int	store_recover(struct store *, int64_t now_ms,
-	    void (*cb)(void *arg, uint64_t id, enum job_state to), void *arg);
+/* The ids of the jobs in state running (caller frees *ids). */
+int	store_running(struct store *, uint64_t **ids, size_t *n);
+/* A scheduled job with nothing to wait for becomes queued; -EBUSY if not. */
+int	store_promote(struct store *, uint64_t id);
 
 /* Calls cb for every (queue, state) pair with its number of jobs. */
 int	store_count(struct store *,

@@ -24,6 +24,7 @@ struct queue_tally {
 	int		 head_valid;
 	uint64_t	 head_id;
 	int64_t		 head_priority;
+	int64_t		 active;		/* running, claims of this turn counted */
 };
 
 struct tally {

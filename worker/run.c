@@ -117,6 +117,29 @@ spec_env(struct run_spec *spec)
 	return 0;
 }
 
+/* "limits": each member optional, a positive integer. */
+static int
+spec_limits(struct run_spec *spec)
+{
+	const cJSON *l = cJSON_GetObjectItemCaseSensitive(spec->root, "limits");
+
+	if (l == NULL || cJSON_IsNull(l))
+		return 0;
+	if (!cJSON_IsObject(l) ||
+	    spec_int(l, "memory_mb", 0, 0, RUN_JSON_INT_MAX,
+	    &spec->limit_memory_mb) < 0 ||
+	    spec_int(l, "cpu_seconds", 0, 0, RUN_JSON_INT_MAX,
+	    &spec->limit_cpu_seconds) < 0 ||
+	    spec_int(l, "open_files", 0, 0, RUN_JSON_INT_MAX,
+	    &spec->limit_open_files) < 0 ||
+	    spec_int(l, "processes", 0, 0, RUN_JSON_INT_MAX,
+	    &spec->limit_processes) < 0 ||
+	    spec_int(l, "output_mb", 0, 0, RUN_JSON_INT_MAX,
+	    &spec->limit_output_mb) < 0)
+		return -1;
+	return 0;
+}
+
 /* "file": {"path", "name", "size", "sha256"} of an upload job. */
 static int
 spec_file(struct run_spec *spec)
@@ -164,6 +187,8 @@ run_spec_parse(struct run_spec *spec, uint64_t job_id, const uint8_t *body,
 		return spec_error(job_id, "command or argv");
 	if (spec_file(spec) < 0)
 		return spec_error(job_id, "file");
+	if (spec_limits(spec) < 0)
+		return spec_error(job_id, "limits");
 	if (spec->command != NULL && spec->argv != NULL)
 		return spec_error(job_id, "both command and argv");
 	/* An upload job may have neither: its file is checked, that is all. */
@@ -395,13 +420,32 @@ run_reap(struct run *r)
 	}
 }
 
+/*
+ * Forwards n bytes of output.  Past limits.output_mb the output is cut
+ * at the limit and the job ended: its group is killed at once, as a
+ * job that floods its output would not stop at a SIGTERM.
+ */
 static void
 run_output(struct run *r, uint16_t stream, size_t n)
 {
+	int64_t	 max = r->spec->limit_output_mb << 20;
 	int	 rc;
 
-	if (r->lost)
-		return;		/* runneld is gone: drain, drop */
+	if (r->lost || r->reason != NULL)
+		return;		/* runneld is gone, or the job is ending: drop */
+	if (max > 0 && r->output_bytes + (int64_t)n > max) {
+		n = (size_t)(max - r->output_bytes);
+		r->reason = "output limit";
+		snprintf(r->error, sizeof(r->error), "output limit: more than "
+		    "%lld MB", (long long)r->spec->limit_output_mb);
+		if (r->pid > 0 && !r->reaped) {
+			kill(-r->pid, SIGKILL);
+			r->signalled = SIGKILL;
+		}
+		if (n == 0)
+			return;
+	}
+	r->output_bytes += (int64_t)n;
 	rc = chan_send(r->ctx->chan, FRAME_OUTPUT, stream, r->spec->job_id,
 	    run_buf, n);
 	if (rc < 0)
@@ -642,6 +686,8 @@ run_send_exit(struct run *r)
 			snprintf(sig, sizeof(sig), "%d", WTERMSIG(st));
 		if (r->reason != NULL)
 			json_text(reason, sizeof(reason), r->reason);
+		if (r->reason != NULL && r->error[0])
+			json_text(error, sizeof(error), r->error);
 	}
 	n = snprintf(body, sizeof(body), "{\"exit_code\":%s,\"signal\":%s,"
 	    "\"cpu_ms\":%lld,\"max_rss_kb\":%ld,\"reason\":%s,\"error\":%s,"
@@ -681,9 +727,10 @@ run_job(struct run *r, const struct run_ctx *ctx, const struct run_spec *spec)
 	run_close(&r->fd_in);
 	run_close(&r->fd_out);
 	run_close(&r->fd_err);
-	/* EXIT first: runneld can pick the next job while we tidy up. */
-	rc = r->lost ? r->lost : run_send_exit(r);
+	/* Emptied before the job is reported finished: what a client reads
+	 * as over is over.  An empty directory costs one getdents. */
 	if (r->used_scratch)
 		(void)scratch_clear(r->ctx->scratch_dir);
+	rc = r->lost ? r->lost : run_send_exit(r);
 	return rc < 0 ? rc : 0;
 }

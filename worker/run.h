@@ -12,6 +12,8 @@
  *	 "stdin": "text",		null: the job reads /dev/null
  *	 "timeout_ms": 30000,		0: no timeout
  *	 "kill_grace_ms": 5000,		SIGTERM, then SIGKILL this much later
+ *	 "limits": {"memory_mb": 64, "cpu_seconds": 10, "open_files": 64,
+ *	            "processes": 32, "output_mb": 1},	each optional
  *	 "file": {"path": "/abs", "name": "a.mp4", "size": 12,
  *	          "sha256": "hex"}}	upload jobs: checked, then the job's
  *					stdin; command and argv optional
@@ -44,6 +46,12 @@ struct run_spec {
 	size_t		 stdin_len;
 	int64_t		 timeout_ms;	/* 0: none */
 	int64_t		 kill_grace_ms;
+	/* limits (0: none): rlimits set before exec, output counted here */
+	int64_t		 limit_memory_mb;
+	int64_t		 limit_cpu_seconds;
+	int64_t		 limit_open_files;
+	int64_t		 limit_processes;
+	int64_t		 limit_output_mb;
 	/* upload jobs: the stored file, checked before the job runs */
 	const char	*file_path;	/* NULL for command jobs */
 	const char	*file_name;
@@ -78,6 +86,7 @@ struct run {
 	int		 file_fd;	/* an upload job's file, or -1 */
 	int		 verifying;	/* checking it: no process yet */
 	int		 verified;	/* checked and found whole */
+	int64_t		 output_bytes;	/* stdout and stderr forwarded */
 	pid_t		 pid;		/* main process; its pid is the group's id */
 	int		 fd_in;		/* write end of the job's stdin, or -1 */
 	int		 fd_out;	/* read ends of stdout and stderr, or -1 */
@@ -103,7 +112,8 @@ struct run {
 /*
  * Runs spec to its end: sends STARTED, OUTPUT and exactly one EXIT on
  * ctx->chan (EXIT also says the worker is ready), feeding ctx->on_frame
- * the frames that arrive meanwhile, then empties the scratch directory.
+ * the frames that arrive meanwhile; the scratch directory is emptied
+ * before EXIT.
  * Returns 0 once EXIT is sent; or a negative errno code when
  * runneld went away (-EPIPE), broke the protocol (-EPROTO, or whatever
  * on_frame returned) or the worker got SIGTERM (-EINTR): the job is then

@@ -31,7 +31,7 @@ spawn_stage_text(int stage)
 {
 	static const char *text[] = {
 		"spawn failed", "pipe failed", "vfork failed", "setsid failed",
-		"chdir failed", "dup2 failed", "exec failed"
+		"chdir failed", "dup2 failed", "setrlimit failed", "exec failed"
 	};
 
 	if (stage < 0 || stage > SPAWN_EXEC)
@@ -190,6 +190,38 @@ spawn_argv(struct spawn *s, const struct run_spec *spec, const char *cwd)
 	return 0;
 }
 
+/*
+ * limits -> rlimits.  memory_mb bounds the address space (RLIMIT_AS): an
+ * allocation past it fails with ENOMEM in the job.  cpu_seconds sends
+ * SIGXCPU, then SIGKILL a few seconds on.  processes counts every process
+ * of the user, as Linux does.
+ */
+static void
+spawn_limits(struct spawn *s, const struct run_spec *spec)
+{
+	const struct {
+		int	 resource;
+		int64_t	 value;
+		int64_t	 scale;
+		int64_t	 hard_extra;
+	} l[] = {
+		{RLIMIT_AS, spec->limit_memory_mb, 1 << 20, 0},
+		{RLIMIT_CPU, spec->limit_cpu_seconds, 1, 5},
+		{RLIMIT_NOFILE, spec->limit_open_files, 1, 0},
+		{RLIMIT_NPROC, spec->limit_processes, 1, 0},
+	};
+
+	for (size_t i = 0; i < sizeof(l) / sizeof(l[0]); i++) {
+		if (l[i].value <= 0)
+			continue;
+		s->limits[s->nlimits].resource = l[i].resource;
+		s->limits[s->nlimits].rl.rlim_cur = (rlim_t)(l[i].value * l[i].scale);
+		s->limits[s->nlimits].rl.rlim_max = (rlim_t)(l[i].value *
+		    l[i].scale + l[i].hard_extra);
+		s->nlimits++;
+	}
+}
+
 int
 spawn_prepare(struct spawn *s, const struct run_spec *spec, const char *cwd)
 {
@@ -198,6 +230,7 @@ spawn_prepare(struct spawn *s, const struct run_spec *spec, const char *cwd)
 	memset(s, 0, sizeof(*s));
 	s->fd_in = s->fd_out = s->fd_err = -1;
 	s->cwd = cwd;
+	spawn_limits(s, spec);
 	if ((rc = spawn_env(s, spec)) < 0)
 		return rc;
 	if (spec->command != NULL) {
@@ -257,12 +290,10 @@ spawn_child(struct spawn *s, const sigset_t *mask, const struct sigaction *dfl)
 		spawn_fail(s, SPAWN_DUP);
 	(void)close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
 
-	/*
-	 * Resource limits go here: the `limits` issue adds setrlimit()
-	 * calls (RLIMIT_AS, RLIMIT_CPU, RLIMIT_NOFILE, RLIMIT_NPROC) from
-	 * values that spawn_prepare() has put in struct spawn, failing
-	 * through spawn_fail() with a new SPAWN_RLIMIT stage.
-	 */
+	/* The job's limits, in the job only: the worker is not bound. */
+	for (int i = 0; i < s->nlimits; i++)
+		if (setrlimit(s->limits[i].resource, &s->limits[i].rl) < 0)
+			spawn_fail(s, SPAWN_RLIMIT);
 
 	execve(s->path, s->argv, s->envp);
 	if (errno == ENOEXEC && s->sh_argv != NULL)

@@ -6,6 +6,7 @@
 #ifndef RUNNEL_SPAWN_H
 #define RUNNEL_SPAWN_H
 
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #include "run.h"
@@ -18,6 +19,7 @@ enum spawn_stage {
 	SPAWN_SETSID,
 	SPAWN_CHDIR,
 	SPAWN_DUP,
+	SPAWN_RLIMIT,
 	SPAWN_EXEC
 };
 
@@ -40,6 +42,11 @@ struct spawn {
 	char		  id_var[40];
 	char		  attempt_var[32];
 	char		 *file_vars[2];	/* RUNNEL_FILE=, RUNNEL_FILE_NAME= */
+	struct {
+		int		 resource;
+		struct rlimit	 rl;
+	}		  limits[4];
+	int		  nlimits;
 	const char	 *sh_vec[4];
 };
 

@@ -302,41 +302,111 @@ TEST(list_pages_by_keyset_with_filters)
 	store_close(s);
 }
 
-static int recovered_queued, recovered_failed;
-
-static void
-on_recovered(void *arg, uint64_t id, enum job_state to)
-{
-	(void)arg;
-	(void)id;
-	if (to == JOB_QUEUED)
-		recovered_queued++;
-	else
-		recovered_failed++;
-}
-
-TEST(recovery_fails_jobs_left_running)
+TEST(running_jobs_are_found_after_an_unclean_stop)
 {
 	struct store	*s = open_store();
 	uint64_t	 a = submit(s, "default", 0);
-	uint64_t	 b = submit(s, "default", 1);
-	struct job	 j;
+	uint64_t	*ids;
+	size_t		 n;
 
+	submit(s, "default", 1);
 	ASSERT_INT(claim(s), ==, a);
 	ASSERT_INT(store_commit(s, 1), ==, 0);
 	/* An unclean stop: nothing more happens, the store is reopened. */
 	store_close(s);
 	s = open_store();
-	ASSERT_INT(store_recover(s, 9000, on_recovered, NULL), ==, 0);
-	ASSERT_INT(recovered_failed, ==, 1);
-	ASSERT_INT(recovered_queued, ==, 0);
-	ASSERT_INT(store_get(s, a, &j), ==, 0);
-	ASSERT_INT(j.state, ==, JOB_FAILED);
-	ASSERT_STR(j.error, "server restarted");
-	ASSERT_INT(j.finished_at, ==, 9000);
+	ASSERT_INT(store_running(s, &ids, &n), ==, 0);
+	ASSERT_INT(n, ==, 1);
+	ASSERT_INT(ids[0], ==, a);
+	free(ids);
+	store_close(s);
+}
+
+static uint64_t
+submit_waiting(struct store *s, int64_t run_at, const uint64_t *deps, size_t n)
+{
+	struct job	 j;
+	uint64_t	 id;
+
+	job_init(&j);
+	j.command = strdup("true");
+	j.queue = strdup("default");
+	j.state = JOB_SCHEDULED;
+	j.run_at = run_at;
+	j.deps_left = (int)n;
+	ASSERT_INT(store_submit(s, &j, 1, 1000), ==, 0);
+	id = j.id;
+	if (n)
+		ASSERT_INT(store_add_deps(s, id, deps, n), ==, 0);
 	job_clear(&j);
-	ASSERT_INT(store_get(s, b, &j), ==, 0);
-	ASSERT_INT(j.state, ==, JOB_QUEUED);
+	return id;
+}
+
+static uint64_t due_ids[8];
+static int ndue;
+
+static void
+on_due(void *arg, uint64_t id, const char *queue)
+{
+	(void)arg;
+	ASSERT_STR(queue, "default");
+	due_ids[ndue++] = id;
+}
+
+TEST(due_jobs_come_in_time_order_and_only_when_free_of_deps)
+{
+	struct store	*s = open_store();
+	uint64_t	 dep = submit(s, "default", 0);
+	uint64_t	 late = submit_waiting(s, 9000, NULL, 0);
+	uint64_t	 early = submit_waiting(s, 5000, NULL, 0);
+	uint64_t	 blocked = submit_waiting(s, 4000, &dep, 1);
+	int64_t		 at;
+	uint64_t	*ids;
+	size_t		 n;
+	struct job	 j;
+
+	ASSERT_INT(store_next_due(s, &at), ==, 0);
+	ASSERT_INT(at, ==, 5000);
+	ASSERT_INT(store_due(s, 6000, 10, on_due, NULL), ==, 1);
+	ASSERT_INT(due_ids[0], ==, early);
+	ASSERT_INT(store_promote(s, early), ==, 0);
+	ASSERT_INT(store_promote(s, early), ==, -EBUSY);
+	ASSERT_INT(store_next_due(s, &at), ==, 0);
+	ASSERT_INT(at, ==, 9000);
+	/* The blocked job's dependency: one seek finds who waits for it. */
+	ASSERT_INT(store_dependents(s, dep, &ids, &n), ==, 0);
+	ASSERT_INT(n, ==, 1);
+	ASSERT_INT(ids[0], ==, blocked);
+	free(ids);
+	ASSERT_INT(store_promote(s, blocked), ==, -EBUSY);
+	ASSERT_INT(store_dep_done(s, blocked), ==, 0);
+	ASSERT_INT(store_get(s, blocked, &j), ==, 0);
+	ASSERT_INT(j.deps_left, ==, 0);
+	job_clear(&j);
+	ASSERT_INT(store_next_due(s, &at), ==, 0);
+	ASSERT_INT(at, ==, 4000);
+	(void)late;
+	store_close(s);
+}
+
+TEST(a_retry_is_scheduled_with_its_last_result)
+{
+	struct store		*s = open_store();
+	uint64_t		 id = submit(s, "default", 0);
+	struct job_result	 r = {.id = id, .state = JOB_SCHEDULED,
+	    .run_at = 7777, .exit_code = 3, .signal = -1,
+	    .error = "exit status 3", .finished_at = 5000, .cpu_ms = 1,
+	    .max_rss_kb = 1};
+	struct job		 j;
+
+	ASSERT_INT(claim(s), ==, id);
+	ASSERT_INT(store_finish(s, &r), ==, 0);
+	ASSERT_INT(store_get(s, id, &j), ==, 0);
+	ASSERT_INT(j.state, ==, JOB_SCHEDULED);
+	ASSERT_INT(j.run_at, ==, 7777);
+	ASSERT_INT(j.finished_at, ==, 0);
+	ASSERT_STR(j.error, "exit status 3");
+	ASSERT_INT(j.attempts, ==, 1);
 	job_clear(&j);
 	store_close(s);
 }
@@ -374,6 +444,8 @@ TEST_MAIN_BEGIN
 	RUN(ids_are_never_reused_after_a_delete);
 	RUN(savepoint_undoes_a_partial_batch);
 	RUN(list_pages_by_keyset_with_filters);
-	RUN(recovery_fails_jobs_left_running);
+	RUN(running_jobs_are_found_after_an_unclean_stop);
+	RUN(due_jobs_come_in_time_order_and_only_when_free_of_deps);
+	RUN(a_retry_is_scheduled_with_its_last_result);
 	RUN(uncommitted_turn_is_lost_on_close_without_commit);
 TEST_MAIN_END

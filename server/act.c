@@ -1,0 +1,159 @@
+/*
+ * What clients do to existing jobs and queues: cancel, retry, delete,
+ * queue settings; and the deletion of expired jobs (retention).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "clock.h"
+#include "core_int.h"
+#include "events.h"
+#include "log.h"
+#include "pool.h"
+#include "reply.h"
+#include "runq.h"
+#include "server.h"
+#include "store.h"
+#include "tally.h"
+
+static int
+load_state(struct server *srv, uint64_t id, struct request *req,
+    struct job *j)
+{
+	int rc;
+
+	if ((rc = store_get(srv->store, id, j)) < 0) {
+		reply_errno(req, rc);
+		return rc;
+	}
+	return 0;
+}
+
+int
+core_cancel(struct server *srv, uint64_t id, struct request *req)
+{
+	struct core	*c = srv->core;
+	struct job	 j;
+	int		 rc;
+
+	if (load_state(srv, id, req, &j) < 0)
+		return API_DONE;
+	if (j.state == JOB_RUNNING) {
+		job_clear(&j);
+		if ((rc = pool_cancel(srv->pool, id, "canceled")) < 0)
+			return reply_errno(req, rc);
+		/* Answered once the process group is gone. */
+		return events_wait(srv, id, req,
+		    srv->cfg->kill_grace_ms + 30000);
+	}
+	if (j.state != JOB_QUEUED && j.state != JOB_SCHEDULED)
+		return core_conflict(req, &j, "cancel");
+	rc = store_set_state(srv->store, id, j.state, JOB_CANCELED, "canceled",
+	    clock_now_ms());
+	if (rc < 0) {
+		job_clear(&j);
+		return reply_errno(req, rc);
+	}
+	change_event(srv, change_add(c, id, j.state, JOB_CANCELED, j.queue), NULL);
+	deps_settle(srv, id, JOB_CANCELED);
+	pending_add(c, P_REPLY, req, id);
+	job_clear(&j);
+	core_dirty(srv);
+	return API_PENDING;
+}
+
+int
+core_retry(struct server *srv, uint64_t id, struct request *req)
+{
+	struct core	*c = srv->core;
+	struct job	 j;
+	int		 rc;
+
+	if (load_state(srv, id, req, &j) < 0)
+		return API_DONE;
+	if (j.state != JOB_FAILED && j.state != JOB_CANCELED)
+		return core_conflict(req, &j, "retry");
+	if (srv->draining) {
+		job_clear(&j);
+		return reply_errno(req, -ESHUTDOWN);
+	}
+	if ((rc = store_requeue(srv->store, id, j.state, 0)) < 0) {
+		job_clear(&j);
+		return reply_errno(req, rc);
+	}
+	change_event(srv, change_add(c, id, j.state, JOB_QUEUED, j.queue), NULL);
+	runq_mark(srv, j.queue);
+	pending_add(c, P_REPLY, req, id);
+	job_clear(&j);
+	c->runnable = 1;
+	core_dirty(srv);
+	return API_PENDING;
+}
+
+/* Deletes a finished job; req NULL for retention.  0 or < 0. */
+static int
+delete_job(struct server *srv, struct job *j, struct request *req)
+{
+	struct core	*c = srv->core;
+	struct pending	*p;
+	int		 rc;
+
+	if ((rc = store_delete(srv->store, j->id)) < 0)
+		return rc;
+	change_add(c, j->id, j->state, -1, j->queue);
+	p = pending_add(c, P_DELETE, req, j->id);
+	p->attempts = j->attempts;
+	core_dirty(srv);
+	return 0;
+}
+
+int
+core_delete(struct server *srv, uint64_t id, struct request *req)
+{
+	struct job	 j;
+	int		 rc;
+
+	if (load_state(srv, id, req, &j) < 0)
+		return API_DONE;
+	if (!job_state_finished(j.state))
+		return core_conflict(req, &j, "delete");
+	rc = delete_job(srv, &j, req);
+	job_clear(&j);
+	return rc < 0 ? reply_errno(req, rc) : API_PENDING;
+}
+
+void
+core_expire(struct server *srv, uint64_t id)
+{
+	struct job j;
+
+	if (store_get(srv->store, id, &j) < 0)
+		return;
+	if (job_state_finished(j.state))
+		delete_job(srv, &j, NULL);
+	job_clear(&j);
+}
+
+int
+core_queue_set(struct server *srv, const char *name, int paused,
+    int concurrency, struct request *req)
+{
+	struct queue_tally	*q = tally_queue(srv->tally, name, 0);
+	struct pending		*p;
+	int			 rc;
+
+	if (paused < 0)
+		paused = q ? q->paused : 0;
+	if (concurrency < 0)
+		concurrency = q && q->concurrency > 0 ? q->concurrency : 0;
+	if ((rc = store_queue_set(srv->store, name, paused, concurrency)) < 0)
+		return reply_errno(req, rc);
+	/* Applied once committed (P_QUEUE), then dispatch runs again. */
+	p = pending_add(srv->core, P_QUEUE, req, 0);
+	snprintf(p->queue, sizeof(p->queue), "%s", name);
+	p->paused = paused;
+	p->concurrency = concurrency > 0 ? concurrency : -1;
+	core_dirty(srv);
+	return API_PENDING;
+}
