@@ -17,4 +17,5 @@ python3 e2e.py "$@"
 python3 enqueue.py
 python3 latency.py
 python3 output.py
+python3 upload.py
 python3 depth.py

@@ -23,6 +23,7 @@
 #include <microhttpd.h>
 
 #include "auth.h"
+#include "clock.h"
 #include "http.h"
 #include "log.h"
 #include "reply.h"
@@ -53,6 +54,10 @@ struct hreq {
 	unsigned		 allow;		/* methods the path accepts */
 	int			 auth_ok;
 	int			 phase_stream;	/* the body went to the sink */
+	int64_t			 data_at;	/* monotonic ms of the last bytes */
+	int			 receiving;	/* on http's receiving list */
+	struct hreq		*rnext;
+	struct hreq		*rprev;
 	struct hreq		*next;		/* suspended requests */
 	struct hreq		*prev;
 };
@@ -63,6 +68,8 @@ struct http {
 	uv_poll_t		 poll;
 	uv_timer_t		 timer;
 	uv_idle_t		 kick;		/* runs MHD after resumes */
+	uv_timer_t		 watch;		/* bodies that stopped arriving */
+	struct hreq		*receiving;	/* requests whose body is coming */
 	int			 listen_fd;
 	int			 port;
 	struct hreq		*waiting;	/* suspended requests */
@@ -80,6 +87,15 @@ on_timer(uv_timer_t *t)
 	http_run(t->data);
 }
 
+static void	http_kick(struct http *);
+
+/*
+ * MHD says when it wants to run again.  "At once" (it holds data read
+ * ahead) goes through the idle handle, once per loop turn: a 0 ms timer
+ * started from a timer callback runs again in the same turn with this
+ * libuv (fixed in 1.46), and a busy upload would then starve the end of
+ * the turn, where commits and dispatch happen.
+ */
 static void
 http_arm(struct http *h)
 {
@@ -87,10 +103,14 @@ http_arm(struct http *h)
 
 	if (h->stopping)
 		return;
-	if (MHD_get_timeout(h->daemon, &ms) == MHD_YES)
-		uv_timer_start(&h->timer, on_timer, ms, 0);
-	else
+	if (MHD_get_timeout(h->daemon, &ms) != MHD_YES) {
 		uv_timer_stop(&h->timer);
+	} else if (ms == 0) {
+		uv_timer_stop(&h->timer);
+		http_kick(h);
+	} else {
+		uv_timer_start(&h->timer, on_timer, ms, 0);
+	}
 }
 
 static void
@@ -506,6 +526,74 @@ dispatch(struct hreq *r)
 		hreq_suspend(r);
 }
 
+/* ---- bodies that stop arriving ---------------------------------------- */
+
+#define WATCH_MS	1000
+
+static void	on_watch(uv_timer_t *);
+
+static void
+receiving_add(struct hreq *r)
+{
+	struct http *h = r->http;
+
+	r->data_at = clock_mono_ms();
+	if (r->receiving)
+		return;
+	r->receiving = 1;
+	r->rprev = NULL;
+	r->rnext = h->receiving;
+	if (r->rnext)
+		r->rnext->rprev = r;
+	h->receiving = r;
+	if (!uv_is_active((uv_handle_t *)&h->watch) && !h->stopping)
+		uv_timer_start(&h->watch, on_watch, WATCH_MS, WATCH_MS);
+}
+
+static void
+receiving_del(struct hreq *r)
+{
+	struct http *h = r->http;
+
+	if (!r->receiving)
+		return;
+	r->receiving = 0;
+	if (r->rprev)
+		r->rprev->rnext = r->rnext;
+	else
+		h->receiving = r->rnext;
+	if (r->rnext)
+		r->rnext->rprev = r->rprev;
+	if (h->receiving == NULL)
+		uv_timer_stop(&h->watch);
+}
+
+/*
+ * In epoll mode this libmicrohttpd misses a client's close that arrives
+ * right behind the last bytes of a body: no new edge comes, and the
+ * request would hang (its upload's temp file with it) until the
+ * connection timeout.  A body quiet for a second is looked at: when the
+ * client has closed, shutting our side down wakes MHD, which ends it.
+ */
+static void
+on_watch(uv_timer_t *t)
+{
+	struct http	*h = t->data;
+	int64_t		 now = clock_mono_ms();
+	char		 c;
+
+	for (struct hreq *r = h->receiving; r; r = r->rnext) {
+		const union MHD_ConnectionInfo *ci;
+
+		if (now - r->data_at < WATCH_MS)
+			continue;
+		ci = MHD_get_connection_info(r->conn,
+		    MHD_CONNECTION_INFO_CONNECTION_FD);
+		if (ci && recv(ci->connect_fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0)
+			shutdown(ci->connect_fd, SHUT_RDWR);
+	}
+}
+
 static enum MHD_Result
 on_data(struct hreq *r, const char *data, size_t *data_size)
 {
@@ -513,6 +601,7 @@ on_data(struct hreq *r, const char *data, size_t *data_size)
 	int	 rc;
 
 	*data_size = 0;
+	receiving_add(r);
 	if (r->phase == PH_STREAM) {
 		if ((rc = r->req.sink->data(&r->req, data, n)) < 0) {
 			r->refused = 1;
@@ -563,6 +652,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 	}
 	if (*data_size > 0)
 		return on_data(r, data, data_size);
+	receiving_del(r);	/* the body is complete */
 	if (r->refused || r->phase == PH_SENT)
 		return MHD_YES;
 	if (r->phase == PH_STREAM) {
@@ -592,12 +682,51 @@ on_completed(void *cls, struct MHD_Connection *c, void **ctx,
 		log_debug("http: %s %s ended early (%d)", r->req.method_name,
 		    r->req.path, (int)toe);
 	hreq_resume(r);
+	receiving_del(r);
 	if (r->req.sink)
 		r->req.sink->close(&r->req);
 	response_clear(&r->req.resp);
 	free(r->req.body);
 	free(r);
 	*ctx = NULL;
+}
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
+		return (c | 0x20) - 'a' + 10;
+	return -1;
+}
+
+/*
+ * Decodes %XX in the path and the query as MHD would, except that a %00
+ * is dropped: values are C strings, and a NUL would cut them short
+ * ("evil.php%00.jpg" would become "evil.php").
+ */
+static size_t
+on_unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+	char	*r = s, *w = s;
+
+	(void)cls;
+	(void)c;
+	while (*r) {
+		int hi, lo;
+
+		if (r[0] == '%' && (hi = hexval(r[1])) >= 0 &&
+		    (lo = hexval(r[2])) >= 0) {
+			if (hi | lo)
+				*w++ = (char)(hi << 4 | lo);
+			r += 3;
+		} else {
+			*w++ = *r++;
+		}
+	}
+	*w = '\0';
+	return (size_t)(w - s);
 }
 
 static void	on_mhd_log(void *, const char *, va_list)
@@ -680,6 +809,7 @@ http_start(struct server *srv)
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)4000,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
 	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h,
+	    MHD_OPTION_UNESCAPE_CALLBACK, on_unescape, h,
 	    MHD_OPTION_END);
 	if (h->daemon == NULL) {
 		log_warnx("http: libmicrohttpd did not start");
@@ -690,7 +820,8 @@ http_start(struct server *srv)
 	uv_poll_init(srv->loop, &h->poll, info->epoll_fd);
 	uv_timer_init(srv->loop, &h->timer);
 	uv_idle_init(srv->loop, &h->kick);
-	h->poll.data = h->timer.data = h->kick.data = h;
+	uv_timer_init(srv->loop, &h->watch);
+	h->poll.data = h->timer.data = h->kick.data = h->watch.data = h;
 	uv_poll_start(&h->poll, UV_READABLE, on_poll);
 	http_arm(h);
 	return 0;
@@ -736,6 +867,7 @@ http_stop(struct server *srv)
 	uv_close((uv_handle_t *)&h->poll, on_closed);
 	uv_close((uv_handle_t *)&h->timer, on_closed);
 	uv_close((uv_handle_t *)&h->kick, on_closed);
+	uv_close((uv_handle_t *)&h->watch, on_closed);
 }
 
 void

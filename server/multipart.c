@@ -113,8 +113,10 @@ param_value(const char *p, char *out, size_t size)
 	size_t n = 0;
 
 	if (*p == '"') {
+		/* Browsers send a file's "C:\dir\name" with bare backslashes
+		 * and a quote as %22; a backslash escapes only a quote. */
 		for (p++; *p && *p != '"'; p++) {
-			if (*p == '\\' && p[1])
+			if (*p == '\\' && p[1] == '"')
 				p++;
 			if (n + 1 >= size)
 				return -1;
@@ -162,6 +164,8 @@ ext_value(const char *p, char *out, size_t size)
 			c = hi << 4 | lo;
 			q += 2;
 		}
+		if (c == 0)
+			continue;	/* a NUL would cut the name short */
 		if (n + 1 >= size)
 			return -1;
 		out[n++] = (char)c;

@@ -816,7 +816,7 @@ class RunnelTestCase(unittest.TestCase):
     def assertJobShape(self, j):
         keys = {"id", "type", "name", "queue", "priority", "state", "command",
                 "argv", "env", "cwd", "timeout", "limits", "attempts",
-                "max_attempts", "created_at", "run_at", "started_at",
+                "max_attempts", "after", "created_at", "run_at", "started_at",
                 "finished_at", "exit_code", "signal", "error", "worker", "pid",
                 "stdout_bytes", "stderr_bytes", "cpu_ms", "max_rss_kb", "file"}
         self.assertEqual(set(j), keys, "job object members")

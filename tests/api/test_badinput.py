@@ -74,12 +74,13 @@ BAD_SPECS = [
     ({"command": "x", "max_attempts": 101}, "invalid_field", "max_attempts"),
     ({"command": "x", "max_attempts": "x"}, "invalid_field", "max_attempts"),
     ({"command": "x", "max_attempts": 1.5}, "invalid_field", "max_attempts"),
-    # not supported yet: refused, never silently ignored
-    ({"command": "x", "max_attempts": 2}, "unknown_field", "max_attempts"),
-    ({"command": "x", "delay": 5}, "unknown_field", "delay"),
-    ({"command": "x", "run_at": "2030-01-01T00:00:00.000Z"}, "unknown_field", "run_at"),
-    ({"command": "x", "after": [1]}, "unknown_field", "after"),
-    ({"command": "x", "limits": {"memory_mb": 10}}, "unknown_field", "limits"),
+    # flow control fields out of range
+    ({"command": "x", "delay": -1}, "invalid_field", "delay"),
+    ({"command": "x", "delay": 1, "run_at": "2030-01-01T00:00:00.000Z"}, "invalid_field", "run_at"),
+    ({"command": "x", "run_at": "soon"}, "invalid_field", "run_at"),
+    ({"command": "x", "after": "1"}, "invalid_field", "after"),
+    ({"command": "x", "limits": {"memory_mb": 0}}, "invalid_field", "limits.memory_mb"),
+    ({"command": "x", "limits": {"gpus": 1}}, "unknown_field", "limits.gpus"),
     # unknown fields
     ({"command": "x", "bogus": 1}, "unknown_field", "bogus"),
     ({"command": "x", "Command": "y"}, "unknown_field", "Command"),
@@ -221,9 +222,12 @@ class BadInputTest(RunnelTestCase):
                 self.refused(400, "invalid_json", raw=raw,
                              headers={"Content-Type": "application/json"})
 
-    def test_idempotency_key_is_refused_until_supported(self):
-        self.refused(400, "unknown_field", body={"command": "true"},
-                     headers={"Idempotency-Key": "abc-123"})
+    def test_bad_idempotency_keys_are_refused(self):
+        for key in ("a" * 201, "has space", "tab\there", "caf\u00e9"):
+            with self.subTest(key=key[:20]):
+                self.refused(400, "invalid_field", "Idempotency-Key",
+                             body={"command": "true"},
+                             headers={"Idempotency-Key": key.encode("utf-8").decode("latin-1")})
 
     def test_wrong_content_type_is_415(self):
         for ctype in ("text/plain", "application/x-www-form-urlencoded",

@@ -145,6 +145,20 @@ TEST(utf8_and_ext_filenames)
 	ASSERT_STR(g.files[1], "\xe8\xa7\x86 \"q\".mp4");
 }
 
+TEST(browser_paths_keep_their_backslashes_and_nul_is_dropped)
+{
+	static const char b[] = "--b\r\nContent-Disposition: form-data; "
+	    "name=\"file\"; filename=\"C:\\Users\\me\\r.pdf\"\r\n\r\nz\r\n"
+	    "--b\r\nContent-Disposition: form-data; name=\"f2\"; "
+	    "filename*=UTF-8''a%00b.txt\r\n\r\n\r\n--b--\r\n";
+	struct got g;
+
+	ASSERT_INT(parse("b", b, sizeof(b) - 1, 0, &g), ==, 0);
+	ASSERT_INT(g.n, ==, 2);
+	ASSERT_STR(g.files[0], "C:\\Users\\me\\r.pdf");
+	ASSERT_STR(g.files[1], "ab.txt");
+}
+
 TEST(malformed_bodies_are_refused)
 {
 	static const char *bad[] = {
@@ -185,6 +199,7 @@ TEST_MAIN_BEGIN
 	RUN(any_cut_of_the_input_gives_the_same_parts);
 	RUN(a_body_starting_with_the_delimiter_and_empty_parts);
 	RUN(utf8_and_ext_filenames);
+	RUN(browser_paths_keep_their_backslashes_and_nul_is_dropped);
 	RUN(malformed_bodies_are_refused);
 	RUN(boundary_is_read_from_the_content_type);
 TEST_MAIN_END
