@@ -18,4 +18,5 @@ python3 enqueue.py
 python3 latency.py
 python3 output.py
 python3 upload.py
+python3 flow.py
 python3 depth.py

@@ -143,13 +143,19 @@ core_queue_set(struct server *srv, const char *name, int paused,
 	struct pending		*p;
 	int			 rc;
 
+
 	if (paused < 0)
 		paused = q ? q->paused : 0;
 	if (concurrency < 0)
 		concurrency = q && q->concurrency > 0 ? q->concurrency : 0;
 	if ((rc = store_queue_set(srv->store, name, paused, concurrency)) < 0)
 		return reply_errno(req, rc);
-	/* Applied once committed (P_QUEUE), then dispatch runs again. */
+	/* Applied now, so that a second PATCH in this turn builds on it;
+	 * a failed commit reloads the settings from the store. */
+	if ((q = tally_queue(srv->tally, name, 1)) != NULL) {
+		q->paused = paused;
+		q->concurrency = concurrency > 0 ? concurrency : -1;
+	}
 	p = pending_add(srv->core, P_QUEUE, req, 0);
 	snprintf(p->queue, sizeof(p->queue), "%s", name);
 	p->paused = paused;

@@ -32,6 +32,7 @@
 #define REDO_DELAY_MS	1000
 
 static void	on_redo(uv_timer_t *);
+static void	load_queue(void *, const char *, int, int);
 
 int
 core_grow(void **p, size_t *cap, size_t n, size_t size)
@@ -281,8 +282,7 @@ reply_queue(struct server *srv, struct pending *p)
 	cJSON			*o = cJSON_CreateObject();
 
 	if (q) {
-		q->paused = p->paused;
-		q->concurrency = p->concurrency;
+		/* Settings were applied at the PATCH: report them, dispatch. */
 		runq_mark(srv, p->queue);
 		srv->core->runnable = 1;
 		core_dirty(srv);
@@ -433,6 +433,7 @@ core_flush(struct server *srv)
 		for (size_t i = 0; i < t.nruns; i++)
 			pool_cancel(srv->pool, t.runs[i].id, "shutdown");
 		c->runnable = 1;
+		store_queues(srv->store, load_queue, srv->tally);
 		runq_reset(srv);
 		due_rearm(srv);
 	} else {

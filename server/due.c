@@ -84,8 +84,13 @@ on_due(uv_timer_t *t)
 	if (n < 0)
 		goto later;
 	if (n == DUE_BATCH) {
-		/* More are due: the next batch after this turn's commit. */
-		due_start(srv, clock_now_ms());
+		/*
+		 * More are due: the next batch after this turn's commit.  1 ms,
+		 * not 0: a 0 ms timer started from its own callback runs again
+		 * in the same turn with this libuv, and the loop would stall.
+		 */
+		c->due_at = clock_now_ms();
+		uv_timer_start(&c->due_timer, on_due, 1, 0);
 		return;
 	}
 	due_rearm(srv);

@@ -52,6 +52,8 @@ on_retain(uv_timer_t *t)
 	if (cfg->retain_finished_ms > 0)
 		n = store_expired(srv->store, now - cfg->retain_finished_ms,
 		    RETAIN_BATCH, expire_one, srv);
+	/* The age deletions of this turn count against the maximum too. */
+	excess -= n > 0 ? n : 0;
 	limit = excess > RETAIN_BATCH - (n > 0 ? n : 0) ?
 	    RETAIN_BATCH - (n > 0 ? n : 0) : (int)excess;
 	/* Oldest first, whatever their age, down to the maximum. */

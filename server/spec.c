@@ -263,7 +263,7 @@ parse_when(struct field_ctx *c, const cJSON *v, struct job *j)
 	double	 d;
 
 	if (j->run_at)
-		return bad(c, v->string, "give delay or run_at, not both");
+		return bad(c, "run_at", "give delay or run_at, not both");
 	if (strcmp(v->string, "delay") == 0) {
 		if (!cJSON_IsNumber(v) || !isfinite(d = v->valuedouble) ||
 		    d < 0 || d > 366.0 * 24 * 3600)

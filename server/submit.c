@@ -212,6 +212,7 @@ submit(struct server *srv, struct job *jobs, size_t n, int batch,
 	struct core	*c = srv->core;
 	int64_t		 now = clock_now_ms();
 	struct pending	*p;
+	const char	*marked = NULL;
 	size_t		 waiting;
 	int		 rc;
 
@@ -238,12 +239,15 @@ submit(struct server *srv, struct job *jobs, size_t n, int batch,
 		goto fail;
 	}
 	for (size_t i = 0; i < n; i++) {
-		struct job *j = &jobs[i];
+		struct job	*j = &jobs[i];
 
 		change_event(srv, change_add(c, j->id, -1, j->state, j->queue), j);
+		/* A batch is mostly one queue: mark it once. */
 		if (j->state == JOB_QUEUED &&
-		    (i == 0 || strcmp(j->queue, jobs[i - 1].queue) != 0))
+		    (marked == NULL || strcmp(marked, j->queue) != 0)) {
 			runq_mark(srv, j->queue);
+			marked = j->queue;
+		}
 		if (j->state == JOB_SCHEDULED && j->deps_left == 0)
 			due_arm(srv, j->run_at);
 	}
