@@ -39,8 +39,10 @@ tail_open(struct tail *t)
 
 	if (core_job_get(t->srv, t->f.job_id, &j) < 0)
 		return 1;	/* deleted */
+	/* Unbound: the attempt under way, or the next one if it waits. */
 	if (t->attempt == 0)
-		t->attempt = j.attempts;
+		t->attempt = j.attempts + (j.state == JOB_QUEUED ||
+		    j.state == JOB_SCHEDULED);
 	/* Finished, or retried past the attempt we follow. */
 	over = job_state_finished(j.state) || j.attempts > t->attempt;
 	job_clear(&j);

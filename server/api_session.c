@@ -8,12 +8,18 @@
 #include "reply.h"
 #include "server.h"
 
+/*
+ * auth: whether this runneld needs a token; authorized: whether this
+ * request has it (or a session).  GET needs no token, so a page can ask
+ * without a 401 in its console.
+ */
 static int
 session_json(struct request *req, int status)
 {
 	cJSON *o = cJSON_CreateObject();
 
 	cJSON_AddBoolToObject(o, "auth", req->srv->cfg->token != NULL);
+	cJSON_AddBoolToObject(o, "authorized", auth_ok(req));
 	return reply_json(req, status, o);
 }
 

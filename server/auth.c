@@ -37,8 +37,13 @@ auth_equal(const char *a, const char *b)
 }
 
 static int
-needs_token(const char *path)
+needs_token(const struct request *req)
 {
+	const char *path = req->path;
+
+	/* Asking whether one is signed in needs no token (api_session.c). */
+	if (req->method == HTTP_GET && strcmp(path, "/api/v1/session") == 0)
+		return 0;
 	return strncmp(path, "/api/", 5) == 0 || strcmp(path, "/metrics") == 0;
 }
 
@@ -92,6 +97,23 @@ session_valid(const char *cookie_header)
 }
 
 int
+auth_ok(struct request *req)
+{
+	const char	*token = req->srv->cfg->token;
+	const char	*h = req->authorization;
+
+	if (token == NULL)
+		return 1;
+	if (h == NULL)
+		return session_valid(req->cookie);
+	if (strncasecmp(h, "Bearer ", 7) != 0)
+		return 0;
+	for (h += 7; *h == ' '; h++)
+		;
+	return auth_equal(h, token);
+}
+
+int
 auth_session_new(char *cookie, size_t size)
 {
 	unsigned char	 raw[32];
@@ -132,24 +154,15 @@ auth_session_end(const char *cookie_header, char *cookie, size_t size)
 int
 auth_check(struct request *req)
 {
-	const char	*token = req->srv->cfg->token;
 	const char	*h = req->authorization;
 
-	if (token == NULL || !needs_token(req->path))
+	if (!needs_token(req) || auth_ok(req))
 		return 1;
-	if (h == NULL && session_valid(req->cookie))
-		return 1;
-	if (h && strncasecmp(h, "Bearer ", 7) == 0) {
-		h += 7;
-		while (*h == ' ')
-			h++;
-		if (auth_equal(h, token))
-			return 1;
+	if (h && strncasecmp(h, "Bearer ", 7) == 0)
 		reply_fail(req, 401, "unauthorized", NULL, "wrong token");
-	} else {
+	else
 		reply_fail(req, 401, "unauthorized", NULL,
 		    "this runneld needs Authorization: Bearer <token>");
-	}
 	response_header(&req->resp, "WWW-Authenticate", "Bearer realm=\"runnel\"");
 	return 0;
 }

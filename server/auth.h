@@ -11,6 +11,8 @@
 
 /* 1 if req may proceed; else fills a 401 reply and returns 0. */
 int	auth_check(struct request *req);
+/* 1 if req carries the token or a live session (or none is needed). */
+int	auth_ok(struct request *req);
 /* Constant-time comparison of two strings; 1 if equal. */
 int	auth_equal(const char *a, const char *b);
 /* A new session: writes its Set-Cookie value to cookie.  0 or -1. */

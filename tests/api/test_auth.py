@@ -49,6 +49,27 @@ class TokenTest(RunnelTestCase):
         self.assertError(r, 401, "unauthorized")
         self.assertEqual(self.server.total(), before)
 
+    def test_session_sign_in_and_out(self):
+        r = self.api("GET", "/api/v1/session", token=False)
+        self.assertEqual((r.status, r.data), (200, {"auth": True, "authorized": False}),
+                         "a page may ask whether it is signed in without a token")
+        r = self.api("POST", "/api/v1/session", token="wrong")
+        self.assertError(r, 401, "unauthorized")
+        r = self.api("POST", "/api/v1/session")
+        self.assertEqual(r.status, 201)
+        cookie = r.headers["Set-Cookie"].split(";", 1)[0]
+        self.assertIn("HttpOnly", r.headers["Set-Cookie"])
+        r = self.api("GET", "/api/v1/session", token=False, headers={"Cookie": cookie})
+        self.assertEqual(r.data, {"auth": True, "authorized": True})
+        r = self.api("GET", "/api/v1/jobs", token=False, headers={"Cookie": cookie})
+        self.assertEqual(r.status, 200, "the session cookie stands in for the token")
+        r = self.api("DELETE", "/api/v1/session", token=False, headers={"Cookie": cookie})
+        self.assertEqual(r.status, 204)
+        r = self.api("GET", "/api/v1/jobs", token=False, headers={"Cookie": cookie})
+        self.assertError(r, 401, "unauthorized")
+        r = self.api("GET", "/api/v1/session", token=False, headers={"Cookie": cookie})
+        self.assertEqual(r.data, {"auth": True, "authorized": False})
+
     def test_healthz_is_public(self):
         r = self.api("GET", "/healthz", token=False)
         self.assertEqual((r.status, r.data), (200, {"status": "ok"}))
