@@ -43,7 +43,13 @@ async function page(t, opts) {
 }
 
 async function live(p) {
-  await p.waitForSelector('#conn.live', {timeout: T(10000)});
+  try {
+    await p.waitForSelector('#conn.live', {timeout: T(20000)});
+  } catch (e) {
+    const state = await p.evaluate(() => `${document.getElementById('conn')?.textContent} ` +
+      JSON.stringify(window.__runnel?.counters)).catch((x) => x.message);
+    throw new Error(`the page did not go live (${state}; ${p.url()}; ${p.errors.join('; ')}): ${e.message}`);
+  }
 }
 
 function noErrors(p) {
@@ -51,7 +57,7 @@ function noErrors(p) {
 }
 
 const badge = (p) => p.locator('.title-line .badge');
-const rowState = (p, id) => p.locator(`table.jobs tr[data-id="${id}"] .badge`);
+const rowState = (p, id) => p.locator(`.jobs-body [data-id="${id}"] .badge`);
 
 test('the page loads with no console errors, every view renders, cold load is small', async (t) => {
   const p = await page(t);
@@ -74,7 +80,7 @@ test('the page loads with no console errors, every view renders, cold load is sm
   await screenshot(p, 'load-overview');
 
   const job = await srv.submit({command: 'echo hello; echo oops >&2', name: 'first'});
-  for (const [hash, sel] of [['#/jobs', 'table.jobs tr[data-id]'], ['#/submit', '#c-command'],
+  for (const [hash, sel] of [['#/jobs', '.jobs-body [data-id]'], ['#/submit', '#c-command'],
     [`#/jobs/${job.id}`, '.out-text'], ['#/nowhere', 'h1']]) {
     await p.evaluate((hs) => { location.hash = hs; }, hash);
     await p.waitForSelector(sel, {timeout: T(5000)});
@@ -85,15 +91,52 @@ test('the page loads with no console errors, every view renders, cold load is sm
   // At 360 px wide nothing needs a horizontal scroll but the table itself.
   await p.setViewportSize({width: 360, height: 800});
   await p.evaluate(() => { location.hash = '#/jobs'; });
-  await p.waitForSelector('table.jobs tr[data-id]');
+  await p.waitForSelector('.jobs-body [data-id]');
   const wide = await p.evaluate(() => document.documentElement.scrollWidth);
   assert.ok(wide <= 360, `page is ${wide} px wide at a 360 px viewport`);
   await screenshot(p, 'load-jobs-360');
   noErrors(p);
 });
 
+test('accessibility: axe finds no WCAG 2.x A/AA violations, light and dark, wide and 360 px (no sideways scroll)', async (t) => {
+  const job = await srv.submit({command: 'echo out; echo err >&2', name: 'a11y'});
+  await srv.waitJob(job.id, (x) => FINISHED.has(x.state));
+  const axe = path.join(path.dirname(new URL(import.meta.url).pathname), 'node_modules/axe-core/axe.min.js');
+  const found = [];
+  for (const [scheme, width] of [['light', 1280], ['dark', 360]]) {
+    const p = await page(t);
+    await p.emulateMedia({colorScheme: scheme});
+    await p.setViewportSize({width, height: 900});
+    await p.goto(`${srv.url}/`);
+    await live(p);
+    await p.addScriptTag({path: axe});
+    for (const hash of ['#/', '#/jobs', `#/jobs/${job.id}`, '#/submit']) {
+      await p.evaluate((hs) => { location.hash = hs; }, hash);
+      if (hash === '#/') await p.waitForFunction(() => document.querySelector('.count-n')?.textContent !== '…');
+      if (hash === '#/jobs') await p.waitForSelector('.jobs-body [data-id]');
+      if (hash.startsWith('#/jobs/')) await p.waitForFunction(() => document.querySelector('.out-text')?.textContent === 'out\n');
+      if (hash === '#/submit') {
+        await p.waitForSelector('#c-command');
+        await p.evaluate(() => document.querySelectorAll('details').forEach((d) => { d.open = true; }));
+      }
+      const r = await p.evaluate(() => window.axe.run(document,
+        {runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice']}));
+      const wide = await p.evaluate(() => document.documentElement.scrollWidth);
+      if (wide > width) found.push(`${scheme} ${width}px ${hash}: the page is ${wide} px wide`);
+      for (const v of r.violations) {
+        found.push(`${scheme} ${width}px ${hash}: ${v.id} (${v.impact}) ${v.help}: ` +
+          v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', '));
+      }
+    }
+    await screenshot(p, `a11y-${scheme}-${width}`);
+    noErrors(p);
+  }
+  assert.deepEqual(found, []);
+});
+
 test('a command submitted through the form goes queued → running → succeeded without reload', async (t) => {
-  const p = await page(t);
+  // Chromium logs the 400 that the form provokes on purpose.
+  const p = await page(t, {ignore: [/status of 400/]});
   // Keep both workers busy so that the new job waits in the queue.
   const blockers = [];
   for (let i = 0; i < 2; i++) blockers.push(await srv.submit({command: waitGate('blockers'), name: `blocker ${i}`}));
@@ -105,12 +148,21 @@ test('a command submitted through the form goes queued → running → succeeded
   await p.fill('#c-command', `echo started; ${waitGate('form-job')}; echo done`);
   await p.fill('#c-name', 'form job');
   await p.fill('#c-env', 'GREETING=hi');
+  // The server's refusal goes next to the field it names.
+  await p.fill('#c-priority', '5000000');
+  await p.click('button:has-text("Run")');
+  await p.waitForSelector('#c-priority-err:has-text("priority")');
+  assert.equal(await p.getAttribute('#c-priority', 'aria-invalid'), 'true');
+  assert.equal(await p.evaluate(() => document.activeElement.id), 'c-priority');
+  await screenshot(p, 'submit-field-error');
+  await p.fill('#c-priority', '-5');
   await p.click('button:has-text("Run")');
   await p.waitForURL(/#\/jobs\/\d+$/, {timeout: T(5000)});
   const id = Number(/#\/jobs\/(\d+)$/.exec(p.url())[1]);
   await waitFor(async () => (await badge(p).textContent()) === 'queued', {what: 'the detail view to say queued'});
   const spec = await srv.job(id);
   assert.equal(spec.name, 'form job');
+  assert.equal(spec.priority, -5);
   assert.deepEqual(spec.env, {GREETING: 'hi'});
 
   await p.click('nav >> text=Jobs');
@@ -167,6 +219,32 @@ test('live output appears while the job runs; auto-scroll stops when the user sc
   noErrors(p);
 });
 
+test('a large output shows its tail with a link to the whole', async (t) => {
+  const p = await page(t);
+  const job = await srv.submit({command: 'i=0; while [ $i -lt 8000 ]; do echo "line $i ....................................................................."; i=$((i+1)); done'});
+  const j = await srv.waitJob(job.id, (x) => FINISHED.has(x.state));
+  assert.ok(j.stdout_bytes > 600000);
+  await p.goto(`${srv.url}/#/jobs/${job.id}`);
+  await live(p);
+  await p.waitForSelector('.out-note:has-text("Showing the end of the output")');
+  const text = await waitFor(async () => {
+    const tx = await p.locator('.out-text').first().textContent();
+    return tx.endsWith('line 7999 .....................................................................\n') && tx;
+  }, {what: 'the tail'});
+  assert.ok(text.length <= 256 * 1024 && !text.includes('line 0 '), `${text.length} characters shown`);
+  const href = await p.locator('.out-note a').getAttribute('href');
+  assert.equal(href, `/api/v1/jobs/${job.id}/output?stream=stdout`);
+  const whole = await (await fetch(srv.url + href)).text();
+  assert.equal(whole.length, j.stdout_bytes);
+  for (const width of [1280, 360]) {
+    await p.setViewportSize({width, height: 800});
+    const w = await p.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(w <= width, `the page is ${w} px wide in a ${width} px viewport`);
+  }
+  await screenshot(p, 'output-tail');
+  noErrors(p);
+});
+
 test('cancel from the detail view stops a sleep 60', async (t) => {
   const p = await page(t);
   const job = await srv.submit({command: 'sleep 60', name: 'long sleep'});
@@ -176,6 +254,13 @@ test('cancel from the detail view stops a sleep 60', async (t) => {
   await waitFor(async () => (await badge(p).textContent()) === 'running', {what: 'running'});
   assert.equal(await p.isDisabled('.actions button:has-text("Retry")'), true);
   assert.equal(await p.isDisabled('.actions button:has-text("Delete")'), true);
+  // The dialog is modal and Escape keeps the job.
+  await p.click('.actions button:has-text("Cancel")');
+  await p.waitForSelector('dialog[open]');
+  assert.equal(await p.evaluate(() => document.activeElement.textContent), 'Keep running');
+  await p.keyboard.press('Escape');
+  await p.waitForSelector('dialog[open]', {state: 'detached'});
+  assert.equal((await srv.job(job.id)).state, 'running');
   const t0 = Date.now();
   await p.click('.actions button:has-text("Cancel")');
   await p.waitForSelector('dialog[open]');
@@ -188,6 +273,22 @@ test('cancel from the detail view stops a sleep 60', async (t) => {
   await waitFor(async () => await p.isDisabled('.actions button:has-text("Cancel")') &&
     !(await p.isDisabled('.actions button:has-text("Retry")')), {what: 'the buttons to follow the state'});
   await screenshot(p, 'cancel-done');
+  // Retry queues it again; it runs (a second attempt) and is canceled again.
+  await p.click('.actions button:has-text("Retry")');
+  await waitFor(async () => (await badge(p).textContent()) === 'running' &&
+    (await srv.job(job.id)).attempts === 2, {what: 'the retried job to run'});
+  await p.click('.actions button:has-text("Cancel")');
+  await p.click('dialog button:has-text("Cancel job")');
+  await waitFor(async () => (await badge(p).textContent()) === 'canceled', {what: 'canceled again', timeout: 20000});
+  // Delete asks first; keeping it changes nothing.
+  await p.click('.actions button:has-text("Delete")');
+  await p.click('dialog button:has-text("Keep it")');
+  assert.equal((await srv.api(`/jobs/${job.id}`)).status, 200);
+  await p.click('.actions button:has-text("Delete")');
+  await p.click('dialog button:has-text("Delete job")');
+  await p.waitForURL(/#\/jobs$/);
+  assert.equal((await srv.api(`/jobs/${job.id}`)).status, 404);
+  assert.equal(await rowState(p, job.id).count(), 0);
   noErrors(p);
 });
 
@@ -250,10 +351,18 @@ test('an upload through the form shows progress, then the job and its download l
     {what: 'wc -c output'});
   await screenshot(p, 'upload-done');
 
-  // Cancel: an aborted upload leaves no job.
+  // Drag and drop a file on the form, then cancel its upload: no job.
   const before = (await srv.api('/jobs?type=upload&limit=1000')).body.jobs.length;
   await p.evaluate(() => { location.hash = '#/submit'; });
-  await p.setInputFiles('#u-file', file);
+  await p.waitForSelector('.drop');
+  const dt = await p.evaluateHandle(() => {
+    const d = new DataTransfer();
+    d.items.add(new File([new Uint8Array(16 << 20)], 'dropped.bin', {type: 'application/octet-stream'}));
+    return d;
+  });
+  await p.dispatchEvent('.drop', 'dragenter', {dataTransfer: dt});
+  await p.dispatchEvent('.drop', 'drop', {dataTransfer: dt});
+  await p.waitForSelector('.chosen:has-text("dropped.bin")');
   await cdp.send('Network.emulateNetworkConditions', {offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 1 << 20});
   await p.click('button:has-text("Upload")');
   await p.waitForFunction(() => document.getElementById('u-progress').value > 0);
@@ -282,6 +391,14 @@ test('filters change the table and the URL, and the URL brings them back', async
   await p.goto(srv.url + '/#/jobs');
   await live(p);
   await same('');
+  // The keyboard reaches a row's link and opens the job.
+  const top = (await tableRows(p))[0].id;
+  await p.focus(`.jobs-body [data-id="${top}"] a`);
+  await p.keyboard.press('Enter');
+  await p.waitForURL(new RegExp(`#/jobs/${top}$`));
+  await p.goBack();
+  await p.waitForURL(/#\/jobs$/);
+  await same('');
   await p.check('#flt-failed');
   await p.waitForURL(/#\/jobs\?state=failed$/);
   await same('state=failed');
@@ -294,7 +411,7 @@ test('filters change the table and the URL, and the URL brings them back', async
   await p.selectOption('#flt-type', 'upload');
   await p.waitForURL(/type=upload$/);
   await same('state=failed&queue=alpha&type=upload');
-  await p.waitForSelector('tr.empty:has-text("No jobs match")');
+  await p.waitForSelector('.jt-empty:has-text("No jobs match")');
   await p.check('#flt-succeeded');
   await p.selectOption('#flt-type', 'command');
   await p.waitForURL(/#\/jobs\?state=succeeded,failed&queue=alpha&type=command$/);
@@ -327,11 +444,64 @@ test('filters change the table and the URL, and the URL brings them back', async
   noErrors(p);
 });
 
+test('queues pause, resume and take a concurrency limit from the overview; the form schedules', async (t) => {
+  const p = await page(t, {ignore: [/status of 400/]});
+  const first = await srv.submit({command: 'true', queue: 'steer'});
+  await srv.waitJob(first.id, (x) => FINISHED.has(x.state));
+  await p.goto(srv.url + '/#/');
+  await live(p);
+  const pause = p.locator('button[aria-label="Pause queue steer"]');
+  await pause.click();
+  await waitFor(async () => (await srv.api('/queues')).body.queues.find((q) => q.name === 'steer')?.paused === true,
+    {what: 'the queue to be paused'});
+  await p.waitForSelector('button[aria-label="Resume queue steer"]');
+  const held = await srv.submit({command: 'true', queue: 'steer'});
+  await p.waitForFunction(() => [...document.querySelectorAll('tr')].some((tr) =>
+    tr.textContent.startsWith('steer') && tr.children[2].textContent === '1'));
+  assert.equal((await srv.job(held.id)).state, 'queued');
+  await screenshot(p, 'queue-paused');
+  await p.click('button[aria-label="Resume queue steer"]');
+  await srv.waitJob(held.id, (x) => x.state === 'succeeded', 'the held job to run once resumed');
+  const limit = p.locator('input[aria-label^="Concurrency limit of queue steer"]');
+  await limit.fill('1');
+  await limit.press('Enter');
+  await waitFor(async () => (await srv.api('/queues')).body.queues.find((q) => q.name === 'steer')?.concurrency === 1,
+    {what: 'the limit to be set'});
+  await limit.fill('');
+  await limit.press('Enter');
+  await waitFor(async () => (await srv.api('/queues')).body.queues.find((q) => q.name === 'steer')?.concurrency === null,
+    {what: 'the limit to be lifted'});
+
+  // Scheduling fields: a bad limit goes next to its field, then a delayed job.
+  await p.click('nav >> text=Submit');
+  await p.fill('#c-command', 'echo later');
+  await p.click('text=Scheduling, retries and limits');
+  await p.fill('#c-limits-memory_mb', '0');
+  await p.click('button:has-text("Run")');
+  await p.waitForSelector('#c-limits-memory_mb-err:not([hidden])');
+  await p.fill('#c-limits-memory_mb', '');
+  await p.fill('#c-delay', '600');
+  await p.fill('#c-max_attempts', '3');
+  await p.fill('#c-after', `${first.id}`);
+  await p.click('button:has-text("Run")');
+  await p.waitForURL(/#\/jobs\/\d+$/);
+  const id = Number(/#\/jobs\/(\d+)$/.exec(p.url())[1]);
+  t.after(() => srv.api(`/jobs/${id}/cancel`, {method: 'POST'}));
+  await waitFor(async () => (await badge(p).textContent()) === 'scheduled', {what: 'scheduled'});
+  const j = await srv.job(id);
+  assert.equal(j.max_attempts, 3);
+  assert.ok(Date.parse(j.run_at) > Date.now() + 500000);
+  await p.waitForSelector('.facts dt:has-text("Runs at")');
+  await p.waitForSelector(`.facts a[href="#/jobs/${first.id}"]`);
+  await screenshot(p, 'scheduled-job');
+  noErrors(p);
+});
+
 test('500 jobs submitted through the API while the page is open all end up on the page with their final states', async (t) => {
   const p = await page(t);
   await p.goto(srv.url + '/#/jobs');
   await live(p);
-  await p.waitForSelector('table.jobs tr[data-id]');
+  await p.waitForSelector('.jobs-body [data-id]');
   const ids = [];
   let n = 0;
   const worker = async () => {
@@ -386,6 +556,21 @@ test('the page goes offline when runneld stops, reconnects and resynchronises wh
   noErrors(p);
 });
 
+test('a page whose scripts fail to arrive says so and recovers by reloading', async (t) => {
+  await srv.submit({command: 'true'});
+  const p = await page(t, {ignore: [/ERR_FAILED/]});
+  let n = 0;
+  // The preload and the import of one module both fail, once.
+  await p.route('**/js/jobs.js', (r) => (n++ < 2 ? r.abort('failed') : r.continue()));
+  await p.goto(srv.url + '/#/jobs');
+  await p.waitForSelector('[role="alert"]:has-text("The dashboard could not load")');
+  await screenshot(p, 'boot-failed');
+  await live(p);
+  await p.waitForSelector('.jobs-body [data-id]');
+  assert.equal(await p.evaluate(() => sessionStorage.getItem('runnel.bootTries')), null);
+  noErrors(p);
+});
+
 test('a token-protected runneld asks for the token, reports a wrong one, and works with the right one', async (t) => {
   const token = 'tok-' + crypto.randomBytes(12).toString('hex');
   const sec = await startServer({token, workers: 1});
@@ -414,7 +599,7 @@ test('a token-protected runneld asks for the token, reports a wrong one, and wor
   // Kept for the browser session: a reload does not ask again.
   await p.reload();
   await live(p);
-  await p.waitForSelector(`table.jobs tr[data-id="${job.id}"]`);
+  await p.waitForSelector(`.jobs-body [data-id="${job.id}"]`);
   assert.equal(await p.locator('#token').count(), 0);
   await p.click(`a[href="#/jobs/${job.id}"]`);
   await p.waitForFunction(() => document.querySelector('.out-text')?.textContent === 'secret-ok\n');

@@ -9,7 +9,6 @@ import path from 'node:path';
 import {setTimeout as delay} from 'node:timers/promises';
 import {chromium} from 'playwright-core';
 
-export const BIN = process.env.RUNNEL_BIN || '';
 export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 export const OUT = process.env.RUNNEL_BROWSER_OUT ||
   path.join(path.dirname(new URL(import.meta.url).pathname), 'out');
@@ -45,8 +44,9 @@ export async function waitFor(cond, {timeout = 10000, what = 'a condition'} = {}
 // Starts runneld (the web files built into it) on 127.0.0.1:port (0 = a
 // free one) and resolves when it listens.
 export async function startServer({dataDir, port = 0, token = null, workers = 2, args = []} = {}) {
-  const runneld = path.join(BIN, 'runneld');
-  if (!fs.existsSync(runneld)) throw new Error(`no runneld in ${BIN} (set RUNNEL_BIN)`);
+  const bin = process.env.RUNNEL_BIN || '';
+  const runneld = path.join(bin, 'runneld');
+  if (!fs.existsSync(runneld)) throw new Error(`no runneld in "${bin}" (set RUNNEL_BIN)`);
   dataDir = dataDir || tempDir('runnel-data-');
   const env = {...process.env};
   delete env.RUNNEL_TOKEN;
@@ -113,14 +113,17 @@ export async function startServer({dataDir, port = 0, token = null, workers = 2,
   return srv;
 }
 
+// The flags ../shared/CONTAINERS.md gives (headless comes from playwright).
+export const BROWSER_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
 // A private chromium profile in a temp folder; returns {context, close}.
 export async function launchBrowser() {
   const profile = tempDir('runnel-chromium-');
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: BROWSER_ARGS,
     viewport: {width: 1280, height: 900},
   });
   return {
@@ -156,7 +159,7 @@ export async function screenshot(page, name) {
 
 // The jobs table as the page shows it: [{id, state}] in display order.
 export function tableRows(page) {
-  return page.$$eval('table.jobs tbody tr[data-id]', (trs) => trs.map((tr) => ({
+  return page.$$eval('.jobs-body [data-id]', (trs) => trs.map((tr) => ({
     id: Number(tr.dataset.id),
     state: tr.querySelector('.badge').textContent,
   })));

@@ -15,6 +15,7 @@ import {submitView} from './submit.js';
 const main = document.getElementById('main');
 const conn = document.getElementById('conn');
 const signout = document.getElementById('signout');
+const nav = document.querySelector('.nav');
 let view = null;
 let viewKey = '';
 let auth = false;
@@ -22,6 +23,13 @@ let booted = false;
 let firstRoute = true;
 
 window.__runnel = {counters: live.counters};
+try { sessionStorage.removeItem('runnel.bootTries'); } catch { /* storage off */ }
+
+// The skip link moves focus without touching the hash (which routes).
+document.getElementById('skip').addEventListener('click', (e) => {
+  e.preventDefault();
+  main.focus();
+});
 
 // ---- routing ---------------------------------------------------------------
 
@@ -69,7 +77,8 @@ live.onStatus((state, secs) => {
   const label = conn.querySelector('.conn-label');
   const more = conn.querySelector('.conn-more');
   const btn = conn.querySelector('button');
-  const text = state === 'live' ? 'Live' : state === 'connecting' ? 'Connecting…' : 'Offline';
+  const text = state === 'live' ? 'Live' : state === 'connecting' ? 'Connecting…'
+    : state === 'paused' ? 'Paused (tab hidden)' : 'Offline';
   if (label.textContent !== text) label.textContent = text;
   more.textContent = state === 'offline' ? ` — retrying in ${secs} s` : '';
   btn.hidden = state !== 'offline';
@@ -94,6 +103,7 @@ function login(note) {
   conn.querySelector('.conn-label').textContent = 'Signed out';
   conn.querySelector('.conn-more').textContent = '';
   signout.hidden = true;
+  nav.hidden = true;
   document.title = 'Sign in · runnel';
   const tok = h('input', {type: 'password', id: 'token', name: 'token', autocomplete: 'current-password',
     required: true, 'aria-describedby': 'token-hint token-err', spellcheck: 'false'});
@@ -115,7 +125,6 @@ function login(note) {
     btn.disabled = true;
     setToken(value);
     try {
-      await api('/session', {quiet401: true});
       await api('/session', {method: 'POST', quiet401: true});
       boot(true);
     } catch (ex) {
@@ -155,8 +164,11 @@ signout.addEventListener('click', async () => {
 async function boot(withAuth) {
   auth = withAuth;
   signout.hidden = !auth;
+  nav.hidden = false;
   booted = true;
   firstRoute = true;
+  // Views load once the stream is open (a few ms), so that nothing falls
+  // between their first list and the subscription.
   await live.start(auth);
   route();
 }
@@ -166,6 +178,9 @@ let startDelay = 1000;
 async function start() {
   try {
     const s = await api('/session', {quiet401: true});
+    // GET /session needs no token: it says whether this tab is signed in,
+    // so a fresh tab shows the sign-in form without a refused request.
+    if (s.auth && !s.authorized) throw Object.assign(new Error('unauthorized'), {status: 401});
     if (s.auth) await api('/session', {method: 'POST', quiet401: true});
     boot(!!s.auth);
   } catch (e) {

@@ -76,6 +76,10 @@ export function detailView(root, route, id) {
     row(fields, 'Timeout', j.timeout != null ? `${j.timeout} s` : 'none');
     row(fields, 'Limits', j.limits ? code(JSON.stringify(j.limits)) : 'none');
     row(fields, 'Attempts', `${j.attempts} of ${j.max_attempts}`);
+    if (Array.isArray(j.after) && j.after.length) {
+      row(fields, 'Runs after', h('span', {class: 'links'},
+        ...j.after.map((d) => h('a', {href: `#/jobs/${d}`, text: `#${d}`}))));
+    }
     row(fields, 'Created', fmtDateTime(j.created_at));
     if (j.run_at) row(fields, 'Runs at', fmtDateTime(j.run_at));
     row(fields, 'Started', fmtDateTime(j.started_at));
@@ -164,7 +168,14 @@ export function detailView(root, route, id) {
     }
   }
 
-  async function load(resume) {
+  let loadGen = -1;
+  let loadingNow = false;
+  let again = false;
+
+  async function load() {
+    loadGen = live.gen();
+    loadingNow = true;
+    again = false;
     try {
       const j = store.merge(await api(`/jobs/${id}`));
       if (!alive || !j) return;
@@ -172,11 +183,13 @@ export function detailView(root, route, id) {
       msg.hidden = true;
       body.hidden = false;
       render();
-      if (resume) for (const p of out) p.resume(job);
     } catch (e) {
       if (!alive) return;
       if (e.status === 404) gone();
       else { msg.textContent = `Could not load job #${id}: ${e.message}`; msg.hidden = false; }
+    } finally {
+      loadingNow = false;
+      if (again && alive && !deleted) load();
     }
   }
 
@@ -190,7 +203,12 @@ export function detailView(root, route, id) {
   }
 
   const unsub = live.subscribe((m) => {
-    if (m.type === 'resync') { if (!deleted) load(true); return; }
+    if (m.type === 'pause') { for (const p of out) p.pause(); return; }
+    if (m.type === 'resync') {
+      if (deleted || loadGen >= m.gen) return;
+      if (loadingNow) again = true; else load();
+      return;
+    }
     if (m.type === 'deleted' && m.id === id) { gone(); return; }
     if (m.type === 'job' && m.job.id === id && !deleted) {
       job = store.get(id) || m.job;
@@ -205,7 +223,7 @@ export function detailView(root, route, id) {
     }
   }, 1000);
   buttons();
-  load(false);
+  load();
 
   return {
     title: `Job #${id}`,

@@ -13,6 +13,7 @@ const PAGE = 50;
 const KEEP = 1000;      // rows kept while live inserts push older ones out
 const KEEP_MAX = 5000;  // rows "load more" may grow the table to
 const PENDING_MAX = 5000;
+const CHUNK = 25;       // rows per chunk (a chunk splits at twice that)
 
 export function parseFilter(query) {
   const states = (query.get('state') || '').split(',').filter((s) => STATES.includes(s));
@@ -37,23 +38,24 @@ function matches(f, j) {
     (!f.queue || j.queue === f.queue) && (!f.type || j.type === f.type);
 }
 
+// The table is a CSS grid with ARIA table roles rather than a <table>: a
+// row off screen is skipped by layout and paint (content-visibility),
+// which table rows cannot do, so a thousand live rows cost what the
+// visible ones cost.
+//
 // One row: its cells, filled from a job; a cell is written only when its
 // text changes.
-const COLS = ['id', 'name', 'type', 'queue', 'prio', 'state', 'created', 'dur', 'exit'];
+const COLS = [['c-id', 'ID'], ['c-name', 'Name or command'], ['c-type', 'Type'], ['c-queue', 'Queue'],
+  ['c-prio num', 'Priority'], ['c-state', 'State'], ['c-created', 'Created'], ['c-dur num', 'Duration'],
+  ['c-exit', 'Exit']];
 let rowTemplate = null;
 
 function makeRow(j) {
   if (!rowTemplate) {
-    rowTemplate = h('tr', null,
-      h('td', {class: 'c-id'}, h('a')),
-      h('td', {class: 'c-name'}, h('span', {class: 'trunc'})),
-      h('td', {class: 'c-type'}),
-      h('td', {class: 'c-queue'}),
-      h('td', {class: 'c-prio num'}),
-      h('td', {class: 'c-state'}, h('span', {class: 'badge'})),
-      h('td', {class: 'c-created'}),
-      h('td', {class: 'c-dur num'}),
-      h('td', {class: 'c-exit'}, h('span', {class: 'trunc'})));
+    rowTemplate = h('div', {role: 'row', class: 'jt-row'},
+      ...COLS.map(([cls]) => h('span', {role: 'cell', class: cls})));
+    rowTemplate.children[0].append(h('a'));
+    rowTemplate.children[5].append(h('span', {class: 'badge'}));
   }
   const tr = rowTemplate.cloneNode(true);
   const td = tr.children;
@@ -62,8 +64,8 @@ function makeRow(j) {
   a.textContent = `#${j.id}`;
   a.setAttribute('aria-label', `Job ${j.id}`);
   tr.dataset.id = j.id;
-  const row = {tr, job: null, vals: [], cells: [null, td[1].firstChild, td[2], td[3], td[4],
-    td[5].firstChild, td[6], td[7], td[8].firstChild]};
+  const row = {tr, job: null, vals: [], cells: [null, td[1], td[2], td[3], td[4],
+    td[5].firstChild, td[6], td[7], td[8]]};
   fill(row, j);
   return row;
 }
@@ -144,27 +146,21 @@ export function jobsView(root, route) {
   }
 
   // ---- the table ---------------------------------------------------------
-  const tbody = h('tbody');
-  const emptyRow = h('tr', {class: 'empty'}, h('td', {colspan: COLS.length}));
-  const table = h('table', {class: 'data jobs'},
-    h('caption', {class: 'sr-only', text: 'Jobs, newest first; rows change live'}),
-    h('thead', null, h('tr', null,
-      h('th', {scope: 'col', class: 'c-id', text: 'ID'}),
-      h('th', {scope: 'col', class: 'c-name', text: 'Name or command'}),
-      h('th', {scope: 'col', class: 'c-type', text: 'Type'}),
-      h('th', {scope: 'col', class: 'c-queue', text: 'Queue'}),
-      h('th', {scope: 'col', class: 'c-prio num', text: 'Priority'}),
-      h('th', {scope: 'col', class: 'c-state', text: 'State'}),
-      h('th', {scope: 'col', class: 'c-created', text: 'Created'}),
-      h('th', {scope: 'col', class: 'c-dur num', text: 'Duration'}),
-      h('th', {scope: 'col', class: 'c-exit', text: 'Exit'}))),
+  // Rows live in chunks of about CHUNK: a chunk off screen is skipped by
+  // layout and paint as one box (content-visibility), so a change costs
+  // what the rows on screen cost, however many are kept.
+  const tbody = h('div', {role: 'none', class: 'jobs-body'});
+  const emptyRow = h('div', {role: 'row', class: 'jt-empty'}, h('span', {role: 'cell'}));
+  const table = h('div', {role: 'table', class: 'jobs', 'aria-label': 'Jobs, newest first; rows change live'},
+    h('div', {role: 'rowgroup', class: 'jobs-head'}, h('div', {role: 'row', class: 'jt-row'},
+      ...COLS.map(([cls, text]) => h('span', {role: 'columnheader', class: cls, text})))),
     tbody);
   const shown = h('span', {class: 'muted'});
   const moreBtn = h('button', {type: 'button', class: 'btn', text: 'Load more', onclick: () => loadMore()});
   const error = h('p', {class: 'error', role: 'alert', hidden: true});
   tbody.addEventListener('click', (e) => {
     if (e.target.closest('a') || String(getSelection())) return;
-    const tr = e.target.closest('tr[data-id]');
+    const tr = e.target.closest('[data-id]');
     if (tr) location.hash = `#/jobs/${tr.dataset.id}`;
   });
 
@@ -183,6 +179,8 @@ export function jobsView(root, route) {
   let loadSeq = 0;
   let loading = false;
   let reloading = false;
+  let loadGen = -1;        // live.gen() when the last reload began
+  let again = false;       // reload once more when the one in flight ends
   let pending = new Map(); // id -> job, or null when deleted
   let overflow = false;
   const running = new Set();
@@ -194,6 +192,54 @@ export function jobsView(root, route) {
     else running.delete(row.job.id);
   }
 
+  // ---- chunks ------------------------------------------------------------
+  let rowH = 0; // a row's height in px, measured once rows are on screen
+  let measures = 0;
+
+  function sized(c) {
+    if (!rowH && measures++ < 3) {
+      const first = tbody.querySelector('.jt-row');
+      rowH = first ? first.getBoundingClientRect().height : 0;
+    }
+    c.style.containIntrinsicBlockSize = `auto ${Math.round(c.childElementCount * (rowH || 34))}px`;
+  }
+
+  function chunkOf(trs) {
+    const c = h('div', {role: 'rowgroup', class: 'jt-chunk'});
+    c.append(...trs);
+    return c;
+  }
+
+  // Puts tr before ref (a row) or at the end; splits a chunk grown too big.
+  function place(tr, ref) {
+    let c;
+    if (ref) {
+      c = ref.parentNode;
+      c.insertBefore(tr, ref);
+    } else {
+      c = tbody.lastElementChild;
+      if (!c || !c.classList.contains('jt-chunk') || c.childElementCount >= CHUNK) {
+        c = chunkOf([]);
+        tbody.append(c);
+      }
+      c.append(tr);
+    }
+    if (c.childElementCount > 2 * CHUNK) {
+      const rest = chunkOf([...c.children].slice(CHUNK));
+      c.after(rest);
+      sized(rest);
+    }
+    sized(c);
+  }
+
+  function unplace(tr) {
+    const c = tr.parentNode;
+    tr.remove();
+    if (c && c !== tbody) {
+      if (c.childElementCount === 0) c.remove(); else sized(c);
+    }
+  }
+
   function insert(j) {
     // ids is sorted descending: find the first smaller id.
     let lo = 0, hi = ids.length;
@@ -203,7 +249,7 @@ export function jobsView(root, route) {
     }
     const row = makeRow(j);
     rows.set(j.id, row);
-    tbody.insertBefore(row.tr, lo < ids.length ? rows.get(ids[lo]).tr : null);
+    place(row.tr, lo < ids.length ? rows.get(ids[lo]).tr : null);
     ids.splice(lo, 0, j.id);
     track(row);
   }
@@ -211,7 +257,7 @@ export function jobsView(root, route) {
   function remove(id) {
     const row = rows.get(id);
     if (!row) return;
-    row.tr.remove();
+    unplace(row.tr);
     rows.delete(id);
     running.delete(id);
     const i = ids.indexOf(id);
@@ -221,7 +267,7 @@ export function jobsView(root, route) {
   function trim() {
     if (ids.length <= keep) return;
     for (const id of ids.slice(keep)) {
-      rows.get(id).tr.remove();
+      unplace(rows.get(id).tr);
       rows.delete(id);
       running.delete(id);
     }
@@ -247,7 +293,7 @@ export function jobsView(root, route) {
       const j = store.merge(raw);
       if (j && matches(filter, j) && !fresh.has(j.id)) { fresh.set(j.id, j); keepIds.push(j.id); }
     }
-    for (const id of ids) if (!fresh.has(id)) { rows.get(id).tr.remove(); rows.delete(id); running.delete(id); }
+    for (const id of ids) if (!fresh.has(id)) { rows.delete(id); running.delete(id); }
     const trs = [];
     for (const id of keepIds) {
       let row = rows.get(id);
@@ -257,12 +303,17 @@ export function jobsView(root, route) {
     }
     ids = keepIds;
     next = cursor;
-    tbody.replaceChildren(...trs);
+    const chunks = [];
+    for (let i = 0; i < trs.length; i += CHUNK) chunks.push(chunkOf(trs.slice(i, i + CHUNK)));
+    tbody.replaceChildren(...chunks);
+    for (const c of chunks) sized(c);
   }
 
   async function reload(limit) {
     const seq = ++loadSeq;
     loading = reloading = true;
+    loadGen = live.gen();
+    again = false;
     foot();
     const q = filterQuery(filter);
     try {
@@ -281,6 +332,7 @@ export function jobsView(root, route) {
         // Events that came during the fetch: for jobs in the list the
         // store keeps the newest copy; jobs created since get inserted.
         flush();
+        if (again && alive) reload(Math.min(KEEP_MAX, Math.max(PAGE, ids.length)));
       }
     }
   }
@@ -342,11 +394,18 @@ export function jobsView(root, route) {
     }
     foot();
   }
-  const batch = frameBatcher(flush);
+  // Hundreds of rows re-laid out sixty times a second would keep the main
+  // thread busy: with many rows, apply events at most ~8 times a second,
+  // and less often when a batch is slow to render (a loaded machine).
+  const batch = frameBatcher(flush, (cost) => (ids.length > 200 ? Math.min(1000, Math.max(125, 6 * cost)) : 0));
 
   const unsub = live.subscribe((m) => {
+    if (m.type === 'pause') return;
     if (m.type === 'resync') {
-      reload(Math.min(KEEP_MAX, Math.max(PAGE, ids.length)));
+      if (loadGen >= m.gen) return; // loaded after that open: covered
+      // A load in flight is shown first, then checked again.
+      if (reloading) again = true;
+      else reload(Math.min(KEEP_MAX, Math.max(PAGE, ids.length)));
       return;
     }
     pending.set(m.type === 'job' ? m.job.id : m.id, m.type === 'job' ? m.job : null);
@@ -379,7 +438,7 @@ export function jobsView(root, route) {
       showFilter(f);
       if (filterQuery(f) === filterQuery(filter)) return;
       filter = f;
-      for (const id of ids) rows.get(id).tr.remove();
+      tbody.replaceChildren();
       rows.clear();
       running.clear();
       ids = [];

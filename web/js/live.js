@@ -1,7 +1,9 @@
 // The live link: Server-Sent Events from /api/v1/events.
 //
-// Views subscribe and get {type: "job", job}, {type: "deleted", id} and
-// {type: "resync"} (after a reconnect: refetch what is shown).  When the
+// Views subscribe and get {type: "job", job}, {type: "deleted", id},
+// {type: "resync", gen} (the stream (re)opened: refetch what is shown if
+// loaded before it) and {type: "pause"} (a tab hidden for a while let go
+// of its connections; a resync follows when it is shown again).  When the
 // stream drops the page shows "offline" and reconnects with exponential
 // back-off and jitter; before reconnecting it asks /api/v1/session, which
 // tells "down" from "token refused" and renews the session cookie that
@@ -17,10 +19,8 @@ let failures = 0;
 let timer = 0;
 let ticker = 0;
 let retryAt = 0;
-let opened = 0;
 let stopped = true;
 let statusFn = () => {};
-let readyFn = null;
 
 export const counters = {events: 0, opens: 0, drops: 0};
 
@@ -42,19 +42,30 @@ function status(state) {
   statusFn(state, secs);
 }
 
-// Starts the stream; resolves at the first open, or after waitMs at most,
-// so that views fetch after the subscription exists (no gap) without
-// waiting forever for a stream a proxy may hold back.
-export function start(withAuth, waitMs = 500) {
+// Starts the stream.  Every open (the first too) emits {type: "resync",
+// gen}: a view whose last load began before that open (gen > the
+// generation it loaded at, see gen()) loads again, as changes may have
+// fallen between its list and the subscription.  The promise resolves at
+// the first open, a failure or after waitMs: views that load after it
+// need no second load.
+export function start(withAuth, waitMs = 300) {
   auth = withAuth;
   stopped = false;
   failures = 0;
   return new Promise((resolve) => {
-    const t = setTimeout(() => { readyFn = null; resolve(); }, waitMs);
-    readyFn = () => { clearTimeout(t); readyFn = null; resolve(); };
+    const t = setTimeout(done, waitMs);
+    function done() { clearTimeout(t); readyFns.delete(done); resolve(); }
+    readyFns.add(done);
     connect();
   });
 }
+
+const readyFns = new Set();
+function ready() { for (const fn of [...readyFns]) fn(); }
+
+// The number of opens so far: a load that starts at gen() G is covered by
+// the stream once a resync with gen G has come.
+export function gen() { return counters.opens; }
 
 export function stop() {
   stopped = true;
@@ -78,17 +89,13 @@ function connect() {
   src.onopen = () => {
     if (es !== src) return;
     failures = 0;
+    // After a drop whatever happened meanwhile was missed, and old copies
+    // prove nothing (the server may have restarted with other data).
+    if (counters.opens > 0) store.reset();
     counters.opens++;
     status('live');
-    if (readyFn) {
-      opened++;
-      readyFn();
-      return;
-    }
-    // A later open: whatever happened meanwhile was missed.
-    opened++;
-    store.reset();
-    emit({type: 'resync'});
+    ready();
+    emit({type: 'resync', gen: counters.opens});
   };
   src.addEventListener('job', (e) => {
     counters.events++;
@@ -111,13 +118,13 @@ function connect() {
     src.close();
     es = null;
     counters.drops++;
-    if (readyFn) readyFn(); // the views load what they can meanwhile
+    ready();
     offline();
   };
 }
 
 function offline() {
-  if (stopped) return;
+  if (stopped || paused) return;
   const base = Math.min(30000, 1000 * 2 ** Math.min(failures, 5));
   const delay = Math.round(base * (0.75 + Math.random() * 0.5));
   failures++;
@@ -131,7 +138,7 @@ function offline() {
 
 async function reconnect() {
   clearInterval(ticker);
-  if (stopped) return;
+  if (stopped || paused) return;
   status('connecting');
   try {
     await api('/session', auth ? {method: 'POST'} : {});
@@ -140,9 +147,36 @@ async function reconnect() {
     offline();
     return;
   }
-  if (!stopped) connect();
+  if (!stopped && !paused) connect();
 }
 
 export function isLive() { return es !== null && es.readyState === EventSource.OPEN; }
 
 addEventListener('online', retryNow);
+
+// A browser gives each site only six connections over HTTP/1.1, and every
+// open tab holds one for its event stream (and a job page two more for its
+// output): a tab hidden for a while lets go of them ({type: "pause"} tells
+// the views) and takes them up again, with a resync, when it is shown.
+const HIDDEN_MS = 15000;
+let hiddenTimer = 0;
+let paused = false;
+
+document.addEventListener('visibilitychange', () => {
+  clearTimeout(hiddenTimer);
+  if (document.visibilityState === 'hidden') {
+    hiddenTimer = setTimeout(() => {
+      if (stopped || document.visibilityState !== 'hidden') return;
+      paused = true;
+      clearTimeout(timer);
+      clearInterval(ticker);
+      if (es) es.close();
+      es = null;
+      status('paused');
+      emit({type: 'pause'});
+    }, HIDDEN_MS);
+  } else if (paused) {
+    paused = false;
+    if (!stopped) reconnect();
+  }
+});

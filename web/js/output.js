@@ -3,17 +3,27 @@
 // most once per frame; the pane keeps scrolling to the end until the user
 // scrolls up, and a button brings it back.  Only the last SHOW_MAX
 // characters stay on the page; the whole output is a download away.
+//
+// The text lives in blocks of about SEG characters cut at line ends: new
+// text lays out only the open last block, and blocks off screen are
+// skipped by layout and paint (content-visibility), so a job that prints
+// megabytes a second does not stall the page.
 
 import {api, apiUrl} from './api.js';
 import {h, fmtBytes, frameBatcher} from './util.js';
 
 const TAIL = 256 * 1024;         // bytes fetched from the end at first
 const SHOW_MAX = 1024 * 1024;    // characters kept on the page
+const SEG = 16 * 1024;           // characters per closed block
 
 export function outputPane(jobId, stream) {
-  const text = document.createTextNode('');
-  const pre = h('pre', {class: 'out-text', tabindex: '0', 'aria-label': `${stream} of job ${jobId}`});
-  pre.append(text);
+  let text = document.createTextNode('');  // the open last block's text
+  const pre = h('div', {class: 'out-text', tabindex: '0', role: 'region', 'aria-label': `${stream} of job ${jobId}`});
+  const open = () => {
+    text = document.createTextNode('');
+    pre.append(h('div', {class: 'seg'}, text));
+  };
+  open();
   const state = h('span', {class: 'out-state muted'});
   const note = h('p', {class: 'out-note', hidden: true});
   const whole = h('a', {href: apiUrl(`/jobs/${jobId}/output?stream=${stream}`),
@@ -32,34 +42,92 @@ export function outputPane(jobId, stream) {
   let following = false;
   let done = false;
   let buf = [];
+  let bufLen = 0;
   let shownChars = 0;
   let dropped = false;
   let decoder = new TextDecoder();
+
+  // A narrower window rewraps the lines: stay at the end if following it.
+  const onResize = () => { if (stick) pre.scrollTop = pre.scrollHeight; };
+  addEventListener('resize', onResize, {passive: true});
 
   pre.addEventListener('scroll', () => {
     stick = pre.scrollHeight - pre.scrollTop - pre.clientHeight < 24;
     jump.hidden = stick || !following;
   }, {passive: true});
 
+  let linePx = 0;
+
+  // Closes the open block (its lines are laid out no more once off
+  // screen) and opens the next.
+  function close() {
+    const seg = text.parentNode;
+    if (!linePx) linePx = parseFloat(getComputedStyle(pre).lineHeight) || 18;
+    let lines = 0;
+    for (let i = text.data.indexOf('\n'); i >= 0; i = text.data.indexOf('\n', i + 1)) lines++;
+    seg.style.containIntrinsicBlockSize = `auto ${Math.max(1, lines) * linePx}px`;
+    seg.classList.add('closed');
+    open();
+  }
+
+  // Appends to the open block; blocks end at a line end near SEG
+  // characters (or past 4 SEG, inside an endless line).
+  function appendText(data) {
+    while (data) {
+      const room = SEG - text.length;
+      if (data.length <= room) { text.appendData(data); return; }
+      let cut = room > 0 ? data.lastIndexOf('\n', room - 1) + 1 : 0;
+      if (cut === 0) {
+        const end = data.indexOf('\n');
+        cut = end < 0 ? data.length : end + 1;
+        if (text.length + cut > 4 * SEG) cut = Math.max(1, 4 * SEG - text.length);
+      }
+      text.appendData(data.slice(0, cut));
+      data = data.slice(cut);
+      if (data) close();
+    }
+  }
+
   const batch = frameBatcher(() => {
     if (!buf.length) return;
-    const s = buf.join('');
+    let s = buf.join('');
     buf = [];
-    text.appendData(s);
-    shownChars += s.length;
-    if (shownChars > SHOW_MAX) {
-      const cut = shownChars - Math.floor(SHOW_MAX * 0.75);
-      text.deleteData(0, cut);
-      shownChars -= cut;
+    bufLen = 0;
+    if (s.length > SHOW_MAX) {
+      // More than is kept came at once: start over from its end.
+      const from = s.indexOf('\n', s.length - SHOW_MAX);
+      s = s.slice(from < 0 ? s.length - SHOW_MAX : from + 1);
+      pre.replaceChildren();
+      open();
+      shownChars = 0;
       dropped = true;
-      showNote();
     }
+    appendText(s);
+    shownChars += s.length;
+    // Drop whole blocks from the top past SHOW_MAX.
+    while (shownChars > SHOW_MAX && pre.firstChild !== text.parentNode) {
+      shownChars -= pre.firstChild.textContent.length;
+      pre.firstChild.remove();
+      dropped = true;
+    }
+    if (dropped && note.hidden) showNote();
     if (stick) pre.scrollTop = pre.scrollHeight;
   });
 
   function push(s) {
     if (!s) return;
     buf.push(s);
+    bufLen += s.length;
+    // No frames in a hidden tab: keep only what could be shown.
+    if (bufLen > 2 * SHOW_MAX) {
+      const all = buf.join('');
+      buf = [all.slice(-SHOW_MAX)];
+      bufLen = SHOW_MAX;
+      pre.replaceChildren();
+      open();
+      shownChars = 0;
+      dropped = true;
+    }
     batch.schedule();
   }
 
@@ -68,7 +136,7 @@ export function outputPane(jobId, stream) {
     note.hidden = false;
     note.textContent = '';
     note.append(`Showing the end of the output${total != null ? ` (${fmtBytes(total)} in all)` : ''}; `,
-      h('a', {href: whole.href, download: whole.download, text: 'download the whole output'}), '.');
+      h('a', {href: whole.getAttribute('href'), download: whole.download, text: 'download the whole output'}), '.');
   }
 
   function reset() {
@@ -76,7 +144,9 @@ export function outputPane(jobId, stream) {
     ctrl = null;
     batch.cancel();
     buf = [];
-    text.data = '';
+    bufLen = 0;
+    pre.replaceChildren();
+    open();
     shownChars = 0;
     dropped = false;
     start = pos = 0;
@@ -125,7 +195,7 @@ export function outputPane(jobId, stream) {
     ctrl = c;
     following = live;
     try {
-      if (pos === 0 && text.data === '') {
+      if (pos === 0 && shownChars === 0) {
         let size = finished ? job[`${stream}_bytes`] || 0 : 0;
         if (live) {
           const res = await api(`/jobs/${jobId}/output?stream=${stream}`, {method: 'HEAD', raw: true, signal: c.signal});
@@ -144,7 +214,7 @@ export function outputPane(jobId, stream) {
       done = true;
       jump.hidden = true;
       batch.flush();
-      state.textContent = text.data === '' ? 'no output' : '';
+      state.textContent = shownChars === 0 ? 'no output' : '';
       whole.hidden = pos === 0;
     } catch (e) {
       if (c.signal.aborted || e.name === 'AbortError') return;
@@ -154,16 +224,22 @@ export function outputPane(jobId, stream) {
     }
   }
 
-  // The connection came back: go on from where the bytes stopped.
-  function resume(job) {
-    if (ctrl) { ctrl.abort(); ctrl = null; }
-    following = false;
-    update(job);
-  }
-
   return {
-    el, update, resume,
-    stop() { if (ctrl) ctrl.abort(); ctrl = null; batch.cancel(); },
+    el, update,
+    // Lets go of the connection; update() goes on from the same byte.
+    pause() {
+      if (!ctrl) return;
+      ctrl.abort();
+      ctrl = null;
+      following = false;
+      state.textContent = 'paused';
+    },
+    stop() {
+      if (ctrl) ctrl.abort();
+      ctrl = null;
+      batch.cancel();
+      removeEventListener('resize', onResize);
+    },
     isFollowing: () => following,
   };
 }

@@ -5,6 +5,7 @@
 import {api} from './api.js';
 import * as live from './live.js';
 import {minuteChart} from './chart.js';
+import {toast} from './dialog.js';
 import {h, STATES, fmtCount, fmtDuration, fmtTime, fmtDateTime, throttle} from './util.js';
 
 export function overviewView(root) {
@@ -35,14 +36,14 @@ export function overviewView(root) {
       h('section', {'aria-labelledby': 'ov-workers', class: 'panel'},
         h('h2', {id: 'ov-workers', text: 'Workers'}), workersNote,
         h('div', {class: 'table-wrap'}, h('table', {class: 'data'},
-          h('thead', null, h('tr', null, ...['Worker', 'PID', 'State', 'Job', 'Started', 'Jobs done']
-            .map((t) => h('th', {scope: 'col', class: t === 'Started' ? 'hide-sm' : null, text: t})))),
+          h('thead', null, h('tr', null, ...[['Worker'], ['PID', 'num'], ['State'], ['Job'], ['Started', 'hide-sm'], ['Jobs done', 'num']]
+            .map(([t, c]) => h('th', {scope: 'col', class: c || null, text: t})))),
           workersBody))),
       h('section', {'aria-labelledby': 'ov-queues', class: 'panel'},
         h('h2', {id: 'ov-queues', text: 'Queues'}),
         h('div', {class: 'table-wrap'}, h('table', {class: 'data'},
-          h('thead', null, h('tr', null, ...['Queue', 'Scheduled', 'Queued', 'Running', 'Limit', 'Paused']
-            .map((t) => h('th', {scope: 'col', class: t === 'Limit' || t === 'Paused' ? 'hide-sm' : null, text: t})))),
+          h('thead', null, h('tr', null, ...[['Queue'], ['Scheduled', 'num'], ['Queued', 'num'], ['Running', 'num'], ['At most', 'hide-sm'], ['']]
+            .map(([t, c]) => h('th', {scope: 'col', class: c || null, text: t}, t ? null : h('span', {class: 'sr-only', text: 'Pause or resume'}))))),
           queuesBody)))),
     h('section', {'aria-labelledby': 'ov-server', class: 'panel'},
       h('h2', {id: 'ov-server', text: 'Server'}), server));
@@ -53,6 +54,7 @@ export function overviewView(root) {
   async function load() {
     if (busy) { again = true; return; }
     busy = true;
+    loadGen = live.gen();
     try {
       const [stats, workers, queues] = await Promise.all([
         api('/stats'), api('/workers'), api('/queues')]);
@@ -95,19 +97,76 @@ export function overviewView(root) {
     if (!list.length) workersBody.append(h('tr', null, h('td', {colspan: 6, class: 'muted', text: 'No workers.'})));
   }
 
+  // Queue rows are kept by name and updated in place, so that a refresh
+  // never takes the focus from a control the user is on.
+  const queueRows = new Map();
+  const queueEmpty = h('tr', null, h('td', {colspan: 6, class: 'muted', text: 'No queues yet.'}));
+
+  async function patchQueue(name, body, btn) {
+    if (btn) btn.disabled = true;
+    try {
+      await api(`/queues/${encodeURIComponent(name)}`, {method: 'PATCH', body});
+      toast(`Queue ${name}: ${'paused' in body ? (body.paused ? 'paused' : 'resumed')
+        : body.concurrency == null ? 'no concurrency limit' : `at most ${body.concurrency} at once`}.`);
+      load();
+    } catch (e) {
+      error.textContent = `Could not change queue ${name}: ${e.message}`;
+      error.hidden = false;
+    } finally {
+      if (btn) btn.disabled = false;
+    }
+  }
+
+  function queueRow(name) {
+    const cells = [h('td', {class: 'num'}), h('td', {class: 'num'}), h('td', {class: 'num'})];
+    const limit = h('input', {type: 'number', min: '1', step: '1', class: 'limit-in', placeholder: 'none',
+      'aria-label': `Concurrency limit of queue ${name} (empty: none)`, inputmode: 'numeric'});
+    limit.addEventListener('change', () => {
+      const v = limit.value.trim();
+      const n = v === '' ? null : Number(v);
+      if (n !== null && !(Number.isInteger(n) && n >= 1)) { limit.setAttribute('aria-invalid', 'true'); return; }
+      limit.removeAttribute('aria-invalid');
+      patchQueue(name, {concurrency: n});
+    });
+    const pause = h('button', {type: 'button', class: 'btn small'});
+    pause.addEventListener('click', () => patchQueue(name, {paused: pause.dataset.paused !== 'true'}, pause));
+    const state = h('span', {class: 'badge'});
+    const tr = h('tr', null,
+      h('td', null, h('a', {href: `#/jobs?queue=${encodeURIComponent(name)}`, text: name}), ' ', state),
+      ...cells, h('td', {class: 'hide-sm'}, limit), h('td', null, pause));
+    return {tr, cells, limit, pause, state};
+  }
+
   function renderQueues(list) {
-    queuesBody.replaceChildren(...list.map((q) => h('tr', null,
-      h('td', null, h('a', {href: `#/jobs?queue=${encodeURIComponent(q.name)}`, text: q.name})),
-      h('td', {class: 'num', text: fmtCount(q.scheduled)}),
-      h('td', {class: 'num', text: fmtCount(q.queued)}),
-      h('td', {class: 'num', text: fmtCount(q.running)}),
-      h('td', {class: 'num hide-sm', text: q.concurrency == null ? 'none' : q.concurrency}),
-      h('td', {class: 'hide-sm', text: q.paused ? 'paused' : 'no'}))));
-    if (!list.length) queuesBody.append(h('tr', null, h('td', {colspan: 6, class: 'muted', text: 'No queues yet.'})));
+    const seen = new Set();
+    let prev = null;
+    for (const q of list) {
+      seen.add(q.name);
+      let r = queueRows.get(q.name);
+      if (!r) { r = queueRow(q.name); queueRows.set(q.name, r); }
+      const vals = [q.scheduled, q.queued, q.running].map(fmtCount);
+      r.cells.forEach((c, i) => { if (c.textContent !== vals[i]) c.textContent = vals[i]; });
+      if (document.activeElement !== r.limit) r.limit.value = q.concurrency == null ? '' : String(q.concurrency);
+      r.pause.dataset.paused = String(!!q.paused);
+      r.pause.textContent = q.paused ? 'Resume' : 'Pause';
+      r.pause.setAttribute('aria-label', `${q.paused ? 'Resume' : 'Pause'} queue ${q.name}`);
+      r.state.textContent = q.paused ? 'paused' : '';
+      r.state.className = q.paused ? 'badge s-canceled' : '';
+      // Keep the server's order without moving rows that are in place.
+      const want = prev ? prev.nextSibling : queuesBody.firstChild;
+      if (want !== r.tr) queuesBody.insertBefore(r.tr, want);
+      prev = r.tr;
+    }
+    for (const [name, r] of queueRows) if (!seen.has(name)) { r.tr.remove(); queueRows.delete(name); }
+    if (!list.length) queuesBody.replaceChildren(queueEmpty); else queueEmpty.remove();
   }
 
   const refresh = throttle(load, 1000);
-  const unsub = live.subscribe(() => refresh());
+  let loadGen = -1;
+  const unsub = live.subscribe((m) => {
+    if (m.type === 'pause' || (m.type === 'resync' && loadGen >= m.gen)) return;
+    refresh();
+  });
   // The chart moves on with the clock even when nothing happens.
   let minuteTimer = 0;
   const atMinute = () => {

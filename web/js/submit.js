@@ -27,9 +27,14 @@ function errors(form, summary) {
     },
     // Shows the message next to the control for `name` (ids are prefix-name).
     show(prefix, name, message) {
-      const key = name ? String(name).replace(/^job\./, '').replace(/^\[\d+\]\./, '').split(/[.[]/)[0] : '';
-      const ctl = key && form.querySelector(`#${prefix}-${key}`);
+      const full = name ? String(name).replace(/^job\./, '').replace(/^\[\d+\]\./, '') : '';
+      // "limits.memory_mb" is its own control; "env.X" or "argv[2]" the whole field's.
+      let key = full.replace(/\./g, '-');
+      if (!key || !/^[\w-]+$/.test(key) || !form.querySelector(`#${prefix}-${key}`)) key = full.split(/[.[]/)[0];
+      const ctl = key && /^[\w-]+$/.test(key) && form.querySelector(`#${prefix}-${key}`);
       if (ctl) {
+        const det = ctl.closest('details');
+        if (det) det.open = true;
         const err = form.querySelector(`#${prefix}-${key}-err`);
         err.textContent = message;
         err.hidden = false;
@@ -65,7 +70,14 @@ function common(prefix) {
     priority: input({type: 'number', name: 'priority', step: '1', placeholder: '0', inputmode: 'numeric'}),
     timeout: input({type: 'number', name: 'timeout', min: '0', step: 'any', placeholder: 'none', inputmode: 'decimal'}),
     env: h('textarea', {name: 'env', rows: '3', spellcheck: 'false', placeholder: 'NAME=value'}),
+    delay: input({type: 'number', name: 'delay', min: '0', step: 'any', placeholder: '0', inputmode: 'decimal'}),
+    max_attempts: input({type: 'number', name: 'max_attempts', min: '1', max: '100', step: '1', placeholder: '1', inputmode: 'numeric'}),
+    after: input({name: 'after', placeholder: 'e.g. 41, 42', inputmode: 'numeric'}),
   };
+  const LIMITS = [['memory_mb', 'Memory (MB)'], ['cpu_seconds', 'CPU time (s)'], ['output_mb', 'Output (MB)'],
+    ['open_files', 'Open files'], ['processes', 'Processes']];
+  const limits = {};
+  for (const [k] of LIMITS) limits[k] = input({type: 'number', name: `limits.${k}`, min: '1', step: '1', placeholder: 'none', inputmode: 'numeric'});
   const nodes = [
     h('div', {class: 'row'},
       field(`${prefix}-name`, 'Name (optional)', els.name, 'A label shown in the job list.'),
@@ -74,6 +86,13 @@ function common(prefix) {
       field(`${prefix}-priority`, 'Priority', els.priority, 'Smaller runs sooner.'),
       field(`${prefix}-timeout`, 'Timeout (seconds)', els.timeout)),
     field(`${prefix}-env`, 'Environment', els.env, 'One NAME=value per line.'),
+    h('details', null, h('summary', {text: 'Scheduling, retries and limits'}),
+      h('div', {class: 'row'},
+        field(`${prefix}-delay`, 'Start after (seconds)', els.delay),
+        field(`${prefix}-max_attempts`, 'Attempts at most', els.max_attempts, 'Failed attempts are retried with back-off.')),
+      field(`${prefix}-after`, 'Run after jobs', els.after, 'Job ids that must succeed first.'),
+      h('fieldset', {class: 'limits'}, h('legend', {text: 'Resource limits'}),
+        h('div', {class: 'row'}, ...LIMITS.map(([k, label]) => field(`${prefix}-limits-${k}`, label, limits[k]))))),
     h('datalist', {id: `${prefix}-queues`}),
   ];
   function fill(spec, err) {
@@ -92,6 +111,27 @@ function common(prefix) {
     }
     if (els.env.value.trim()) {
       try { spec.env = parseEnv(els.env.value); } catch (e) { err.show(prefix, 'env', e.message); return false; }
+    }
+    if (v(els.delay)) {
+      const d = Number(v(els.delay));
+      if (!(d >= 0)) { err.show(prefix, 'delay', 'the delay must be a number of seconds, 0 or more'); return false; }
+      spec.delay = d;
+    }
+    if (v(els.max_attempts)) {
+      const n = Number(v(els.max_attempts));
+      if (!Number.isInteger(n)) { err.show(prefix, 'max_attempts', 'attempts must be a whole number'); return false; }
+      spec.max_attempts = n;
+    }
+    if (v(els.after)) {
+      const ids = v(els.after).split(/[\s,]+/).filter(Boolean).map((x) => Number(x.replace(/^#/, '')));
+      if (ids.some((x) => !Number.isInteger(x) || x <= 0)) { err.show(prefix, 'after', 'give job ids, e.g. 41, 42'); return false; }
+      spec.after = ids;
+    }
+    for (const [k] of LIMITS) {
+      if (!v(limits[k])) continue;
+      const n = Number(v(limits[k]));
+      if (!Number.isInteger(n)) { err.show(prefix, `limits.${k}`, 'a limit is a whole number'); return false; }
+      (spec.limits ||= {})[k] = n;
     }
     return true;
   }
@@ -167,7 +207,7 @@ function uploadForm(go) {
   const chosen = h('p', {class: 'chosen', 'aria-live': 'polite', text: 'No file chosen.'});
   const drop = h('div', {class: 'drop'},
     h('p', {class: 'drop-text', text: 'Drag and drop a file here, or'}),
-    h('label', {for: 'u-file', class: 'btn', 'aria-hidden': 'true', text: 'Choose a file…'}),
+    h('span', {class: 'btn', 'aria-hidden': 'true', text: 'Choose a file…', onclick: () => file.click()}),
     file, chosen);
   const command = h('textarea', {name: 'command', rows: '2', spellcheck: 'false', class: 'mono',
     placeholder: 'e.g. ffmpeg -i "$RUNNEL_FILE" -f null -'});

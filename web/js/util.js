@@ -37,15 +37,20 @@ export function clear(el) {
 
 const pad = (n) => String(n).padStart(2, '0');
 
-// "14:03:07" for today, "2026-11-26 14:03" otherwise (local time).
+// Short local time: "14:03:07" today, "11-26 14:03" this year, else
+// "2025-11-26" (the full time goes in a title).
 export function fmtTime(ts) {
   if (!ts) return '—';
   const d = new Date(ts);
   if (isNaN(d)) return ts;
   const now = new Date();
-  const hms = `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
-  if (d.toDateString() === now.toDateString()) return hms;
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${hms}`;
+  if (d.toDateString() === now.toDateString()) {
+    return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+  }
+  if (d.getFullYear() === now.getFullYear()) {
+    return `${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+  }
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
 }
 
 // Full local date and time, for titles and the detail view.
@@ -120,14 +125,37 @@ export function stateBadge(state) {
   return h('span', {class: `badge s-${state}`, text: state});
 }
 
-// Runs fn at most once per animation frame (or at once when forced).
-export function frameBatcher(fn) {
-  let id = 0;
-  const run = () => { id = 0; fn(); };
+// Runs fn in an animation frame, at most once per frame and, when gap()
+// says so, at most once per gap(cost) ms, where cost is what the last run
+// took up to the next frame (its script, layout and paint): a busy stream
+// is applied a few times a second, fewer on a slow machine, rather than
+// sixty.
+export function frameBatcher(fn, gap = () => 0) {
+  let id = 0, timer = 0, last = -1e9, cost = 0;
+  const run = () => {
+    id = 0;
+    const t0 = performance.now();
+    last = t0;
+    fn();
+    requestAnimationFrame(() => { cost = performance.now() - t0; });
+  };
+  const frame = () => { timer = 0; id = requestAnimationFrame(run); };
   return {
-    schedule() { if (!id) id = requestAnimationFrame(run); },
-    cancel() { if (id) cancelAnimationFrame(id); id = 0; },
-    flush() { if (id) { cancelAnimationFrame(id); id = 0; fn(); } },
+    schedule() {
+      if (id || timer) return;
+      const wait = last + gap(cost) - performance.now();
+      if (wait > 4) timer = setTimeout(frame, wait); else frame();
+    },
+    cancel() {
+      if (id) cancelAnimationFrame(id);
+      clearTimeout(timer);
+      id = timer = 0;
+    },
+    flush() {
+      if (!id && !timer) return;
+      this.cancel();
+      run();
+    },
   };
 }
 
