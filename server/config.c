@@ -343,7 +343,9 @@ config_env(struct config *c)
 	const char *v;
 
 	for (size_t i = 0; i < NOPTIONS; i++) {
-		if (options[i].env == NULL || (v = getenv(options[i].env)) == NULL)
+		/* Empty is unset: compose passes RUNNEL_X= for a blank .env line. */
+		if (options[i].env == NULL || (v = getenv(options[i].env)) == NULL ||
+		    *v == '\0')
 			continue;
 		if (config_set(c, options[i].opt.val, v) < 0) {
 			fprintf(stderr, "runneld: invalid %s: %s\n",

@@ -166,3 +166,21 @@ class ListenTest(RunnelTestCase):
         self.assertEqual(s.api("GET", "/api/v1/stats").status, 200)
         self.assertEqual(s.api("GET", "/api/v1/stats", token=False).status, 401)
         self.assertEqual(s.stop(), 0)
+
+    def test_empty_environment_values_are_unset(self):
+        # docker-compose passes RUNNEL_X= for a setting left blank in .env.
+        s = self.new_server("emptyenv", workers=1,
+                            env={"RUNNEL_LOG_LEVEL": "", "RUNNEL_MAX_UPLOAD": "",
+                                 "RUNNEL_SHUTDOWN_GRACE": ""})
+        s.start()
+        j = s.submit({"command": "true"})
+        self.assertEqual(s.wait(j["id"])["state"], "succeeded")
+        self.assertEqual(s.stop(), 0)
+
+    def test_a_bad_environment_value_is_named(self):
+        p = subprocess.run([bin_path("runneld"), "--listen", "127.0.0.1:0", "--data",
+                            os.path.join(self.tmp, "badenv")],
+                           env=clean_env({"RUNNEL_SHUTDOWN_GRACE": "soon"}),
+                           capture_output=True, timeout=scaled(20), stdin=subprocess.DEVNULL)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("RUNNEL_SHUTDOWN_GRACE", p.stderr.decode(errors="replace"))
