@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "clock.h"
@@ -63,32 +64,88 @@ core_cancel(struct server *srv, uint64_t id, struct request *req)
 	return API_PENDING;
 }
 
+/*
+ * The dependencies of j that a retry must wait for, into wait (as many
+ * as j lists).  A deleted one no longer holds anything up; a failed or
+ * canceled one makes the retry a 409 (retry it first).  Returns how many
+ * to wait for, or -1 with the reply made.
+ */
+static int
+retry_deps(struct server *srv, const struct job *j, uint64_t *wait,
+    struct request *req)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < j->nafter; i++) {
+		struct job	d;
+		enum job_state	st;
+
+		if (store_get(srv->store, j->after[i], &d) < 0)
+			continue;
+		st = d.state;
+		job_clear(&d);
+		if (st == JOB_SUCCEEDED)
+			continue;
+		if (st == JOB_FAILED || st == JOB_CANCELED) {
+			reply_fail(req, 409, "conflict", NULL,
+			    "cannot retry job %llu: its dependency %llu is %s; "
+			    "retry that one first", (unsigned long long)j->id,
+			    (unsigned long long)j->after[i], job_state_name(st));
+			return -1;
+		}
+		wait[n++] = j->after[i];
+	}
+	return (int)n;
+}
+
+/*
+ * A retry runs the job again as soon as its dependencies allow (not at
+ * its run_at: retrying is asking for it now).
+ */
 int
 core_retry(struct server *srv, uint64_t id, struct request *req)
 {
 	struct core	*c = srv->core;
 	struct job	 j;
-	int		 rc;
+	uint64_t	*wait = NULL;
+	enum job_state	 to;
+	int		 rc, left;
 
 	if (load_state(srv, id, req, &j) < 0)
 		return API_DONE;
 	if (j.state != JOB_FAILED && j.state != JOB_CANCELED)
 		return core_conflict(req, &j, "retry");
 	if (srv->draining) {
-		job_clear(&j);
-		return reply_errno(req, -ESHUTDOWN);
+		rc = reply_errno(req, -ESHUTDOWN);
+		goto out;
 	}
-	if ((rc = store_requeue(srv->store, id, j.state, 0)) < 0) {
-		job_clear(&j);
-		return reply_errno(req, rc);
+	if (job_after_parse(&j) < 0 || (j.nafter &&
+	    (wait = calloc(j.nafter, sizeof(*wait))) == NULL)) {
+		rc = reply_errno(req, -ENOMEM);
+		goto out;
 	}
-	change_event(srv, change_add(c, id, j.state, JOB_QUEUED, j.queue), NULL);
-	runq_mark(srv, j.queue);
+	if ((left = retry_deps(srv, &j, wait, req)) < 0) {
+		rc = API_DONE;
+		goto out;
+	}
+	if ((rc = store_requeue(srv->store, id, j.state, 0, left)) < 0 ||
+	    (left && (rc = store_add_deps(srv->store, id, wait, left)) < 0)) {
+		rc = reply_errno(req, rc);
+		goto out;
+	}
+	to = left ? JOB_SCHEDULED : JOB_QUEUED;
+	change_event(srv, change_add(c, id, j.state, to, j.queue), NULL);
+	if (to == JOB_QUEUED) {
+		runq_mark(srv, j.queue);
+		c->runnable = 1;
+	}
 	pending_add(c, P_REPLY, req, id);
-	job_clear(&j);
-	c->runnable = 1;
 	core_dirty(srv);
-	return API_PENDING;
+	rc = API_PENDING;
+out:
+	free(wait);
+	job_clear(&j);
+	return rc;
 }
 
 /* Deletes a finished job; req NULL for retention.  0 or < 0. */

@@ -107,7 +107,7 @@ finish_store(struct server *srv, uint64_t id, const struct job_exit *ex,
 		/* Ended by our shutdown, not by its own doing: the attempt
 		 * does not count. */
 		r->state = JOB_QUEUED;
-		return store_requeue(srv->store, id, JOB_RUNNING, 1);
+		return store_requeue(srv->store, id, JOB_RUNNING, 1, 0);
 	}
 	r->state = exit_outcome(ex, error, n);
 	if (r->state == JOB_FAILED && ex->attempts < ex->max_attempts) {

@@ -2,6 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "job.h"
 #include "jw.h"
 
@@ -41,6 +43,30 @@ job_clear(struct job *j)
 	free(j->after_json);
 	free(j->after);
 	job_init(j);
+}
+
+int
+job_after_parse(struct job *j)
+{
+	cJSON	*a, *e;
+	size_t	 n = 0;
+
+	if (j->after != NULL || j->after_json == NULL)
+		return 0;
+	/* Checked at submit: a failure here is memory. */
+	if ((a = cJSON_Parse(j->after_json)) == NULL)
+		return -1;
+	j->after = calloc((size_t)cJSON_GetArraySize(a) + 1, sizeof(*j->after));
+	if (j->after == NULL) {
+		cJSON_Delete(a);
+		return -1;
+	}
+	cJSON_ArrayForEach(e, a)
+		if (cJSON_IsNumber(e) && e->valuedouble >= 1)
+			j->after[n++] = (uint64_t)e->valuedouble;
+	j->nafter = n;
+	cJSON_Delete(a);
+	return 0;
 }
 
 const char *

@@ -74,7 +74,7 @@ struct job {
 	char		*file_sha256;
 	char		*after_json;	/* JSON array of job ids, or NULL */
 	int		 deps_left;	/* of those, not succeeded yet */
-	uint64_t	*after;		/* the same ids (at submit only) */
+	uint64_t	*after;		/* the same ids (job_after_parse) */
 	size_t		 nafter;
 };
 
@@ -86,6 +86,8 @@ void		 job_init(struct job *);
 /* Frees the strings and re-initialises. */
 void		 job_clear(struct job *);
 
+/* Fills after/nafter from after_json (once).  0, or -1 out of memory. */
+int		 job_after_parse(struct job *);
 const char	*job_state_name(enum job_state);
 /* Returns the state for a name, or -1. */
 int		 job_state_parse(const char *);

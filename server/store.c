@@ -93,7 +93,8 @@ static const char *stmt_sql[ST_COUNT_MAX] = {
 	    "WHERE id = ?1 AND state = 'running'",
 	[ST_SET_STATE] = "UPDATE jobs SET state = ?3, error = ?4, "
 	    "finished_at = ?5 WHERE id = ?1 AND state = ?2",
-	[ST_REQUEUE] = "UPDATE jobs SET state = 'queued', "
+	[ST_REQUEUE] = "UPDATE jobs SET state = CASE WHEN ?4 > 0 THEN "
+	    "'scheduled' ELSE 'queued' END, deps_left = ?4, "
 	    "attempts = attempts - ?3, started_at = NULL, finished_at = NULL, "
 	    "exit_code = NULL, signal = NULL, error = NULL, "
 	    "stdout_bytes = 0, stderr_bytes = 0, cpu_ms = NULL, "
@@ -736,7 +737,7 @@ store_set_state(struct store *s, uint64_t id, enum job_state from,
 
 int
 store_requeue(struct store *s, uint64_t id, enum job_state from,
-    int undo_attempt)
+    int undo_attempt, int deps_left)
 {
 	sqlite3_stmt	*st = s->st[ST_REQUEUE];
 	int		 rc;
@@ -746,6 +747,7 @@ store_requeue(struct store *s, uint64_t id, enum job_state from,
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
 	sqlite3_bind_text(st, 2, job_state_name(from), -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 3, undo_attempt ? 1 : 0);
+	sqlite3_bind_int(st, 4, deps_left);
 	return stmt_change(s, ST_REQUEUE, -EBUSY);
 }
 

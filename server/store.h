@@ -102,11 +102,12 @@ int	store_set_state(struct store *, uint64_t id, enum job_state from,
 	    enum job_state to, const char *error, int64_t finished_at);
 /*
  * Queues a finished (failed or canceled) job again, clearing its
- * previous result.  undo_attempt also takes back the attempt count
- * (a shutdown ended the run through no fault of the job).
+ * previous result; scheduled instead while deps_left > 0 of its
+ * dependencies have not succeeded.  undo_attempt also takes back the
+ * attempt count (a shutdown ended the run through no fault of the job).
  */
 int	store_requeue(struct store *, uint64_t id, enum job_state from,
-	    int undo_attempt);
+	    int undo_attempt, int deps_left);
 /* Deletes a job row.  -ENOENT if none. */
 int	store_delete(struct store *, uint64_t id);
 

@@ -718,6 +718,44 @@ class FlowDepsTest(FlowBase):
                          ("failed", "dependency %d failed" % x["id"]), dy)
         self.assertGreaterEqual(epoch(dy["finished_at"]), epoch(dx["finished_at"]))
 
+    def test_a_retry_waits_for_its_dependencies(self):
+        g = self.gate()
+        # fails at once; its retry (attempt 2) waits at the gate, then succeeds
+        a = self.submit({"command": '[ "$RUNNEL_ATTEMPT" -ge 2 ] || exit 1; ' + g.cmd,
+                         "queue": "deps-retry"})
+        b = self.submit({"command": "true", "after": [a["id"]], "queue": "deps-retry"})
+        self.assertEqual(self.wait(a["id"])["state"], "failed")
+        fb = self.wait(b["id"])
+        self.assertEqual((fb["state"], fb["error"]),
+                         ("failed", "dependency %d failed" % a["id"]))
+        # its dependency still failed: refused, and nothing changes
+        r = self.api("POST", "/api/v1/jobs/%d/retry" % b["id"])
+        self.assertError(r, 409, "conflict")
+        self.assertIn("dependency %d" % a["id"], r.data["error"]["message"])
+        self.assertEqual(self.job(b["id"]), fb)
+        # the dependency again, then the dependent: it waits for the rerun
+        self.addCleanup(g.open)
+        r = self.api("POST", "/api/v1/jobs/%d/retry" % a["id"])
+        self.assertEqual(r.status, 200, r.data)
+        r = self.api("POST", "/api/v1/jobs/%d/retry" % b["id"])
+        self.assertEqual((r.status, r.data["state"]), (200, "scheduled"), r.data)
+        self.assertIsNone(r.data["error"])
+        self.sentinel()
+        self.assertEqual(self.job(b["id"])["state"], "scheduled")
+        g.open()
+        da, db = self.wait(a["id"]), self.wait(b["id"])
+        self.assertEqual((da["state"], da["attempts"]), ("succeeded", 2), da)
+        self.assertEqual(db["state"], "succeeded", db)
+        self.assertGreaterEqual(epoch(db["started_at"]), epoch(da["finished_at"]))
+        # a dependency deleted since holds nothing up
+        c = self.submit({"command": "exit 2"})
+        d = self.submit({"command": "true", "after": [c["id"], a["id"]]})
+        self.assertEqual(self.wait(d["id"])["state"], "failed")
+        self.assertEqual(self.api("DELETE", "/api/v1/jobs/%d" % c["id"]).status, 204)
+        r = self.api("POST", "/api/v1/jobs/%d/retry" % d["id"])
+        self.assertEqual(r.status, 200, r.data)
+        self.assertEqual(self.wait(d["id"])["state"], "succeeded")
+
     def test_after_and_delay_wait_for_both(self):
         # dependency done first: the job still waits for its time
         a = self.submit({"command": "true"})

@@ -150,7 +150,7 @@ TEST(finish_records_the_result_once)
 	ASSERT_INT(j.max_rss_kb, ==, 900);
 	job_clear(&j);
 	/* A retry clears the result and queues it again. */
-	ASSERT_INT(store_requeue(s, id, JOB_FAILED, 0), ==, 0);
+	ASSERT_INT(store_requeue(s, id, JOB_FAILED, 0, 0), ==, 0);
 	ASSERT_INT(store_get(s, id, &j), ==, 0);
 	ASSERT_INT(j.state, ==, JOB_QUEUED);
 	ASSERT_INT(j.attempts, ==, 1);
