@@ -5,11 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
 #include "api.h"
 #include "core.h"
 #include "events.h"
+#include "idem.h"
 #include "jw.h"
 #include "pool.h"
 #include "reply.h"
@@ -20,31 +19,6 @@
 #define LIST_DEFAULT	50
 #define LIST_MAX	1000
 #define WAIT_MAX_S	300
-
-static int
-idem_key_valid(const char *k)
-{
-	size_t n = strlen(k);
-
-	if (n == 0 || n > 200)
-		return 0;
-	for (; *k; k++)
-		if (*k < 0x21 || *k > 0x7e)
-			return 0;
-	return 1;
-}
-
-/* The SHA-256 of a request body, in hex: what a repeated key is held to. */
-static void
-body_sha(const char *body, size_t len, char out[65])
-{
-	unsigned char	 md[32];
-	unsigned int	 n = 0;
-
-	EVP_Digest(body, len, md, &n, EVP_sha256(), NULL);
-	for (int i = 0; i < 32; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
-}
 
 int
 api_jobs_submit(struct request *req)
@@ -57,11 +31,8 @@ api_jobs_submit(struct request *req)
 	const char		*key = req->idempotency_key;
 	char			 sha[65];
 
-	if (api_json_body(req) < 0)
+	if (api_json_body(req) < 0 || !idem_key_check(req))
 		return API_DONE;
-	if (key && !idem_key_valid(key))
-		return reply_fail(req, 400, "invalid_field", "Idempotency-Key",
-		    "Idempotency-Key must be 1 to 200 printable ASCII characters");
 	if (req->srv->draining)
 		return reply_errno(req, -ESHUTDOWN);
 	if (spec_parse_body(req->body ? req->body : "", req->body_len, &jobs,
@@ -69,8 +40,8 @@ api_jobs_submit(struct request *req)
 		return reply_error(req, &e);
 	if (key == NULL)
 		return core_submit(req->srv, jobs, n, batch, req);
-	body_sha(req->body ? req->body : "", req->body_len, sha);
-	return core_submit_idem(req->srv, key, sha, jobs, n, batch, req);
+	idem_sha(req->body ? req->body : "", req->body_len, sha);
+	return core_submit_idem(req->srv, key, sha, jobs, n, batch, NULL, req);
 }
 
 /* Parses a comma list of names into a bit set. */

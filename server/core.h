@@ -56,9 +56,11 @@ int	core_submit(struct server *, struct job *jobs, size_t n, int batch,
  * complete file is at tmp_path: the job is inserted and the file moved
  * to data/files/<id>/ in the turn's transaction, committed together.
  * Takes ownership of job; on failure tmp_path is left for the caller.
+ * With a key (NULL: none) it goes as core_submit_idem, request_sha
+ * standing for the body.
  */
 int	core_submit_upload(struct server *, struct job *job, const char *tmp_path,
-	    struct request *req);
+	    const char *key, const char *request_sha, struct request *req);
 int	core_cancel(struct server *, uint64_t id, struct request *req);
 int	core_retry(struct server *, uint64_t id, struct request *req);
 int	core_delete(struct server *, uint64_t id, struct request *req);
@@ -74,7 +76,8 @@ int	core_queue_set(struct server *, const char *name, int paused,
  * another body 422; a new key submits and remembers.  Takes jobs.
  */
 int	core_submit_idem(struct server *, const char *key, const char *body_sha,
-	    struct job *jobs, size_t n, int batch, struct request *req);
+	    struct job *jobs, size_t n, int batch, const char *tmp_path,
+	    struct request *req);
 
 /* Start-up: jobs a dead runneld left running are retried or failed. */
 int	core_recover(struct server *);

@@ -273,8 +273,11 @@ core_submit(struct server *srv, struct job *jobs, size_t n, int batch,
 
 int
 core_submit_upload(struct server *srv, struct job *job, const char *tmp_path,
-    struct request *req)
+    const char *key, const char *request_sha, struct request *req)
 {
+	if (key)
+		return core_submit_idem(srv, key, request_sha, job, 1, 0,
+		    tmp_path, req);
 	return submit(srv, job, 1, 0, tmp_path, NULL, NULL, req);
 }
 
@@ -306,7 +309,8 @@ parse_ids(const char *json, uint64_t **ids, size_t *n)
 
 int
 core_submit_idem(struct server *srv, const char *key, const char *body_sha,
-    struct job *jobs, size_t n, int batch, struct request *req)
+    struct job *jobs, size_t n, int batch, const char *tmp_path,
+    struct request *req)
 {
 	struct pending	*p;
 	char		 sha[80], *json = NULL;
@@ -317,7 +321,7 @@ core_submit_idem(struct server *srv, const char *key, const char *body_sha,
 	rc = store_idem_get(srv->store, key, clock_now_ms() - IDEM_KEEP_MS, sha,
 	    sizeof(sha), &json, &was_batch);
 	if (rc == 0)
-		return submit(srv, jobs, n, batch, NULL, key, body_sha, req);
+		return submit(srv, jobs, n, batch, tmp_path, key, body_sha, req);
 	spec_free_jobs(jobs, n);
 	if (rc < 0)
 		return reply_errno(req, rc);
@@ -325,7 +329,7 @@ core_submit_idem(struct server *srv, const char *key, const char *body_sha,
 		free(json);
 		return reply_fail(req, 422, "idempotency_mismatch",
 		    "Idempotency-Key", "this Idempotency-Key was used for "
-		    "another request body in the last 24 hours");
+		    "another request in the last 24 hours");
 	}
 	rc = parse_ids(json, &ids, &nids);
 	free(json);

@@ -17,6 +17,7 @@
 
 #include "core.h"
 #include "files.h"
+#include "idem.h"
 #include "log.h"
 #include "multipart.h"
 #include "reply.h"
@@ -274,20 +275,52 @@ multipart_checks(struct upload *u)
 	return 0;
 }
 
+/*
+ * What an Idempotency-Key holds an upload to: its file, file name and
+ * spec (not its bytes on the wire: a multipart boundary is new on every
+ * try).  u->md is done with the file and is reused.
+ */
+static void
+request_digest(struct upload *u, char out[65])
+{
+	const struct request	*req = u->req;
+	unsigned char		 md[32];
+
+	EVP_DigestInit_ex(u->md, EVP_sha256(), NULL);
+	EVP_DigestUpdate(u->md, u->job.file_sha256, 64);
+	EVP_DigestUpdate(u->md, u->job.file_name, strlen(u->job.file_name) + 1);
+	if (u->multipart) {
+		if (u->job_text)
+			EVP_DigestUpdate(u->md, u->job_text, u->job_len);
+	} else {
+		for (int i = 0; i < req->nquery; i++) {
+			const char *v = req->query[i].value ? req->query[i].value : "";
+
+			EVP_DigestUpdate(u->md, req->query[i].key,
+			    strlen(req->query[i].key) + 1);
+			EVP_DigestUpdate(u->md, v, strlen(v) + 1);
+		}
+	}
+	EVP_DigestFinal_ex(u->md, md, NULL);
+	idem_hex(md, out);
+}
+
 static int
 hand_over(struct upload *u)
 {
 	struct job	*j;
-	int		 rc;
+	char		 sha[65] = "";
 
 	close(u->fd);
 	u->fd = -1;
+	if (u->req->idempotency_key)
+		request_digest(u, sha);
 	if ((j = malloc(sizeof(*j))) == NULL)
 		return reply_errno(u->req, -ENOMEM);
 	*j = u->job;		/* the core owns it now */
 	job_init(&u->job);
-	rc = core_submit_upload(u->srv, j, u->tmp, u->req);
-	return rc;
+	return core_submit_upload(u->srv, j, u->tmp, u->req->idempotency_key,
+	    sha, u->req);
 }
 
 static void
@@ -323,8 +356,7 @@ upload_end(struct request *req)
 	if (u->multipart && multipart_checks(u) < 0)
 		return API_DONE;
 	EVP_DigestFinal_ex(u->md, md, NULL);
-	for (int i = 0; i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	idem_hex(md, hex);
 	if (u->sha_len && strcmp(hex, u->sha_text) != 0)
 		return reply_fail(req, 422, "checksum_mismatch", "sha256",
 		    "the file's SHA-256 is %s, not %s: nothing was stored", hex,
@@ -447,6 +479,8 @@ upload_begin(struct request *req)
 
 	if (srv->draining)
 		return reply_errno(req, -ESHUTDOWN);
+	if (!idem_key_check(req))
+		return API_DONE;
 	if ((u = calloc(1, sizeof(*u))) == NULL)
 		return reply_errno(req, -ENOMEM);
 	u->srv = srv;

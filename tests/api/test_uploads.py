@@ -647,6 +647,44 @@ class UploadFormsTest(UploadCase):
         self.assertUploaded(self.upload_mp(data, "c.bin", sha256=good.upper()), data, "c.bin")
         self.assertUploaded(self.upload_raw(data, "c.bin", "sha256=" + good), data, "c.bin")
 
+    def test_idempotency_key_makes_a_repeated_upload_create_nothing(self):
+        data = os.urandom(300 * 1024 + 7)
+        key = {"Idempotency-Key": "upload-once-1"}
+        job = {"command": "true", "queue": "idem-up"}
+        # multipart: the retry comes with a new boundary, like a new curl -F
+        first = self.upload(file_body(data, "i.bin", CURL_BOUNDARY, job=job),
+                            dict(mp_headers(CURL_BOUNDARY), **key))
+        j = self.assertUploaded(first, data, "i.bin")
+        before = self.snapshot()
+        again = self.upload(file_body(data, "i.bin", CHROME_BOUNDARY, job=job),
+                            dict(mp_headers(CHROME_BOUNDARY), **key))
+        self.assertEqual(again.status, 200, again.raw[:500])
+        self.assertEqual(again.data["id"], j["id"])
+        self.assertEqual(again.data["file"], j["file"])
+        self.assertNothingLeft(before, "a repeated upload")
+        # the same key with another file, name or spec: 422, nothing stored
+        for what, body in (("another file", file_body(data + b"!", "i.bin", job=job)),
+                           ("another name", file_body(data, "j.bin", job=job)),
+                           ("another spec", file_body(data, "i.bin",
+                                                      job=dict(job, priority=3)))):
+            with self.subTest(what):
+                self.refused(422, "idempotency_mismatch", "Idempotency-Key", body,
+                             dict(mp_headers(CURL_BOUNDARY), **key), what=what)
+        # raw: the query is the spec
+        rkey = dict(OCTET, **{"Idempotency-Key": "upload-once-2"})
+        r1 = self.upload(data, rkey, "?name=r.bin&queue=idem-up")
+        jr = self.assertUploaded(r1, data, "r.bin")
+        before = self.snapshot()
+        r2 = self.upload(data, rkey, "?name=r.bin&queue=idem-up")
+        self.assertEqual((r2.status, r2.data["id"]), (200, jr["id"]))
+        self.assertNothingLeft(before, "a repeated raw upload")
+        self.refused(422, "idempotency_mismatch", "Idempotency-Key", data, rkey,
+                     "?name=r.bin&queue=other", what="raw, another queue")
+        # a bad key is refused before the body is read
+        self.refused(400, "invalid_field", "Idempotency-Key", data,
+                     dict(OCTET, **{"Idempotency-Key": "x" * 201}), "?name=k.bin",
+                     what="a key too long")
+
     def test_eight_concurrent_uploads(self):
         n = 8
         datas = [os.urandom(4 * MiB + i * 1001) for i in range(n)]
