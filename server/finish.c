@@ -61,7 +61,7 @@ exit_outcome(const struct job_exit *ex, char *error, size_t n)
 	return JOB_SUCCEEDED;
 }
 
-/* --retry-base doubling per attempt, at most an hour, jitter +-25%. */
+/* --retry-base doubling per attempt, jitter +-25%, at most an hour. */
 static int64_t
 retry_delay(const struct server *srv, int attempts)
 {
@@ -79,7 +79,9 @@ retry_delay(const struct server *srv, int attempts)
 	seed ^= seed >> 7;
 	seed ^= seed << 17;
 	jitter = 0.75 + 0.5 * (double)(seed >> 11) / (double)(1ull << 53);
-	return (int64_t)((double)d * jitter);
+	/* The hour holds after the jitter too: no wait is ever longer. */
+	d = (int64_t)((double)d * jitter);
+	return d < RETRY_MAX_MS ? d : RETRY_MAX_MS;
 }
 
 void

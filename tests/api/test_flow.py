@@ -323,6 +323,21 @@ class FlowRetryTest(FlowBase):
     WORKERS = 2
     BASE = 0.2
 
+    def test_no_backoff_is_longer_than_an_hour(self):
+        s = self.new_server("hour-cap", args=BASE_ARGS + ["--retry-base", "100000"])
+        s.start()
+        # Before the jitter an hour; after it, still at most an hour (12
+        # draws: a jitter above 1 would show with odds 1 - 2**-12).
+        ids = [s.submit({"command": "exit 1", "max_attempts": 2})["id"] for _ in range(12)]
+        for jid in ids:
+            wait_until(lambda: s.job(jid)["attempts"] == 1 and
+                       s.job(jid)["state"] == "scheduled", 30, "job %d's back-off" % jid)
+            d = s.job(jid)
+            gap = epoch(d["run_at"]) - epoch(d["started_at"])
+            self.assertGreaterEqual(gap, 0.75 * 3600 - 1, d)
+            self.assertLessEqual(gap, 3600 + 1, d)
+        self.assertEqual(s.stop(), 0)
+
     def test_backoff_times_are_within_their_bounds(self):
         self.idle()
         stamps = os.path.join(self.tmp, "backoff-stamps")
