@@ -42,7 +42,8 @@ needs_token(const struct request *req)
 	const char *path = req->path;
 
 	/* Asking whether one is signed in needs no token (api_session.c). */
-	if (req->method == HTTP_GET && strcmp(path, "/api/v1/session") == 0)
+	if ((req->method == HTTP_GET || req->method == HTTP_HEAD) &&
+	    strcmp(path, "/api/v1/session") == 0)
 		return 0;
 	return strncmp(path, "/api/", 5) == 0 || strcmp(path, "/metrics") == 0;
 }

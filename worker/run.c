@@ -437,7 +437,7 @@ run_output(struct run *r, uint16_t stream, size_t n)
 		n = (size_t)(max - r->output_bytes);
 		r->reason = "output limit";
 		snprintf(r->error, sizeof(r->error), "output limit: more than "
-		    "%lld MB", (long long)r->spec->limit_output_mb);
+		    "%lld MiB", (long long)r->spec->limit_output_mb);
 		if (r->pid > 0 && !r->reaped) {
 			kill(-r->pid, SIGKILL);
 			r->signalled = SIGKILL;
