@@ -20,3 +20,11 @@ python3 output.py
 python3 upload.py
 python3 flow.py
 python3 depth.py
+cd "$top"
+# The dashboard (needs chromium and playwright-core: tests/browser/run.sh
+# installs them; skipped, and said so, where they cannot be had).
+if [ -f tests/browser/node_modules/playwright-core/package.json ]; then
+	node tests/browser/bench.mjs build-release/bin
+else
+	echo "dashboard: skipped (run tests/browser/run.sh once to install chromium and playwright-core)"
+fi

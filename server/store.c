@@ -125,9 +125,13 @@ static const char *stmt_sql[ST_COUNT_MAX] = {
 	[ST_DEP_DONE] = "UPDATE jobs SET deps_left = deps_left - 1 "
 	    "WHERE id = ?1 AND state = 'scheduled' AND deps_left > 0",
 	[ST_DEPS_FORGET] = "DELETE FROM job_deps WHERE job_id = ?1 OR dep_id = ?1",
-	[ST_NEXT_DUE] = "SELECT min(run_at) FROM jobs WHERE state = "
+	[ST_NEXT_DUE] = "SELECT min(run_at) FROM jobs INDEXED BY jobs_due "
+	    "WHERE state = "
 	    "'scheduled' AND deps_left = 0 AND run_at IS NOT NULL",
-	[ST_DUE] = "SELECT id, queue FROM jobs WHERE state = 'scheduled' "
+	/* INDEXED BY: the planner would take jobs_state and go through all
+	 * that is scheduled (and sort it), for every batch. */
+	[ST_DUE] = "SELECT id, queue FROM jobs INDEXED BY jobs_due "
+	    "WHERE state = 'scheduled' "
 	    "AND deps_left = 0 AND run_at IS NOT NULL AND run_at <= ?1 "
 	    "ORDER BY run_at, id LIMIT ?2",
 	[ST_IDEM_GET] = "SELECT body_sha, jobs, batch FROM idempotency "
