@@ -1,4 +1,5 @@
 /* The job's states, names, transition rule and JSON form (API.md). */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,27 +47,37 @@ job_clear(struct job *j)
 }
 
 int
-job_after_parse(struct job *j)
+job_ids_parse(const char *json, uint64_t **ids, size_t *n)
 {
-	cJSON	*a, *e;
-	size_t	 n = 0;
+	cJSON		*a = cJSON_Parse(json);
+	const cJSON	*e;
+	size_t		 k = 0;
 
-	if (j->after != NULL || j->after_json == NULL)
-		return 0;
-	/* Checked at submit: a failure here is memory. */
-	if ((a = cJSON_Parse(j->after_json)) == NULL)
-		return -1;
-	j->after = calloc((size_t)cJSON_GetArraySize(a) + 1, sizeof(*j->after));
-	if (j->after == NULL) {
+	*ids = NULL;
+	*n = 0;
+	if (a == NULL || !cJSON_IsArray(a)) {
 		cJSON_Delete(a);
-		return -1;
+		return -EIO;
+	}
+	*ids = calloc((size_t)cJSON_GetArraySize(a) + 1, sizeof(**ids));
+	if (*ids == NULL) {
+		cJSON_Delete(a);
+		return -ENOMEM;
 	}
 	cJSON_ArrayForEach(e, a)
 		if (cJSON_IsNumber(e) && e->valuedouble >= 1)
-			j->after[n++] = (uint64_t)e->valuedouble;
-	j->nafter = n;
+			(*ids)[k++] = (uint64_t)e->valuedouble;
+	*n = k;
 	cJSON_Delete(a);
 	return 0;
+}
+
+int
+job_after_parse(struct job *j)
+{
+	if (j->after != NULL || j->after_json == NULL)
+		return 0;
+	return job_ids_parse(j->after_json, &j->after, &j->nafter);
 }
 
 const char *

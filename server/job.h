@@ -86,7 +86,9 @@ void		 job_init(struct job *);
 /* Frees the strings and re-initialises. */
 void		 job_clear(struct job *);
 
-/* Fills after/nafter from after_json (once).  0, or -1 out of memory. */
+/* A JSON array of job ids into a new array (free it).  0 or < 0. */
+int		 job_ids_parse(const char *json, uint64_t **ids, size_t *n);
+/* Fills after/nafter from after_json (once).  0 or < 0. */
 int		 job_after_parse(struct job *);
 const char	*job_state_name(enum job_state);
 /* Returns the state for a name, or -1. */

@@ -281,32 +281,6 @@ core_submit_upload(struct server *srv, struct job *job, const char *tmp_path,
 	return submit(srv, job, 1, 0, tmp_path, NULL, NULL, req);
 }
 
-/* Parses the JSON array of an idempotency record's job ids. */
-static int
-parse_ids(const char *json, uint64_t **ids, size_t *n)
-{
-	cJSON		*a = cJSON_Parse(json);
-	const cJSON	*it;
-	size_t		 k = 0;
-
-	*ids = NULL;
-	*n = 0;
-	if (a == NULL || !cJSON_IsArray(a)) {
-		cJSON_Delete(a);
-		return -EIO;
-	}
-	if ((*ids = calloc((size_t)cJSON_GetArraySize(a) + 1, sizeof(**ids))) ==
-	    NULL) {
-		cJSON_Delete(a);
-		return -ENOMEM;
-	}
-	cJSON_ArrayForEach(it, a)
-		(*ids)[k++] = (uint64_t)it->valuedouble;
-	*n = k;
-	cJSON_Delete(a);
-	return 0;
-}
-
 int
 core_submit_idem(struct server *srv, const char *key, const char *body_sha,
     struct job *jobs, size_t n, int batch, const char *tmp_path,
@@ -331,7 +305,7 @@ core_submit_idem(struct server *srv, const char *key, const char *body_sha,
 		    "Idempotency-Key", "this Idempotency-Key was used for "
 		    "another request in the last 24 hours");
 	}
-	rc = parse_ids(json, &ids, &nids);
+	rc = job_ids_parse(json, &ids, &nids);
 	free(json);
 	if (rc < 0)
 		return reply_errno(req, rc);
