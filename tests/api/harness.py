@@ -446,6 +446,15 @@ def bin_path(name):
     return os.path.join(BIN_DIR, name)
 
 
+def vm_rss_kb(pid):
+    """The resident set size of process pid, in KiB."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
 def clean_env(extra=None):
     """The test process's environment without RUNNEL_*, plus extra."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("RUNNEL_")}

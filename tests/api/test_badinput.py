@@ -5,7 +5,7 @@ import socket
 import struct
 import time
 
-from harness import RunnelTestCase, scaled
+from harness import RunnelTestCase, scaled, vm_rss_kb
 
 LIMIT = 1 << 20		# --max-body default
 
@@ -135,14 +135,6 @@ BAD_IDS = ["abc", "0", "-1", "99999999999999999999999", "9223372036854775808",
 ID_ROUTES = [("GET", "/api/v1/jobs/%s"), ("DELETE", "/api/v1/jobs/%s"),
              ("POST", "/api/v1/jobs/%s/cancel"), ("POST", "/api/v1/jobs/%s/retry"),
              ("GET", "/api/v1/jobs/%s/output")]
-
-
-def vm_rss_kb(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 
 def read_response(sock, timeout=10):

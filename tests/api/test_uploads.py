@@ -22,7 +22,7 @@ import time
 import urllib.parse
 
 from harness import (FINISHED, Response, RunnelTestCase, parse_ts, scaled,
-                     wait_until)
+                     vm_rss_kb, wait_until)
 
 MiB = 1 << 20
 GiB = 1 << 30
@@ -33,14 +33,6 @@ OCTET = {"Content-Type": "application/octet-stream"}
 
 def sha(data):
     return hashlib.sha256(data).hexdigest()
-
-
-def vm_rss_kb(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 
 # ---- multipart bodies, by hand ---------------------------------------------
