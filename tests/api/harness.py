@@ -72,25 +72,25 @@ def wait_until(cond, timeout=10.0, what=None):
 
 # ---- processes -------------------------------------------------------------
 
-def proc_state(pid):
-    """The state letter of pid from /proc (R, S, Z, ...), None if gone."""
+def _proc_stat(pid):
+    """The fields of /proc/pid/stat after the command name, None if gone."""
     try:
         with open("/proc/%d/stat" % pid, "rb") as f:
             data = f.read()
     except (FileNotFoundError, ProcessLookupError):
         return None
-    rest = data[data.rindex(b")") + 2:].split()
-    return rest[0].decode()
+    return data[data.rindex(b")") + 2:].split()
+
+
+def proc_state(pid):
+    """The state letter of pid from /proc (R, S, Z, ...), None if gone."""
+    rest = _proc_stat(pid)
+    return rest[0].decode() if rest else None
 
 
 def proc_ppid(pid):
-    try:
-        with open("/proc/%d/stat" % pid, "rb") as f:
-            data = f.read()
-    except (FileNotFoundError, ProcessLookupError):
-        return None
-    rest = data[data.rindex(b")") + 2:].split()
-    return int(rest[1])
+    rest = _proc_stat(pid)
+    return int(rest[1]) if rest else None
 
 
 def pid_running(pid):
