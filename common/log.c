@@ -15,6 +15,8 @@
 
 static const char	*log_prog = "runnel";
 static enum log_level	 log_min = LOG_INFO;
+/* The last warning or error, whatever the level shown: why a start failed. */
+static char		 log_problem[512];
 
 void
 log_init(const char *prog, enum log_level level)
@@ -47,26 +49,35 @@ static void
 log_vline(enum log_level level, int err, const char *fmt, va_list ap)
 {
 	static const char *tags[] = {"debug", "info", "warn", "error"};
-	char	 line[2048], ts[32];
-	int	 n, m;
+	char	 msg[2048], line[2048 + 128], ts[32];
+	int	 n;
 
+	if (level < log_min && level < LOG_WARN)
+		return;
+	n = vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(msg) - 64)
+		n = sizeof(msg) - 64;	/* truncated; keep room for the tail */
+	if (err)
+		snprintf(msg + n, sizeof(msg) - n, ": %s", strerror(err));
+	if (level >= LOG_WARN)
+		snprintf(log_problem, sizeof(log_problem), "%.*s",
+		    (int)sizeof(log_problem) - 1, msg);
 	if (level < log_min)
 		return;
 	clock_format_ms(clock_now_ms(), ts);
-	n = snprintf(line, sizeof(line), "%s %s[%d] %s: ", ts, log_prog,
-	    (int)getpid(), tags[level]);
-	if (n < 0 || (size_t)n >= sizeof(line))
-		return;
-	m = vsnprintf(line + n, sizeof(line) - n, fmt, ap);
-	if (m < 0)
-		return;
-	n += m;
-	if ((size_t)n >= sizeof(line) - 64)
-		n = sizeof(line) - 64;	/* truncated; keep room for the tail */
-	if (err)
-		n += snprintf(line + n, sizeof(line) - n, ": %s", strerror(err));
-	line[n++] = '\n';
-	(void)!write(STDERR_FILENO, line, n);
+	n = snprintf(line, sizeof(line), "%s %s[%d] %s: %s\n", ts, log_prog,
+	    (int)getpid(), tags[level], msg);
+	if (n > 0)
+		(void)!write(STDERR_FILENO, line, (size_t)n < sizeof(line) ?
+		    (size_t)n : sizeof(line) - 1);
+}
+
+const char *
+log_last_problem(void)
+{
+	return log_problem[0] ? log_problem : "no cause was logged";
 }
 
 #define LOG_FN(fn, level, witherr)				\

@@ -17,6 +17,8 @@ void	log_init(const char *prog, enum log_level level);
 /* "debug", "info", "warn", "error" -> level; -1 if unknown. */
 int	log_level_parse(const char *);
 int	log_enabled(enum log_level);
+/* The text of the last warning or error logged, shown or not. */
+const char *log_last_problem(void);
 
 void	log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));

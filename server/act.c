@@ -35,6 +35,7 @@ int
 core_cancel(struct server *srv, uint64_t id, struct request *req)
 {
 	struct core	*c = srv->core;
+	struct change	*ch;
 	struct job	 j;
 	int		 rc;
 
@@ -56,7 +57,9 @@ core_cancel(struct server *srv, uint64_t id, struct request *req)
 		job_clear(&j);
 		return reply_errno(req, rc);
 	}
-	change_event(srv, change_add(c, id, j.state, JOB_CANCELED, j.queue), NULL);
+	ch = change_add(c, id, j.state, JOB_CANCELED, j.queue);
+	change_outcome(ch, -1, -1, "canceled");
+	change_event(srv, ch, NULL);
 	deps_settle(srv, id, JOB_CANCELED);
 	pending_add(c, P_REPLY, req, id);
 	job_clear(&j);

@@ -2,6 +2,7 @@
  * Options: defaults, then RUNNEL_* environment variables, then flags.
  * Every value is checked here so that the rest of runneld can trust it.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -20,7 +21,9 @@ enum {
 	OPT_DURABILITY, OPT_LOG_LEVEL, OPT_WEB_DIR, OPT_WORKER, OPT_HELP,
 	OPT_VERSION, OPT_CHECK, OPT_RETRY_BASE, OPT_MAX_QUEUED,
 	OPT_RETAIN_FINISHED, OPT_RETAIN_MAX_JOBS, OPT_LIMIT_MEMORY,
-	OPT_LIMIT_CPU, OPT_LIMIT_FILES, OPT_LIMIT_PROCS, OPT_LIMIT_OUTPUT
+	OPT_LIMIT_CPU, OPT_LIMIT_FILES, OPT_LIMIT_PROCS, OPT_LIMIT_OUTPUT,
+	OPT_ACCESS_LOG, OPT_ALLOW_ORIGIN, OPT_MAX_CONNECTIONS,
+	OPT_MAX_CLIENT_CONNECTIONS, OPT_HEADER_TIMEOUT
 };
 
 struct option_doc {
@@ -77,6 +80,19 @@ static const struct option_doc options[] = {
 	    "N", "default limits.processes of jobs (default 0: none)"},
 	{{"limit-output-mb", 1, 0, OPT_LIMIT_OUTPUT}, "RUNNEL_LIMIT_OUTPUT_MB",
 	    "MB", "default limits.output_mb of jobs (default 0: none)"},
+	{{"allow-origin", 1, 0, OPT_ALLOW_ORIGIN}, "RUNNEL_ALLOW_ORIGIN",
+	    "ORIGIN", "let pages of this origin (https://host[:port]) change "
+	    "things; repeat it, or a comma list"},
+	{{"max-connections", 1, 0, OPT_MAX_CONNECTIONS},
+	    "RUNNEL_MAX_CONNECTIONS", "N",
+	    "open HTTP connections at most, in all (default 4096)"},
+	{{"max-client-connections", 1, 0, OPT_MAX_CLIENT_CONNECTIONS},
+	    "RUNNEL_MAX_CLIENT_CONNECTIONS", "N",
+	    "open HTTP connections at most from one address (default 512)"},
+	{{"header-timeout", 1, 0, OPT_HEADER_TIMEOUT}, "RUNNEL_HEADER_TIMEOUT",
+	    "SECONDS", "a request's headers must arrive within this (default 10)"},
+	{{"access-log", 0, 0, OPT_ACCESS_LOG}, "RUNNEL_ACCESS_LOG", NULL,
+	    "log a line per HTTP request (the variable: 1, true or yes)"},
 	{{"check", 1, 0, OPT_CHECK}, NULL, "URL",
 	    "probe http://HOST:PORT/healthz and exit 0 if healthy (for containers)"},
 	{{"help", 0, 0, OPT_HELP}, NULL, NULL, "show this help"},
@@ -219,6 +235,92 @@ read_token_file(struct config *c, const char *path)
 	return c->token ? 0 : -1;
 }
 
+/* A flag without a value is on; its variable says 1/true/yes or 0/false/no. */
+static int
+parse_bool(const char *v, int *out)
+{
+	if (v == NULL || strcmp(v, "1") == 0 || strcmp(v, "true") == 0 ||
+	    strcmp(v, "yes") == 0)
+		*out = 1;
+	else if (*v == '\0' || strcmp(v, "0") == 0 ||
+	    strcmp(v, "false") == 0 || strcmp(v, "no") == 0)
+		*out = 0;
+	else
+		return -1;
+	return 0;
+}
+
+/* 1 if s[0..n) is an origin as browsers send it: scheme://host[:port]. */
+static int
+origin_valid(const char *s, size_t n)
+{
+	const char	*p = memchr(s, ':', n), *end = s + n;
+
+	if (p == NULL || end - p < 4 || strncmp(p, "://", 3) != 0 ||
+	    !((p - s == 4 && strncmp(s, "http", 4) == 0) ||
+	    (p - s == 5 && strncmp(s, "https", 5) == 0)))
+		return 0;
+	p += 3;
+	if (*p == '[') {		/* [v6] */
+		while (p < end && *p != ']')
+			if (!strchr("0123456789abcdef:.", *p++))
+				return 0;
+		if (p++ == end)
+			return 0;
+	} else {
+		const char *host = p;
+
+		while (p < end && strchr("abcdefghijklmnopqrstuvwxyz0123456789.-",
+		    *p))
+			p++;
+		if (p == host)
+			return 0;
+	}
+	if (p < end && *p == ':') {
+		if (++p == end)
+			return 0;
+		while (p < end && *p >= '0' && *p <= '9')
+			p++;
+	}
+	return p == end;
+}
+
+/* Adds the origins of a comma list, lower-cased. */
+static int
+add_origins(struct config *c, const char *list)
+{
+	const char	*p = list;
+	int		 n = 0;
+
+	while (c->allow_origins && c->allow_origins[n])
+		n++;
+	for (;;) {
+		size_t		 len = strcspn(p, ",");
+		const char	*a = p, *b = p + len;
+		char		*o, **na;
+
+		while (a < b && *a == ' ')
+			a++;
+		while (b > a && b[-1] == ' ')
+			b--;
+		if (n >= CONFIG_ORIGINS_MAX || (o = strndup(a, (size_t)(b - a))) == NULL)
+			return -1;
+		for (char *q = o; *q; q++)
+			*q = (char)tolower((unsigned char)*q);
+		if (!origin_valid(o, strlen(o)) ||
+		    (na = realloc(c->allow_origins, (size_t)(n + 2) * sizeof(*na))) == NULL) {
+			free(o);
+			return -1;
+		}
+		c->allow_origins = na;
+		na[n++] = o;
+		na[n] = NULL;
+		if (p[len] == '\0')
+			return 0;
+		p += len + 1;
+	}
+}
+
 static int
 copy_path(char *dst, size_t n, const char *s)
 {
@@ -250,15 +352,26 @@ config_set(struct config *c, int opt, const char *v)
 	case OPT_TOKEN_FILE:
 		return read_token_file(c, v);
 	case OPT_INSECURE:
-		if (v == NULL || strcmp(v, "1") == 0 || strcmp(v, "true") == 0 ||
-		    strcmp(v, "yes") == 0)
-			c->insecure = 1;
-		else if (*v == '\0' || strcmp(v, "0") == 0 ||
-		    strcmp(v, "false") == 0 || strcmp(v, "no") == 0)
-			c->insecure = 0;
-		else
+		return parse_bool(v, &c->insecure);
+	case OPT_ACCESS_LOG:
+		return parse_bool(v, &c->access_log);
+	case OPT_ALLOW_ORIGIN:
+		return add_origins(c, v);
+	case OPT_MAX_CONNECTIONS:
+		n = strtol(v, &end, 10);
+		if (end == v || *end || n < 16 || n > 1000000)
 			return -1;
+		c->max_connections = (int)n;
 		return 0;
+	case OPT_MAX_CLIENT_CONNECTIONS:
+		n = strtol(v, &end, 10);
+		if (end == v || *end || n < 1 || n > 1000000)
+			return -1;
+		c->max_client_connections = (int)n;
+		return 0;
+	case OPT_HEADER_TIMEOUT:
+		return parse_seconds(v, &c->header_timeout_ms) < 0 ||
+		    c->header_timeout_ms < 100 ? -1 : 0;
 	case OPT_MAX_UPLOAD:
 		return parse_size(v, &c->max_upload);
 	case OPT_MAX_BODY:
@@ -326,6 +439,9 @@ config_defaults(struct config *c)
 	c->retain_finished_ms = 7LL * 24 * 3600 * 1000;
 	c->durability = STORE_DURABLE;
 	c->log_level = LOG_INFO;
+	c->max_connections = 4096;
+	c->max_client_connections = 512;
+	c->header_timeout_ms = 10000;
 }
 
 static const struct option_doc *
@@ -415,6 +531,10 @@ config_parse(struct config *c, int argc, char **argv)
 void
 config_free(struct config *c)
 {
+	for (int i = 0; c->allow_origins && c->allow_origins[i]; i++)
+		free(c->allow_origins[i]);
+	free(c->allow_origins);
+	c->allow_origins = NULL;
 	if (c->token) {
 		explicit_bzero(c->token, strlen(c->token));
 		free(c->token);

@@ -40,7 +40,14 @@ struct config {
 	int64_t			 retain_finished_ms;	/* 0: keep forever */
 	int64_t			 retain_max_jobs;	/* 0: no limit */
 	int64_t			 limits[LIMIT_COUNT];	/* 0: none */
+	int			 access_log;	/* a line per request at info */
+	char			**allow_origins;	/* NULL-ended; NULL: none */
+	int			 max_connections;
+	int			 max_client_connections;	/* per address */
+	int64_t			 header_timeout_ms;
 };
+
+#define CONFIG_ORIGINS_MAX	32
 
 /*
  * Fills *cfg from defaults, the environment and argv.  Prints help or an

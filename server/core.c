@@ -65,10 +65,19 @@ change_add(struct core *c, uint64_t id, int from, int to, const char *queue)
 	ch->from = from;
 	ch->to = to;
 	snprintf(ch->queue, sizeof(ch->queue), "%s", queue ? queue : "");
+	ch->exit_code = ch->signal = -1;
 	if ((to == JOB_QUEUED || to == JOB_SCHEDULED) &&
 	    from != JOB_QUEUED && from != JOB_SCHEDULED)
 		t->waiting++;
 	return ch;
+}
+
+void
+change_outcome(struct change *ch, int exit_code, int signal, const char *error)
+{
+	ch->exit_code = exit_code;
+	ch->signal = signal;
+	snprintf(ch->error, sizeof(ch->error), "%s", error ? error : "");
 }
 
 /*
@@ -371,9 +380,32 @@ pending_done(struct server *srv, struct pending *p, int rc)
 	request_done(req);
 }
 
+/* An operator's line per finished job: id, state, exit, duration. */
+static void
+log_finish(const struct change *ch)
+{
+	char	 exit[16] = "-", sig[24] = "", err[sizeof(ch->error) + 16] = "";
+	char	 dur[32] = "-";
+
+	if (ch->exit_code >= 0)
+		snprintf(exit, sizeof(exit), "%d", ch->exit_code);
+	if (ch->signal > 0)
+		snprintf(sig, sizeof(sig), " signal=%d", ch->signal);
+	if (ch->started_at > 0 && ch->finished_at >= ch->started_at)
+		snprintf(dur, sizeof(dur), "%.3fs",
+		    (double)(ch->finished_at - ch->started_at) / 1000.0);
+	if (ch->error[0])
+		snprintf(err, sizeof(err), " error=\"%s\"", ch->error);
+	log_info("job=%llu state=%s exit=%s%s duration=%s%s",
+	    (unsigned long long)ch->id, job_state_name(ch->to), exit, sig, dur,
+	    err);
+}
+
 static void
 publish(struct server *srv, const struct change *ch)
 {
+	if (ch->to >= 0 && job_state_finished(ch->to))
+		log_finish(ch);
 	tally_move(srv->tally, ch->queue, ch->from, ch->to);
 	if (ch->to >= 0 && job_state_finished(ch->to) && ch->finished_at &&
 	    ch->from == JOB_RUNNING)

@@ -22,6 +22,9 @@ struct change {
 	char		 queue[JOB_QUEUE_MAX + 1];
 	int64_t		 started_at;
 	int64_t		 finished_at;
+	int		 exit_code;	/* -1: none; for the log line of a finish */
+	int		 signal;	/* -1: none */
+	char		 error[96];
 	char		*event;		/* the job as it was, for subscribers */
 };
 
@@ -87,6 +90,9 @@ struct core {
 int		 core_grow(void **p, size_t *cap, size_t n, size_t size);
 struct change	*change_add(struct core *, uint64_t id, int from, int to,
 		    const char *queue);
+/* Records how a finishing job ended, for its log line. */
+void		 change_outcome(struct change *, int exit_code, int signal,
+		    const char *error);
 /* Renders the job for subscribers as the change left it (j may be NULL). */
 void		 change_event(struct server *, struct change *,
 		    const struct job *j);

@@ -62,6 +62,7 @@ dep_failed(struct server *srv, uint64_t id, uint64_t dep)
 		struct change *ch = change_add(c, id, JOB_SCHEDULED, JOB_FAILED,
 		    j.queue);
 
+		change_outcome(ch, -1, -1, error);
 		change_event(srv, ch, NULL);
 		core_dirty(srv);
 	}

@@ -154,6 +154,7 @@ finish_apply(struct server *srv, uint64_t id, const struct job_exit *ex)
 	ch = change_add(c, id, JOB_RUNNING, r.state, queue);
 	ch->started_at = ex->started_at;
 	ch->finished_at = job_state_finished(r.state) ? ex->finished_at : 0;
+	change_outcome(ch, r.exit_code, r.signal, r.error);
 	change_event(srv, ch, NULL);
 	if (r.state == JOB_QUEUED)
 		runq_mark(srv, queue);

@@ -55,6 +55,8 @@ struct hreq {
 	int			 auth_ok;
 	int			 phase_stream;	/* the body went to the sink */
 	int64_t			 data_at;	/* monotonic ms of the last bytes */
+	uint64_t		 t0_ns;		/* when the headers were in */
+	int64_t			 bytes;		/* of the response body; -1: streamed */
 	int			 receiving;	/* on http's receiving list */
 	struct hreq		*rnext;
 	struct hreq		*rprev;
@@ -300,6 +302,8 @@ respond(struct hreq *r)
 
 	if (r->req.resp.status == 0)
 		reply_fail(&r->req, 500, "internal", NULL, "no response");
+	r->bytes = r->req.resp.stream ? -1 : r->req.resp.fd >= 0 ?
+	    (int64_t)r->req.resp.fd_len : (int64_t)r->req.resp.body_len;
 	if ((m = response_make(r)) == NULL)
 		return MHD_NO;
 	r->status = r->req.resp.status;
@@ -363,6 +367,7 @@ hreq_new(struct http *h, struct MHD_Connection *c, const char *url,
 		return NULL;
 	r->http = h;
 	r->conn = c;
+	r->t0_ns = uv_hrtime();
 	r->req.srv = h->srv;
 	r->req.conn = r;
 	r->req.path = url;
@@ -666,6 +671,62 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 	return MHD_YES;
 }
 
+/* A client's address as text; a v4-mapped v6 address as plain v4. */
+static void
+http_addr_text(const struct sockaddr *sa, char *out, size_t size)
+{
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
+		    out, (socklen_t)size);
+	else if (sa->sa_family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
+		inet_ntop(AF_INET, &s6->sin6_addr.s6_addr[12], out, (socklen_t)size);
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &s6->sin6_addr, out, (socklen_t)size);
+	else
+		snprintf(out, size, "-");
+}
+
+/* Copies s for a log line: bytes that could fake a line or a field go as \xNN. */
+static void
+log_safe(const char *s, char *out, size_t size)
+{
+	size_t n = 0;
+
+	for (; *s && n + 5 < size; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c <= 0x20 || c == 0x7f || c == '"' || c == '\\')
+			n += (size_t)snprintf(out + n, size - n, "\\x%02x", c);
+		else
+			out[n++] = (char)c;
+	}
+	out[n] = '\0';
+}
+
+static void
+access_line(struct hreq *r)
+{
+	const union MHD_ConnectionInfo	*ci;
+	char				 addr[INET6_ADDRSTRLEN] = "-";
+	char				 path[512], method[48], bytes[24] = "-";
+	char				 status[8] = "-";
+
+	ci = MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ci && ci->client_addr)
+		http_addr_text(ci->client_addr, addr, sizeof(addr));
+	log_safe(r->req.path, path, sizeof(path));
+	log_safe(r->req.method_name, method, sizeof(method));
+	if (r->status > 0)
+		snprintf(status, sizeof(status), "%d", r->status);
+	if (r->status > 0 && r->bytes >= 0)
+		snprintf(bytes, sizeof(bytes), "%lld", (long long)r->bytes);
+	log_info("access client=%s method=%s path=%s status=%s bytes=%s ms=%.1f",
+	    addr, method, path, status, bytes,
+	    (double)(uv_hrtime() - r->t0_ns) / 1e6);
+}
+
 static void
 on_completed(void *cls, struct MHD_Connection *c, void **ctx,
     enum MHD_RequestTerminationCode toe)
@@ -676,6 +737,8 @@ on_completed(void *cls, struct MHD_Connection *c, void **ctx,
 	(void)c;
 	if (r == NULL)
 		return;
+	if (h->srv->cfg->access_log)
+		access_line(r);
 	if (r->status >= 100 && r->status < 600)
 		h->srv->tally->http_by_status[r->status]++;
 	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)

@@ -1,8 +1,9 @@
 /*
  * runneld: options, start-up and shutdown order — wiring only.
  *
- * Start-up: data directory, store (migrations, recovery of jobs a dead
- * runneld left running), counts, HTTP, then the worker pool.
+ * Start-up: the data directory's lock, the port, the data directory,
+ * the store (migrations, recovery of jobs a dead runneld left running),
+ * counts, then the worker pool.
  * SIGTERM/SIGINT: refuse new jobs, let running ones finish within
  * --shutdown-grace, then end them (they go back to the queue without
  * counting the attempt), stop the workers and exit 0.  A second signal
@@ -22,9 +23,9 @@
 #include "clock.h"
 #include "config.h"
 #include "core.h"
+#include "datadir.h"
 #include "events.h"
 #include "files.h"
-#include "fs.h"
 #include "http.h"
 #include "log.h"
 #include "pool.h"
@@ -133,44 +134,6 @@ on_signal(uv_signal_t *s, int signum)
 }
 
 static int
-data_dirs(struct server *srv, const char *data)
-{
-	struct {
-		char		*dst;
-		const char	*name;
-		int		 clear;
-	} dirs[] = {
-		{srv->output_dir, "output", 0},
-		{srv->files_dir, "files", 0},
-		{srv->tmp_dir, "tmp", 1},
-		{srv->scratch_dir, "scratch", 1},
-	};
-	char	 abs[PATH_MAX];
-	int	 rc;
-
-	if ((rc = fs_mkdirs(data, 0750)) < 0 || realpath(data, abs) == NULL ||
-	    strlen(abs) > PATH_MAX - 64) {
-		log_warnx("runneld: data directory %s: %s", data,
-		    strerror(rc < 0 ? -rc : errno));
-		return -1;
-	}
-	snprintf(srv->data_dir, sizeof(srv->data_dir), "%s", abs);
-	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
-		snprintf(dirs[i].dst, PATH_MAX, "%.*s/%s", PATH_MAX - 64, abs,
-		    dirs[i].name);
-		if ((rc = fs_mkdirs(dirs[i].dst, 0750)) < 0) {
-			log_warnx("runneld: %s: %s", dirs[i].dst, strerror(-rc));
-			return -1;
-		}
-		/* What a dead runneld left half-done is of no use. */
-		if (dirs[i].clear && (rc = fs_remove_tree(dirs[i].dst, 1)) < 0)
-			log_warnx("runneld: clearing %s: %s", dirs[i].dst,
-			    strerror(-rc));
-	}
-	return 0;
-}
-
-static int
 worker_path(const struct config *cfg, char *out, size_t n)
 {
 	char	 self[PATH_MAX - 32];
@@ -206,27 +169,62 @@ raise_nofile(void)
 	}
 }
 
+/*
+ * The data directory's lock.  -EEXIST (said here) when another runneld
+ * holds it; -ENOENT when the directory is missing and create is not set.
+ */
+static int
+lock_data(struct runneld *r, int create)
+{
+	pid_t	 holder;
+	int	 rc;
+
+	if ((rc = datadir_lock(r->cfg.data_dir, create, &holder)) == -EEXIST) {
+		if (holder > 0)
+			log_error("runneld: data directory %s is in use by "
+			    "runneld pid %d", r->cfg.data_dir, (int)holder);
+		else
+			log_error("runneld: data directory %s is in use by "
+			    "another runneld", r->cfg.data_dir);
+	} else if (rc < 0 && (rc != -ENOENT || create)) {
+		log_warnx("runneld: data directory %s: %s", r->cfg.data_dir,
+		    strerror(-rc));
+	}
+	return rc;
+}
+
+/*
+ * Nothing is touched before it is known that runneld can serve: an
+ * existing data directory is locked first (a second runneld is told so
+ * at once), the port is bound, and only then is a missing directory made
+ * and the store opened and migrated.
+ */
 static int
 start(struct runneld *r)
 {
 	struct server	*srv = &r->srv;
 	char		 db[PATH_MAX + 16], wpath[PATH_MAX];
-	int		 rc;
+	int		 rc, locked;
 
-	if (data_dirs(srv, r->cfg.data_dir) < 0 ||
-	    worker_path(&r->cfg, wpath, sizeof(wpath)) < 0)
+	if (worker_path(&r->cfg, wpath, sizeof(wpath)) < 0)
 		return -1;
+	if ((rc = lock_data(r, 0)) < 0 && rc != -ENOENT)
+		return rc;
+	locked = rc == 0;
+	if ((rc = http_start(srv)) < 0 ||
+	    (!locked && (rc = lock_data(r, 1)) < 0) ||
+	    (rc = datadir_open(srv, r->cfg.data_dir)) < 0)
+		return rc;
 	snprintf(db, sizeof(db), "%s/runnel.db", srv->data_dir);
 	if ((rc = store_open(&srv->store, db, r->cfg.durability)) < 0)
-		return -1;
+		return rc;
 	if ((rc = files_sweep(srv)) > 0)
 		log_info("runneld: removed %d file(s) left without a job", rc);
 	/* Counts, then the jobs a dead runneld left running, then serve. */
 	if ((rc = core_start(srv)) < 0 || (rc = core_load(srv)) < 0 ||
 	    (rc = events_start(srv)) < 0 || (rc = core_recover(srv)) < 0 ||
-	    (rc = http_start(srv)) < 0 || (rc = child_start(srv)) < 0 ||
-	    (rc = pool_start(srv, wpath)) < 0)
-		return -1;
+	    (rc = child_start(srv)) < 0 || (rc = pool_start(srv, wpath)) < 0)
+		return rc;
 	return 0;
 }
 
@@ -261,8 +259,12 @@ main(int argc, char **argv)
 	uv_timer_init(srv->loop, &r.deadline);
 	r.sigterm.data = r.sigint.data = r.drain_check.data = &r;
 	r.grace.data = r.deadline.data = &r;
-	if (start(&r) < 0) {
-		log_error("runneld: could not start");
+	if ((rc = start(&r)) < 0) {
+		/* The cause was logged where it was met, maybe below the
+		 * level shown: say it again with the verdict. */
+		if (rc != -EEXIST)
+			log_error("runneld: could not start: %s",
+			    log_last_problem());
 		return 1;
 	}
 	uv_signal_start(&r.sigterm, on_signal, SIGTERM);
@@ -282,6 +284,7 @@ main(int argc, char **argv)
 	events_free(srv);
 	core_free(srv);
 	store_close(srv->store);
+	datadir_unlock();
 	tally_close(&r.tally);
 	config_free(&r.cfg);
 	if (uv_loop_close(srv->loop) != 0)

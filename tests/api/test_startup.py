@@ -1,0 +1,148 @@
+"""Start-up as a careless operator meets it: a second runneld on a data
+directory in use, a port that is taken, a data directory that cannot be
+made, the cause of a failed start at --log-level error; and the log lines
+an operator reads (one per finished job, the optional access log)."""
+import os
+import re
+import socket
+import subprocess
+
+from harness import (RunnelTestCase, bin_path, clean_env, pid_running, scaled,
+                     wait_until)
+
+
+def run_runneld(args, env=None, timeout=20):
+    """Runs runneld to its exit; returns (status, output)."""
+    p = subprocess.run([bin_path("runneld")] + args, stdin=subprocess.DEVNULL,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       env=clean_env(env), timeout=scaled(timeout))
+    return p.returncode, p.stdout.decode(errors="replace")
+
+
+def listing(path):
+    """Every path below path with its size and mtime."""
+    out = {}
+    for root, dirs, files in os.walk(path):
+        for n in dirs + files:
+            p = os.path.join(root, n)
+            st = os.lstat(p)
+            out[os.path.relpath(p, path)] = (st.st_size, st.st_mtime_ns)
+    return out
+
+
+class SecondInstanceTest(RunnelTestCase):
+    WORKERS = 1
+
+    def test_a_second_runneld_on_a_data_directory_in_use_refuses_and_touches_nothing(self):
+        s = self.server
+        gate = self.gate()
+        j = self.submit({"command": gate.cmd + "; echo done"})
+        info = s.wait_running(j["id"])
+        self.track_pid(info["pid"])
+        queued = self.submit({"command": "echo later"})
+        scratch = os.path.join(s.data, "scratch")
+        before = listing(s.data)
+        for listen in ("127.0.0.1:0", "127.0.0.1:%d" % s.port):
+            with self.subTest(listen=listen):
+                rc, out = run_runneld(["--listen", listen, "--data", s.data,
+                                       "--workers", "1"])
+                self.assertEqual(rc, 1, out)
+                self.assertIn("data directory %s is in use by runneld pid %d" %
+                              (s.data, s.pid), out)
+                self.assertNotIn("migration", out)
+                self.assertNotIn("restarted", out)
+        # nothing below the data directory changed: not the database,
+        # not the running job's scratch directory
+        after = listing(s.data)
+        for name in ("runnel.db", "runnel.lock"):
+            self.assertEqual(after.get(name), before.get(name), name)
+        self.assertTrue(os.path.isdir(scratch))
+        self.assertEqual(s.job(j["id"])["state"], "running")
+        self.assertTrue(pid_running(info["pid"]))
+        gate.open()
+        done = self.wait(j["id"])
+        self.assertEqual((done["state"], done["error"]), ("succeeded", None))
+        self.assertEqual(self.output(j["id"]), b"done\n")
+        self.assertEqual(self.wait(queued["id"])["state"], "succeeded")
+
+
+class StartFailureTest(RunnelTestCase):
+    START_SERVER = False
+
+    def test_a_taken_port_fails_before_the_data_directory_is_made(self):
+        taken = socket.socket()
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        data = os.path.join(self.tmp, "never-made")
+        try:
+            rc, out = run_runneld(["--listen", "127.0.0.1:%d" % taken.getsockname()[1],
+                                   "--data", data, "--log-level", "error"])
+        finally:
+            taken.close()
+        self.assertEqual(rc, 1, out)
+        self.assertFalse(os.path.exists(data), "runneld made its data directory "
+                         "though it could not serve")
+        # the cause is at error, the level asked for
+        self.assertRegex(out, r"error: .*could not start: .*Address already in use")
+
+    def test_the_cause_of_a_failed_start_is_logged_at_error(self):
+        blocker = os.path.join(self.tmp, "a-file")
+        with open(blocker, "w") as f:
+            f.write("not a directory\n")
+        rc, out = run_runneld(["--listen", "127.0.0.1:0", "--data",
+                               os.path.join(blocker, "data"), "--log-level", "error"])
+        self.assertEqual(rc, 1, out)
+        lines = [l for l in out.splitlines() if l.strip()]
+        self.assertTrue(lines, "nothing logged")
+        self.assertTrue(all(" error: " in l for l in lines), out)
+        self.assertRegex(out, r"could not start: .*%s.*Not a directory" %
+                         re.escape(blocker))
+
+    def test_environment_variables_choose_listen_and_data(self):
+        data = os.path.join(self.tmp, "from-env")
+        s = self.new_server("envserver", listen=None, data=None)
+        s.argv = lambda: [bin_path("runneld"), "--workers", "1"]
+        s.env.update({"RUNNEL_LISTEN": "127.0.0.1:0", "RUNNEL_DATA": data})
+        s.start()
+        self.assertTrue(os.path.isfile(os.path.join(data, "runnel.lock")))
+        j = s.submit({"command": "echo hi"})
+        self.assertEqual(s.wait(j["id"])["state"], "succeeded")
+        s.stop()
+
+
+class OperatorLogTest(RunnelTestCase):
+    WORKERS = 1
+    SERVER_ARGS = RunnelTestCase.SERVER_ARGS + ["--access-log"]
+
+    def test_each_finished_job_has_an_info_line(self):
+        a = self.submit({"command": "exit 3"})
+        b = self.submit({"command": "true"})
+        self.wait(a["id"])
+        self.wait(b["id"])
+
+        def lines():
+            log = self.server.log().decode(errors="replace")
+            got = {}
+            for jid in (a["id"], b["id"]):
+                m = re.search(r" info: job=%d state=(\w+) exit=(\S+) "
+                              r"duration=(\d+\.\d{3})s" % jid, log)
+                if not m:
+                    return None
+                got[jid] = m.groups()
+            return got
+        got = wait_until(lines, 10, "a finished line per job")
+        self.assertEqual(got[a["id"]][:2], ("failed", "3"))
+        self.assertEqual(got[b["id"]][:2], ("succeeded", "0"))
+
+    def test_the_access_log_has_a_line_per_request(self):
+        self.api("GET", "/api/v1/jobs/999999")
+        log = wait_until(lambda: re.search(
+            rb'info: access client=127\.0\.0\.1 method=GET path=/api/v1/jobs/999999 '
+            rb'status=404 bytes=\d+ ms=\d+\.\d', self.server.log()), 10,
+            "the access log line")
+        self.assertTrue(log)
+        # the token never reaches it, nor does a query string
+        self.api("GET", "/api/v1/jobs?limit=1&state=failed")
+        wait_until(lambda: b"path=/api/v1/jobs status=200" in self.server.log(),
+                   10, "the list request's line")
+        self.assertNotIn(b"limit=1", self.server.log())
