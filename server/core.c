@@ -189,11 +189,10 @@ core_worker_ready(struct server *srv)
 /* ---- end of turn ------------------------------------------------------- */
 
 /*
- * Claims runnable jobs for idle workers, inside the turn's transaction,
- * and sends their RUN at once: the worker starts the job while the
- * commit is written.  Should runneld die before the commit is on disk,
- * the worker kills the job (its socket closes) and the job, still queued
- * in the store, runs again after a restart.
+ * Claims runnable jobs for idle workers, inside the turn's transaction.
+ * Their RUN frames go out only after the commit (turn_start): a job
+ * whose claim, or whose own submission, did not reach the database never
+ * starts, so a refused request never runs.
  */
 static void
 dispatch(struct server *srv)
@@ -203,7 +202,7 @@ dispatch(struct server *srv)
 	int64_t		 now = clock_now_ms();
 	const char	*queue;
 	struct change	*ch;
-	struct job	 job;
+	struct run	*run;
 	uint64_t	 id;
 	int		 w, rc;
 
@@ -217,22 +216,33 @@ dispatch(struct server *srv)
 		if (core_grow((void **)&t->runs, &t->capruns, t->nruns,
 		    sizeof(*t->runs)) < 0)
 			break;
-		rc = store_claim(srv->store, id, w, now, &job);
+		run = &t->runs[t->nruns];
+		rc = store_claim(srv->store, id, w, now, &run->job);
 		runq_taken(srv, queue);
 		if (rc < 0)
 			break;
 		if (rc == 0)
 			continue;	/* canceled meanwhile: pick again */
-		ch = change_add(c, job.id, JOB_QUEUED, JOB_RUNNING, job.queue);
-		ch->started_at = job.started_at;
-		job.worker = w;
-		change_event(srv, ch, &job);
-		runq_started(srv, job.queue);
-		t->runs[t->nruns].worker = w;
-		t->runs[t->nruns++].id = job.id;
-		if (pool_run(srv->pool, w, &job) < 0)
-			core_job_lost(srv, job.id, job.queue, 0, 0, job.started_at);
-		job_clear(&job);
+		pool_reserve(srv->pool, w, id);
+		run->worker = w;
+		run->job.worker = w;
+		t->nruns++;
+		ch = change_add(c, id, JOB_QUEUED, JOB_RUNNING, run->job.queue);
+		ch->started_at = run->job.started_at;
+		change_event(srv, ch, &run->job);
+		runq_started(srv, run->job.queue);
+	}
+}
+
+/* The turn's claims are committed: their workers start them. */
+static void
+turn_start(struct server *srv, struct turn *t)
+{
+	for (size_t i = 0; i < t->nruns; i++) {
+		struct job *j = &t->runs[i].job;
+
+		if (pool_run(srv->pool, t->runs[i].worker, j) < 0)
+			core_job_lost(srv, j->id, j->queue, 0, 0, j->started_at);
 	}
 }
 
@@ -417,6 +427,8 @@ publish(struct server *srv, const struct change *ch)
 static void
 turn_free(struct turn *t)
 {
+	for (size_t i = 0; i < t->nruns; i++)
+		job_clear(&t->runs[i].job);
 	for (size_t i = 0; i < t->nchanges; i++)
 		free(t->changes[i].event);
 	free(t->changes);
@@ -461,14 +473,15 @@ core_flush(struct server *srv)
 	if (rc < 0) {
 		log_warnx("core: commit failed (%s): %zu changes undone",
 		    strerror(-rc), t.nchanges);
-		/* Their claims are undone: stop them, they run again later. */
+		/* Their claims are undone, and nothing was sent. */
 		for (size_t i = 0; i < t.nruns; i++)
-			pool_cancel(srv->pool, t.runs[i].id, "shutdown");
+			pool_release(srv->pool, t.runs[i].worker);
 		c->runnable = 1;
 		store_queues(srv->store, load_queue, srv->tally);
 		runq_reset(srv);
 		due_rearm(srv);
 	} else {
+		turn_start(srv, &t);
 		for (size_t i = 0; i < t.nchanges; i++)
 			publish(srv, &t.changes[i]);
 	}

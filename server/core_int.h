@@ -57,9 +57,10 @@ struct pending {
 	char			 error[256];
 };
 
+/* A claim of this turn: its RUN goes out once the claim is committed. */
 struct run {
 	int		 worker;
-	uint64_t	 id;
+	struct job	 job;
 };
 
 struct turn {

@@ -37,6 +37,8 @@ enum wstate {
 	W_DOWN,		/* no process */
 	W_STARTING,	/* spawned, no READY yet */
 	W_IDLE,		/* said READY (or EXIT), no job */
+	W_RESERVED,	/* claimed a job in the turn's transaction: RUN
+			 * goes once it is committed */
 	W_BUSY		/* RUN sent; idle again at its EXIT */
 };
 
@@ -620,6 +622,29 @@ run_body(const struct pool *p, const struct job *j, size_t *len)
 }
 
 int
+pool_reserve(struct pool *p, int worker, uint64_t job_id)
+{
+	struct worker *w = slot(p, worker);
+
+	if (w == NULL || w->state != W_IDLE)
+		return -EPIPE;
+	w->state = W_RESERVED;
+	w->job_id = job_id;
+	return 0;
+}
+
+void
+pool_release(struct pool *p, int worker)
+{
+	struct worker *w = slot(p, worker);
+
+	if (w && w->state == W_RESERVED) {
+		w->state = W_IDLE;
+		w->job_id = 0;
+	}
+}
+
+int
 pool_run(struct pool *p, int worker, const struct job *j)
 {
 	struct worker	*w = slot(p, worker);
@@ -627,10 +652,9 @@ pool_run(struct pool *p, int worker, const struct job *j)
 	size_t		 len;
 	int		 rc;
 
-	if (w == NULL || w->state != W_IDLE)
+	if (w == NULL || w->state != W_RESERVED || w->job_id != j->id)
 		return -EPIPE;
 	w->state = W_BUSY;
-	w->job_id = j->id;
 	w->job_pid = 0;
 	w->job_started_at = j->started_at;
 	w->timeout_ms = j->timeout_ms;
@@ -755,7 +779,7 @@ pool_each(const struct pool *p, void (*cb)(void *, const struct worker_info *),
 		info.id = w->id;
 		info.pid = w->state == W_DOWN ? 0 : w->pid;
 		info.state = w->state == W_IDLE ? "idle" :
-		    w->state == W_BUSY ? "busy" :
+		    w->state == W_BUSY || w->state == W_RESERVED ? "busy" :
 		    "starting";
 		info.job = w->job_id;
 		info.started_at = w->started_at;

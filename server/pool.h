@@ -36,7 +36,14 @@ int	pool_reaped(struct server *, pid_t pid, int status);
 
 /* A worker that said READY and has no job, or -1. */
 int	pool_idle(struct pool *);
-/* Sends RUN to an idle worker.  Returns 0, or < 0 if it cannot take it. */
+/*
+ * Holds an idle worker for job_id, claimed in the turn's transaction:
+ * nothing is sent until pool_run, after the commit.  0 or -EPIPE.
+ */
+int	pool_reserve(struct pool *, int worker, uint64_t job_id);
+/* The claim was not committed: the worker is idle again. */
+void	pool_release(struct pool *, int worker);
+/* Sends RUN for the job its reserved worker holds.  0, or < 0 if it cannot. */
 int	pool_run(struct pool *, int worker, const struct job *);
 /* Sends CANCEL with reason to the worker running job_id; -ENOENT if none. */
 int	pool_cancel(struct pool *, uint64_t job_id, const char *reason);
