@@ -15,6 +15,7 @@
 #include "reply.h"
 #include "runq.h"
 #include "server.h"
+#include "space.h"
 #include "store.h"
 #include "tally.h"
 
@@ -39,8 +40,9 @@ core_cancel(struct server *srv, uint64_t id, struct request *req)
 	struct job	 j;
 	int		 rc;
 
-	if (load_state(srv, id, req, &j) < 0)
-		return API_DONE;
+	/* As reads show it: a job whose end is not stored yet has ended. */
+	if ((rc = core_job_get(srv, id, &j)) < 0)
+		return reply_errno(req, rc);
 	if (j.state == JOB_RUNNING) {
 		job_clear(&j);
 		if ((rc = pool_cancel(srv->pool, id, "canceled")) < 0)
@@ -118,8 +120,8 @@ core_retry(struct server *srv, uint64_t id, struct request *req)
 		return API_DONE;
 	if (j.state != JOB_FAILED && j.state != JOB_CANCELED)
 		return core_conflict(req, &j, "retry");
-	if (srv->draining) {
-		rc = reply_errno(req, -ESHUTDOWN);
+	if (srv->draining || space_full(srv)) {
+		rc = reply_errno(req, srv->draining ? -ESHUTDOWN : -ENOSPC);
 		goto out;
 	}
 	if (job_after_parse(&j) < 0 || (j.nafter &&

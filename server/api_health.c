@@ -1,8 +1,12 @@
-/* GET /healthz: 200 when the store is writable and the pool is up. */
+/*
+ * GET /healthz: 200 when the store is writable, its disk has room and
+ * the pool is up.
+ */
 #include "api.h"
 #include "pool.h"
 #include "reply.h"
 #include "server.h"
+#include "space.h"
 #include "store.h"
 
 int
@@ -13,6 +17,9 @@ api_health_get(struct request *req)
 	if (srv->draining)
 		return reply_fail(req, 503, "unavailable", NULL,
 		    "runneld is shutting down");
+	if (space_full(srv))
+		return reply_fail(req, 503, "storage_full", NULL, "the disk of "
+		    "the data directory is full: no job is taken or started");
 	if (store_ping(srv->store) < 0)
 		return reply_fail(req, 503, "unavailable", NULL,
 		    "the store is not writable");

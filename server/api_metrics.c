@@ -9,6 +9,7 @@
 #include "pool.h"
 #include "reply.h"
 #include "server.h"
+#include "space.h"
 #include "tally.h"
 
 struct text {
@@ -126,6 +127,13 @@ api_metrics_get(struct request *req)
 	    "runnel_workers{state=\"up\"} %d\n"
 	    "runnel_workers{state=\"configured\"} %d\n",
 	    pool_busy(srv->pool), pool_up(srv->pool), pool_size(srv->pool));
+	put(&t, "# HELP runnel_storage_full 1 while the data directory's disk is "
+	    "full: no job is taken or started.\n# TYPE runnel_storage_full gauge\n"
+	    "runnel_storage_full %d\n", space_full(srv));
+	put(&t, "# HELP runnel_storage_free_bytes Free space on the data "
+	    "directory's disk.\n# TYPE runnel_storage_free_bytes gauge\n"
+	    "runnel_storage_free_bytes %lld\n",
+	    (long long)space_free_bytes(srv));
 	put(&t, "# HELP runnel_event_subscribers Open event streams.\n"
 	    "# TYPE runnel_event_subscribers gauge\n"
 	    "runnel_event_subscribers %d\n", events_subscribers(srv));

@@ -25,6 +25,7 @@
 #include "reply.h"
 #include "runq.h"
 #include "server.h"
+#include "space.h"
 #include "spec.h"
 #include "store.h"
 #include "tally.h"
@@ -175,8 +176,9 @@ core_job_get(struct server *srv, uint64_t id, struct job *j)
 
 	if ((rc = store_get(srv->store, id, j)) < 0)
 		return rc;
-	if (j->state == JOB_RUNNING)
-		pool_job_live(srv->pool, id, j);
+	/* No worker has it: its end is known but not stored yet. */
+	if (j->state == JOB_RUNNING && pool_job_live(srv->pool, id, j) < 0)
+		finish_overlay(srv, j);
 	return 0;
 }
 
@@ -206,8 +208,9 @@ dispatch(struct server *srv)
 	uint64_t	 id;
 	int		 w, rc;
 
+	/* A full disk could store neither their output nor their end. */
 	while (!srv->draining && c->runnable && srv->pool &&
-	    (w = pool_idle(srv->pool)) >= 0) {
+	    (w = pool_idle(srv->pool)) >= 0 && !space_full(srv)) {
 		if ((rc = runq_pick(srv, &id, &queue)) <= 0) {
 			if (rc == 0)
 				c->runnable = 0;
@@ -488,6 +491,24 @@ core_flush(struct server *srv)
 	for (size_t i = 0; i < t.npending; i++)
 		pending_done(srv, &t.pending[i], rc);
 	turn_free(&t);
+	if (rc < 0)
+		space_hit(srv, "database", -rc);
+}
+
+void
+core_storage_changed(struct server *srv)
+{
+	struct core *c = srv->core;
+
+	if (c == NULL)
+		return;
+	/* Full: the reserve was just given up; room: it is there again. */
+	if (c->nredo)
+		uv_timer_start(&c->redo_timer, on_redo, 0, 0);
+	if (!space_full(srv)) {
+		c->runnable = 1;
+		core_dirty(srv);
+	}
 }
 
 static void

@@ -98,6 +98,13 @@ int	core_job_get(struct server *, uint64_t id, struct job *j);
 int	core_reply_job(struct server *, struct request *req, int status,
 	    uint64_t id);
 
+/*
+ * The disk became full (reports kept over a failed commit are applied
+ * again at once: the reserve was just given up) or has room again
+ * (dispatch goes on).
+ */
+void	core_storage_changed(struct server *);
+
 /* Start-up: rebuild the tally from the store. */
 int	core_load(struct server *);
 

@@ -105,6 +105,11 @@ int		 core_conflict(struct request *, struct job *j, const char *what);
 /* finish.c: re-applies a worker report kept over a failed commit. */
 void		 finish_apply(struct server *, uint64_t id,
 		    const struct job_exit *);
+/*
+ * finish.c: a running job whose worker reported its end, kept over a
+ * failed commit (a full disk), is shown in *j as that report makes it.
+ */
+void		 finish_overlay(struct server *, struct job *j);
 /* finish.c: copies a report into p so it outlives the caller's buffers. */
 void		 finish_keep(struct pending *p, uint64_t id,
 		    const struct job_exit *ex);

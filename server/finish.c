@@ -165,6 +165,39 @@ finish_apply(struct server *srv, uint64_t id, const struct job_exit *ex)
 }
 
 void
+finish_overlay(struct server *srv, struct job *j)
+{
+	const struct core	*c = srv->core;
+	const struct job_exit	*ex = NULL;
+	char			 error[256];
+	enum job_state		 st;
+
+	for (size_t i = 0; i < c->nredo; i++)
+		if (c->redo[i].id == j->id)
+			ex = &c->redo[i].ex;
+	if (ex == NULL)
+		return;
+	st = exit_outcome(ex, error, sizeof(error));
+	if (ex->reason && strcmp(ex->reason, "shutdown") == 0)
+		st = JOB_QUEUED;
+	else if (st == JOB_FAILED && ex->attempts < ex->max_attempts)
+		st = JOB_SCHEDULED;
+	j->state = st;
+	j->exit_code = ex->exit_code;
+	j->signal = ex->signal;
+	free(j->error);
+	j->error = error[0] ? strdup(error) : NULL;
+	j->started_at = ex->started_at;
+	j->finished_at = job_state_finished(st) ? ex->finished_at : 0;
+	j->stdout_bytes = ex->stdout_bytes;
+	j->stderr_bytes = ex->stderr_bytes;
+	j->cpu_ms = ex->cpu_ms;
+	j->max_rss_kb = ex->max_rss_kb;
+	j->worker = -1;
+	j->pid = 0;
+}
+
+void
 core_job_exited(struct server *srv, uint64_t id, const struct job_exit *ex)
 {
 	finish_apply(srv, id, ex);

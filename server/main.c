@@ -30,6 +30,7 @@
 #include "log.h"
 #include "pool.h"
 #include "server.h"
+#include "space.h"
 #include "store.h"
 #include "tally.h"
 
@@ -85,6 +86,7 @@ stop_all(struct runneld *r)
 	pool_stop(srv);
 	http_stop(srv);
 	core_stop(srv);
+	space_stop(srv);
 	close_if_open((uv_handle_t *)&r->sigterm);
 	close_if_open((uv_handle_t *)&r->sigint);
 	close_if_open((uv_handle_t *)&r->drain_check);
@@ -213,7 +215,8 @@ start(struct runneld *r)
 	locked = rc == 0;
 	if ((rc = http_start(srv)) < 0 ||
 	    (!locked && (rc = lock_data(r, 1)) < 0) ||
-	    (rc = datadir_open(srv, r->cfg.data_dir)) < 0)
+	    (rc = datadir_open(srv, r->cfg.data_dir)) < 0 ||
+	    (rc = space_start(srv)) < 0)
 		return rc;
 	snprintf(db, sizeof(db), "%s/runnel.db", srv->data_dir);
 	if ((rc = store_open(&srv->store, db, r->cfg.durability)) < 0)
@@ -283,6 +286,7 @@ main(int argc, char **argv)
 	pool_free(srv);
 	events_free(srv);
 	core_free(srv);
+	space_free(srv);
 	store_close(srv->store);
 	datadir_unlock();
 	tally_close(&r.tally);

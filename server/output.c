@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -20,6 +21,7 @@ output_init(struct output *o, uint64_t job_id, int attempt)
 	o->attempt = attempt;
 	o->fd[0] = o->fd[1] = -1;
 	o->bytes[0] = o->bytes[1] = 0;
+	o->error = 0;
 }
 
 void
@@ -41,27 +43,31 @@ output_append(const char *dir, struct output *o, enum output_stream which,
 		output_path(dir, o->job_id, o->attempt, which, path, sizeof(path));
 		o->fd[which] = open(path, O_WRONLY | O_CREAT | O_TRUNC |
 		    O_APPEND | O_CLOEXEC, 0640);
-		if (o->fd[which] < 0) {
-			log_warn("output: open %s job=%llu", path,
-			    (unsigned long long)o->job_id);
+		if (o->fd[which] < 0)
 			return -errno;
-		}
 	}
 	while (len > 0) {
 		ssize_t n = write(o->fd[which], p, len);
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0) {
-			log_warn("output: write job=%llu",
-			    (unsigned long long)o->job_id);
+		if (n < 0)
 			return -errno;
-		}
 		p += n;
 		len -= (size_t)n;
 		o->bytes[which] += n;
 	}
 	return 0;
+}
+
+void
+output_error(int err, char *buf, size_t size)
+{
+	int n = snprintf(buf, size, "output not stored: %s", strerror(err));
+
+	/* strerror's capital, as the rest of the message has none */
+	if (n > 19 && (size_t)n < size && buf[19] >= 'A' && buf[19] <= 'Z')
+		buf[19] = (char)(buf[19] - 'A' + 'a');
 }
 
 void

@@ -26,6 +26,7 @@
 #include "output.h"
 #include "pool.h"
 #include "server.h"
+#include "space.h"
 #include "tally.h"
 
 #define RESPAWN_MIN_MS		100
@@ -197,6 +198,7 @@ on_exit_frame(struct worker *w, cJSON *o)
 	struct job_exit	 ex;
 	int64_t		 code, sig;
 	uint64_t	 id = w->job_id;
+	char		 lost[96];
 
 	memset(&ex, 0, sizeof(ex));
 	if (o == NULL || json_int(o, "exit_code", -1, &code) < 0 ||
@@ -211,6 +213,12 @@ on_exit_frame(struct worker *w, cJSON *o)
 		ex.finished_at = clock_now_ms();
 	ex.reason = json_str(o, "reason");
 	ex.error = json_str(o, "error");
+	/* Output it could not keep makes a job fail, never look clean. */
+	if (w->out.error && ex.reason == NULL) {
+		output_error(w->out.error, lost, sizeof(lost));
+		ex.reason = "output";
+		ex.error = lost;
+	}
 	output_close(&w->out);
 	ex.stdout_bytes = w->out.bytes[OUTPUT_STDOUT];
 	ex.stderr_bytes = w->out.bytes[OUTPUT_STDERR];
@@ -256,7 +264,22 @@ on_output(struct worker *w, const struct frame *f)
 		which = OUTPUT_STDERR;
 	else
 		return -EPROTO;
-	output_append(srv->output_dir, &w->out, which, f->body, f->length);
+	/* Once a byte is lost, the rest would only be a gap further on. */
+	if (w->out.error == 0) {
+		int rc = space_full(srv) ? -ENOSPC :
+		    output_append(srv->output_dir, &w->out, which, f->body,
+		    f->length);
+
+		if (rc < 0) {
+			w->out.error = -rc;
+			log_warnx("pool: job=%llu: its output is not stored from "
+			    "byte %lld of %s on: %s", (unsigned long long)w->job_id,
+			    (long long)w->out.bytes[which],
+			    which == OUTPUT_STDOUT ? "stdout" : "stderr",
+			    strerror(-rc));
+			space_hit(srv, "output", -rc);
+		}
+	}
 	events_output(srv, w->job_id);
 	return 0;
 }

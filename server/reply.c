@@ -105,7 +105,8 @@ reply_errno(struct request *req, int rc)
 		    "runneld is shutting down");
 	case -ENOSPC:
 		return reply_fail(req, 503, "storage_full", NULL,
-		    "storage is full: nothing was stored");
+		    "the disk of runneld's data directory is full: nothing was "
+		    "stored");
 	case -EIO:
 		return reply_fail(req, 503, "unavailable", NULL,
 		    "storage is unavailable: nothing was stored");

@@ -18,6 +18,7 @@ struct http;
 struct events;
 struct tally;
 struct core;
+struct space;
 
 struct server {
 	uv_loop_t		*loop;
@@ -28,6 +29,7 @@ struct server {
 	struct events		*events;
 	struct tally		*tally;
 	struct core		*core;
+	struct space		*space;
 	int64_t			 started_at;	/* wall-clock ms */
 	int			 draining;	/* SIGTERM: refuse new jobs, start nothing */
 	char			 data_dir[PATH_MAX];

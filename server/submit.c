@@ -18,6 +18,7 @@
 #include "reply.h"
 #include "runq.h"
 #include "server.h"
+#include "space.h"
 #include "spec.h"
 #include "store.h"
 #include "tally.h"
@@ -216,8 +217,8 @@ submit(struct server *srv, struct job *jobs, size_t n, int batch,
 	size_t		 waiting;
 	int		 rc;
 
-	if (srv->draining) {
-		rc = -ESHUTDOWN;
+	if (srv->draining || space_full(srv)) {
+		rc = srv->draining ? -ESHUTDOWN : -ENOSPC;
 		goto fail;
 	}
 	if (plan_all(srv, jobs, n, batch, now, req, &waiting) < 0 ||

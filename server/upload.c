@@ -22,6 +22,7 @@
 #include "multipart.h"
 #include "reply.h"
 #include "server.h"
+#include "space.h"
 #include "spec.h"
 #include "upload.h"
 
@@ -106,6 +107,7 @@ file_bytes(struct upload *u, const char *p, size_t n)
 			int err = errno;
 
 			log_warn("upload: write %s", u->tmp);
+			space_hit(u->srv, "upload", err);
 			if (err == ENOSPC || err == EDQUOT)
 				storage_full(u);
 			else
@@ -117,7 +119,8 @@ file_bytes(struct upload *u, const char *p, size_t n)
 	}
 	if (u->size >= u->next_check) {
 		u->next_check = u->size + SPACE_CHECK_EVERY;
-		if (free_bytes(u->srv->tmp_dir) < UPLOAD_RESERVE_BYTES)
+		if (free_bytes(u->srv->tmp_dir) < UPLOAD_RESERVE_BYTES ||
+		    space_full(u->srv))
 			return storage_full(u);
 	}
 	return 0;
@@ -337,6 +340,7 @@ on_synced(uv_fs_t *fs)
 	}
 	if (rc < 0) {
 		log_warnx("upload: fdatasync %s: %s", u->tmp, uv_strerror(rc));
+		space_hit(u->srv, "upload", -rc);
 		reply_errno(u->req, rc == UV_ENOSPC ? -ENOSPC : -EIO);
 		request_done(u->req);
 		return;
@@ -477,8 +481,8 @@ upload_begin(struct request *req)
 	struct server	*srv = req->srv;
 	struct upload	*u;
 
-	if (srv->draining)
-		return reply_errno(req, -ESHUTDOWN);
+	if (srv->draining || space_full(srv))
+		return reply_errno(req, srv->draining ? -ESHUTDOWN : -ENOSPC);
 	if (!idem_key_check(req))
 		return API_DONE;
 	if ((u = calloc(1, sizeof(*u))) == NULL)
@@ -495,6 +499,7 @@ upload_begin(struct request *req)
 	snprintf(u->tmp, sizeof(u->tmp), "%s/upload-XXXXXX", srv->tmp_dir);
 	if ((u->fd = mkostemp(u->tmp, O_CLOEXEC)) < 0) {
 		log_warn("upload: mkostemp in %s", srv->tmp_dir);
+		space_hit(srv, "upload", errno);
 		u->tmp[0] = '\0';
 		reply_errno(req, errno == ENOSPC ? -ENOSPC : -EIO);
 		goto refused;
