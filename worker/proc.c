@@ -121,6 +121,34 @@ proc_ppid(int procfd, const char *pid)
 	return ppid;
 }
 
+/* The same through /proc/self/task/<tid>/children: no scan of /proc. */
+static int
+kill_listed_children(void)
+{
+	char	 path[64], buf[4096], *p, *end;
+	ssize_t	 n;
+	int	 fd, count = 0;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/children", (int)getpid());
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	/* A list longer than one read: the scan sees them all. */
+	if (n < 0 || n == (ssize_t)sizeof(buf) - 1)
+		return -1;
+	buf[n] = '\0';
+	for (p = buf;; p = end) {
+		long pid = strtol(p, &end, 10);
+
+		if (end == p)
+			break;
+		if (pid > 0 && kill((pid_t)pid, SIGKILL) == 0)
+			count++;
+	}
+	return count;
+}
+
 int
 proc_kill_children(void)
 {
@@ -128,6 +156,9 @@ proc_kill_children(void)
 	struct dirent	*de;
 	int		 self = (int)getpid(), n = 0;
 
+	if ((n = kill_listed_children()) >= 0)
+		return n;
+	n = 0;
 	if ((d = opendir("/proc")) == NULL) {
 		log_warn("opendir /proc");
 		return 0;

@@ -34,8 +34,8 @@ void	proc_reap(void);
 
 /*
  * SIGKILLs every living child of the worker: orphans of a job that left
- * its process group.  Scans /proc, so it is for the rare case.  Returns
- * the number of processes signalled.
+ * its process group.  Reads the kernel's list of our children, or scans
+ * /proc where there is none.  Returns the number of processes signalled.
  */
 int	proc_kill_children(void);
 

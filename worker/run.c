@@ -4,8 +4,10 @@
  * OUTPUT frames, feeds its stdin, enforces the timeout, hears CANCEL and
  * the loss of runneld, and learns of exits from the signalfd.  The job
  * ends when its main process exits: the group is killed while the zombie
- * leader still pins the group id, then everything is reaped, the pipes
- * are drained, EXIT is sent, and the scratch directory is emptied.
+ * leader still pins the group id, then everything is reaped; orphans
+ * that left the group (a setsid daemon) come to the worker, the job's
+ * subreaper, and are killed until none is left; the pipes are drained,
+ * the scratch directory removed, and only then is EXIT sent.
  */
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -329,12 +331,13 @@ run_spawn(struct run *r)
 
 	memset(&s, 0, sizeof(s));
 	if (cwd == NULL) {
-		if ((rc = scratch_prepare(r->ctx->scratch_dir)) < 0) {
+		if ((rc = scratch_make(r->ctx->scratch_dir, spec->job_id,
+		    spec->attempt, r->scratch, sizeof(r->scratch))) < 0) {
 			snprintf(r->error, sizeof(r->error),
 			    "scratch directory failed: %s", strerror(-rc));
 			return rc;
 		}
-		cwd = r->ctx->scratch_dir;
+		cwd = r->scratch;
 		r->used_scratch = 1;
 	}
 	if ((rc = spawn_prepare(&s, spec, cwd)) < 0)
@@ -388,7 +391,8 @@ run_reap_main(struct run *r)
 	r->reaped = 1;
 	now = clock_mono_ms();
 	r->drain_until = now + RUN_DRAIN_MS;
-	r->sweep_at = now + RUN_SWEEP_MS;
+	r->sweep_at = now;	/* escaped orphans: at once */
+	r->orphans_until = now + RUN_ORPHANS_MS;
 	run_close(&r->fd_in);
 	log_debug("job=%llu main exited pid=%d status=%#x",
 	    (unsigned long long)r->spec->job_id, (int)r->pid, r->status);
@@ -516,7 +520,7 @@ run_timers(struct run *r)
 				next = min64(next, r->kill_at);
 		}
 	} else {
-		next = r->drain_until;
+		next = r->children ? r->orphans_until : r->drain_until;
 		if (r->children && now >= r->sweep_at) {
 			int n = proc_kill_children();
 
@@ -533,15 +537,29 @@ run_timers(struct run *r)
 	return next <= now ? 0 : (int)min64(next - now, 60000);
 }
 
-/* Over when the main process is reaped and its pipes and children are gone. */
+/*
+ * Over when the main process is reaped, no other process of the job is
+ * left (they are killed at each sweep), and the pipes are closed or have
+ * had their time.  A process that will not die (stuck in the kernel)
+ * holds the job up for RUN_ORPHANS_MS at most.
+ */
 static int
 run_over(const struct run *r)
 {
+	int64_t now;
+
 	if (!r->reaped)
 		return 0;
-	if (r->fd_out < 0 && r->fd_err < 0 && !r->children)
+	now = clock_mono_ms();
+	if (r->children) {
+		if (now < r->orphans_until)
+			return 0;
+		log_warnx("job=%llu: processes of the job did not die within "
+		    "%d s of SIGKILL: reporting its end anyway",
+		    (unsigned long long)r->spec->job_id, RUN_ORPHANS_MS / 1000);
 		return 1;
-	return clock_mono_ms() >= r->drain_until;
+	}
+	return (r->fd_out < 0 && r->fd_err < 0) || now >= r->drain_until;
 }
 
 /* Frames from runneld: read what is there, hand over whole frames. */
@@ -727,10 +745,10 @@ run_job(struct run *r, const struct run_ctx *ctx, const struct run_spec *spec)
 	run_close(&r->fd_in);
 	run_close(&r->fd_out);
 	run_close(&r->fd_err);
-	/* Emptied before the job is reported finished: what a client reads
-	 * as over is over.  An empty directory costs one getdents. */
+	/* Removed before the job is reported finished: what a client reads
+	 * as over is over.  An empty directory costs one rmdir. */
 	if (r->used_scratch)
-		(void)scratch_clear(r->ctx->scratch_dir);
+		(void)scratch_remove(r->scratch);
 	rc = r->lost ? r->lost : run_send_exit(r);
 	return rc < 0 ? rc : 0;
 }

@@ -34,6 +34,8 @@
 #define RUN_KILL_GRACE_MS	5000
 /* How long the pipes may stay open once the main process is gone. */
 #define RUN_DRAIN_MS		1000
+/* How long to go on killing a job's leftover processes before giving up. */
+#define RUN_ORPHANS_MS		10000
 
 struct run_spec {
 	uint64_t	 job_id;
@@ -74,7 +76,7 @@ struct run_ctx {
 	struct chan	*chan;
 	int		 sigfd;		/* signalfd for SIGCHLD and SIGTERM */
 	int		 devnull;	/* O_RDONLY, close-on-exec */
-	const char	*scratch_dir;	/* absolute: the worker's, see scratch.h */
+	const char	*scratch_dir;	/* absolute: the worker's root, see scratch.h */
 	chan_frame_cb	 on_frame;	/* frames that arrive while the job runs */
 	void		*arg;
 };
@@ -82,7 +84,8 @@ struct run_ctx {
 struct run {
 	const struct run_ctx	*ctx;
 	const struct run_spec	*spec;
-	int		 used_scratch;	/* ran in the scratch directory */
+	int		 used_scratch;	/* ran in its own scratch directory */
+	char		 scratch[PATH_MAX];
 	int		 file_fd;	/* an upload job's file, or -1 */
 	int		 verifying;	/* checking it: no process yet */
 	int		 verified;	/* checked and found whole */
@@ -106,14 +109,15 @@ struct run {
 	int64_t		 kill_at;	/* SIGKILL due once SIGTERM was sent */
 	int64_t		 drain_until;	/* set when the main process is reaped */
 	int64_t		 sweep_at;	/* next look for orphans that escaped the group */
+	int64_t		 orphans_until;	/* give up on unkillable leftovers then */
 	int		 swept;		/* some were found: look again at each exit */
 };
 
 /*
  * Runs spec to its end: sends STARTED, OUTPUT and exactly one EXIT on
  * ctx->chan (EXIT also says the worker is ready), feeding ctx->on_frame
- * the frames that arrive meanwhile; the scratch directory is emptied
- * before EXIT.
+ * the frames that arrive meanwhile.  Every process of the job is gone
+ * and its scratch directory removed before EXIT.
  * Returns 0 once EXIT is sent; or a negative errno code when
  * runneld went away (-EPIPE), broke the protocol (-EPROTO, or whatever
  * on_frame returned) or the worker got SIGTERM (-EINTR): the job is then

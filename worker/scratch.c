@@ -1,6 +1,6 @@
 /*
- * A worker's scratch directory (removal of what jobs leave: common/fs.c,
- * which never follows a symlink a job planted).
+ * Scratch directories (removal of what jobs leave: common/fs.c, which
+ * never follows a symlink a job planted).
  */
 
 #include <sys/stat.h>
@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -69,6 +70,37 @@ scratch_clear(const char *path)
 	if ((rc = fs_remove_tree(path, 1)) < 0 && rc != -ENOTDIR) {
 		errno = -rc;
 		log_warn("scratch clear path=%s", path);
+	}
+	return rc;
+}
+
+int
+scratch_make(const char *root, uint64_t job_id, int attempt, char *out,
+    size_t size)
+{
+	int rc;
+
+	if (snprintf(out, size, "%s/%llu.%d", root, (unsigned long long)job_id,
+	    attempt) >= (int)size)
+		return -ENAMETOOLONG;
+	if (mkdir(out, S_IRWXU) == 0)
+		return 0;
+	if (errno != EEXIST)
+		return -errno;
+	/* Left by a worker that died: not this attempt's to use. */
+	if ((rc = fs_remove_tree(out, 0)) < 0)
+		return rc;
+	return mkdir(out, S_IRWXU) == 0 ? 0 : -errno;
+}
+
+int
+scratch_remove(const char *path)
+{
+	int rc;
+
+	if ((rc = fs_remove_tree(path, 0)) < 0) {
+		errno = -rc;
+		log_warn("scratch remove path=%s", path);
 	}
 	return rc;
 }

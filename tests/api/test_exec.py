@@ -161,17 +161,21 @@ class ExecTest(RunnelTestCase):
         j = self.run_job({"command": "pwd", "cwd": self.tmp})
         self.assertEqual(self.output(j["id"]).decode().strip(), os.path.realpath(self.tmp))
 
-    def test_default_cwd_is_an_empty_scratch_dir_emptied_afterwards(self):
-        for _ in range(3):
-            j = self.run_job({"command": "pwd; ls -A | wc -l; mkdir -p d/e; touch left-behind d/e/f"})
+    def test_default_cwd_is_a_fresh_scratch_dir_per_job_removed_afterwards(self):
+        seen = set()
+        for _ in range(4):
+            j = self.run_job({"command": "pwd; ls -A | wc -l; mkdir -p d/e; "
+                                         "touch left-behind d/e/f; chmod 0 d"})
             self.assertEqual(j["state"], "succeeded")
             path, count = self.output(j["id"]).decode().split("\n")[:2]
             self.assertEqual(count.strip(), "0", "the scratch dir starts empty")
             self.assertTrue(os.path.isabs(path))
             self.assertNotIn(path, ("/", os.path.realpath(self.tmp)))
             self.assertTrue(path.startswith(os.path.realpath(self.server.data)), path)
-            # what the job left there is gone once it is reported finished
-            self.assertEqual(os.listdir(path), [], "scratch dir %s is not empty" % path)
+            self.assertNotIn(path, seen, "two jobs got the same scratch directory")
+            seen.add(path)
+            # it, and what the job left there, are gone once it is finished
+            self.assertFalse(os.path.exists(path), "scratch dir %s is still there" % path)
 
     def test_spec_env_is_added(self):
         j = self.run_job({"argv": ["env"], "env": {"A": "1", "B_2": "x y", "_c": "=="}})
@@ -195,3 +199,57 @@ class ExecTest(RunnelTestCase):
         self.assertGreaterEqual(j["cpu_ms"], 0)
         self.assertIsInstance(j["max_rss_kb"], int)
         self.assertGreater(j["max_rss_kb"], 0)
+
+
+def processes_with(var):
+    """Pids of live processes with var (NAME=value) in their environment."""
+    want = var.encode() + b"\0"
+    out = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open("/proc/%s/environ" % name, "rb") as f:
+                env = b"\0" + f.read()
+        except OSError:
+            continue
+        if b"\0" + want in env and pid_running(int(name)):
+            out.append(int(name))
+    return out
+
+
+# Ways a job leaves processes behind that are not in its process group:
+# each writes into every directory next to its own, over and over.
+LEAKERS = {
+    "setsid": "setsid sh -c '{loop}' >/dev/null 2>&1 &",
+    "nohup-disown": "nohup sh -c '{loop}' >/dev/null 2>&1 & disown",
+    "double-fork": "(setsid sh -c '{loop}' >/dev/null 2>&1 &)",
+    "setsid-fork": "setsid -f sh -c '{loop}' >/dev/null 2>&1",
+    "holds-stdout": "setsid sh -c '{loop}' &",
+}
+LOOP = ("trap \"\" HUP TERM; while :; do for d in ../*/; do "
+        "echo leaked > \"$d/evil\" 2>/dev/null; done; sleep 0.02; done")
+
+
+class LeftBehindTest(RunnelTestCase):
+    """One worker, so the next job runs right where the last one ran."""
+    WORKERS = 1
+
+    def test_no_process_of_a_finished_job_outlives_it(self):
+        for name, leak in sorted(LEAKERS.items()):
+            with self.subTest(leaker=name):
+                mark = "LEAK_MARK=%s-%d" % (name, os.getpid())
+                a = self.submit({"command": leak.format(loop=LOOP) + "\nsleep 0.1; echo a",
+                                 "env": {"LEAK_MARK": mark.split("=", 1)[1]}})
+                done = self.wait(a["id"])
+                self.assertEqual(done["state"], "succeeded", done)
+                left = processes_with(mark)
+                for p in left:
+                    self.track_pid(p)
+                self.assertEqual(left, [], "%s: processes of job %d live on after "
+                                 "it finished" % (name, a["id"]))
+                # the next job, on the same worker, finds nothing of it
+                b = self.submit({"command": "sleep 0.3; ls -A"})
+                done = self.wait(b["id"])
+                self.assertEqual((done["state"], self.output(b["id"])),
+                                 ("succeeded", b""), name)

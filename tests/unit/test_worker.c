@@ -611,7 +611,7 @@ dir_empty(const char *path)
 	return n == 0;
 }
 
-TEST(default_cwd_is_the_workers_scratch_dir_emptied_after)
+TEST(default_cwd_is_a_fresh_dir_per_job_removed_after)
 {
 	struct wk	 w;
 	struct result	 res;
@@ -624,10 +624,11 @@ TEST(default_cwd_is_the_workers_scratch_dir_emptied_after)
 	strcat(keep, "/keep");
 	ASSERT((fd = open(keep, O_WRONLY | O_CREAT, 0644)) >= 0);
 	close(fd);
-	snprintf(want, sizeof(want), "%s/w1\n", w.scratch);
+	snprintf(want, sizeof(want), "%s/w1/5.2\n", w.scratch);
 	snprintf(dir, sizeof(dir), "%s/w1", w.scratch);
-	/* Something left there (a crash) is gone before the job starts. */
-	ASSERT((fd = open("scratch/w1/old", O_WRONLY | O_CREAT, 0644)) >= 0);
+	/* What a dead worker left under the same name is not this job's. */
+	ASSERT(mkdir("scratch/w1/5.2", 0700) == 0);
+	ASSERT((fd = open("scratch/w1/5.2/old", O_WRONLY | O_CREAT, 0644)) >= 0);
 	close(fd);
 	{
 		char	 spec[PATH_MAX + 512];
@@ -641,13 +642,17 @@ TEST(default_cwd_is_the_workers_scratch_dir_emptied_after)
 	ASSERT_STR(res.out.data, want);
 	ASSERT_INT(exit_num(&res, "exit_code"), ==, 0);
 	result_free(&res);
-	/* The next job finds it empty again, even after chmod 0 of it. */
+	/* Gone, even after chmod 0 of it and what it held. */
+	ASSERT(dir_empty(dir));
+	/* The next job has a directory of its own. */
+	snprintf(want, sizeof(want), "%s/w1/6.1\n", w.scratch);
 	wk_run(&w, 6, "{\"attempt\":1,\"command\":\"pwd; ls -A; rmdir $PWD\"}",
 	    &res);
 	ASSERT_STR(res.out.data, want);
 	ASSERT_INT(exit_num(&res, "exit_code"), ==, 0);
 	result_free(&res);
 	/* A job that removed its own cwd does not break the next one. */
+	snprintf(want, sizeof(want), "%s/w1/7.1\n", w.scratch);
 	wk_run(&w, 7, "{\"attempt\":1,\"command\":\"pwd; ls -A\"}", &res);
 	ASSERT_STR(res.out.data, want);
 	ASSERT(dir_empty(dir));
@@ -1115,7 +1120,7 @@ TEST_MAIN_BEGIN
 	RUN(missing_program_is_a_spawn_failure);
 	RUN(environment_is_clean);
 	RUN(stdin_string_reaches_the_job);
-	RUN(default_cwd_is_the_workers_scratch_dir_emptied_after);
+	RUN(default_cwd_is_a_fresh_dir_per_job_removed_after);
 	RUN(spec_cwd_is_used_and_kept);
 	RUN(timeout_kills_a_job_ignoring_term_after_the_grace);
 	RUN(timeout_ends_the_whole_process_tree);
