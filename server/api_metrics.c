@@ -6,6 +6,7 @@
 
 #include "api.h"
 #include "events.h"
+#include "gate.h"
 #include "pool.h"
 #include "reply.h"
 #include "server.h"
@@ -134,6 +135,9 @@ api_metrics_get(struct request *req)
 	    "directory's disk.\n# TYPE runnel_storage_free_bytes gauge\n"
 	    "runnel_storage_free_bytes %lld\n",
 	    (long long)space_free_bytes(srv));
+	put(&t, "# HELP runnel_http_connections Open HTTP connections.\n"
+	    "# TYPE runnel_http_connections gauge\n"
+	    "runnel_http_connections %d\n", gate_connections(srv));
 	put(&t, "# HELP runnel_event_subscribers Open event streams.\n"
 	    "# TYPE runnel_event_subscribers gauge\n"
 	    "runnel_event_subscribers %d\n", events_subscribers(srv));

@@ -1,6 +1,10 @@
 /*
  * libmicrohttpd glue.  MHD runs in external epoll mode: a uv_poll_t on
  * its epoll fd calls MHD_run, and a uv_timer_t follows MHD_get_timeout.
+ * It does not listen: the gate (gate.c) accepts connections, checks
+ * their first head and hands them over; every request's framing is
+ * checked again here (head.c), for the requests that follow on a
+ * keep-alive connection.
  *
  * A request is answered from the handler's call after the body is
  * complete (answering on the very first call makes MHD close keep-alive
@@ -24,14 +28,20 @@
 
 #include "auth.h"
 #include "clock.h"
+#include "gate.h"
+#include "head.h"
 #include "http.h"
 #include "log.h"
+#include "origin.h"
 #include "reply.h"
 #include "route.h"
 #include "server.h"
 #include "tally.h"
 
 #define STREAM_BLOCK	(64 * 1024)
+#define HTTP_CSP	"default-src 'self'; img-src 'self' data:; " \
+	"object-src 'none'; base-uri 'none'; form-action 'self'; " \
+	"frame-ancestors 'none'"
 
 enum phase {
 	PH_BODY,	/* receiving the body */
@@ -52,7 +62,7 @@ struct hreq {
 	int			 refused;	/* an early error response went out */
 	api_handler		 fn;		/* the route's handler, or NULL */
 	unsigned		 allow;		/* methods the path accepts */
-	int			 auth_ok;
+	int			 proceed;	/* to its handler: not refused */
 	int			 phase_stream;	/* the body went to the sink */
 	int64_t			 data_at;	/* monotonic ms of the last bytes */
 	uint64_t		 t0_ns;		/* when the headers were in */
@@ -62,6 +72,7 @@ struct hreq {
 	struct hreq		*rprev;
 	struct hreq		*next;		/* suspended requests */
 	struct hreq		*prev;
+	struct gate_conn	*gc;		/* the gate's record of the connection */
 };
 
 struct http {
@@ -72,8 +83,8 @@ struct http {
 	uv_idle_t		 kick;		/* runs MHD after resumes */
 	uv_timer_t		 watch;		/* bodies that stopped arriving */
 	struct hreq		*receiving;	/* requests whose body is coming */
-	int			 listen_fd;
-	int			 port;
+	struct gate_conn	*adopting;	/* being handed to MHD now */
+	int			 adopted;	/* MHD took it (STARTED was seen) */
 	struct hreq		*waiting;	/* suspended requests */
 	struct stream		*parked;	/* suspended streams */
 	int			 stopping;
@@ -288,6 +299,14 @@ response_make(struct hreq *r)
 	if (resp->content_type)
 		MHD_add_response_header(m, MHD_HTTP_HEADER_CONTENT_TYPE,
 		    resp->content_type);
+	/* No answer is ever read as another type; pages are never framed
+	 * and load only their own scripts, styles and connections. */
+	MHD_add_response_header(m, "X-Content-Type-Options", "nosniff");
+	if (strncmp(r->req.path, "/api/", 5) != 0) {
+		MHD_add_response_header(m, "Content-Security-Policy", HTTP_CSP);
+		MHD_add_response_header(m, "X-Frame-Options", "DENY");
+		MHD_add_response_header(m, "Referrer-Policy", "same-origin");
+	}
 	for (int i = 0; i < resp->nheaders; i++)
 		MHD_add_response_header(m, resp->headers[i].name,
 		    resp->headers[i].value);
@@ -302,6 +321,7 @@ respond(struct hreq *r)
 
 	if (r->req.resp.status == 0)
 		reply_fail(&r->req, 500, "internal", NULL, "no response");
+	origin_cors(&r->req);
 	r->bytes = r->req.resp.stream ? -1 : r->req.resp.fd >= 0 ?
 	    (int64_t)r->req.resp.fd_len : (int64_t)r->req.resp.body_len;
 	if ((m = response_make(r)) == NULL)
@@ -360,14 +380,19 @@ static struct hreq *
 hreq_new(struct http *h, struct MHD_Connection *c, const char *url,
     const char *method)
 {
-	struct hreq	*r = calloc(1, sizeof(*r));
-	const char	*cl;
+	struct hreq			*r = calloc(1, sizeof(*r));
+	const union MHD_ConnectionInfo	*ci;
+	const char			*cl;
 
 	if (r == NULL)
 		return NULL;
 	r->http = h;
 	r->conn = c;
 	r->t0_ns = uv_hrtime();
+	if ((ci = MHD_get_connection_info(c,
+	    MHD_CONNECTION_INFO_SOCKET_CONTEXT)) != NULL)
+		r->gc = ci->socket_context;
+	gate_request_begin(r->gc);
 	r->req.srv = h->srv;
 	r->req.conn = r;
 	r->req.path = url;
@@ -381,6 +406,10 @@ hreq_new(struct http *h, struct MHD_Connection *c, const char *url,
 	r->req.accept_encoding = header(c, MHD_HTTP_HEADER_ACCEPT_ENCODING);
 	r->req.authorization = header(c, MHD_HTTP_HEADER_AUTHORIZATION);
 	r->req.cookie = header(c, MHD_HTTP_HEADER_COOKIE);
+	r->req.host = header(c, MHD_HTTP_HEADER_HOST);
+	r->req.origin = header(c, "Origin");
+	r->req.sec_fetch_site = header(c, "Sec-Fetch-Site");
+	r->req.cors_method = header(c, "Access-Control-Request-Method");
 	r->req.content_length = -1;
 	if ((cl = header(c, MHD_HTTP_HEADER_CONTENT_LENGTH)) != NULL) {
 		char *end;
@@ -391,6 +420,62 @@ hreq_new(struct http *h, struct MHD_Connection *c, const char *url,
 	}
 	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, query_cb, &r->req);
 	return r;
+}
+
+struct fields {
+	struct head_field	 f[HEAD_FIELDS_MAX];
+	size_t			 n;
+	int			 over;
+};
+
+static enum MHD_Result
+field_cb(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	struct fields *fs = cls;
+
+	(void)kind;
+	if (fs->n == HEAD_FIELDS_MAX) {
+		fs->over = 1;
+		return MHD_NO;
+	}
+	fs->f[fs->n].name = key;
+	fs->f[fs->n].name_len = strlen(key);
+	fs->f[fs->n].value = value ? value : "";
+	fs->f[fs->n].value_len = value ? strlen(value) : 0;
+	fs->n++;
+	return MHD_YES;
+}
+
+/*
+ * The framing rules for every request, as MHD parsed it: the gate checked
+ * a connection's first head, this also covers the ones after it.  A head
+ * that could be read two ways is answered and the connection closed.
+ */
+static int
+framing_refused(struct hreq *r, const char *version)
+{
+	struct fields		 fs = {.n = 0};
+	struct head_fault	 f = {0};
+
+	MHD_get_connection_values(r->conn, MHD_HEADER_KIND, field_cb, &fs);
+	if (fs.over) {
+		f.status = 431;
+		f.code = "header_too_large";
+		f.why = "more than 100 header fields";
+	} else if (r->req.method_name[strspn(r->req.method_name,
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+	    "!#$%&'*+-.^_`|~")] != '\0' || r->req.method_name[0] == '\0') {
+		f.status = 400;
+		f.code = "bad_request";
+		f.why = "the method is not a method";
+	} else if (head_check_fields(fs.f, fs.n, strcmp(version, "HTTP/1.1") == 0,
+	    &f) == 0) {
+		return 0;
+	}
+	reply_fail(&r->req, f.status, f.code, NULL, "%s", f.why);
+	response_header(&r->req.resp, "Connection", "close");
+	return 1;
 }
 
 /* Appends a body chunk, refusing past --max-body without buffering it. */
@@ -492,15 +577,17 @@ route(struct hreq *r)
 	int		 streams;
 
 	r->fn = route_find(req, &r->allow, &streams);
-	r->auth_ok = auth_check(req);
-	if (r->auth_ok && req->query_overflow) {
+	/* Where it comes from first: a cross-site page is not asked for a token. */
+	r->proceed = !origin_preflight(req) && origin_check(req) == 0 &&
+	    auth_check(req);
+	if (r->proceed && req->query_overflow) {
 		reply_fail(req, 400, "invalid_field", NULL, "more than %d query "
 		    "parameters", REQUEST_QUERY_MAX);
-		r->auth_ok = 0;
+		r->proceed = 0;
 	}
 	if (!streams || r->fn == NULL)
 		return;
-	if (!r->auth_ok || r->fn(req) != API_STREAM) {
+	if (!r->proceed || r->fn(req) != API_STREAM) {
 		r->refused = 1;
 		r->phase = PH_READY;
 		return;
@@ -514,7 +601,7 @@ dispatch(struct hreq *r)
 	struct request	*req = &r->req;
 	int		 rc;
 
-	if (!r->auth_ok) {
+	if (!r->proceed) {
 		r->phase = PH_READY;
 		return;
 	}
@@ -633,17 +720,20 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 	struct http	*h = cls;
 	struct hreq	*r = *ctx;
 
-	(void)version;
 	if (r == NULL) {
 		if ((r = hreq_new(h, c, url, method)) == NULL)
 			return MHD_NO;
 		*ctx = r;
+		if (framing_refused(r, version)) {
+			r->refused = 1;
+			return respond(r);
+		}
 		route(r);
 		if (r->refused)
 			return respond(r);
 		/* A body for a request refused anyway is not worth reading. */
 		if (r->phase == PH_BODY && has_body(r) &&
-		    (!r->auth_ok || r->fn == NULL)) {
+		    (!r->proceed || r->fn == NULL)) {
 			dispatch(r);
 			r->refused = 1;
 			return respond(r);
@@ -671,23 +761,6 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 	return MHD_YES;
 }
 
-/* A client's address as text; a v4-mapped v6 address as plain v4. */
-static void
-http_addr_text(const struct sockaddr *sa, char *out, size_t size)
-{
-	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
-
-	if (sa->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
-		    out, (socklen_t)size);
-	else if (sa->sa_family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
-		inet_ntop(AF_INET, &s6->sin6_addr.s6_addr[12], out, (socklen_t)size);
-	else if (sa->sa_family == AF_INET6)
-		inet_ntop(AF_INET6, &s6->sin6_addr, out, (socklen_t)size);
-	else
-		snprintf(out, size, "-");
-}
-
 /* Copies s for a log line: bytes that could fake a line or a field go as \xNN. */
 static void
 log_safe(const char *s, char *out, size_t size)
@@ -708,14 +781,8 @@ log_safe(const char *s, char *out, size_t size)
 static void
 access_line(struct hreq *r)
 {
-	const union MHD_ConnectionInfo	*ci;
-	char				 addr[INET6_ADDRSTRLEN] = "-";
-	char				 path[512], method[48], bytes[24] = "-";
-	char				 status[8] = "-";
+	char	 path[512], method[48], bytes[24] = "-", status[8] = "-";
 
-	ci = MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	if (ci && ci->client_addr)
-		http_addr_text(ci->client_addr, addr, sizeof(addr));
 	log_safe(r->req.path, path, sizeof(path));
 	log_safe(r->req.method_name, method, sizeof(method));
 	if (r->status > 0)
@@ -723,7 +790,7 @@ access_line(struct hreq *r)
 	if (r->status > 0 && r->bytes >= 0)
 		snprintf(bytes, sizeof(bytes), "%lld", (long long)r->bytes);
 	log_info("access client=%s method=%s path=%s status=%s bytes=%s ms=%.1f",
-	    addr, method, path, status, bytes,
+	    gate_client(r->gc), method, path, status, bytes,
 	    (double)(uv_hrtime() - r->t0_ns) / 1e6);
 }
 
@@ -739,6 +806,7 @@ on_completed(void *cls, struct MHD_Connection *c, void **ctx,
 		return;
 	if (h->srv->cfg->access_log)
 		access_line(r);
+	gate_request_end(r->gc);
 	if (r->status >= 100 && r->status < 600)
 		h->srv->tally->http_by_status[r->status]++;
 	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
@@ -808,46 +876,8 @@ on_mhd_log(void *cls, const char *fmt, va_list ap)
 
 /* ---- start and stop ---------------------------------------------------- */
 
-static int
-listen_on(struct http *h, const char *host, int port)
-{
-	struct addrinfo	 hints, *res = NULL;
-	char		 portstr[16];
-	int		 fd = -1, one = 1, rc;
-	struct sockaddr_storage ss;
-	socklen_t	 sl = sizeof(ss);
-
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-	snprintf(portstr, sizeof(portstr), "%d", port);
-	if ((rc = getaddrinfo(host, portstr, &hints, &res)) != 0) {
-		log_warnx("http: cannot resolve %s: %s", host, gai_strerror(rc));
-		return -EINVAL;
-	}
-	fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		goto fail;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, res->ai_addr, res->ai_addrlen) != 0 ||
-	    listen(fd, 1024) != 0 ||
-	    getsockname(fd, (struct sockaddr *)&ss, &sl) != 0)
-		goto fail;
-	h->port = ntohs(ss.ss_family == AF_INET6 ?
-	    ((struct sockaddr_in6 *)&ss)->sin6_port :
-	    ((struct sockaddr_in *)&ss)->sin_port);
-	freeaddrinfo(res);
-	h->listen_fd = fd;
-	return 0;
-fail:
-	rc = -errno;
-	log_warn("http: listen on %s:%d", host, port);
-	if (fd >= 0)
-		close(fd);
-	freeaddrinfo(res);
-	return rc;
-}
+static void	on_connection(void *, struct MHD_Connection *, void **,
+		    enum MHD_ConnectionNotificationCode);
 
 int
 http_start(struct server *srv)
@@ -860,16 +890,17 @@ http_start(struct server *srv)
 	if ((h = calloc(1, sizeof(*h))) == NULL)
 		return -ENOMEM;
 	h->srv = srv;
-	h->listen_fd = -1;
 	srv->http = h;
-	if ((rc = listen_on(h, cfg->listen_host, cfg->listen_port)) < 0)
+	if ((rc = gate_listen(srv, cfg->listen_host, cfg->listen_port)) < 0)
 		return rc;
+	/* The gate counts connections; MHD's limit is only a backstop. */
 	h->daemon = MHD_start_daemon(MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
-	    MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, h,
-	    MHD_OPTION_LISTEN_SOCKET, h->listen_fd,
+	    MHD_USE_ERROR_LOG | MHD_USE_NO_LISTEN_SOCKET, 0, NULL, NULL,
+	    on_request, h,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+	    MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)4000,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections + 16,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
 	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h,
 	    MHD_OPTION_UNESCAPE_CALLBACK, on_unescape, h,
@@ -878,7 +909,6 @@ http_start(struct server *srv)
 		log_warnx("http: libmicrohttpd did not start");
 		return -EIO;
 	}
-	h->listen_fd = -1;	/* MHD owns and closes it */
 	info = MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_EPOLL_FD);
 	uv_poll_init(srv->loop, &h->poll, info->epoll_fd);
 	uv_timer_init(srv->loop, &h->timer);
@@ -887,13 +917,47 @@ http_start(struct server *srv)
 	h->poll.data = h->timer.data = h->kick.data = h->watch.data = h;
 	uv_poll_start(&h->poll, UV_READABLE, on_poll);
 	http_arm(h);
-	return 0;
+	return gate_start(srv);
 }
 
 int
 http_port(const struct server *srv)
 {
-	return srv->http ? srv->http->port : -1;
+	return gate_port(srv);
+}
+
+/* MHD's connection events: the gate's record rides along as its context. */
+static void
+on_connection(void *cls, struct MHD_Connection *c, void **ctx,
+    enum MHD_ConnectionNotificationCode code)
+{
+	struct http *h = cls;
+
+	(void)c;
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		*ctx = h->adopting;
+		h->adopted = h->adopting != NULL;
+		return;
+	}
+	if (*ctx)
+		gate_closed(h->srv, *ctx);
+	*ctx = NULL;
+}
+
+int
+http_adopt(struct server *srv, int fd, const struct sockaddr *sa,
+    socklen_t salen, struct gate_conn *c)
+{
+	struct http	*h = srv->http;
+	enum MHD_Result	 r;
+
+	h->adopting = c;
+	h->adopted = 0;
+	r = MHD_add_connection(h->daemon, fd, sa, salen);
+	h->adopting = NULL;
+	http_kick(h);
+	/* Once MHD saw it start, its close (now or later) settles c. */
+	return r == MHD_YES || h->adopted ? 0 : -1;
 }
 
 static void
@@ -910,6 +974,7 @@ http_stop(struct server *srv)
 	if (h == NULL || h->daemon == NULL)
 		return;
 	h->stopping = 1;
+	gate_stop(srv);
 	/* MHD must not be stopped with suspended connections. */
 	while (h->waiting) {
 		struct hreq *r = h->waiting;
@@ -940,8 +1005,7 @@ http_free(struct server *srv)
 
 	if (h == NULL)
 		return;
-	if (h->listen_fd >= 0)
-		close(h->listen_fd);
+	gate_free(srv);
 	free(h);
 	srv->http = NULL;
 }

@@ -79,6 +79,10 @@ struct request {
 	const char	*accept_encoding;
 	const char	*authorization;
 	const char	*cookie;
+	const char	*host;
+	const char	*origin;
+	const char	*sec_fetch_site;
+	const char	*cors_method;		/* Access-Control-Request-Method */
 	int64_t		 content_length;	/* -1 when not announced */
 	char		*body;			/* NUL-terminated, body_len bytes */
 	size_t		 body_len;

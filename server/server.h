@@ -19,6 +19,7 @@ struct events;
 struct tally;
 struct core;
 struct space;
+struct gate;
 
 struct server {
 	uv_loop_t		*loop;
@@ -30,6 +31,7 @@ struct server {
 	struct tally		*tally;
 	struct core		*core;
 	struct space		*space;
+	struct gate		*gate;
 	int64_t			 started_at;	/* wall-clock ms */
 	int			 draining;	/* SIGTERM: refuse new jobs, start nothing */
 	char			 data_dir[PATH_MAX];

@@ -250,7 +250,7 @@ class BadInputTest(RunnelTestCase):
         before = self.counts()
         s = self.server.raw_socket()
         try:
-            s.sendall(b"POST /api/v1/jobs HTTP/1.1\r\nHost: t\r\n"
+            s.sendall(b"POST /api/v1/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                       b"Content-Type: application/json\r\n"
                       b"Content-Length: %d\r\n\r\n" % len(body))
             try:
@@ -268,7 +268,7 @@ class BadInputTest(RunnelTestCase):
         before = self.counts()
         s = self.server.raw_socket()
         try:
-            s.sendall(b"POST /api/v1/jobs HTTP/1.1\r\nHost: t\r\n"
+            s.sendall(b"POST /api/v1/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                       b"Content-Type: application/json\r\n"
                       b"Content-Length: 1073741824\r\n\r\n")
             # not one byte of the body: the answer must come anyway
@@ -287,7 +287,7 @@ class BadInputTest(RunnelTestCase):
         sent = 0
         chunk = b"[" + b" " * 65535
         try:
-            s.sendall(b"POST /api/v1/jobs HTTP/1.1\r\nHost: t\r\n"
+            s.sendall(b"POST /api/v1/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                       b"Content-Type: application/json\r\n"
                       b"Transfer-Encoding: chunked\r\n\r\n")
             while sent < 64 * LIMIT:
@@ -318,17 +318,17 @@ class BadInputTest(RunnelTestCase):
         for i in range(20):
             s = self.server.raw_socket()
             if i % 4 == 0:	# mid-headers
-                s.sendall(b"POST /api/v1/jobs HTTP/1.1\r\nHost: t\r\nContent-Le")
+                s.sendall(b"POST /api/v1/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Le")
             elif i % 4 == 1:	# mid-body
-                s.sendall(b"POST /api/v1/jobs HTTP/1.1\r\nHost: t\r\n"
+                s.sendall(b"POST /api/v1/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                           b"Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n"
                           b'{"command"')
             elif i % 4 == 2:	# mid-body, with a reset instead of a FIN
-                s.sendall(b"POST /api/v1/jobs HTTP/1.1\r\nHost: t\r\n"
+                s.sendall(b"POST /api/v1/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                           b"Content-Length: 1000\r\n\r\n0123456789")
                 s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             else:		# a chunked body that stops
-                s.sendall(b"POST /api/v1/jobs HTTP/1.1\r\nHost: t\r\n"
+                s.sendall(b"POST /api/v1/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                           b"Transfer-Encoding: chunked\r\n\r\n10\r\n{\"command\": \"tr")
             s.close()
         r = self.api("GET", "/healthz")
@@ -341,7 +341,7 @@ class BadInputTest(RunnelTestCase):
     def test_garbage_request_lines(self):
         for junk in (b"GARBAGE\r\n\r\n", b"GET\r\n\r\n",
                      b"GET /api/v1/jobs HTTP/9.9\r\n\r\n",
-                     b"GET /" + b"a" * 70000 + b" HTTP/1.1\r\nHost: t\r\n\r\n"):
+                     b"GET /" + b"a" * 70000 + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"):
             with self.subTest(request=junk[:40]):
                 s = self.server.raw_socket()
                 try:
