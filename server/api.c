@@ -8,22 +8,30 @@
 #include "api.h"
 #include "reply.h"
 
+int
+api_digits(const char **s, uint64_t *out)
+{
+	const char	*p = *s;
+	uint64_t	 v = 0;
+
+	if (*p < '0' || *p > '9')
+		return -1;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (v > (UINT64_MAX - (uint64_t)(*p - '0')) / 10)
+			return -1;
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	*s = p;
+	*out = v;
+	return 0;
+}
+
 /* Strict decimal: digits only, no sign, no spaces, no overflow. */
 static int
 parse_u64(const char *s, uint64_t *out)
 {
-	uint64_t v = 0;
-
-	if (s == NULL || *s == '\0')
+	if (s == NULL || api_digits(&s, out) < 0 || *s != '\0')
 		return -1;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return -1;
-		if (v > (UINT64_MAX - (uint64_t)(*s - '0')) / 10)
-			return -1;
-		v = v * 10 + (uint64_t)(*s - '0');
-	}
-	*out = v;
 	return 0;
 }
 

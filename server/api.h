@@ -38,6 +38,11 @@ int	api_path_id(struct request *, uint64_t *id);
  */
 int	api_query_int(struct request *, const char *key, int64_t lo, int64_t hi,
 	    int64_t dflt, int64_t *out);
+/*
+ * Reads a strict decimal at *s (digits only: no sign, no space, no
+ * overflow) and moves *s past it.  0, or -1 when there is none.
+ */
+int	api_digits(const char **s, uint64_t *out);
 /* Answers 415 unless the Content-Type is application/json (or absent). */
 int	api_json_body(struct request *);
 

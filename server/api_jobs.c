@@ -106,7 +106,7 @@ api_jobs_list(struct request *req)
 	f.queue = request_query(req, "queue");
 	if (f.queue && !spec_queue_valid(f.queue))
 		return reply_fail(req, 400, "invalid_field", "queue",
-		    "queue must match [A-Za-z0-9_.-]{1,64}");
+		    "queue must be " SPEC_QUEUE_RULE);
 	f.limit = (int)limit;
 	f.before = (uint64_t)before;
 	if ((rc = store_list(req->srv->store, &f, &jobs, &n, &next)) < 0)

@@ -52,7 +52,7 @@ api_queues_patch(struct request *req)
 		return API_DONE;
 	if (!spec_queue_valid(req->path_name))
 		return reply_fail(req, 400, "invalid_field", "name", "a queue "
-		    "name matches [A-Za-z0-9_.-]{1,64}");
+		    "name is " SPEC_QUEUE_RULE);
 	if (spec_check_text(req->body ? req->body : "", req->body_len, &e) < 0)
 		return reply_error(req, &e);
 	if ((root = cJSON_ParseWithLength(req->body, req->body_len)) == NULL ||

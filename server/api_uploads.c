@@ -27,21 +27,21 @@ api_uploads_post(struct request *req)
 /*
  * Parses one "bytes=a-b", "bytes=a-" or "bytes=-n" range of a size-byte
  * file.  Returns 1 with [*from, *to] set, 0 to send the whole file (no
- * header, or one we do not serve: several ranges, another unit), or -1
+ * header, or one we do not serve: several ranges, another unit, a
+ * malformed one, as RFC 9110 has it), or -1
  * when it cannot be satisfied.
  */
 static int
 parse_range(const char *h, uint64_t size, uint64_t *from, uint64_t *to)
 {
-	char		*end;
-	uint64_t	 a, b;
+	uint64_t a, b = UINT64_MAX;
 
-	if (h == NULL || strncmp(h, "bytes=", 6) != 0 || strchr(h, ','))
+	if (h == NULL || strncmp(h, "bytes=", 6) != 0)
 		return 0;
 	h += 6;
-	if (*h == '-') {
-		b = strtoull(h + 1, &end, 10);
-		if (end == h + 1 || *end)
+	if (*h == '-') {		/* the last b bytes */
+		h++;
+		if (api_digits(&h, &b) < 0 || *h != '\0')
 			return 0;
 		if (b == 0 || size == 0)
 			return -1;
@@ -49,17 +49,12 @@ parse_range(const char *h, uint64_t size, uint64_t *from, uint64_t *to)
 		*to = size - 1;
 		return 1;
 	}
-	a = strtoull(h, &end, 10);
-	if (end == h || *end != '-')
+	if (api_digits(&h, &a) < 0 || *h++ != '-')
 		return 0;
-	h = end + 1;
-	if (*h == '\0') {
-		b = UINT64_MAX;
-	} else {
-		b = strtoull(h, &end, 10);
-		if (end == h || *end || b < a)
-			return 0;
-	}
+	if (*h != '\0' && (api_digits(&h, &b) < 0 || b < a))
+		return 0;
+	if (*h != '\0')
+		return 0;	/* several ranges, or junk: the whole file */
 	if (a >= size)
 		return -1;
 	*from = a;

@@ -15,51 +15,13 @@
 #include "log.h"
 #include "server.h"
 #include "store.h"
-
-/* Length of the valid UTF-8 sequence at p (of n bytes), or 0. */
-static size_t
-utf8_len(const unsigned char *p, size_t n)
-{
-	size_t k;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		k = 2;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		k = 3;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		k = 4;
-	else
-		return 0;
-	if (n < k)
-		return 0;
-	for (size_t i = 1; i < k; i++)
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-	if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] > 0x9f) ||
-	    (p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] > 0x8f))
-		return 0;
-	return k;
-}
-
-/* How many of s's first bytes fit in max without cutting a character. */
-static size_t
-utf8_cut(const char *s, size_t max)
-{
-	size_t len = max;
-
-	/* s[len] is the first byte left out: it must start a character. */
-	while (len > 0 && ((unsigned char)s[len] & 0xc0) == 0x80)
-		len--;
-	return len;
-}
+#include "utf8.h"
 
 void
 files_safe_name(const char *client, char *out, size_t size)
 {
 	const char	*base = client ? client : "";
-	char		 clean[4 * FILES_NAME_MAX + 8];
+	char		 clean[FILES_CLIENT_NAME_MAX + 8];
 	size_t		 n = 0, len, max = size - 1 < FILES_NAME_MAX ?
 			    size - 1 : FILES_NAME_MAX;
 
@@ -68,7 +30,7 @@ files_safe_name(const char *client, char *out, size_t size)
 			base = p + 1;
 	for (const unsigned char *p = (const unsigned char *)base;
 	    *p && n + 4 < sizeof(clean);) {
-		size_t k = utf8_len(p, strlen((const char *)p));
+		size_t k = utf8_seq(p, strlen((const char *)p));
 
 		if (k == 0) {		/* not UTF-8: a stand-in */
 			clean[n++] = '_';

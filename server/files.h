@@ -11,12 +11,14 @@
 
 struct server;
 
-#define FILES_NAME_MAX	200	/* bytes of a stored name */
+#define FILES_NAME_MAX		200	/* bytes of a stored name */
+#define FILES_CLIENT_NAME_MAX	8192	/* bytes of a name a client gives */
 
 /*
  * Reduces a client's file name to a safe base name: no directory part
  * ('/' or '\\'), no NUL or control characters, valid UTF-8, at most
- * FILES_NAME_MAX bytes (the extension kept), never "", "." or "..":
+ * FILES_NAME_MAX bytes (the extension kept, from a client name of up
+ * to FILES_CLIENT_NAME_MAX bytes), never "", "." or "..":
  * then "upload".  UTF-8 names are kept as they are.
  */
 void	files_safe_name(const char *client, char *out, size_t size);

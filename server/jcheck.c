@@ -1,13 +1,24 @@
 /* A recursive-descent JSON validator, depth-bounded, allocation-free. */
 #include <errno.h>
+#include <stdio.h>
 
 #include "jcheck.h"
+#include "utf8.h"
 
 struct jc {
 	const unsigned char	*p;
 	const unsigned char	*end;
 	const char		*why;
 	int			 depth;
+	/* where we are at a spec's level, to name the holder of a \u0000 */
+	int			 root_array;
+	size_t			 index;		/* the top-level array's item */
+	const unsigned char	*key;		/* the member's name, as written */
+	size_t			 keylen;
+	int			 in_key;
+	int			 nul_seen;
+	char			*nul;
+	size_t			 nulsize;
 };
 
 static int	value(struct jc *);
@@ -113,8 +124,17 @@ escape(struct jc *c)
 	}
 	if (hex4(c, &u) < 0)
 		return -1;
-	if (u == 0)
-		return fail(c, "\\u0000 is not allowed");
+	if (u == 0 && !c->nul_seen) {
+		c->nul_seen = 1;
+		if (c->in_key || c->key == NULL)
+			snprintf(c->nul, c->nulsize, "%s", "");
+		else if (c->root_array)
+			snprintf(c->nul, c->nulsize, "[%zu].%.*s", c->index,
+			    (int)c->keylen, (const char *)c->key);
+		else
+			snprintf(c->nul, c->nulsize, "%.*s", (int)c->keylen,
+			    (const char *)c->key);
+	}
 	if (u >= 0xdc00 && u <= 0xdfff)
 		return fail(c, "lone low surrogate");
 	if (u < 0xd800 || u > 0xdbff)
@@ -131,28 +151,11 @@ escape(struct jc *c)
 static int
 utf8(struct jc *c)
 {
-	const unsigned char	*p = c->p;
-	unsigned		 b = *p;
-	int			 n;
+	size_t n = utf8_seq(c->p, (size_t)(c->end - c->p));
 
-	if (b >= 0xc2 && b <= 0xdf)
-		n = 1;
-	else if (b >= 0xe0 && b <= 0xef)
-		n = 2;
-	else if (b >= 0xf0 && b <= 0xf4)
-		n = 3;
-	else
+	if (n == 0)
 		return fail(c, "invalid UTF-8");
-	if (c->end - p <= n)
-		return fail(c, "invalid UTF-8");
-	for (int i = 1; i <= n; i++)
-		if ((p[i] & 0xc0) != 0x80)
-			return fail(c, "invalid UTF-8");
-	/* overlong forms, surrogates and code points past U+10FFFF */
-	if ((b == 0xe0 && p[1] < 0xa0) || (b == 0xed && p[1] > 0x9f) ||
-	    (b == 0xf0 && p[1] < 0x90) || (b == 0xf4 && p[1] > 0x8f))
-		return fail(c, "invalid UTF-8");
-	c->p += n + 1;
+	c->p += n;
 	return 0;
 }
 
@@ -187,21 +190,34 @@ string(struct jc *c)
 static int
 members(struct jc *c, int object)
 {
-	unsigned char close = object ? '}' : ']';
+	unsigned char	 close = object ? '}' : ']';
+	int		 spec_level;
 
 	c->p++;
 	if (++c->depth > JCHECK_DEPTH)
 		return fail(c, "nested too deep");
+	if (c->depth == 1)
+		c->root_array = !object;
+	/* a spec's members: the top-level object, or a top-level array's */
+	spec_level = object && c->depth == (c->root_array ? 2 : 1);
 	ws(c);
 	if (c->p < c->end && *c->p == close)
 		goto done;
 	for (;;) {
 		ws(c);
 		if (object) {
+			const unsigned char *name = c->p + 1;
+
 			if (c->p >= c->end || *c->p != '"')
 				return fail(c, "member name expected");
+			c->in_key = spec_level;
 			if (string(c) < 0)
 				return -1;
+			c->in_key = 0;
+			if (spec_level) {
+				c->key = name;
+				c->keylen = (size_t)(c->p - 1 - name);
+			}
 			ws(c);
 			if (c->p >= c->end || *c->p != ':')
 				return fail(c, "':' expected");
@@ -212,6 +228,10 @@ members(struct jc *c, int object)
 		ws(c);
 		if (c->p < c->end && *c->p == ',') {
 			c->p++;
+			if (!object && c->depth == 1) {
+				c->index++;
+				c->key = NULL;
+			}
 			continue;
 		}
 		if (c->p < c->end && *c->p == close)
@@ -252,15 +272,17 @@ value(struct jc *c)
 }
 
 int
-jcheck(const char *text, size_t len, size_t *at, const char **why)
+jcheck(const char *text, size_t len, size_t *at, const char **why,
+    char *nul, size_t nulsize)
 {
-	struct jc c = {(const unsigned char *)text,
-	    (const unsigned char *)text + len, NULL, 0};
+	struct jc c = {.p = (const unsigned char *)text,
+	    .end = (const unsigned char *)text + len, .nul = nul,
+	    .nulsize = nulsize};
 
 	if (value(&c) == 0) {
 		ws(&c);
 		if (c.p == c.end)
-			return 0;
+			return c.nul_seen;
 		fail(&c, "trailing data after the value");
 	}
 	*at = (size_t)(c.p - (const unsigned char *)text);

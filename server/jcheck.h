@@ -1,7 +1,9 @@
 /*
  * Strict JSON (RFC 8259) validation before cJSON sees a body: cJSON
  * accepts leading zeros, "1.", raw control characters in strings and
- * invalid UTF-8, and a \u0000 would silently cut a C string.
+ * invalid UTF-8.  A \u0000 is valid JSON but would silently cut a C
+ * string: jcheck says which field of a spec holds one, so that the
+ * field can be refused by name.
  */
 #ifndef RUNNEL_JCHECK_H
 #define RUNNEL_JCHECK_H
@@ -11,10 +13,15 @@
 #define JCHECK_DEPTH	64
 
 /*
- * Checks that text holds exactly one JSON value, in valid UTF-8, with no
- * \u0000 and nesting at most JCHECK_DEPTH deep.  Returns 0, or -EINVAL
- * with *at the byte offset of the fault and *why a short reason.
+ * Checks that text holds exactly one JSON value, in valid UTF-8, nested
+ * at most JCHECK_DEPTH deep.  Returns 0; 1 when it is valid but a string
+ * holds a \u0000, with nul (nulsize bytes) naming the member of the
+ * top-level object holding the first one ("env"), or "[i].member" for a
+ * top-level array of objects, or "" when that is no member's value (a
+ * member's name itself); or -EINVAL with *at the byte offset of the
+ * fault and *why a short reason.
  */
-int	jcheck(const char *text, size_t len, size_t *at, const char **why);
+int	jcheck(const char *text, size_t len, size_t *at, const char **why,
+	    char *nul, size_t nulsize);
 
 #endif

@@ -4,6 +4,7 @@
 
 #include "clock.h"
 #include "jw.h"
+#include "utf8.h"
 
 void
 jw_init(struct jw *w)
@@ -78,8 +79,16 @@ jw_strn(struct jw *w, const char *s, size_t n)
 		unsigned char	 c = (unsigned char)s[i];
 		char		 esc = 0;
 
-		if (c >= 0x20 && c != '"' && c != '\\')
+		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\')
 			continue;
+		if (c >= 0x80) {
+			size_t k = utf8_seq((const unsigned char *)s + i, n - i);
+
+			if (k > 0) {
+				i += k - 1;
+				continue;
+			}
+		}
 		memcpy(w->buf + w->len, s + start, i - start);
 		w->len += i - start;
 		start = i + 1;
@@ -93,7 +102,11 @@ jw_strn(struct jw *w, const char *s, size_t n)
 		case '\f': esc = 'f'; break;
 		}
 		w->buf[w->len++] = '\\';
-		if (esc) {
+		if (c >= 0x80) {
+			/* not UTF-8: what JSON cannot carry is replaced */
+			memcpy(w->buf + w->len, "ufffd", 5);
+			w->len += 5;
+		} else if (esc) {
 			w->buf[w->len++] = esc;
 		} else {
 			memcpy(w->buf + w->len, "u00", 3);

@@ -12,7 +12,9 @@
 
 #define MULTIPART_BOUNDARY_MAX	70
 #define MULTIPART_HEADER_MAX	8192
-#define MULTIPART_NAME_MAX	1024
+/* A name may fill a part's header block: files.c shortens it, keeping
+ * its extension (FILES_CLIENT_NAME_MAX is as much). */
+#define MULTIPART_NAME_MAX	MULTIPART_HEADER_MAX
 
 /* Each returns 0 to go on, or a negative code that stops the parser. */
 struct multipart_cb {

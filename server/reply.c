@@ -62,17 +62,23 @@ reply_jw(struct request *req, int status, struct jw *w)
 	return API_DONE;
 }
 
+/* Messages echo what a client sent: the writer keeps them valid UTF-8. */
 int
 reply_error(struct request *req, const struct api_error *e)
 {
-	cJSON *root = cJSON_CreateObject();
-	cJSON *err = cJSON_AddObjectToObject(root, "error");
+	struct jw w;
 
-	cJSON_AddStringToObject(err, "code", e->code);
-	cJSON_AddStringToObject(err, "message", e->message);
-	if (e->field[0])
-		cJSON_AddStringToObject(err, "field", e->field);
-	return reply_json(req, e->status, root);
+	jw_init(&w);
+	jw_lit(&w, "{\"error\":{\"code\":");
+	jw_str(&w, e->code);
+	jw_lit(&w, ",\"message\":");
+	jw_str(&w, e->message);
+	if (e->field[0]) {
+		jw_lit(&w, ",\"field\":");
+		jw_str(&w, e->field);
+	}
+	jw_lit(&w, "}}");
+	return reply_jw(req, e->status, &w);
 }
 
 int

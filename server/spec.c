@@ -13,6 +13,7 @@
 #include "clock.h"
 #include "jcheck.h"
 #include "spec.h"
+#include "utf8.h"
 
 
 struct field_ctx {
@@ -48,12 +49,21 @@ int
 spec_check_text(const char *text, size_t len, struct api_error *e)
 {
 	const char	*why;
+	char		 nul[REPLY_FIELD_MAX];
 	size_t		 at;
+	int		 rc;
 
-	if (jcheck(text, len, &at, &why) == 0)
+	if ((rc = jcheck(text, len, &at, &why, nul, sizeof(nul))) == 0)
 		return 0;
-	return api_error_set(e, 400, "invalid_json", NULL,
-	    "malformed JSON at byte %zu: %s", at, why);
+	if (rc < 0)
+		return api_error_set(e, 400, "invalid_json", NULL,
+		    "malformed JSON at byte %zu: %s", at, why);
+	/* Valid JSON, but C strings would be cut at the NUL. */
+	if (nul[0] == '\0')
+		return api_error_set(e, 400, "invalid_field", NULL, "a field "
+		    "name holds a NUL character (\\u0000)");
+	return api_error_set(e, 400, "invalid_field", nul, "%s must not hold "
+	    "a NUL character (\\u0000)", nul);
 }
 
 int
@@ -158,8 +168,8 @@ parse_env(struct field_ctx *c, const cJSON *v, struct job *j)
 		return bad(c, "env", "env has more than %d variables", JOB_ENV_MAX);
 	cJSON_ArrayForEach(it, v) {
 		if (!env_name_valid(it->string))
-			return bad(c, "env", "env name \"%.64s\" is not "
-			    "[A-Za-z_][A-Za-z0-9_]*", it->string);
+			return bad(c, "env", "env name \"%.64s\" must be "
+			    SPEC_ENV_RULE, it->string);
 		if (!cJSON_IsString(it))
 			return bad(c, "env", "env value of %.64s must be a "
 			    "string", it->string);
@@ -224,8 +234,7 @@ parse_scalar(struct field_ctx *c, const cJSON *v, struct job *j)
 	}
 	if (strcmp(k, "queue") == 0) {
 		if (!cJSON_IsString(v) || !spec_queue_valid(v->valuestring))
-			return bad(c, k, "queue must match %s",
-			    "[A-Za-z0-9_.-]{1,64}");
+			return bad(c, k, "queue must be %s", SPEC_QUEUE_RULE);
 		free(j->queue);
 		return dup_str(&j->queue, v->valuestring);
 	}
@@ -481,6 +490,12 @@ spec_from_query(const struct param *q, int n, const char *const *skip,
 			skipped |= strcmp(q[i].key, *s) == 0;
 		if (skipped)
 			continue;
+		if (!utf8_valid(q[i].value, strlen(q[i].value)) ||
+		    !utf8_valid(q[i].key, strlen(q[i].key))) {
+			cJSON_Delete(root);
+			return api_error_set(e, 400, "invalid_field", NULL,
+			    "query parameters must be UTF-8 text");
+		}
 		if (cJSON_GetObjectItemCaseSensitive(root, q[i].key)) {
 			cJSON_Delete(root);
 			return api_error_set(e, 400, "invalid_field", q[i].key,

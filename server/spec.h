@@ -17,8 +17,9 @@
 #define SPEC_BATCH_MAX	10000
 
 /*
- * Checks that text is valid UTF-8 and holds no \u0000 escape (a NUL
- * would silently cut a C string).  Returns 0 or -EINVAL with *e filled.
+ * Checks that text is strict JSON in valid UTF-8 (400 invalid_json) and
+ * that no string holds a \u0000 (a NUL would silently cut a C string:
+ * 400 invalid_field naming the field).  Returns 0 or -EINVAL with *e filled.
  */
 int	spec_check_text(const char *text, size_t len, struct api_error *e);
 
@@ -55,6 +56,10 @@ int	spec_from_query(const struct param *q, int n, const char *const *skip,
 	    struct job *j, struct api_error *e);
 
 void	spec_free_jobs(struct job *jobs, size_t n);
+
+/* What a queue name and an env name are made of, in words for errors. */
+#define SPEC_QUEUE_RULE	"1 to 64 letters, digits, '_', '.' or '-'"
+#define SPEC_ENV_RULE	"a letter or '_', then letters, digits or '_'"
 
 /* 1 if s is a valid queue name: [A-Za-z0-9_.-]{1,64}. */
 int	spec_queue_valid(const char *s);

@@ -1,5 +1,6 @@
 """Hostile and malformed requests: each is refused with its JSON error and
 changes nothing (the job count in /api/v1/stats stays the same)."""
+import json
 import select
 import socket
 import struct
@@ -110,10 +111,6 @@ BAD_JSON = [
     b'{"command": "x", "priority": 0x10}',
     b'{"command": "a", "command": "b"}',
     b'{"command": "a", "env": {"A": "1", "A": "2"}}',
-    b'{"command": "a\\u0000b"}',
-    b'{"com\\u0000mand": "x"}',
-    b'{"command": "a", "env": {"A": "\\u0000"}}',
-    b'{"command": "a", "env": {"A\\u0000B": "x"}}',
     b'{"command": "a\x00b"}',
     b'{"command": "a"}\x00',
     b'{"command": "\xff"}',
@@ -380,3 +377,62 @@ class MaxBodyTest(RunnelTestCase):
         self.assertEqual(r.status, 201, r.raw)
         for j in r.data["jobs"]:
             self.wait(j["id"])
+
+
+class WordsAndBytesTest(RunnelTestCase):
+    """Errors that echo a client's bytes stay valid JSON; refusals name the
+    field in words."""
+    WORKERS = 1
+
+    def test_invalid_utf8_from_the_url_is_escaped_in_the_error(self):
+        for path, status in (("/%c0%ae%ff/x", 404), ("/api/v1/jobs/%ff%fe", 400),
+                             ("/api/v1/%ed%a0%80", 404)):
+            with self.subTest(path=path):
+                r = self.api("GET", path)
+                self.assertEqual(r.status, status, r.raw)
+                text = r.raw.decode("utf-8")		# strict: raises if not UTF-8
+                self.assertIn("\ufffd", json.loads(text)["error"]["message"])
+
+    def test_query_values_must_be_utf8(self):
+        before = self.server.total()
+        r = self.api("PUT", "/api/v1/uploads?name=a.txt&command=%ff", raw=b"x",
+                     headers={"Content-Type": "application/octet-stream"})
+        self.assertError(r, 400, "invalid_field")
+        r.raw.decode("utf-8")
+        self.assertEqual(self.server.total(), before)
+
+    def test_a_nul_in_a_field_names_the_field(self):
+        before = self.server.total()
+        for body, field in (
+                ('{"command": "true", "env": {"A\\u0000B": "x"}}', "env"),
+                ('{"command": "true", "env": {"A": "x\\u0000y"}}', "env"),
+                ('{"command": "echo a\\u0000b"}', "command"),
+                ('{"argv": ["echo", "\\u0000"]}', "argv"),
+                ('{"command": "true", "name": "\\u0000"}', "name"),
+                ('[{"command": "true"}, {"command": "true", "env": {"K\\u0000": "v"}}]',
+                 "[1].env")):
+            with self.subTest(body=body):
+                r = self.api("POST", "/api/v1/jobs", raw=body,
+                             headers={"Content-Type": "application/json"})
+                self.assertError(r, 400, "invalid_field", field)
+                self.assertIn("NUL", r.data["error"]["message"])
+        r = self.api("POST", "/api/v1/jobs", raw='{"comm\\u0000and": "true"}',
+                     headers={"Content-Type": "application/json"})
+        self.assertError(r, 400, "invalid_field")
+        self.assertEqual(self.server.total(), before)
+
+    def test_messages_speak_words_not_patterns(self):
+        for spec, field in (({"command": "true", "env": {"A=B": "x"}}, "env"),
+                            ({"command": "true", "queue": "no spaces"}, "queue")):
+            with self.subTest(field=field):
+                r = self.api("POST", "/api/v1/jobs", body=spec)
+                self.assertError(r, 400, "invalid_field", field)
+                msg = r.data["error"]["message"]
+                self.assertNotRegex(msg, r"[\[\]{}*]", msg)
+                self.assertRegex(msg, r"letters", msg)
+        r = self.api("GET", "/api/v1/jobs?queue=a%20b")
+        self.assertError(r, 400, "invalid_field", "queue")
+        self.assertNotRegex(r.data["error"]["message"], r"[\[\]{}]")
+        r = self.api("PATCH", "/api/v1/queues/a%20b", body={"paused": True})
+        self.assertError(r, 400, "invalid_field", "name")
+        self.assertNotRegex(r.data["error"]["message"], r"[\[\]{}]")

@@ -905,8 +905,12 @@ class UploadRunTest(UploadCase):
                 r = self.api("GET", path, headers={"Range": rng})
                 self.assertError(r, 416, "range_not_satisfiable")
                 self.assertEqual(r.headers["Content-Range"], "bytes */%d" % size)
-        # what is not served as a range gets the whole file
-        for rng in ("bytes=0-1,5-6", "items=0-1", "bytes=abc", "bytes=9-3"):
+        # what is not served as a range gets the whole file: several
+        # ranges, another unit, and anything that is not digits as written
+        for rng in ("bytes=0-1,5-6", "items=0-1", "bytes=abc", "bytes=9-3",
+                    "bytes=--1", "bytes=0--1", "bytes=+1-2", "bytes= 1-2",
+                    "bytes=1 -2", "bytes=1-+2", "bytes=-+3", "bytes=0x1-2",
+                    "bytes=99999999999999999999-", "bytes=1-2 "):
             with self.subTest(rng):
                 r = self.api("GET", path, headers={"Range": rng})
                 self.assertEqual(r.status, 200)
@@ -1111,6 +1115,8 @@ class UploadNamesTest(UploadCase):
             ("e" * 300 + ".tar.gz", "e" * 197 + ".gz"),
             ("../" * 100 + "f" * 300, "f" * 200),
             ("😀" * 75, "😀" * 50),
+            ("g" * 1196 + ".txt", "g" * 196 + ".txt"),		# 1 200 bytes
+            ("h" * 7000 + ".log", "h" * 196 + ".log"),		# near the 8 KiB of a part's headers
         ]
         for name, expect in cases:
             with self.subTest(name=name[:20] + "... (%d bytes)" % len(name.encode())):

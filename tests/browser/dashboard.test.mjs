@@ -109,7 +109,9 @@ test('accessibility: axe finds no WCAG 2.x A/AA violations, light and dark, wide
     await p.setViewportSize({width, height: 900});
     await p.goto(`${srv.url}/`);
     await live(p);
-    await p.addScriptTag({path: axe});
+    // The page's CSP refuses inline scripts, as it should: axe comes in
+    // through the debugger protocol instead of a <script>.
+    await p.evaluate(fs.readFileSync(axe, 'utf8'));
     for (const hash of ['#/', '#/jobs', `#/jobs/${job.id}`, '#/submit']) {
       await p.evaluate((hs) => { location.hash = hs; }, hash);
       if (hash === '#/') await p.waitForFunction(() => document.querySelector('.count-n')?.textContent !== '…');
@@ -611,4 +613,76 @@ test('a token-protected runneld asks for the token, reports a wrong one, and wor
   await p.waitForSelector('#token');
   assert.equal(await p.evaluate(() => sessionStorage.getItem('runnel.token')), null);
   noErrors(p);
+});
+
+test('a page of another site cannot run jobs through the browser, nor frame the dashboard', async (t) => {
+  const http = await import('node:http');
+  const marker = path.join(gates, 'pwned');
+  const cmd = JSON.stringify({command: `touch '${marker}'`});
+  // What a hostile page can send without a CORS preflight: a fetch with a
+  // text body, a no-cors JSON post, a multipart form with a job part, a
+  // urlencoded form; and an iframe of the dashboard for clickjacking.
+  const evil = `<!doctype html><html><body>
+<iframe id="frame" src="${srv.url}/" width="400" height="300"></iframe>
+<iframe name="sink"></iframe>
+<form id="up" method="POST" action="${srv.url}/api/v1/uploads" enctype="multipart/form-data" target="sink">
+  <input type="hidden" name="job" value='${cmd}'>
+</form>
+<form id="plain" method="POST" action="${srv.url}/api/v1/jobs" enctype="text/plain" target="sink">
+  <input type="hidden" name='{"command":"touch ${marker}","x":"' value='"}'>
+</form>
+<script>
+(async () => {
+  const results = [];
+  for (const opts of [
+    {method: 'POST', mode: 'no-cors', body: ${JSON.stringify(cmd)}},
+    {method: 'POST', mode: 'no-cors', body: new Blob([${JSON.stringify(cmd)}])},
+    {method: 'POST', mode: 'no-cors', headers: {'Content-Type': 'text/plain'}, body: ${JSON.stringify(cmd)}},
+  ]) {
+    try { const r = await fetch('${srv.url}/api/v1/jobs', opts); results.push(r.type); }
+    catch (e) { results.push('error ' + e.message); }
+  }
+  const fd = new FormData();
+  fd.append('file', new Blob(['x']), 'a.txt');
+  fd.append('job', ${JSON.stringify(cmd)});
+  try { await fetch('${srv.url}/api/v1/uploads', {method: 'POST', mode: 'no-cors', body: fd}); } catch {}
+  document.getElementById('up').submit();
+  document.getElementById('plain').submit();
+  window.evilDone = results;
+})();
+</script></body></html>`;
+  const server = http.createServer((req, res) => {
+    res.writeHead(200, {'Content-Type': 'text/html; charset=utf-8'});
+    res.end(evil);
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => server.close());
+  const evilUrl = `http://localhost:${server.address().port}/`;
+  const before = (await srv.api('/stats')).body.total;
+  const p = await newPage(browser.context);
+  t.after(() => p.close().catch(() => {}));
+  const refusals = [];
+  p.on('response', (r) => { if (r.url().startsWith(srv.url + '/api/')) refusals.push(r.status()); });
+  await p.goto(evilUrl);
+  await p.waitForFunction(() => window.evilDone, null, {timeout: T(10000)});
+  // the two form posts went to the sink frame: wait for their answers
+  await waitFor(() => refusals.length >= 2, {timeout: T(10000), what: 'the forms to be answered'});
+  await screenshot(p, 'cross-site');
+  assert.equal((await srv.api('/stats')).body.total, before, 'a cross-site request made a job');
+  assert.ok(!fs.existsSync(marker), 'a job of the hostile page ran');
+  assert.ok(refusals.every((s) => s === 403), `answers to the hostile page: ${refusals}`);
+  // the dashboard in the frame was refused by the browser (frame-ancestors)
+  const framed = p.frames().find((f) => f !== p.mainFrame() && f.url().startsWith(srv.url));
+  const content = framed ? await framed.evaluate(() => document.body?.innerText || '').catch(() => '') : '';
+  assert.ok(!content.includes('Overview'), 'the dashboard rendered inside another site\'s frame');
+  // and the dashboard itself still submits, same-origin
+  const own = await page(t);
+  await own.goto(srv.url + '/#/submit');
+  await live(own);
+  await own.fill('#c-command', 'echo same-origin');
+  await own.click('button:has-text("Run")');
+  await own.waitForURL(/#\/jobs\/\d+$/, {timeout: T(10000)});
+  const id = Number(/#\/jobs\/(\d+)$/.exec(own.url())[1]);
+  assert.equal((await srv.waitJob(id, (j) => FINISHED.has(j.state))).state, 'succeeded');
+  noErrors(own);
 });

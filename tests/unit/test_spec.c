@@ -88,13 +88,27 @@ TEST(malformed_json_is_refused)
 	refused("{", 400, "invalid_json", "");
 	refused("{\"command\":\"x\"", 400, "invalid_json", "");
 	refused("{\"command\":\"x\"} x", 400, "invalid_json", "");
-	refused("{\"command\":\"a\\u0000b\"}", 400, "invalid_json", "");
 	refused("{\"command\":\"\xff\"}", 400, "invalid_json", "");
 	refused("{\"command\":\"\xc0\xaf\"}", 400, "invalid_json", "");
 	refused("{\"command\":\"x\",\"command\":\"y\"}", 400, "invalid_json",
 	    "command");
 	refused("{\"command\":\"x\",\"env\":{\"A\":\"1\",\"A\":\"2\"}}", 400,
 	    "invalid_json", "env");
+}
+
+TEST(a_nul_is_refused_in_the_field_that_holds_it)
+{
+	refused("{\"command\":\"a\\u0000b\"}", 400, "invalid_field", "command");
+	refused("{\"command\":\"a\",\"env\":{\"A\\u0000B\":\"x\"}}", 400,
+	    "invalid_field", "env");
+	refused("{\"command\":\"a\",\"env\":{\"A\":{\"b\":\"\\u0000\"}}}", 400,
+	    "invalid_field", "env");
+	refused("[{\"command\":\"a\"},{\"command\":\"b\",\"name\":\"\\u0000\"}]",
+	    400, "invalid_field", "[1].name");
+	refused("[{\"command\":\"a\"},{\"comm\\u0000and\":\"b\"}]", 400,
+	    "invalid_field", "");
+	/* before it, a malformed body is still malformed */
+	refused("{\"command\":\"a\\u0000b\" x}", 400, "invalid_json", "");
 }
 
 TEST(only_strict_json_is_accepted)
@@ -287,6 +301,7 @@ TEST_MAIN_BEGIN
 	RUN(full_spec_is_kept);
 	RUN(batch_keeps_order);
 	RUN(malformed_json_is_refused);
+	RUN(a_nul_is_refused_in_the_field_that_holds_it);
 	RUN(only_strict_json_is_accepted);
 	RUN(strict_json_that_is_valid_is_accepted);
 	RUN(wrong_types_name_their_field);
