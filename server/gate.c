@@ -182,6 +182,7 @@ answer(int fd, int status, const char *reason, const char *code,
 	    "\"message\":\"%s\"}}", code, message);
 	n = snprintf(buf + body, sizeof(buf) - (size_t)body, "HTTP/1.1 %d %s\r\n"
 	    "Content-Type: application/json; charset=utf-8\r\n"
+	    "X-Content-Type-Options: nosniff\r\n"
 	    "Content-Length: %d\r\nConnection: close\r\n%s\r\n", status, reason,
 	    body, extra ? extra : "");
 	if (body > 0 && n > 0 && (size_t)(body + n) < sizeof(buf)) {

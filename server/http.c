@@ -781,7 +781,7 @@ log_safe(const char *s, char *out, size_t size)
 static void
 access_line(struct hreq *r)
 {
-	char	 path[512], method[48], bytes[24] = "-", status[8] = "-";
+	char	 path[512], method[48], bytes[24] = "-", status[16] = "-";
 
 	log_safe(r->req.path, path, sizeof(path));
 	log_safe(r->req.method_name, method, sizeof(method));

@@ -83,6 +83,12 @@ worker_on_run(struct worker *w, const struct frame *f)
 	w->busy = 1;
 	rc = run_job(&w->run, &w->ctx, &spec);
 	w->busy = 0;
+	/* After EXIT, while runneld picks the next job: see scratch.h. */
+	if (w->run.used_scratch)
+		(void)scratch_remove(w->run.scratch);
+	if (rc == 0 && scratch_spare(w->scratch) < 0)
+		log_warnx("cannot make the spare scratch directory in %s",
+		    w->scratch);
 	if (rc < 0)
 		goto out;
 	/* EXIT said we are ready: no READY after a job. */
@@ -235,7 +241,7 @@ worker_scratch(struct worker *w, const char *dir)
 	if (snprintf(w->scratch + n, sizeof(w->scratch) - n, "/w%d", w->id) >=
 	    (int)(sizeof(w->scratch) - n))
 		fatalx("scratch path too long");
-	if (scratch_prepare(w->scratch) < 0)
+	if (scratch_prepare(w->scratch) < 0 || scratch_spare(w->scratch) < 0)
 		fatalx("cannot make scratch directory %s", w->scratch);
 }
 

@@ -7,7 +7,8 @@
  * leader still pins the group id, then everything is reaped; orphans
  * that left the group (a setsid daemon) come to the worker, the job's
  * subreaper, and are killed until none is left; the pipes are drained,
- * the scratch directory removed, and only then is EXIT sent.
+ * and only then is EXIT sent.  The worker removes the scratch directory
+ * after (scratch.h).
  */
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -331,7 +332,7 @@ run_spawn(struct run *r)
 
 	memset(&s, 0, sizeof(s));
 	if (cwd == NULL) {
-		if ((rc = scratch_make(r->ctx->scratch_dir, spec->job_id,
+		if ((rc = scratch_take(r->ctx->scratch_dir, spec->job_id,
 		    spec->attempt, r->scratch, sizeof(r->scratch))) < 0) {
 			snprintf(r->error, sizeof(r->error),
 			    "scratch directory failed: %s", strerror(-rc));
@@ -745,10 +746,6 @@ run_job(struct run *r, const struct run_ctx *ctx, const struct run_spec *spec)
 	run_close(&r->fd_in);
 	run_close(&r->fd_out);
 	run_close(&r->fd_err);
-	/* Removed before the job is reported finished: what a client reads
-	 * as over is over.  An empty directory costs one rmdir. */
-	if (r->used_scratch)
-		(void)scratch_remove(r->scratch);
 	rc = r->lost ? r->lost : run_send_exit(r);
 	return rc < 0 ? rc : 0;
 }

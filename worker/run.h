@@ -117,7 +117,8 @@ struct run {
  * Runs spec to its end: sends STARTED, OUTPUT and exactly one EXIT on
  * ctx->chan (EXIT also says the worker is ready), feeding ctx->on_frame
  * the frames that arrive meanwhile.  Every process of the job is gone
- * and its scratch directory removed before EXIT.
+ * before EXIT; its scratch directory, if it had one (r->used_scratch,
+ * r->scratch), is the caller's to remove.
  * Returns 0 once EXIT is sent; or a negative errno code when
  * runneld went away (-EPIPE), broke the protocol (-EPROTO, or whatever
  * on_frame returned) or the worker got SIGTERM (-EINTR): the job is then

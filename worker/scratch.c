@@ -74,22 +74,42 @@ scratch_clear(const char *path)
 	return rc;
 }
 
-int
-scratch_make(const char *root, uint64_t job_id, int attempt, char *out,
-    size_t size)
-{
-	int rc;
+#define SPARE	".next"
 
-	if (snprintf(out, size, "%s/%llu.%d", root, (unsigned long long)job_id,
-	    attempt) >= (int)size)
+int
+scratch_spare(const char *root)
+{
+	char	 path[PATH_MAX];
+	int	 rc;
+
+	if (snprintf(path, sizeof(path), "%s/" SPARE, root) >= (int)sizeof(path))
 		return -ENAMETOOLONG;
-	if (mkdir(out, S_IRWXU) == 0)
+	if (mkdir(path, S_IRWXU) == 0)
 		return 0;
 	if (errno != EEXIST)
 		return -errno;
-	/* Left by a worker that died: not this attempt's to use. */
+	/* One left over, maybe not empty: start again. */
+	if ((rc = fs_remove_tree(path, 0)) < 0)
+		return rc;
+	return mkdir(path, S_IRWXU) == 0 ? 0 : -errno;
+}
+
+int
+scratch_take(const char *root, uint64_t job_id, int attempt, char *out,
+    size_t size)
+{
+	char	 spare[PATH_MAX];
+	int	 rc;
+
+	if (snprintf(out, size, "%s/%llu.%d", root, (unsigned long long)job_id,
+	    attempt) >= (int)size ||
+	    snprintf(spare, sizeof(spare), "%s/" SPARE, root) >= (int)sizeof(spare))
+		return -ENAMETOOLONG;
+	/* Something under this name is a dead worker's, not this attempt's. */
 	if ((rc = fs_remove_tree(out, 0)) < 0)
 		return rc;
+	if (rename(spare, out) == 0)
+		return 0;
 	return mkdir(out, S_IRWXU) == 0 ? 0 : -errno;
 }
 

@@ -1,11 +1,14 @@
 /*
  * Scratch directories.  A worker owns DIR/w<id> (emptied when it starts:
  * what a dead predecessor left); each job that gives no cwd runs in a
- * directory of its own below it, DIR/w<id>/<job>.<attempt>, made empty
- * (mode 0700) before the job and removed once its last process is gone,
- * before the job is reported finished.  A process a job left behind can
- * never write into another job's directory: there is none to find, and
- * the worker kills every process of a job before it is over (run.c).
+ * directory of its own below it, DIR/w<id>/<job>.<attempt>, new and
+ * empty (mode 0700), and removed once its last process is gone.  No
+ * process of a job outlives it (run.c), so none can write into another
+ * job's directory.  On ext4 a mkdir costs about 40 us and an rmdir 80 us,
+ * as much as the rest of a short job's round: so the worker removes a
+ * job's directory and makes the next one (the spare) right after the
+ * job's EXIT, while runneld answers it and picks the next job, and a job
+ * starts with a rename of the spare.
  */
 #ifndef RUNNEL_SCRATCH_H
 #define RUNNEL_SCRATCH_H
@@ -28,10 +31,17 @@ int	scratch_prepare(const char *path);
 int	scratch_clear(const char *path);
 
 /*
- * Makes the job's directory root/<job_id>.<attempt>, fresh and empty,
- * and writes its path into out.  Returns 0 or a negative errno code.
+ * Makes root/.next, the worker's spare: an empty directory made while the
+ * worker waits for its next job.  Returns 0 or a negative errno code.
  */
-int	scratch_make(const char *root, uint64_t job_id, int attempt, char *out,
+int	scratch_spare(const char *root);
+
+/*
+ * Gives the job its directory root/<job_id>.<attempt>, fresh and empty:
+ * the spare renamed (a rename is cheaper than a mkdir), or one made now.
+ * Writes its path into out.  Returns 0 or a negative errno code.
+ */
+int	scratch_take(const char *root, uint64_t job_id, int attempt, char *out,
 	    size_t size);
 
 /* Removes a job's directory and all it holds.  0 or the first -errno (logged). */

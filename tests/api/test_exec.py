@@ -174,8 +174,10 @@ class ExecTest(RunnelTestCase):
             self.assertTrue(path.startswith(os.path.realpath(self.server.data)), path)
             self.assertNotIn(path, seen, "two jobs got the same scratch directory")
             seen.add(path)
-            # it, and what the job left there, are gone once it is finished
-            self.assertFalse(os.path.exists(path), "scratch dir %s is still there" % path)
+            # it, and what the job left there, go right after the job (the
+            # worker removes it while runneld records the end)
+            wait_until(lambda: not os.path.exists(path), 10,
+                       "scratch dir %s to be removed" % path)
 
     def test_spec_env_is_added(self):
         j = self.run_job({"argv": ["env"], "env": {"A": "1", "B_2": "x y", "_c": "=="}})
