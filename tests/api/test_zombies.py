@@ -41,10 +41,14 @@ class ZombieTest(RunnelTestCase):
         # the workers that ran all this are the original ones, alive
         for p in workers:
             self.assertNotIn(proc_state(p), (None, "Z"))
-        # each worker keeps one scratch directory, empty between jobs
+        # each worker keeps one scratch directory, holding nothing between
+        # jobs but its empty spare: every job's own directory went after it
         scratch = os.path.join(self.server.data, "scratch")
         if os.path.isdir(scratch):
             for d in os.listdir(scratch):
                 self.assertRegex(d, r"^w\d+$", "unexpected entry in scratch/")
-                self.assertEqual(os.listdir(os.path.join(scratch, d)), [],
-                                 "scratch/%s is not empty" % d)
+                w = os.path.join(scratch, d)
+                wait_until(lambda: set(os.listdir(w)) <= {".next"}, 10,
+                           "scratch/%s to hold no job's directory" % d)
+                if os.path.isdir(os.path.join(w, ".next")):
+                    self.assertEqual(os.listdir(os.path.join(w, ".next")), [])
