@@ -299,10 +299,12 @@ response_make(struct hreq *r)
 	if (resp->content_type)
 		MHD_add_response_header(m, MHD_HTTP_HEADER_CONTENT_TYPE,
 		    resp->content_type);
-	/* No answer is ever read as another type; pages are never framed
-	 * and load only their own scripts, styles and connections. */
+	/* No answer is ever read as another type; pages (HTML, SVG) are
+	 * never framed and load only their own scripts, styles and
+	 * connections. */
 	MHD_add_response_header(m, "X-Content-Type-Options", "nosniff");
-	if (strncmp(r->req.path, "/api/", 5) != 0) {
+	if (resp->content_type && (strncmp(resp->content_type, "text/html", 9) == 0 ||
+	    strncmp(resp->content_type, "image/svg", 9) == 0)) {
 		MHD_add_response_header(m, "Content-Security-Policy", HTTP_CSP);
 		MHD_add_response_header(m, "X-Frame-Options", "DENY");
 		MHD_add_response_header(m, "Referrer-Policy", "same-origin");

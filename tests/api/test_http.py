@@ -374,17 +374,21 @@ class CrossSiteTest(RunnelTestCase):
                 self.assertEqual(self.api("GET", "/healthz", headers={"Host": host}).status, 200)
 
     def test_pages_cannot_be_framed_or_sniffed(self):
-        for path in ("/", "/index.html", "/js/app.js", "/nope"):
+        for path in ("/", "/index.html", "/icon.svg"):
             with self.subTest(path=path):
                 r = self.api("GET", path)
+                self.assertEqual(r.status, 200)
                 self.assertEqual(r.headers.get("X-Frame-Options"), "DENY")
                 self.assertEqual(r.headers.get("X-Content-Type-Options"), "nosniff")
                 csp = r.headers.get("Content-Security-Policy") or ""
                 self.assertIn("frame-ancestors 'none'", csp)
                 self.assertIn("default-src 'self'", csp)
                 self.assertNotIn("unsafe", csp)
-        r = self.api("GET", "/api/v1/stats")
-        self.assertEqual(r.headers.get("X-Content-Type-Options"), "nosniff")
+        for path in ("/js/app.js", "/app.css", "/nope", "/api/v1/stats", "/healthz",
+                     "/metrics", "/api/v1/jobs/0"):
+            with self.subTest(path=path):
+                self.assertEqual(self.api("GET", path).headers.get("X-Content-Type-Options"),
+                                 "nosniff")
 
 
 class AllowOriginTest(RunnelTestCase):
