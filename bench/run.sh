@@ -20,6 +20,7 @@ python3 output.py
 python3 upload.py
 python3 flow.py
 python3 depth.py
+python3 conns.py
 cd "$top"
 # The dashboard (needs chromium and playwright-core: tests/browser/run.sh
 # installs them; skipped, and said so, where they cannot be had).
