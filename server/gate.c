@@ -21,6 +21,7 @@
 #include "head.h"
 #include "log.h"
 #include "server.h"
+#include "tally.h"
 
 #define GATE_BUCKETS	1024
 #define ACCEPTS_PER_RUN	64
@@ -210,6 +211,16 @@ reason_of(int status)
 	}
 }
 
+/* A refusal counts as an answer: in the metrics and the access log. */
+static void
+counted(struct gate *g, const char *client, int status)
+{
+	g->srv->tally->http_by_status[status]++;
+	if (g->srv->cfg->access_log)
+		log_info("access client=%s method=- path=- status=%d bytes=- ms=-",
+		    client, status);
+}
+
 /* Refuses a connection still in the gate and forgets it. */
 static void
 refuse(struct gate *g, struct gate_conn *c, int status, const char *code,
@@ -219,6 +230,7 @@ refuse(struct gate *g, struct gate_conn *c, int status, const char *code,
 		epoll_ctl(g->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	answer(c->fd, status, reason_of(status), code, message, NULL);
 	log_debug("gate: client=%s refused: %d %s", c->text, status, message);
+	counted(g, c->text, status);
 	conn_free(g, c);
 }
 
@@ -295,6 +307,7 @@ too_many(struct gate *g, int fd, const char *text, int per_client)
 	}
 	answer(fd, 503, "Service Unavailable", "too_many_connections", msg,
 	    "Retry-After: 1\r\n");
+	counted(g, text, 503);
 }
 
 static void

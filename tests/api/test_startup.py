@@ -146,3 +146,17 @@ class OperatorLogTest(RunnelTestCase):
         wait_until(lambda: b"path=/api/v1/jobs status=200" in self.server.log(),
                    10, "the list request's line")
         self.assertNotIn(b"limit=1", self.server.log())
+
+    def test_refusals_at_the_door_are_logged_and_counted(self):
+        from test_http import exchange
+        before = self.api("GET", "/metrics").raw.decode()
+        raw, _ = exchange(self.server.port, b"GARBAGE\r\n\r\n")
+        self.assertTrue(raw.startswith(b"HTTP/1.1 400 "), raw)
+        wait_until(lambda: re.search(rb"info: access client=127\.0\.0\.1 method=- path=- "
+                                     rb"status=400 bytes=- ms=-", self.server.log()), 10,
+                   "the refusal's access line")
+
+        def count(text):
+            m = re.search(r'(?m)^runnel_http_requests_total\{code="400"\} (\d+)$', text)
+            return int(m.group(1)) if m else 0
+        self.assertEqual(count(self.api("GET", "/metrics").raw.decode()), count(before) + 1)
