@@ -17,6 +17,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <microhttpd.h>
+
 #include "gate.h"
 #include "head.h"
 #include "log.h"
@@ -169,8 +171,8 @@ conn_free(struct gate *g, struct gate_conn *c)
  * so that the close does not reset the connection under the answer.
  */
 static void
-answer(int fd, int status, const char *reason, const char *code,
-    const char *message, const char *extra)
+answer(int fd, int status, const char *code, const char *message,
+    const char *extra)
 {
 	char	 buf[768];
 	char	 sink[4096];
@@ -184,7 +186,8 @@ answer(int fd, int status, const char *reason, const char *code,
 	n = snprintf(buf + body, sizeof(buf) - (size_t)body, "HTTP/1.1 %d %s\r\n"
 	    "Content-Type: application/json; charset=utf-8\r\n"
 	    "X-Content-Type-Options: nosniff\r\n"
-	    "Content-Length: %d\r\nConnection: close\r\n%s\r\n", status, reason,
+	    "Content-Length: %d\r\nConnection: close\r\n%s\r\n", status,
+	    MHD_get_reason_phrase_for((unsigned)status),
 	    body, extra ? extra : "");
 	if (body > 0 && n > 0 && (size_t)(body + n) < sizeof(buf)) {
 		struct iovec	 iov[2] = {{buf + body, (size_t)n}, {buf, (size_t)body}};
@@ -194,21 +197,6 @@ answer(int fd, int status, const char *reason, const char *code,
 	}
 	shutdown(fd, SHUT_WR);
 	close(fd);
-}
-
-static const char *
-reason_of(int status)
-{
-	switch (status) {
-	case 400: return "Bad Request";
-	case 408: return "Request Timeout";
-	case 414: return "URI Too Long";
-	case 431: return "Request Header Fields Too Large";
-	case 501: return "Not Implemented";
-	case 503: return "Service Unavailable";
-	case 505: return "HTTP Version Not Supported";
-	default: return "Error";
-	}
 }
 
 /* A refusal counts as an answer: in the metrics and the access log. */
@@ -228,7 +216,7 @@ refuse(struct gate *g, struct gate_conn *c, int status, const char *code,
 {
 	if (c->polled)
 		epoll_ctl(g->epfd, EPOLL_CTL_DEL, c->fd, NULL);
-	answer(c->fd, status, reason_of(status), code, message, NULL);
+	answer(c->fd, status, code, message, NULL);
 	log_debug("gate: client=%s refused: %d %s", c->text, status, message);
 	counted(g, c->text, status);
 	conn_free(g, c);
@@ -305,8 +293,7 @@ too_many(struct gate *g, int fd, const char *text, int per_client)
 		g->warned_at = now;
 		log_warnx("gate: %s: refusing new ones", msg);
 	}
-	answer(fd, 503, "Service Unavailable", "too_many_connections", msg,
-	    "Retry-After: 1\r\n");
+	answer(fd, 503, "too_many_connections", msg, "Retry-After: 1\r\n");
 	counted(g, text, 503);
 }
 
