@@ -4,6 +4,7 @@
  */
 
 #include <sys/stat.h>
+#include <sys/xattr.h>
 
 #include <dirent.h>
 #include <errno.h>
@@ -80,7 +81,7 @@ int
 scratch_spare(const char *root)
 {
 	char	 path[PATH_MAX];
-	int	 rc;
+	int	 fd, keep, rc;
 
 	if (snprintf(path, sizeof(path), "%s/" SPARE, root) >= (int)sizeof(path))
 		return -ENAMETOOLONG;
@@ -88,7 +89,18 @@ scratch_spare(const char *root)
 		return 0;
 	if (errno != EEXIST)
 		return -errno;
-	/* One left over, maybe not empty: start again. */
+	/* Still unused (the last job had a cwd) and as made: it stays. */
+	if ((fd = scratch_open(path)) >= 0) {
+		struct stat st;
+
+		keep = fstat(fd, &st) == 0 && (st.st_mode & 07777) == S_IRWXU &&
+		    st.st_uid == getuid() && flistxattr(fd, NULL, 0) == 0 &&
+		    dir_empty(fd);
+		close(fd);
+		if (keep)
+			return 0;
+	}
+	/* A job may have put something there: a new one, not an emptied one. */
 	if ((rc = fs_remove_tree(path, 0)) < 0)
 		return rc;
 	return mkdir(path, S_IRWXU) == 0 ? 0 : -errno;

@@ -1130,6 +1130,29 @@ TEST(scratch_clear_copes_with_what_jobs_leave)
 	ASSERT(dir_empty("w9"));
 }
 
+TEST(a_spare_someone_wrote_into_is_made_anew)
+{
+	struct stat	 before, after;
+	int		 fd;
+
+	ASSERT(mkdir("w8", 0700) == 0);
+	ASSERT(scratch_spare("w8") == 0);
+	ASSERT(stat("w8/.next", &before) == 0);
+	/* untouched: it stays as it is */
+	ASSERT(scratch_spare("w8") == 0);
+	ASSERT(stat("w8/.next", &after) == 0);
+	ASSERT_INT(after.st_ino, ==, before.st_ino);
+	/* a job with its own cwd wrote there, or opened it up */
+	ASSERT((fd = open("w8/.next/planted", O_WRONLY | O_CREAT, 0644)) >= 0);
+	close(fd);
+	ASSERT(scratch_spare("w8") == 0);
+	ASSERT(dir_empty("w8/.next"));
+	ASSERT(chmod("w8/.next", 0777) == 0);
+	ASSERT(scratch_spare("w8") == 0);
+	ASSERT(stat("w8/.next", &after) == 0);
+	ASSERT_INT(after.st_mode & 07777, ==, 0700);
+}
+
 TEST_MAIN_BEGIN
 	RUN(hello_then_ready_on_start);
 	RUN(shell_output_is_forwarded_per_stream);
@@ -1156,4 +1179,5 @@ TEST_MAIN_BEGIN
 	RUN(worker_stays_small);
 	RUN(run_spec_defaults_and_refusals);
 	RUN(scratch_clear_copes_with_what_jobs_leave);
+	RUN(a_spare_someone_wrote_into_is_made_anew);
 TEST_MAIN_END
