@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "store.h"
+#include "store/store.h"
 
 #define CLAIMS	2000
 

@@ -7,7 +7,7 @@
 
 #include <stdint.h>
 
-#include "store.h"
+#include "store/store.h"
 
 /* Default resource limits of jobs (spec.c's limits names). */
 enum limit {

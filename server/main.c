@@ -18,28 +18,28 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "check.h"
-#include "child.h"
+#include "probe.h"
+#include "pool/child.h"
 #include "clock.h"
 #include "config.h"
-#include "core.h"
-#include "datadir.h"
-#include "events.h"
-#include "files.h"
-#include "http.h"
+#include "core/core.h"
+#include "store/datadir.h"
+#include "core/events.h"
+#include "store/files.h"
+#include "http/http.h"
 #include "log.h"
-#include "pool.h"
+#include "pool/pool.h"
 #include "server.h"
-#include "space.h"
-#include "store.h"
-#include "tally.h"
+#include "core/space.h"
+#include "store/store.h"
+#include "core/counts.h"
 
 #define STOP_DEADLINE_MS	5000
 
 struct runneld {
 	struct server	 srv;
 	struct config	 cfg;
-	struct tally	 tally;
+	struct counts	 counts;
 	uv_signal_t	 sigterm;
 	uv_signal_t	 sigint;
 	uv_check_t	 drain_check;
@@ -241,7 +241,7 @@ main(int argc, char **argv)
 	if ((rc = config_parse(&r.cfg, argc, argv)) != 0)
 		return rc > 0 ? 0 : 2;
 	if (r.cfg.check_url)
-		return check_url(r.cfg.check_url);
+		return probe_url(r.cfg.check_url);
 	log_init("runneld", r.cfg.log_level);
 	if (r.cfg.token == NULL && !r.cfg.insecure &&
 	    !config_host_loopback(r.cfg.listen_host))
@@ -252,9 +252,9 @@ main(int argc, char **argv)
 	raise_nofile();
 	srv->loop = uv_default_loop();
 	srv->cfg = &r.cfg;
-	srv->tally = &r.tally;
+	srv->counts = &r.counts;
 	srv->started_at = clock_now_ms();
-	tally_init(&r.tally);
+	counts_init(&r.counts);
 	uv_signal_init(srv->loop, &r.sigterm);
 	uv_signal_init(srv->loop, &r.sigint);
 	uv_check_init(srv->loop, &r.drain_check);
@@ -289,7 +289,7 @@ main(int argc, char **argv)
 	space_free(srv);
 	store_close(srv->store);
 	datadir_unlock();
-	tally_close(&r.tally);
+	counts_close(&r.counts);
 	config_free(&r.cfg);
 	if (uv_loop_close(srv->loop) != 0)
 		log_debug("runneld: loop closed with handles open");

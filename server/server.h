@@ -16,7 +16,7 @@ struct store;
 struct pool;
 struct http;
 struct events;
-struct tally;
+struct counts;
 struct core;
 struct space;
 struct gate;
@@ -28,7 +28,7 @@ struct server {
 	struct pool		*pool;
 	struct http		*http;
 	struct events		*events;
-	struct tally		*tally;
+	struct counts		*counts;
 	struct core		*core;
 	struct space		*space;
 	struct gate		*gate;

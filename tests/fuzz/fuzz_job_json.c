@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "job.h"
-#include "jw.h"
-#include "spec.h"
+#include "store/job.h"
+#include "http/jsonw.h"
+#include "api/spec.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -31,14 +31,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	body[size] = '\0';
 	if (spec_parse_body(body, size, &jobs, &n, &batch, &e) == 0) {
 		for (size_t i = 0; i < n; i++) {
-			struct jw	 w;
+			struct jsonw	 w;
 			size_t		 len = 0;
 			char		*text;
 			cJSON		*back = NULL;
 
-			jw_init(&w);
+			jsonw_init(&w);
 			job_json(&w, &jobs[i]);
-			text = jw_take(&w, &len);
+			text = jsonw_take(&w, &len);
 			/* What we write must parse back. */
 			if (text && (back = cJSON_Parse(text)) == NULL)
 				abort();

@@ -1,5 +1,5 @@
 /* Stored file names: what a client's name is reduced to. */
-#include "files.h"
+#include "store/files.h"
 #include "test.h"
 
 static void

@@ -3,7 +3,7 @@
  * each, every prefix of a valid head is "more" (never refused early),
  * and a refusal comes as soon as the bytes cannot begin a valid head.
  */
-#include "head.h"
+#include "http/head.h"
 #include "test.h"
 
 struct want {

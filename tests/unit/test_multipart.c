@@ -1,5 +1,5 @@
 /* The streaming multipart parser: parts, names, and any cut of the input. */
-#include "multipart.h"
+#include "http/multipart.h"
 #include "test.h"
 
 struct got {

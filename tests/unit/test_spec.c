@@ -1,5 +1,5 @@
 /* Job spec validation: what is accepted, and the field each refusal names. */
-#include "spec.h"
+#include "api/spec.h"
 #include "test.h"
 
 static int

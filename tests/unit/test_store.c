@@ -1,7 +1,7 @@
 /* The store: migrations, claim order, transitions, listing, recovery. */
 #include <sqlite3.h>
 
-#include "store.h"
+#include "store/store.h"
 #include "test.h"
 
 static struct store *

@@ -1,0 +1,49 @@
+/* The API handlers: thin functions that parse, call the core and render. */
+#ifndef RUNNEL_API_H
+#define RUNNEL_API_H
+
+#include <stdint.h>
+
+#include "http/request.h"
+
+int	api_jobs_submit(struct request *);
+int	api_jobs_list(struct request *);
+int	api_jobs_get(struct request *);
+int	api_jobs_cancel(struct request *);
+int	api_jobs_retry(struct request *);
+int	api_jobs_delete(struct request *);
+int	api_output_get(struct request *);
+int	api_file_get(struct request *);
+int	api_uploads_post(struct request *);
+int	api_workers_list(struct request *);
+int	api_queues_list(struct request *);
+int	api_queues_patch(struct request *);
+int	api_stats_get(struct request *);
+int	api_events_get(struct request *);
+int	api_health_get(struct request *);
+int	api_metrics_get(struct request *);
+int	api_session_get(struct request *);
+int	api_session_create(struct request *);
+int	api_session_delete(struct request *);
+
+/*
+ * Parses req->path_id into *id; on failure answers 400 invalid_field
+ * and returns -1.
+ */
+int	api_path_id(struct request *, uint64_t *id);
+/*
+ * Parses query parameter key as an integer in [lo, hi].  Returns 0 and
+ * sets *out (to dflt when absent), or answers 400 naming the parameter
+ * and returns -1.
+ */
+int	api_query_int(struct request *, const char *key, int64_t lo, int64_t hi,
+	    int64_t dflt, int64_t *out);
+/*
+ * Reads a strict decimal at *s (digits only: no sign, no space, no
+ * overflow) and moves *s past it.  0, or -1 when there is none.
+ */
+int	api_digits(const char **s, uint64_t *out);
+/* Answers 415 unless the Content-Type is application/json (or absent). */
+int	api_json_body(struct request *);
+
+#endif

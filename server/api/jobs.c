@@ -1,0 +1,200 @@
+/* /api/v1/jobs: submit, list, get (with ?wait=), cancel, retry, delete. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "core/core.h"
+#include "core/events.h"
+#include "api/idem.h"
+#include "http/jsonw.h"
+#include "pool/pool.h"
+#include "http/reply.h"
+#include "server.h"
+#include "api/spec.h"
+#include "store/store.h"
+
+#define LIST_DEFAULT	50
+#define LIST_MAX	1000
+#define WAIT_MAX_S	300
+
+int
+api_jobs_submit(struct request *req)
+{
+	struct api_error	 e;
+	struct job		*jobs;
+	size_t			 n;
+	int			 batch;
+
+	const char		*key = req->idempotency_key;
+	char			 sha[65];
+
+	if (api_json_body(req) < 0 || !idem_key_check(req))
+		return API_DONE;
+	if (req->srv->draining)
+		return reply_errno(req, -ESHUTDOWN);
+	if (spec_parse_body(req->body ? req->body : "", req->body_len, &jobs,
+	    &n, &batch, &e) < 0)
+		return reply_error(req, &e);
+	if (key == NULL)
+		return core_submit(req->srv, jobs, n, batch, req);
+	idem_sha(req->body ? req->body : "", req->body_len, sha);
+	return core_submit_idem(req->srv, key, sha, jobs, n, batch, NULL, req);
+}
+
+/* Parses a comma list of names into a bit set. */
+static int
+name_set(struct request *req, const char *key, int (*parse)(const char *),
+    uint32_t *bits)
+{
+	const char	*v = request_query(req, key);
+	char		 buf[256], *tok, *save = NULL;
+
+	*bits = 0;
+	if (v == NULL)
+		return 0;
+	if (strlen(v) >= sizeof(buf))
+		goto bad;
+	strcpy(buf, v);
+	for (tok = strtok_r(buf, ",", &save); tok;
+	    tok = strtok_r(NULL, ",", &save)) {
+		int i = parse(tok);
+
+		if (i < 0)
+			goto bad;
+		*bits |= 1u << i;
+	}
+	if (*bits)
+		return 0;
+bad:
+	reply_fail(req, 400, "invalid_field", key, "%s: unknown value in "
+	    "\"%.100s\"", key, v);
+	return -1;
+}
+
+static void
+jobs_json(struct jsonw *w, struct server *srv, struct job *jobs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (jobs[i].state == JOB_RUNNING)
+			pool_job_live(srv->pool, jobs[i].id, &jobs[i]);
+		if (i)
+			jsonw_lit(w, ",");
+		job_json(w, &jobs[i]);
+	}
+}
+
+int
+api_jobs_list(struct request *req)
+{
+	struct job_filter	 f;
+	struct job		*jobs;
+	size_t			 n;
+	uint64_t		 next;
+	int64_t			 limit, before;
+	struct jsonw		 w;
+	int			 rc;
+
+	memset(&f, 0, sizeof(f));
+	if (name_set(req, "state", job_state_parse, &f.states) < 0 ||
+	    name_set(req, "type", job_type_parse, &f.types) < 0 ||
+	    api_query_int(req, "limit", 1, LIST_MAX, LIST_DEFAULT, &limit) < 0 ||
+	    api_query_int(req, "before", 1, INT64_MAX, 0, &before) < 0)
+		return API_DONE;
+	f.queue = request_query(req, "queue");
+	if (f.queue && !spec_queue_valid(f.queue))
+		return reply_fail(req, 400, "invalid_field", "queue",
+		    "queue must be " SPEC_QUEUE_RULE);
+	f.limit = (int)limit;
+	f.before = (uint64_t)before;
+	if ((rc = store_list(req->srv->store, &f, &jobs, &n, &next)) < 0)
+		return reply_errno(req, rc);
+	jsonw_init(&w);
+	jsonw_lit(&w, "{\"jobs\":[");
+	jobs_json(&w, req->srv, jobs, n);
+	jsonw_lit(&w, "],\"next\":");
+	if (next)
+		jsonw_int(&w, (int64_t)next);
+	else
+		jsonw_lit(&w, "null");
+	jsonw_lit(&w, "}");
+	store_free_jobs(jobs, n);
+	return reply_jw(req, 200, &w);
+}
+
+/* ?wait= in seconds, fractional allowed, 0 ... WAIT_MAX_S. */
+static int
+wait_param(struct request *req, int64_t *ms)
+{
+	const char	*v = request_query(req, "wait");
+	char		*end;
+	double		 d;
+
+	*ms = 0;
+	if (v == NULL)
+		return 0;
+	d = strtod(v, &end);
+	if (*v == '\0' || *end != '\0' || !isfinite(d) || d < 0 ||
+	    d > WAIT_MAX_S) {
+		reply_fail(req, 400, "invalid_field", "wait", "wait must be a "
+		    "number of seconds in 0 ... %d", WAIT_MAX_S);
+		return -1;
+	}
+	*ms = (int64_t)llround(d * 1000);
+	return 0;
+}
+
+int
+api_jobs_get(struct request *req)
+{
+	struct job	 j;
+	struct jsonw	 w;
+	uint64_t	 id;
+	int64_t		 wait_ms;
+	int		 rc;
+
+	if (api_path_id(req, &id) < 0 || wait_param(req, &wait_ms) < 0)
+		return API_DONE;
+	if ((rc = core_job_get(req->srv, id, &j)) < 0)
+		return reply_errno(req, rc);
+	if (wait_ms > 0 && !job_state_finished(j.state)) {
+		job_clear(&j);
+		return events_wait(req->srv, id, req, wait_ms);
+	}
+	jsonw_init(&w);
+	job_json(&w, &j);
+	job_clear(&j);
+	return reply_jw(req, 200, &w);
+}
+
+int
+api_jobs_cancel(struct request *req)
+{
+	uint64_t id;
+
+	if (api_path_id(req, &id) < 0)
+		return API_DONE;
+	return core_cancel(req->srv, id, req);
+}
+
+int
+api_jobs_retry(struct request *req)
+{
+	uint64_t id;
+
+	if (api_path_id(req, &id) < 0)
+		return API_DONE;
+	return core_retry(req->srv, id, req);
+}
+
+int
+api_jobs_delete(struct request *req)
+{
+	uint64_t id;
+
+	if (api_path_id(req, &id) < 0)
+		return API_DONE;
+	return core_delete(req->srv, id, req);
+}

@@ -1,0 +1,151 @@
+/* GET /metrics: Prometheus text exposition of the counts and the pool. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "core/events.h"
+#include "http/gate.h"
+#include "pool/pool.h"
+#include "http/reply.h"
+#include "server.h"
+#include "core/space.h"
+#include "core/counts.h"
+
+struct text {
+	char	*buf;
+	size_t	 len;
+	size_t	 cap;
+	int	 oom;
+};
+
+static void	put(struct text *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+
+static void
+put(struct text *t, const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 n;
+
+	for (;;) {
+		size_t room = t->cap - t->len;
+
+		va_start(ap, fmt);
+		n = vsnprintf(t->buf ? t->buf + t->len : NULL, room, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			t->oom = 1;
+			return;
+		}
+		if ((size_t)n < room) {
+			t->len += (size_t)n;
+			return;
+		}
+		t->cap = t->cap ? t->cap * 2 : 4096;
+		while (t->cap - t->len <= (size_t)n)
+			t->cap *= 2;
+		char *nb = realloc(t->buf, t->cap);
+		if (nb == NULL) {
+			t->oom = 1;
+			return;
+		}
+		t->buf = nb;
+	}
+}
+
+static void
+put_jobs(struct text *t, const struct counts *ty)
+{
+	put(t, "# HELP runnel_jobs Jobs in the store by state.\n"
+	    "# TYPE runnel_jobs gauge\n");
+	for (int s = 0; s < JOB_STATE_COUNT; s++)
+		put(t, "runnel_jobs{state=\"%s\"} %lld\n", job_state_name(s),
+		    (long long)ty->by_state[s]);
+	put(t, "# HELP runnel_jobs_submitted_total Jobs submitted since start.\n"
+	    "# TYPE runnel_jobs_submitted_total counter\n"
+	    "runnel_jobs_submitted_total %llu\n",
+	    (unsigned long long)ty->submitted_total);
+	put(t, "# HELP runnel_jobs_finished_total Jobs finished since start.\n"
+	    "# TYPE runnel_jobs_finished_total counter\n");
+	for (int s = JOB_SUCCEEDED; s < JOB_STATE_COUNT; s++)
+		put(t, "runnel_jobs_finished_total{state=\"%s\"} %llu\n",
+		    job_state_name(s),
+		    (unsigned long long)ty->finished_total[s]);
+	put(t, "# HELP runnel_queue_depth Jobs waiting to run, by queue.\n"
+	    "# TYPE runnel_queue_depth gauge\n");
+	for (int i = 0; i < ty->nqueues; i++)
+		put(t, "runnel_queue_depth{queue=\"%s\"} %lld\n",
+		    ty->queues[i].name,
+		    (long long)ty->queues[i].by_state[JOB_QUEUED]);
+}
+
+static void
+put_duration(struct text *t, const struct counts *ty)
+{
+	uint64_t cum = 0;
+
+	put(t, "# HELP runnel_job_duration_seconds Run time of finished jobs.\n"
+	    "# TYPE runnel_job_duration_seconds histogram\n");
+	for (int b = 0; b < COUNTS_BUCKETS; b++) {
+		cum += ty->duration_bucket[b];
+		if (b == COUNTS_BUCKETS - 1)
+			put(t, "runnel_job_duration_seconds_bucket{le=\"+Inf\"} "
+			    "%llu\n", (unsigned long long)cum);
+		else
+			put(t, "runnel_job_duration_seconds_bucket{le=\"%g\"} "
+			    "%llu\n", counts_bucket_bounds[b],
+			    (unsigned long long)cum);
+	}
+	put(t, "runnel_job_duration_seconds_sum %.3f\n"
+	    "runnel_job_duration_seconds_count %llu\n", ty->duration_sum,
+	    (unsigned long long)ty->duration_count);
+}
+
+int
+api_metrics_get(struct request *req)
+{
+	struct server	*srv = req->srv;
+	struct counts	*ty = srv->counts;
+	struct text	 t = {0};
+
+	put_jobs(&t, ty);
+	put_duration(&t, ty);
+	put(&t, "# HELP runnel_http_requests_total HTTP requests answered, by "
+	    "status.\n# TYPE runnel_http_requests_total counter\n");
+	for (int s = 100; s < 600; s++)
+		if (ty->http_by_status[s])
+			put(&t, "runnel_http_requests_total{code=\"%d\"} %llu\n",
+			    s, (unsigned long long)ty->http_by_status[s]);
+	put(&t, "# HELP runnel_worker_restarts_total Workers replaced after "
+	    "dying.\n# TYPE runnel_worker_restarts_total counter\n"
+	    "runnel_worker_restarts_total %llu\n",
+	    (unsigned long long)ty->worker_restarts);
+	put(&t, "# HELP runnel_workers Worker processes by state.\n"
+	    "# TYPE runnel_workers gauge\n"
+	    "runnel_workers{state=\"busy\"} %d\n"
+	    "runnel_workers{state=\"up\"} %d\n"
+	    "runnel_workers{state=\"configured\"} %d\n",
+	    pool_busy(srv->pool), pool_up(srv->pool), pool_size(srv->pool));
+	put(&t, "# HELP runnel_storage_full 1 while the data directory's disk is "
+	    "full: no job is taken or started.\n# TYPE runnel_storage_full gauge\n"
+	    "runnel_storage_full %d\n", space_full(srv));
+	put(&t, "# HELP runnel_storage_free_bytes Free space on the data "
+	    "directory's disk.\n# TYPE runnel_storage_free_bytes gauge\n"
+	    "runnel_storage_free_bytes %lld\n",
+	    (long long)space_free_bytes(srv));
+	put(&t, "# HELP runnel_http_connections Open HTTP connections.\n"
+	    "# TYPE runnel_http_connections gauge\n"
+	    "runnel_http_connections %d\n", gate_connections(srv));
+	put(&t, "# HELP runnel_event_subscribers Open event streams.\n"
+	    "# TYPE runnel_event_subscribers gauge\n"
+	    "runnel_event_subscribers %d\n", events_subscribers(srv));
+	if (t.oom) {
+		free(t.buf);
+		return reply_fail(req, 500, "internal", NULL, "out of memory");
+	}
+	response_body(&req->resp, 200, "text/plain; version=0.0.4; "
+	    "charset=utf-8", t.buf, t.len);
+	return API_DONE;
+}

@@ -1,0 +1,195 @@
+/*
+ * GET /api/v1/jobs/{id}/output: a job's stdout or stderr, byte-exact.
+ * Without follow, the bytes written so far go out with sendfile; with
+ * ?follow=1 a chunked stream sends new bytes as they arrive and ends
+ * when the job is finished.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "api/api.h"
+#include "core/core.h"
+#include "core/events.h"
+#include "store/output.h"
+#include "http/reply.h"
+#include "server.h"
+
+#define OCTETS	"application/octet-stream"
+
+struct tail {
+	struct follower		 f;
+	struct server		*srv;
+	enum output_stream	 which;
+	int			 attempt;	/* 0 until the job has started */
+	int			 fd;
+	uint64_t		 offset;
+};
+
+/* Opens the attempt's file once the job has one; 1 if the stream is over. */
+static int
+tail_open(struct tail *t)
+{
+	struct job	 j;
+	char		 path[4096];
+	int		 over;
+
+	if (core_job_get(t->srv, t->f.job_id, &j) < 0)
+		return 1;	/* deleted */
+	/* Unbound: the attempt under way, or the next one if it waits. */
+	if (t->attempt == 0)
+		t->attempt = j.attempts + (j.state == JOB_QUEUED ||
+		    j.state == JOB_SCHEDULED);
+	/* Finished, or retried past the attempt we follow. */
+	over = job_state_finished(j.state) || j.attempts > t->attempt;
+	job_clear(&j);
+	if (t->fd < 0 && t->attempt > 0) {
+		output_path(t->srv->output_dir, t->f.job_id, t->attempt,
+		    t->which, path, sizeof(path));
+		t->fd = open(path, O_RDONLY | O_CLOEXEC);
+	}
+	return over;
+}
+
+static ssize_t
+tail_read(struct stream *s, uint64_t pos, char *buf, size_t max)
+{
+	struct tail	*t = (struct tail *)s;
+	ssize_t		 n;
+	int		 over;
+
+	if (t->fd >= 0) {
+		n = pread(t->fd, buf, max, (off_t)(t->offset + pos));
+		if (n > 0)
+			return n;
+	}
+	/* Caught up: is more to come? */
+	over = tail_open(t) || events_stopping(t->srv);
+	if (t->fd >= 0) {
+		n = pread(t->fd, buf, max, (off_t)(t->offset + pos));
+		if (n > 0)
+			return n;
+	}
+	return over ? -1 : 0;
+}
+
+static void
+tail_free(struct stream *s)
+{
+	struct tail *t = (struct tail *)s;
+
+	events_unfollow(t->srv, &t->f);
+	if (t->fd >= 0)
+		close(t->fd);
+	free(t);
+}
+
+static int
+output_follow(struct request *req, uint64_t id, enum output_stream which,
+    uint64_t offset, int attempt)
+{
+	struct tail *t;
+
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return reply_errno(req, -ENOMEM);
+	t->srv = req->srv;
+	t->f.job_id = id;
+	t->f.stream.read = tail_read;
+	t->f.stream.free = tail_free;
+	t->which = which;
+	t->fd = -1;
+	t->offset = offset;
+	t->attempt = attempt;
+	events_follow(req->srv, &t->f);
+	req->resp.status = 200;
+	req->resp.content_type = OCTETS;
+	req->resp.stream = &t->f.stream;
+	response_header(&req->resp, "Cache-Control", "no-cache");
+	response_header(&req->resp, "X-Accel-Buffering", "no");
+	return API_DONE;
+}
+
+static int
+output_snapshot(struct request *req, const struct job *j,
+    enum output_stream which, uint64_t offset, int attempt)
+{
+	struct stat	 st;
+	char		 path[4096];
+	int		 fd = -1;
+
+	req->resp.status = 200;
+	req->resp.content_type = OCTETS;
+	if (attempt == 0)
+		return API_DONE;
+	output_path(req->srv->output_dir, j->id, attempt, which, path,
+	    sizeof(path));
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		if (errno == ENOENT)
+			return API_DONE;	/* no output (yet) */
+		return reply_errno(req, -EIO);
+	}
+	if (fstat(fd, &st) < 0 || (uint64_t)st.st_size <= offset) {
+		close(fd);
+		return API_DONE;
+	}
+	req->resp.fd = fd;
+	req->resp.fd_offset = offset;
+	req->resp.fd_len = (uint64_t)st.st_size - offset;
+	return API_DONE;
+}
+
+static int
+flag(struct request *req, const char *key, int *out)
+{
+	const char *v = request_query(req, key);
+
+	*out = 0;
+	if (v == NULL || strcmp(v, "0") == 0 || strcmp(v, "false") == 0)
+		return 0;
+	if (strcmp(v, "1") == 0 || strcmp(v, "true") == 0 || *v == '\0') {
+		*out = 1;
+		return 0;
+	}
+	reply_fail(req, 400, "invalid_field", key, "%s must be 1 or 0", key);
+	return -1;
+}
+
+int
+api_output_get(struct request *req)
+{
+	const char		*sv = request_query(req, "stream");
+	enum output_stream	 which = OUTPUT_STDOUT;
+	struct job		 j;
+	uint64_t		 id;
+	int64_t			 offset, attempt;
+	int			 follow, rc;
+
+	if (api_path_id(req, &id) < 0 ||
+	    api_query_int(req, "offset", 0, INT64_MAX, 0, &offset) < 0 ||
+	    api_query_int(req, "attempt", 1, 100000, 0, &attempt) < 0 ||
+	    flag(req, "follow", &follow) < 0)
+		return API_DONE;
+	if (sv && strcmp(sv, "stderr") == 0)
+		which = OUTPUT_STDERR;
+	else if (sv && strcmp(sv, "stdout") != 0)
+		return reply_fail(req, 400, "invalid_field", "stream",
+		    "stream must be stdout or stderr");
+	if ((rc = core_job_get(req->srv, id, &j)) < 0)
+		return reply_errno(req, rc);
+	if (attempt > j.attempts && !(follow && attempt == j.attempts + 1)) {
+		rc = reply_fail(req, 404, "not_found", "attempt", "job %llu has "
+		    "made %d attempt(s)", (unsigned long long)id, j.attempts);
+	} else if (follow && (!job_state_finished(j.state) ||
+	    (attempt && attempt < j.attempts))) {
+		/* An earlier attempt is over: its file ends the stream. */
+		rc = output_follow(req, id, which, (uint64_t)offset, (int)attempt);
+	} else {
+		rc = output_snapshot(req, &j, which, (uint64_t)offset,
+		    attempt ? (int)attempt : j.attempts);
+	}
+	job_clear(&j);
+	return rc;
+}

@@ -1,0 +1,98 @@
+/*
+ * GET /api/v1/queues: every queue with its settings and depth;
+ * PATCH /api/v1/queues/{name}: pause it, or limit how many of its jobs
+ * run at once.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "core/core.h"
+#include "http/reply.h"
+#include "server.h"
+#include "api/spec.h"
+#include "core/counts.h"
+
+int
+api_queues_list(struct request *req)
+{
+	const struct counts	*t = req->srv->counts;
+	cJSON			*root = cJSON_CreateObject();
+	cJSON			*arr = cJSON_AddArrayToObject(root, "queues");
+
+	for (int i = 0; i < t->nqueues; i++) {
+		const struct queue_counts	*q = &t->queues[i];
+		cJSON				*o = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(o, "name", q->name);
+		cJSON_AddBoolToObject(o, "paused", q->paused);
+		if (q->concurrency >= 0)
+			cJSON_AddNumberToObject(o, "concurrency", q->concurrency);
+		else
+			cJSON_AddNullToObject(o, "concurrency");
+		cJSON_AddNumberToObject(o, "scheduled",
+		    (double)q->by_state[JOB_SCHEDULED]);
+		cJSON_AddNumberToObject(o, "queued", (double)q->by_state[JOB_QUEUED]);
+		cJSON_AddNumberToObject(o, "running",
+		    (double)q->by_state[JOB_RUNNING]);
+		cJSON_AddItemToArray(arr, o);
+	}
+	return reply_json(req, 200, root);
+}
+
+int
+api_queues_patch(struct request *req)
+{
+	struct api_error	 e;
+	const cJSON		*v;
+	cJSON			*root;
+	int			 paused = -1, concurrency = -1;
+
+	if (api_json_body(req) < 0)
+		return API_DONE;
+	if (!spec_queue_valid(req->path_name))
+		return reply_fail(req, 400, "invalid_field", "name", "a queue "
+		    "name is " SPEC_QUEUE_RULE);
+	if (spec_check_text(req->body ? req->body : "", req->body_len, &e) < 0)
+		return reply_error(req, &e);
+	if ((root = cJSON_ParseWithLength(req->body, req->body_len)) == NULL ||
+	    !cJSON_IsObject(root)) {
+		cJSON_Delete(root);
+		return reply_fail(req, 400, "invalid_json", NULL, "send a JSON "
+		    "object: {\"paused\": bool, \"concurrency\": n or null}");
+	}
+	cJSON_ArrayForEach(v, root) {
+		if (strcmp(v->string, "paused") == 0) {
+			if (!cJSON_IsBool(v))
+				goto bad_paused;
+			paused = cJSON_IsTrue(v);
+		} else if (strcmp(v->string, "concurrency") == 0) {
+			double d = v->valuedouble;
+
+			if (cJSON_IsNull(v))
+				concurrency = 0;
+			else if (cJSON_IsNumber(v) && isfinite(d) && d >= 1 &&
+			    d <= 1000000 && floor(d) == d)
+				concurrency = (int)d;
+			else
+				goto bad_concurrency;
+		} else {
+			reply_fail(req, 400, "unknown_field", v->string,
+			    "unknown field \"%.64s\" (paused, concurrency)",
+			    v->string);
+			goto out;
+		}
+	}
+	cJSON_Delete(root);
+	return core_queue_set(req->srv, req->path_name, paused, concurrency, req);
+bad_paused:
+	reply_fail(req, 400, "invalid_field", "paused", "paused must be true or "
+	    "false");
+	goto out;
+bad_concurrency:
+	reply_fail(req, 400, "invalid_field", "concurrency", "concurrency must "
+	    "be an integer from 1 to 1000000, or null for no limit");
+out:
+	cJSON_Delete(root);
+	return API_DONE;
+}

@@ -1,0 +1,145 @@
+/*
+ * POST /api/v1/uploads (the streaming work is upload.c's) and
+ * GET /api/v1/jobs/{id}/file: the stored file, with Range.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "api/api.h"
+#include "core/core.h"
+#include "store/files.h"
+#include "http/reply.h"
+#include "server.h"
+#include "api/upload.h"
+
+int
+api_uploads_post(struct request *req)
+{
+	return upload_begin(req);
+}
+
+/*
+ * Parses one "bytes=a-b", "bytes=a-" or "bytes=-n" range of a size-byte
+ * file.  Returns 1 with [*from, *to] set, 0 to send the whole file (no
+ * header, or one we do not serve: several ranges, another unit, a
+ * malformed one, as RFC 9110 has it), or -1
+ * when it cannot be satisfied.
+ */
+static int
+parse_range(const char *h, uint64_t size, uint64_t *from, uint64_t *to)
+{
+	uint64_t a, b = UINT64_MAX;
+
+	if (h == NULL || strncmp(h, "bytes=", 6) != 0)
+		return 0;
+	h += 6;
+	if (*h == '-') {		/* the last b bytes */
+		h++;
+		if (api_digits(&h, &b) < 0 || *h != '\0')
+			return 0;
+		if (b == 0 || size == 0)
+			return -1;
+		*from = b >= size ? 0 : size - b;
+		*to = size - 1;
+		return 1;
+	}
+	if (api_digits(&h, &a) < 0 || *h++ != '-')
+		return 0;
+	if (*h != '\0' && (api_digits(&h, &b) < 0 || b < a))
+		return 0;
+	if (*h != '\0')
+		return 0;	/* several ranges, or junk: the whole file */
+	if (a >= size)
+		return -1;
+	*from = a;
+	*to = b >= size ? size - 1 : b;
+	return 1;
+}
+
+/* RFC 6266: an ASCII fallback and the UTF-8 name percent-encoded. */
+static void
+disposition(const char *name, char *out, size_t size)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char	 ascii[256], enc[FILES_NAME_MAX * 3 + 1];
+	size_t	 a = 0, e = 0;
+
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+		if (a + 1 < sizeof(ascii))
+			ascii[a++] = *p < 0x20 || *p >= 0x7f || *p == '"' ||
+			    *p == '\\' ? '_' : (char)*p;
+		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+		    (*p >= '0' && *p <= '9') || strchr("!#$&+-.^_`|~", *p)) {
+			enc[e++] = (char)*p;
+		} else {
+			enc[e++] = '%';
+			enc[e++] = hex[*p >> 4];
+			enc[e++] = hex[*p & 15];
+		}
+		if (e + 4 > sizeof(enc))
+			break;
+	}
+	ascii[a] = '\0';
+	enc[e] = '\0';
+	snprintf(out, size, "attachment; filename=\"%s\"; filename*=UTF-8''%s",
+	    ascii, enc);
+}
+
+int
+api_file_get(struct request *req)
+{
+	struct job	 j;
+	struct stat	 st;
+	char		 path[4096 + 256], cd[1024], cr[96];
+	uint64_t	 id, from = 0, to = 0;
+	int		 fd, rc, range;
+
+	if (api_path_id(req, &id) < 0)
+		return API_DONE;
+	if ((rc = core_job_get(req->srv, id, &j)) < 0)
+		return reply_errno(req, rc);
+	if (j.type != JOB_UPLOAD || j.file_name == NULL) {
+		job_clear(&j);
+		return reply_fail(req, 404, "not_found", NULL, "job %llu has no "
+		    "file", (unsigned long long)id);
+	}
+	files_path(req->srv, id, j.file_name, path, sizeof(path));
+	disposition(j.file_name, cd, sizeof(cd));
+	job_clear(&j);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &st) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return reply_fail(req, 404, "not_found", NULL, "the file of job "
+		    "%llu is gone", (unsigned long long)id);
+	}
+	range = parse_range(req->range, (uint64_t)st.st_size, &from, &to);
+	response_header(&req->resp, "Accept-Ranges", "bytes");
+	if (range < 0) {
+		close(fd);
+		snprintf(cr, sizeof(cr), "bytes */%" PRIu64, (uint64_t)st.st_size);
+		response_header(&req->resp, "Content-Range", cr);
+		return reply_fail(req, 416, "range_not_satisfiable", NULL,
+		    "the file has %" PRIu64 " bytes", (uint64_t)st.st_size);
+	}
+	response_header(&req->resp, "Content-Disposition", cd);
+	req->resp.status = 200;
+	req->resp.content_type = "application/octet-stream";
+	req->resp.fd = fd;
+	req->resp.fd_offset = 0;
+	req->resp.fd_len = (uint64_t)st.st_size;
+	if (range > 0) {
+		snprintf(cr, sizeof(cr), "bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64,
+		    from, to, (uint64_t)st.st_size);
+		response_header(&req->resp, "Content-Range", cr);
+		req->resp.status = 206;
+		req->resp.fd_offset = from;
+		req->resp.fd_len = to - from + 1;
+	}
+	return API_DONE;
+}

@@ -1,0 +1,636 @@
+/*
+ * The core: the turn, the dispatcher and group commit.
+ *
+ * A turn of the loop gathers mutations (submits, cancels, finishes) into
+ * one open transaction (submit.c, act.c, finish.c, deps.c, due.c and
+ * retain.c make them).  The uv_check handle runs after the loop's I/O:
+ * it claims jobs for idle workers in the same transaction, commits once,
+ * and only then answers requests and publishes events.  When the commit
+ * fails nothing of the turn happened: requests get 503, claims are
+ * undone, and worker reports are applied again a second later.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "core/core_int.h"
+#include "core/events.h"
+#include "store/files.h"
+#include "http/jsonw.h"
+#include "log.h"
+#include "store/output.h"
+#include "pool/pool.h"
+#include "http/reply.h"
+#include "core/runq.h"
+#include "server.h"
+#include "core/space.h"
+#include "api/spec.h"
+#include "store/store.h"
+#include "core/counts.h"
+
+#define REDO_DELAY_MS	1000
+
+static void	on_redo(uv_timer_t *);
+static void	load_queue(void *, const char *, int, int);
+
+int
+core_grow(void **p, size_t *cap, size_t n, size_t size)
+{
+	size_t	 c;
+	void	*np;
+
+	if (n < *cap)
+		return 0;
+	c = *cap ? *cap * 2 : 16;
+	if ((np = realloc(*p, c * size)) == NULL)
+		return -ENOMEM;
+	*p = np;
+	*cap = c;
+	return 0;
+}
+
+struct change *
+change_add(struct core *c, uint64_t id, int from, int to, const char *queue)
+{
+	struct turn	*t = &c->turn;
+	struct change	*ch;
+
+	if (core_grow((void **)&t->changes, &t->capchanges, t->nchanges,
+	    sizeof(*ch)) < 0)
+		fatalx("core: out of memory");	/* cannot keep counts honest */
+	ch = &t->changes[t->nchanges++];
+	memset(ch, 0, sizeof(*ch));
+	ch->id = id;
+	ch->from = from;
+	ch->to = to;
+	snprintf(ch->queue, sizeof(ch->queue), "%s", queue ? queue : "");
+	ch->exit_code = ch->signal = -1;
+	if ((to == JOB_QUEUED || to == JOB_SCHEDULED) &&
+	    from != JOB_QUEUED && from != JOB_SCHEDULED)
+		t->waiting++;
+	return ch;
+}
+
+void
+change_outcome(struct change *ch, int exit_code, int signal, const char *error)
+{
+	ch->exit_code = exit_code;
+	ch->signal = signal;
+	snprintf(ch->error, sizeof(ch->error), "%s", error ? error : "");
+}
+
+/*
+ * Renders the job as this change left it, while later changes of the
+ * same turn (a claim right after a submit) have not touched it yet.
+ * Only when someone listens.
+ */
+void
+change_event(struct server *srv, struct change *ch, const struct job *j)
+{
+	struct job	 got;
+	struct jsonw	 w;
+	size_t		 len;
+
+	if (events_subscribers(srv) == 0 || ch->to < 0)
+		return;
+	if (j == NULL) {
+		if (core_job_get(srv, ch->id, &got) < 0)
+			return;
+		j = &got;
+	}
+	jsonw_init(&w);
+	job_json(&w, j);
+	if (j == &got)
+		job_clear(&got);
+	ch->event = jsonw_take(&w, &len);
+}
+
+struct pending *
+pending_add(struct core *c, enum pending_kind kind, struct request *req,
+    uint64_t id)
+{
+	struct turn	*t = &c->turn;
+	struct pending	*p;
+
+	if (core_grow((void **)&t->pending, &t->cappending, t->npending,
+	    sizeof(*p)) < 0)
+		fatalx("core: out of memory");
+	p = &t->pending[t->npending++];
+	memset(p, 0, sizeof(*p));
+	p->kind = kind;
+	p->req = req;
+	p->id = id;
+	return p;
+}
+
+int
+core_conflict(struct request *req, struct job *j, const char *what)
+{
+	int rc = reply_fail(req, 409, "conflict", NULL, "cannot %s job %llu: "
+	    "it is %s", what, (unsigned long long)j->id,
+	    job_state_name(j->state));
+
+	job_clear(j);
+	return rc;
+}
+
+static void
+on_idle(uv_idle_t *h)
+{
+	(void)h;	/* only keeps the loop from blocking before the check */
+}
+
+void
+core_dirty(struct server *srv)
+{
+	struct core *c = srv->core;
+
+	if (c->dirty)
+		return;
+	c->dirty = 1;
+	uv_idle_start(&c->idle, on_idle);
+}
+
+int
+core_reply_job(struct server *srv, struct request *req, int status,
+    uint64_t id)
+{
+	struct job	 j;
+	struct jsonw	 w;
+	int		 rc;
+
+	if ((rc = core_job_get(srv, id, &j)) < 0)
+		return reply_errno(req, rc);
+	jsonw_init(&w);
+	job_json(&w, &j);
+	job_clear(&j);
+	return reply_jw(req, status, &w);
+}
+
+int
+core_job_get(struct server *srv, uint64_t id, struct job *j)
+{
+	int rc;
+
+	if ((rc = store_get(srv->store, id, j)) < 0)
+		return rc;
+	/* No worker has it: its end is known but not stored yet. */
+	if (j->state == JOB_RUNNING && pool_job_live(srv->pool, id, j) < 0)
+		finish_overlay(srv, j);
+	return 0;
+}
+
+void
+core_worker_ready(struct server *srv)
+{
+	core_dirty(srv);
+}
+
+/* ---- end of turn ------------------------------------------------------- */
+
+/*
+ * Claims runnable jobs for idle workers, inside the turn's transaction.
+ * Their RUN frames go out only after the commit (turn_start): a job
+ * whose claim, or whose own submission, did not reach the database never
+ * starts, so a refused request never runs.
+ */
+static void
+dispatch(struct server *srv)
+{
+	struct core	*c = srv->core;
+	struct turn	*t = &c->turn;
+	int64_t		 now = clock_now_ms();
+	const char	*queue;
+	struct change	*ch;
+	struct run	*run;
+	uint64_t	 id;
+	int		 w, rc;
+
+	/* A full disk could store neither their output nor their end. */
+	while (!srv->draining && c->runnable && srv->pool &&
+	    (w = pool_idle(srv->pool)) >= 0 && !space_full(srv)) {
+		if ((rc = runq_pick(srv, &id, &queue)) <= 0) {
+			if (rc == 0)
+				c->runnable = 0;
+			break;
+		}
+		if (core_grow((void **)&t->runs, &t->capruns, t->nruns,
+		    sizeof(*t->runs)) < 0)
+			break;
+		run = &t->runs[t->nruns];
+		rc = store_claim(srv->store, id, w, now, &run->job);
+		runq_taken(srv, queue);
+		if (rc < 0)
+			break;
+		if (rc == 0)
+			continue;	/* canceled meanwhile: pick again */
+		pool_reserve(srv->pool, w, id);
+		run->worker = w;
+		run->job.worker = w;
+		t->nruns++;
+		ch = change_add(c, id, JOB_QUEUED, JOB_RUNNING, run->job.queue);
+		ch->started_at = run->job.started_at;
+		change_event(srv, ch, &run->job);
+		runq_started(srv, run->job.queue);
+	}
+}
+
+/* The turn's claims are committed: their workers start them. */
+static void
+turn_start(struct server *srv, struct turn *t)
+{
+	for (size_t i = 0; i < t->nruns; i++) {
+		struct job *j = &t->runs[i].job;
+
+		if (pool_run(srv->pool, t->runs[i].worker, j) < 0)
+			core_job_lost(srv, j->id, j->queue, 0, 0, j->started_at);
+	}
+}
+
+static void
+reply_jobs(struct request *req, int status, struct job *jobs, size_t n,
+    int batch)
+{
+	struct jsonw	 w;
+	char		 loc[64];
+
+	jsonw_init(&w);
+	if (!batch) {
+		snprintf(loc, sizeof(loc), "/api/v1/jobs/%llu",
+		    (unsigned long long)jobs[0].id);
+		response_header(&req->resp, "Location", loc);
+		job_json(&w, &jobs[0]);
+		reply_jw(req, status, &w);
+		return;
+	}
+	jsonw_lit(&w, "{\"jobs\":[");
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			jsonw_lit(&w, ",");
+		job_json(&w, &jobs[i]);
+	}
+	jsonw_lit(&w, "]}");
+	reply_jw(req, status, &w);
+}
+
+/* A repeated Idempotency-Key: the jobs it made, as they are now. */
+static void
+reply_replay(struct server *srv, struct pending *p)
+{
+	struct job	*jobs = calloc(p->njobs ? p->njobs : 1, sizeof(*jobs));
+	size_t		 n = 0;
+
+	if (jobs == NULL) {
+		reply_errno(p->req, -ENOMEM);
+		return;
+	}
+	for (size_t i = 0; i < p->njobs; i++)
+		if (core_job_get(srv, p->ids[i], &jobs[n]) == 0)
+			n++;
+	if (n == 0 && !p->batch)
+		reply_fail(p->req, 404, "not_found", NULL, "the job this "
+		    "Idempotency-Key made is gone");
+	else
+		reply_jobs(p->req, 200, jobs, n, p->batch);
+	spec_free_jobs(jobs, n);
+}
+
+static void
+reply_queue(struct server *srv, struct pending *p)
+{
+	struct queue_counts	*q = counts_queue(srv->counts, p->queue, 1);
+	cJSON			*o = cJSON_CreateObject();
+
+	if (q) {
+		/* Settings were applied at the PATCH: report them, dispatch. */
+		runq_mark(srv, p->queue);
+		srv->core->runnable = 1;
+		core_dirty(srv);
+	}
+	cJSON_AddStringToObject(o, "name", p->queue);
+	cJSON_AddBoolToObject(o, "paused", p->paused);
+	if (p->concurrency > 0)
+		cJSON_AddNumberToObject(o, "concurrency", p->concurrency);
+	else
+		cJSON_AddNullToObject(o, "concurrency");
+	cJSON_AddNumberToObject(o, "scheduled", q ?
+	    (double)q->by_state[JOB_SCHEDULED] : 0);
+	cJSON_AddNumberToObject(o, "queued", q ? (double)q->by_state[JOB_QUEUED] : 0);
+	cJSON_AddNumberToObject(o, "running", q ?
+	    (double)q->by_state[JOB_RUNNING] : 0);
+	reply_json(p->req, 200, o);
+}
+
+static void
+redo_later(struct core *c, const struct pending *p)
+{
+	struct pending *r;
+
+	if (core_grow((void **)&c->redo, &c->capredo, c->nredo, sizeof(*r)) < 0)
+		fatalx("core: out of memory");
+	r = &c->redo[c->nredo++];
+	finish_keep(r, p->id, &p->ex);
+	if (!uv_is_active((uv_handle_t *)&c->redo_timer))
+		uv_timer_start(&c->redo_timer, on_redo, REDO_DELAY_MS, 0);
+}
+
+static void
+pending_done(struct server *srv, struct pending *p, int rc)
+{
+	struct request *req = p->req;
+
+	switch (p->kind) {
+	case P_SUBMIT:
+		if (rc == 0)
+			reply_jobs(req, 201, p->jobs, p->njobs, p->batch);
+		else
+			reply_errno(req, rc);
+		/* Rolled back: the job is gone, so is its file. */
+		if (rc < 0 && p->upload)
+			files_remove(srv, p->jobs[0].id);
+		spec_free_jobs(p->jobs, p->njobs);
+		break;
+	case P_REPLAY:
+		if (rc == 0)
+			reply_replay(srv, p);
+		else
+			reply_errno(req, rc);
+		free(p->ids);
+		break;
+	case P_REPLY:
+		if (req == NULL)
+			return;
+		if (rc == 0)
+			core_reply_job(srv, req, 200, p->id);
+		else
+			reply_errno(req, rc);
+		break;
+	case P_QUEUE:
+		if (rc == 0)
+			reply_queue(srv, p);
+		else
+			reply_errno(req, rc);
+		break;
+	case P_DELETE:
+		if (rc == 0) {
+			output_remove(srv->output_dir, p->id, p->attempts);
+			files_remove(srv, p->id);
+		}
+		if (req == NULL)
+			return;
+		if (rc == 0)
+			response_body(&req->resp, 204, NULL, NULL, 0);
+		else
+			reply_errno(req, rc);
+		break;
+	case P_EXIT:
+		if (rc < 0)
+			redo_later(srv->core, p);
+		return;
+	}
+	request_done(req);
+}
+
+/* An operator's line per finished job: id, state, exit, duration. */
+static void
+log_finish(const struct change *ch)
+{
+	char	 exit[16] = "-", sig[24] = "", err[sizeof(ch->error) + 16] = "";
+	char	 dur[32] = "-";
+
+	if (ch->exit_code >= 0)
+		snprintf(exit, sizeof(exit), "%d", ch->exit_code);
+	if (ch->signal > 0)
+		snprintf(sig, sizeof(sig), " signal=%d", ch->signal);
+	if (ch->started_at > 0 && ch->finished_at >= ch->started_at)
+		snprintf(dur, sizeof(dur), "%.3fs",
+		    (double)(ch->finished_at - ch->started_at) / 1000.0);
+	if (ch->error[0])
+		snprintf(err, sizeof(err), " error=\"%s\"", ch->error);
+	log_info("job=%llu state=%s exit=%s%s duration=%s%s",
+	    (unsigned long long)ch->id, job_state_name(ch->to), exit, sig, dur,
+	    err);
+}
+
+static void
+publish(struct server *srv, const struct change *ch)
+{
+	if (ch->to >= 0 && job_state_finished(ch->to))
+		log_finish(ch);
+	counts_move(srv->counts, ch->queue, ch->from, ch->to);
+	if (ch->to >= 0 && job_state_finished(ch->to) && ch->finished_at &&
+	    ch->from == JOB_RUNNING)
+		counts_finish(srv->counts, ch->finished_at,
+		    ch->finished_at - ch->started_at);
+	events_job(srv, ch->id, ch->to, ch->event);
+}
+
+static void
+turn_free(struct turn *t)
+{
+	for (size_t i = 0; i < t->nruns; i++)
+		job_clear(&t->runs[i].job);
+	for (size_t i = 0; i < t->nchanges; i++)
+		free(t->changes[i].event);
+	free(t->changes);
+	free(t->pending);
+	free(t->runs);
+	memset(t, 0, sizeof(*t));
+}
+
+/*
+ * Only what is answered to a client must survive a power loss before the
+ * answer goes out.  Claims and finishes alone survive a crash of runneld;
+ * after a power loss such a job may run again (at least once).
+ */
+static int
+turn_acknowledges(struct server *srv, const struct turn *t)
+{
+	for (size_t i = 0; i < t->npending; i++)
+		if (t->pending[i].req)
+			return 1;
+	/* A client waiting for a job's end is answered after this commit. */
+	for (size_t i = 0; i < t->nchanges; i++)
+		if (t->changes[i].to >= 0 && job_state_finished(t->changes[i].to) &&
+		    events_waiting(srv, t->changes[i].id))
+			return 1;
+	return 0;
+}
+
+void
+core_flush(struct server *srv)
+{
+	struct core	*c = srv->core;
+	struct turn	 t;
+	int		 rc;
+
+	c->dirty = 0;
+	uv_idle_stop(&c->idle);
+	dispatch(srv);
+	rc = store_commit(srv->store, turn_acknowledges(srv, &c->turn));
+	/* Take the turn: what the callbacks below add goes to the next one. */
+	t = c->turn;
+	memset(&c->turn, 0, sizeof(c->turn));
+	if (rc < 0) {
+		log_warnx("core: commit failed (%s): %zu changes undone",
+		    strerror(-rc), t.nchanges);
+		/* Their claims are undone, and nothing was sent. */
+		for (size_t i = 0; i < t.nruns; i++)
+			pool_release(srv->pool, t.runs[i].worker);
+		c->runnable = 1;
+		store_queues(srv->store, load_queue, srv->counts);
+		runq_reset(srv);
+		delay_rearm(srv);
+	} else {
+		turn_start(srv, &t);
+		for (size_t i = 0; i < t.nchanges; i++)
+			publish(srv, &t.changes[i]);
+	}
+	for (size_t i = 0; i < t.npending; i++)
+		pending_done(srv, &t.pending[i], rc);
+	turn_free(&t);
+	if (rc < 0)
+		space_hit(srv, "database", -rc);
+}
+
+void
+core_storage_changed(struct server *srv)
+{
+	struct core *c = srv->core;
+
+	if (c == NULL)
+		return;
+	/* Full: the reserve was just given up; room: it is there again. */
+	if (c->nredo)
+		uv_timer_start(&c->redo_timer, on_redo, 0, 0);
+	if (!space_full(srv)) {
+		c->runnable = 1;
+		core_dirty(srv);
+	}
+}
+
+static void
+on_check(uv_check_t *h)
+{
+	struct server *srv = h->data;
+
+	if (srv->core->dirty || store_in_txn(srv->store))
+		core_flush(srv);
+}
+
+static void
+on_redo(uv_timer_t *h)
+{
+	struct server	*srv = h->data;
+	struct core	*c = srv->core;
+	struct pending	*redo = c->redo;
+	size_t		 n = c->nredo;
+
+	c->redo = NULL;
+	c->nredo = c->capredo = 0;
+	for (size_t i = 0; i < n; i++)
+		finish_apply(srv, redo[i].id, &redo[i].ex);
+	free(redo);
+}
+
+/* ---- start-up ---------------------------------------------------------- */
+
+static void
+load_count(void *arg, const char *queue, enum job_state st, int64_t n)
+{
+	struct counts		*t = arg;
+	struct queue_counts	*q = counts_queue(t, queue, 1);
+
+	t->by_state[st] += n;
+	if (q)
+		q->by_state[st] += n;
+}
+
+static void
+load_queue(void *arg, const char *name, int paused, int concurrency)
+{
+	struct queue_counts *q = counts_queue(arg, name, 1);
+
+	if (q) {
+		q->paused = paused;
+		q->concurrency = concurrency;
+	}
+}
+
+static void
+load_minute(void *arg, int64_t finished_at)
+{
+	counts_minute_add(arg, finished_at);
+}
+
+int
+core_load(struct server *srv)
+{
+	int64_t	 since = clock_now_ms() - COUNTS_MINUTES * 60000LL;
+	int	 rc;
+
+	if ((rc = store_queues(srv->store, load_queue, srv->counts)) < 0 ||
+	    (rc = store_count(srv->store, load_count, srv->counts)) < 0 ||
+	    (rc = store_finished_since(srv->store, since, load_minute,
+	    srv->counts)) < 0)
+		return rc;
+	runq_reset(srv);
+	return 0;
+}
+
+int
+core_start(struct server *srv)
+{
+	struct core *c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return -ENOMEM;
+	c->srv = srv;
+	c->runnable = 1;
+	srv->core = c;
+	uv_check_init(srv->loop, &c->check);
+	uv_idle_init(srv->loop, &c->idle);
+	uv_timer_init(srv->loop, &c->redo_timer);
+	c->check.data = c->idle.data = c->redo_timer.data = srv;
+	uv_check_start(&c->check, on_check);
+	delay_init(srv);
+	retain_init(srv);
+	return 0;
+}
+
+static void
+on_closed(uv_handle_t *h)
+{
+	(void)h;	/* the handles live in struct core, freed by core_free */
+}
+
+void
+core_stop(struct server *srv)
+{
+	struct core *c = srv->core;
+
+	if (c == NULL)
+		return;
+	if (c->dirty || store_in_txn(srv->store))
+		core_flush(srv);
+	uv_close((uv_handle_t *)&c->check, on_closed);
+	uv_close((uv_handle_t *)&c->idle, on_closed);
+	uv_close((uv_handle_t *)&c->redo_timer, on_closed);
+	uv_close((uv_handle_t *)&c->due_timer, on_closed);
+	uv_close((uv_handle_t *)&c->retain_timer, on_closed);
+}
+
+void
+core_free(struct server *srv)
+{
+	struct core *c = srv->core;
+
+	if (c == NULL)
+		return;
+	turn_free(&c->turn);
+	free(c->redo);
+	free(c);
+	srv->core = NULL;
+}

@@ -1,0 +1,130 @@
+/*
+ * The core's insides, shared by the files that change job states:
+ * core.c (the turn, dispatch, commit), submit.c, act.c, finish.c,
+ * deps.c, due.c and retain.c.  Nothing outside them includes this.
+ */
+#ifndef RUNNEL_CORE_INT_H
+#define RUNNEL_CORE_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "core/core.h"
+#include "store/job.h"
+
+/* A state change of this turn, published after the commit. */
+struct change {
+	uint64_t	 id;
+	int		 from;		/* -1: the job is new */
+	int		 to;		/* -1: the job was deleted */
+	char		 queue[JOB_QUEUE_MAX + 1];
+	int64_t		 started_at;
+	int64_t		 finished_at;
+	int		 exit_code;	/* -1: none; for the log line of a finish */
+	int		 signal;	/* -1: none */
+	char		 error[96];
+	char		*event;		/* the job as it was, for subscribers */
+};
+
+enum pending_kind {
+	P_SUBMIT,	/* answer 201 with the submitted jobs */
+	P_REPLAY,	/* an Idempotency-Key seen before: 200 with its jobs */
+	P_REPLY,	/* answer with the job */
+	P_QUEUE,	/* answer with the queue; apply its settings */
+	P_DELETE,	/* remove the job's files, answer 204 (req may be NULL) */
+	P_EXIT		/* a worker's report: apply again if the commit fails */
+};
+
+/* Something to do once the turn's commit succeeded or failed. */
+struct pending {
+	enum pending_kind	 kind;
+	struct request		*req;
+	uint64_t		 id;
+	int			 attempts;
+	int			 upload;	/* P_SUBMIT: its file was moved in */
+	struct job		*jobs;
+	size_t			 njobs;
+	int			 batch;
+	uint64_t		*ids;		/* P_REPLAY */
+	char			 queue[JOB_QUEUE_MAX + 1];
+	int			 paused;	/* P_QUEUE */
+	int			 concurrency;
+	/* P_EXIT: a copy of the report */
+	struct job_exit		 ex;
+	char			 reason[32];
+	char			 error[256];
+};
+
+/* A claim of this turn: its RUN goes out once the claim is committed. */
+struct run {
+	int		 worker;
+	struct job	 job;
+};
+
+struct turn {
+	struct change	*changes;
+	size_t		 nchanges, capchanges;
+	struct pending	*pending;
+	size_t		 npending, cappending;
+	struct run	*runs;
+	size_t		 nruns, capruns;
+	int64_t		 waiting;	/* jobs this turn added to queued + scheduled */
+};
+
+struct core {
+	struct server	*srv;
+	uv_check_t	 check;
+	uv_idle_t	 idle;
+	uv_timer_t	 redo_timer;
+	uv_timer_t	 due_timer;
+	uv_timer_t	 retain_timer;
+	int64_t		 due_at;	/* what due_timer is armed for; 0: nothing */
+	int		 dirty;
+	int		 runnable;	/* a queued job may exist */
+	struct turn	 turn;
+	struct pending	*redo;		/* reports to apply again */
+	size_t		 nredo, capredo;
+};
+
+int		 core_grow(void **p, size_t *cap, size_t n, size_t size);
+struct change	*change_add(struct core *, uint64_t id, int from, int to,
+		    const char *queue);
+/* Records how a finishing job ended, for its log line. */
+void		 change_outcome(struct change *, int exit_code, int signal,
+		    const char *error);
+/* Renders the job for subscribers as the change left it (j may be NULL). */
+void		 change_event(struct server *, struct change *,
+		    const struct job *j);
+struct pending	*pending_add(struct core *, enum pending_kind,
+		    struct request *, uint64_t id);
+/* Answers 409 for an action that does not fit j's state; clears j. */
+int		 core_conflict(struct request *, struct job *j, const char *what);
+
+/* finish.c: re-applies a worker report kept over a failed commit. */
+void		 finish_apply(struct server *, uint64_t id,
+		    const struct job_exit *);
+/*
+ * finish.c: a running job whose worker reported its end, kept over a
+ * failed commit (a full disk), is shown in *j as that report makes it.
+ */
+void		 finish_overlay(struct server *, struct job *j);
+/* finish.c: copies a report into p so it outlives the caller's buffers. */
+void		 finish_keep(struct pending *p, uint64_t id,
+		    const struct job_exit *ex);
+
+/* deps.c: job id reached its final state: its dependents move on. */
+void		 deps_settle(struct server *, uint64_t id, enum job_state final);
+
+/* due.c: the timer that makes scheduled jobs queued at their time. */
+void		 delay_init(struct server *);
+/* A job became due at run_at: arm the timer earlier if need be. */
+void		 delay_arm(struct server *, int64_t run_at);
+/* Arms the timer on the store's earliest due job. */
+void		 delay_rearm(struct server *);
+
+/* retain.c: the timer that deletes finished jobs past their retention. */
+void		 retain_init(struct server *);
+
+#endif

@@ -1,0 +1,284 @@
+/*
+ * The end of an attempt.  A worker's report (or the loss of its worker,
+ * or a restart of runneld) becomes the job's outcome: succeeded, failed,
+ * canceled, or scheduled again with exponential back-off while attempts
+ * remain.  A job that reached its final state then lets its dependents
+ * move on.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "core/core_int.h"
+#include "log.h"
+#include "core/runq.h"
+#include "server.h"
+#include "store/store.h"
+
+#define RETRY_MAX_MS	(3600LL * 1000)
+
+/* What a signal of a job usually means, when a limit sent it. */
+static const char *
+signal_hint(int sig)
+{
+	switch (sig) {
+	case 24:	return " (SIGXCPU: over its cpu_seconds limit)";
+	case 25:	return " (SIGXFSZ: a file over its size limit)";
+	default:	return "";
+	}
+}
+
+/* Decides the outcome of an attempt from the worker's report. */
+static enum job_state
+exit_outcome(const struct job_exit *ex, char *error, size_t n)
+{
+	const char *r = ex->reason;
+
+	error[0] = '\0';
+	if (r && strcmp(r, "canceled") == 0) {
+		snprintf(error, n, "canceled");
+		return JOB_CANCELED;
+	}
+	if (r && strcmp(r, "timeout") == 0) {
+		snprintf(error, n, "timeout after %gs", ex->timeout_ms / 1000.0);
+		return JOB_FAILED;
+	}
+	if (r) {
+		snprintf(error, n, "%s", ex->error ? ex->error : r);
+		return JOB_FAILED;
+	}
+	if (ex->signal > 0) {
+		snprintf(error, n, "killed by signal %d%s", ex->signal,
+		    signal_hint(ex->signal));
+		return JOB_FAILED;
+	}
+	if (ex->exit_code != 0) {
+		snprintf(error, n, "exit status %d", ex->exit_code);
+		return JOB_FAILED;
+	}
+	return JOB_SUCCEEDED;
+}
+
+/* --retry-base doubling per attempt, jitter +-25%, at most an hour. */
+static int64_t
+retry_delay(const struct server *srv, int attempts)
+{
+	static uint64_t	 seed;
+	int64_t		 d = srv->cfg->retry_base_ms;
+	double		 jitter;
+
+	for (int i = 1; i < attempts && d < RETRY_MAX_MS; i++)
+		d *= 2;
+	if (d > RETRY_MAX_MS)
+		d = RETRY_MAX_MS;
+	if (seed == 0)
+		seed = (uint64_t)clock_mono_ms() * 2654435761u | 1;
+	seed ^= seed << 13;
+	seed ^= seed >> 7;
+	seed ^= seed << 17;
+	jitter = 0.75 + 0.5 * (double)(seed >> 11) / (double)(1ull << 53);
+	/* The hour holds after the jitter too: no wait is ever longer. */
+	d = (int64_t)((double)d * jitter);
+	return d < RETRY_MAX_MS ? d : RETRY_MAX_MS;
+}
+
+void
+finish_keep(struct pending *p, uint64_t id, const struct job_exit *ex)
+{
+	p->kind = P_EXIT;
+	p->id = id;
+	p->ex = *ex;
+	snprintf(p->queue, sizeof(p->queue), "%s", ex->queue ? ex->queue : "");
+	snprintf(p->reason, sizeof(p->reason), "%s", ex->reason ? ex->reason : "");
+	snprintf(p->error, sizeof(p->error), "%s", ex->error ? ex->error : "");
+	p->ex.reason = ex->reason ? p->reason : NULL;
+	p->ex.error = ex->error ? p->error : NULL;
+	p->ex.queue = p->queue;
+}
+
+/* The store's side of the outcome; fills *r. */
+static int
+finish_store(struct server *srv, uint64_t id, const struct job_exit *ex,
+    struct job_result *r, char *error, size_t n)
+{
+	memset(r, 0, sizeof(*r));
+	r->id = id;
+	if (ex->reason && strcmp(ex->reason, "shutdown") == 0) {
+		/* Ended by our shutdown, not by its own doing: the attempt
+		 * does not count. */
+		r->state = JOB_QUEUED;
+		return store_requeue(srv->store, id, JOB_RUNNING, 1, 0);
+	}
+	r->state = exit_outcome(ex, error, n);
+	if (r->state == JOB_FAILED && ex->attempts < ex->max_attempts) {
+		r->state = JOB_SCHEDULED;
+		r->run_at = clock_now_ms() + retry_delay(srv, ex->attempts);
+	}
+	r->exit_code = ex->exit_code;
+	r->signal = ex->signal;
+	r->error = error[0] ? error : NULL;
+	r->started_at = ex->started_at;
+	r->finished_at = ex->finished_at;
+	r->stdout_bytes = ex->stdout_bytes;
+	r->stderr_bytes = ex->stderr_bytes;
+	r->cpu_ms = ex->cpu_ms;
+	r->max_rss_kb = ex->max_rss_kb;
+	return store_finish(srv->store, r);
+}
+
+void
+finish_apply(struct server *srv, uint64_t id, const struct job_exit *ex)
+{
+	struct core		*c = srv->core;
+	const char		*queue = ex->queue ? ex->queue : "";
+	struct job_result	 r;
+	struct change		*ch;
+	char			 error[256];
+	int			 rc;
+
+	rc = finish_store(srv, id, ex, &r, error, sizeof(error));
+	if (rc == -EBUSY || rc == -ENOENT) {
+		log_warnx("core: job=%llu ended but is not running",
+		    (unsigned long long)id);
+		return;
+	}
+	/* Kept until the commit: a failed commit applies it again. */
+	finish_keep(pending_add(c, P_EXIT, NULL, id), id, ex);
+	core_dirty(srv);
+	if (rc < 0)
+		return;
+	runq_stopped(srv, queue);
+	c->runnable = 1;
+	ch = change_add(c, id, JOB_RUNNING, r.state, queue);
+	ch->started_at = ex->started_at;
+	ch->finished_at = job_state_finished(r.state) ? ex->finished_at : 0;
+	change_outcome(ch, r.exit_code, r.signal, r.error);
+	change_event(srv, ch, NULL);
+	if (r.state == JOB_QUEUED)
+		runq_mark(srv, queue);
+	else if (r.state == JOB_SCHEDULED)
+		delay_arm(srv, r.run_at);
+	else
+		deps_settle(srv, id, r.state);
+}
+
+void
+finish_overlay(struct server *srv, struct job *j)
+{
+	const struct core	*c = srv->core;
+	const struct job_exit	*ex = NULL;
+	char			 error[256];
+	enum job_state		 st;
+
+	for (size_t i = 0; i < c->nredo; i++)
+		if (c->redo[i].id == j->id)
+			ex = &c->redo[i].ex;
+	if (ex == NULL)
+		return;
+	st = exit_outcome(ex, error, sizeof(error));
+	if (ex->reason && strcmp(ex->reason, "shutdown") == 0)
+		st = JOB_QUEUED;
+	else if (st == JOB_FAILED && ex->attempts < ex->max_attempts)
+		st = JOB_SCHEDULED;
+	j->state = st;
+	j->exit_code = ex->exit_code;
+	j->signal = ex->signal;
+	free(j->error);
+	j->error = error[0] ? strdup(error) : NULL;
+	j->started_at = ex->started_at;
+	j->finished_at = job_state_finished(st) ? ex->finished_at : 0;
+	j->stdout_bytes = ex->stdout_bytes;
+	j->stderr_bytes = ex->stderr_bytes;
+	j->cpu_ms = ex->cpu_ms;
+	j->max_rss_kb = ex->max_rss_kb;
+	j->worker = -1;
+	j->pid = 0;
+}
+
+void
+core_job_exited(struct server *srv, uint64_t id, const struct job_exit *ex)
+{
+	finish_apply(srv, id, ex);
+}
+
+void
+core_job_lost(struct server *srv, uint64_t id, const char *queue,
+    int64_t stdout_bytes, int64_t stderr_bytes, int64_t started_at)
+{
+	struct job	 j;
+	struct job_exit	 ex = {
+		.exit_code = -1, .signal = -1, .cpu_ms = -1, .max_rss_kb = -1,
+		.finished_at = clock_now_ms(), .reason = "worker lost",
+		.error = "worker lost", .stdout_bytes = stdout_bytes,
+		.stderr_bytes = stderr_bytes, .started_at = started_at,
+		.queue = queue, .attempts = 1, .max_attempts = 1,
+	};
+
+	log_warnx("core: job=%llu: worker lost", (unsigned long long)id);
+	if (store_get(srv->store, id, &j) == 0) {
+		ex.attempts = j.attempts;
+		ex.max_attempts = j.max_attempts;
+		job_clear(&j);
+	}
+	finish_apply(srv, id, &ex);
+}
+
+int
+core_promote(struct server *srv, uint64_t id, const char *queue)
+{
+	struct core	*c = srv->core;
+	int		 rc;
+
+	if ((rc = store_promote(srv->store, id)) < 0)
+		return rc;
+	change_event(srv, change_add(c, id, JOB_SCHEDULED, JOB_QUEUED, queue),
+	    NULL);
+	runq_mark(srv, queue);
+	c->runnable = 1;
+	core_dirty(srv);
+	return 0;
+}
+
+/*
+ * Jobs a dead runneld left running: each such attempt ended with "server
+ * restarted", and is retried with back-off while attempts remain.
+ */
+int
+core_recover(struct server *srv)
+{
+	uint64_t	*ids;
+	size_t		 n;
+	int		 rc;
+
+	if ((rc = store_running(srv->store, &ids, &n)) < 0)
+		return rc;
+	for (size_t i = 0; i < n; i++) {
+		struct job	 j;
+		struct job_exit	 ex = {
+			.exit_code = -1, .signal = -1, .cpu_ms = -1,
+			.max_rss_kb = -1, .finished_at = clock_now_ms(),
+			.reason = "server restarted", .error = "server restarted",
+		};
+
+		if (store_get(srv->store, ids[i], &j) < 0)
+			continue;
+		ex.queue = j.queue;
+		ex.attempts = j.attempts;
+		ex.max_attempts = j.max_attempts;
+		ex.started_at = j.started_at;
+		ex.stdout_bytes = j.stdout_bytes;
+		ex.stderr_bytes = j.stderr_bytes;
+		log_info("core: job=%llu was running when runneld stopped: %s",
+		    (unsigned long long)ids[i], j.attempts < j.max_attempts ?
+		    "retried later" : "failed (server restarted)");
+		finish_apply(srv, ids[i], &ex);
+		job_clear(&j);
+	}
+	free(ids);
+	core_flush(srv);
+	/* Scheduled jobs wait on: the timer takes the first of them. */
+	delay_rearm(srv);
+	return 0;
+}

@@ -1,0 +1,114 @@
+/*
+ * The data directory.  The lock is an flock on runnel.lock: the kernel
+ * drops it when runneld dies however it dies, so a stale lock file
+ * never keeps a restart out.  The descriptor is close-on-exec: workers
+ * and jobs do not hold it.
+ */
+#include <sys/file.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "store/datadir.h"
+#include "fs.h"
+#include "log.h"
+#include "server.h"
+
+static int	lock_fd = -1;
+
+/* The pid the holder wrote into the lock file, or 0. */
+static pid_t
+holder_pid(int fd)
+{
+	char	 buf[32];
+	ssize_t	 n = pread(fd, buf, sizeof(buf) - 1, 0);
+	long	 pid;
+
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	pid = strtol(buf, NULL, 10);
+	return pid > 0 && pid <= INT_MAX ? (pid_t)pid : 0;
+}
+
+int
+datadir_lock(const char *dir, int create, pid_t *holder)
+{
+	char	 path[PATH_MAX], pid[32];
+	int	 fd, rc, n;
+
+	*holder = 0;
+	if (lock_fd >= 0)
+		return 0;
+	if (create && (rc = fs_mkdirs(dir, 0750)) < 0)
+		return rc;
+	if (snprintf(path, sizeof(path), "%s/%s", dir, DATADIR_LOCK) >=
+	    (int)sizeof(path))
+		return -ENAMETOOLONG;
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640)) < 0)
+		return -errno;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		rc = errno == EWOULDBLOCK ? -EEXIST : -errno;
+		if (rc == -EEXIST)
+			*holder = holder_pid(fd);
+		close(fd);
+		return rc;
+	}
+	/* Ours now: say who holds it, for the next one to be told. */
+	n = snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+	if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, (size_t)n, 0) != n)
+		log_warn("datadir: writing our pid into %s", path);
+	lock_fd = fd;
+	return 0;
+}
+
+void
+datadir_unlock(void)
+{
+	if (lock_fd >= 0)
+		close(lock_fd);
+	lock_fd = -1;
+}
+
+int
+datadir_open(struct server *srv, const char *data)
+{
+	struct {
+		char		*dst;
+		const char	*name;
+		int		 clear;
+	} dirs[] = {
+		{srv->output_dir, "output", 0},
+		{srv->files_dir, "files", 0},
+		{srv->tmp_dir, "tmp", 1},
+		{srv->scratch_dir, "scratch", 1},
+	};
+	char	 abs[PATH_MAX];
+	int	 rc;
+
+	rc = realpath(data, abs) == NULL ? -errno :
+	    strlen(abs) > PATH_MAX - 64 ? -ENAMETOOLONG : 0;
+	if (rc < 0) {
+		log_warnx("datadir: %s: %s", data, strerror(-rc));
+		return rc;
+	}
+	snprintf(srv->data_dir, sizeof(srv->data_dir), "%s", abs);
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		snprintf(dirs[i].dst, PATH_MAX, "%.*s/%s", PATH_MAX - 64, abs,
+		    dirs[i].name);
+		if ((rc = fs_mkdirs(dirs[i].dst, 0750)) < 0) {
+			log_warnx("datadir: %s: %s", dirs[i].dst, strerror(-rc));
+			return rc;
+		}
+		/* What a dead runneld left half-done is of no use. */
+		if (dirs[i].clear && (rc = fs_remove_tree(dirs[i].dst, 1)) < 0)
+			log_warnx("datadir: clearing %s: %s", dirs[i].dst,
+			    strerror(-rc));
+	}
+	return 0;
+}

@@ -1,0 +1,111 @@
+/*
+ * The job: its fields as stored, its states and the one transition check.
+ * Modules refer to jobs by id; a struct job is a snapshot read from or
+ * about to be written to the store.
+ */
+#ifndef RUNNEL_JOB_H
+#define RUNNEL_JOB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum job_state {
+	JOB_SCHEDULED,
+	JOB_QUEUED,
+	JOB_RUNNING,
+	JOB_SUCCEEDED,
+	JOB_FAILED,
+	JOB_CANCELED,
+	JOB_STATE_COUNT
+};
+
+enum job_type {
+	JOB_COMMAND,
+	JOB_UPLOAD,
+	JOB_TYPE_COUNT
+};
+
+#define JOB_NAME_MAX		200
+#define JOB_QUEUE_MAX		64
+#define JOB_PRIORITY_MAX	1000000
+#define JOB_COMMAND_MAX		131071	/* the kernel's limit on one exec string */
+#define JOB_ARGV_MAX		4096
+#define JOB_ENV_MAX		1024
+#define JOB_TIMEOUT_MAX_MS	(366LL * 24 * 3600 * 1000)
+
+/*
+ * Absent values: 0 for timestamps and timeout_ms, -1 for exit_code,
+ * signal, worker, cpu_ms and max_rss_kb, NULL for strings.
+ * Strings are owned by the struct and released by job_clear().
+ */
+struct job {
+	uint64_t	 id;
+	enum job_type	 type;
+	enum job_state	 state;
+	char		*name;
+	char		*queue;
+	int64_t		 priority;
+	char		*command;
+	char		*argv_json;	/* JSON array text, exec form */
+	char		*env_json;	/* JSON object text */
+	char		*cwd;
+	char		*stdin_data;	/* NUL-terminated; stdin_len bytes */
+	size_t		 stdin_len;
+	int		 has_stdin;
+	int64_t		 timeout_ms;
+	char		*limits_json;
+	int		 attempts;
+	int		 max_attempts;
+	int64_t		 created_at;
+	int64_t		 run_at;
+	int64_t		 started_at;
+	int64_t		 finished_at;
+	int		 exit_code;
+	int		 signal;
+	char		*error;
+	int		 worker;
+	int		 pid;		/* live only: not stored */
+	int64_t		 stdout_bytes;
+	int64_t		 stderr_bytes;
+	int64_t		 cpu_ms;
+	int64_t		 max_rss_kb;
+	char		*file_name;
+	int64_t		 file_size;
+	char		*file_sha256;
+	char		*after_json;	/* JSON array of job ids, or NULL */
+	int		 deps_left;	/* of those, not succeeded yet */
+	uint64_t	*after;		/* the same ids (job_after_parse) */
+	size_t		 nafter;
+};
+
+#define JOB_AFTER_MAX		1000
+#define JOB_ATTEMPTS_MAX	100
+
+/* Sets every field to its absent value. */
+void		 job_init(struct job *);
+/* Frees the strings and re-initialises. */
+void		 job_clear(struct job *);
+
+/* A JSON array of job ids into a new array (free it).  0 or < 0. */
+int		 job_ids_parse(const char *json, uint64_t **ids, size_t *n);
+/* Fills after/nafter from after_json (once).  0 or < 0. */
+int		 job_after_parse(struct job *);
+const char	*job_state_name(enum job_state);
+/* Returns the state for a name, or -1. */
+int		 job_state_parse(const char *);
+const char	*job_type_name(enum job_type);
+int		 job_type_parse(const char *);
+int		 job_state_finished(enum job_state);
+
+/*
+ * The one transition check: may a job go from `from` to `to`?
+ * Finished jobs only leave their state through retry (-> queued).
+ */
+int		 job_can(enum job_state from, enum job_state to);
+
+struct jsonw;
+
+/* Appends the API's JSON object for j (API.md "The job object"). */
+void		 job_json(struct jsonw *, const struct job *j);
+
+#endif
