@@ -1,11 +1,17 @@
 /* Helpers shared by the API handlers: path ids, query numbers, bodies. */
 #include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "api/api.h"
+#include "api/render.h"
+#include "core/core.h"
+#include "http/jsonw.h"
+#include "server.h"
+#include "store/job.h"
 #include "http/reply.h"
 
 int
@@ -85,4 +91,101 @@ api_json_body(struct request *req)
 	reply_fail(req, 415, "unsupported_media_type", NULL, "send JSON with "
 	    "Content-Type: application/json, not %.100s", ct);
 	return -1;
+}
+
+/* ---- the core's answers ------------------------------------------------ */
+
+int
+api_refused(struct request *req, int rc, const struct core_error *err)
+{
+	const char	*msg = err && err->message[0] ? err->message : NULL;
+	const char	*field = err && err->field[0] ? err->field : NULL;
+	char		 after[24];
+
+	if (msg == NULL)
+		return reply_errno(req, rc);
+	switch (rc) {
+	case -ENOENT:
+		return reply_fail(req, 404, "not_found", field, "%s", msg);
+	case -EBUSY:
+		return reply_fail(req, 409, "conflict", field, "%s", msg);
+	case -EINVAL:
+		return reply_fail(req, 422, "invalid_dependency", field, "%s",
+		    msg);
+	case -EEXIST:
+		return reply_fail(req, 422, "idempotency_mismatch", field, "%s",
+		    msg);
+	case -EAGAIN:
+		reply_fail(req, 429, "queue_full", field, "%s", msg);
+		snprintf(after, sizeof(after), "%lld",
+		    (long long)err->retry_after_s);
+		response_header(&req->resp, "Retry-After", after);
+		return API_DONE;
+	default:
+		return reply_errno(req, rc);
+	}
+}
+
+int
+api_pending(struct request *req, int rc, const struct core_error *err)
+{
+	return rc < 0 ? api_refused(req, rc, err) : API_PENDING;
+}
+
+int
+api_reply_job(struct request *req, int status, uint64_t id)
+{
+	struct job	 j;
+	struct jsonw	 w;
+	int		 rc;
+
+	if ((rc = core_job_get(req->srv, id, &j)) < 0)
+		return reply_errno(req, rc);
+	jsonw_init(&w);
+	render_job(&w, &j);
+	job_clear(&j);
+	return reply_jw(req, status, &w);
+}
+
+void
+api_job_done(void *arg, const struct core_result *r)
+{
+	struct request *req = arg;
+
+	if (r->rc < 0)
+		reply_errno(req, r->rc);
+	else
+		api_reply_job(req, 200, r->id);
+	request_done(req);
+}
+
+void
+api_submitted(void *arg, const struct core_result *r)
+{
+	struct request	*req = arg;
+	struct jsonw	 w;
+	char		 loc[64];
+	int		 status = r->created ? 201 : 200;
+
+	if (r->rc == -ENOENT && !r->created) {
+		reply_fail(req, 404, "not_found", NULL, "the job this "
+		    "Idempotency-Key made is gone");
+		goto done;
+	}
+	if (r->rc < 0) {
+		reply_errno(req, r->rc);
+		goto done;
+	}
+	jsonw_init(&w);
+	if (r->batch) {
+		render_jobs(&w, r->jobs, r->njobs);
+	} else {
+		snprintf(loc, sizeof(loc), "/api/v1/jobs/%llu",
+		    (unsigned long long)r->jobs[0].id);
+		response_header(&req->resp, "Location", loc);
+		render_job(&w, &r->jobs[0]);
+	}
+	reply_jw(req, status, &w);
+done:
+	request_done(req);
 }

@@ -46,4 +46,17 @@ int	api_digits(const char **s, uint64_t *out);
 /* Answers 415 unless the Content-Type is application/json (or absent). */
 int	api_json_body(struct request *);
 
+struct core_error;
+struct core_result;
+
+/* Answers a refusal of the core (rc < 0, err as it filled it).  API_DONE. */
+int	api_refused(struct request *, int rc, const struct core_error *err);
+/* API_PENDING for rc >= 0, else the refusal answered. */
+int	api_pending(struct request *, int rc, const struct core_error *err);
+/* Answers the job as it is now with status.  API_DONE. */
+int	api_reply_job(struct request *, int status, uint64_t id);
+/* Completions (arg is the request): answer the job; answer submitted jobs. */
+void	api_job_done(void *arg, const struct core_result *);
+void	api_submitted(void *arg, const struct core_result *);
+
 #endif

@@ -9,6 +9,7 @@
 #include "core/core.h"
 #include "core/events.h"
 #include "api/idem.h"
+#include "api/render.h"
 #include "http/jsonw.h"
 #include "pool/pool.h"
 #include "http/reply.h"
@@ -28,8 +29,10 @@ api_jobs_submit(struct request *req)
 	size_t			 n;
 	int			 batch;
 
+	struct core_error	 err;
 	const char		*key = req->idempotency_key;
 	char			 sha[65];
+	int			 rc;
 
 	if (api_json_body(req) < 0 || !idem_key_check(req))
 		return API_DONE;
@@ -38,10 +41,20 @@ api_jobs_submit(struct request *req)
 	if (spec_parse_body(req->body ? req->body : "", req->body_len, &jobs,
 	    &n, &batch, &e) < 0)
 		return reply_error(req, &e);
-	if (key == NULL)
-		return core_submit(req->srv, jobs, n, batch, req);
+	for (size_t i = 0; i < n; i++)
+		if (spec_default_limits(req->srv->cfg->limits, &jobs[i]) < 0) {
+			job_free_all(jobs, n);
+			return reply_errno(req, -ENOMEM);
+		}
+	if (key == NULL) {
+		rc = core_submit(req->srv, jobs, n, batch, api_submitted, req,
+		    &err);
+		return api_pending(req, rc, &err);
+	}
 	idem_sha(req->body ? req->body : "", req->body_len, sha);
-	return core_submit_idem(req->srv, key, sha, jobs, n, batch, NULL, req);
+	rc = core_submit_idem(req->srv, key, sha, jobs, n, batch, api_submitted,
+	    req, &err);
+	return api_pending(req, rc, &err);
 }
 
 /* Parses a comma list of names into a bit set. */
@@ -82,7 +95,7 @@ jobs_json(struct jsonw *w, struct server *srv, struct job *jobs, size_t n)
 			pool_job_live(srv->pool, jobs[i].id, &jobs[i]);
 		if (i)
 			jsonw_lit(w, ",");
-		job_json(w, &jobs[i]);
+		render_job(w, &jobs[i]);
 	}
 }
 
@@ -161,10 +174,12 @@ api_jobs_get(struct request *req)
 		return reply_errno(req, rc);
 	if (wait_ms > 0 && !job_state_finished(j.state)) {
 		job_clear(&j);
-		return events_wait(req->srv, id, req, wait_ms);
+		if (events_wait(req->srv, id, wait_ms, api_job_done, req) == 0)
+			return API_PENDING;
+		return api_reply_job(req, 200, id);	/* stopping */
 	}
 	jsonw_init(&w);
-	job_json(&w, &j);
+	render_job(&w, &j);
 	job_clear(&j);
 	return reply_jw(req, 200, &w);
 }
@@ -172,29 +187,51 @@ api_jobs_get(struct request *req)
 int
 api_jobs_cancel(struct request *req)
 {
-	uint64_t id;
+	struct core_error	 err;
+	uint64_t		 id;
+	int			 rc;
 
 	if (api_path_id(req, &id) < 0)
 		return API_DONE;
-	return core_cancel(req->srv, id, req);
+	rc = core_cancel(req->srv, id, api_job_done, req, &err);
+	if (rc == 1)
+		return api_reply_job(req, 200, id);
+	return api_pending(req, rc, &err);
 }
 
 int
 api_jobs_retry(struct request *req)
 {
-	uint64_t id;
+	struct core_error	 err;
+	uint64_t		 id;
 
 	if (api_path_id(req, &id) < 0)
 		return API_DONE;
-	return core_retry(req->srv, id, req);
+	return api_pending(req, core_retry(req->srv, id, api_job_done, req,
+	    &err), &err);
+}
+
+/* A deleted job answers 204, no body. */
+static void
+deleted(void *arg, const struct core_result *r)
+{
+	struct request *req = arg;
+
+	if (r->rc < 0)
+		reply_errno(req, r->rc);
+	else
+		response_body(&req->resp, 204, NULL, NULL, 0);
+	request_done(req);
 }
 
 int
 api_jobs_delete(struct request *req)
 {
-	uint64_t id;
+	struct core_error	 err;
+	uint64_t		 id;
 
 	if (api_path_id(req, &id) < 0)
 		return API_DONE;
-	return core_delete(req->srv, id, req);
+	return api_pending(req, core_delete(req->srv, id, deleted, req, &err),
+	    &err);
 }

@@ -140,7 +140,7 @@ api_metrics_get(struct request *req)
 	    "runnel_http_connections %d\n", gate_connections(srv));
 	put(&t, "# HELP runnel_event_subscribers Open event streams.\n"
 	    "# TYPE runnel_event_subscribers gauge\n"
-	    "runnel_event_subscribers %d\n", events_subscribers(srv));
+	    "runnel_event_subscribers %d\n", events_listeners(srv));
 	if (t.oom) {
 		free(t.buf);
 		return reply_fail(req, 500, "internal", NULL, "out of memory");

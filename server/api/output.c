@@ -5,6 +5,7 @@
  * when the job is finished.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 #define OCTETS	"application/octet-stream"
 
 struct tail {
+	struct stream		 stream;	/* first: the stream is the tail */
 	struct follower		 f;
 	struct server		*srv;
 	enum output_stream	 which;
@@ -77,6 +79,14 @@ tail_read(struct stream *s, uint64_t pos, char *buf, size_t max)
 }
 
 static void
+tail_wake(struct follower *f)
+{
+	struct tail *t = (struct tail *)((char *)f - offsetof(struct tail, f));
+
+	stream_wake(&t->stream);
+}
+
+static void
 tail_free(struct stream *s)
 {
 	struct tail *t = (struct tail *)s;
@@ -97,8 +107,9 @@ output_follow(struct request *req, uint64_t id, enum output_stream which,
 		return reply_errno(req, -ENOMEM);
 	t->srv = req->srv;
 	t->f.job_id = id;
-	t->f.stream.read = tail_read;
-	t->f.stream.free = tail_free;
+	t->f.wake = tail_wake;
+	t->stream.read = tail_read;
+	t->stream.free = tail_free;
 	t->which = which;
 	t->fd = -1;
 	t->offset = offset;
@@ -106,7 +117,7 @@ output_follow(struct request *req, uint64_t id, enum output_stream which,
 	events_follow(req->srv, &t->f);
 	req->resp.status = 200;
 	req->resp.content_type = OCTETS;
-	req->resp.stream = &t->f.stream;
+	req->resp.stream = &t->stream;
 	response_header(&req->resp, "Cache-Control", "no-cache");
 	response_header(&req->resp, "X-Accel-Buffering", "no");
 	return API_DONE;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "api/render.h"
 #include "core/core.h"
 #include "http/reply.h"
 #include "server.h"
@@ -20,30 +21,31 @@ api_queues_list(struct request *req)
 	cJSON			*root = cJSON_CreateObject();
 	cJSON			*arr = cJSON_AddArrayToObject(root, "queues");
 
-	for (int i = 0; i < t->nqueues; i++) {
-		const struct queue_counts	*q = &t->queues[i];
-		cJSON				*o = cJSON_CreateObject();
-
-		cJSON_AddStringToObject(o, "name", q->name);
-		cJSON_AddBoolToObject(o, "paused", q->paused);
-		if (q->concurrency >= 0)
-			cJSON_AddNumberToObject(o, "concurrency", q->concurrency);
-		else
-			cJSON_AddNullToObject(o, "concurrency");
-		cJSON_AddNumberToObject(o, "scheduled",
-		    (double)q->by_state[JOB_SCHEDULED]);
-		cJSON_AddNumberToObject(o, "queued", (double)q->by_state[JOB_QUEUED]);
-		cJSON_AddNumberToObject(o, "running",
-		    (double)q->by_state[JOB_RUNNING]);
-		cJSON_AddItemToArray(arr, o);
-	}
+	for (int i = 0; i < t->nqueues; i++)
+		cJSON_AddItemToArray(arr, render_queue(t->queues[i].name,
+		    &t->queues[i]));
 	return reply_json(req, 200, root);
+}
+
+/* The queue as its new settings left it. */
+static void
+queue_set(void *arg, const struct core_result *r)
+{
+	struct request *req = arg;
+
+	if (r->rc < 0)
+		reply_errno(req, r->rc);
+	else
+		reply_json(req, 200, render_queue(r->queue,
+		    counts_queue(req->srv->counts, r->queue, 0)));
+	request_done(req);
 }
 
 int
 api_queues_patch(struct request *req)
 {
 	struct api_error	 e;
+	struct core_error	 err;
 	const cJSON		*v;
 	cJSON			*root;
 	int			 paused = -1, concurrency = -1;
@@ -84,7 +86,8 @@ api_queues_patch(struct request *req)
 		}
 	}
 	cJSON_Delete(root);
-	return core_queue_set(req->srv, req->path_name, paused, concurrency, req);
+	return api_pending(req, core_queue_set(req->srv, req->path_name, paused,
+	    concurrency, queue_set, req, &err), &err);
 bad_paused:
 	reply_fail(req, 400, "invalid_field", "paused", "paused must be true or "
 	    "false");

@@ -13,7 +13,8 @@
 #include "clock.h"
 #include "http/json_check.h"
 #include "api/spec.h"
-#include "http/utf8.h"
+#include "config.h"
+#include "utf8.h"
 
 
 struct field_ctx {
@@ -511,14 +512,6 @@ spec_from_query(const struct param *q, int n, const char *const *skip,
 	return rc;
 }
 
-void
-spec_free_jobs(struct job *jobs, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		job_clear(&jobs[i]);
-	free(jobs);
-}
-
 static int
 parse_batch(const cJSON *root, struct job **jobs, size_t *n,
     struct api_error *e)
@@ -545,7 +538,7 @@ parse_batch(const cJSON *root, struct job **jobs, size_t *n,
 			break;
 	}
 	if (rc < 0) {
-		spec_free_jobs(js, i);
+		job_free_all(js, i);
 		return rc;
 	}
 	*jobs = js;
@@ -582,7 +575,7 @@ spec_parse_body(const char *body, size_t len, struct job **jobs, size_t *n,
 	} else {
 		job_init(*jobs);
 		if ((rc = spec_parse(root, "", *jobs, e)) < 0) {
-			spec_free_jobs(*jobs, 1);
+			job_free_all(*jobs, 1);
 			*jobs = NULL;
 		} else {
 			*n = 1;
@@ -590,4 +583,34 @@ spec_parse_body(const char *body, size_t len, struct job **jobs, size_t *n,
 	}
 	cJSON_Delete(root);
 	return rc;
+}
+
+/* The server's default limits where the spec set none. */
+int
+spec_default_limits(const int64_t *dflt, struct job *j)
+{
+	static const char *names[LIMIT_COUNT] = {"memory_mb", "cpu_seconds",
+	    "open_files", "processes", "output_mb"};
+	cJSON		*o;
+	int		 added = 0;
+
+	for (int i = 0; i < LIMIT_COUNT; i++)
+		added |= dflt[i] > 0;
+	if (!added)
+		return 0;
+	o = j->limits_json ? cJSON_Parse(j->limits_json) : cJSON_CreateObject();
+	if (o == NULL)
+		return -ENOMEM;
+	added = 0;
+	for (int i = 0; i < LIMIT_COUNT; i++)
+		if (dflt[i] > 0 && !cJSON_HasObjectItem(o, names[i])) {
+			cJSON_AddNumberToObject(o, names[i], (double)dflt[i]);
+			added = 1;
+		}
+	if (added) {
+		free(j->limits_json);
+		j->limits_json = cJSON_PrintUnformatted(o);
+	}
+	cJSON_Delete(o);
+	return added && j->limits_json == NULL ? -ENOMEM : 0;
 }

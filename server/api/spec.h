@@ -55,7 +55,11 @@ int	spec_parse_upload(const char *text, size_t len, struct job *j,
 int	spec_from_query(const struct param *q, int n, const char *const *skip,
 	    struct job *j, struct api_error *e);
 
-void	spec_free_jobs(struct job *jobs, size_t n);
+/*
+ * Adds the server's default limits (dflt, LIMIT_COUNT values, <= 0: none)
+ * that j's spec did not set.  0 or -ENOMEM.
+ */
+int	spec_default_limits(const int64_t *dflt, struct job *j);
 
 /* What a queue name and an env name are made of, in words for errors. */
 #define SPEC_QUEUE_RULE	"1 to 64 letters, digits, '_', '.' or '-'"

@@ -17,6 +17,7 @@
 
 #include "core/core.h"
 #include "store/files.h"
+#include "api/api.h"
 #include "api/idem.h"
 #include "log.h"
 #include "http/multipart.h"
@@ -311,19 +312,23 @@ request_digest(struct upload *u, char out[65])
 static int
 hand_over(struct upload *u)
 {
-	struct job	*j;
-	char		 sha[65] = "";
+	struct core_error	 err;
+	struct job		*j;
+	char			 sha[65] = "";
+	int			 rc;
 
 	close(u->fd);
 	u->fd = -1;
 	if (u->req->idempotency_key)
 		request_digest(u, sha);
-	if ((j = malloc(sizeof(*j))) == NULL)
+	if (spec_default_limits(u->srv->cfg->limits, &u->job) < 0 ||
+	    (j = malloc(sizeof(*j))) == NULL)
 		return reply_errno(u->req, -ENOMEM);
 	*j = u->job;		/* the core owns it now */
 	job_init(&u->job);
-	return core_submit_upload(u->srv, j, u->tmp, u->req->idempotency_key,
-	    sha, u->req);
+	rc = core_submit_upload(u->srv, j, u->tmp, u->req->idempotency_key,
+	    sha, api_submitted, u->req, &err);
+	return api_pending(u->req, rc, &err);
 }
 
 static void

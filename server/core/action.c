@@ -12,28 +12,15 @@
 #include "core/events.h"
 #include "log.h"
 #include "pool/pool.h"
-#include "http/reply.h"
 #include "core/runq.h"
 #include "server.h"
 #include "core/space.h"
 #include "store/store.h"
 #include "core/counts.h"
 
-static int
-load_state(struct server *srv, uint64_t id, struct request *req,
-    struct job *j)
-{
-	int rc;
-
-	if ((rc = store_get(srv->store, id, j)) < 0) {
-		reply_errno(req, rc);
-		return rc;
-	}
-	return 0;
-}
-
 int
-core_cancel(struct server *srv, uint64_t id, struct request *req)
+core_cancel(struct server *srv, uint64_t id, core_done_cb done, void *arg,
+    struct core_error *err)
 {
 	struct core	*c = srv->core;
 	struct change	*ch;
@@ -42,42 +29,42 @@ core_cancel(struct server *srv, uint64_t id, struct request *req)
 
 	/* As reads show it: a job whose end is not stored yet has ended. */
 	if ((rc = core_job_get(srv, id, &j)) < 0)
-		return reply_errno(req, rc);
+		return core_error_set(err, rc, NULL, "%s", "");
+	if (!job_can(j.state, JOB_CANCELED))
+		return core_conflict(err, &j, "cancel");
 	if (j.state == JOB_RUNNING) {
 		job_clear(&j);
 		if ((rc = pool_cancel(srv->pool, id, "canceled")) < 0)
-			return reply_errno(req, rc);
-		/* Answered once the process group is gone. */
-		return events_wait(srv, id, req,
-		    srv->cfg->kill_grace_ms + 30000);
+			return core_error_set(err, rc, NULL, "%s", "");
+		/* Complete once the process group is gone; now if stopping. */
+		return events_wait(srv, id, srv->cfg->kill_grace_ms + 30000,
+		    done, arg) < 0 ? 1 : 0;
 	}
-	if (j.state != JOB_QUEUED && j.state != JOB_SCHEDULED)
-		return core_conflict(req, &j, "cancel");
 	rc = store_set_state(srv->store, id, j.state, JOB_CANCELED, "canceled",
 	    clock_now_ms());
 	if (rc < 0) {
 		job_clear(&j);
-		return reply_errno(req, rc);
+		return core_error_set(err, rc, NULL, "%s", "");
 	}
 	ch = change_add(c, id, j.state, JOB_CANCELED, j.queue);
 	change_outcome(ch, -1, -1, "canceled");
 	change_event(srv, ch, NULL);
 	deps_settle(srv, id, JOB_CANCELED);
-	pending_add(c, P_REPLY, req, id);
+	pending_add(c, P_JOB, done, arg, id);
 	job_clear(&j);
 	core_dirty(srv);
-	return API_PENDING;
+	return 0;
 }
 
 /*
  * The dependencies of j that a retry must wait for, into wait (as many
  * as j lists).  A deleted one no longer holds anything up; a failed or
- * canceled one makes the retry a 409 (retry it first).  Returns how many
- * to wait for, or -1 with the reply made.
+ * canceled one makes the retry a conflict (retry it first).  Returns how
+ * many to wait for, or -EBUSY with err filled.
  */
 static int
 retry_deps(struct server *srv, const struct job *j, uint64_t *wait,
-    struct request *req)
+    struct core_error *err)
 {
 	size_t n = 0;
 
@@ -92,11 +79,10 @@ retry_deps(struct server *srv, const struct job *j, uint64_t *wait,
 		if (st == JOB_SUCCEEDED)
 			continue;
 		if (st == JOB_FAILED || st == JOB_CANCELED) {
-			reply_fail(req, 409, "conflict", NULL,
+			return core_error_set(err, -EBUSY, NULL,
 			    "cannot retry job %llu: its dependency %llu is %s; "
 			    "retry that one first", (unsigned long long)j->id,
 			    (unsigned long long)j->after[i], job_state_name(st));
-			return -1;
 		}
 		wait[n++] = j->after[i];
 	}
@@ -108,7 +94,8 @@ retry_deps(struct server *srv, const struct job *j, uint64_t *wait,
  * its run_at: retrying is asking for it now).
  */
 int
-core_retry(struct server *srv, uint64_t id, struct request *req)
+core_retry(struct server *srv, uint64_t id, core_done_cb done, void *arg,
+    struct core_error *err)
 {
 	struct core	*c = srv->core;
 	struct job	 j;
@@ -116,46 +103,46 @@ core_retry(struct server *srv, uint64_t id, struct request *req)
 	enum job_state	 to;
 	int		 rc, left;
 
-	if (load_state(srv, id, req, &j) < 0)
-		return API_DONE;
-	if (j.state != JOB_FAILED && j.state != JOB_CANCELED)
-		return core_conflict(req, &j, "retry");
+	if ((rc = store_get(srv->store, id, &j)) < 0)
+		return core_error_set(err, rc, NULL, "%s", "");
+	/* Finished jobs leave their state only through a retry. */
+	if (!job_state_finished(j.state) || !job_can(j.state, JOB_QUEUED))
+		return core_conflict(err, &j, "retry");
 	if (srv->draining || space_full(srv)) {
-		rc = reply_errno(req, srv->draining ? -ESHUTDOWN : -ENOSPC);
+		rc = core_error_set(err, srv->draining ? -ESHUTDOWN : -ENOSPC,
+		    NULL, "%s", "");
 		goto out;
 	}
 	if (job_after_parse(&j) < 0 || (j.nafter &&
 	    (wait = calloc(j.nafter, sizeof(*wait))) == NULL)) {
-		rc = reply_errno(req, -ENOMEM);
+		rc = core_error_set(err, -ENOMEM, NULL, "%s", "");
 		goto out;
 	}
-	if ((left = retry_deps(srv, &j, wait, req)) < 0) {
-		rc = API_DONE;
+	if ((rc = left = retry_deps(srv, &j, wait, err)) < 0)
 		goto out;
-	}
+	to = left ? JOB_SCHEDULED : JOB_QUEUED;
 	if ((rc = store_requeue(srv->store, id, j.state, 0, left)) < 0 ||
 	    (left && (rc = store_add_deps(srv->store, id, wait, left)) < 0)) {
-		rc = reply_errno(req, rc);
+		rc = core_error_set(err, rc, NULL, "%s", "");
 		goto out;
 	}
-	to = left ? JOB_SCHEDULED : JOB_QUEUED;
 	change_event(srv, change_add(c, id, j.state, to, j.queue), NULL);
 	if (to == JOB_QUEUED) {
 		runq_mark(srv, j.queue);
 		c->runnable = 1;
 	}
-	pending_add(c, P_REPLY, req, id);
+	pending_add(c, P_JOB, done, arg, id);
 	core_dirty(srv);
-	rc = API_PENDING;
+	rc = 0;
 out:
 	free(wait);
 	job_clear(&j);
 	return rc;
 }
 
-/* Deletes a finished job; req NULL for retention.  0 or < 0. */
+/* Deletes a finished job; done NULL for retention.  0 or < 0. */
 static int
-delete_job(struct server *srv, struct job *j, struct request *req)
+delete_job(struct server *srv, struct job *j, core_done_cb done, void *arg)
 {
 	struct core	*c = srv->core;
 	struct pending	*p;
@@ -164,25 +151,26 @@ delete_job(struct server *srv, struct job *j, struct request *req)
 	if ((rc = store_delete(srv->store, j->id)) < 0)
 		return rc;
 	change_add(c, j->id, j->state, -1, j->queue);
-	p = pending_add(c, P_DELETE, req, j->id);
+	p = pending_add(c, P_DELETE, done, arg, j->id);
 	p->attempts = j->attempts;
 	core_dirty(srv);
 	return 0;
 }
 
 int
-core_delete(struct server *srv, uint64_t id, struct request *req)
+core_delete(struct server *srv, uint64_t id, core_done_cb done, void *arg,
+    struct core_error *err)
 {
 	struct job	 j;
 	int		 rc;
 
-	if (load_state(srv, id, req, &j) < 0)
-		return API_DONE;
+	if ((rc = store_get(srv->store, id, &j)) < 0)
+		return core_error_set(err, rc, NULL, "%s", "");
 	if (!job_state_finished(j.state))
-		return core_conflict(req, &j, "delete");
-	rc = delete_job(srv, &j, req);
+		return core_conflict(err, &j, "delete");
+	rc = delete_job(srv, &j, done, arg);
 	job_clear(&j);
-	return rc < 0 ? reply_errno(req, rc) : API_PENDING;
+	return rc < 0 ? core_error_set(err, rc, NULL, "%s", "") : 0;
 }
 
 void
@@ -193,13 +181,13 @@ core_expire(struct server *srv, uint64_t id)
 	if (store_get(srv->store, id, &j) < 0)
 		return;
 	if (job_state_finished(j.state))
-		delete_job(srv, &j, NULL);
+		delete_job(srv, &j, NULL, NULL);
 	job_clear(&j);
 }
 
 int
 core_queue_set(struct server *srv, const char *name, int paused,
-    int concurrency, struct request *req)
+    int concurrency, core_done_cb done, void *arg, struct core_error *err)
 {
 	struct queue_counts	*q = counts_queue(srv->counts, name, 0);
 	struct pending		*p;
@@ -211,17 +199,17 @@ core_queue_set(struct server *srv, const char *name, int paused,
 	if (concurrency < 0)
 		concurrency = q && q->concurrency > 0 ? q->concurrency : 0;
 	if ((rc = store_queue_set(srv->store, name, paused, concurrency)) < 0)
-		return reply_errno(req, rc);
+		return core_error_set(err, rc, NULL, "%s", "");
 	/* Applied now, so that a second PATCH in this turn builds on it;
 	 * a failed commit reloads the settings from the store. */
 	if ((q = counts_queue(srv->counts, name, 1)) != NULL) {
 		q->paused = paused;
 		q->concurrency = concurrency > 0 ? concurrency : -1;
 	}
-	p = pending_add(srv->core, P_QUEUE, req, 0);
+	p = pending_add(srv->core, P_QUEUE, done, arg, 0);
 	snprintf(p->queue, sizeof(p->queue), "%s", name);
 	p->paused = paused;
 	p->concurrency = concurrency > 0 ? concurrency : -1;
 	core_dirty(srv);
-	return API_PENDING;
+	return 0;
 }

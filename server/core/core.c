@@ -10,6 +10,7 @@
  * undone, and worker reports are applied again a second later.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,16 +18,13 @@
 #include "clock.h"
 #include "core/core_int.h"
 #include "core/events.h"
-#include "store/files.h"
-#include "http/jsonw.h"
 #include "log.h"
+#include "store/files.h"
 #include "store/output.h"
 #include "pool/pool.h"
-#include "http/reply.h"
 #include "core/runq.h"
 #include "server.h"
 #include "core/space.h"
-#include "api/spec.h"
 #include "store/store.h"
 #include "core/counts.h"
 
@@ -57,6 +55,11 @@ change_add(struct core *c, uint64_t id, int from, int to, const char *queue)
 	struct turn	*t = &c->turn;
 	struct change	*ch;
 
+	/* Every state change is recorded here: the one transition check. */
+	if (from >= 0 && to >= 0 && !job_can(from, to))
+		fatalx("core: job %llu cannot go from %s to %s",
+		    (unsigned long long)id, job_state_name(from),
+		    job_state_name(to));
 	if (core_grow((void **)&t->changes, &t->capchanges, t->nchanges,
 	    sizeof(*ch)) < 0)
 		fatalx("core: out of memory");	/* cannot keep counts honest */
@@ -82,7 +85,7 @@ change_outcome(struct change *ch, int exit_code, int signal, const char *error)
 }
 
 /*
- * Renders the job as this change left it, while later changes of the
+ * Keeps the job as this change left it, while later changes of the
  * same turn (a claim right after a submit) have not touched it yet.
  * Only when someone listens.
  */
@@ -90,26 +93,26 @@ void
 change_event(struct server *srv, struct change *ch, const struct job *j)
 {
 	struct job	 got;
-	struct jsonw	 w;
-	size_t		 len;
 
-	if (events_subscribers(srv) == 0 || ch->to < 0)
+	if (events_listeners(srv) == 0 || ch->to < 0)
 		return;
 	if (j == NULL) {
 		if (core_job_get(srv, ch->id, &got) < 0)
 			return;
 		j = &got;
 	}
-	jsonw_init(&w);
-	job_json(&w, j);
+	if ((ch->snap = malloc(sizeof(*ch->snap))) != NULL &&
+	    job_copy(ch->snap, j) < 0) {
+		free(ch->snap);
+		ch->snap = NULL;
+	}
 	if (j == &got)
 		job_clear(&got);
-	ch->event = jsonw_take(&w, &len);
 }
 
 struct pending *
-pending_add(struct core *c, enum pending_kind kind, struct request *req,
-    uint64_t id)
+pending_add(struct core *c, enum pending_kind kind, core_done_cb done,
+    void *arg, uint64_t id)
 {
 	struct turn	*t = &c->turn;
 	struct pending	*p;
@@ -120,20 +123,46 @@ pending_add(struct core *c, enum pending_kind kind, struct request *req,
 	p = &t->pending[t->npending++];
 	memset(p, 0, sizeof(*p));
 	p->kind = kind;
-	p->req = req;
+	p->done = done;
+	p->arg = arg;
 	p->id = id;
 	return p;
 }
 
 int
-core_conflict(struct request *req, struct job *j, const char *what)
+core_error_set(struct core_error *err, int rc, const char *field,
+    const char *fmt, ...)
 {
-	int rc = reply_fail(req, 409, "conflict", NULL, "cannot %s job %llu: "
-	    "it is %s", what, (unsigned long long)j->id,
-	    job_state_name(j->state));
+	va_list ap;
+
+	if (err == NULL)
+		return rc;
+	memset(err, 0, sizeof(*err));
+	snprintf(err->field, sizeof(err->field), "%s", field ? field : "");
+	va_start(ap, fmt);
+	vsnprintf(err->message, sizeof(err->message), fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+int
+core_conflict(struct core_error *err, struct job *j, const char *what)
+{
+	int rc = core_error_set(err, -EBUSY, NULL, "cannot %s job %llu: it is "
+	    "%s", what, (unsigned long long)j->id, job_state_name(j->state));
 
 	job_clear(j);
 	return rc;
+}
+
+int
+core_may(struct core_error *err, const struct job *j, enum job_state to)
+{
+	if (job_can(j->state, to))
+		return 0;
+	return core_error_set(err, -EBUSY, NULL, "job %llu cannot go from %s "
+	    "to %s", (unsigned long long)j->id, job_state_name(j->state),
+	    job_state_name(to));
 }
 
 static void
@@ -151,22 +180,6 @@ core_dirty(struct server *srv)
 		return;
 	c->dirty = 1;
 	uv_idle_start(&c->idle, on_idle);
-}
-
-int
-core_reply_job(struct server *srv, struct request *req, int status,
-    uint64_t id)
-{
-	struct job	 j;
-	struct jsonw	 w;
-	int		 rc;
-
-	if ((rc = core_job_get(srv, id, &j)) < 0)
-		return reply_errno(req, rc);
-	jsonw_init(&w);
-	job_json(&w, &j);
-	job_clear(&j);
-	return reply_jw(req, status, &w);
 }
 
 int
@@ -249,78 +262,39 @@ turn_start(struct server *srv, struct turn *t)
 	}
 }
 
-static void
-reply_jobs(struct request *req, int status, struct job *jobs, size_t n,
-    int batch)
-{
-	struct jsonw	 w;
-	char		 loc[64];
-
-	jsonw_init(&w);
-	if (!batch) {
-		snprintf(loc, sizeof(loc), "/api/v1/jobs/%llu",
-		    (unsigned long long)jobs[0].id);
-		response_header(&req->resp, "Location", loc);
-		job_json(&w, &jobs[0]);
-		reply_jw(req, status, &w);
-		return;
-	}
-	jsonw_lit(&w, "{\"jobs\":[");
-	for (size_t i = 0; i < n; i++) {
-		if (i)
-			jsonw_lit(&w, ",");
-		job_json(&w, &jobs[i]);
-	}
-	jsonw_lit(&w, "]}");
-	reply_jw(req, status, &w);
-}
-
 /* A repeated Idempotency-Key: the jobs it made, as they are now. */
 static void
-reply_replay(struct server *srv, struct pending *p)
+done_replay(struct server *srv, struct pending *p, struct core_result *r)
 {
 	struct job	*jobs = calloc(p->njobs ? p->njobs : 1, sizeof(*jobs));
 	size_t		 n = 0;
 
 	if (jobs == NULL) {
-		reply_errno(p->req, -ENOMEM);
+		r->rc = -ENOMEM;
+		p->done(p->arg, r);
 		return;
 	}
 	for (size_t i = 0; i < p->njobs; i++)
 		if (core_job_get(srv, p->ids[i], &jobs[n]) == 0)
 			n++;
+	/* The one job a single submit made is gone. */
 	if (n == 0 && !p->batch)
-		reply_fail(p->req, 404, "not_found", NULL, "the job this "
-		    "Idempotency-Key made is gone");
-	else
-		reply_jobs(p->req, 200, jobs, n, p->batch);
-	spec_free_jobs(jobs, n);
+		r->rc = -ENOENT;
+	r->jobs = jobs;
+	r->njobs = n;
+	p->done(p->arg, r);
+	job_free_all(jobs, n);
 }
 
+/* The settings were applied at the request: dispatch under them. */
 static void
-reply_queue(struct server *srv, struct pending *p)
+queue_applied(struct server *srv, struct pending *p)
 {
-	struct queue_counts	*q = counts_queue(srv->counts, p->queue, 1);
-	cJSON			*o = cJSON_CreateObject();
-
-	if (q) {
-		/* Settings were applied at the PATCH: report them, dispatch. */
-		runq_mark(srv, p->queue);
-		srv->core->runnable = 1;
-		core_dirty(srv);
-	}
-	cJSON_AddStringToObject(o, "name", p->queue);
-	cJSON_AddBoolToObject(o, "paused", p->paused);
-	if (p->concurrency > 0)
-		cJSON_AddNumberToObject(o, "concurrency", p->concurrency);
-	else
-		cJSON_AddNullToObject(o, "concurrency");
-	cJSON_AddNumberToObject(o, "scheduled", q ?
-	    (double)q->by_state[JOB_SCHEDULED] : 0);
-	cJSON_AddNumberToObject(o, "queued", q ? (double)q->by_state[JOB_QUEUED] : 0);
-	cJSON_AddNumberToObject(o, "running", q ?
-	    (double)q->by_state[JOB_RUNNING] : 0);
-	reply_json(p->req, 200, o);
+	if (counts_queue(srv->counts, p->queue, 1) == NULL)
+		return;
+	runq_mark(srv, p->queue);
+	srv->core->runnable = 1;
+	core_dirty(srv);
 }
 
 static void
@@ -339,58 +313,47 @@ redo_later(struct core *c, const struct pending *p)
 static void
 pending_done(struct server *srv, struct pending *p, int rc)
 {
-	struct request *req = p->req;
+	struct core_result r = {.rc = rc, .id = p->id, .batch = p->batch};
 
 	switch (p->kind) {
 	case P_SUBMIT:
-		if (rc == 0)
-			reply_jobs(req, 201, p->jobs, p->njobs, p->batch);
-		else
-			reply_errno(req, rc);
 		/* Rolled back: the job is gone, so is its file. */
 		if (rc < 0 && p->upload)
 			files_remove(srv, p->jobs[0].id);
-		spec_free_jobs(p->jobs, p->njobs);
-		break;
+		r.created = 1;
+		r.jobs = p->jobs;
+		r.njobs = p->njobs;
+		if (p->done)
+			p->done(p->arg, &r);
+		job_free_all(p->jobs, p->njobs);
+		return;
 	case P_REPLAY:
-		if (rc == 0)
-			reply_replay(srv, p);
-		else
-			reply_errno(req, rc);
+		if (rc == 0 && p->done)
+			done_replay(srv, p, &r);
+		else if (p->done)
+			p->done(p->arg, &r);
 		free(p->ids);
-		break;
-	case P_REPLY:
-		if (req == NULL)
-			return;
-		if (rc == 0)
-			core_reply_job(srv, req, 200, p->id);
-		else
-			reply_errno(req, rc);
+		return;
+	case P_JOB:
 		break;
 	case P_QUEUE:
 		if (rc == 0)
-			reply_queue(srv, p);
-		else
-			reply_errno(req, rc);
+			queue_applied(srv, p);
+		r.queue = p->queue;
 		break;
 	case P_DELETE:
 		if (rc == 0) {
 			output_remove(srv->output_dir, p->id, p->attempts);
 			files_remove(srv, p->id);
 		}
-		if (req == NULL)
-			return;
-		if (rc == 0)
-			response_body(&req->resp, 204, NULL, NULL, 0);
-		else
-			reply_errno(req, rc);
 		break;
 	case P_EXIT:
 		if (rc < 0)
 			redo_later(srv->core, p);
 		return;
 	}
-	request_done(req);
+	if (p->done)
+		p->done(p->arg, &r);
 }
 
 /* An operator's line per finished job: id, state, exit, duration. */
@@ -424,7 +387,7 @@ publish(struct server *srv, const struct change *ch)
 	    ch->from == JOB_RUNNING)
 		counts_finish(srv->counts, ch->finished_at,
 		    ch->finished_at - ch->started_at);
-	events_job(srv, ch->id, ch->to, ch->event);
+	events_job(srv, ch->id, ch->to, ch->snap);
 }
 
 static void
@@ -433,7 +396,10 @@ turn_free(struct turn *t)
 	for (size_t i = 0; i < t->nruns; i++)
 		job_clear(&t->runs[i].job);
 	for (size_t i = 0; i < t->nchanges; i++)
-		free(t->changes[i].event);
+		if (t->changes[i].snap) {
+			job_clear(t->changes[i].snap);
+			free(t->changes[i].snap);
+		}
 	free(t->changes);
 	free(t->pending);
 	free(t->runs);
@@ -449,7 +415,7 @@ static int
 turn_acknowledges(struct server *srv, const struct turn *t)
 {
 	for (size_t i = 0; i < t->npending; i++)
-		if (t->pending[i].req)
+		if (t->pending[i].done)
 			return 1;
 	/* A client waiting for a job's end is answered after this commit. */
 	for (size_t i = 0; i < t->nchanges; i++)

@@ -25,22 +25,23 @@ struct change {
 	int		 exit_code;	/* -1: none; for the log line of a finish */
 	int		 signal;	/* -1: none */
 	char		 error[96];
-	char		*event;		/* the job as it was, for subscribers */
+	struct job	*snap;		/* the job as it was, for subscribers */
 };
 
 enum pending_kind {
-	P_SUBMIT,	/* answer 201 with the submitted jobs */
-	P_REPLAY,	/* an Idempotency-Key seen before: 200 with its jobs */
-	P_REPLY,	/* answer with the job */
-	P_QUEUE,	/* answer with the queue; apply its settings */
-	P_DELETE,	/* remove the job's files, answer 204 (req may be NULL) */
+	P_SUBMIT,	/* complete with the submitted jobs */
+	P_REPLAY,	/* an Idempotency-Key seen before: with its jobs */
+	P_JOB,		/* complete with the job's id */
+	P_QUEUE,	/* apply a queue's settings */
+	P_DELETE,	/* remove the job's files (done may be NULL) */
 	P_EXIT		/* a worker's report: apply again if the commit fails */
 };
 
 /* Something to do once the turn's commit succeeded or failed. */
 struct pending {
 	enum pending_kind	 kind;
-	struct request		*req;
+	core_done_cb		 done;		/* NULL: nobody waits */
+	void			*arg;
 	uint64_t		 id;
 	int			 attempts;
 	int			 upload;	/* P_SUBMIT: its file was moved in */
@@ -98,9 +99,19 @@ void		 change_outcome(struct change *, int exit_code, int signal,
 void		 change_event(struct server *, struct change *,
 		    const struct job *j);
 struct pending	*pending_add(struct core *, enum pending_kind,
-		    struct request *, uint64_t id);
-/* Answers 409 for an action that does not fit j's state; clears j. */
-int		 core_conflict(struct request *, struct job *j, const char *what);
+		    core_done_cb done, void *arg, uint64_t id);
+/* Fills err; returns rc for use in `return`. */
+int		 core_error_set(struct core_error *err, int rc, const char *field,
+		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* -EBUSY for an action that does not fit j's state; clears j. */
+int		 core_conflict(struct core_error *err, struct job *j,
+		    const char *what);
+/*
+ * The one transition check applied: -EBUSY with err filled when job j
+ * may not go to state to (err may be NULL).
+ */
+int		 core_may(struct core_error *err, const struct job *j,
+		    enum job_state to);
 
 /* finish.c: re-applies a worker report kept over a failed commit. */
 void		 finish_apply(struct server *, uint64_t id,

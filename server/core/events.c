@@ -1,53 +1,40 @@
 /*
- * Waiters, followers and SSE subscribers.  Waiters and followers are
- * hashed by job id so that a change costs O(1) in the number of
- * unrelated clients.  An SSE subscriber that falls more than
- * SSE_BUFFER_MAX bytes behind is dropped: it reconnects and resyncs.
+ * Who hears of job changes after each commit: waiters (a request held
+ * until a job ends), followers (an output stream) and listeners (the
+ * event stream).  Waiters and followers are hashed by job id so that a
+ * change costs O(1) in the number of unrelated clients.  How a listener
+ * or follower talks to its client is its own business (api/).
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "clock.h"
 #include "core/core.h"
 #include "core/events.h"
-#include "store/job.h"
-#include "http/jsonw.h"
-#include "log.h"
-#include "http/reply.h"
 #include "server.h"
+#include "store/job.h"
 
 #define BUCKETS			1024
-#define SSE_BUFFER_MAX		(4u << 20)
-#define SSE_KEEPALIVE_MS	15000
+#define TICK_MS			15000
 
 struct waiter {
 	uint64_t	 job_id;
-	struct request	*req;
+	core_done_cb	 done;
+	void		*arg;
 	struct server	*srv;
 	uv_timer_t	 timer;
 	struct waiter	*next;
 	struct waiter	*prev;
 };
 
-struct sse {
-	struct stream	 stream;
-	struct server	*srv;
-	char		*buf;
-	size_t		 off, len, cap;
-	int		 ended;
-	struct sse	*next;
-	struct sse	*prev;
-};
-
 struct events {
 	struct waiter	*waiters[BUCKETS];
 	struct follower	*followers[BUCKETS];
-	struct sse	*subs;
-	int		 nsubs;
+	struct listener	*listeners;
+	int		 nlisteners;
 	uint64_t	 seq;
-	uv_timer_t	 keepalive;
+	uv_timer_t	 tick;
 	int		 stopping;
 };
 
@@ -65,7 +52,7 @@ waiter_freed(uv_handle_t *h)
 	free(h->data);
 }
 
-/* Answers the waiter with the job as it is now and forgets it. */
+/* Completes the waiter (the job is as it is now) and forgets it. */
 static void
 waiter_finish(struct waiter *w)
 {
@@ -78,8 +65,7 @@ waiter_finish(struct waiter *w)
 	if (w->next)
 		w->next->prev = w->prev;
 	uv_timer_stop(&w->timer);
-	core_reply_job(w->srv, w->req, 200, w->job_id);
-	request_done(w->req);
+	w->done(w->arg, &(struct core_result){.id = w->job_id});
 	uv_close((uv_handle_t *)&w->timer, waiter_freed);
 }
 
@@ -90,17 +76,20 @@ on_wait_timeout(uv_timer_t *t)
 }
 
 int
-events_wait(struct server *srv, uint64_t id, struct request *req,
-    int64_t timeout_ms)
+events_wait(struct server *srv, uint64_t id, int64_t timeout_ms,
+    core_done_cb done, void *arg)
 {
 	struct events	*ev = srv->events;
 	struct waiter	*w;
 	unsigned	 b = bucket(id);
 
-	if (ev->stopping || (w = calloc(1, sizeof(*w))) == NULL)
-		return core_reply_job(srv, req, 200, id);
+	if (ev->stopping)
+		return -ESHUTDOWN;
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return -ENOMEM;
 	w->job_id = id;
-	w->req = req;
+	w->done = done;
+	w->arg = arg;
 	w->srv = srv;
 	uv_timer_init(srv->loop, &w->timer);
 	w->timer.data = w;
@@ -109,7 +98,7 @@ events_wait(struct server *srv, uint64_t id, struct request *req,
 	if (w->next)
 		w->next->prev = w;
 	ev->waiters[b] = w;
-	return API_PENDING;
+	return 0;
 }
 
 int
@@ -145,7 +134,7 @@ events_unfollow(struct server *srv, struct follower *f)
 {
 	struct events *ev = srv->events;
 
-	if (!f->linked)
+	if (!f->linked || ev == NULL)
 		return;
 	if (f->prev)
 		f->prev->next = f->next;
@@ -159,176 +148,85 @@ events_unfollow(struct server *srv, struct follower *f)
 void
 events_output(struct server *srv, uint64_t id)
 {
-	for (struct follower *f = srv->events->followers[bucket(id)]; f;
-	    f = f->next)
+	struct follower *f, *next;
+
+	for (f = srv->events->followers[bucket(id)]; f; f = next) {
+		next = f->next;	/* wake may unfollow */
 		if (f->job_id == id)
-			stream_wake(&f->stream);
-}
-
-/* ---- SSE --------------------------------------------------------------- */
-
-static ssize_t
-sse_read(struct stream *s, uint64_t pos, char *buf, size_t max)
-{
-	struct sse	*sub = (struct sse *)s;
-	size_t		 n = sub->len - sub->off;
-
-	(void)pos;
-	if (n == 0)
-		return sub->ended ? -1 : 0;
-	if (n > max)
-		n = max;
-	memcpy(buf, sub->buf + sub->off, n);
-	sub->off += n;
-	if (sub->off == sub->len)
-		sub->off = sub->len = 0;
-	return (ssize_t)n;
-}
-
-static void
-sse_free(struct stream *s)
-{
-	struct sse	*sub = (struct sse *)s;
-	struct events	*ev = sub->srv ? sub->srv->events : NULL;
-
-	if (ev) {
-		if (sub->prev)
-			sub->prev->next = sub->next;
-		else
-			ev->subs = sub->next;
-		if (sub->next)
-			sub->next->prev = sub->prev;
-		ev->nsubs--;
+			f->wake(f);
 	}
-	free(sub->buf);
-	free(sub);
 }
 
-/* Queues text for one subscriber; a subscriber too far behind is ended. */
-static void
-sse_push(struct sse *sub, const char *text, size_t n)
+/* ---- listeners -------------------------------------------------------- */
+
+void
+events_listen(struct server *srv, struct listener *l)
 {
-	if (sub->ended)
+	struct events *ev = srv->events;
+
+	if (l->linked)
 		return;
-	if (sub->len + n > SSE_BUFFER_MAX) {
-		log_info("events: dropping a subscriber %zu bytes behind",
-		    sub->len - sub->off);
-		sub->off = sub->len = 0;
-		sub->ended = 1;
-		goto wake;
-	}
-	if (sub->off > 0 && sub->len + n > sub->cap) {
-		memmove(sub->buf, sub->buf + sub->off, sub->len - sub->off);
-		sub->len -= sub->off;
-		sub->off = 0;
-	}
-	if (sub->len + n > sub->cap) {
-		size_t	 cap = sub->cap ? sub->cap : 4096;
-		char	*nb;
-
-		while (cap < sub->len + n)
-			cap *= 2;
-		if ((nb = realloc(sub->buf, cap)) == NULL) {
-			sub->ended = 1;
-			goto wake;
-		}
-		sub->buf = nb;
-		sub->cap = cap;
-	}
-	memcpy(sub->buf + sub->len, text, n);
-	sub->len += n;
-wake:
-	stream_wake(&sub->stream);
+	l->prev = NULL;
+	l->next = ev->listeners;
+	if (l->next)
+		l->next->prev = l;
+	ev->listeners = l;
+	ev->nlisteners++;
+	l->linked = 1;
 }
 
-static void
-sse_broadcast(struct events *ev, const char *text, size_t n)
+void
+events_unlisten(struct server *srv, struct listener *l)
 {
-	for (struct sse *s = ev->subs; s; s = s->next)
-		sse_push(s, text, n);
+	struct events *ev = srv->events;
+
+	if (!l->linked || ev == NULL)
+		return;
+	if (l->prev)
+		l->prev->next = l->next;
+	else
+		ev->listeners = l->next;
+	if (l->next)
+		l->next->prev = l->prev;
+	ev->nlisteners--;
+	l->linked = 0;
 }
 
 int
-events_subscribe(struct server *srv, struct request *req)
+events_listeners(const struct server *srv)
 {
-	struct events	*ev = srv->events;
-	struct sse	*sub;
-	static const char hello[] = "retry: 2000\n: connected\n\n";
-
-	if (ev->stopping)
-		return reply_errno(req, -ESHUTDOWN);
-	if ((sub = calloc(1, sizeof(*sub))) == NULL)
-		return reply_errno(req, -ENOMEM);
-	sub->srv = srv;
-	sub->stream.read = sse_read;
-	sub->stream.free = sse_free;
-	sub->next = ev->subs;
-	if (sub->next)
-		sub->next->prev = sub;
-	ev->subs = sub;
-	ev->nsubs++;
-	sse_push(sub, hello, sizeof(hello) - 1);
-	req->resp.status = 200;
-	req->resp.content_type = "text/event-stream; charset=utf-8";
-	req->resp.stream = &sub->stream;
-	response_header(&req->resp, "Cache-Control", "no-cache");
-	response_header(&req->resp, "X-Accel-Buffering", "no");
-	return API_DONE;
-}
-
-int
-events_subscribers(const struct server *srv)
-{
-	return srv->events->nsubs;
+	return srv->events ? srv->events->nlisteners : 0;
 }
 
 static void
-sse_job(struct server *srv, uint64_t id, int to, const char *json)
+on_tick(uv_timer_t *t)
 {
-	struct events	*ev = srv->events;
-	struct jsonw	 w;
-	char		*text;
-	size_t		 len;
+	struct events	*ev = ((struct server *)t->data)->events;
+	struct listener	*l, *next;
 
-	if (to >= 0 && json == NULL)
-		return;		/* nobody listened when it changed */
-	jsonw_init(&w);
-	jsonw_lit(&w, "id: ");
-	jsonw_int(&w, (int64_t)++ev->seq);
-	if (to < 0) {
-		jsonw_lit(&w, "\nevent: deleted\ndata: {\"id\":");
-		jsonw_int(&w, (int64_t)id);
-		jsonw_lit(&w, "}\n\n");
-	} else {
-		jsonw_lit(&w, "\nevent: job\ndata: ");
-		jsonw_raw(&w, json, strlen(json));
-		jsonw_lit(&w, "\n\n");
+	for (l = ev->listeners; l; l = next) {
+		next = l->next;
+		l->tick(l);
 	}
-	if ((text = jsonw_take(&w, &len)) == NULL)
-		return;
-	sse_broadcast(ev, text, len);
-	free(text);
-}
-
-static void
-on_keepalive(uv_timer_t *t)
-{
-	static const char ping[] = ": keepalive\n\n";
-
-	sse_broadcast(((struct server *)t->data)->events, ping,
-	    sizeof(ping) - 1);
 }
 
 /* ---- changes ----------------------------------------------------------- */
 
 void
-events_job(struct server *srv, uint64_t id, int to, const char *json)
+events_job(struct server *srv, uint64_t id, int to, const struct job *j)
 {
 	struct events	*ev = srv->events;
 	struct waiter	*w, *next;
+	struct listener	*l, *lnext;
 
-	if (ev->subs)
-		sse_job(srv, id, to, json);
+	/* A change nobody listened to when it was made is not told. */
+	if (ev->listeners && (to < 0 || j != NULL)) {
+		ev->seq++;
+		for (l = ev->listeners; l; l = lnext) {
+			lnext = l->next;
+			l->job(l, ev->seq, id, to, j);
+		}
+	}
 	if (to >= 0 && !job_state_finished(to))
 		return;
 	for (w = ev->waiters[bucket(id)]; w; w = next) {
@@ -347,10 +245,9 @@ events_start(struct server *srv)
 	if ((ev = calloc(1, sizeof(*ev))) == NULL)
 		return -ENOMEM;
 	srv->events = ev;
-	uv_timer_init(srv->loop, &ev->keepalive);
-	ev->keepalive.data = srv;
-	uv_timer_start(&ev->keepalive, on_keepalive, SSE_KEEPALIVE_MS,
-	    SSE_KEEPALIVE_MS);
+	uv_timer_init(srv->loop, &ev->tick);
+	ev->tick.data = srv;
+	uv_timer_start(&ev->tick, on_tick, TICK_MS, TICK_MS);
 	return 0;
 }
 
@@ -361,7 +258,7 @@ events_stopping(const struct server *srv)
 }
 
 static void
-keepalive_closed(uv_handle_t *h)
+tick_closed(uv_handle_t *h)
 {
 	(void)h;
 }
@@ -369,7 +266,9 @@ keepalive_closed(uv_handle_t *h)
 void
 events_stop(struct server *srv)
 {
-	struct events *ev = srv->events;
+	struct events	*ev = srv->events;
+	struct follower	*f, *fnext;
+	struct listener	*l, *lnext;
 
 	if (ev == NULL || ev->stopping)
 		return;
@@ -377,14 +276,16 @@ events_stop(struct server *srv)
 	for (int b = 0; b < BUCKETS; b++) {
 		while (ev->waiters[b])
 			waiter_finish(ev->waiters[b]);
-		for (struct follower *f = ev->followers[b]; f; f = f->next)
-			stream_wake(&f->stream);
+		for (f = ev->followers[b]; f; f = fnext) {
+			fnext = f->next;
+			f->wake(f);
+		}
 	}
-	for (struct sse *s = ev->subs; s; s = s->next) {
-		s->ended = 1;
-		stream_wake(&s->stream);
+	for (l = ev->listeners; l; l = lnext) {
+		lnext = l->next;
+		l->stop(l);
 	}
-	uv_close((uv_handle_t *)&ev->keepalive, keepalive_closed);
+	uv_close((uv_handle_t *)&ev->tick, tick_closed);
 }
 
 void
@@ -395,8 +296,11 @@ events_free(struct server *srv)
 	if (ev == NULL)
 		return;
 	/* Streams still open (http stopped first) must not touch us. */
-	for (struct sse *s = ev->subs; s; s = s->next)
-		s->srv = NULL;
+	for (struct listener *l = ev->listeners; l; l = l->next)
+		l->linked = 0;
+	for (int b = 0; b < BUCKETS; b++)
+		for (struct follower *f = ev->followers[b]; f; f = f->next)
+			f->linked = 0;
 	free(ev);
 	srv->events = NULL;
 }

@@ -145,7 +145,7 @@ finish_apply(struct server *srv, uint64_t id, const struct job_exit *ex)
 		return;
 	}
 	/* Kept until the commit: a failed commit applies it again. */
-	finish_keep(pending_add(c, P_EXIT, NULL, id), id, ex);
+	finish_keep(pending_add(c, P_EXIT, NULL, NULL, id), id, ex);
 	core_dirty(srv);
 	if (rc < 0)
 		return;

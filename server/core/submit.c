@@ -3,7 +3,7 @@
  * job's first state comes from its dependencies and its time: failed at
  * once if a dependency already failed, scheduled while one has not
  * succeeded or its run_at is ahead, else queued.  --max-queued refuses
- * a submission (429) that would let too many jobs wait, and an
+ * a submission (-EAGAIN) that would let too many jobs wait, and an
  * Idempotency-Key makes a repeated request answer what the first made.
  */
 #include <errno.h>
@@ -15,24 +15,21 @@
 #include "clock.h"
 #include "core/core_int.h"
 #include "store/files.h"
-#include "http/reply.h"
 #include "core/runq.h"
 #include "server.h"
 #include "core/space.h"
-#include "api/spec.h"
 #include "store/store.h"
 #include "core/counts.h"
 
 #define IDEM_KEEP_MS	(24LL * 3600 * 1000)
 
-/* 429 when adding jobs would pass --max-queued; 0 when they fit. */
+/* -EAGAIN when adding jobs would pass --max-queued; 0 when they fit. */
 static int
-backpressure(struct server *srv, size_t adding, struct request *req)
+backpressure(struct server *srv, size_t adding, struct core_error *err)
 {
 	const struct counts	*t = srv->counts;
 	int64_t			 max = srv->cfg->max_queued, waiting, per[COUNTS_MINUTES];
 	int64_t			 excess, secs = 5;
-	char			 after[24];
 
 	if (max == 0)
 		return 0;
@@ -47,22 +44,21 @@ backpressure(struct server *srv, size_t adding, struct request *req)
 		secs = (int64_t)ceil((double)excess * 60.0 /
 		    (double)per[COUNTS_MINUTES - 2]);
 	secs = secs < 1 ? 1 : secs > 60 ? 60 : secs;
-	snprintf(after, sizeof(after), "%lld", (long long)secs);
-	reply_fail(req, 429, "queue_full", NULL, "%lld jobs wait already "
+	core_error_set(err, -EAGAIN, NULL, "%lld jobs wait already "
 	    "(--max-queued %lld): nothing was stored", (long long)waiting,
 	    (long long)max);
-	response_header(&req->resp, "Retry-After", after);
-	return -1;
+	err->retry_after_s = secs;
+	return -EAGAIN;
 }
 
 /*
  * Sets j's first state from its dependencies and time; j->after keeps
  * only the dependencies still to wait for.  Returns 0, or -EINVAL with
- * *e filled when one does not exist.
+ * err filled when one does not exist.
  */
 static int
 plan(struct server *srv, struct job *j, int64_t now, const char *where,
-    struct api_error *e)
+    struct core_error *err)
 {
 	uint64_t	 failed = 0;
 	size_t		 keep = 0;
@@ -74,7 +70,7 @@ plan(struct server *srv, struct job *j, int64_t now, const char *where,
 
 		if (store_get(srv->store, j->after[i], &d) < 0) {
 			snprintf(field, sizeof(field), "%safter", where);
-			return api_error_set(e, 422, "invalid_dependency", field,
+			return core_error_set(err, -EINVAL, field,
 			    "job %llu (in after) does not exist",
 			    (unsigned long long)j->after[i]);
 		}
@@ -107,56 +103,19 @@ plan(struct server *srv, struct job *j, int64_t now, const char *where,
 	return 0;
 }
 
-/* The server's default limits (--limit-*) where the spec set none. */
-static int
-default_limits(const struct server *srv, struct job *j)
-{
-	static const char *names[LIMIT_COUNT] = {"memory_mb", "cpu_seconds",
-	    "open_files", "processes", "output_mb"};
-	const int64_t	*dflt = srv->cfg->limits;
-	cJSON		*o;
-	int		 added = 0;
-
-	for (int i = 0; i < LIMIT_COUNT; i++)
-		added |= dflt[i] > 0;
-	if (!added)
-		return 0;
-	o = j->limits_json ? cJSON_Parse(j->limits_json) : cJSON_CreateObject();
-	if (o == NULL)
-		return -ENOMEM;
-	added = 0;
-	for (int i = 0; i < LIMIT_COUNT; i++)
-		if (dflt[i] > 0 && !cJSON_HasObjectItem(o, names[i])) {
-			cJSON_AddNumberToObject(o, names[i], (double)dflt[i]);
-			added = 1;
-		}
-	if (added) {
-		free(j->limits_json);
-		j->limits_json = cJSON_PrintUnformatted(o);
-	}
-	cJSON_Delete(o);
-	return added && j->limits_json == NULL ? -ENOMEM : 0;
-}
-
 static int
 plan_all(struct server *srv, struct job *jobs, size_t n, int batch,
-    int64_t now, struct request *req, size_t *waiting)
+    int64_t now, struct core_error *err, size_t *waiting)
 {
-	struct api_error	 e;
-	char			 where[24] = "";
+	char	 where[24] = "";
+	int	 rc;
 
 	*waiting = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (batch)
 			snprintf(where, sizeof(where), "[%zu].", i);
-		if (plan(srv, &jobs[i], now, where, &e) < 0) {
-			reply_error(req, &e);
-			return -EINVAL;
-		}
-		if (default_limits(srv, &jobs[i]) < 0) {
-			reply_errno(req, -ENOMEM);
-			return -ENOMEM;
-		}
+		if ((rc = plan(srv, &jobs[i], now, where, err)) < 0)
+			return rc;
 		if (jobs[i].state != JOB_FAILED)
 			(*waiting)++;
 	}
@@ -208,7 +167,8 @@ store_all(struct server *srv, struct job *jobs, size_t n, int batch,
 
 static int
 submit(struct server *srv, struct job *jobs, size_t n, int batch,
-    const char *tmp, const char *key, const char *sha, struct request *req)
+    const char *tmp, const char *key, const char *sha, core_done_cb done,
+    void *arg, struct core_error *err)
 {
 	struct core	*c = srv->core;
 	int64_t		 now = clock_now_ms();
@@ -221,10 +181,10 @@ submit(struct server *srv, struct job *jobs, size_t n, int batch,
 		rc = srv->draining ? -ESHUTDOWN : -ENOSPC;
 		goto fail;
 	}
-	if (plan_all(srv, jobs, n, batch, now, req, &waiting) < 0 ||
-	    backpressure(srv, waiting, req) < 0) {
-		spec_free_jobs(jobs, n);
-		return API_DONE;
+	if ((rc = plan_all(srv, jobs, n, batch, now, err, &waiting)) < 0 ||
+	    (rc = backpressure(srv, waiting, err)) < 0) {
+		job_free_all(jobs, n);
+		return rc;
 	}
 	if ((rc = store_mark(srv->store)) < 0)
 		goto fail;
@@ -252,40 +212,24 @@ submit(struct server *srv, struct job *jobs, size_t n, int batch,
 		if (j->state == JOB_SCHEDULED && j->deps_left == 0)
 			delay_arm(srv, j->run_at);
 	}
-	p = pending_add(c, P_SUBMIT, req, 0);
+	p = pending_add(c, P_SUBMIT, done, arg, 0);
 	p->jobs = jobs;
 	p->njobs = n;
 	p->batch = batch;
 	p->upload = tmp != NULL;
 	c->runnable = 1;
 	core_dirty(srv);
-	return API_PENDING;
+	return 0;
 fail:
-	spec_free_jobs(jobs, n);
-	return reply_errno(req, rc);
+	job_free_all(jobs, n);
+	return core_error_set(err, rc, NULL, "%s", "");
 }
 
-int
-core_submit(struct server *srv, struct job *jobs, size_t n, int batch,
-    struct request *req)
-{
-	return submit(srv, jobs, n, batch, NULL, NULL, NULL, req);
-}
-
-int
-core_submit_upload(struct server *srv, struct job *job, const char *tmp_path,
-    const char *key, const char *request_sha, struct request *req)
-{
-	if (key)
-		return core_submit_idem(srv, key, request_sha, job, 1, 0,
-		    tmp_path, req);
-	return submit(srv, job, 1, 0, tmp_path, NULL, NULL, req);
-}
-
-int
-core_submit_idem(struct server *srv, const char *key, const char *body_sha,
+/* A key seen before answers what it made; a new one submits and remembers. */
+static int
+idem_submit(struct server *srv, const char *key, const char *body_sha,
     struct job *jobs, size_t n, int batch, const char *tmp_path,
-    struct request *req)
+    core_done_cb done, void *arg, struct core_error *err)
 {
 	struct pending	*p;
 	char		 sha[80], *json = NULL;
@@ -296,25 +240,53 @@ core_submit_idem(struct server *srv, const char *key, const char *body_sha,
 	rc = store_idem_get(srv->store, key, clock_now_ms() - IDEM_KEEP_MS, sha,
 	    sizeof(sha), &json, &was_batch);
 	if (rc == 0)
-		return submit(srv, jobs, n, batch, tmp_path, key, body_sha, req);
-	spec_free_jobs(jobs, n);
+		return submit(srv, jobs, n, batch, tmp_path, key, body_sha,
+		    done, arg, err);
+	job_free_all(jobs, n);
 	if (rc < 0)
-		return reply_errno(req, rc);
+		return core_error_set(err, rc, NULL, "%s", "");
 	if (strcmp(sha, body_sha) != 0) {
 		free(json);
-		return reply_fail(req, 422, "idempotency_mismatch",
-		    "Idempotency-Key", "this Idempotency-Key was used for "
-		    "another request in the last 24 hours");
+		return core_error_set(err, -EEXIST, "Idempotency-Key", "this "
+		    "Idempotency-Key was used for another request in the last "
+		    "24 hours");
 	}
 	rc = job_ids_parse(json, &ids, &nids);
 	free(json);
 	if (rc < 0)
-		return reply_errno(req, rc);
-	/* Answered after this turn's commit, like the request that made them. */
-	p = pending_add(srv->core, P_REPLAY, req, 0);
+		return core_error_set(err, rc, NULL, "%s", "");
+	/* Completed after this turn's commit, like the request that made them. */
+	p = pending_add(srv->core, P_REPLAY, done, arg, 0);
 	p->ids = ids;
 	p->njobs = nids;
 	p->batch = was_batch;
 	core_dirty(srv);
-	return API_PENDING;
+	return 0;
+}
+
+int
+core_submit(struct server *srv, struct job *jobs, size_t n, int batch,
+    core_done_cb done, void *arg, struct core_error *err)
+{
+	return submit(srv, jobs, n, batch, NULL, NULL, NULL, done, arg, err);
+}
+
+int
+core_submit_upload(struct server *srv, struct job *job, const char *tmp_path,
+    const char *key, const char *request_sha, core_done_cb done, void *arg,
+    struct core_error *err)
+{
+	if (key)
+		return idem_submit(srv, key, request_sha, job, 1, 0, tmp_path,
+		    done, arg, err);
+	return submit(srv, job, 1, 0, tmp_path, NULL, NULL, done, arg, err);
+}
+
+int
+core_submit_idem(struct server *srv, const char *key, const char *body_sha,
+    struct job *jobs, size_t n, int batch, core_done_cb done, void *arg,
+    struct core_error *err)
+{
+	return idem_submit(srv, key, body_sha, jobs, n, batch, NULL, done, arg,
+	    err);
 }

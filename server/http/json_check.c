@@ -3,7 +3,7 @@
 #include <stdio.h>
 
 #include "http/json_check.h"
-#include "http/utf8.h"
+#include "utf8.h"
 
 struct jc {
 	const unsigned char	*p;

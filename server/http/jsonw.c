@@ -4,7 +4,7 @@
 
 #include "clock.h"
 #include "http/jsonw.h"
-#include "http/utf8.h"
+#include "utf8.h"
 
 void
 jsonw_init(struct jsonw *w)

@@ -15,7 +15,7 @@
 #include "log.h"
 #include "server.h"
 #include "store/store.h"
-#include "http/utf8.h"
+#include "utf8.h"
 
 void
 files_safe_name(const char *client, char *out, size_t size)

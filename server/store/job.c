@@ -6,7 +6,6 @@
 #include <cjson/cJSON.h>
 
 #include "store/job.h"
-#include "http/jsonw.h"
 
 static const char *state_names[JOB_STATE_COUNT] = {
 	"scheduled", "queued", "running", "succeeded", "failed", "canceled"
@@ -121,7 +120,9 @@ job_can(enum job_state from, enum job_state to)
 {
 	switch (to) {
 	case JOB_SCHEDULED:
-		return from == JOB_RUNNING;	/* a retry's back-off */
+		/* a retry's back-off, or retried by hand behind dependencies */
+		return from == JOB_RUNNING || from == JOB_FAILED ||
+		    from == JOB_CANCELED;
 	case JOB_QUEUED:
 		/* due, requeued by shutdown/recovery, or retried by hand */
 		return from == JOB_SCHEDULED || from == JOB_RUNNING ||
@@ -142,103 +143,54 @@ job_can(enum job_state from, enum job_state to)
 	}
 }
 
-/* Stored JSON text (argv, env, limits) was written by cJSON: it goes out as it is. */
-static void
-raw_or(struct jsonw *w, const char *json, const char *absent)
-{
-	const char *t = json ? json : absent;
-
-	jsonw_raw(w, t, strlen(t));
-}
-
-static void
-opt_int(struct jsonw *w, int64_t v, int present)
-{
-	if (present)
-		jsonw_int(w, v);
-	else
-		jsonw_lit(w, "null");
-}
-
-static void
-file_json(struct jsonw *w, const struct job *j)
-{
-	if (j->type != JOB_UPLOAD || j->file_name == NULL) {
-		jsonw_lit(w, "null");
-		return;
-	}
-	jsonw_lit(w, "{\"name\":");
-	jsonw_str(w, j->file_name);
-	jsonw_lit(w, ",\"size\":");
-	jsonw_int(w, j->file_size);
-	jsonw_lit(w, ",\"sha256\":");
-	jsonw_str(w, j->file_sha256);
-	jsonw_lit(w, "}");
-}
-
 void
-job_json(struct jsonw *w, const struct job *j)
+job_free_all(struct job *jobs, size_t n)
 {
-	jsonw_lit(w, "{\"id\":");
-	jsonw_int(w, (int64_t)j->id);
-	jsonw_lit(w, ",\"type\":");
-	jsonw_str(w, job_type_name(j->type));
-	jsonw_lit(w, ",\"name\":");
-	jsonw_str(w, j->name);
-	jsonw_lit(w, ",\"queue\":");
-	jsonw_str(w, j->queue);
-	jsonw_lit(w, ",\"priority\":");
-	jsonw_int(w, j->priority);
-	jsonw_lit(w, ",\"state\":");
-	jsonw_str(w, job_state_name(j->state));
-	jsonw_lit(w, ",\"command\":");
-	jsonw_str(w, j->command);
-	jsonw_lit(w, ",\"argv\":");
-	raw_or(w, j->argv_json, "null");
-	jsonw_lit(w, ",\"env\":");
-	raw_or(w, j->env_json, "{}");
-	jsonw_lit(w, ",\"cwd\":");
-	jsonw_str(w, j->cwd);
-	jsonw_lit(w, ",\"timeout\":");
-	if (j->timeout_ms > 0)
-		jsonw_milli(w, j->timeout_ms);
-	else
-		jsonw_lit(w, "null");
-	jsonw_lit(w, ",\"limits\":");
-	raw_or(w, j->limits_json, "null");
-	jsonw_lit(w, ",\"attempts\":");
-	jsonw_int(w, j->attempts);
-	jsonw_lit(w, ",\"max_attempts\":");
-	jsonw_int(w, j->max_attempts);
-	jsonw_lit(w, ",\"after\":");
-	raw_or(w, j->after_json, "[]");
-	jsonw_lit(w, ",\"created_at\":");
-	jsonw_time(w, j->created_at);
-	jsonw_lit(w, ",\"run_at\":");
-	jsonw_time(w, j->run_at);
-	jsonw_lit(w, ",\"started_at\":");
-	jsonw_time(w, j->started_at);
-	jsonw_lit(w, ",\"finished_at\":");
-	jsonw_time(w, j->finished_at);
-	jsonw_lit(w, ",\"exit_code\":");
-	opt_int(w, j->exit_code, j->exit_code >= 0);
-	jsonw_lit(w, ",\"signal\":");
-	opt_int(w, j->signal, j->signal > 0);
-	jsonw_lit(w, ",\"error\":");
-	jsonw_str(w, j->error);
-	jsonw_lit(w, ",\"worker\":");
-	opt_int(w, j->worker, j->worker >= 0 && j->state == JOB_RUNNING);
-	jsonw_lit(w, ",\"pid\":");
-	opt_int(w, j->pid, j->pid > 0 && j->state == JOB_RUNNING);
-	jsonw_lit(w, ",\"stdout_bytes\":");
-	jsonw_int(w, j->stdout_bytes);
-	jsonw_lit(w, ",\"stderr_bytes\":");
-	jsonw_int(w, j->stderr_bytes);
-	jsonw_lit(w, ",\"cpu_ms\":");
-	opt_int(w, j->cpu_ms, j->cpu_ms >= 0);
-	jsonw_lit(w, ",\"max_rss_kb\":");
-	opt_int(w, j->max_rss_kb, j->max_rss_kb >= 0);
-	jsonw_lit(w, ",\"file\":");
-	file_json(w, j);
-	jsonw_lit(w, "}");
+	for (size_t i = 0; i < n; i++)
+		job_clear(&jobs[i]);
+	free(jobs);
+}
+
+static int
+dup_str(char **dst, const char *src)
+{
+	*dst = NULL;
+	if (src && (*dst = strdup(src)) == NULL)
+		return -ENOMEM;
+	return 0;
+}
+
+int
+job_copy(struct job *dst, const struct job *src)
+{
+	int rc = 0;
+
+	*dst = *src;
+	dst->after = NULL;
+	dst->nafter = 0;
+	rc |= dup_str(&dst->name, src->name);
+	rc |= dup_str(&dst->queue, src->queue);
+	rc |= dup_str(&dst->command, src->command);
+	rc |= dup_str(&dst->argv_json, src->argv_json);
+	rc |= dup_str(&dst->env_json, src->env_json);
+	rc |= dup_str(&dst->cwd, src->cwd);
+	rc |= dup_str(&dst->limits_json, src->limits_json);
+	rc |= dup_str(&dst->error, src->error);
+	rc |= dup_str(&dst->file_name, src->file_name);
+	rc |= dup_str(&dst->file_sha256, src->file_sha256);
+	rc |= dup_str(&dst->after_json, src->after_json);
+	dst->stdin_data = NULL;
+	if (src->stdin_data) {
+		if ((dst->stdin_data = malloc(src->stdin_len + 1)) == NULL)
+			rc = -ENOMEM;
+		else {
+			memcpy(dst->stdin_data, src->stdin_data, src->stdin_len);
+			dst->stdin_data[src->stdin_len] = '\0';
+		}
+	}
+	if (rc) {
+		job_clear(dst);
+		return -ENOMEM;
+	}
+	return 0;
 }

@@ -103,9 +103,12 @@ int		 job_state_finished(enum job_state);
  */
 int		 job_can(enum job_state from, enum job_state to);
 
-struct jsonw;
-
-/* Appends the API's JSON object for j (API.md "The job object"). */
-void		 job_json(struct jsonw *, const struct job *j);
+/* Clears the n jobs at jobs and frees the array. */
+void		 job_free_all(struct job *jobs, size_t n);
+/*
+ * Makes dst a deep copy of src (strings duplicated; the parsed after
+ * array is not copied).  0, or -ENOMEM with dst cleared.
+ */
+int		 job_copy(struct job *dst, const struct job *src);
 
 #endif

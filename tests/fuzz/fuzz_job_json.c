@@ -9,6 +9,7 @@
 
 #include "store/job.h"
 #include "http/jsonw.h"
+#include "api/render.h"
 #include "api/spec.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -37,7 +38,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			cJSON		*back = NULL;
 
 			jsonw_init(&w);
-			job_json(&w, &jobs[i]);
+			render_job(&w, &jobs[i]);
 			text = jsonw_take(&w, &len);
 			/* What we write must parse back. */
 			if (text && (back = cJSON_Parse(text)) == NULL)
@@ -50,7 +51,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fuzz_job_json_sink += len;
 			free(text);
 		}
-		spec_free_jobs(jobs, n);
+		job_free_all(jobs, n);
 	} else {
 		if (e.status < 400 || e.status > 599 || e.code == NULL)
 			abort();

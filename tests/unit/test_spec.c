@@ -42,7 +42,7 @@ TEST(minimal_spec_gets_defaults)
 	ASSERT_INT(j->max_attempts, ==, 1);
 	ASSERT_INT(j->timeout_ms, ==, 0);
 	ASSERT(j->argv_json == NULL && j->env_json == NULL && !j->has_stdin);
-	spec_free_jobs(j, n);
+	job_free_all(j, n);
 }
 
 TEST(full_spec_is_kept)
@@ -64,7 +64,7 @@ TEST(full_spec_is_kept)
 	ASSERT_STR(j->env_json, "{\"A_1\":\"b\"}");
 	ASSERT_STR(j->cwd, "/tmp");
 	ASSERT_STR(j->stdin_data, "in");
-	spec_free_jobs(j, n);
+	job_free_all(j, n);
 }
 
 TEST(batch_keeps_order)
@@ -79,7 +79,7 @@ TEST(batch_keeps_order)
 	ASSERT_STR(j[0].command, "a");
 	ASSERT_STR(j[1].command, "b");
 	ASSERT_INT(j[1].priority, ==, 3);
-	spec_free_jobs(j, n);
+	job_free_all(j, n);
 }
 
 TEST(malformed_json_is_refused)
@@ -143,7 +143,7 @@ TEST(strict_json_that_is_valid_is_accepted)
 	    "\"priority\":-0, \"timeout\":1.5e1}\n", &j, &n, &e), ==, 0);
 	ASSERT_STR(j->command, "a\xc3\xa9\xf0\x9f\x98\x80/");
 	ASSERT_INT(j->timeout_ms, ==, 15000);
-	spec_free_jobs(j, n);
+	job_free_all(j, n);
 }
 
 TEST(wrong_types_name_their_field)
@@ -231,12 +231,12 @@ TEST(flow_control_fields_are_kept)
 	ASSERT_INT(j->after[0], ==, 3);
 	ASSERT_INT(j->after[1], ==, 4);
 	ASSERT_STR(j->limits_json, "{\"memory_mb\":64,\"output_mb\":1}");
-	spec_free_jobs(j, n);
+	job_free_all(j, n);
 	/* A time in the past means now. */
 	ASSERT_INT(parse("{\"command\":\"x\",\"run_at\":\"2001-01-01T00:00:00Z\"}",
 	    &j, &n, &e), ==, 0);
 	ASSERT(j->run_at > 1700000000000LL);
-	spec_free_jobs(j, n);
+	job_free_all(j, n);
 }
 
 TEST(batch_refusal_names_the_item)
@@ -278,7 +278,7 @@ TEST(over_long_command_is_refused)
 		size_t cnt;
 
 		ASSERT_INT(parse(body, &j, &cnt, &e), ==, 0);
-		spec_free_jobs(j, cnt);
+		job_free_all(j, cnt);
 	}
 	free(body);
 }
@@ -293,7 +293,7 @@ TEST(utf8_names_are_kept)
 	    "\"name\":\"\\u00e9t\\u00e9\"}", &j, &n, &e), ==, 0);
 	ASSERT_STR(j->command, "echo \xe8\xa7\x86\xe9\xa2\x91");
 	ASSERT_STR(j->name, "\xc3\xa9t\xc3\xa9");
-	spec_free_jobs(j, n);
+	job_free_all(j, n);
 }
 
 TEST_MAIN_BEGIN

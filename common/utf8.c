@@ -1,5 +1,5 @@
 /* UTF-8 checks. */
-#include "http/utf8.h"
+#include "utf8.h"
 
 size_t
 utf8_seq(const unsigned char *p, size_t n)
