@@ -25,6 +25,7 @@
 #include "core/core.h"
 #include "store/datadir.h"
 #include "core/events.h"
+#include "core/finish.h"
 #include "store/files.h"
 #include "http/http.h"
 #include "log.h"
@@ -225,7 +226,7 @@ start(struct runneld *r)
 		log_info("runneld: removed %d file(s) left without a job", rc);
 	/* Counts, then the jobs a dead runneld left running, then serve. */
 	if ((rc = core_start(srv)) < 0 || (rc = core_load(srv)) < 0 ||
-	    (rc = events_start(srv)) < 0 || (rc = core_recover(srv)) < 0 ||
+	    (rc = events_start(srv)) < 0 || (rc = finish_recover(srv)) < 0 ||
 	    (rc = child_start(srv)) < 0 || (rc = pool_start(srv, wpath)) < 0)
 		return rc;
 	return 0;

@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "core/submit.h"
+#include "core/action.h"
 #include "core/core.h"
 #include "core/events.h"
 #include "api/idem.h"
@@ -47,12 +49,12 @@ api_jobs_submit(struct request *req)
 			return reply_errno(req, -ENOMEM);
 		}
 	if (key == NULL) {
-		rc = core_submit(req->srv, jobs, n, batch, api_submitted, req,
+		rc = submit_jobs(req->srv, jobs, n, batch, api_submitted, req,
 		    &err);
 		return api_pending(req, rc, &err);
 	}
 	idem_sha(req->body ? req->body : "", req->body_len, sha);
-	rc = core_submit_idem(req->srv, key, sha, jobs, n, batch, api_submitted,
+	rc = submit_idem(req->srv, key, sha, jobs, n, batch, api_submitted,
 	    req, &err);
 	return api_pending(req, rc, &err);
 }
@@ -193,7 +195,7 @@ api_jobs_cancel(struct request *req)
 
 	if (api_path_id(req, &id) < 0)
 		return API_DONE;
-	rc = core_cancel(req->srv, id, api_job_done, req, &err);
+	rc = action_cancel(req->srv, id, api_job_done, req, &err);
 	if (rc == 1)
 		return api_reply_job(req, 200, id);
 	return api_pending(req, rc, &err);
@@ -207,7 +209,7 @@ api_jobs_retry(struct request *req)
 
 	if (api_path_id(req, &id) < 0)
 		return API_DONE;
-	return api_pending(req, core_retry(req->srv, id, api_job_done, req,
+	return api_pending(req, action_retry(req->srv, id, api_job_done, req,
 	    &err), &err);
 }
 
@@ -232,6 +234,6 @@ api_jobs_delete(struct request *req)
 
 	if (api_path_id(req, &id) < 0)
 		return API_DONE;
-	return api_pending(req, core_delete(req->srv, id, deleted, req, &err),
+	return api_pending(req, action_delete(req->srv, id, deleted, req, &err),
 	    &err);
 }

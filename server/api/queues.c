@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "core/action.h"
 #include "api/render.h"
 #include "core/core.h"
 #include "http/reply.h"
@@ -86,7 +87,7 @@ api_queues_patch(struct request *req)
 		}
 	}
 	cJSON_Delete(root);
-	return api_pending(req, core_queue_set(req->srv, req->path_name, paused,
+	return api_pending(req, action_queue_set(req->srv, req->path_name, paused,
 	    concurrency, queue_set, req, &err), &err);
 bad_paused:
 	reply_fail(req, 400, "invalid_field", "paused", "paused must be true or "

@@ -18,6 +18,7 @@
 #include "core/core.h"
 #include "store/files.h"
 #include "api/api.h"
+#include "core/submit.h"
 #include "api/idem.h"
 #include "log.h"
 #include "http/multipart.h"
@@ -326,7 +327,7 @@ hand_over(struct upload *u)
 		return reply_errno(u->req, -ENOMEM);
 	*j = u->job;		/* the core owns it now */
 	job_init(&u->job);
-	rc = core_submit_upload(u->srv, j, u->tmp, u->req->idempotency_key,
+	rc = submit_upload(u->srv, j, u->tmp, u->req->idempotency_key,
 	    sha, api_submitted, u->req, &err);
 	return api_pending(u->req, rc, &err);
 }

@@ -9,6 +9,7 @@
 
 #include "clock.h"
 #include "core/core_int.h"
+#include "core/action.h"
 #include "core/events.h"
 #include "log.h"
 #include "pool/pool.h"
@@ -19,7 +20,7 @@
 #include "core/counts.h"
 
 int
-core_cancel(struct server *srv, uint64_t id, core_done_cb done, void *arg,
+action_cancel(struct server *srv, uint64_t id, core_done_cb done, void *arg,
     struct core_error *err)
 {
 	struct core	*c = srv->core;
@@ -94,7 +95,7 @@ retry_deps(struct server *srv, const struct job *j, uint64_t *wait,
  * its run_at: retrying is asking for it now).
  */
 int
-core_retry(struct server *srv, uint64_t id, core_done_cb done, void *arg,
+action_retry(struct server *srv, uint64_t id, core_done_cb done, void *arg,
     struct core_error *err)
 {
 	struct core	*c = srv->core;
@@ -158,7 +159,7 @@ delete_job(struct server *srv, struct job *j, core_done_cb done, void *arg)
 }
 
 int
-core_delete(struct server *srv, uint64_t id, core_done_cb done, void *arg,
+action_delete(struct server *srv, uint64_t id, core_done_cb done, void *arg,
     struct core_error *err)
 {
 	struct job	 j;
@@ -174,7 +175,7 @@ core_delete(struct server *srv, uint64_t id, core_done_cb done, void *arg,
 }
 
 void
-core_expire(struct server *srv, uint64_t id)
+action_expire(struct server *srv, uint64_t id)
 {
 	struct job j;
 
@@ -186,7 +187,7 @@ core_expire(struct server *srv, uint64_t id)
 }
 
 int
-core_queue_set(struct server *srv, const char *name, int paused,
+action_queue_set(struct server *srv, const char *name, int paused,
     int concurrency, core_done_cb done, void *arg, struct core_error *err)
 {
 	struct queue_counts	*q = counts_queue(srv->counts, name, 0);

@@ -250,6 +250,23 @@ dispatch(struct server *srv)
 	}
 }
 
+/* A scheduled job's time came, or its last dependency succeeded. */
+int
+core_promote(struct server *srv, uint64_t id, const char *queue)
+{
+	struct core	*c = srv->core;
+	int		 rc;
+
+	if ((rc = store_promote(srv->store, id)) < 0)
+		return rc;
+	change_event(srv, change_add(c, id, JOB_SCHEDULED, JOB_QUEUED, queue),
+	    NULL);
+	runq_mark(srv, queue);
+	c->runnable = 1;
+	core_dirty(srv);
+	return 0;
+}
+
 /* The turn's claims are committed: their workers start them. */
 static void
 turn_start(struct server *srv, struct turn *t)

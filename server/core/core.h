@@ -74,65 +74,14 @@ void	core_dirty(struct server *);
 /* Runs the end-of-turn work now. */
 void	core_flush(struct server *);
 
-/*
- * Request-side mutations.  Each returns 0 when done will be called after
- * the turn's commit, or a negative code with *err filled (done is then
- * never called).  The submits take ownership of their jobs either way.
- */
-int	core_submit(struct server *, struct job *jobs, size_t n, int batch,
-	    core_done_cb done, void *arg, struct core_error *err);
-/*
- * Submits with an Idempotency-Key: a key seen in the last 24 hours with
- * the same body (body_sha) completes with the jobs it made (created 0);
- * with another body -EEXIST; a new key submits and remembers.
- */
-int	core_submit_idem(struct server *, const char *key, const char *body_sha,
-	    struct job *jobs, size_t n, int batch, core_done_cb done,
-	    void *arg, struct core_error *err);
-/*
- * Submits an upload job (file_name, file_size and file_sha256 set) whose
- * complete file is at tmp_path: the job is inserted and the file moved
- * to data/files/<id>/ in the turn's transaction, committed together.
- * With a key (NULL: none) it goes as core_submit_idem, request_sha
- * standing for the body.  On failure tmp_path is left for the caller.
- */
-int	core_submit_upload(struct server *, struct job *job, const char *tmp_path,
-	    const char *key, const char *request_sha, core_done_cb done,
-	    void *arg, struct core_error *err);
-/*
- * Cancels a waiting job (completes after the commit) or ends a running
- * one (completes once its process group is gone).  Returns 1 when the
- * end cannot be waited for (runneld is stopping): done is never called,
- * the job is as it is now.
- */
-int	core_cancel(struct server *, uint64_t id, core_done_cb done, void *arg,
-	    struct core_error *err);
-/* Queues a failed or canceled job again, behind its dependencies. */
-int	core_retry(struct server *, uint64_t id, core_done_cb done, void *arg,
-	    struct core_error *err);
-/* Deletes a finished job with its output and files. */
-int	core_delete(struct server *, uint64_t id, core_done_cb done, void *arg,
-	    struct core_error *err);
-/*
- * Sets a queue's settings: paused (-1: keep) and concurrency (-1: keep,
- * 0: no limit), creating the queue.
- */
-int	core_queue_set(struct server *, const char *name, int paused,
-	    int concurrency, core_done_cb done, void *arg,
-	    struct core_error *err);
-
-/* Start-up: jobs a dead runneld left running are retried or failed. */
-int	core_recover(struct server *);
-/* Deletes a finished job without a request (retention). */
-void	core_expire(struct server *, uint64_t id);
-/* A scheduled job's time came, or its last dependency succeeded. */
-int	core_promote(struct server *, uint64_t id, const char *queue);
-
 /* Worker-side events, from the pool. */
 void	core_worker_ready(struct server *);
 void	core_job_exited(struct server *, uint64_t id, const struct job_exit *);
 void	core_job_lost(struct server *, uint64_t id, const char *queue,
 	    int64_t stdout_bytes, int64_t stderr_bytes, int64_t started_at);
+
+/* A scheduled job's time came, or its last dependency succeeded. */
+int	core_promote(struct server *, uint64_t id, const char *queue);
 
 /* Reads job id into *j with its live fields (pid, output bytes) filled. */
 int	core_job_get(struct server *, uint64_t id, struct job *j);

@@ -12,6 +12,7 @@
 
 #include "clock.h"
 #include "core/core_int.h"
+#include "core/finish.h"
 #include "log.h"
 #include "core/runq.h"
 #include "server.h"
@@ -225,28 +226,12 @@ core_job_lost(struct server *srv, uint64_t id, const char *queue,
 	finish_apply(srv, id, &ex);
 }
 
-int
-core_promote(struct server *srv, uint64_t id, const char *queue)
-{
-	struct core	*c = srv->core;
-	int		 rc;
-
-	if ((rc = store_promote(srv->store, id)) < 0)
-		return rc;
-	change_event(srv, change_add(c, id, JOB_SCHEDULED, JOB_QUEUED, queue),
-	    NULL);
-	runq_mark(srv, queue);
-	c->runnable = 1;
-	core_dirty(srv);
-	return 0;
-}
-
 /*
  * Jobs a dead runneld left running: each such attempt ended with "server
  * restarted", and is retried with back-off while attempts remain.
  */
 int
-core_recover(struct server *srv)
+finish_recover(struct server *srv)
 {
 	uint64_t	*ids;
 	size_t		 n;

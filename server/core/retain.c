@@ -8,6 +8,7 @@
  */
 #include "clock.h"
 #include "core/core_int.h"
+#include "core/action.h"
 #include "log.h"
 #include "server.h"
 #include "store/store.h"
@@ -23,7 +24,7 @@ static void
 expire_one(void *arg, uint64_t id, int attempts)
 {
 	(void)attempts;
-	core_expire(arg, id);
+	action_expire(arg, id);
 }
 
 /* Finished jobs past --retain-max-jobs, counted as committed. */

@@ -14,6 +14,7 @@
 
 #include "clock.h"
 #include "core/core_int.h"
+#include "core/submit.h"
 #include "store/files.h"
 #include "core/runq.h"
 #include "server.h"
@@ -265,14 +266,14 @@ idem_submit(struct server *srv, const char *key, const char *body_sha,
 }
 
 int
-core_submit(struct server *srv, struct job *jobs, size_t n, int batch,
+submit_jobs(struct server *srv, struct job *jobs, size_t n, int batch,
     core_done_cb done, void *arg, struct core_error *err)
 {
 	return submit(srv, jobs, n, batch, NULL, NULL, NULL, done, arg, err);
 }
 
 int
-core_submit_upload(struct server *srv, struct job *job, const char *tmp_path,
+submit_upload(struct server *srv, struct job *job, const char *tmp_path,
     const char *key, const char *request_sha, core_done_cb done, void *arg,
     struct core_error *err)
 {
@@ -283,7 +284,7 @@ core_submit_upload(struct server *srv, struct job *job, const char *tmp_path,
 }
 
 int
-core_submit_idem(struct server *srv, const char *key, const char *body_sha,
+submit_idem(struct server *srv, const char *key, const char *body_sha,
     struct job *jobs, size_t n, int batch, core_done_cb done, void *arg,
     struct core_error *err)
 {
