@@ -22,6 +22,7 @@
 #include "pool/child.h"
 #include "clock.h"
 #include "config.h"
+#include "api/routes.h"
 #include "core/core.h"
 #include "store/datadir.h"
 #include "core/events.h"
@@ -254,6 +255,8 @@ main(int argc, char **argv)
 	srv->loop = uv_default_loop();
 	srv->cfg = &r.cfg;
 	srv->counts = &r.counts;
+	srv->routes = api_routes;
+	srv->nroutes = api_nroutes;
 	srv->started_at = clock_now_ms();
 	counts_init(&r.counts);
 	uv_signal_init(srv->loop, &r.sigterm);

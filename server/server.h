@@ -20,6 +20,7 @@ struct counts;
 struct core;
 struct space;
 struct gate;
+struct route;
 
 struct server {
 	uv_loop_t		*loop;
@@ -32,6 +33,8 @@ struct server {
 	struct core		*core;
 	struct space		*space;
 	struct gate		*gate;
+	const struct route	*routes;	/* what http serves (api/routes.c) */
+	size_t			 nroutes;
 	int64_t			 started_at;	/* wall-clock ms */
 	int			 draining;	/* SIGTERM: refuse new jobs, start nothing */
 	char			 data_dir[PATH_MAX];

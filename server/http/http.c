@@ -578,7 +578,8 @@ route(struct hreq *r)
 	struct request	*req = &r->req;
 	int		 streams;
 
-	r->fn = route_find(req, &r->allow, &streams);
+	r->fn = route_find(req->srv->routes, req->srv->nroutes, req, &r->allow,
+	    &streams);
 	/* Where it comes from first: a cross-site page is not asked for a token. */
 	r->proceed = !origin_preflight(req) && origin_check(req) == 0 &&
 	    auth_check(req);

@@ -1,42 +1,9 @@
-/* The route table and its matcher. */
+/* The route matcher: a request against a table of routes (api/routes.c). */
 #include <stdio.h>
 #include <string.h>
 
-#include "api/api.h"
 #include "http/reply.h"
 #include "http/route.h"
-#include "http/static.h"
-
-struct route {
-	enum http_method	 method;
-	const char		*pattern;
-	api_handler		 fn;
-	int			 streams;	/* called with the headers; body to a sink */
-};
-
-static const struct route routes[] = {
-	{HTTP_GET,	"/api/v1/jobs",			api_jobs_list, 0},
-	{HTTP_POST,	"/api/v1/jobs",			api_jobs_submit, 0},
-	{HTTP_GET,	"/api/v1/jobs/{id}",		api_jobs_get, 0},
-	{HTTP_DELETE,	"/api/v1/jobs/{id}",		api_jobs_delete, 0},
-	{HTTP_POST,	"/api/v1/jobs/{id}/cancel",	api_jobs_cancel, 0},
-	{HTTP_POST,	"/api/v1/jobs/{id}/retry",	api_jobs_retry, 0},
-	{HTTP_GET,	"/api/v1/jobs/{id}/output",	api_output_get, 0},
-	{HTTP_GET,	"/api/v1/jobs/{id}/file",	api_file_get, 0},
-	{HTTP_POST,	"/api/v1/uploads",		api_uploads_post, 1},
-	{HTTP_PUT,	"/api/v1/uploads",		api_uploads_post, 1},	/* curl -T */
-	{HTTP_GET,	"/api/v1/workers",		api_workers_list, 0},
-	{HTTP_GET,	"/api/v1/queues",		api_queues_list, 0},
-	{HTTP_PATCH,	"/api/v1/queues/{name}",	api_queues_patch, 0},
-	{HTTP_GET,	"/api/v1/stats",		api_stats_get, 0},
-	{HTTP_GET,	"/api/v1/events",		api_events_get, 0},
-	{HTTP_GET,	"/api/v1/session",		api_session_get, 0},
-	{HTTP_POST,	"/api/v1/session",		api_session_create, 0},
-	{HTTP_DELETE,	"/api/v1/session",		api_session_delete, 0},
-	{HTTP_GET,	"/healthz",			api_health_get, 0},
-	{HTTP_GET,	"/metrics",			api_metrics_get, 0},
-	{HTTP_GET,	"*",				static_get, 0},	/* the rest */
-};
 
 static const char *method_names[] = {
 	"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"
@@ -77,7 +44,8 @@ match(const char *pattern, const char *path, struct request *req,
 }
 
 api_handler
-route_find(struct request *req, unsigned *allow, int *streams)
+route_find(const struct route *routes, size_t n, struct request *req,
+    unsigned *allow, int *streams)
 {
 	enum http_method	 m = req->method == HTTP_HEAD ? HTTP_GET : req->method;
 	api_handler		 found = NULL;
@@ -86,7 +54,7 @@ route_find(struct request *req, unsigned *allow, int *streams)
 
 	*allow = 0;
 	*streams = 0;
-	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+	for (size_t i = 0; i < n; i++) {
 		const struct route *r = &routes[i];
 
 		if (!match(r->pattern, req->path, req, &cap, &caplen))
