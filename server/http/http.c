@@ -195,8 +195,8 @@ hreq_resume(struct hreq *r)
 	http_kick(h);
 }
 
-void
-request_done(struct request *req)
+static void
+hreq_done(struct request *req)
 {
 	struct hreq *r = (struct hreq *)req;
 
@@ -216,8 +216,8 @@ stream_unpark(struct http *h, struct stream *s)
 	s->park_next = s->park_prev = NULL;
 }
 
-void
-stream_wake(struct stream *s)
+static void
+hreq_stream_wake(struct stream *s)
 {
 	if (!s->parked)
 		return;
@@ -275,6 +275,7 @@ response_make(struct hreq *r)
 	if (resp->stream) {
 		resp->stream->conn = r->conn;
 		resp->stream->http = r->http;
+		resp->stream->wake = hreq_stream_wake;
 		m = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN,
 		    STREAM_BLOCK, stream_reader, resp->stream, stream_free);
 		if (m)
@@ -397,6 +398,7 @@ hreq_new(struct http *h, struct MHD_Connection *c, const char *url,
 	gate_request_begin(r->gc);
 	r->req.srv = h->srv;
 	r->req.conn = r;
+	r->req.done = hreq_done;
 	r->req.path = url;
 	r->req.method_name = method;
 	r->req.method = method_parse(method);

@@ -63,3 +63,16 @@ response_clear(struct response *r)
 	memset(r, 0, sizeof(*r));
 	r->fd = -1;
 }
+
+void
+request_done(struct request *req)
+{
+	req->done(req);
+}
+
+void
+stream_wake(struct stream *s)
+{
+	if (s->wake)
+		s->wake(s);
+}

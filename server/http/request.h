@@ -94,6 +94,8 @@ struct request {
 	struct body_sink *sink;			/* streaming routes only */
 	void		*sink_ctx;		/* the sink's own state */
 	void		*conn;			/* http.c's connection state */
+	/* Sends resp once a pending handler filled it (request_done). */
+	void		 (*done)(struct request *);
 };
 
 /* What a handler returns. */
@@ -120,7 +122,7 @@ void		 response_clear(struct response *);
 
 /*
  * Completes a request whose handler returned API_PENDING: its resp is
- * sent.  Implemented by http.c (or a test double).
+ * sent, through the done callback its owner set (http.c, or a test).
  */
 void		 request_done(struct request *);
 
@@ -133,7 +135,8 @@ void		 request_done(struct request *);
 struct stream {
 	ssize_t	(*read)(struct stream *, uint64_t pos, char *buf, size_t max);
 	void	(*free)(struct stream *);
-	/* http.c's: the connection, and the list of parked streams */
+	/* http.c's: how to wake it, the connection, the parked streams */
+	void		 (*wake)(struct stream *);
 	void		*conn;
 	void		*http;
 	int		 parked;
@@ -141,7 +144,7 @@ struct stream {
 	struct stream	*park_prev;
 };
 
-/* Resumes a parked stream so that read() is called again.  http.c. */
+/* Resumes a parked stream so that read() is called again. */
 void		 stream_wake(struct stream *);
 
 #endif
