@@ -47,11 +47,11 @@ action_cancel(struct server *srv, uint64_t id, core_done_cb done, void *arg,
 		job_clear(&j);
 		return core_error_set(err, rc, NULL, "%s", "");
 	}
-	ch = change_add(c, id, j.state, JOB_CANCELED, j.queue);
-	change_outcome(ch, -1, -1, "canceled");
-	change_event(srv, ch, NULL);
+	ch = turn_change(c, id, j.state, JOB_CANCELED, j.queue);
+	turn_outcome(ch, -1, -1, "canceled");
+	turn_snapshot(srv, ch, NULL);
 	deps_settle(srv, id, JOB_CANCELED);
-	pending_add(c, P_JOB, done, arg, id);
+	turn_pending(c, P_JOB, done, arg, id);
 	job_clear(&j);
 	core_dirty(srv);
 	return 0;
@@ -127,12 +127,12 @@ action_retry(struct server *srv, uint64_t id, core_done_cb done, void *arg,
 		rc = core_error_set(err, rc, NULL, "%s", "");
 		goto out;
 	}
-	change_event(srv, change_add(c, id, j.state, to, j.queue), NULL);
+	turn_snapshot(srv, turn_change(c, id, j.state, to, j.queue), NULL);
 	if (to == JOB_QUEUED) {
 		runq_mark(srv, j.queue);
 		c->runnable = 1;
 	}
-	pending_add(c, P_JOB, done, arg, id);
+	turn_pending(c, P_JOB, done, arg, id);
 	core_dirty(srv);
 	rc = 0;
 out:
@@ -151,8 +151,8 @@ delete_job(struct server *srv, struct job *j, core_done_cb done, void *arg)
 
 	if ((rc = store_delete(srv->store, j->id)) < 0)
 		return rc;
-	change_add(c, j->id, j->state, -1, j->queue);
-	p = pending_add(c, P_DELETE, done, arg, j->id);
+	turn_change(c, j->id, j->state, -1, j->queue);
+	p = turn_pending(c, P_DELETE, done, arg, j->id);
 	p->attempts = j->attempts;
 	core_dirty(srv);
 	return 0;
@@ -207,7 +207,7 @@ action_queue_set(struct server *srv, const char *name, int paused,
 		q->paused = paused;
 		q->concurrency = concurrency > 0 ? concurrency : -1;
 	}
-	p = pending_add(srv->core, P_QUEUE, done, arg, 0);
+	p = turn_pending(srv->core, P_QUEUE, done, arg, 0);
 	snprintf(p->queue, sizeof(p->queue), "%s", name);
 	p->paused = paused;
 	p->concurrency = concurrency > 0 ? concurrency : -1;

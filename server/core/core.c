@@ -2,11 +2,12 @@
  * The core: the turn, the dispatcher and group commit.
  *
  * A turn of the loop gathers mutations (submits, cancels, finishes) into
- * one open transaction (submit.c, act.c, finish.c, deps.c, due.c and
- * retain.c make them).  The uv_check handle runs after the loop's I/O:
- * it claims jobs for idle workers in the same transaction, commits once,
- * and only then answers requests and publishes events.  When the commit
- * fails nothing of the turn happened: requests get 503, claims are
+ * one open transaction (submit.c, action.c, finish.c, deps.c, delay.c
+ * and retain.c make them; turn.c records them).  The uv_check handle
+ * runs after the loop's I/O: it claims jobs for idle workers in the same
+ * transaction, commits once, and only then completes the waiting
+ * operations and publishes events.  When the commit fails nothing of
+ * the turn happened: operations complete with the error, claims are
  * undone, and worker reports are applied again a second later.
  */
 #include <errno.h>
@@ -32,102 +33,6 @@
 
 static void	on_redo(uv_timer_t *);
 static void	load_queue(void *, const char *, int, int);
-
-int
-core_grow(void **p, size_t *cap, size_t n, size_t size)
-{
-	size_t	 c;
-	void	*np;
-
-	if (n < *cap)
-		return 0;
-	c = *cap ? *cap * 2 : 16;
-	if ((np = realloc(*p, c * size)) == NULL)
-		return -ENOMEM;
-	*p = np;
-	*cap = c;
-	return 0;
-}
-
-struct change *
-change_add(struct core *c, uint64_t id, int from, int to, const char *queue)
-{
-	struct turn	*t = &c->turn;
-	struct change	*ch;
-
-	/* Every state change is recorded here: the one transition check. */
-	if (from >= 0 && to >= 0 && !job_can(from, to))
-		fatalx("core: job %llu cannot go from %s to %s",
-		    (unsigned long long)id, job_state_name(from),
-		    job_state_name(to));
-	if (core_grow((void **)&t->changes, &t->capchanges, t->nchanges,
-	    sizeof(*ch)) < 0)
-		fatalx("core: out of memory");	/* cannot keep counts honest */
-	ch = &t->changes[t->nchanges++];
-	memset(ch, 0, sizeof(*ch));
-	ch->id = id;
-	ch->from = from;
-	ch->to = to;
-	snprintf(ch->queue, sizeof(ch->queue), "%s", queue ? queue : "");
-	ch->exit_code = ch->signal = -1;
-	if ((to == JOB_QUEUED || to == JOB_SCHEDULED) &&
-	    from != JOB_QUEUED && from != JOB_SCHEDULED)
-		t->waiting++;
-	return ch;
-}
-
-void
-change_outcome(struct change *ch, int exit_code, int signal, const char *error)
-{
-	ch->exit_code = exit_code;
-	ch->signal = signal;
-	snprintf(ch->error, sizeof(ch->error), "%s", error ? error : "");
-}
-
-/*
- * Keeps the job as this change left it, while later changes of the
- * same turn (a claim right after a submit) have not touched it yet.
- * Only when someone listens.
- */
-void
-change_event(struct server *srv, struct change *ch, const struct job *j)
-{
-	struct job	 got;
-
-	if (events_listeners(srv) == 0 || ch->to < 0)
-		return;
-	if (j == NULL) {
-		if (core_job_get(srv, ch->id, &got) < 0)
-			return;
-		j = &got;
-	}
-	if ((ch->snap = malloc(sizeof(*ch->snap))) != NULL &&
-	    job_copy(ch->snap, j) < 0) {
-		free(ch->snap);
-		ch->snap = NULL;
-	}
-	if (j == &got)
-		job_clear(&got);
-}
-
-struct pending *
-pending_add(struct core *c, enum pending_kind kind, core_done_cb done,
-    void *arg, uint64_t id)
-{
-	struct turn	*t = &c->turn;
-	struct pending	*p;
-
-	if (core_grow((void **)&t->pending, &t->cappending, t->npending,
-	    sizeof(*p)) < 0)
-		fatalx("core: out of memory");
-	p = &t->pending[t->npending++];
-	memset(p, 0, sizeof(*p));
-	p->kind = kind;
-	p->done = done;
-	p->arg = arg;
-	p->id = id;
-	return p;
-}
 
 int
 core_error_set(struct core_error *err, int rc, const char *field,
@@ -243,9 +148,9 @@ dispatch(struct server *srv)
 		run->worker = w;
 		run->job.worker = w;
 		t->nruns++;
-		ch = change_add(c, id, JOB_QUEUED, JOB_RUNNING, run->job.queue);
+		ch = turn_change(c, id, JOB_QUEUED, JOB_RUNNING, run->job.queue);
 		ch->started_at = run->job.started_at;
-		change_event(srv, ch, &run->job);
+		turn_snapshot(srv, ch, &run->job);
 		runq_started(srv, run->job.queue);
 	}
 }
@@ -259,7 +164,7 @@ core_promote(struct server *srv, uint64_t id, const char *queue)
 
 	if ((rc = store_promote(srv->store, id)) < 0)
 		return rc;
-	change_event(srv, change_add(c, id, JOB_SCHEDULED, JOB_QUEUED, queue),
+	turn_snapshot(srv, turn_change(c, id, JOB_SCHEDULED, JOB_QUEUED, queue),
 	    NULL);
 	runq_mark(srv, queue);
 	c->runnable = 1;
@@ -405,22 +310,6 @@ publish(struct server *srv, const struct change *ch)
 		counts_finish(srv->counts, ch->finished_at,
 		    ch->finished_at - ch->started_at);
 	events_job(srv, ch->id, ch->to, ch->snap);
-}
-
-static void
-turn_free(struct turn *t)
-{
-	for (size_t i = 0; i < t->nruns; i++)
-		job_clear(&t->runs[i].job);
-	for (size_t i = 0; i < t->nchanges; i++)
-		if (t->changes[i].snap) {
-			job_clear(t->changes[i].snap);
-			free(t->changes[i].snap);
-		}
-	free(t->changes);
-	free(t->pending);
-	free(t->runs);
-	memset(t, 0, sizeof(*t));
 }
 
 /*

@@ -1,7 +1,8 @@
 /*
  * The core's insides, shared by the files that change job states:
- * core.c (the turn, dispatch, commit), submit.c, act.c, finish.c,
- * deps.c, due.c and retain.c.  Nothing outside them includes this.
+ * core.c (dispatch, commit), turn.c (what a turn records), submit.c,
+ * action.c, finish.c, deps.c, delay.c and retain.c.  Nothing outside
+ * the core wing includes this.
  */
 #ifndef RUNNEL_CORE_INT_H
 #define RUNNEL_CORE_INT_H
@@ -89,17 +90,21 @@ struct core {
 	size_t		 nredo, capredo;
 };
 
+/* turn.c: grows an array of n elements of size (to at least n + 1). */
 int		 core_grow(void **p, size_t *cap, size_t n, size_t size);
-struct change	*change_add(struct core *, uint64_t id, int from, int to,
+/* turn.c: records a state change; the one transition check (job_can). */
+struct change	*turn_change(struct core *, uint64_t id, int from, int to,
 		    const char *queue);
 /* Records how a finishing job ended, for its log line. */
-void		 change_outcome(struct change *, int exit_code, int signal,
+void		 turn_outcome(struct change *, int exit_code, int signal,
 		    const char *error);
-/* Renders the job for subscribers as the change left it (j may be NULL). */
-void		 change_event(struct server *, struct change *,
+/* Keeps a copy of the job as the change left it, for listeners (j may be NULL). */
+void		 turn_snapshot(struct server *, struct change *,
 		    const struct job *j);
-struct pending	*pending_add(struct core *, enum pending_kind,
+struct pending	*turn_pending(struct core *, enum pending_kind,
 		    core_done_cb done, void *arg, uint64_t id);
+/* turn.c: releases what the turn holds and empties it. */
+void		 turn_free(struct turn *);
 /* Fills err; returns rc for use in `return`. */
 int		 core_error_set(struct core_error *err, int rc, const char *field,
 		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));

@@ -59,11 +59,11 @@ dep_failed(struct server *srv, uint64_t id, uint64_t dep)
 	rc = store_set_state(srv->store, id, JOB_SCHEDULED, JOB_FAILED, error,
 	    clock_now_ms());
 	if (rc == 0) {
-		struct change *ch = change_add(c, id, JOB_SCHEDULED, JOB_FAILED,
+		struct change *ch = turn_change(c, id, JOB_SCHEDULED, JOB_FAILED,
 		    j.queue);
 
-		change_outcome(ch, -1, -1, error);
-		change_event(srv, ch, NULL);
+		turn_outcome(ch, -1, -1, error);
+		turn_snapshot(srv, ch, NULL);
 		core_dirty(srv);
 	}
 	job_clear(&j);

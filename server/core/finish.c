@@ -146,17 +146,17 @@ finish_apply(struct server *srv, uint64_t id, const struct job_exit *ex)
 		return;
 	}
 	/* Kept until the commit: a failed commit applies it again. */
-	finish_keep(pending_add(c, P_EXIT, NULL, NULL, id), id, ex);
+	finish_keep(turn_pending(c, P_EXIT, NULL, NULL, id), id, ex);
 	core_dirty(srv);
 	if (rc < 0)
 		return;
 	runq_stopped(srv, queue);
 	c->runnable = 1;
-	ch = change_add(c, id, JOB_RUNNING, r.state, queue);
+	ch = turn_change(c, id, JOB_RUNNING, r.state, queue);
 	ch->started_at = ex->started_at;
 	ch->finished_at = job_state_finished(r.state) ? ex->finished_at : 0;
-	change_outcome(ch, r.exit_code, r.signal, r.error);
-	change_event(srv, ch, NULL);
+	turn_outcome(ch, r.exit_code, r.signal, r.error);
+	turn_snapshot(srv, ch, NULL);
 	if (r.state == JOB_QUEUED)
 		runq_mark(srv, queue);
 	else if (r.state == JOB_SCHEDULED)

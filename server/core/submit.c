@@ -203,7 +203,7 @@ submit(struct server *srv, struct job *jobs, size_t n, int batch,
 	for (size_t i = 0; i < n; i++) {
 		struct job	*j = &jobs[i];
 
-		change_event(srv, change_add(c, j->id, -1, j->state, j->queue), j);
+		turn_snapshot(srv, turn_change(c, j->id, -1, j->state, j->queue), j);
 		/* A batch is mostly one queue: mark it once. */
 		if (j->state == JOB_QUEUED &&
 		    (marked == NULL || strcmp(marked, j->queue) != 0)) {
@@ -213,7 +213,7 @@ submit(struct server *srv, struct job *jobs, size_t n, int batch,
 		if (j->state == JOB_SCHEDULED && j->deps_left == 0)
 			delay_arm(srv, j->run_at);
 	}
-	p = pending_add(c, P_SUBMIT, done, arg, 0);
+	p = turn_pending(c, P_SUBMIT, done, arg, 0);
 	p->jobs = jobs;
 	p->njobs = n;
 	p->batch = batch;
@@ -257,7 +257,7 @@ idem_submit(struct server *srv, const char *key, const char *body_sha,
 	if (rc < 0)
 		return core_error_set(err, rc, NULL, "%s", "");
 	/* Completed after this turn's commit, like the request that made them. */
-	p = pending_add(srv->core, P_REPLAY, done, arg, 0);
+	p = turn_pending(srv->core, P_REPLAY, done, arg, 0);
 	p->ids = ids;
 	p->njobs = nids;
 	p->batch = was_batch;
