@@ -37,6 +37,7 @@
 #include "http/route.h"
 #include "server.h"
 #include "core/counts.h"
+#include "vec.h"
 
 #define STREAM_BLOCK	(64 * 1024)
 #define HTTP_CSP	"default-src 'self'; img-src 'self' data:; " \
@@ -485,20 +486,13 @@ static int
 body_append(struct hreq *r, const char *data, size_t n)
 {
 	uint64_t	 max = r->http->srv->cfg->max_body;
-	char		*nb;
-	size_t		 cap;
+	int		 rc;
 
 	if (r->req.body_len + n > max)
 		return -EFBIG;
-	if (r->req.body_len + n + 1 > r->body_cap) {
-		cap = r->body_cap ? r->body_cap : 1024;
-		while (cap < r->req.body_len + n + 1)
-			cap *= 2;
-		if ((nb = realloc(r->req.body, cap)) == NULL)
-			return -ENOMEM;
-		r->req.body = nb;
-		r->body_cap = cap;
-	}
+	if ((rc = vec_grow(&r->req.body, &r->body_cap, r->req.body_len + n + 1,
+	    1)) < 0)
+		return rc;
 	memcpy(r->req.body + r->req.body_len, data, n);
 	r->req.body_len += n;
 	r->req.body[r->req.body_len] = '\0';
