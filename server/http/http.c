@@ -33,6 +33,7 @@
 #include "http/http.h"
 #include "log.h"
 #include "http/origin.h"
+#include "http/pct.h"
 #include "http/reply.h"
 #include "http/route.h"
 #include "server.h"
@@ -818,16 +819,6 @@ on_completed(void *cls, struct MHD_Connection *c, void **ctx,
 	*ctx = NULL;
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
-		return (c | 0x20) - 'a' + 10;
-	return -1;
-}
-
 /*
  * Decodes %XX in the path and the query as MHD would, except that a %00
  * is dropped: values are C strings, and a NUL would cut them short
@@ -841,12 +832,11 @@ on_unescape(void *cls, struct MHD_Connection *c, char *s)
 	(void)cls;
 	(void)c;
 	while (*r) {
-		int hi, lo;
+		int b;
 
-		if (r[0] == '%' && (hi = hexval(r[1])) >= 0 &&
-		    (lo = hexval(r[2])) >= 0) {
-			if (hi | lo)
-				*w++ = (char)(hi << 4 | lo);
+		if ((b = pct_byte(r)) >= 0) {
+			if (b)
+				*w++ = (char)b;
 			r += 3;
 		} else {
 			*w++ = *r++;
