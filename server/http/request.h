@@ -76,7 +76,7 @@ struct request {
 	struct response	 resp;
 	struct body_sink *sink;			/* streaming routes only */
 	void		*sink_ctx;		/* the sink's own state */
-	void		*conn;			/* http.c's connection state */
+	void		*conn;			/* hreq.c's request state */
 };
 
 /* What a handler returns. */
@@ -93,7 +93,7 @@ const char	*request_query(const struct request *, const char *key);
 
 /*
  * Completes a request whose handler returned API_PENDING: its resp is
- * sent.  Implemented by http.c (or a test double).
+ * sent.  Implemented by hreq.c (or a test double).
  */
 void		 request_done(struct request *);
 

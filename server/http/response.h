@@ -50,7 +50,7 @@ void		 response_clear(struct response *);
 struct stream {
 	ssize_t	(*read)(struct stream *, uint64_t pos, char *buf, size_t max);
 	void	(*free)(struct stream *);
-	/* http.c's: the connection, and the list of parked streams */
+	/* stream.c's: the connection, and the list of parked streams */
 	void		*conn;
 	void		*http;
 	int		 parked;
@@ -58,7 +58,7 @@ struct stream {
 	struct stream	*park_prev;
 };
 
-/* Resumes a parked stream so that read() is called again.  http.c. */
+/* Resumes a parked stream so that read() is called again.  stream.c. */
 void		 stream_wake(struct stream *);
 
 #endif
