@@ -60,7 +60,6 @@ static const char *stmt_sql[ST_COUNT_MAX] = {
 	    "GROUP BY queue, state",
 	[ST_FINISHED_SINCE] = "SELECT finished_at FROM jobs "
 	    "WHERE finished_at >= ?1",
-	[ST_QUEUE_ADD] = "INSERT OR IGNORE INTO queues (name) VALUES (?1)",
 	[ST_QUEUES] = "SELECT name, paused, concurrency FROM queues "
 	    "ORDER BY name",
 	[ST_DEP_ADD] = "INSERT OR IGNORE INTO job_deps (dep_id, job_id) "

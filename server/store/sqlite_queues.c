@@ -45,17 +45,6 @@ store_count(struct store *s,
 }
 
 int
-store_queue_add(struct store *s, const char *queue)
-{
-	int rc;
-
-	if ((rc = store_begin(s)) < 0)
-		return rc;
-	sqlite3_bind_text(s->st[ST_QUEUE_ADD], 1, queue, -1, SQLITE_STATIC);
-	return sqlite_run(s, ST_QUEUE_ADD);
-}
-
-int
 store_queue_set(struct store *s, const char *name, int paused,
     int concurrency)
 {

@@ -196,11 +196,6 @@ int	store_expired(struct store *, int64_t before_ms, int limit,
 /* ---- queues ---- */
 
 /*
- * Makes sure queue exists; a new one is not paused and has no limit.
- * Returns 0 or a code.
- */
-int	store_queue_add(struct store *, const char *queue);
-/*
  * Sets a queue's settings (concurrency <= 0: no limit), creating it.
  * Returns 0 or a code.
  */

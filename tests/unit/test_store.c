@@ -102,7 +102,6 @@ submit(struct store *s, const char *queue, int priority)
 	j.queue = strdup(queue);
 	j.priority = priority;
 	j.state = JOB_QUEUED;
-	ASSERT_INT(store_queue_add(s, queue), ==, 0);
 	ASSERT_INT(store_submit(s, &j, 1, 1000), ==, 0);
 	id = j.id;
 	job_clear(&j);
@@ -827,7 +826,7 @@ TEST(count_gives_each_queue_and_state_with_jobs)
 
 	submit(s, "a", 0);
 	submit(s, "b", 0);
-	ASSERT_INT(store_queue_add(s, "c"), ==, 0);	/* no jobs: no row */
+	ASSERT_INT(store_queue_set(s, "c", 0, 0), ==, 0);	/* no jobs: no row */
 	run_to(s, a1, JOB_SUCCEEDED, 400);
 	run_to(s, a2, JOB_FAILED, 600);
 	ASSERT_INT(store_count(s, on_count, NULL), ==, 0);
@@ -871,12 +870,13 @@ TEST(queues_keep_their_settings_and_come_in_name_order)
 {
 	struct store *s = open_store();
 
-	ASSERT_INT(store_queue_add(s, "zeta"), ==, 0);
-	ASSERT_INT(store_queue_add(s, "alpha"), ==, 0);
+	ASSERT_INT(store_queues(s, on_queue, NULL), ==, 0);
+	ASSERT_INT(nseen_queues, ==, 0);
+	ASSERT_INT(store_queue_set(s, "zeta", 1, 2), ==, 0);
+	ASSERT_INT(store_queue_set(s, "alpha", 0, -1), ==, 0);
 	ASSERT_INT(store_queue_set(s, "mid", 1, 3), ==, 0);
+	/* Setting a queue that exists replaces its settings. */
 	ASSERT_INT(store_queue_set(s, "zeta", 0, 5), ==, 0);
-	/* Adding a queue that exists leaves its settings alone. */
-	ASSERT_INT(store_queue_add(s, "zeta"), ==, 0);
 	ASSERT_INT(store_commit(s, 1), ==, 0);
 	ASSERT_INT(store_queues(s, on_queue, NULL), ==, 0);
 	ASSERT_INT(nseen_queues, ==, 3);
@@ -887,6 +887,7 @@ TEST(queues_keep_their_settings_and_come_in_name_order)
 	ASSERT_INT(seen_queues[1].paused, ==, 1);
 	ASSERT_INT(seen_queues[1].concurrency, ==, 3);
 	ASSERT_STR(seen_queues[2].name, "zeta");
+	ASSERT_INT(seen_queues[2].paused, ==, 0);
 	ASSERT_INT(seen_queues[2].concurrency, ==, 5);
 	/* concurrency <= 0: no limit. */
 	ASSERT_INT(store_queue_set(s, "mid", 0, 0), ==, 0);
