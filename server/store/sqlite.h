@@ -90,7 +90,7 @@ int		 sqlite_code(int rc);
  * transaction back, marks the turn lost.  Returns sqlite_code(rc).
  */
 int		 sqlite_fail(struct store *, const char *what, int rc);
-/* Steps bound statement id, which returns no rows, and resets it.  0 or a code. */
+/* Steps bound statement id (it returns no rows) and resets it.  0 or a code. */
 int		 sqlite_run(struct store *, enum stmt_id);
 /* sqlite_run, then 0 if it changed one row, none if it changed no row. */
 int		 sqlite_change(struct store *, enum stmt_id, int none);
@@ -99,7 +99,8 @@ int		 sqlite_change(struct store *, enum stmt_id, int none);
  * (the caller frees it), their number into *n.  Returns 0, or a code
  * with *ids NULL and *n 0.
  */
-int		 sqlite_ids(struct store *, enum stmt_id, uint64_t **ids, size_t *n);
+int		 sqlite_ids(struct store *, enum stmt_id, uint64_t **ids,
+		    size_t *n);
 
 /* Binds v, or NULL when v is NULL; v must outlive the statement's step. */
 static inline void

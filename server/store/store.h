@@ -100,7 +100,8 @@ int	store_ping(struct store *);
  * created_at (now_ms).  Ids are consecutive, in order, and never reused.
  * Returns 0 or a code (undo a partial batch with a savepoint).
  */
-int	store_submit(struct store *, struct job *jobs, size_t n, int64_t now_ms);
+int	store_submit(struct store *, struct job *jobs, size_t n,
+	    int64_t now_ms);
 /*
  * Reads job id into *out (job_clear it after).  Returns 0, -ENOENT if
  * there is none, -EIO if its row is unreadable, or a code; on failure

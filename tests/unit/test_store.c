@@ -514,7 +514,7 @@ run_to(struct store *s, uint64_t id, enum job_state state, int64_t finished_at)
 	ASSERT_INT(store_finish(s, &r), ==, 0);
 }
 
-TEST(head_is_the_smallest_priority_then_the_smallest_id_of_its_queue)
+TEST(head_is_the_smallest_priority_then_id_of_its_queue)
 {
 	struct store	*s = open_store();
 	struct job	 j;
@@ -693,7 +693,8 @@ TEST(set_state_is_refused_from_any_other_state)
 	ASSERT_INT(j.state, ==, JOB_QUEUED);
 	ASSERT(j.error == NULL && j.finished_at == 0);
 	job_clear(&j);
-	ASSERT_INT(store_set_state(s, id, JOB_QUEUED, JOB_FAILED, "x", 5), ==, 0);
+	ASSERT_INT(store_set_state(s, id, JOB_QUEUED, JOB_FAILED, "x", 5), ==,
+	    0);
 	ASSERT_INT(store_get(s, id, &j), ==, 0);
 	ASSERT_INT(j.state, ==, JOB_FAILED);
 	ASSERT_STR(j.error, "x");
@@ -826,7 +827,8 @@ TEST(count_gives_each_queue_and_state_with_jobs)
 
 	submit(s, "a", 0);
 	submit(s, "b", 0);
-	ASSERT_INT(store_queue_set(s, "c", 0, 0), ==, 0);	/* no jobs: no row */
+	/* A queue without jobs has no row. */
+	ASSERT_INT(store_queue_set(s, "c", 0, 0), ==, 0);
 	run_to(s, a1, JOB_SUCCEEDED, 400);
 	run_to(s, a2, JOB_FAILED, 600);
 	ASSERT_INT(store_count(s, on_count, NULL), ==, 0);
@@ -918,7 +920,8 @@ TEST(dependents_are_kept_once_and_forgotten_with_the_job)
 	ASSERT_INT(store_add_deps(s, w1, &dep, 1), ==, 0);
 	ASSERT_INT(store_dependents(s, dep, &ids, &n), ==, 0);
 	ASSERT_INT(n, ==, 2);
-	ASSERT((ids[0] == w1 && ids[1] == w2) || (ids[0] == w2 && ids[1] == w1));
+	ASSERT((ids[0] == w1 && ids[1] == w2) ||
+	    (ids[0] == w2 && ids[1] == w1));
 	free(ids);
 	ASSERT_INT(store_dependents(s, w1, &ids, &n), ==, 0);
 	ASSERT_INT(n, ==, 0);
@@ -942,7 +945,8 @@ TEST(dependents_are_kept_once_and_forgotten_with_the_job)
 TEST(dep_done_counts_down_only_jobs_still_waiting)
 {
 	struct store	*s = open_store();
-	uint64_t	 deps[2] = {submit(s, "default", 0), submit(s, "default", 0)};
+	uint64_t	 deps[2] = {submit(s, "default", 0),
+			    submit(s, "default", 0)};
 	uint64_t	 w = submit_waiting(s, 0, deps, 2);
 	uint64_t	 q = submit(s, "default", 0);
 	struct job	 j;
@@ -953,7 +957,8 @@ TEST(dep_done_counts_down_only_jobs_still_waiting)
 	ASSERT_INT(j.state, ==, JOB_SCHEDULED);
 	job_clear(&j);
 	ASSERT_INT(store_dep_done(s, w), ==, 0);
-	ASSERT_INT(store_dep_done(s, w), ==, 0);	/* nothing left: no change */
+	/* Nothing left to wait for: no change, and no error. */
+	ASSERT_INT(store_dep_done(s, w), ==, 0);
 	ASSERT_INT(store_get(s, w, &j), ==, 0);
 	ASSERT_INT(j.deps_left, ==, 0);
 	job_clear(&j);
@@ -1026,7 +1031,8 @@ TEST(begin_is_idempotent_and_commit_without_a_turn_is_a_no_op)
 	ASSERT_INT(store_begin(s), ==, 0);
 	ASSERT_INT(store_begin(s), ==, 0);
 	ASSERT_INT(store_in_txn(s), ==, 1);
-	ASSERT_INT(store_ping(s), ==, 0);	/* in a turn: the turn is the answer */
+	/* In a turn, the turn that is open is the answer. */
+	ASSERT_INT(store_ping(s), ==, 0);
 	submit(s, "default", 0);
 	ASSERT_INT(store_commit(s, 0), ==, 0);
 	ASSERT_INT(store_in_txn(s), ==, 0);
@@ -1123,7 +1129,7 @@ TEST_MAIN_BEGIN
 	RUN_ALL(newer_database_is_refused);
 	RUN_ALL(claim_takes_smallest_priority_then_smallest_id);
 	RUN_ALL(claim_counts_the_attempt_and_sets_the_worker);
-	RUN_ALL(head_is_the_smallest_priority_then_the_smallest_id_of_its_queue);
+	RUN_ALL(head_is_the_smallest_priority_then_id_of_its_queue);
 	RUN_ALL(get_and_finish_refuse_what_is_not_there);
 	RUN_ALL(every_field_comes_back_as_it_was_written);
 	RUN_ALL(finish_records_the_result_once);
