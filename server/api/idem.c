@@ -1,4 +1,4 @@
-/* Idempotency-Key checks and request digests (the records: store.c). */
+/* Idempotency-Key checks and request digests (the records: the store). */
 #include <stdio.h>
 #include <string.h>
 

@@ -12,6 +12,7 @@
 #include "server.h"
 #include "core/space.h"
 #include "core/counts.h"
+#include "vec.h"
 
 struct text {
 	char	*buf;
@@ -43,15 +44,10 @@ put(struct text *t, const char *fmt, ...)
 			t->len += (size_t)n;
 			return;
 		}
-		t->cap = t->cap ? t->cap * 2 : 4096;
-		while (t->cap - t->len <= (size_t)n)
-			t->cap *= 2;
-		char *nb = realloc(t->buf, t->cap);
-		if (nb == NULL) {
+		if (vec_grow(&t->buf, &t->cap, t->len + (size_t)n + 1, 1) < 0) {
 			t->oom = 1;
 			return;
 		}
-		t->buf = nb;
 	}
 }
 

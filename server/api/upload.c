@@ -27,6 +27,7 @@
 #include "core/space.h"
 #include "api/spec.h"
 #include "api/upload.h"
+#include "vec.h"
 
 #define SPACE_CHECK_EVERY	(16ull << 20)
 
@@ -54,6 +55,7 @@ struct upload {
 	char			 client_name[MULTIPART_NAME_MAX];
 	char			*job_text;
 	size_t			 job_len;
+	size_t			 job_cap;
 	char			 sha_text[132];
 	size_t			 sha_len;
 	char			 unknown[64];	/* the first part we do not know */
@@ -158,16 +160,15 @@ part_begin(void *arg, const char *name, const char *filename,
 }
 
 static int
-append(char **buf, size_t *len, const char *p, size_t n)
+append(char **buf, size_t *len, size_t *cap, const char *p, size_t n)
 {
-	char *nb = realloc(*buf, *len + n + 1);
+	int rc;
 
-	if (nb == NULL)
-		return -ENOMEM;
-	memcpy(nb + *len, p, n);
+	if ((rc = vec_grow(buf, cap, *len + n + 1, 1)) < 0)
+		return rc;
+	memcpy(*buf + *len, p, n);
 	*len += n;
-	nb[*len] = '\0';
-	*buf = nb;
+	(*buf)[*len] = '\0';
 	return 0;
 }
 
@@ -185,7 +186,7 @@ part_data(void *arg, const char *p, size_t n)
 			    "the job part is over --max-body");
 			return -EFBIG;
 		}
-		if (append(&u->job_text, &u->job_len, p, n) < 0) {
+		if (append(&u->job_text, &u->job_len, &u->job_cap, p, n) < 0) {
 			reply_errno(u->req, -ENOMEM);
 			return -ENOMEM;
 		}

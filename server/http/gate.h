@@ -34,9 +34,10 @@ void	gate_stop(struct server *);
 void	gate_free(struct server *);
 
 /*
- * http.c's side.  A handed-over connection's gate_conn lives until
- * gate_closed; a request on it begins when its head is in and ends when
- * it is answered (from then on the idle deadline runs).
+ * The glue's side (http.c, hreq.c).  A handed-over connection's
+ * gate_conn lives until gate_closed; a request on it begins when its
+ * head is in and ends when it is answered (from then on the idle
+ * deadline runs).
  */
 void	gate_request_begin(struct gate_conn *);
 void	gate_request_end(struct gate_conn *);

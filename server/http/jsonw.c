@@ -1,10 +1,12 @@
 /* The JSON writer. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "clock.h"
 #include "http/jsonw.h"
 #include "utf8.h"
+#include "vec.h"
 
 void
 jsonw_init(struct jsonw *w)
@@ -37,22 +39,13 @@ jsonw_take(struct jsonw *w, size_t *len)
 static int
 jsonw_room(struct jsonw *w, size_t n)
 {
-	size_t	 cap;
-	char	*nb;
-
 	if (w->oom)
 		return 0;
-	if (w->len + n <= w->cap)
-		return 1;
-	cap = w->cap ? w->cap : 512;
-	while (cap < w->len + n)
-		cap *= 2;
-	if ((nb = realloc(w->buf, cap)) == NULL) {
+	if (n > SIZE_MAX - w->len || vec_grow(&w->buf, &w->cap, w->len + n,
+	    1) < 0) {
 		w->oom = 1;
 		return 0;
 	}
-	w->buf = nb;
-	w->cap = cap;
 	return 1;
 }
 

@@ -5,7 +5,6 @@
  * from CR to CR with memchr and holds back at most one delimiter's
  * worth of bytes across feeds.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +12,7 @@
 #include <strings.h>
 
 #include "http/multipart.h"
+#include "http/pct.h"
 
 static int	feed(struct multipart *, const char *, size_t);
 
@@ -135,15 +135,6 @@ param_value(const char *p, char *out, size_t size)
 	return 0;
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = tolower(c);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 /* RFC 5987 ext-value: charset'lang'percent-encoded, UTF-8 only. */
 static int
 ext_value(const char *p, char *out, size_t size)
@@ -157,11 +148,8 @@ ext_value(const char *p, char *out, size_t size)
 		int c = (unsigned char)*q;
 
 		if (c == '%') {
-			int hi = hexval(q[1]), lo = hi >= 0 ? hexval(q[2]) : -1;
-
-			if (lo < 0)
+			if ((c = pct_byte(q)) < 0)
 				return -1;
-			c = hi << 4 | lo;
 			q += 2;
 		}
 		if (c == 0)

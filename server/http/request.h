@@ -1,17 +1,18 @@
 /*
- * A parsed HTTP request and the response a handler fills in.  Handlers
- * (api_*.c) see only these structs, never libmicrohttpd, so they can be
- * driven by unit tests without sockets.
+ * A parsed HTTP request, with the response a handler fills in
+ * (http/response.h).  Handlers (the api wing) see only these structs,
+ * never libmicrohttpd, so they can be driven by unit tests without
+ * sockets.
  */
 #ifndef RUNNEL_REQUEST_H
 #define RUNNEL_REQUEST_H
 
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/types.h>
+
+#include "http/response.h"
 
 struct server;
-struct stream;
 struct request;
 
 /*
@@ -39,28 +40,10 @@ enum http_method {
 };
 
 #define REQUEST_QUERY_MAX	32
-#define RESPONSE_HEADERS_MAX	8
 
 struct param {
 	const char	*key;
 	const char	*value;
-};
-
-struct response {
-	int		 status;
-	const char	*content_type;		/* static string */
-	char		*body;			/* owned; freed with the request */
-	const void	*body_static;		/* or a body that outlives us */
-	size_t		 body_len;
-	int		 fd;			/* >= 0: send fd_len bytes from fd_offset, fd owned */
-	uint64_t	 fd_offset;
-	uint64_t	 fd_len;
-	struct stream	*stream;		/* a streamed response; owned */
-	struct {
-		const char	*name;		/* static string */
-		char		*value;		/* owned */
-	}		 headers[RESPONSE_HEADERS_MAX];
-	int		 nheaders;
 };
 
 struct request {
@@ -93,7 +76,7 @@ struct request {
 	struct response	 resp;
 	struct body_sink *sink;			/* streaming routes only */
 	void		*sink_ctx;		/* the sink's own state */
-	void		*conn;			/* http.c's connection state */
+	void		*conn;			/* hreq.c's request state */
 	/* Sends resp once a pending handler filled it (request_done). */
 	void		 (*done)(struct request *);
 };
@@ -110,41 +93,10 @@ typedef int (*api_handler)(struct request *);
 /* The value of query parameter key, or NULL. */
 const char	*request_query(const struct request *, const char *key);
 
-/* Adds a response header; value is copied.  Returns 0 or -ENOMEM/-ENOSPC. */
-int		 response_header(struct response *, const char *name, const char *value);
-/* Takes ownership of body (malloc'd) as the response with that status. */
-void		 response_body(struct response *, int status, const char *type, char *body, size_t len);
-/* Makes len bytes at body (never freed, never changed) the response. */
-void		 response_static(struct response *, int status, const char *type,
-		    const void *body, size_t len);
-/* Releases what the response owns and resets it. */
-void		 response_clear(struct response *);
-
 /*
  * Completes a request whose handler returned API_PENDING: its resp is
- * sent, through the done callback its owner set (http.c, or a test).
+ * sent, through the done callback its owner set (hreq.c, or a test).
  */
 void		 request_done(struct request *);
-
-/*
- * A streamed response (chunked): read() copies at most max bytes at
- * position pos into buf and returns the count, 0 when nothing is
- * available yet (the connection then sleeps until stream_wake()), or -1
- * at the end.  free() is called once when the response is done.
- */
-struct stream {
-	ssize_t	(*read)(struct stream *, uint64_t pos, char *buf, size_t max);
-	void	(*free)(struct stream *);
-	/* http.c's: how to wake it, the connection, the parked streams */
-	void		 (*wake)(struct stream *);
-	void		*conn;
-	void		*http;
-	int		 parked;
-	struct stream	*park_next;
-	struct stream	*park_prev;
-};
-
-/* Resumes a parked stream so that read() is called again. */
-void		 stream_wake(struct stream *);
 
 #endif

@@ -1,9 +1,19 @@
 /*
- * The store: every SQL statement of runnel lives behind this interface
- * (a PostgreSQL backend is planned; keep SQLite out of callers).
- * One connection, used only from the loop thread.  Writes go into the
- * turn's transaction (store_begin is idempotent) and become durable at
- * store_commit; readers in the same turn see them.
+ * The store: every query of runnel lives behind this interface, and
+ * nothing of the backend that answers it (SQLite today: store/sqlite*.c)
+ * reaches callers.  One connection, used only from the loop thread.
+ * Writes go into the turn's transaction (store_begin is idempotent) and
+ * become durable at store_commit; readers in the same turn see them.
+ *
+ * Errors are negative errno codes, the detail logged once by the store:
+ *   -ENOMEM  out of memory
+ *   -ENOSPC  the disk is full
+ *   -EIO     any other failure of the database
+ *   -EEXIST  a constraint of the schema refused a write
+ * and, where a function says so, -ENOENT, -EBUSY or -EPROTO.  A write
+ * that fails with -ENOSPC or -EIO may take the whole turn's transaction
+ * with it: then every later write of the turn returns the same code,
+ * and store_commit reports it and starts afresh.
  */
 #ifndef RUNNEL_STORE_H
 #define RUNNEL_STORE_H
@@ -45,134 +55,208 @@ struct job_filter {
 	int		 limit;
 };
 
+/* ---- the connection and the turn's transaction ---- */
+
 /*
- * Opens (creating) the database at path, applies pending migrations and
- * prepares statements.  Refuses a database newer than this binary.
- * Returns 0 or a negative code; the detail is logged.
+ * Opens (creating) the database at path (for SQLite, the database
+ * file), applies pending migrations and prepares statements.  Returns 0
+ * with *out set, or a code with *out NULL: -EPROTO for a database made
+ * by a newer runneld (refused, untouched).
  */
 int	store_open(struct store **out, const char *path, enum store_durability);
+/* Commits (and syncs) a turn still open, then closes; NULL is a no-op. */
 void	store_close(struct store *);
 
-/* Starts the turn's transaction if none is open.  Returns 0 or -EIO. */
+/* Starts the turn's transaction if none is open.  Returns 0 or a code. */
 int	store_begin(struct store *);
+/* 1 while the turn's transaction is open, else 0. */
 int	store_in_txn(const struct store *);
 /*
- * Commits the turn's transaction; with sync (and STORE_DURABLE) it is on
- * disk when this returns, as synchronous=FULL would have it.  Without,
- * it survives a crash of runneld but maybe not a power loss.  Returns 0,
- * or -ENOSPC/-EIO after rolling back: none of the turn's writes happened.
+ * Commits the turn's transaction (0 when none is open).  With sync, and
+ * STORE_DURABLE, the commit is on stable storage when this returns and
+ * survives a power loss; without, it survives a crash of runneld only.
+ * Returns 0, or a code: when the commit failed it was rolled back and
+ * none of the turn's writes happened; when only the sync failed they
+ * are committed, maybe not yet on stable storage.
  */
 int	store_commit(struct store *, int sync);
 
 /*
  * Savepoints make a multi-statement change (a batch) all-or-nothing
- * inside the turn's transaction: store_mark, writes, then
- * store_unmark(keep = 0) undoes them.
+ * inside the turn's transaction: store_mark (which begins the turn if
+ * needed), writes, then store_unmark(keep = 0) undoes them or
+ * store_unmark(keep = 1) keeps them.  Both return 0 or a code.
  */
 int	store_mark(struct store *);
 int	store_unmark(struct store *, int keep);
 
+/* 0 if a write transaction can be taken now (healthz), else a code. */
+int	store_ping(struct store *);
+
+/* ---- jobs ---- */
+
 /*
- * Inserts n jobs (state set by the caller); sets their id and created_at.
- * Ids are consecutive and in order.
+ * Inserts n jobs (state set by the caller); sets their id and
+ * created_at (now_ms).  Ids are consecutive, in order, and never reused.
+ * Returns 0 or a code (undo a partial batch with a savepoint).
  */
-int	store_submit(struct store *, struct job *jobs, size_t n, int64_t now_ms);
-/* Reads job id into *out (job_clear it after).  -ENOENT if none. */
+int	store_submit(struct store *, struct job *jobs, size_t n,
+	    int64_t now_ms);
+/*
+ * Reads job id into *out (job_clear it after).  Returns 0, -ENOENT if
+ * there is none, -EIO if its row is unreadable, or a code; on failure
+ * *out is empty, as job_init leaves it.
+ */
 int	store_get(struct store *, uint64_t id, struct job *out);
 /*
  * The runnable job of queue that comes first: smallest priority, then
  * smallest id.  Returns 1 and sets *id and *priority, 0 when the queue
- * has none, or < 0.
+ * has none, or a code.
  */
 int	store_head(struct store *, const char *queue, uint64_t *id,
 	    int64_t *priority);
 /*
- * Claims job id if it is still queued: it becomes running with one more
- * attempt.  Returns 1 and fills *out, 0 if it was not queued, or < 0.
+ * Claims job id if it is still queued: it becomes running on worker,
+ * started at now_ms, with one more attempt and its last result cleared.
+ * Returns 1 and fills *out (job_clear it), 0 if it was not queued, or a
+ * code.
  */
 int	store_claim(struct store *, uint64_t id, int worker, int64_t now_ms,
 	    struct job *out);
-/* Records the end of a running job's attempt.  -ENOENT, -EBUSY if not running. */
+/*
+ * Records the end of a running job's attempt.  Returns 0, -EBUSY if the
+ * job is not running (or not there), or a code.
+ */
 int	store_finish(struct store *, const struct job_result *);
 /*
  * Moves a job from one state to another, recording error (may be NULL)
- * and finished_at (0 to clear).  -EBUSY when it is not in state from.
+ * and finished_at (0 to clear).  Returns 0, -EBUSY when it is not in
+ * state from (or not there), or a code.
  */
 int	store_set_state(struct store *, uint64_t id, enum job_state from,
 	    enum job_state to, const char *error, int64_t finished_at);
 /*
- * Queues a finished (failed or canceled) job again, clearing its
- * previous result; scheduled instead while deps_left > 0 of its
- * dependencies have not succeeded.  undo_attempt also takes back the
- * attempt count (a shutdown ended the run through no fault of the job).
+ * Queues a job in state from again, clearing its previous result;
+ * scheduled instead while deps_left > 0 of its dependencies have not
+ * succeeded.  undo_attempt also takes back the attempt count (a
+ * shutdown ended the run through no fault of the job).  Returns 0,
+ * -EBUSY when it is not in state from (or not there), or a code.
  */
 int	store_requeue(struct store *, uint64_t id, enum job_state from,
 	    int undo_attempt, int deps_left);
-/* Deletes a job row.  -ENOENT if none. */
+/*
+ * A scheduled job with nothing left to wait for becomes queued.
+ * Returns 0, -EBUSY if it is not such a job, or a code.
+ */
+int	store_promote(struct store *, uint64_t id);
+/*
+ * Deletes a job and its dependency records.  Returns 0, -ENOENT if
+ * there is none, or a code.
+ */
 int	store_delete(struct store *, uint64_t id);
 
 /*
- * Lists jobs newest first.  *jobs gets up to f->limit entries (caller
- * frees with store_free_jobs), *next the cursor for the next page or 0.
+ * Lists jobs newest first.  *jobs gets up to f->limit (> 0) entries
+ * (free with store_free_jobs), *next the cursor for the next page (to
+ * pass as f->before) or 0 at the end; a page may hold fewer than limit
+ * jobs and still have a next.  Returns 0 or a code, with *jobs NULL and
+ * *n 0 on failure.
  */
 int	store_list(struct store *, const struct job_filter *f,
 	    struct job **jobs, size_t *n, uint64_t *next);
+/* Frees n jobs from store_list, and the array. */
 void	store_free_jobs(struct job *jobs, size_t n);
 
-/* The ids of the jobs in state running (caller frees *ids). */
+/*
+ * The ids of the jobs in state running into *ids (the caller frees it)
+ * and their number into *n.  Returns 0, or a code with *ids NULL.
+ */
 int	store_running(struct store *, uint64_t **ids, size_t *n);
-/* A scheduled job with nothing to wait for becomes queued; -EBUSY if not. */
-int	store_promote(struct store *, uint64_t id);
 
-/* Calls cb for every (queue, state) pair with its number of jobs. */
+/*
+ * Calls cb for every (queue, state) pair that has jobs, with their
+ * number.  Returns 0 or a code.
+ */
 int	store_count(struct store *,
 	    void (*cb)(void *arg, const char *queue, enum job_state, int64_t n),
 	    void *arg);
-/* Calls cb with the finished_at of every job finished since since_ms. */
+/*
+ * Calls cb with the finished_at of every job finished at or after
+ * since_ms.  Returns 0 or a code.
+ */
 int	store_finished_since(struct store *, int64_t since_ms,
 	    void (*cb)(void *arg, int64_t finished_at), void *arg);
+/*
+ * Calls cb for up to limit (> 0) jobs finished before before_ms, oldest
+ * first, once all are read (cb may delete them).  Returns how many, or
+ * a code (then cb was not called).
+ */
+int	store_expired(struct store *, int64_t before_ms, int limit,
+	    void (*cb)(void *arg, uint64_t id, int attempts), void *arg);
 
-/* Makes sure queue exists in the queues table (in the turn's transaction). */
-int	store_queue_add(struct store *, const char *queue);
-/* Calls cb for every known queue with its settings. */
+/* ---- queues ---- */
+
+/*
+ * Sets a queue's settings (concurrency <= 0: no limit), creating it.
+ * Returns 0 or a code.
+ */
+int	store_queue_set(struct store *, const char *name, int paused,
+	    int concurrency);
+/*
+ * Calls cb for every known queue, in name order, with its settings
+ * (concurrency -1: no limit).  Returns 0 or a code.
+ */
 int	store_queues(struct store *,
 	    void (*cb)(void *arg, const char *name, int paused, int concurrency),
 	    void *arg);
 
-/* 0 if a write transaction can be taken (healthz), else < 0. */
-int	store_ping(struct store *);
+/* ---- flow control: dependencies, time, idempotency ---- */
 
-/* ---- flow control ---- */
-
-/* Records that job_id waits for each of deps. */
+/*
+ * Records that job_id waits for each of deps (a pair recorded already
+ * is kept once).  Returns 0 or a code.
+ */
 int	store_add_deps(struct store *, uint64_t job_id, const uint64_t *deps,
 	    size_t n);
-/* The jobs waiting for dep_id into *ids (caller frees). */
+/*
+ * The jobs waiting for dep_id into *ids (the caller frees it), their
+ * number into *n.  Returns 0, or a code with *ids NULL.
+ */
 int	store_dependents(struct store *, uint64_t dep_id, uint64_t **ids,
 	    size_t *n);
-/* One dependency of a scheduled job succeeded.  0, or -EBUSY if it is not waiting. */
+/*
+ * One dependency of job_id succeeded: a scheduled job waiting for
+ * some has one less to wait for.  Returns 0 (also when job_id was not
+ * waiting: nothing changes then), or a code.
+ */
 int	store_dep_done(struct store *, uint64_t job_id);
-/* The earliest run_at of a job waiting only for its time; *run_at 0 if none. */
+/*
+ * The earliest run_at of a scheduled job waiting only for its time into
+ * *run_at, 0 if none.  Returns 0 or a code.
+ */
 int	store_next_due(struct store *, int64_t *run_at);
-/* Calls cb for up to limit jobs due at now_ms, earliest first; returns how many. */
+/*
+ * Calls cb for up to limit (> 0) scheduled jobs with nothing to wait for
+ * whose run_at is at or before now_ms, earliest first, once all are
+ * read (cb may change them).  Returns how many, or a code (then cb was
+ * not called).
+ */
 int	store_due(struct store *, int64_t now_ms, int limit,
 	    void (*cb)(void *arg, uint64_t id, const char *queue), void *arg);
 /*
- * The record of an Idempotency-Key made since since_ms: returns 1 with
- * the body's hash, the job ids (JSON array, caller frees) and whether it
- * was a batch; 0 when there is none.
+ * The record of an Idempotency-Key made at or after since_ms: returns 1
+ * with the body's hash in sha (shasize bytes, NUL-terminated), the job
+ * ids (a JSON array, caller frees *jobs_json) and whether it was a
+ * batch; 0 when there is none (*jobs_json NULL); or a code.
  */
 int	store_idem_get(struct store *, const char *key, int64_t since_ms,
 	    char *sha, size_t shasize, char **jobs_json, int *batch);
+/*
+ * Records (or replaces) what key made, at now_ms.  Returns 0 or a code.
+ */
 int	store_idem_put(struct store *, const char *key, const char *sha,
 	    const char *jobs_json, int batch, int64_t now_ms);
-/* Forgets keys made before before_ms; returns how many. */
+/* Forgets keys made before before_ms.  Returns how many, or a code. */
 int	store_idem_purge(struct store *, int64_t before_ms);
-/* Sets a queue's settings (concurrency <= 0: no limit), creating it. */
-int	store_queue_set(struct store *, const char *name, int paused,
-	    int concurrency);
-/* Calls cb for up to limit jobs finished before before_ms, oldest first. */
-int	store_expired(struct store *, int64_t before_ms, int limit,
-	    void (*cb)(void *arg, uint64_t id, int attempts), void *arg);
 
 #endif

@@ -1,0 +1,444 @@
+/*
+ * The SQLite backend: the database file, its pragmas and migrations,
+ * the table of every statement runnel runs (each prepared once, at
+ * open), the turn's transaction and its savepoints.  Errors are logged
+ * here once with sqlite3_errmsg and returned as negative errno codes.
+ * The statements run in sqlite_jobs.c, sqlite_list.c, sqlite_queues.c
+ * and sqlite_flow.c.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "embed.h"
+#include "log.h"
+#include "store/sqlite.h"
+#include "vec.h"
+
+extern const struct embed_file schema_files[];
+
+static const char *stmt_sql[ST_COUNT_MAX] = {
+	[ST_INSERT] = INSERT_JOBS INSERT_ROW,
+	[ST_GET] = "SELECT " JOB_COLUMNS " FROM jobs WHERE id = ?1",
+	/* The head of one queue: one seek on the runnable index. */
+	[ST_HEAD] = "SELECT id, priority FROM jobs WHERE state = 'queued' "
+	    "AND queue = ?1 ORDER BY priority, id LIMIT 1",
+	[ST_CLAIM] = "UPDATE jobs SET state = 'running', "
+	    "attempts = attempts + 1, started_at = ?2, worker = ?3, "
+	    "finished_at = NULL, exit_code = NULL, signal = NULL, "
+	    "error = NULL, stdout_bytes = 0, stderr_bytes = 0, "
+	    "cpu_ms = NULL, max_rss_kb = NULL "
+	    "WHERE id = ?1 AND state = 'queued'",
+	/* The end of an attempt: finished, or scheduled again (?12: when). */
+	[ST_FINISH] = "UPDATE jobs SET state = ?2, exit_code = ?3, "
+	    "signal = ?4, error = ?5, finished_at = ?6, stdout_bytes = ?7, "
+	    "stderr_bytes = ?8, cpu_ms = ?9, max_rss_kb = ?10, "
+	    "started_at = coalesce(?11, started_at), "
+	    "run_at = coalesce(?12, run_at) "
+	    "WHERE id = ?1 AND state = 'running'",
+	[ST_SET_STATE] = "UPDATE jobs SET state = ?3, error = ?4, "
+	    "finished_at = ?5 WHERE id = ?1 AND state = ?2",
+	[ST_REQUEUE] = "UPDATE jobs SET state = CASE WHEN ?4 > 0 THEN "
+	    "'scheduled' ELSE 'queued' END, deps_left = ?4, "
+	    "attempts = attempts - ?3, started_at = NULL, finished_at = NULL, "
+	    "exit_code = NULL, signal = NULL, error = NULL, "
+	    "stdout_bytes = 0, stderr_bytes = 0, cpu_ms = NULL, "
+	    "max_rss_kb = NULL WHERE id = ?1 AND state = ?2",
+	[ST_DELETE] = "DELETE FROM jobs WHERE id = ?1",
+	/* Listing scans one index newest first; columns after id feed the
+	 * filters the index does not cover. */
+	[ST_LIST_ALL] = "SELECT id, state, queue, type FROM jobs "
+	    "WHERE id < ?2 ORDER BY id DESC LIMIT ?3",
+	[ST_LIST_STATE] = "SELECT id, state, queue, type FROM jobs "
+	    "WHERE state = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3",
+	[ST_LIST_QUEUE] = "SELECT id, state, queue, type FROM jobs "
+	    "WHERE queue = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3",
+	[ST_LIST_TYPE] = "SELECT id, state, queue, type FROM jobs "
+	    "WHERE type = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3",
+	[ST_RUNNING] = "SELECT id FROM jobs WHERE state = 'running'",
+	[ST_COUNT] = "SELECT queue, state, count(*) FROM jobs "
+	    "GROUP BY queue, state",
+	[ST_FINISHED_SINCE] = "SELECT finished_at FROM jobs "
+	    "WHERE finished_at >= ?1",
+	[ST_QUEUES] = "SELECT name, paused, concurrency FROM queues "
+	    "ORDER BY name",
+	[ST_DEP_ADD] = "INSERT OR IGNORE INTO job_deps (dep_id, job_id) "
+	    "VALUES (?1, ?2)",
+	[ST_DEPENDENTS] = "SELECT job_id FROM job_deps WHERE dep_id = ?1",
+	[ST_DEP_DONE] = "UPDATE jobs SET deps_left = deps_left - 1 "
+	    "WHERE id = ?1 AND state = 'scheduled' AND deps_left > 0",
+	[ST_DEPS_FORGET] = "DELETE FROM job_deps WHERE job_id = ?1 OR dep_id = ?1",
+	[ST_NEXT_DUE] = "SELECT min(run_at) FROM jobs INDEXED BY jobs_due "
+	    "WHERE state = "
+	    "'scheduled' AND deps_left = 0 AND run_at IS NOT NULL",
+	/* INDEXED BY: the planner would take jobs_state and go through all
+	 * that is scheduled (and sort it), for every batch. */
+	[ST_DUE] = "SELECT id, queue FROM jobs INDEXED BY jobs_due "
+	    "WHERE state = 'scheduled' "
+	    "AND deps_left = 0 AND run_at IS NOT NULL AND run_at <= ?1 "
+	    "ORDER BY run_at, id LIMIT ?2",
+	[ST_IDEM_GET] = "SELECT body_sha, jobs, batch FROM idempotency "
+	    "WHERE key = ?1 AND created_at >= ?2",
+	[ST_IDEM_PUT] = "INSERT INTO idempotency (key, body_sha, jobs, batch, "
+	    "created_at) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (key) DO "
+	    "UPDATE SET body_sha = excluded.body_sha, jobs = excluded.jobs, "
+	    "batch = excluded.batch, created_at = excluded.created_at",
+	[ST_IDEM_PURGE] = "DELETE FROM idempotency WHERE created_at < ?1",
+	[ST_QUEUE_SET] = "INSERT INTO queues (name, paused, concurrency) "
+	    "VALUES (?1, ?2, ?3) ON CONFLICT (name) DO UPDATE SET "
+	    "paused = excluded.paused, concurrency = excluded.concurrency",
+	[ST_EXPIRED] = "SELECT id, attempts FROM jobs WHERE finished_at IS "
+	    "NOT NULL AND finished_at < ?1 ORDER BY finished_at LIMIT ?2",
+	[ST_PROMOTE] = "UPDATE jobs SET state = 'queued' WHERE id = ?1 AND "
+	    "state = 'scheduled' AND deps_left = 0",
+	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_MARK] = "SAVEPOINT batch",
+	[ST_UNMARK] = "RELEASE batch",
+	[ST_UNDO] = "ROLLBACK TO batch",
+};
+
+const char *
+sqlite_sql(enum stmt_id id)
+{
+	return stmt_sql[id];
+}
+
+int
+sqlite_code(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK:
+	case SQLITE_ROW:
+	case SQLITE_DONE:
+		return 0;
+	case SQLITE_FULL:
+		return -ENOSPC;
+	case SQLITE_NOMEM:
+		return -ENOMEM;
+	case SQLITE_CONSTRAINT:
+		return -EEXIST;
+	default:
+		return -EIO;
+	}
+}
+
+/*
+ * Some errors (SQLITE_FULL, I/O errors) make SQLite roll back the whole
+ * transaction: then every write of the turn is gone and no further write
+ * may run outside it, so the turn is marked lost until store_commit.
+ */
+int
+sqlite_fail(struct store *s, const char *what, int rc)
+{
+	log_warnx("store: %s: %s (%d)", what, sqlite3_errmsg(s->db), rc);
+	if (s->in_txn && !s->txn_lost && sqlite3_get_autocommit(s->db)) {
+		s->txn_lost = 1;
+		s->txn_error = sqlite_code(rc);
+	}
+	return sqlite_code(rc);
+}
+
+int
+sqlite_run(struct store *s, enum stmt_id id)
+{
+	sqlite3_stmt	*st = s->st[id];
+	int		 rc;
+
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return sqlite_fail(s, stmt_sql[id], rc);
+	return 0;
+}
+
+int
+sqlite_change(struct store *s, enum stmt_id id, int none)
+{
+	int rc;
+
+	if ((rc = sqlite_run(s, id)) < 0)
+		return rc;
+	return sqlite3_changes(s->db) == 1 ? 0 : none;
+}
+
+int
+sqlite_ids(struct store *s, enum stmt_id id, uint64_t **ids, size_t *n)
+{
+	sqlite3_stmt	*st = s->st[id];
+	size_t		 cap = 0;
+	int		 rc, err = 0;
+
+	*ids = NULL;
+	*n = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((err = vec_grow(ids, &cap, *n + 1, sizeof(**ids))) < 0)
+			break;
+		(*ids)[(*n)++] = (uint64_t)sqlite3_column_int64(st, 0);
+	}
+	sqlite3_reset(st);
+	if (err == 0 && rc != SQLITE_DONE)
+		err = sqlite_fail(s, stmt_sql[id], rc);
+	if (err < 0) {
+		free(*ids);
+		*ids = NULL;
+		*n = 0;
+	}
+	return err;
+}
+
+static int
+exec_sql(struct store *s, const char *sql)
+{
+	char	*err = NULL;
+	int	 rc;
+
+	if ((rc = sqlite3_exec(s->db, sql, NULL, NULL, &err)) != SQLITE_OK) {
+		log_warnx("store: %s: %s", sql, err ? err : sqlite3_errstr(rc));
+		sqlite3_free(err);
+		return sqlite_code(rc);
+	}
+	return 0;
+}
+
+static int
+user_version(struct store *s, int *v)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	rc = sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return sqlite_fail(s, "PRAGMA user_version", rc);
+	rc = sqlite3_step(st);
+	*v = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : sqlite_fail(s, "PRAGMA user_version", rc);
+}
+
+/* Migrations are named NNN_what.sql; the table is in name order. */
+static int
+sqlite_migrate(struct store *s)
+{
+	char	 sql[64];
+	int	 have, latest = 0, rc;
+
+	if ((rc = user_version(s, &have)) < 0)
+		return rc;
+	for (const struct embed_file *f = schema_files; f->name; f++)
+		latest = atoi(f->name);
+	if (have > latest) {
+		log_warnx("store: the database is at schema version %d, newer "
+		    "than this runneld knows (%d): upgrade runneld", have, latest);
+		return -EPROTO;
+	}
+	for (const struct embed_file *f = schema_files; f->name; f++) {
+		int v = atoi(f->name);
+
+		if (v <= have)
+			continue;
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v);
+		if ((rc = exec_sql(s, "BEGIN")) < 0)
+			return rc;
+		if ((rc = exec_sql(s, (const char *)f->data)) < 0 ||
+		    (rc = exec_sql(s, sql)) < 0 ||
+		    (rc = exec_sql(s, "COMMIT")) < 0) {
+			exec_sql(s, "ROLLBACK");
+			return rc;
+		}
+		log_info("store: applied migration %s", f->name);
+	}
+	return 0;
+}
+
+/*
+ * The connection commits with synchronous=NORMAL: a commit survives a
+ * crash of runneld, and store_commit() adds the fsync of the WAL that
+ * synchronous=FULL would do only for the turns that acknowledge
+ * something to a client.  The pragma cannot change inside a transaction,
+ * and a turn does not know at BEGIN what it will hold.
+ */
+static int
+sqlite_pragmas(struct store *s, enum store_durability d)
+{
+	int rc;
+
+	sqlite3_busy_timeout(s->db, 5000);
+	if ((rc = exec_sql(s, "PRAGMA journal_mode = WAL")) < 0 ||
+	    (rc = exec_sql(s, "PRAGMA synchronous = NORMAL")) < 0 ||
+	    (rc = exec_sql(s, "PRAGMA foreign_keys = ON")) < 0 ||
+	    (rc = exec_sql(s, "PRAGMA cache_size = -16384")) < 0 ||
+	    (rc = exec_sql(s, "PRAGMA temp_store = MEMORY")) < 0)
+		return rc;
+	s->durable = d == STORE_DURABLE;
+	if (!s->durable)
+		log_info("store: durability=fast: a power loss may lose the "
+		    "last acknowledged jobs (a crash of runneld does not)");
+	return 0;
+}
+
+/* fsyncs the WAL through SQLite's own handle of it. */
+static int
+wal_sync(struct store *s)
+{
+	sqlite3_file	*wal = NULL;
+	int		 rc;
+
+	rc = sqlite3_file_control(s->db, "main", SQLITE_FCNTL_JOURNAL_POINTER,
+	    &wal);
+	if (rc != SQLITE_OK || wal == NULL || wal->pMethods == NULL)
+		return 0;	/* no WAL written yet: nothing to sync */
+	if ((rc = wal->pMethods->xSync(wal, SQLITE_SYNC_NORMAL)) != SQLITE_OK)
+		return sqlite_fail(s, "sync WAL", rc);
+	return 0;
+}
+
+static int
+prepare_insert_many(struct store *s)
+{
+	char	 sql[sizeof(INSERT_JOBS) + INSERT_ROWS * (sizeof(INSERT_ROW) + 1)];
+	size_t	 n = 0;
+	int	 rc;
+
+	n += (size_t)snprintf(sql, sizeof(sql), "%s", INSERT_JOBS);
+	for (int i = 0; i < INSERT_ROWS; i++)
+		n += (size_t)snprintf(sql + n, sizeof(sql) - n, "%s%s",
+		    i ? "," : "", INSERT_ROW);
+	rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+	    &s->insert_many, NULL);
+	return rc == SQLITE_OK ? 0 : sqlite_fail(s, "prepare batch insert", rc);
+}
+
+int
+store_open(struct store **out, const char *path, enum store_durability d)
+{
+	struct store	*s;
+	int		 rc;
+
+	*out = NULL;
+	/* One thread uses the store: no allocation statistics, no mutexes. */
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+	sqlite3_config(SQLITE_CONFIG_SINGLETHREAD);
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return -ENOMEM;
+	rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		log_warnx("store: open %s: %s", path, s->db ?
+		    sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+		rc = sqlite_code(rc);
+		goto fail;
+	}
+	if ((rc = sqlite_pragmas(s, d)) < 0 || (rc = sqlite_migrate(s)) < 0)
+		goto fail;
+	for (int i = 0; i < ST_COUNT_MAX; i++) {
+		int src = sqlite3_prepare_v3(s->db, stmt_sql[i], -1,
+		    SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL);
+
+		if (src != SQLITE_OK) {
+			rc = sqlite_fail(s, stmt_sql[i], src);
+			goto fail;
+		}
+	}
+	if ((rc = prepare_insert_many(s)) < 0)
+		goto fail;
+	*out = s;
+	return 0;
+fail:
+	store_close(s);
+	return rc;
+}
+
+void
+store_close(struct store *s)
+{
+	if (s == NULL)
+		return;
+	if (s->in_txn)
+		store_commit(s, 1);
+	for (int i = 0; i < ST_COUNT_MAX; i++)
+		sqlite3_finalize(s->st[i]);
+	sqlite3_finalize(s->insert_many);
+	if (s->db && sqlite3_close(s->db) != SQLITE_OK)
+		log_warnx("store: close: %s", sqlite3_errmsg(s->db));
+	free(s);
+}
+
+int
+store_begin(struct store *s)
+{
+	int rc;
+
+	if (s->txn_lost)
+		return s->txn_error;
+	if (s->in_txn)
+		return 0;
+	if ((rc = sqlite_run(s, ST_BEGIN)) < 0)
+		return rc;
+	s->in_txn = 1;
+	return 0;
+}
+
+int
+store_in_txn(const struct store *s)
+{
+	return s->in_txn;
+}
+
+int
+store_commit(struct store *s, int sync)
+{
+	int rc;
+
+	if (!s->in_txn)
+		return 0;
+	if (s->txn_lost) {
+		rc = s->txn_error;
+		s->in_txn = s->txn_lost = 0;
+		return rc;
+	}
+	s->in_txn = 0;
+	if ((rc = sqlite_run(s, ST_COMMIT)) == 0)
+		return sync && s->durable ? wal_sync(s) : 0;
+	/* A failed COMMIT may leave the transaction open: end it. */
+	if (!sqlite3_get_autocommit(s->db))
+		sqlite_run(s, ST_ROLLBACK);
+	return rc;
+}
+
+int
+store_mark(struct store *s)
+{
+	int rc;
+
+	if ((rc = store_begin(s)) < 0)
+		return rc;
+	return sqlite_run(s, ST_MARK);
+}
+
+int
+store_unmark(struct store *s, int keep)
+{
+	int rc = 0;
+
+	if (s->txn_lost)
+		return s->txn_error;
+	if (!keep)
+		rc = sqlite_run(s, ST_UNDO);
+	if (rc == 0)
+		rc = sqlite_run(s, ST_UNMARK);
+	return rc;
+}
+
+int
+store_ping(struct store *s)
+{
+	int rc;
+
+	if (s->in_txn)
+		return 0;
+	if ((rc = sqlite_run(s, ST_BEGIN)) < 0)
+		return rc;
+	return sqlite_run(s, ST_ROLLBACK);
+}

@@ -1,0 +1,143 @@
+/*
+ * The SQLite backend of the store, for store/sqlite*.c only: the
+ * connection, its statements (each prepared once, at open) and the
+ * helpers every statement runs through.  Callers include store/store.h.
+ */
+#ifndef RUNNEL_STORE_SQLITE_H
+#define RUNNEL_STORE_SQLITE_H
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "store/store.h"
+
+/* Inserts: one row, or INSERT_ROWS rows in one statement for batches. */
+#define INSERT_JOBS "INSERT INTO jobs (type, name, queue, priority, state, " \
+	"command, argv, env, cwd, stdin, timeout_ms, limits, attempts, " \
+	"max_attempts, created_at, run_at, file_name, file_size, " \
+	"file_sha256, after, deps_left, error, finished_at) VALUES "
+#define INSERT_ROW "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, " \
+	"?, ?, ?, ?)"
+#define INSERT_PARAMS	22
+#define INSERT_ROWS	16
+
+/* A whole job row, in the order row_job (sqlite_jobs.c) reads it. */
+#define JOB_COLUMNS \
+	"id, type, name, queue, priority, state, command, argv, env, cwd, " \
+	"stdin, timeout_ms, limits, attempts, max_attempts, created_at, " \
+	"run_at, started_at, finished_at, exit_code, signal, error, worker, " \
+	"stdout_bytes, stderr_bytes, cpu_ms, max_rss_kb, file_name, " \
+	"file_size, file_sha256, after, deps_left"
+
+/* Every statement runnel runs; the SQL is in sqlite.c. */
+enum stmt_id {
+	ST_INSERT,
+	ST_GET,
+	ST_HEAD,
+	ST_CLAIM,
+	ST_FINISH,
+	ST_SET_STATE,
+	ST_REQUEUE,
+	ST_DELETE,
+	ST_LIST_ALL,
+	ST_LIST_STATE,
+	ST_LIST_QUEUE,
+	ST_LIST_TYPE,
+	ST_RUNNING,
+	ST_COUNT,
+	ST_FINISHED_SINCE,
+	ST_QUEUES,
+	ST_DEP_ADD,
+	ST_DEPENDENTS,
+	ST_DEP_DONE,
+	ST_DEPS_FORGET,
+	ST_NEXT_DUE,
+	ST_DUE,
+	ST_IDEM_GET,
+	ST_IDEM_PUT,
+	ST_IDEM_PURGE,
+	ST_QUEUE_SET,
+	ST_EXPIRED,
+	ST_PROMOTE,
+	ST_BEGIN,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_MARK,
+	ST_UNMARK,
+	ST_UNDO,
+	ST_COUNT_MAX
+};
+
+struct store {
+	sqlite3		*db;
+	sqlite3_stmt	*st[ST_COUNT_MAX];
+	sqlite3_stmt	*insert_many;	/* INSERT_ROWS rows */
+	int		 durable;	/* sync the WAL when a commit asks to */
+	int		 in_txn;
+	int		 txn_lost;	/* SQLite rolled the turn's transaction back */
+	int		 txn_error;	/* the code that lost it */
+};
+
+/* The SQL of statement id, to name it in a log line. */
+const char	*sqlite_sql(enum stmt_id);
+/* An SQLite result code as 0 or a negative errno code (store.h). */
+int		 sqlite_code(int rc);
+/*
+ * Logs what failed with SQLite's message; when SQLite rolled the turn's
+ * transaction back, marks the turn lost.  Returns sqlite_code(rc).
+ */
+int		 sqlite_fail(struct store *, const char *what, int rc);
+/* Steps bound statement id (it returns no rows) and resets it.  0 or a code. */
+int		 sqlite_run(struct store *, enum stmt_id);
+/* sqlite_run, then 0 if it changed one row, none if it changed no row. */
+int		 sqlite_change(struct store *, enum stmt_id, int none);
+/*
+ * Steps bound statement id and collects column 0 of every row into *ids
+ * (the caller frees it), their number into *n.  Returns 0, or a code
+ * with *ids NULL and *n 0.
+ */
+int		 sqlite_ids(struct store *, enum stmt_id, uint64_t **ids,
+		    size_t *n);
+
+/* Binds v, or NULL when v is NULL; v must outlive the statement's step. */
+static inline void
+sqlite_bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+/* Binds v when present, else NULL. */
+static inline void
+sqlite_bind_opt(sqlite3_stmt *st, int i, int64_t v, int present)
+{
+	if (present)
+		sqlite3_bind_int64(st, i, v);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+/* A copy of text column i (the caller frees it), NULL when NULL. */
+static inline char *
+sqlite_col_str(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+
+	return t ? strdup((const char *)t) : NULL;
+}
+
+/* Integer column i, or absent when it is NULL. */
+static inline int64_t
+sqlite_col_opt(sqlite3_stmt *st, int i, int64_t absent)
+{
+	if (sqlite3_column_type(st, i) == SQLITE_NULL)
+		return absent;
+	return sqlite3_column_int64(st, i);
+}
+
+#endif
