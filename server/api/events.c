@@ -16,6 +16,7 @@
 #include "http/reply.h"
 #include "log.h"
 #include "server.h"
+#include "vec.h"
 
 #define SSE_BUFFER_MAX		(4u << 20)
 
@@ -76,18 +77,9 @@ sse_push(struct sse *sub, const char *text, size_t n)
 		sub->len -= sub->off;
 		sub->off = 0;
 	}
-	if (sub->len + n > sub->cap) {
-		size_t	 cap = sub->cap ? sub->cap : 4096;
-		char	*nb;
-
-		while (cap < sub->len + n)
-			cap *= 2;
-		if ((nb = realloc(sub->buf, cap)) == NULL) {
-			sub->ended = 1;
-			goto wake;
-		}
-		sub->buf = nb;
-		sub->cap = cap;
+	if (vec_grow(&sub->buf, &sub->cap, sub->len + n, 1) < 0) {
+		sub->ended = 1;
+		goto wake;
 	}
 	memcpy(sub->buf + sub->len, text, n);
 	sub->len += n;

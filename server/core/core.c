@@ -25,6 +25,7 @@
 #include "pool/pool.h"
 #include "core/runq.h"
 #include "server.h"
+#include "vec.h"
 #include "core/space.h"
 #include "store/store.h"
 #include "core/counts.h"
@@ -134,8 +135,7 @@ dispatch(struct server *srv)
 				c->runnable = 0;
 			break;
 		}
-		if (core_grow((void **)&t->runs, &t->capruns, t->nruns,
-		    sizeof(*t->runs)) < 0)
+		if (vec_grow(&t->runs, &t->capruns, t->nruns + 1, sizeof(*t->runs)) < 0)
 			break;
 		run = &t->runs[t->nruns];
 		rc = store_claim(srv->store, id, w, now, &run->job);
@@ -224,7 +224,7 @@ redo_later(struct core *c, const struct pending *p)
 {
 	struct pending *r;
 
-	if (core_grow((void **)&c->redo, &c->capredo, c->nredo, sizeof(*r)) < 0)
+	if (vec_grow(&c->redo, &c->capredo, c->nredo + 1, sizeof(*r)) < 0)
 		fatalx("core: out of memory");
 	r = &c->redo[c->nredo++];
 	finish_keep(r, p->id, &p->ex);

@@ -90,8 +90,6 @@ struct core {
 	size_t		 nredo, capredo;
 };
 
-/* turn.c: grows an array of n elements of size (to at least n + 1). */
-int		 core_grow(void **p, size_t *cap, size_t n, size_t size);
 /* turn.c: records a state change; the one transition check (job_can). */
 struct change	*turn_change(struct core *, uint64_t id, int from, int to,
 		    const char *queue);

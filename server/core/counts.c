@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "core/counts.h"
+#include "vec.h"
 
 const double counts_bucket_bounds[COUNTS_BUCKETS] = {
 	0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300,
@@ -40,15 +41,9 @@ counts_queue(struct counts *t, const char *name, int create)
 	}
 	if (!create || strlen(name) > JOB_QUEUE_MAX)
 		return NULL;
-	if (t->nqueues == t->cap) {
-		int			 cap = t->cap ? t->cap * 2 : 8;
-		struct queue_counts	*q = realloc(t->queues, cap * sizeof(*q));
-
-		if (q == NULL)
-			return NULL;
-		t->queues = q;
-		t->cap = cap;
-	}
+	if (vec_grow(&t->queues, &t->cap, (size_t)t->nqueues + 1,
+	    sizeof(*t->queues)) < 0)
+		return NULL;
 	memmove(&t->queues[lo + 1], &t->queues[lo],
 	    (t->nqueues - lo) * sizeof(*t->queues));
 	memset(&t->queues[lo], 0, sizeof(*t->queues));

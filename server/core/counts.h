@@ -31,7 +31,7 @@ struct counts {
 	int64_t			 by_state[JOB_STATE_COUNT];
 	struct queue_counts	*queues;	/* sorted by name */
 	int			 nqueues;
-	int			 cap;
+	size_t			 cap;
 	int64_t			 minute_id[COUNTS_MINUTES];
 	int64_t			 minute_count[COUNTS_MINUTES];
 	uint64_t		 submitted_total;

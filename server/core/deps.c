@@ -15,6 +15,7 @@
 #include "core/core_int.h"
 #include "log.h"
 #include "server.h"
+#include "vec.h"
 #include "store/store.h"
 
 struct settled {
@@ -76,7 +77,7 @@ deps_settle(struct server *srv, uint64_t id, enum job_state final)
 	struct settled	*work = NULL;
 	size_t		 n = 0, cap = 0, next = 0;
 
-	if (core_grow((void **)&work, &cap, n, sizeof(*work)) < 0)
+	if (vec_grow(&work, &cap, n + 1, sizeof(*work)) < 0)
 		return;
 	work[n++] = (struct settled){id, final};
 	while (next < n) {
@@ -93,7 +94,7 @@ deps_settle(struct server *srv, uint64_t id, enum job_state final)
 			}
 			if (!dep_failed(srv, deps[i], s.id))
 				continue;
-			if (core_grow((void **)&work, &cap, n, sizeof(*work)) < 0)
+			if (vec_grow(&work, &cap, n + 1, sizeof(*work)) < 0)
 				break;
 			work[n++] = (struct settled){deps[i], JOB_FAILED};
 		}

@@ -11,23 +11,8 @@
 #include "core/core_int.h"
 #include "core/events.h"
 #include "log.h"
+#include "vec.h"
 #include "server.h"
-
-int
-core_grow(void **p, size_t *cap, size_t n, size_t size)
-{
-	size_t	 c;
-	void	*np;
-
-	if (n < *cap)
-		return 0;
-	c = *cap ? *cap * 2 : 16;
-	if ((np = realloc(*p, c * size)) == NULL)
-		return -ENOMEM;
-	*p = np;
-	*cap = c;
-	return 0;
-}
 
 struct change *
 turn_change(struct core *c, uint64_t id, int from, int to, const char *queue)
@@ -40,8 +25,7 @@ turn_change(struct core *c, uint64_t id, int from, int to, const char *queue)
 		fatalx("core: job %llu cannot go from %s to %s",
 		    (unsigned long long)id, job_state_name(from),
 		    job_state_name(to));
-	if (core_grow((void **)&t->changes, &t->capchanges, t->nchanges,
-	    sizeof(*ch)) < 0)
+	if (vec_grow(&t->changes, &t->capchanges, t->nchanges + 1, sizeof(*ch)) < 0)
 		fatalx("core: out of memory");	/* cannot keep counts honest */
 	ch = &t->changes[t->nchanges++];
 	memset(ch, 0, sizeof(*ch));
@@ -97,8 +81,7 @@ turn_pending(struct core *c, enum pending_kind kind, core_done_cb done,
 	struct turn	*t = &c->turn;
 	struct pending	*p;
 
-	if (core_grow((void **)&t->pending, &t->cappending, t->npending,
-	    sizeof(*p)) < 0)
+	if (vec_grow(&t->pending, &t->cappending, t->npending + 1, sizeof(*p)) < 0)
 		fatalx("core: out of memory");
 	p = &t->pending[t->npending++];
 	memset(p, 0, sizeof(*p));
