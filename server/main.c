@@ -32,7 +32,7 @@
 #include "log.h"
 #include "pool/pool.h"
 #include "server.h"
-#include "core/space.h"
+#include "store/space.h"
 #include "store/store.h"
 #include "core/counts.h"
 
@@ -218,7 +218,7 @@ start(struct runneld *r)
 	if ((rc = http_start(srv)) < 0 ||
 	    (!locked && (rc = lock_data(r, 1)) < 0) ||
 	    (rc = datadir_open(srv, r->cfg.data_dir)) < 0 ||
-	    (rc = space_start(srv)) < 0)
+	    (rc = space_start(srv, core_storage_changed)) < 0)
 		return rc;
 	snprintf(db, sizeof(db), "%s/runnel.db", srv->data_dir);
 	if ((rc = store_open(&srv->store, db, r->cfg.durability)) < 0)

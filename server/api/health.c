@@ -6,7 +6,7 @@
 #include "pool/pool.h"
 #include "http/reply.h"
 #include "server.h"
-#include "core/space.h"
+#include "store/space.h"
 #include "store/store.h"
 
 int

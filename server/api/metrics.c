@@ -10,7 +10,7 @@
 #include "pool/pool.h"
 #include "http/reply.h"
 #include "server.h"
-#include "core/space.h"
+#include "store/space.h"
 #include "core/counts.h"
 #include "vec.h"
 

@@ -24,7 +24,7 @@
 #include "http/multipart.h"
 #include "http/reply.h"
 #include "server.h"
-#include "core/space.h"
+#include "store/space.h"
 #include "api/spec.h"
 #include "api/upload.h"
 #include "vec.h"

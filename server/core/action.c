@@ -15,7 +15,7 @@
 #include "pool/pool.h"
 #include "core/runq.h"
 #include "server.h"
-#include "core/space.h"
+#include "store/space.h"
 #include "store/store.h"
 #include "core/counts.h"
 

@@ -26,7 +26,7 @@
 #include "core/runq.h"
 #include "server.h"
 #include "vec.h"
-#include "core/space.h"
+#include "store/space.h"
 #include "store/store.h"
 #include "core/counts.h"
 

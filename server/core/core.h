@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/result.h"
 #include "store/job.h"
 
 struct server;
@@ -33,37 +34,6 @@ struct job_exit {
 	int		 attempts;	/* this attempt's number */
 	int		 max_attempts;
 };
-
-/*
- * Why a request-side operation was refused, beside its negative code:
- * -ENOENT no such job, -EBUSY the job's state does not allow it,
- * -EAGAIN too many jobs wait (--max-queued), -EINVAL a dependency that
- * does not exist, -EEXIST an Idempotency-Key used for another request,
- * -ESHUTDOWN draining, -ENOSPC/-EIO storage, -ENOMEM.
- */
-struct core_error {
-	char		 field[96];	/* the field at fault; "" if none */
-	char		 message[256];	/* "" when the code says it all */
-	int64_t		 retry_after_s;	/* -EAGAIN: when room is expected */
-};
-
-/*
- * What a pending operation did, given to its completion callback once
- * the turn's transaction committed (rc 0) or failed (rc < 0: none of it
- * happened).  Valid during the call only.
- */
-struct core_result {
-	int		 rc;
-	int		 created;	/* submit: 1 new jobs, 0 a replayed key */
-	const struct job *jobs;		/* submit: the jobs */
-	size_t		 njobs;
-	int		 batch;		/* submit: the request was a batch */
-	uint64_t	 id;		/* cancel, retry, delete, wait: the job */
-	const char	*queue;		/* queue settings: its name */
-};
-
-/* Completion of a pending operation; arg is the caller's. */
-typedef void (*core_done_cb)(void *arg, const struct core_result *);
 
 int	core_start(struct server *);
 /* Commits what is pending and closes the handles; core_free after the loop ran. */

@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/core.h"
 #include "core/events.h"
 #include "server.h"
 #include "store/job.h"

@@ -9,7 +9,7 @@
 
 #include <stdint.h>
 
-#include "core/core.h"
+#include "core/result.h"
 
 struct server;
 struct job;

@@ -18,7 +18,7 @@
 #include "store/files.h"
 #include "core/runq.h"
 #include "server.h"
-#include "core/space.h"
+#include "store/space.h"
 #include "store/store.h"
 #include "core/counts.h"
 

@@ -26,7 +26,7 @@
 #include "store/output.h"
 #include "pool/pool.h"
 #include "server.h"
-#include "core/space.h"
+#include "store/space.h"
 #include "core/counts.h"
 
 #define RESPAWN_MIN_MS		100

@@ -1,4 +1,4 @@
-/* The job's states, names, transition rule and JSON form (API.md). */
+/* The job record: its states and their names, the transition rule, copies. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

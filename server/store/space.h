@@ -21,8 +21,11 @@ struct server;
 /* What must be free before the reserve is made again and work goes on. */
 #define SPACE_RESUME_BYTES	(SPACE_FLOOR_BYTES + SPACE_RESERVE_BYTES + (8LL << 20))
 
-/* Makes the reserve (or starts full when it cannot).  0 or a negative code. */
-int	space_start(struct server *);
+/*
+ * Makes the reserve (or starts full when it cannot).  changed is called
+ * when the disk becomes full or has room again.  0 or a negative code.
+ */
+int	space_start(struct server *, void (*changed)(struct server *));
 void	space_stop(struct server *);
 void	space_free(struct server *);
 

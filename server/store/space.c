@@ -13,16 +13,16 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core/core.h"
 #include "log.h"
 #include "server.h"
-#include "core/space.h"
+#include "store/space.h"
 
 #define CHECK_EVERY_MS	250
 #define RETRY_MS	1000
 
 struct space {
 	struct server	*srv;
+	void		 (*changed)(struct server *);
 	uv_timer_t	 timer;		/* while full: is there room again? */
 	int		 full;
 	int		 reserved;	/* the reserve file is there */
@@ -80,7 +80,7 @@ on_timer(uv_timer_t *t)
 	uv_timer_stop(&s->timer);
 	log_info("storage: %lld MiB free again on %s: taking and starting jobs",
 	    (long long)(space_free_bytes(s->srv) >> 20), s->srv->data_dir);
-	core_storage_changed(s->srv);
+	s->changed(s->srv);
 }
 
 static void
@@ -97,7 +97,7 @@ full_now(struct space *s, const char *what, const char *why)
 	    (long long)(SPACE_RESUME_BYTES >> 20),
 	    (long long)(SPACE_RESERVE_BYTES >> 20));
 	uv_timer_start(&s->timer, on_timer, RETRY_MS, RETRY_MS);
-	core_storage_changed(s->srv);
+	s->changed(s->srv);
 }
 
 int
@@ -127,7 +127,7 @@ space_hit(struct server *srv, const char *what, int err)
 }
 
 int
-space_start(struct server *srv)
+space_start(struct server *srv, void (*changed)(struct server *))
 {
 	struct space	*s;
 	int		 rc;
@@ -135,6 +135,7 @@ space_start(struct server *srv)
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return -ENOMEM;
 	s->srv = srv;
+	s->changed = changed;
 	snprintf(s->path, sizeof(s->path), "%s/reserve", srv->data_dir);
 	uv_timer_init(srv->loop, &s->timer);
 	s->timer.data = s;
