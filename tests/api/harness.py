@@ -16,6 +16,7 @@ build may want 3).
 """
 import datetime
 import errno
+import glob
 import hashlib
 import http.client
 import itertools
@@ -207,6 +208,32 @@ def http_request(port, method, path, body=None, headers=None, raw=None,
         return Response(resp.status, resp.headers, parsed, payload)
     finally:
         conn.close()
+
+
+def exchange(port, data, timeout=5, source=None):
+    """Sends data on a fresh connection; returns (bytes read, closed)."""
+    s = socket.socket()
+    if source:
+        s.bind((source, 0))
+    s.settimeout(scaled(timeout))
+    s.connect(("127.0.0.1", port))
+    try:
+        s.sendall(data)
+        out = b""
+        end = time.monotonic() + scaled(timeout)
+        while time.monotonic() < end:
+            try:
+                chunk = s.recv(65536)
+            except socket.timeout:
+                return out, False
+            except ConnectionResetError:
+                return out, True
+            if not chunk:
+                return out, True
+            out += chunk
+        return out, False
+    finally:
+        s.close()
 
 
 class Stream:
@@ -460,6 +487,14 @@ def clean_env(extra=None):
     env = {k: v for k, v in os.environ.items() if not k.startswith("RUNNEL_")}
     env.update(extra or {})
     return env
+
+
+def run_runneld(args, env=None, timeout=20):
+    """Runs runneld to its exit; returns (status, output)."""
+    p = subprocess.run([bin_path("runneld")] + args, stdin=subprocess.DEVNULL,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       env=clean_env(env), timeout=scaled(timeout))
+    return p.returncode, p.stdout.decode(errors="replace")
 
 
 class Server:
@@ -783,6 +818,23 @@ class RunnelTestCase(unittest.TestCase):
 
     def output(self, jid, query=""):
         return self.server.output(jid, query)
+
+    def run_job(self, spec, timeout=30):
+        """The job of spec once it is finished."""
+        j = self.submit(spec)
+        return self.wait(j["id"], timeout)
+
+    def idle(self, server=None, timeout=15):
+        """Waits for every worker to be idle: a job submitted now is
+        claimed at once, in the same turn as its submission."""
+        s = server or self.server
+        wait_until(lambda: all(w["state"] == "idle" for w in s.workers_info()),
+                   timeout, "every worker idle")
+
+    def output_files(self, jid, server=None):
+        """The files of the job's output (every attempt, both streams)."""
+        s = server or self.server
+        return sorted(glob.glob(os.path.join(s.data, "output", "%d.*" % jid)))
 
     def gate(self, name="gate"):
         return Gate(self.tmp, name)
