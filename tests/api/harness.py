@@ -43,6 +43,10 @@ TS_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 SANITIZER_RE = re.compile(r"ERROR: \w*Sanitizer|runtime error:|"
                           r"WARNING: \w*Sanitizer|SUMMARY: \w*Sanitizer")
 LISTEN_RE = re.compile(rb"listening on http://[^ ]*:(\d+)")
+# runneld's arguments in every test class unless it says otherwise
+BASE_ARGS = ["--kill-grace", "1", "--shutdown-grace", "5"]
+MiB = 1 << 20
+GiB = 1 << 30
 
 
 # ---- waiting ---------------------------------------------------------------
@@ -142,6 +146,22 @@ def parse_ts(s):
         raise AssertionError("not an RFC 3339 UTC timestamp with ms: %r" % (s,))
     return datetime.datetime.strptime(s, "%Y-%m-%dT%H:%M:%S.%fZ").replace(
         tzinfo=datetime.timezone.utc)
+
+
+def epoch(s):
+    """An API timestamp as seconds since the epoch (None stays None)."""
+    return None if s is None else parse_ts(s).timestamp()
+
+
+def rfc3339(t):
+    """Seconds since the epoch as an API timestamp."""
+    d = datetime.datetime.fromtimestamp(t, datetime.timezone.utc)
+    return d.strftime("%Y-%m-%dT%H:%M:%S.") + "%03dZ" % (d.microsecond // 1000)
+
+
+def allowance(seconds=0.1):
+    """Dispatch allowance on top of a computed time (scaled)."""
+    return scaled(seconds)
 
 
 def sha256_file(path):
@@ -714,7 +734,7 @@ class RunnelTestCase(unittest.TestCase):
     as RUNNEL_TOKEN and sent by the helpers).
     """
     WORKERS = 2
-    SERVER_ARGS = ["--kill-grace", "1", "--shutdown-grace", "5"]
+    SERVER_ARGS = list(BASE_ARGS)
     SERVER_ENV = {}
     TOKEN = None
     START_SERVER = True
@@ -835,6 +855,78 @@ class RunnelTestCase(unittest.TestCase):
         """The files of the job's output (every attempt, both streams)."""
         s = server or self.server
         return sorted(glob.glob(os.path.join(s.data, "output", "%d.*" % jid)))
+
+    def wait_for_time(self, t, what="a time to pass"):
+        """Waits for the wall clock to pass t (epoch seconds)."""
+        wait_until(lambda: time.time() >= t,
+                   max(0.0, t - time.time()) / SCALE + 5, what)
+
+    def sentinel(self, queue="sentinel", server=None):
+        """A job in another queue run to its end: proof that the
+        dispatcher went round while something else stayed put."""
+        s = server or self.server
+        j = s.submit({"command": "true", "queue": queue})
+        done = s.wait(j["id"], 30)
+        self.assertEqual(done["state"], "succeeded", done)
+        return done
+
+    def wait_all(self, ids, timeout=60, server=None):
+        """{id: job} once every job of ids is finished."""
+        s = server or self.server
+        return {i: s.wait(i, timeout) for i in ids}
+
+    def batch(self, specs, server=None):
+        """The jobs of a batch submit (201)."""
+        r = (server or self.server).api("POST", "/api/v1/jobs", body=specs)
+        self.assertEqual(r.status, 201, r.raw[:500])
+        return r.data["jobs"]
+
+    def job_gone(self, jid, server=None):
+        """True once GET of the job is 404."""
+        r = (server or self.server).api("GET", "/api/v1/jobs/%d" % jid)
+        if r.status == 404:
+            return True
+        self.assertEqual(r.status, 200, r.raw)
+        return False
+
+    def stats_jobs(self, server=None):
+        """The per-state job counts of /api/v1/stats."""
+        return (server or self.server).stats()["jobs"]
+
+    # -- queues
+    def queues(self, server=None):
+        """{name: queue} of GET /api/v1/queues."""
+        r = (server or self.server).api("GET", "/api/v1/queues")
+        self.assertEqual(r.status, 200, r.raw)
+        return {q["name"]: q for q in r.data["queues"]}
+
+    def queue(self, name, server=None):
+        return self.queues(server).get(name)
+
+    def patch_queue(self, name, body, expect=200, server=None):
+        r = (server or self.server).api("PATCH", "/api/v1/queues/" + name,
+                                        body=body)
+        self.assertEqual(r.status, expect, "PATCH %s %r: %r" % (name, body, r.raw))
+        return r.data
+
+    # -- events
+    def open_events(self, server=None):
+        """The event stream, once its subscription is in place."""
+        ev = (server or self.server).events()
+        self.addCleanup(ev.close)
+        self.assertEqual(ev.status, 200)
+        ev.next(10)	# the retry line: the subscription is in place
+        return ev
+
+    def job_events(self, ev, jid, until=FINISHED, timeout=30):
+        """The job objects the stream reports for jid, up to a state in until."""
+        out = []
+        while True:
+            e = ev.next_job_event(lambda e: e["event"] == "job" and
+                                  e["json"]["id"] == jid, timeout)
+            out.append(e["json"])
+            if e["json"]["state"] in until:
+                return out
 
     def gate(self, name="gate"):
         return Gate(self.tmp, name)
