@@ -9,6 +9,11 @@ Synchronisation is by condition, never by sleeping "long enough":
 ?wait= on a job, wait_until(cond) with a deadline, fifo gates the test
 opens when it is ready, reading a stream until the expected bytes arrive.
 
+What more than one test module needs lives here, once: shortcuts on
+RunnelTestCase (batches, queues, events, the wall clock), raw HTTP on a
+socket (exchange, RawUpload), and the upload tests' UploadCase with the
+multipart bodies they write by hand.
+
 The runneld and runnel-worker binaries come from the directory in the
 RUNNEL_API_TEST_BIN environment variable (run.py sets it from --bin).
 Deadlines are multiplied by RUNNEL_API_TEST_SCALE (default 1; a sanitizer
@@ -16,20 +21,26 @@ build may want 3).
 """
 import datetime
 import errno
+import glob
 import hashlib
 import http.client
+import io
 import itertools
 import json
 import os
 import re
+import select
 import shlex
 import shutil
 import signal
 import socket
+import stat
+import struct
 import subprocess
 import tempfile
 import time
 import unittest
+import urllib.parse
 
 BIN_DIR = os.environ.get("RUNNEL_API_TEST_BIN", "")
 SCALE = float(os.environ.get("RUNNEL_API_TEST_SCALE", "1") or "1")
@@ -42,6 +53,10 @@ TS_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 SANITIZER_RE = re.compile(r"ERROR: \w*Sanitizer|runtime error:|"
                           r"WARNING: \w*Sanitizer|SUMMARY: \w*Sanitizer")
 LISTEN_RE = re.compile(rb"listening on http://[^ ]*:(\d+)")
+# runneld's arguments in every test class unless it says otherwise
+BASE_ARGS = ["--kill-grace", "1", "--shutdown-grace", "5"]
+MiB = 1 << 20
+GiB = 1 << 30
 
 
 # ---- waiting ---------------------------------------------------------------
@@ -143,6 +158,22 @@ def parse_ts(s):
         tzinfo=datetime.timezone.utc)
 
 
+def epoch(s):
+    """An API timestamp as seconds since the epoch (None stays None)."""
+    return None if s is None else parse_ts(s).timestamp()
+
+
+def rfc3339(t):
+    """Seconds since the epoch as an API timestamp."""
+    d = datetime.datetime.fromtimestamp(t, datetime.timezone.utc)
+    return d.strftime("%Y-%m-%dT%H:%M:%S.") + "%03dZ" % (d.microsecond // 1000)
+
+
+def allowance(seconds=0.1):
+    """Dispatch allowance on top of a computed time (scaled)."""
+    return scaled(seconds)
+
+
 def sha256_file(path):
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -207,6 +238,32 @@ def http_request(port, method, path, body=None, headers=None, raw=None,
         return Response(resp.status, resp.headers, parsed, payload)
     finally:
         conn.close()
+
+
+def exchange(port, data, timeout=5, source=None):
+    """Sends data on a fresh connection; returns (bytes read, closed)."""
+    s = socket.socket()
+    if source:
+        s.bind((source, 0))
+    s.settimeout(scaled(timeout))
+    s.connect(("127.0.0.1", port))
+    try:
+        s.sendall(data)
+        out = b""
+        end = time.monotonic() + scaled(timeout)
+        while time.monotonic() < end:
+            try:
+                chunk = s.recv(65536)
+            except socket.timeout:
+                return out, False
+            except ConnectionResetError:
+                return out, True
+            if not chunk:
+                return out, True
+            out += chunk
+        return out, False
+    finally:
+        s.close()
 
 
 class Stream:
@@ -462,6 +519,14 @@ def clean_env(extra=None):
     return env
 
 
+def run_runneld(args, env=None, timeout=20):
+    """Runs runneld to its exit; returns (status, output)."""
+    p = subprocess.run([bin_path("runneld")] + args, stdin=subprocess.DEVNULL,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       env=clean_env(env), timeout=scaled(timeout))
+    return p.returncode, p.stdout.decode(errors="replace")
+
+
 class Server:
     """One runneld process (restartable on the same data directory)."""
 
@@ -679,7 +744,7 @@ class RunnelTestCase(unittest.TestCase):
     as RUNNEL_TOKEN and sent by the helpers).
     """
     WORKERS = 2
-    SERVER_ARGS = ["--kill-grace", "1", "--shutdown-grace", "5"]
+    SERVER_ARGS = list(BASE_ARGS)
     SERVER_ENV = {}
     TOKEN = None
     START_SERVER = True
@@ -784,6 +849,95 @@ class RunnelTestCase(unittest.TestCase):
     def output(self, jid, query=""):
         return self.server.output(jid, query)
 
+    def run_job(self, spec, timeout=30):
+        """The job of spec once it is finished."""
+        j = self.submit(spec)
+        return self.wait(j["id"], timeout)
+
+    def idle(self, server=None, timeout=15):
+        """Waits for every worker to be idle: a job submitted now is
+        claimed at once, in the same turn as its submission."""
+        s = server or self.server
+        wait_until(lambda: all(w["state"] == "idle" for w in s.workers_info()),
+                   timeout, "every worker idle")
+
+    def output_files(self, jid, server=None):
+        """The files of the job's output (every attempt, both streams)."""
+        s = server or self.server
+        return sorted(glob.glob(os.path.join(s.data, "output", "%d.*" % jid)))
+
+    def wait_for_time(self, t, what="a time to pass"):
+        """Waits for the wall clock to pass t (epoch seconds)."""
+        wait_until(lambda: time.time() >= t,
+                   max(0.0, t - time.time()) / SCALE + 5, what)
+
+    def sentinel(self, queue="sentinel", server=None):
+        """A job in another queue run to its end: proof that the
+        dispatcher went round while something else stayed put."""
+        s = server or self.server
+        j = s.submit({"command": "true", "queue": queue})
+        done = s.wait(j["id"], 30)
+        self.assertEqual(done["state"], "succeeded", done)
+        return done
+
+    def wait_all(self, ids, timeout=60, server=None):
+        """{id: job} once every job of ids is finished."""
+        s = server or self.server
+        return {i: s.wait(i, timeout) for i in ids}
+
+    def batch(self, specs, server=None):
+        """The jobs of a batch submit (201)."""
+        r = (server or self.server).api("POST", "/api/v1/jobs", body=specs)
+        self.assertEqual(r.status, 201, r.raw[:500])
+        return r.data["jobs"]
+
+    def job_gone(self, jid, server=None):
+        """True once GET of the job is 404."""
+        r = (server or self.server).api("GET", "/api/v1/jobs/%d" % jid)
+        if r.status == 404:
+            return True
+        self.assertEqual(r.status, 200, r.raw)
+        return False
+
+    def stats_jobs(self, server=None):
+        """The per-state job counts of /api/v1/stats."""
+        return (server or self.server).stats()["jobs"]
+
+    # -- queues
+    def queues(self, server=None):
+        """{name: queue} of GET /api/v1/queues."""
+        r = (server or self.server).api("GET", "/api/v1/queues")
+        self.assertEqual(r.status, 200, r.raw)
+        return {q["name"]: q for q in r.data["queues"]}
+
+    def queue(self, name, server=None):
+        return self.queues(server).get(name)
+
+    def patch_queue(self, name, body, expect=200, server=None):
+        r = (server or self.server).api("PATCH", "/api/v1/queues/" + name,
+                                        body=body)
+        self.assertEqual(r.status, expect, "PATCH %s %r: %r" % (name, body, r.raw))
+        return r.data
+
+    # -- events
+    def open_events(self, server=None):
+        """The event stream, once its subscription is in place."""
+        ev = (server or self.server).events()
+        self.addCleanup(ev.close)
+        self.assertEqual(ev.status, 200)
+        ev.next(10)	# the retry line: the subscription is in place
+        return ev
+
+    def job_events(self, ev, jid, until=FINISHED, timeout=30):
+        """The job objects the stream reports for jid, up to a state in until."""
+        out = []
+        while True:
+            e = ev.next_job_event(lambda e: e["event"] == "job" and
+                                  e["json"]["id"] == jid, timeout)
+            out.append(e["json"])
+            if e["json"]["state"] in until:
+                return out
+
     def gate(self, name="gate"):
         return Gate(self.tmp, name)
 
@@ -835,3 +989,280 @@ class RunnelTestCase(unittest.TestCase):
         for k in ("started_at", "finished_at"):
             if j[k] is not None:
                 parse_ts(j[k])
+
+
+# ---- uploads ---------------------------------------------------------------
+# Multipart bodies are written by hand, byte for byte, the way curl and the
+# browsers write them.  Uploads that must be watched while they stream
+# (early answers, cuts, big ones) are written on a raw socket (RawUpload).
+
+UPLOADS = "/api/v1/uploads"
+OCTET = {"Content-Type": "application/octet-stream"}
+CURL_BOUNDARY = "------------------------d74496d66958873e"
+
+
+def sha(data):
+    """The SHA-256 of data, in hex."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def quote_browser(name):
+    """A file name as browsers put it in filename="...": CR, LF and the
+    quote percent-encoded (WHATWG), everything else (backslashes, UTF-8)
+    as is."""
+    return (name.replace("\r", "%0D").replace("\n", "%0A")
+            .replace('"', "%22"))
+
+
+def part(name, data, filename=None, ctype=None, disposition=None):
+    """One multipart part.  disposition (bytes) replaces the whole
+    Content-Disposition value, for names no client library would write."""
+    if isinstance(data, str):
+        data = data.encode()
+    if disposition is None:
+        disposition = b'form-data; name="%s"' % name.encode()
+        if filename is not None:
+            if isinstance(filename, str):
+                filename = quote_browser(filename).encode()
+            disposition += b'; filename="%s"' % filename
+    head = b"Content-Disposition: " + disposition + b"\r\n"
+    if ctype:
+        head += b"Content-Type: " + ctype.encode() + b"\r\n"
+    return head + b"\r\n", data
+
+
+def multipart(parts, boundary):
+    """The body of multipart/form-data with these (head, data) parts."""
+    b = boundary.encode()
+    out = []
+    for head, data in parts:
+        out += [b"--" + b + b"\r\n", head, data, b"\r\n"]
+    out.append(b"--" + b + b"--\r\n")
+    return b"".join(out)
+
+
+def mp_headers(boundary):
+    return {"Content-Type": "multipart/form-data; boundary=" + boundary}
+
+
+def file_body(data, filename="f.bin", boundary=CURL_BOUNDARY, job=None,
+              sha256=None, ctype="application/octet-stream"):
+    """A curl -F like body: the file, then job and sha256 parts if given."""
+    parts = [part("file", data, filename, ctype)]
+    if job is not None:
+        parts.append(part("job", job if isinstance(job, (str, bytes))
+                          else json.dumps(job)))
+    if sha256 is not None:
+        parts.append(part("sha256", sha256))
+    return multipart(parts, boundary)
+
+
+def read_http_response(sock, timeout):
+    """One final HTTP response (interim 1xx skipped) as a harness Response,
+    or None when the connection ends before a status line."""
+    end = time.monotonic() + scaled(timeout)
+    buf = b""
+
+    def fill():
+        sock.settimeout(max(0.01, end - time.monotonic()))
+        data = sock.recv(65536)
+        if not data:
+            raise EOFError
+        return data
+
+    try:
+        while True:
+            while b"\r\n\r\n" not in buf:
+                buf += fill()
+            head, buf = buf.split(b"\r\n\r\n", 1)
+            status = int(head.split(b"\r\n", 1)[0].split()[1])
+            if status >= 200:
+                break
+        fields = head.split(b"\r\n", 1)[1] if b"\r\n" in head else b""
+        hdrs = http.client.parse_headers(io.BytesIO(fields + b"\r\n\r\n"))
+        n = int(hdrs.get("Content-Length", "0"))
+        while len(buf) < n:
+            buf += fill()
+    except EOFError:
+        if not buf:
+            return None
+        raise AssertionError("connection closed in the middle of a response: %r" % buf[:300])
+    body = buf[:n]
+    data = body
+    if (hdrs.get("Content-Type") or "").startswith("application/json"):
+        data = json.loads(body)
+    return Response(status, hdrs, data, body)
+
+
+class RawUpload:
+    """A request whose body the test sends piece by piece on a socket,
+    watching for an answer that comes before the body is over."""
+
+    def __init__(self, server, headers, path=UPLOADS, method="POST", timeout=30):
+        self.sock = server.raw_socket(timeout)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.timeout = timeout
+        lines = ["%s %s HTTP/1.1" % (method, path), "Host: 127.0.0.1:%d" % server.port]
+        if server.token and "Authorization" not in headers:
+            lines.append("Authorization: Bearer " + server.token)
+        lines += ["%s: %s" % kv for kv in headers.items()]
+        self.chunked = "chunked" in headers.get("Transfer-Encoding", "")
+        self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+        self.sent = 0		# body bytes (not framing) sent
+        self.cut = False	# the server closed or reset the connection
+
+    def answered(self, wait=0):
+        r, _, _ = select.select([self.sock], [], [], wait)
+        return bool(r)
+
+    def send(self, data):
+        """Sends body bytes (as one chunk if chunked).  False once the
+        server has answered or closed: the rest is not wanted."""
+        if self.cut or self.answered():
+            return False
+        wire = b"%x\r\n%s\r\n" % (len(data), data) if self.chunked else data
+        try:
+            self.sock.sendall(wire)
+        except (BrokenPipeError, ConnectionResetError):
+            self.cut = True
+            return False
+        self.sent += len(data)
+        return True
+
+    def finish(self):
+        if self.chunked and not self.cut and not self.answered():
+            try:
+                self.sock.sendall(b"0\r\n\r\n")
+            except (BrokenPipeError, ConnectionResetError):
+                self.cut = True
+
+    def response(self, timeout=None):
+        try:
+            return read_http_response(self.sock, timeout or self.timeout)
+        except ConnectionResetError:
+            return None
+
+    def close(self, reset=False):
+        if reset:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                 struct.pack("ii", 1, 0))
+        self.sock.close()
+
+
+# The job object's members these tests rely on (test_submit checks the
+# whole object; it may gain members).
+JOB_KEYS = {"id", "type", "name", "queue", "priority", "state", "command", "argv",
+            "env", "cwd", "timeout", "limits", "attempts", "max_attempts", "created_at",
+            "run_at", "started_at", "finished_at", "exit_code", "signal", "error",
+            "worker", "pid", "stdout_bytes", "stderr_bytes", "cpu_ms", "max_rss_kb",
+            "file"}
+
+
+class UploadCase(RunnelTestCase):
+    """Shortcuts for uploads and for looking at the data directory."""
+
+    def assertUploadJob(self, j):
+        self.assertIsInstance(j, dict)
+        self.assertTrue(JOB_KEYS <= set(j), "job object members missing: %r" % (
+            JOB_KEYS - set(j)))
+        self.assertIsInstance(j["id"], int)
+        self.assertEqual(j["type"], "upload")
+        self.assertIn(j["state"], ("scheduled", "queued", "running") + FINISHED)
+        parse_ts(j["created_at"])
+        for k in ("started_at", "finished_at"):
+            if j[k] is not None:
+                parse_ts(j[k])
+        f = j["file"]
+        self.assertEqual(set(f), {"name", "size", "sha256"}, f)
+        self.assertIsInstance(f["size"], int)
+        self.assertRegex(f["sha256"], "^[0-9a-f]{64}$")
+
+    def data_path(self, *p):
+        return os.path.join(self.server.data, *p)
+
+    def tmp_entries(self):
+        return sorted(os.listdir(self.data_path("tmp")))
+
+    def file_dirs(self):
+        return sorted(os.listdir(self.data_path("files")))
+
+    def stored(self, jid):
+        """{name: bytes} of DATA/files/<jid>/."""
+        d = self.data_path("files", str(jid))
+        out = {}
+        for name in os.listdir(d):
+            with open(os.path.join(d, name), "rb") as f:
+                out[name] = f.read()
+        return out
+
+    def stored_path(self, j):
+        return self.data_path("files", str(j["id"]), j["file"]["name"])
+
+    def data_tree(self):
+        """Every path under the data directory but the store's own files,
+        output and scratch: where an upload may have put something."""
+        out = set()
+        root = self.server.data
+        for dirpath, dirnames, filenames in os.walk(root):
+            rel = os.path.relpath(dirpath, root)
+            if rel.split(os.sep)[0] in ("output", "scratch"):
+                continue
+            for n in dirnames + filenames:
+                p = os.path.normpath(os.path.join(rel, n))
+                if not p.startswith("runnel.db"):
+                    out.add(p)
+        return out
+
+    def snapshot(self):
+        return (self.server.total(), self.file_dirs())
+
+    def assertNothingLeft(self, before, what=""):
+        """Nothing stored since snapshot(): no job, no file, DATA/tmp empty."""
+        wait_until(lambda: not self.tmp_entries(), 10,
+                   "DATA/tmp to be empty %s (has %r)" % (what, self.tmp_entries()))
+        self.assertEqual(self.snapshot(), before,
+                         "%s: a refused or cut upload left a job or a file" % what)
+
+    def upload(self, body, headers, query="", method="POST", timeout=60):
+        return self.api(method, UPLOADS + query, raw=body, headers=headers,
+                        timeout=timeout)
+
+    def upload_raw(self, data, name=None, query="", method="POST", headers=OCTET,
+                   expect=201):
+        q = query
+        if name is not None:
+            q = "?name=" + urllib.parse.quote(name, safe="") + (
+                "&" + query.lstrip("?&") if query else "")
+        r = self.upload(data, headers, q, method)
+        if expect is not None:
+            self.assertEqual(r.status, expect, r.raw[:500])
+        return r
+
+    def upload_mp(self, data, filename="f.bin", expect=201, **kw):
+        boundary = kw.pop("boundary", CURL_BOUNDARY)
+        r = self.upload(file_body(data, filename, boundary, **kw), mp_headers(boundary))
+        if expect is not None:
+            self.assertEqual(r.status, expect, r.raw[:500])
+        return r
+
+    def assertUploaded(self, r, data, name):
+        """r is the 201 of an upload of data stored as name."""
+        self.assertEqual(r.status, 201, r.raw[:500])
+        j = r.data
+        self.assertUploadJob(j)
+        self.assertEqual(j["type"], "upload")
+        self.assertEqual(r.headers["Location"], "/api/v1/jobs/%d" % j["id"])
+        self.assertEqual(j["file"], {"name": name, "size": len(data), "sha256": sha(data)})
+        self.assertEqual(self.stored(j["id"]), {name: data},
+                         "DATA/files/%d holds exactly the file" % j["id"])
+        st = os.stat(self.stored_path(j))
+        self.assertEqual(stat.S_IMODE(st.st_mode), 0o600, "stored file mode")
+        return j
+
+    def refused(self, status, code, field, body, headers, query="", method="POST",
+                what=""):
+        before = self.snapshot()
+        r = self.upload(body, headers, query, method)
+        self.assertError(r, status, code, field, msg=what)
+        self.assertNothingLeft(before, what)
+        return r

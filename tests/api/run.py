@@ -1,15 +1,18 @@
 #!/usr/bin/env python3
 """Runs runnel's black-box API tests against the real runneld.
 
-    tests/api/run.py --bin build/bin [-k SUBSTRING] [-j N] [--scale F] [--keep] [-v]
+    tests/api/run.py --bin build/bin [--module NAME]... [-k SUBSTRING] [-j N]
+                     [--scale F] [--keep] [-v]
 
 Every test_*.py module here holds unittest TestCase classes; each class
 starts its own runneld (harness.RunnelTestCase), so classes run in
 parallel, each in its own Python process (-j, default: the number of
-CPUs).  -k keeps the tests whose id (module.Class.test_name) contains
-SUBSTRING.  --scale multiplies every deadline (a sanitizer build is
-slower).  --keep keeps every temp dir (logs, data dirs); a class with a
-failure always keeps its own.  Exit status: 0 when everything passed.
+CPUs).  --module runs only that module (test_deps or deps; it may be
+given more than once; ctest runs each module so, as api.<name>).  -k
+keeps the tests whose id (module.Class.test_name) contains SUBSTRING.
+--scale multiplies every deadline (a sanitizer build is slower).
+--keep keeps every temp dir (logs, data dirs); a class with a failure
+always keeps its own.  Exit status: 0 when everything passed.
 """
 import argparse
 import concurrent.futures
@@ -30,15 +33,19 @@ CLASS_TIMEOUT = 600
 CHILDREN = set()	# running class processes (each its own process group)
 
 
-def discover(substring):
-    """[(module name, class name, [test names])] selected by substring."""
+def module_names():
+    """The test modules here, sorted: test_*.py without .py."""
+    return sorted(f[:-3] for f in os.listdir(HERE)
+                  if f.startswith("test_") and f.endswith(".py"))
+
+
+def discover(substring, modules=None):
+    """[(module name, class name, [test names])] selected by substring,
+    in the given modules (default: all)."""
     sys.path.insert(0, HERE)
     loader = unittest.TestLoader()
     found = []
-    for fname in sorted(os.listdir(HERE)):
-        if not (fname.startswith("test_") and fname.endswith(".py")):
-            continue
-        modname = fname[:-3]
+    for modname in modules or module_names():
         mod = importlib.import_module(modname)
         for cname, cls in inspect.getmembers(mod, inspect.isclass):
             if cls.__module__ != modname or not issubclass(cls, unittest.TestCase):
@@ -174,6 +181,9 @@ def main():
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--bin", required=True,
                     help="directory holding runneld and runnel-worker")
+    ap.add_argument("--module", dest="modules", action="append", default=[],
+                    metavar="NAME", help="run only this module (test_deps or "
+                    "deps); may be given more than once")
     ap.add_argument("-k", dest="substring", default="",
                     help="run only tests whose id contains this")
     ap.add_argument("-j", dest="jobs", type=int, default=os.cpu_count() or 2,
@@ -198,8 +208,20 @@ def main():
             return 2
     if args.scale is None:
         args.scale = 3.0 if sanitized(os.path.join(args.bin, "runneld")) else 1.0
+    known = module_names()
+    modules = []
+    for m in args.modules:
+        name = m if m.startswith("test_") else "test_" + m
+        if name.endswith(".py"):
+            name = name[:-3]
+        if name not in known:
+            print("run.py: no module %s here (%s)" % (
+                name, ", ".join(k[5:] for k in known)))
+            return 2
+        if name not in modules:
+            modules.append(name)
     try:
-        classes = discover(args.substring)
+        classes = discover(args.substring, modules)
     except Exception:
         traceback.print_exc()
         return 2

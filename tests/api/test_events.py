@@ -1,5 +1,5 @@
 """GET /api/v1/events: the Server-Sent Events stream of job changes."""
-from harness import RunnelTestCase, wait_until
+from harness import RunnelTestCase
 
 
 class EventsTest(RunnelTestCase):
@@ -16,12 +16,6 @@ class EventsTest(RunnelTestCase):
         self.assertTrue(first["comments"] or ev.next(10)["comments"],
                         "a comment follows the retry line")
         return ev
-
-    def idle(self):
-        """Waits for every worker to be idle: a job submitted now is
-        claimed at once, in the same turn as its submission."""
-        wait_until(lambda: all(w["state"] == "idle" for w in self.server.workers_info()),
-                   10, "all workers idle")
 
     def states_of(self, ev, jid, until, timeout=15):
         """The states the stream reports for job jid, up to a state in until."""

@@ -19,10 +19,6 @@ class ExecTest(RunnelTestCase):
     WORKERS = 2
     SERVER_ARGS = ["--kill-grace", "1", "--shutdown-grace", "5"]
 
-    def run_job(self, spec, timeout=30):
-        j = self.submit(spec)
-        return self.wait(j["id"], timeout)
-
     def tree(self, name, **spec):
         pids_file = os.path.join(self.tmp, name + ".pids")
         spec["command"] = TREE.format(pids=pids_file)

@@ -9,33 +9,7 @@ import select
 import socket
 import time
 
-from harness import RunnelTestCase, scaled, wait_until
-
-
-def exchange(port, data, timeout=5, source=None):
-    """Sends data on a fresh connection; returns (bytes read, closed)."""
-    s = socket.socket()
-    if source:
-        s.bind((source, 0))
-    s.settimeout(scaled(timeout))
-    s.connect(("127.0.0.1", port))
-    try:
-        s.sendall(data)
-        out = b""
-        end = time.monotonic() + scaled(timeout)
-        while time.monotonic() < end:
-            try:
-                chunk = s.recv(65536)
-            except socket.timeout:
-                return out, False
-            except ConnectionResetError:
-                return out, True
-            if not chunk:
-                return out, True
-            out += chunk
-        return out, False
-    finally:
-        s.close()
+from harness import RunnelTestCase, exchange, run_runneld, scaled, wait_until
 
 
 def readable(socks):
@@ -424,7 +398,6 @@ class AllowOriginTest(RunnelTestCase):
         self.assertError(r, 403, "cross_origin")
 
     def test_bad_allowed_origins_are_refused_at_start(self):
-        from test_startup import run_runneld
         for bad in ("ops.example.com", "https://ops.example.com/path", "ftp://x", "https://",
                     "https://a:"):
             with self.subTest(bad=bad):

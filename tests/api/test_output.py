@@ -12,10 +12,6 @@ TEN_MB = 10 * 1000 * 1000
 class OutputTest(RunnelTestCase):
     WORKERS = 2
 
-    def run_job(self, spec, timeout=30):
-        j = self.submit(spec)
-        return self.wait(j["id"], timeout)
-
     def test_ten_megabytes_of_random_bytes_are_byte_exact(self):
         path = os.path.join(self.tmp, "random.bin")
         with open(path, "wb") as f:

@@ -1,5 +1,4 @@
 """One busy worker: priority order, cancel of queued jobs, retry, delete."""
-import glob
 import os
 
 from harness import RunnelTestCase, parse_ts
@@ -14,9 +13,6 @@ class OneWorkerTest(RunnelTestCase):
         j = self.submit({"command": g.cmd, "priority": -1000000})
         self.server.wait_running(j["id"])
         return g, j
-
-    def output_files(self, jid):
-        return glob.glob(os.path.join(self.server.data, "output", "%d.*" % jid))
 
     def test_smaller_priority_runs_first_and_ties_in_id_order(self):
         order = os.path.join(self.tmp, "order")

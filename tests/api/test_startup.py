@@ -5,18 +5,9 @@ an operator reads (one per finished job, the optional access log)."""
 import os
 import re
 import socket
-import subprocess
 
-from harness import (RunnelTestCase, bin_path, clean_env, pid_running, scaled,
+from harness import (RunnelTestCase, bin_path, exchange, pid_running, run_runneld,
                      wait_until)
-
-
-def run_runneld(args, env=None, timeout=20):
-    """Runs runneld to its exit; returns (status, output)."""
-    p = subprocess.run([bin_path("runneld")] + args, stdin=subprocess.DEVNULL,
-                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                       env=clean_env(env), timeout=scaled(timeout))
-    return p.returncode, p.stdout.decode(errors="replace")
 
 
 def listing(path):
@@ -148,7 +139,6 @@ class OperatorLogTest(RunnelTestCase):
         self.assertNotIn(b"limit=1", self.server.log())
 
     def test_refusals_at_the_door_are_logged_and_counted(self):
-        from test_http import exchange
         before = self.api("GET", "/metrics").raw.decode()
         raw, _ = exchange(self.server.port, b"GARBAGE\r\n\r\n")
         self.assertTrue(raw.startswith(b"HTTP/1.1 400 "), raw)
