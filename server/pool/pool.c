@@ -13,18 +13,17 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <cjson/cJSON.h>
-
 #include "pool/child.h"
 #include "clock.h"
 #include "core/core.h"
 #include "core/events.h"
 #include "store/files.h"
 #include "frame.h"
-#include "http/jsonw.h"
 #include "log.h"
+#include "msg.h"
 #include "store/output.h"
 #include "pool/pool.h"
+#include "pool/runmsg.h"
 #include "server.h"
 #include "core/space.h"
 #include "core/counts.h"
@@ -100,19 +99,20 @@ on_written(uv_write_t *req, int status)
 	free(req);
 }
 
+/* Sends an encoded body (msg.h) as a frame about job_id. */
 static int
-worker_send(struct worker *w, uint16_t type, uint64_t job_id,
-    const void *body, size_t len)
+worker_send(struct worker *w, uint64_t job_id, const struct msg_body *b)
 {
 	struct wreq	*wr;
 	uint8_t		 hdr[FRAME_HEADER_SIZE];
 	uv_buf_t	 bufs[2];
-	size_t		 total = FRAME_HEADER_SIZE + len, done;
+	const void	*body = b->data;
+	size_t		 len = b->length, total = FRAME_HEADER_SIZE + len, done;
 	int		 rc;
 
 	if (w->eof || w->exited || len > FRAME_MAX_BODY)
 		return -EPIPE;
-	frame_header_encode(hdr, type, 0, job_id, (uint32_t)len);
+	frame_header_encode(hdr, b->type, b->flags, job_id, (uint32_t)len);
 	bufs[0] = uv_buf_init((char *)hdr, FRAME_HEADER_SIZE);
 	bufs[1] = uv_buf_init((char *)(uintptr_t)body, (unsigned)len);
 	/* Most frames go out at once, without a trip through epoll. */
@@ -152,67 +152,122 @@ worker_kill(struct worker *w, const char *why)
 /* ---- frames from the worker -------------------------------------------- */
 
 static int
-json_int(const cJSON *o, const char *key, int64_t absent, int64_t *out)
+protocol(const char **why, const char *what)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	if (v == NULL || cJSON_IsNull(v)) {
-		*out = absent;
-		return 0;
-	}
-	if (!cJSON_IsNumber(v))
-		return -1;
-	*out = (int64_t)v->valuedouble;
-	return 0;
-}
-
-static const char *
-json_str(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	return cJSON_IsString(v) ? v->valuestring : NULL;
+	*why = what;
+	return -EPROTO;
 }
 
 static int
-on_hello(struct worker *w, cJSON *o)
+on_hello(struct worker *w, const struct frame *f, const char **why)
 {
-	int64_t version, pid;
+	struct msg_hello	 m;
+	int			 rc;
 
-	if (o == NULL || json_int(o, "version", -1, &version) < 0 ||
-	    json_int(o, "pid", -1, &pid) < 0)
-		return -EPROTO;
-	if (version != FRAME_VERSION) {
-		log_error("pool: worker=%d speaks protocol %lld, runneld %d: "
+	if (w->hello)
+		return protocol(why, "a second HELLO");
+	if ((rc = msg_hello_decode(f, &m, why)) < 0)
+		return rc;
+	if (m.version != FRAME_VERSION) {
+		log_error("pool: worker=%d speaks protocol %d, runneld %d: "
 		    "install matching runneld and runnel-worker binaries",
-		    w->id, (long long)version, FRAME_VERSION);
-		return -EPROTO;
+		    w->id, m.version, FRAME_VERSION);
+		return protocol(why, "another protocol version");
 	}
 	w->hello = 1;
 	return 0;
 }
 
 static int
-on_exit_frame(struct worker *w, cJSON *o)
+on_ready(struct worker *w, const struct frame *f, const char **why)
 {
+	int	 rc;
+
+	if (w->state != W_STARTING)
+		return protocol(why, "READY only once, after HELLO");
+	if ((rc = msg_ready_decode(f, why)) < 0)
+		return rc;
+	w->state = W_IDLE;
+	w->backoff_ms = 0;
+	core_worker_ready(srv_of(w));
+	return 0;
+}
+
+/* A frame about the job the worker runs, and only then. */
+static int
+running(const struct worker *w, const struct frame *f, const char **why)
+{
+	if (w->state != W_BUSY || w->job_id == 0 || f->job_id != w->job_id)
+		return protocol(why, "not about the job it runs");
+	return 0;
+}
+
+static int
+on_started(struct worker *w, const struct frame *f, const char **why)
+{
+	struct msg_started	 m;
+	int			 rc;
+
+	if ((rc = running(w, f, why)) < 0 ||
+	    (rc = msg_started_decode(f, &m, why)) < 0)
+		return rc;
+	w->job_pid = m.pid;
+	/* The process's own start, not the claim's: what users measure. */
+	w->job_started_at = m.started_at;
+	return 0;
+}
+
+static int
+on_output(struct worker *w, const struct frame *f, const char **why)
+{
+	struct server		*srv = srv_of(w);
+	struct msg_output	 m;
+	enum output_stream	 which;
+	int			 rc;
+
+	if ((rc = running(w, f, why)) < 0 ||
+	    (rc = msg_output_decode(f, &m, why)) < 0)
+		return rc;
+	which = m.stream == FRAME_STDOUT ? OUTPUT_STDOUT : OUTPUT_STDERR;
+	/* Once a byte is lost, the rest would only be a gap further on. */
+	if (w->out.error == 0) {
+		rc = space_full(srv) ? -ENOSPC :
+		    output_append(srv->output_dir, &w->out, which, m.data,
+		    m.length);
+		if (rc < 0) {
+			w->out.error = -rc;
+			log_warnx("pool: job=%llu: its output is not stored from "
+			    "byte %lld of %s on: %s", (unsigned long long)w->job_id,
+			    (long long)w->out.bytes[which],
+			    which == OUTPUT_STDOUT ? "stdout" : "stderr",
+			    strerror(-rc));
+			space_hit(srv, "output", -rc);
+		}
+	}
+	events_output(srv, w->job_id);
+	return 0;
+}
+
+static int
+on_exit_frame(struct worker *w, const struct frame *f, const char **why)
+{
+	struct msg_exit	 m;
 	struct job_exit	 ex;
-	int64_t		 code, sig;
 	uint64_t	 id = w->job_id;
 	char		 lost[96];
+	int		 rc;
 
+	if ((rc = running(w, f, why)) < 0 ||
+	    (rc = msg_exit_decode(f, &m, why)) < 0)
+		return rc;
 	memset(&ex, 0, sizeof(ex));
-	if (o == NULL || json_int(o, "exit_code", -1, &code) < 0 ||
-	    json_int(o, "signal", -1, &sig) < 0 ||
-	    json_int(o, "cpu_ms", -1, &ex.cpu_ms) < 0 ||
-	    json_int(o, "max_rss_kb", -1, &ex.max_rss_kb) < 0 ||
-	    json_int(o, "finished_at", 0, &ex.finished_at) < 0)
-		return -EPROTO;
-	ex.exit_code = (int)code;
-	ex.signal = (int)sig;
-	if (ex.finished_at <= 0)
-		ex.finished_at = clock_now_ms();
-	ex.reason = json_str(o, "reason");
-	ex.error = json_str(o, "error");
+	ex.exit_code = m.exit_code;
+	ex.signal = m.signal;
+	ex.cpu_ms = m.cpu_ms;
+	ex.max_rss_kb = m.max_rss_kb;
+	ex.finished_at = m.finished_at;
+	ex.reason = m.reason;
+	ex.error = m.error[0] ? m.error : NULL;
 	/* Output it could not keep makes a job fail, never look clean. */
 	if (w->out.error && ex.reason == NULL) {
 		output_error(w->out.error, lost, sizeof(lost));
@@ -237,94 +292,25 @@ on_exit_frame(struct worker *w, cJSON *o)
 	return 0;
 }
 
+/* What a worker may send; the rest is runneld's to send. */
+static int (*const on_frame_type[FRAME_TYPE_MAX + 1])(struct worker *,
+    const struct frame *, const char **) = {
+	[FRAME_HELLO] = on_hello,
+	[FRAME_READY] = on_ready,
+	[FRAME_STARTED] = on_started,
+	[FRAME_OUTPUT] = on_output,
+	[FRAME_EXIT] = on_exit_frame,
+};
+
+/* Handles one frame; < 0 means the worker broke the protocol (*why). */
 static int
-on_started(struct worker *w, cJSON *o)
+on_frame(struct worker *w, const struct frame *f, const char **why)
 {
-	int64_t pid, at;
-
-	if (json_int(o, "pid", 0, &pid) < 0 || pid <= 0 ||
-	    json_int(o, "started_at", 0, &at) < 0)
-		return -EPROTO;
-	w->job_pid = (int)pid;
-	/* The process's own start, not the claim's: what users measure. */
-	if (at > 0)
-		w->job_started_at = at;
-	return 0;
-}
-
-static int
-on_output(struct worker *w, const struct frame *f)
-{
-	struct server		*srv = srv_of(w);
-	enum output_stream	 which;
-
-	if (f->flags == FRAME_STDOUT)
-		which = OUTPUT_STDOUT;
-	else if (f->flags == FRAME_STDERR)
-		which = OUTPUT_STDERR;
-	else
-		return -EPROTO;
-	/* Once a byte is lost, the rest would only be a gap further on. */
-	if (w->out.error == 0) {
-		int rc = space_full(srv) ? -ENOSPC :
-		    output_append(srv->output_dir, &w->out, which, f->body,
-		    f->length);
-
-		if (rc < 0) {
-			w->out.error = -rc;
-			log_warnx("pool: job=%llu: its output is not stored from "
-			    "byte %lld of %s on: %s", (unsigned long long)w->job_id,
-			    (long long)w->out.bytes[which],
-			    which == OUTPUT_STDOUT ? "stdout" : "stderr",
-			    strerror(-rc));
-			space_hit(srv, "output", -rc);
-		}
-	}
-	events_output(srv, w->job_id);
-	return 0;
-}
-
-/* Handles one frame; < 0 means the worker broke the protocol. */
-static int
-on_frame(struct worker *w, const struct frame *f)
-{
-	cJSON	*o = NULL;
-	int	 rc = -EPROTO;
-
-	if (f->type != FRAME_OUTPUT && f->length > 0 &&
-	    (o = cJSON_ParseWithLength((const char *)f->body, f->length)) == NULL)
-		return -EPROTO;
+	if (f->type > FRAME_TYPE_MAX || on_frame_type[f->type] == NULL)
+		return protocol(why, "not a frame a worker sends");
 	if (!w->hello && f->type != FRAME_HELLO)
-		goto out;
-	switch (f->type) {
-	case FRAME_HELLO:
-		rc = w->hello ? -EPROTO : on_hello(w, o);
-		break;
-	case FRAME_READY:
-		if (w->state != W_STARTING)
-			break;	/* only once, after HELLO */
-		w->state = W_IDLE;
-		w->backoff_ms = 0;
-		core_worker_ready(srv_of(w));
-		rc = 0;
-		break;
-	case FRAME_STARTED:
-		if (w->state != W_BUSY || f->job_id != w->job_id || o == NULL)
-			break;
-		rc = on_started(w, o);
-		break;
-	case FRAME_OUTPUT:
-		if (w->state == W_BUSY && f->job_id == w->job_id && w->job_id)
-			rc = on_output(w, f);
-		break;
-	case FRAME_EXIT:
-		if (w->state == W_BUSY && f->job_id == w->job_id && w->job_id)
-			rc = on_exit_frame(w, o);
-		break;
-	}
-out:
-	cJSON_Delete(o);
-	return rc;
+		return protocol(why, "before HELLO");
+	return on_frame_type[f->type](w, f, why);
 }
 
 static void
@@ -349,6 +335,8 @@ on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
 	struct worker	*w = s->data;
 	struct frame	 f;
+	const char	*why = NULL;
+	char		 what[160];
 	int		 rc;
 
 	(void)buf;
@@ -367,12 +355,19 @@ on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	}
 	frame_reader_commit(&w->reader, (size_t)nread);
 	while ((rc = frame_reader_next(&w->reader, &f)) == 1) {
-		if ((rc = on_frame(w, &f)) < 0)
+		if ((rc = on_frame(w, &f, &why)) < 0)
 			break;
 	}
 	if (rc < 0) {
 		uv_read_stop(s);
-		worker_kill(w, "protocol error");
+		if (why != NULL)
+			snprintf(what, sizeof(what), "protocol error: %s job=%llu: "
+			    "%s", frame_type_name(f.type),
+			    (unsigned long long)f.job_id, why);
+		else
+			snprintf(what, sizeof(what), "protocol error: a bad "
+			    "frame header");
+		worker_kill(w, what);
 	}
 }
 
@@ -587,63 +582,6 @@ slot(struct pool *p, int worker)
 	return worker >= 1 && worker <= p->n ? &p->w[worker - 1] : NULL;
 }
 
-static char *
-run_body(const struct pool *p, const struct job *j, size_t *len)
-{
-	struct jsonw w;
-
-	jsonw_init(&w);
-	jsonw_lit(&w, "{\"attempt\":");
-	jsonw_int(&w, j->attempts);
-	if (j->command) {
-		jsonw_lit(&w, ",\"command\":");
-		jsonw_str(&w, j->command);
-	}
-	/* argv and env were stored as cJSON wrote them. */
-	if (j->argv_json) {
-		jsonw_lit(&w, ",\"argv\":");
-		jsonw_raw(&w, j->argv_json, strlen(j->argv_json));
-	}
-	if (j->env_json) {
-		jsonw_lit(&w, ",\"env\":");
-		jsonw_raw(&w, j->env_json, strlen(j->env_json));
-	}
-	if (j->cwd) {
-		jsonw_lit(&w, ",\"cwd\":");
-		jsonw_str(&w, j->cwd);
-	}
-	if (j->has_stdin) {
-		jsonw_lit(&w, ",\"stdin\":");
-		jsonw_strn(&w, j->stdin_data ? j->stdin_data : "", j->stdin_len);
-	}
-	if (j->timeout_ms > 0) {
-		jsonw_lit(&w, ",\"timeout_ms\":");
-		jsonw_int(&w, j->timeout_ms);
-	}
-	jsonw_lit(&w, ",\"kill_grace_ms\":");
-	jsonw_int(&w, p->srv->cfg->kill_grace_ms);
-	if (j->limits_json) {
-		jsonw_lit(&w, ",\"limits\":");
-		jsonw_raw(&w, j->limits_json, strlen(j->limits_json));
-	}
-	if (j->type == JOB_UPLOAD && j->file_name) {
-		char path[4096 + 256];
-
-		files_path(p->srv, j->id, j->file_name, path, sizeof(path));
-		jsonw_lit(&w, ",\"file\":{\"path\":");
-		jsonw_str(&w, path);
-		jsonw_lit(&w, ",\"name\":");
-		jsonw_str(&w, j->file_name);
-		jsonw_lit(&w, ",\"size\":");
-		jsonw_int(&w, j->file_size);
-		jsonw_lit(&w, ",\"sha256\":");
-		jsonw_str(&w, j->file_sha256);
-		jsonw_lit(&w, "}");
-	}
-	jsonw_lit(&w, "}");
-	return jsonw_take(&w, len);
-}
-
 int
 pool_reserve(struct pool *p, int worker, uint64_t job_id)
 {
@@ -667,16 +605,42 @@ pool_release(struct pool *p, int worker)
 	}
 }
 
+/* The RUN body of job j.  0, or < 0 (logged) when there can be none. */
+static int
+run_encode(struct pool *p, const struct job *j, struct msg_body *b)
+{
+	struct runmsg	 rm;
+	const char	*why = NULL;
+	char		 path[PATH_MAX + 256];
+	int		 rc;
+
+	if (j->type == JOB_UPLOAD && j->file_name)
+		files_path(p->srv, j->id, j->file_name, path, sizeof(path));
+	if ((rc = runmsg_make(&rm, j, p->srv->cfg->kill_grace_ms,
+	    j->type == JOB_UPLOAD && j->file_name ? path : NULL)) == 0)
+		rc = msg_run_encode(b, &rm.msg, &why);
+	runmsg_clear(&rm);
+	if (rc < 0)
+		log_warnx("pool: job=%llu: no RUN can be made of it: %s%s%s",
+		    (unsigned long long)j->id, why ? why : "", why ? ": " : "",
+		    strerror(-rc));
+	return rc;
+}
+
 int
 pool_run(struct pool *p, int worker, const struct job *j)
 {
 	struct worker	*w = slot(p, worker);
-	char		*body;
-	size_t		 len;
+	struct msg_body	 b;
 	int		 rc;
 
 	if (w == NULL || w->state != W_RESERVED || w->job_id != j->id)
 		return -EPIPE;
+	if ((rc = run_encode(p, j, &b)) < 0) {
+		w->state = W_IDLE;
+		w->job_id = 0;
+		return rc;
+	}
 	w->state = W_BUSY;
 	w->job_pid = 0;
 	w->job_started_at = j->started_at;
@@ -685,13 +649,8 @@ pool_run(struct pool *p, int worker, const struct job *j)
 	w->max_attempts = j->max_attempts;
 	snprintf(w->queue, sizeof(w->queue), "%s", j->queue);
 	output_init(&w->out, j->id, j->attempts);
-	if ((body = run_body(p, j, &len)) == NULL) {
-		w->state = W_IDLE;
-		w->job_id = 0;
-		return -ENOMEM;
-	}
-	rc = worker_send(w, FRAME_RUN, j->id, body, len);
-	free(body);
+	rc = worker_send(w, j->id, &b);
+	msg_body_free(&b);
 	if (rc < 0) {
 		/* The worker is dying: its death reports the job lost. */
 		return 0;
@@ -704,10 +663,14 @@ pool_run(struct pool *p, int worker, const struct job *j)
 static int
 cancel_one(struct worker *w, const char *reason)
 {
-	char body[64];
+	struct msg_cancel	 m = {.reason = reason};
+	struct msg_body		 b;
+	int			 rc;
 
-	snprintf(body, sizeof(body), "{\"reason\":\"%s\"}", reason);
-	return worker_send(w, FRAME_CANCEL, w->job_id, body, strlen(body));
+	if ((rc = msg_cancel_encode(&b, &m, NULL)) == 0)
+		rc = worker_send(w, w->job_id, &b);
+	msg_body_free(&b);
+	return rc;
 }
 
 int
@@ -820,7 +783,8 @@ on_timer_closed(uv_handle_t *h)
 void
 pool_stop(struct server *srv)
 {
-	struct pool *p = srv->pool;
+	struct pool	*p = srv->pool;
+	struct msg_body	 b;
 
 	if (p == NULL || p->stopping)
 		return;
@@ -830,8 +794,8 @@ pool_stop(struct server *srv)
 
 		uv_timer_stop(&w->respawn);
 		uv_close((uv_handle_t *)&w->respawn, on_timer_closed);
-		if (w->state != W_DOWN)
-			worker_send(w, FRAME_SHUTDOWN, 0, NULL, 0);
+		if (w->state != W_DOWN && msg_shutdown_encode(&b) == 0)
+			worker_send(w, 0, &b);
 	}
 	if (processes(p) == 0)
 		child_stop(srv);
