@@ -33,6 +33,7 @@
 #include "core/space.h"
 #include "store/store.h"
 #include "core/counts.h"
+#include "core/workers.h"
 
 #define STOP_DEADLINE_MS	5000
 
@@ -226,7 +227,8 @@ start(struct runneld *r)
 	/* Counts, then the jobs a dead runneld left running, then serve. */
 	if ((rc = core_start(srv)) < 0 || (rc = core_load(srv)) < 0 ||
 	    (rc = events_start(srv)) < 0 || (rc = core_recover(srv)) < 0 ||
-	    (rc = child_start(srv)) < 0 || (rc = pool_start(srv, wpath)) < 0)
+	    (rc = child_start(srv)) < 0 ||
+	    (rc = pool_start(srv, wpath, &core_pool_cb, srv)) < 0)
 		return rc;
 	return 0;
 }

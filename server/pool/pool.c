@@ -15,8 +15,6 @@
 
 #include "pool/child.h"
 #include "clock.h"
-#include "core/core.h"
-#include "core/events.h"
 #include "store/files.h"
 #include "frame.h"
 #include "log.h"
@@ -25,8 +23,6 @@
 #include "pool/pool.h"
 #include "pool/runmsg.h"
 #include "server.h"
-#include "core/space.h"
-#include "core/counts.h"
 
 #define RESPAWN_MIN_MS		100
 #define RESPAWN_MAX_MS		10000
@@ -71,9 +67,12 @@ struct worker {
 
 struct pool {
 	struct server		*srv;
+	const struct pool_cb	*cb;
+	void			*arg;		/* cb's */
 	struct worker		*w;
 	int			 n;
 	int			 stopping;
+	uint64_t		 restarts;
 	char			 path[4096];
 	char			*env[5];
 };
@@ -189,7 +188,7 @@ on_ready(struct worker *w, const struct frame *f, const char **why)
 		return rc;
 	w->state = W_IDLE;
 	w->backoff_ms = 0;
-	core_worker_ready(srv_of(w));
+	w->pool->cb->ready(w->pool->arg);
 	return 0;
 }
 
@@ -220,7 +219,7 @@ on_started(struct worker *w, const struct frame *f, const char **why)
 static int
 on_output(struct worker *w, const struct frame *f, const char **why)
 {
-	struct server		*srv = srv_of(w);
+	struct pool		*p = w->pool;
 	struct msg_output	 m;
 	enum output_stream	 which;
 	int			 rc;
@@ -231,8 +230,8 @@ on_output(struct worker *w, const struct frame *f, const char **why)
 	which = m.stream == FRAME_STDOUT ? OUTPUT_STDOUT : OUTPUT_STDERR;
 	/* Once a byte is lost, the rest would only be a gap further on. */
 	if (w->out.error == 0) {
-		rc = space_full(srv) ? -ENOSPC :
-		    output_append(srv->output_dir, &w->out, which, m.data,
+		rc = p->cb->storage_full(p->arg) ? -ENOSPC :
+		    output_append(p->srv->output_dir, &w->out, which, m.data,
 		    m.length);
 		if (rc < 0) {
 			w->out.error = -rc;
@@ -241,10 +240,10 @@ on_output(struct worker *w, const struct frame *f, const char **why)
 			    (long long)w->out.bytes[which],
 			    which == OUTPUT_STDOUT ? "stdout" : "stderr",
 			    strerror(-rc));
-			space_hit(srv, "output", -rc);
+			p->cb->storage_error(p->arg, "output", -rc);
 		}
 	}
-	events_output(srv, w->job_id);
+	p->cb->output(p->arg, w->job_id);
 	return 0;
 }
 
@@ -287,8 +286,8 @@ on_exit_frame(struct worker *w, const struct frame *f, const char **why)
 	w->jobs_done++;
 	/* EXIT also says the worker is ready for its next RUN. */
 	w->state = W_IDLE;
-	core_job_exited(srv_of(w), id, &ex);
-	core_worker_ready(srv_of(w));
+	w->pool->cb->exited(w->pool->arg, id, &ex);
+	w->pool->cb->ready(w->pool->arg);
 	return 0;
 }
 
@@ -404,7 +403,7 @@ on_handle_closed(uv_handle_t *h)
 		w->backoff_ms = 0;
 		delay = 0;
 	}
-	srv_of(w)->counts->worker_restarts++;
+	w->pool->restarts++;
 	uv_timer_start(&w->respawn, on_respawn, (uint64_t)delay, 0);
 }
 
@@ -419,8 +418,9 @@ worker_gone(struct worker *w)
 	if (id) {
 		output_close(&w->out);
 		w->job_id = 0;
-		core_job_lost(srv_of(w), id, w->queue, w->out.bytes[0],
-		    w->out.bytes[1], w->job_started_at);
+		w->pool->cb->lost(w->pool->arg, id, w->queue,
+		    w->out.bytes[OUTPUT_STDOUT], w->out.bytes[OUTPUT_STDERR],
+		    w->job_started_at);
 	}
 	if (w->pipe_open && !uv_is_closing((uv_handle_t *)&w->pipe))
 		uv_close((uv_handle_t *)&w->pipe, on_handle_closed);
@@ -537,7 +537,8 @@ worker_spawn(struct worker *w)
 }
 
 int
-pool_start(struct server *srv, const char *worker_path)
+pool_start(struct server *srv, const char *worker_path,
+    const struct pool_cb *cb, void *arg)
 {
 	struct pool	*p;
 	int		 n = srv->cfg->workers;
@@ -548,6 +549,8 @@ pool_start(struct server *srv, const char *worker_path)
 		return -ENOMEM;
 	}
 	p->srv = srv;
+	p->cb = cb;
+	p->arg = arg;
 	p->n = n;
 	snprintf(p->path, sizeof(p->path), "%s", worker_path);
 	pool_env(p);
@@ -752,6 +755,12 @@ int
 pool_size(const struct pool *p)
 {
 	return p->n;
+}
+
+uint64_t
+pool_restarts(const struct pool *p)
+{
+	return p->restarts;
 }
 
 void
