@@ -67,6 +67,7 @@ struct worker {
 
 struct pool {
 	struct server		*srv;
+	struct child		 reaper;	/* SIGCHLD: workers and orphans */
 	const struct pool_cb	*cb;
 	void			*arg;		/* cb's */
 	struct worker		*w;
@@ -440,13 +441,14 @@ processes(const struct pool *p)
 	return n;
 }
 
-int
-pool_reaped(struct server *srv, pid_t pid, int status)
+/* A child of runneld ended: 1 if it was a worker (then handled), else 0. */
+static int
+pool_reaped(void *arg, pid_t pid, int status)
 {
-	struct pool	*p = srv->pool;
+	struct pool	*p = arg;
 	struct worker	*w = NULL;
 
-	for (int i = 0; p && i < p->n; i++)
+	for (int i = 0; i < p->n; i++)
 		if (p->w[i].pid == pid && !p->w[i].exited)
 			w = &p->w[i];
 	if (w == NULL)
@@ -461,11 +463,12 @@ pool_reaped(struct server *srv, pid_t pid, int status)
 	 * process group.  Unless we reaped the leader already, its number
 	 * cannot have been reused.
 	 */
-	if (w->job_id && w->job_pid > 0 && !child_reaped_lately(w->job_pid))
+	if (w->job_id && w->job_pid > 0 &&
+	    !child_reaped_lately(&p->reaper, w->job_pid))
 		kill(-w->job_pid, SIGKILL);
 	worker_gone(w);
 	if (p->stopping && processes(p) == 0)
-		child_stop(srv);
+		child_stop(&p->reaper);
 	return 1;
 }
 
@@ -555,6 +558,8 @@ pool_start(struct server *srv, const char *worker_path,
 	snprintf(p->path, sizeof(p->path), "%s", worker_path);
 	pool_env(p);
 	srv->pool = p;
+	if (child_start(&p->reaper, srv->loop, pool_reaped, p) < 0)
+		return -EIO;
 	for (int i = 0; i < n; i++) {
 		struct worker *w = &p->w[i];
 
@@ -807,7 +812,7 @@ pool_stop(struct server *srv)
 			worker_send(w, 0, &b);
 	}
 	if (processes(p) == 0)
-		child_stop(srv);
+		child_stop(&p->reaper);
 }
 
 void

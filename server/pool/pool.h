@@ -65,8 +65,9 @@ struct worker_info {
 };
 
 /*
- * Spawns cfg->workers workers, reporting through cb (kept, as arg) from
- * now on.  Returns 0 or a negative code.
+ * Makes runneld the reaper of its children (pool/child.h) and spawns
+ * cfg->workers workers, reporting through cb (kept, as arg) from now on.
+ * Returns 0 or a negative code.
  */
 int	pool_start(struct server *, const char *worker_path,
 	    const struct pool_cb *cb, void *arg);
@@ -75,8 +76,6 @@ void	pool_stop(struct server *);
 void	pool_free(struct server *);
 /* SIGKILLs every worker process (a last resort at exit). */
 void	pool_kill(struct server *);
-/* A child of runneld ended: 1 if it was a worker (then handled), else 0. */
-int	pool_reaped(struct server *, pid_t pid, int status);
 
 /* A worker that said READY and has no job, or -1. */
 int	pool_idle(struct pool *);
