@@ -36,12 +36,6 @@ log_level_parse(const char *s)
 	return -1;
 }
 
-int
-log_enabled(enum log_level level)
-{
-	return level >= log_min;
-}
-
 static void	log_vline(enum log_level, int, const char *, va_list)
 		    __attribute__((format(printf, 3, 0)));
 

@@ -16,7 +16,6 @@ enum log_level {
 void	log_init(const char *prog, enum log_level level);
 /* "debug", "info", "warn", "error" -> level; -1 if unknown. */
 int	log_level_parse(const char *);
-int	log_enabled(enum log_level);
 /* The text of the last warning or error logged, shown or not. */
 const char *log_last_problem(void);
 

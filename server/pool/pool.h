@@ -96,8 +96,6 @@ int	pool_cancel_all(struct pool *, const char *reason);
 int	pool_job_live(struct pool *, uint64_t job_id, struct job *);
 /* Jobs running now. */
 int	pool_busy(const struct pool *);
-/* Workers whose process is alive. */
-int	pool_alive(const struct pool *);
 /* Workers that said HELLO and are not dead. */
 int	pool_up(const struct pool *);
 int	pool_size(const struct pool *);
