@@ -302,7 +302,9 @@ on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 			break;
 	}
 	if (rc < 0) {
+		/* Nothing more is read from it: its socket is done with. */
 		uv_read_stop(s);
+		w->eof = 1;
 		if (why != NULL)
 			snprintf(what, sizeof(what), "protocol error: %s job=%llu: "
 			    "%s", frame_type_name(f.type),
@@ -311,6 +313,7 @@ on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 			snprintf(what, sizeof(what), "protocol error: a bad "
 			    "frame header");
 		worker_kill(w, what);
+		worker_gone(w);
 	}
 }
 
