@@ -86,7 +86,11 @@ int	pool_idle(struct pool *);
 int	pool_reserve(struct pool *, int worker, uint64_t job_id);
 /* The claim was not committed: the worker is idle again. */
 void	pool_release(struct pool *, int worker);
-/* Sends RUN for the job its reserved worker holds.  0, or < 0 if it cannot. */
+/*
+ * Sends RUN for the job its reserved worker holds.  0 (a worker that dies
+ * meanwhile reports the job lost); or < 0 when no RUN can be made of the
+ * job (logged; the worker is idle again) or the worker holds no such job.
+ */
 int	pool_run(struct pool *, int worker, const struct job *);
 /* Sends CANCEL with reason to the worker running job_id; -ENOENT if none. */
 int	pool_cancel(struct pool *, uint64_t job_id, const char *reason);
