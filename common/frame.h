@@ -8,7 +8,8 @@
  *   offset 6  u16 flags    FRAME_STDOUT / FRAME_STDERR on OUTPUT
  *   offset 8  u64 job id   0 when the frame is about no job
  *
- * Bodies are JSON for control frames and raw bytes for OUTPUT.
+ * Bodies are JSON for control frames and raw bytes for OUTPUT; msg.h is
+ * their codec.
  */
 #ifndef RUNNEL_FRAME_H
 #define RUNNEL_FRAME_H
@@ -24,7 +25,7 @@
 enum frame_type {
 	FRAME_HELLO = 1,	/* w->s {"version","pid"}, once, first */
 	FRAME_READY,		/* w->s empty: idle, send me a RUN */
-	FRAME_RUN,		/* s->w job spec (see worker/run.h) */
+	FRAME_RUN,		/* s->w the job to run (msg.h) */
 	FRAME_CANCEL,		/* s->w {"reason"}: end the job's process group */
 	FRAME_SHUTDOWN,		/* s->w empty: exit once idle */
 	FRAME_STARTED,		/* w->s {"pid","started_at"} */

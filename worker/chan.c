@@ -35,15 +35,6 @@ chan_init(struct chan *c, int fd)
 }
 
 void
-chan_close(struct chan *c)
-{
-	if (c->fd >= 0)
-		close(c->fd);
-	c->fd = -1;
-	frame_reader_close(&c->rd);
-}
-
-void
 chan_trim(struct chan *c)
 {
 	if (c->rd.start == c->rd.end && c->rd.cap > CHAN_KEEP_SIZE)
@@ -148,15 +139,7 @@ chan_send(struct chan *c, uint16_t type, uint16_t flags, uint64_t job_id,
 }
 
 int
-chan_send_json(struct chan *c, uint16_t type, uint64_t job_id,
-    const cJSON *obj)
+chan_send_body(struct chan *c, uint64_t job_id, const struct msg_body *b)
 {
-	char	*text;
-	int	 rc;
-
-	if ((text = cJSON_PrintUnformatted(obj)) == NULL)
-		return -ENOMEM;
-	rc = chan_send(c, type, 0, job_id, text, strlen(text));
-	cJSON_free(text);
-	return rc;
+	return chan_send(c, b->type, b->flags, job_id, b->data, b->length);
 }

@@ -8,9 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <cjson/cJSON.h>
-
 #include "frame.h"
+#include "msg.h"
 
 struct chan {
 	int			 fd;
@@ -23,9 +22,8 @@ struct chan {
  */
 typedef int (*chan_frame_cb)(const struct frame *, void *arg);
 
-/* Takes over fd (closed by chan_close) and marks it close-on-exec. */
+/* Takes over fd (open until the worker exits) and marks it close-on-exec. */
 int	chan_init(struct chan *, int fd);
-void	chan_close(struct chan *);
 
 /*
  * One read(2) from the socket into the reader.  Returns the number of
@@ -55,8 +53,7 @@ int	chan_dispatch(struct chan *, chan_frame_cb cb, void *arg);
  */
 int	chan_send(struct chan *, uint16_t type, uint16_t flags, uint64_t job_id,
 	    const void *body, size_t length);
-/* Sends obj printed as the frame's JSON body.  Does not take obj. */
-int	chan_send_json(struct chan *, uint16_t type, uint64_t job_id,
-	    const cJSON *obj);
+/* Sends an encoded body (msg.h) as a frame about job_id; as chan_send. */
+int	chan_send_body(struct chan *, uint64_t job_id, const struct msg_body *);
 
 #endif

@@ -20,11 +20,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <cjson/cJSON.h>
-
 #include "chan.h"
 #include "frame.h"
 #include "log.h"
+#include "msg.h"
 #include "proc.h"
 #include "run.h"
 #include "scratch.h"
@@ -52,24 +51,38 @@ usage(void)
 	exit(2);
 }
 
+/* HELLO, then READY: the first frames, once. */
 static int
 worker_send_hello(struct worker *w)
 {
-	cJSON	*o;
-	int	 rc = -ENOMEM;
+	struct msg_hello	 hello = {.version = FRAME_VERSION,
+				    .pid = (int)getpid()};
+	struct msg_body		 b;
+	int			 rc;
 
-	if ((o = cJSON_CreateObject()) != NULL &&
-	    cJSON_AddNumberToObject(o, "version", FRAME_VERSION) != NULL &&
-	    cJSON_AddNumberToObject(o, "pid", (double)getpid()) != NULL)
-		rc = chan_send_json(&w->chan, FRAME_HELLO, 0, o);
-	cJSON_Delete(o);
+	if ((rc = msg_hello_encode(&b, &hello, NULL)) == 0)
+		rc = chan_send_body(&w->chan, 0, &b);
+	msg_body_free(&b);
+	if (rc == 0 && (rc = msg_ready_encode(&b)) == 0)
+		rc = chan_send_body(&w->chan, 0, &b);
+	return rc;
+}
+
+/* A frame from runneld that its codec refused. */
+static int
+worker_bad_frame(const struct frame *f, const char *why, int rc)
+{
+	if (rc == -EPROTO)
+		log_warnx("protocol error: bad %s job=%llu: %s",
+		    frame_type_name(f->type), (unsigned long long)f->job_id, why);
 	return rc;
 }
 
 static int
 worker_on_run(struct worker *w, const struct frame *f)
 {
-	struct run_spec	 spec;
+	struct msg_run	 spec;
+	const char	*why = NULL;
 	int		 rc;
 
 	if (w->busy) {
@@ -77,11 +90,13 @@ worker_on_run(struct worker *w, const struct frame *f)
 		    (unsigned long long)f->job_id);
 		return -EPROTO;
 	}
-	if ((rc = run_spec_parse(&spec, f->job_id, f->body, f->length)) < 0)
+	if ((rc = msg_run_decode(f, &spec, &why)) < 0) {
+		rc = worker_bad_frame(f, why, rc);
 		goto out;
-	chan_trim(&w->chan);	/* the spec is parsed: the body can go */
+	}
+	chan_trim(&w->chan);	/* the spec is decoded: the body can go */
 	w->busy = 1;
-	rc = run_job(&w->run, &w->ctx, &spec);
+	rc = run_job(&w->run, &w->ctx, f->job_id, &spec);
 	w->busy = 0;
 	/* After EXIT, while runneld picks the next job: see scratch.h. */
 	if (w->run.used_scratch)
@@ -95,34 +110,22 @@ worker_on_run(struct worker *w, const struct frame *f)
 	if (w->shutdown)
 		rc = -ESHUTDOWN;
 out:
-	run_spec_free(&spec);
+	msg_run_free(&spec);
 	return rc;
 }
 
 static int
 worker_on_cancel(struct worker *w, const struct frame *f)
 {
-	const char	*reason;
-	cJSON		*root, *v;
+	struct msg_cancel	 m;
+	const char		*why = NULL;
+	int			 rc;
 
-	root = cJSON_ParseWithLength((const char *)f->body, f->length);
-	v = cJSON_GetObjectItemCaseSensitive(root, "reason");
-	if (!cJSON_IsString(v))
-		reason = NULL;
-	else if (strcmp(v->valuestring, "canceled") == 0)
-		reason = "canceled";
-	else if (strcmp(v->valuestring, "shutdown") == 0)
-		reason = "shutdown";
-	else
-		reason = NULL;
-	cJSON_Delete(root);
-	if (reason == NULL) {
-		log_warnx("protocol error: bad CANCEL job=%llu",
-		    (unsigned long long)f->job_id);
-		return -EPROTO;
-	}
-	if (w->busy && f->job_id == w->run.spec->job_id)
-		run_cancel(&w->run, reason);
+	if ((rc = msg_cancel_decode(f, &m, &why)) < 0)
+		return worker_bad_frame(f, why, rc);
+	/* The reason is the codec's own string: it outlives the run. */
+	if (w->busy && f->job_id == w->run.job_id)
+		run_cancel(&w->run, m.reason);
 	else
 		log_debug("CANCEL job=%llu not running: ignored",
 		    (unsigned long long)f->job_id);
@@ -132,6 +135,11 @@ worker_on_cancel(struct worker *w, const struct frame *f)
 static int
 worker_on_shutdown(struct worker *w, const struct frame *f)
 {
+	const char	*why = NULL;
+	int		 rc;
+
+	if ((rc = msg_shutdown_decode(f, &why)) < 0)
+		return worker_bad_frame(f, why, rc);
 	log_info("shutdown requested%s", w->busy ? ": after the job" : "");
 	w->shutdown = 1;
 	return w->busy ? 0 : -ESHUTDOWN;
@@ -310,8 +318,7 @@ main(int argc, char **argv)
 	w.ctx.on_frame = worker_on_frame;
 	w.ctx.arg = &w;
 	log_info("started worker=%d scratch=%s", w.id, w.scratch);
-	if ((rc = worker_send_hello(&w)) < 0 ||
-	    (rc = chan_send(&w.chan, FRAME_READY, 0, 0, NULL, 0)) < 0)
+	if ((rc = worker_send_hello(&w)) < 0)
 		worker_exit(rc);
 	worker_loop(&w);
 }

@@ -28,9 +28,8 @@
 #include "run.h"
 #include "scratch.h"
 #include "spawn.h"
+#include "verify.h"
 
-/* Largest integer a JSON number (a double) holds exactly. */
-#define RUN_JSON_INT_MAX	(1LL << 53)
 /* A pipe that filled a whole read is grown to this, to cut wakeups. */
 #define RUN_PIPE_SIZE		(1024 * 1024)
 /* Reads of one stream per wakeup before the other fds get a turn. */
@@ -40,181 +39,6 @@
 
 /* Output chunks: one buffer for the worker's life, no copy per frame. */
 static uint8_t	run_buf[FRAME_OUTPUT_CHUNK];
-
-static int
-spec_error(uint64_t job_id, const char *what)
-{
-	log_warnx("protocol error: bad RUN job=%llu: %s",
-	    (unsigned long long)job_id, what);
-	return -EPROTO;
-}
-
-/* An integer member in [min, max], def when absent or null. */
-static int
-spec_int(const cJSON *root, const char *name, int64_t def, int64_t min,
-    int64_t max, int64_t *out)
-{
-	const cJSON	*v = cJSON_GetObjectItemCaseSensitive(root, name);
-	double		 d;
-
-	*out = def;
-	if (v == NULL || cJSON_IsNull(v))
-		return 0;
-	if (!cJSON_IsNumber(v))
-		return -EPROTO;
-	d = v->valuedouble;
-	if (!(d >= (double)min && d <= (double)max) || d != (double)(int64_t)d)
-		return -EPROTO;
-	*out = (int64_t)d;
-	return 0;
-}
-
-/* A string member, NULL when absent or null. */
-static int
-spec_str(const cJSON *root, const char *name, const char **out)
-{
-	const cJSON	*v = cJSON_GetObjectItemCaseSensitive(root, name);
-
-	*out = NULL;
-	if (v == NULL || cJSON_IsNull(v))
-		return 0;
-	if (!cJSON_IsString(v))
-		return -EPROTO;
-	*out = v->valuestring;
-	return 0;
-}
-
-static int
-spec_argv(struct run_spec *spec)
-{
-	const cJSON	*v = cJSON_GetObjectItemCaseSensitive(spec->root, "argv");
-	const cJSON	*a;
-
-	if (v == NULL || cJSON_IsNull(v))
-		return 0;
-	if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) == 0)
-		return -EPROTO;
-	cJSON_ArrayForEach(a, v)
-		if (!cJSON_IsString(a))
-			return -EPROTO;
-	spec->argv = v;
-	return 0;
-}
-
-/* env: an object of strings, each name non-empty and without '='. */
-static int
-spec_env(struct run_spec *spec)
-{
-	const cJSON	*v = cJSON_GetObjectItemCaseSensitive(spec->root, "env");
-	const cJSON	*e;
-
-	if (v == NULL || cJSON_IsNull(v))
-		return 0;
-	if (!cJSON_IsObject(v))
-		return -EPROTO;
-	cJSON_ArrayForEach(e, v)
-		if (!cJSON_IsString(e) || e->string[0] == '\0' ||
-		    strchr(e->string, '=') != NULL)
-			return -EPROTO;
-	spec->env = v;
-	return 0;
-}
-
-/* "limits": each member optional, a positive integer. */
-static int
-spec_limits(struct run_spec *spec)
-{
-	const cJSON *l = cJSON_GetObjectItemCaseSensitive(spec->root, "limits");
-
-	if (l == NULL || cJSON_IsNull(l))
-		return 0;
-	if (!cJSON_IsObject(l) ||
-	    spec_int(l, "memory_mb", 0, 0, RUN_JSON_INT_MAX,
-	    &spec->limit_memory_mb) < 0 ||
-	    spec_int(l, "cpu_seconds", 0, 0, RUN_JSON_INT_MAX,
-	    &spec->limit_cpu_seconds) < 0 ||
-	    spec_int(l, "open_files", 0, 0, RUN_JSON_INT_MAX,
-	    &spec->limit_open_files) < 0 ||
-	    spec_int(l, "processes", 0, 0, RUN_JSON_INT_MAX,
-	    &spec->limit_processes) < 0 ||
-	    spec_int(l, "output_mb", 0, 0, RUN_JSON_INT_MAX,
-	    &spec->limit_output_mb) < 0)
-		return -1;
-	return 0;
-}
-
-/* "file": {"path", "name", "size", "sha256"} of an upload job. */
-static int
-spec_file(struct run_spec *spec)
-{
-	const cJSON	*f = cJSON_GetObjectItemCaseSensitive(spec->root, "file");
-	const char	*sha;
-
-	if (f == NULL || cJSON_IsNull(f))
-		return 0;
-	if (!cJSON_IsObject(f) ||
-	    spec_str(f, "path", &spec->file_path) < 0 ||
-	    spec->file_path == NULL || spec->file_path[0] != '/' ||
-	    spec_str(f, "name", &spec->file_name) < 0 || spec->file_name == NULL ||
-	    spec_int(f, "size", -1, 0, RUN_JSON_INT_MAX, &spec->file_size) < 0 ||
-	    spec->file_size < 0 ||
-	    spec_str(f, "sha256", &spec->file_sha256) < 0 ||
-	    (sha = spec->file_sha256) == NULL || strlen(sha) != 64 ||
-	    strspn(sha, "0123456789abcdef") != 64)
-		return -1;
-	return 0;
-}
-
-int
-run_spec_parse(struct run_spec *spec, uint64_t job_id, const uint8_t *body,
-    size_t length)
-{
-	int64_t	 attempt;
-
-	memset(spec, 0, sizeof(*spec));
-	spec->job_id = job_id;
-	if (job_id == 0)
-		return spec_error(job_id, "job id 0");
-	spec->root = cJSON_ParseWithLength((const char *)body, length);
-	if (spec->root == NULL || !cJSON_IsObject(spec->root))
-		return spec_error(job_id, "not a JSON object");
-	if (spec_int(spec->root, "attempt", 1, 1, 1000000, &attempt) < 0 ||
-	    spec_int(spec->root, "timeout_ms", 0, 0, RUN_JSON_INT_MAX,
-	    &spec->timeout_ms) < 0 ||
-	    spec_int(spec->root, "kill_grace_ms", RUN_KILL_GRACE_MS, 0,
-	    RUN_JSON_INT_MAX, &spec->kill_grace_ms) < 0)
-		return spec_error(job_id, "attempt, timeout_ms or kill_grace_ms");
-	spec->attempt = (int)attempt;
-	if (spec_str(spec->root, "command", &spec->command) < 0 ||
-	    spec_argv(spec) < 0)
-		return spec_error(job_id, "command or argv");
-	if (spec_file(spec) < 0)
-		return spec_error(job_id, "file");
-	if (spec_limits(spec) < 0)
-		return spec_error(job_id, "limits");
-	if (spec->command != NULL && spec->argv != NULL)
-		return spec_error(job_id, "both command and argv");
-	/* An upload job may have neither: its file is checked, that is all. */
-	if (spec->command == NULL && spec->argv == NULL && spec->file_path == NULL)
-		return spec_error(job_id, "neither command nor argv");
-	if (spec_env(spec) < 0)
-		return spec_error(job_id, "env");
-	if (spec_str(spec->root, "cwd", &spec->cwd) < 0 ||
-	    (spec->cwd != NULL && spec->cwd[0] != '/'))
-		return spec_error(job_id, "cwd");
-	if (spec_str(spec->root, "stdin", &spec->stdin_data) < 0)
-		return spec_error(job_id, "stdin");
-	if (spec->stdin_data != NULL)
-		spec->stdin_len = strlen(spec->stdin_data);
-	return 0;
-}
-
-void
-run_spec_free(struct run_spec *spec)
-{
-	cJSON_Delete(spec->root);
-	spec->root = NULL;
-}
 
 static void
 run_close(int *fd)
@@ -246,7 +70,7 @@ run_cancel(struct run *r, const char *reason)
 	if (r->pid <= 0 || r->reaped || r->signalled != 0)
 		return;
 	log_info("job=%llu ending reason=%s pid=%d",
-	    (unsigned long long)r->spec->job_id, reason, (int)r->pid);
+	    (unsigned long long)r->job_id, reason, (int)r->pid);
 	r->reason = reason;
 	kill(-r->pid, SIGTERM);
 	kill(-r->pid, SIGCONT);		/* a stopped process must see the TERM */
@@ -262,7 +86,7 @@ run_cancel(struct run *r, const char *reason)
 static void
 run_feed(struct run *r)
 {
-	const struct run_spec	*spec = r->spec;
+	const struct msg_run	*spec = r->spec;
 	ssize_t			 n;
 
 	while (r->fd_in >= 0 && r->in_off < spec->stdin_len) {
@@ -325,14 +149,14 @@ run_close_child(const struct run *r, int child[3])
 static int
 run_spawn(struct run *r)
 {
-	const struct run_spec	*spec = r->spec;
+	const struct msg_run	*spec = r->spec;
 	struct spawn		 s;
 	const char		*cwd = spec->cwd;
 	int			 child[3] = {-1, -1, -1}, rc;
 
 	memset(&s, 0, sizeof(s));
 	if (cwd == NULL) {
-		if ((rc = scratch_take(r->ctx->scratch_dir, spec->job_id,
+		if ((rc = scratch_take(r->ctx->scratch_dir, r->job_id,
 		    spec->attempt, r->scratch, sizeof(r->scratch))) < 0) {
 			snprintf(r->error, sizeof(r->error),
 			    "scratch directory failed: %s", strerror(-rc));
@@ -341,7 +165,7 @@ run_spawn(struct run *r)
 		cwd = r->scratch;
 		r->used_scratch = 1;
 	}
-	if ((rc = spawn_prepare(&s, spec, cwd)) < 0)
+	if ((rc = spawn_prepare(&s, r->job_id, spec, cwd)) < 0)
 		goto fail;
 	if ((rc = run_open_pipes(r, child)) < 0) {
 		s.stage = SPAWN_PIPE;
@@ -365,13 +189,14 @@ fail:
 static void
 run_started(struct run *r)
 {
-	char	 body[96];
-	int	 n, rc;
+	struct msg_started	 m = {.pid = (int)r->pid,
+				    .started_at = clock_now_ms()};
+	struct msg_body		 b;
+	int			 rc;
 
-	n = snprintf(body, sizeof(body), "{\"pid\":%d,\"started_at\":%lld}",
-	    (int)r->pid, (long long)clock_now_ms());
-	rc = chan_send(r->ctx->chan, FRAME_STARTED, 0, r->spec->job_id, body,
-	    (size_t)n);
+	if ((rc = msg_started_encode(&b, &m, NULL)) == 0)
+		rc = chan_send_body(r->ctx->chan, r->job_id, &b);
+	msg_body_free(&b);
 	if (rc < 0)
 		run_lose(r, rc);
 }
@@ -396,7 +221,7 @@ run_reap_main(struct run *r)
 	r->orphans_until = now + RUN_ORPHANS_MS;
 	run_close(&r->fd_in);
 	log_debug("job=%llu main exited pid=%d status=%#x",
-	    (unsigned long long)r->spec->job_id, (int)r->pid, r->status);
+	    (unsigned long long)r->job_id, (int)r->pid, r->status);
 }
 
 /* Reaps every exited child; peeks first so the main one is seen as a zombie. */
@@ -433,8 +258,10 @@ run_reap(struct run *r)
 static void
 run_output(struct run *r, uint16_t stream, size_t n)
 {
-	int64_t	 max = r->spec->limit_output_mb << 20;
-	int	 rc;
+	struct msg_output	 m = {stream, run_buf, n};
+	struct msg_body		 b;
+	int64_t			 max = r->spec->limits.output_mb << 20;
+	int			 rc;
 
 	if (r->lost || r->reason != NULL)
 		return;		/* runneld is gone, or the job is ending: drop */
@@ -442,7 +269,7 @@ run_output(struct run *r, uint16_t stream, size_t n)
 		n = (size_t)(max - r->output_bytes);
 		r->reason = "output limit";
 		snprintf(r->error, sizeof(r->error), "output limit: more than "
-		    "%lld MiB", (long long)r->spec->limit_output_mb);
+		    "%lld MiB", (long long)r->spec->limits.output_mb);
 		if (r->pid > 0 && !r->reaped) {
 			kill(-r->pid, SIGKILL);
 			r->signalled = SIGKILL;
@@ -451,8 +278,9 @@ run_output(struct run *r, uint16_t stream, size_t n)
 			return;
 	}
 	r->output_bytes += (int64_t)n;
-	rc = chan_send(r->ctx->chan, FRAME_OUTPUT, stream, r->spec->job_id,
-	    run_buf, n);
+	m.length = n;
+	if ((rc = msg_output_encode(&b, &m, NULL)) == 0)
+		rc = chan_send_body(r->ctx->chan, r->job_id, &b);
 	if (rc < 0)
 		run_lose(r, rc);
 }
@@ -484,7 +312,7 @@ run_read(struct run *r, int *fd, uint16_t stream, int *big)
 			return;
 		if (n < 0)
 			log_warn("job=%llu read output",
-			    (unsigned long long)r->spec->job_id);
+			    (unsigned long long)r->job_id);
 		run_close(fd);	/* end of file: every writer is gone */
 		return;
 	}
@@ -526,7 +354,7 @@ run_timers(struct run *r)
 			int n = proc_kill_children();
 
 			log_debug("job=%llu killed %d escaped processes",
-			    (unsigned long long)r->spec->job_id, n);
+			    (unsigned long long)r->job_id, n);
 			r->swept = 1;
 			r->sweep_at = now + RUN_SWEEP_MS;
 		}
@@ -557,7 +385,7 @@ run_over(const struct run *r)
 			return 0;
 		log_warnx("job=%llu: processes of the job did not die within "
 		    "%d s of SIGKILL: reporting its end anyway",
-		    (unsigned long long)r->spec->job_id, RUN_ORPHANS_MS / 1000);
+		    (unsigned long long)r->job_id, RUN_ORPHANS_MS / 1000);
 		return 1;
 	}
 	return (r->fd_out < 0 && r->fd_err < 0) || now >= r->drain_until;
@@ -573,7 +401,7 @@ run_chan(struct run *r, int readable)
 	if (readable) {
 		if ((rc = chan_fill(ctx->chan)) == 0) {
 			log_warnx("job=%llu runneld is gone: killing the job",
-			    (unsigned long long)r->spec->job_id);
+			    (unsigned long long)r->job_id);
 			run_lose(r, -EPIPE);
 			return;
 		}
@@ -588,7 +416,8 @@ run_chan(struct run *r, int readable)
 		run_lose(r, rc);
 }
 
-void
+/* Handles the frames runneld sent, if any, without waiting. */
+static void
 run_poll_chan(struct run *r)
 {
 	struct pollfd pfd = {.fd = r->ctx->chan->fd, .events = POLLIN};
@@ -610,7 +439,7 @@ run_signals(struct run *r)
 		run_reap(r);
 	if (seen & PROC_SIGTERM) {
 		log_warnx("job=%llu SIGTERM: killing the job",
-		    (unsigned long long)r->spec->job_id);
+		    (unsigned long long)r->job_id);
 		run_lose(r, -EINTR);
 	}
 }
@@ -655,90 +484,104 @@ run_loop(struct run *r)
 	}
 }
 
-/* Appends s as a JSON string to buf (our own short texts: no UTF-8 check). */
-static size_t
-json_text(char *buf, size_t size, const char *s)
+/* Between the pieces of a file check: a CANCEL, or runneld gone. */
+static int
+run_verify_stop(void *arg)
 {
-	size_t n = 0;
+	struct run *r = arg;
 
-	buf[n++] = '"';
-	for (; *s && n + 8 < size; s++) {
-		unsigned char c = (unsigned char)*s;
+	run_poll_chan(r);
+	return r->lost || r->reason != NULL;
+}
 
-		if (c == '"' || c == '\\') {
-			buf[n++] = '\\';
-			buf[n++] = (char)c;
-		} else if (c >= 0x20) {
-			buf[n++] = (char)c;
-		}
+/* An upload job's file: 0, or -1 with r->reason (and r->error) set. */
+static int
+run_verify(struct run *r)
+{
+	const struct msg_file	*file = &r->spec->file;
+	struct verify_watch	 watch = {r->timeout_at, run_verify_stop, r};
+	int			 rc;
+
+	r->verifying = 1;	/* no process yet: a CANCEL stops the check */
+	rc = verify_file(file->path, file->size, file->sha256, &watch,
+	    &r->file_fd, r->error, sizeof(r->error));
+	r->verifying = 0;
+	if (rc == 0) {
+		r->verified = 1;
+		return 0;
 	}
-	buf[n++] = '"';
-	buf[n] = '\0';
-	return n;
+	if (rc == -ETIMEDOUT)
+		r->reason = "timeout";
+	else if (rc != -ECANCELED)
+		r->reason = "verify";
+	return -1;
 }
 
 static int
 run_send_exit(struct run *r)
 {
 	const struct rusage	*ru = &r->ru;
-	char			 body[512], code[16] = "null", sig[16] = "null";
-	char			 reason[64] = "null", error[256] = "null";
-	int			 st = r->status, n;
-	int64_t			 cpu_ms;
+	struct msg_exit		 ex;
+	struct msg_body		 b;
+	const char		*why = NULL;
+	int			 st = r->status, rc;
 
-	cpu_ms = ((int64_t)ru->ru_utime.tv_sec + ru->ru_stime.tv_sec) * 1000 +
-	    ((int64_t)ru->ru_utime.tv_usec + ru->ru_stime.tv_usec) / 1000;
+	memset(&ex, 0, sizeof(ex));
+	ex.exit_code = ex.signal = -1;
+	ex.cpu_ms = ((int64_t)ru->ru_utime.tv_sec + ru->ru_stime.tv_sec) *
+	    1000 + ((int64_t)ru->ru_utime.tv_usec + ru->ru_stime.tv_usec) / 1000;
+	ex.max_rss_kb = ru->ru_maxrss;
+	ex.finished_at = clock_now_ms();
 	if (r->pid <= 0 && r->verified && r->error[0] == '\0') {
-		strcpy(code, "0");	/* an upload job without a command */
+		ex.exit_code = 0;	/* an upload job without a command */
 	} else if (r->pid <= 0 && r->reason != NULL) {
-		json_text(reason, sizeof(reason), r->reason);
-		if (r->error[0])
-			json_text(error, sizeof(error), r->error);
+		ex.reason = r->reason;
 	} else if (r->pid <= 0) {	/* never started */
-		strcpy(code, "127");
-		json_text(reason, sizeof(reason), "spawn");
-		json_text(error, sizeof(error), r->error);
+		ex.exit_code = 127;
+		ex.reason = "spawn";
 	} else {
 		if (WIFEXITED(st))
-			snprintf(code, sizeof(code), "%d", WEXITSTATUS(st));
+			ex.exit_code = WEXITSTATUS(st);
 		if (WIFSIGNALED(st))
-			snprintf(sig, sizeof(sig), "%d", WTERMSIG(st));
-		if (r->reason != NULL)
-			json_text(reason, sizeof(reason), r->reason);
-		if (r->reason != NULL && r->error[0])
-			json_text(error, sizeof(error), r->error);
+			ex.signal = WTERMSIG(st);
+		ex.reason = r->reason;
 	}
-	n = snprintf(body, sizeof(body), "{\"exit_code\":%s,\"signal\":%s,"
-	    "\"cpu_ms\":%lld,\"max_rss_kb\":%ld,\"reason\":%s,\"error\":%s,"
-	    "\"finished_at\":%lld}", code, sig, (long long)cpu_ms, ru->ru_maxrss,
-	    reason, error, (long long)clock_now_ms());
-	return chan_send(r->ctx->chan, FRAME_EXIT, 0, r->spec->job_id, body,
-	    (size_t)n);
+	if (ex.reason != NULL)
+		snprintf(ex.error, sizeof(ex.error), "%s", r->error);
+	if ((rc = msg_exit_encode(&b, &ex, &why)) < 0)
+		log_warnx("job=%llu: EXIT not sent: %s: %s",
+		    (unsigned long long)r->job_id, why, strerror(-rc));
+	else
+		rc = chan_send_body(r->ctx->chan, r->job_id, &b);
+	msg_body_free(&b);
+	return rc;
 }
 
 int
-run_job(struct run *r, const struct run_ctx *ctx, const struct run_spec *spec)
+run_job(struct run *r, const struct run_ctx *ctx, uint64_t job_id,
+    const struct msg_run *spec)
 {
 	int	 rc;
 
 	memset(r, 0, sizeof(*r));
 	r->ctx = ctx;
+	r->job_id = job_id;
 	r->spec = spec;
 	r->fd_in = r->fd_out = r->fd_err = r->file_fd = -1;
 	if (spec->timeout_ms > 0)
 		r->timeout_at = clock_mono_ms() + spec->timeout_ms;
-	if (spec->file_path != NULL && run_verify(r) < 0) {
-		log_info("job=%llu not run: %s %s",
-		    (unsigned long long)spec->job_id, r->reason, r->error);
-	} else if (spec->command == NULL && spec->argv == NULL) {
+	if (spec->file.path != NULL && run_verify(r) < 0) {
+		log_info("job=%llu not run: %s %s", (unsigned long long)job_id,
+		    r->lost ? "lost" : r->reason, r->error);
+	} else if (spec->command == NULL && spec->argc == 0) {
 		log_debug("job=%llu: file checked, no command",
-		    (unsigned long long)spec->job_id);
+		    (unsigned long long)job_id);
 	} else if (run_spawn(r) < 0) {
 		log_info("job=%llu spawn failed: %s",
-		    (unsigned long long)spec->job_id, r->error);
+		    (unsigned long long)job_id, r->error);
 	} else {
 		log_debug("job=%llu started pid=%d",
-		    (unsigned long long)spec->job_id, (int)r->pid);
+		    (unsigned long long)job_id, (int)r->pid);
 		run_started(r);
 		run_loop(r);
 	}

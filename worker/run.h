@@ -1,22 +1,6 @@
 /*
- * Running one job: the RUN spec, and a run from spawn to EXIT.
- *
- * RUN body (docs/protocol.md; absent members take the default shown,
- * members not listed are ignored so that a newer runneld can add some):
- *
- *	{"attempt": 1,
- *	 "command": "echo hi",		shell form: /bin/sh -c COMMAND
- *	 "argv": ["ls", "-l"],		exec form; exactly one of command/argv
- *	 "env": {"K": "V"},		{}: added to the clean environment
- *	 "cwd": "/abs/dir",		null: the worker's empty scratch directory
- *	 "stdin": "text",		null: the job reads /dev/null
- *	 "timeout_ms": 30000,		0: no timeout
- *	 "kill_grace_ms": 5000,		SIGTERM, then SIGKILL this much later
- *	 "limits": {"memory_mb": 64, "cpu_seconds": 10, "open_files": 64,
- *	            "processes": 32, "output_mb": 1},	each optional
- *	 "file": {"path": "/abs", "name": "a.mp4", "size": 12,
- *	          "sha256": "hex"}}	upload jobs: checked, then the job's
- *					stdin; command and argv optional
+ * Running one job: a run from the RUN message (msg.h, docs/protocol.md)
+ * to its EXIT.
  */
 #ifndef RUNNEL_RUN_H
 #define RUNNEL_RUN_H
@@ -27,49 +11,13 @@
 #include <sys/resource.h>
 #include <sys/types.h>
 
-#include <cjson/cJSON.h>
-
 #include "chan.h"
+#include "msg.h"
 
-#define RUN_KILL_GRACE_MS	5000
 /* How long the pipes may stay open once the main process is gone. */
 #define RUN_DRAIN_MS		1000
 /* How long to go on killing a job's leftover processes before giving up. */
 #define RUN_ORPHANS_MS		10000
-
-struct run_spec {
-	uint64_t	 job_id;
-	int		 attempt;
-	const char	*command;	/* shell form, or NULL */
-	const cJSON	*argv;		/* exec form: non-empty array of strings, or NULL */
-	const cJSON	*env;		/* object of strings, or NULL */
-	const char	*cwd;		/* absolute, or NULL for a scratch dir */
-	const char	*stdin_data;	/* NULL: /dev/null */
-	size_t		 stdin_len;
-	int64_t		 timeout_ms;	/* 0: none */
-	int64_t		 kill_grace_ms;
-	/* limits (0: none): rlimits set before exec, output counted here */
-	int64_t		 limit_memory_mb;
-	int64_t		 limit_cpu_seconds;
-	int64_t		 limit_open_files;
-	int64_t		 limit_processes;
-	int64_t		 limit_output_mb;
-	/* upload jobs: the stored file, checked before the job runs */
-	const char	*file_path;	/* NULL for command jobs */
-	const char	*file_name;
-	const char	*file_sha256;	/* 64 lower-case hex digits */
-	int64_t		 file_size;
-	cJSON		*root;		/* owns everything above */
-};
-
-/*
- * Parses a RUN body for job_id into *spec.  Returns 0, or -EPROTO for a
- * body that is not the JSON the protocol describes (logged here), or
- * -ENOMEM.  Free with run_spec_free() whatever the result.
- */
-int	run_spec_parse(struct run_spec *spec, uint64_t job_id,
-	    const uint8_t *body, size_t length);
-void	run_spec_free(struct run_spec *spec);
 
 /* What a run needs from its worker; all of it stays owned by the worker. */
 struct run_ctx {
@@ -83,7 +31,8 @@ struct run_ctx {
 
 struct run {
 	const struct run_ctx	*ctx;
-	const struct run_spec	*spec;
+	uint64_t		 job_id;
+	const struct msg_run	*spec;
 	int		 used_scratch;	/* ran in its own scratch directory */
 	char		 scratch[PATH_MAX];
 	int		 file_fd;	/* an upload job's file, or -1 */
@@ -114,9 +63,10 @@ struct run {
 };
 
 /*
- * Runs spec to its end: sends STARTED, OUTPUT and exactly one EXIT on
- * ctx->chan (EXIT also says the worker is ready), feeding ctx->on_frame
- * the frames that arrive meanwhile.  Every process of the job is gone
+ * Runs spec, the RUN of job job_id, to its end: sends STARTED, OUTPUT
+ * and exactly one EXIT on ctx->chan (EXIT also says the worker is
+ * ready), feeding ctx->on_frame the frames that arrive meanwhile.  spec
+ * must outlive the run.  Every process of the job is gone
  * before EXIT; its scratch directory, if it had one (r->used_scratch,
  * r->scratch), is the caller's to remove.
  * Returns 0 once EXIT is sent; or a negative errno code when
@@ -124,8 +74,8 @@ struct run {
  * on_frame returned) or the worker got SIGTERM (-EINTR): the job is then
  * killed, reaped and its scratch directory removed before returning.
  */
-int	run_job(struct run *r, const struct run_ctx *ctx,
-	    const struct run_spec *spec);
+int	run_job(struct run *r, const struct run_ctx *ctx, uint64_t job_id,
+	    const struct msg_run *spec);
 
 /*
  * Starts ending the running job for reason ("canceled", "shutdown"):
@@ -133,15 +83,5 @@ int	run_job(struct run *r, const struct run_ctx *ctx,
  * already being ended keeps its first reason.  reason must outlive r.
  */
 void	run_cancel(struct run *r, const char *reason);
-
-/* Handles the frames runneld sent, if any, without waiting. */
-void	run_poll_chan(struct run *r);
-
-/*
- * Checks an upload job's file against its size and SHA-256 (verify.c).
- * Returns 0 with r->file_fd open at offset 0; or -1 with r->reason
- * ("verify", "canceled", "timeout", ...) and r->error set.
- */
-int	run_verify(struct run *r);
 
 #endif

@@ -48,9 +48,12 @@ env_is(const char *entry, const char *name, size_t namelen)
 
 /* 1 when spec's env sets name, so that the worker's value is dropped. */
 static int
-spec_sets(const cJSON *env, const char *name)
+spec_sets(const struct msg_run *spec, const char *name)
 {
-	return env != NULL && cJSON_GetObjectItemCaseSensitive(env, name) != NULL;
+	for (size_t i = 0; i < spec->nenv; i++)
+		if (strcmp(spec->env[i].name, name) == 0)
+			return 1;
+	return 0;
 }
 
 /*
@@ -59,14 +62,15 @@ spec_sets(const cJSON *env, const char *name)
  * are packed in one buffer; the worker's point into its own environ.
  */
 static int
-spawn_env(struct spawn *s, const struct run_spec *spec)
+spawn_env(struct spawn *s, uint64_t job_id, const struct msg_run *spec)
 {
-	const cJSON	*e;
-	size_t		 n = 0, bytes = 0, count = SPAWN_NKEPT + 5;
-	char		*p;
+	const struct member_env	*e;
+	size_t			 n = 0, bytes = 0, count = SPAWN_NKEPT + 5;
+	char			*p;
 
-	cJSON_ArrayForEach(e, spec->env) {
-		bytes += strlen(e->string) + strlen(e->valuestring) + 2;
+	for (size_t i = 0; i < spec->nenv; i++) {
+		e = &spec->env[i];
+		bytes += strlen(e->name) + strlen(e->value) + 2;
 		count++;
 	}
 	if ((s->envp = calloc(count, sizeof(char *))) == NULL)
@@ -76,31 +80,32 @@ spawn_env(struct spawn *s, const struct run_spec *spec)
 	for (size_t i = 0; i < SPAWN_NKEPT; i++) {
 		const char *v = getenv(spawn_kept[i]);
 
-		if (v != NULL && !spec_sets(spec->env, spawn_kept[i]))
+		if (v != NULL && !spec_sets(spec, spawn_kept[i]))
 			s->envp[n++] = (char *)v - strlen(spawn_kept[i]) - 1;
 	}
 	p = s->env_buf;
-	cJSON_ArrayForEach(e, spec->env) {
-		if (strcmp(e->string, "RUNNEL_JOB_ID") == 0 ||
-		    strcmp(e->string, "RUNNEL_ATTEMPT") == 0 ||
-		    (spec->file_path != NULL &&
-		    (strcmp(e->string, "RUNNEL_FILE") == 0 ||
-		    strcmp(e->string, "RUNNEL_FILE_NAME") == 0)))
+	for (size_t i = 0; i < spec->nenv; i++) {
+		e = &spec->env[i];
+		if (strcmp(e->name, "RUNNEL_JOB_ID") == 0 ||
+		    strcmp(e->name, "RUNNEL_ATTEMPT") == 0 ||
+		    (spec->file.path != NULL &&
+		    (strcmp(e->name, "RUNNEL_FILE") == 0 ||
+		    strcmp(e->name, "RUNNEL_FILE_NAME") == 0)))
 			continue;
 		s->envp[n++] = p;
-		p += sprintf(p, "%s=%s", e->string, e->valuestring) + 1;
+		p += sprintf(p, "%s=%s", e->name, e->value) + 1;
 	}
 	snprintf(s->id_var, sizeof(s->id_var), "RUNNEL_JOB_ID=%llu",
-	    (unsigned long long)spec->job_id);
+	    (unsigned long long)job_id);
 	snprintf(s->attempt_var, sizeof(s->attempt_var), "RUNNEL_ATTEMPT=%d",
 	    spec->attempt);
 	s->envp[n++] = s->id_var;
 	s->envp[n++] = s->attempt_var;
-	if (spec->file_path != NULL) {
+	if (spec->file.path != NULL) {
 		if (asprintf(&s->file_vars[0], "RUNNEL_FILE=%s",
-		    spec->file_path) < 0 ||
+		    spec->file.path) < 0 ||
 		    asprintf(&s->file_vars[1], "RUNNEL_FILE_NAME=%s",
-		    spec->file_name) < 0)
+		    spec->file.name) < 0)
 			return -ENOMEM;
 		s->envp[n++] = s->file_vars[0];
 		s->envp[n++] = s->file_vars[1];
@@ -163,16 +168,15 @@ spawn_lookup(struct spawn *s, const char *name, const char *cwd)
 
 /* argv for the exec form, and the /bin/sh fallback for ENOEXEC scripts. */
 static int
-spawn_argv(struct spawn *s, const struct run_spec *spec, const char *cwd)
+spawn_argv(struct spawn *s, const struct msg_run *spec, const char *cwd)
 {
-	const cJSON	*a;
-	int		 argc = cJSON_GetArraySize(spec->argv), i = 0;
+	size_t	 argc = spec->argc;
 
 	if ((s->argv = calloc(argc + 1, sizeof(char *))) == NULL ||
 	    (s->sh_argv = calloc(argc + 2, sizeof(char *))) == NULL)
 		return -ENOMEM;
-	cJSON_ArrayForEach(a, spec->argv)
-		s->argv[i++] = a->valuestring;
+	for (size_t i = 0; i < argc; i++)
+		s->argv[i] = (char *)spec->argv[i];
 	if (strchr(s->argv[0], '/') != NULL)
 		s->path = s->argv[0];
 	else {
@@ -185,7 +189,7 @@ spawn_argv(struct spawn *s, const struct run_spec *spec, const char *cwd)
 	}
 	s->sh_argv[0] = "/bin/sh";
 	s->sh_argv[1] = (char *)s->path;
-	for (i = 1; i < argc; i++)
+	for (size_t i = 1; i < argc; i++)
 		s->sh_argv[i + 1] = s->argv[i];
 	return 0;
 }
@@ -197,7 +201,7 @@ spawn_argv(struct spawn *s, const struct run_spec *spec, const char *cwd)
  * of the user, as Linux does.
  */
 static void
-spawn_limits(struct spawn *s, const struct run_spec *spec)
+spawn_limits(struct spawn *s, const struct msg_run *spec)
 {
 	const struct {
 		int	 resource;
@@ -205,10 +209,10 @@ spawn_limits(struct spawn *s, const struct run_spec *spec)
 		int64_t	 scale;
 		int64_t	 hard_extra;
 	} l[] = {
-		{RLIMIT_AS, spec->limit_memory_mb, 1 << 20, 0},
-		{RLIMIT_CPU, spec->limit_cpu_seconds, 1, 5},
-		{RLIMIT_NOFILE, spec->limit_open_files, 1, 0},
-		{RLIMIT_NPROC, spec->limit_processes, 1, 0},
+		{RLIMIT_AS, spec->limits.memory_mb, 1 << 20, 0},
+		{RLIMIT_CPU, spec->limits.cpu_seconds, 1, 5},
+		{RLIMIT_NOFILE, spec->limits.open_files, 1, 0},
+		{RLIMIT_NPROC, spec->limits.processes, 1, 0},
 	};
 
 	for (size_t i = 0; i < sizeof(l) / sizeof(l[0]); i++) {
@@ -223,7 +227,8 @@ spawn_limits(struct spawn *s, const struct run_spec *spec)
 }
 
 int
-spawn_prepare(struct spawn *s, const struct run_spec *spec, const char *cwd)
+spawn_prepare(struct spawn *s, uint64_t job_id, const struct msg_run *spec,
+    const char *cwd)
 {
 	int	 rc;
 
@@ -231,7 +236,7 @@ spawn_prepare(struct spawn *s, const struct run_spec *spec, const char *cwd)
 	s->fd_in = s->fd_out = s->fd_err = -1;
 	s->cwd = cwd;
 	spawn_limits(s, spec);
-	if ((rc = spawn_env(s, spec)) < 0)
+	if ((rc = spawn_env(s, job_id, spec)) < 0)
 		return rc;
 	if (spec->command != NULL) {
 		s->sh_vec[0] = "/bin/sh";

@@ -6,10 +6,11 @@
 #ifndef RUNNEL_SPAWN_H
 #define RUNNEL_SPAWN_H
 
+#include <stdint.h>
 #include <sys/resource.h>
 #include <sys/types.h>
 
-#include "run.h"
+#include "msg.h"
 
 /* The step at which starting the process failed. */
 enum spawn_stage {
@@ -51,14 +52,14 @@ struct spawn {
 };
 
 /*
- * Builds the process's argv, environment and program path for spec,
- * to run in cwd (absolute).  The exec form's PATH search happens here,
+ * Builds the process's argv, environment and program path for spec, the
+ * RUN of job job_id, to run in cwd (absolute).  The exec form's PATH search happens here,
  * in the job's PATH.  Returns 0; -ENOMEM; or -ENOENT / -EACCES when the
  * program cannot be found, with s->stage = SPAWN_EXEC.  Strings point
  * into spec, which must outlive s.  Free with spawn_free() in any case.
  */
-int	spawn_prepare(struct spawn *s, const struct run_spec *spec,
-	    const char *cwd);
+int	spawn_prepare(struct spawn *s, uint64_t job_id,
+	    const struct msg_run *spec, const char *cwd);
 
 /*
  * Starts the process with s->fd_in/out/err as its fds 0, 1 and 2, in its

@@ -117,7 +117,7 @@ api_metrics_get(struct request *req)
 	put(&t, "# HELP runnel_worker_restarts_total Workers replaced after "
 	    "dying.\n# TYPE runnel_worker_restarts_total counter\n"
 	    "runnel_worker_restarts_total %llu\n",
-	    (unsigned long long)ty->worker_restarts);
+	    (unsigned long long)pool_restarts(srv->pool));
 	put(&t, "# HELP runnel_workers Worker processes by state.\n"
 	    "# TYPE runnel_workers gauge\n"
 	    "runnel_workers{state=\"busy\"} %d\n"

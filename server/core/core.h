@@ -14,26 +14,9 @@
 
 #include "core/result.h"
 #include "store/job.h"
+#include "pool/pool.h"		/* struct job_exit */
 
 struct server;
-
-/* How a worker says a job's process ended (docs/protocol.md, EXIT). */
-struct job_exit {
-	int		 exit_code;	/* -1 if none */
-	int		 signal;	/* -1 if none */
-	int64_t		 cpu_ms;
-	int64_t		 max_rss_kb;
-	int64_t		 finished_at;
-	const char	*reason;	/* NULL, "timeout", "canceled", "shutdown", ... */
-	const char	*error;		/* detail for spawn/verify failures */
-	int64_t		 stdout_bytes;
-	int64_t		 stderr_bytes;
-	int64_t		 timeout_ms;	/* the job's timeout, for the message */
-	int64_t		 started_at;
-	const char	*queue;
-	int		 attempts;	/* this attempt's number */
-	int		 max_attempts;
-};
 
 int	core_start(struct server *);
 /* Commits what is pending and closes the handles; core_free after the loop ran. */

@@ -40,7 +40,6 @@ struct counts {
 	double			 duration_sum;
 	uint64_t		 duration_count;
 	uint64_t		 http_by_status[600];
-	uint64_t		 worker_restarts;
 };
 
 extern const double counts_bucket_bounds[COUNTS_BUCKETS];	/* seconds; last is +Inf */

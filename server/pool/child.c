@@ -12,21 +12,12 @@
 
 #include "pool/child.h"
 #include "log.h"
-#include "pool/pool.h"
-#include "server.h"
-
-#define RECENT	64
-
-static uv_signal_t	 sigchld;
-static int		 watching;
-static pid_t		 recent[RECENT];	/* orphans reaped lately */
-static unsigned		 nrecent;
 
 int
-child_reaped_lately(pid_t pid)
+child_reaped_lately(const struct child *c, pid_t pid)
 {
-	for (unsigned i = 0; i < RECENT; i++)
-		if (recent[i] == pid)
+	for (unsigned i = 0; i < CHILD_RECENT; i++)
+		if (c->recent[i] == pid)
 			return 1;
 	return 0;
 }
@@ -34,30 +25,34 @@ child_reaped_lately(pid_t pid)
 static void
 on_sigchld(uv_signal_t *h, int signum)
 {
-	struct server	*srv = h->data;
+	struct child	*c = h->data;
 	pid_t		 pid;
 	int		 status;
 
 	(void)signum;
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		if (pool_reaped(srv, pid, status))
+		if (c->reaped(c->arg, pid, status))
 			continue;
 		/* An orphan of a job whose worker died before it. */
-		recent[nrecent++ % RECENT] = pid;
+		c->recent[c->nrecent++ % CHILD_RECENT] = pid;
 		log_debug("child: reaped orphan pid=%d", (int)pid);
 	}
 }
 
 int
-child_start(struct server *srv)
+child_start(struct child *c, uv_loop_t *loop, child_reaped_cb reaped,
+    void *arg)
 {
+	memset(c, 0, sizeof(*c));
+	c->reaped = reaped;
+	c->arg = arg;
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0)
 		log_warn("child: cannot become a subreaper");
-	uv_signal_init(srv->loop, &sigchld);
-	sigchld.data = srv;
-	if (uv_signal_start(&sigchld, on_sigchld, SIGCHLD) < 0)
+	uv_signal_init(loop, &c->sigchld);
+	c->sigchld.data = c;
+	if (uv_signal_start(&c->sigchld, on_sigchld, SIGCHLD) < 0)
 		return -EIO;
-	watching = 1;
+	c->watching = 1;
 	return 0;
 }
 
@@ -68,14 +63,13 @@ on_closed(uv_handle_t *h)
 }
 
 void
-child_stop(struct server *srv)
+child_stop(struct child *c)
 {
-	(void)srv;
-	if (!watching)
+	if (!c->watching)
 		return;
-	watching = 0;
-	on_sigchld(&sigchld, SIGCHLD);
-	uv_close((uv_handle_t *)&sigchld, on_closed);
+	c->watching = 0;
+	on_sigchld(&c->sigchld, SIGCHLD);
+	uv_close((uv_handle_t *)&c->sigchld, on_closed);
 }
 
 int

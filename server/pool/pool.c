@@ -1,437 +1,19 @@
 /*
- * The worker pool.  A worker slot holds a process handle and a socket
- * (fd 3 in the worker).  A worker is gone when both its process exited
- * and its socket reached end-of-file, so that an EXIT frame sent just
- * before dying is still read; only then is a job it held declared lost
- * and the slot respawned (with back-off if workers die young).
+ * The worker pool: its slots (worker.c runs each), its start and stop,
+ * the reaper of runneld's children, and what the core asks of it:
+ * reserve an idle worker, send it a RUN, cancel, tell who runs what.
  */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <cjson/cJSON.h>
-
-#include "pool/child.h"
-#include "clock.h"
-#include "core/core.h"
-#include "core/events.h"
-#include "store/files.h"
-#include "frame.h"
-#include "http/jsonw.h"
 #include "log.h"
-#include "store/output.h"
-#include "pool/pool.h"
+#include "pool/pool_int.h"
+#include "pool/runmsg.h"
 #include "server.h"
-#include "store/space.h"
-#include "core/counts.h"
-
-#define RESPAWN_MIN_MS		100
-#define RESPAWN_MAX_MS		10000
-#define YOUNG_MS		1000
-#define READ_CHUNK		(64u * 1024u + FRAME_HEADER_SIZE)
-
-enum wstate {
-	W_DOWN,		/* no process */
-	W_STARTING,	/* spawned, no READY yet */
-	W_IDLE,		/* said READY (or EXIT), no job */
-	W_RESERVED,	/* claimed a job in the turn's transaction: RUN
-			 * goes once it is committed */
-	W_BUSY		/* RUN sent; idle again at its EXIT */
-};
-
-struct worker {
-	struct pool		*pool;
-	int			 id;
-	enum wstate		 state;
-	uv_pipe_t		 pipe;
-	uv_timer_t		 respawn;
-	int			 pipe_open;
-	int			 exited;
-	int			 eof;
-	int			 pid;
-	int			 hello;
-	int64_t			 started_at;
-	int64_t			 spawned_mono;
-	int64_t			 backoff_ms;
-	uint64_t		 jobs_done;
-	struct frame_reader	 reader;
-	/* the job, while state is W_RESERVED or W_BUSY */
-	uint64_t		 job_id;
-	int			 job_pid;
-	int64_t			 job_started_at;
-	int64_t			 timeout_ms;
-	int			 attempts;
-	int			 max_attempts;
-	char			 queue[JOB_QUEUE_MAX + 1];
-	struct output		 out;
-};
-
-struct pool {
-	struct server		*srv;
-	struct worker		*w;
-	int			 n;
-	int			 stopping;
-	char			 path[4096];
-	char			*env[5];
-};
-
-struct wreq {
-	uv_write_t	 req;
-	char		 body[];
-};
-
-static int	worker_spawn(struct worker *);
-
-static struct server *
-srv_of(struct worker *w)
-{
-	return w->pool->srv;
-}
-
-static void
-on_written(uv_write_t *req, int status)
-{
-	if (status < 0 && status != UV_ECANCELED && status != UV_EPIPE)
-		log_warnx("pool: write to worker: %s", uv_strerror(status));
-	free(req);
-}
-
-static int
-worker_send(struct worker *w, uint16_t type, uint64_t job_id,
-    const void *body, size_t len)
-{
-	struct wreq	*wr;
-	uint8_t		 hdr[FRAME_HEADER_SIZE];
-	uv_buf_t	 bufs[2];
-	size_t		 total = FRAME_HEADER_SIZE + len, done;
-	int		 rc;
-
-	if (w->eof || w->exited || len > FRAME_MAX_BODY)
-		return -EPIPE;
-	frame_header_encode(hdr, type, 0, job_id, (uint32_t)len);
-	bufs[0] = uv_buf_init((char *)hdr, FRAME_HEADER_SIZE);
-	bufs[1] = uv_buf_init((char *)(uintptr_t)body, (unsigned)len);
-	/* Most frames go out at once, without a trip through epoll. */
-	rc = uv_try_write((uv_stream_t *)&w->pipe, bufs, len ? 2 : 1);
-	if (rc == (int)total)
-		return 0;
-	if (rc < 0 && rc != UV_EAGAIN)
-		return -EPIPE;
-	done = rc > 0 ? (size_t)rc : 0;
-	/* The rest waits in a request of its own. */
-	if ((wr = malloc(sizeof(*wr) + total - done)) == NULL)
-		return -ENOMEM;
-	if (done < FRAME_HEADER_SIZE) {
-		memcpy(wr->body, hdr + done, FRAME_HEADER_SIZE - done);
-		memcpy(wr->body + FRAME_HEADER_SIZE - done, body, len);
-	} else {
-		memcpy(wr->body, (const char *)body + done - FRAME_HEADER_SIZE,
-		    total - done);
-	}
-	bufs[0] = uv_buf_init(wr->body, (unsigned)(total - done));
-	if (uv_write(&wr->req, (uv_stream_t *)&w->pipe, bufs, 1,
-	    on_written) < 0) {
-		free(wr);
-		return -EPIPE;
-	}
-	return 0;
-}
-
-static void
-worker_kill(struct worker *w, const char *why)
-{
-	log_warnx("pool: worker=%d pid=%d: %s: killing it", w->id, w->pid, why);
-	if (!w->exited && w->pid > 0)
-		kill(w->pid, SIGKILL);
-}
-
-/* ---- frames from the worker -------------------------------------------- */
-
-static int
-json_int(const cJSON *o, const char *key, int64_t absent, int64_t *out)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	if (v == NULL || cJSON_IsNull(v)) {
-		*out = absent;
-		return 0;
-	}
-	if (!cJSON_IsNumber(v))
-		return -1;
-	*out = (int64_t)v->valuedouble;
-	return 0;
-}
-
-static const char *
-json_str(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static int
-on_hello(struct worker *w, cJSON *o)
-{
-	int64_t version, pid;
-
-	if (o == NULL || json_int(o, "version", -1, &version) < 0 ||
-	    json_int(o, "pid", -1, &pid) < 0)
-		return -EPROTO;
-	if (version != FRAME_VERSION) {
-		log_error("pool: worker=%d speaks protocol %lld, runneld %d: "
-		    "install matching runneld and runnel-worker binaries",
-		    w->id, (long long)version, FRAME_VERSION);
-		return -EPROTO;
-	}
-	w->hello = 1;
-	return 0;
-}
-
-static int
-on_exit_frame(struct worker *w, cJSON *o)
-{
-	struct job_exit	 ex;
-	int64_t		 code, sig;
-	uint64_t	 id = w->job_id;
-	char		 lost[96];
-
-	memset(&ex, 0, sizeof(ex));
-	if (o == NULL || json_int(o, "exit_code", -1, &code) < 0 ||
-	    json_int(o, "signal", -1, &sig) < 0 ||
-	    json_int(o, "cpu_ms", -1, &ex.cpu_ms) < 0 ||
-	    json_int(o, "max_rss_kb", -1, &ex.max_rss_kb) < 0 ||
-	    json_int(o, "finished_at", 0, &ex.finished_at) < 0)
-		return -EPROTO;
-	ex.exit_code = (int)code;
-	ex.signal = (int)sig;
-	if (ex.finished_at <= 0)
-		ex.finished_at = clock_now_ms();
-	ex.reason = json_str(o, "reason");
-	ex.error = json_str(o, "error");
-	/* Output it could not keep makes a job fail, never look clean. */
-	if (w->out.error && ex.reason == NULL) {
-		output_error(w->out.error, lost, sizeof(lost));
-		ex.reason = "output";
-		ex.error = lost;
-	}
-	output_close(&w->out);
-	ex.stdout_bytes = w->out.bytes[OUTPUT_STDOUT];
-	ex.stderr_bytes = w->out.bytes[OUTPUT_STDERR];
-	ex.timeout_ms = w->timeout_ms;
-	ex.started_at = w->job_started_at;
-	ex.queue = w->queue;
-	ex.attempts = w->attempts;
-	ex.max_attempts = w->max_attempts;
-	w->job_id = 0;
-	w->job_pid = 0;
-	w->jobs_done++;
-	/* EXIT also says the worker is ready for its next RUN. */
-	w->state = W_IDLE;
-	core_job_exited(srv_of(w), id, &ex);
-	core_worker_ready(srv_of(w));
-	return 0;
-}
-
-static int
-on_started(struct worker *w, cJSON *o)
-{
-	int64_t pid, at;
-
-	if (json_int(o, "pid", 0, &pid) < 0 || pid <= 0 ||
-	    json_int(o, "started_at", 0, &at) < 0)
-		return -EPROTO;
-	w->job_pid = (int)pid;
-	/* The process's own start, not the claim's: what users measure. */
-	if (at > 0)
-		w->job_started_at = at;
-	return 0;
-}
-
-static int
-on_output(struct worker *w, const struct frame *f)
-{
-	struct server		*srv = srv_of(w);
-	enum output_stream	 which;
-
-	if (f->flags == FRAME_STDOUT)
-		which = OUTPUT_STDOUT;
-	else if (f->flags == FRAME_STDERR)
-		which = OUTPUT_STDERR;
-	else
-		return -EPROTO;
-	/* Once a byte is lost, the rest would only be a gap further on. */
-	if (w->out.error == 0) {
-		int rc = space_full(srv) ? -ENOSPC :
-		    output_append(srv->output_dir, &w->out, which, f->body,
-		    f->length);
-
-		if (rc < 0) {
-			w->out.error = -rc;
-			log_warnx("pool: job=%llu: its output is not stored from "
-			    "byte %lld of %s on: %s", (unsigned long long)w->job_id,
-			    (long long)w->out.bytes[which],
-			    which == OUTPUT_STDOUT ? "stdout" : "stderr",
-			    strerror(-rc));
-			space_hit(srv, "output", -rc);
-		}
-	}
-	events_output(srv, w->job_id);
-	return 0;
-}
-
-/* Handles one frame; < 0 means the worker broke the protocol. */
-static int
-on_frame(struct worker *w, const struct frame *f)
-{
-	cJSON	*o = NULL;
-	int	 rc = -EPROTO;
-
-	if (f->type != FRAME_OUTPUT && f->length > 0 &&
-	    (o = cJSON_ParseWithLength((const char *)f->body, f->length)) == NULL)
-		return -EPROTO;
-	if (!w->hello && f->type != FRAME_HELLO)
-		goto out;
-	switch (f->type) {
-	case FRAME_HELLO:
-		rc = w->hello ? -EPROTO : on_hello(w, o);
-		break;
-	case FRAME_READY:
-		if (w->state != W_STARTING)
-			break;	/* only once, after HELLO */
-		w->state = W_IDLE;
-		w->backoff_ms = 0;
-		core_worker_ready(srv_of(w));
-		rc = 0;
-		break;
-	case FRAME_STARTED:
-		if (w->state != W_BUSY || f->job_id != w->job_id || o == NULL)
-			break;
-		rc = on_started(w, o);
-		break;
-	case FRAME_OUTPUT:
-		if (w->state == W_BUSY && f->job_id == w->job_id && w->job_id)
-			rc = on_output(w, f);
-		break;
-	case FRAME_EXIT:
-		if (w->state == W_BUSY && f->job_id == w->job_id && w->job_id)
-			rc = on_exit_frame(w, o);
-		break;
-	}
-out:
-	cJSON_Delete(o);
-	return rc;
-}
-
-static void
-on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
-{
-	struct worker	*w = h->data;
-	uint8_t		*p;
-	size_t		 n;
-
-	(void)suggested;
-	if (frame_reader_space(&w->reader, READ_CHUNK, &p, &n) < 0) {
-		*buf = uv_buf_init(NULL, 0);
-		return;
-	}
-	*buf = uv_buf_init((char *)p, (unsigned)n);
-}
-
-static void	worker_gone(struct worker *);
-
-static void
-on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
-{
-	struct worker	*w = s->data;
-	struct frame	 f;
-	int		 rc;
-
-	(void)buf;
-	if (nread == UV_ENOBUFS) {
-		worker_kill(w, "frame buffer exhausted");
-		return;
-	}
-	if (nread < 0) {
-		uv_read_stop(s);
-		w->eof = 1;
-		/* Stopping, a worker closes its socket as it exits. */
-		if (!w->exited && !w->pool->stopping)
-			worker_kill(w, "socket closed");
-		worker_gone(w);
-		return;
-	}
-	frame_reader_commit(&w->reader, (size_t)nread);
-	while ((rc = frame_reader_next(&w->reader, &f)) == 1) {
-		if ((rc = on_frame(w, &f)) < 0)
-			break;
-	}
-	if (rc < 0) {
-		uv_read_stop(s);
-		worker_kill(w, "protocol error");
-	}
-}
-
-/* ---- life and death ---------------------------------------------------- */
-
-static void
-on_respawn(uv_timer_t *t)
-{
-	struct worker *w = t->data;
-
-	if (!w->pool->stopping && w->state == W_DOWN)
-		worker_spawn(w);
-}
-
-static void
-on_handle_closed(uv_handle_t *h)
-{
-	struct worker	*w = h->data;
-	int64_t		 lived, delay;
-
-	w->pipe_open = 0;
-	w->state = W_DOWN;
-	frame_reader_close(&w->reader);
-	if (w->pool->stopping)
-		return;
-	/* Young deaths back off so a broken binary does not spin. */
-	lived = clock_mono_ms() - w->spawned_mono;
-	if (lived < YOUNG_MS) {
-		w->backoff_ms = w->backoff_ms ? w->backoff_ms * 2 : RESPAWN_MIN_MS;
-		if (w->backoff_ms > RESPAWN_MAX_MS)
-			w->backoff_ms = RESPAWN_MAX_MS;
-		delay = w->backoff_ms;
-	} else {
-		w->backoff_ms = 0;
-		delay = 0;
-	}
-	srv_of(w)->counts->worker_restarts++;
-	uv_timer_start(&w->respawn, on_respawn, (uint64_t)delay, 0);
-}
-
-/* Both the process and its socket are finished: settle the slot. */
-static void
-worker_gone(struct worker *w)
-{
-	uint64_t id = w->job_id;
-
-	if (!w->exited || !w->eof)
-		return;
-	if (id) {
-		output_close(&w->out);
-		w->job_id = 0;
-		core_job_lost(srv_of(w), id, w->queue, w->out.bytes[0],
-		    w->out.bytes[1], w->job_started_at);
-	}
-	if (w->pipe_open && !uv_is_closing((uv_handle_t *)&w->pipe))
-		uv_close((uv_handle_t *)&w->pipe, on_handle_closed);
-	else if (!w->pipe_open)
-		on_handle_closed((uv_handle_t *)&w->pipe);
-}
+#include "store/files.h"
 
 /* Worker processes not reaped yet. */
 static int
@@ -445,32 +27,21 @@ processes(const struct pool *p)
 	return n;
 }
 
-int
-pool_reaped(struct server *srv, pid_t pid, int status)
+/* A child of runneld ended: 1 if it was a worker (then handled), else 0. */
+static int
+pool_reaped(void *arg, pid_t pid, int status)
 {
-	struct pool	*p = srv->pool;
+	struct pool	*p = arg;
 	struct worker	*w = NULL;
 
-	for (int i = 0; p && i < p->n; i++)
+	for (int i = 0; i < p->n; i++)
 		if (p->w[i].pid == pid && !p->w[i].exited)
 			w = &p->w[i];
 	if (w == NULL)
 		return 0;
-	w->exited = 1;
-	if (!WIFEXITED(status) || WEXITSTATUS(status) || !p->stopping)
-		log_info("pool: worker=%d pid=%d exited status=%d signal=%d",
-		    w->id, w->pid, WIFEXITED(status) ? WEXITSTATUS(status) : -1,
-		    WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-	/*
-	 * Its job, if any, is our child now (we are the subreaper): end its
-	 * process group.  Unless we reaped the leader already, its number
-	 * cannot have been reused.
-	 */
-	if (w->job_id && w->job_pid > 0 && !child_reaped_lately(w->job_pid))
-		kill(-w->job_pid, SIGKILL);
-	worker_gone(w);
+	worker_reaped(w, status);
 	if (p->stopping && processes(p) == 0)
-		child_stop(srv);
+		child_stop(&p->reaper);
 	return 1;
 }
 
@@ -493,56 +64,9 @@ pool_env(struct pool *p)
 	p->env[n] = NULL;
 }
 
-static int
-worker_spawn(struct worker *w)
-{
-	struct server		*srv = srv_of(w);
-	static const char	*levels[] = {"debug", "info", "warn", "error"};
-	char			 id[16];
-	char			*args[8];
-	pid_t			 pid;
-	int			 fd, rc;
-
-	snprintf(id, sizeof(id), "%d", w->id);
-	args[0] = w->pool->path;
-	args[1] = "--id";
-	args[2] = id;
-	args[3] = "--scratch";
-	args[4] = srv->scratch_dir;
-	args[5] = "--log-level";
-	args[6] = (char *)levels[srv->cfg->log_level];
-	args[7] = NULL;
-	w->exited = w->eof = w->hello = 0;
-	w->pid = 0;
-	w->job_id = 0;
-	w->spawned_mono = clock_mono_ms();
-	w->started_at = clock_now_ms();
-	w->state = W_STARTING;
-	frame_reader_init(&w->reader);
-	if ((rc = child_spawn(w->pool->path, args, w->pool->env, &pid, &fd)) < 0) {
-		log_warnx("pool: spawn %s: %s", w->pool->path, strerror(-rc));
-		w->exited = w->eof = 1;
-		worker_gone(w);
-		return -EIO;
-	}
-	w->pid = pid;
-	uv_pipe_init(srv->loop, &w->pipe, 0);
-	w->pipe.data = w;
-	w->pipe_open = 1;
-	if ((rc = uv_pipe_open(&w->pipe, fd)) < 0) {
-		/* Its death, reaped later, settles the slot. */
-		close(fd);
-		w->eof = 1;
-		worker_kill(w, "cannot watch its socket");
-		return -EIO;
-	}
-	uv_read_start((uv_stream_t *)&w->pipe, on_alloc, on_read);
-	log_debug("pool: worker=%d pid=%d started", w->id, w->pid);
-	return 0;
-}
-
 int
-pool_start(struct server *srv, const char *worker_path)
+pool_start(struct server *srv, const char *worker_path,
+    const struct pool_cb *cb, void *arg)
 {
 	struct pool	*p;
 	int		 n = srv->cfg->workers;
@@ -553,10 +77,14 @@ pool_start(struct server *srv, const char *worker_path)
 		return -ENOMEM;
 	}
 	p->srv = srv;
+	p->cb = cb;
+	p->arg = arg;
 	p->n = n;
 	snprintf(p->path, sizeof(p->path), "%s", worker_path);
 	pool_env(p);
 	srv->pool = p;
+	if (child_start(&p->reaper, srv->loop, pool_reaped, p) < 0)
+		return -EIO;
 	for (int i = 0; i < n; i++) {
 		struct worker *w = &p->w[i];
 
@@ -587,63 +115,6 @@ slot(struct pool *p, int worker)
 	return worker >= 1 && worker <= p->n ? &p->w[worker - 1] : NULL;
 }
 
-static char *
-run_body(const struct pool *p, const struct job *j, size_t *len)
-{
-	struct jsonw w;
-
-	jsonw_init(&w);
-	jsonw_lit(&w, "{\"attempt\":");
-	jsonw_int(&w, j->attempts);
-	if (j->command) {
-		jsonw_lit(&w, ",\"command\":");
-		jsonw_str(&w, j->command);
-	}
-	/* argv and env were stored as cJSON wrote them. */
-	if (j->argv_json) {
-		jsonw_lit(&w, ",\"argv\":");
-		jsonw_raw(&w, j->argv_json, strlen(j->argv_json));
-	}
-	if (j->env_json) {
-		jsonw_lit(&w, ",\"env\":");
-		jsonw_raw(&w, j->env_json, strlen(j->env_json));
-	}
-	if (j->cwd) {
-		jsonw_lit(&w, ",\"cwd\":");
-		jsonw_str(&w, j->cwd);
-	}
-	if (j->has_stdin) {
-		jsonw_lit(&w, ",\"stdin\":");
-		jsonw_strn(&w, j->stdin_data ? j->stdin_data : "", j->stdin_len);
-	}
-	if (j->timeout_ms > 0) {
-		jsonw_lit(&w, ",\"timeout_ms\":");
-		jsonw_int(&w, j->timeout_ms);
-	}
-	jsonw_lit(&w, ",\"kill_grace_ms\":");
-	jsonw_int(&w, p->srv->cfg->kill_grace_ms);
-	if (j->limits_json) {
-		jsonw_lit(&w, ",\"limits\":");
-		jsonw_raw(&w, j->limits_json, strlen(j->limits_json));
-	}
-	if (j->type == JOB_UPLOAD && j->file_name) {
-		char path[4096 + 256];
-
-		files_path(p->srv, j->id, j->file_name, path, sizeof(path));
-		jsonw_lit(&w, ",\"file\":{\"path\":");
-		jsonw_str(&w, path);
-		jsonw_lit(&w, ",\"name\":");
-		jsonw_str(&w, j->file_name);
-		jsonw_lit(&w, ",\"size\":");
-		jsonw_int(&w, j->file_size);
-		jsonw_lit(&w, ",\"sha256\":");
-		jsonw_str(&w, j->file_sha256);
-		jsonw_lit(&w, "}");
-	}
-	jsonw_lit(&w, "}");
-	return jsonw_take(&w, len);
-}
-
 int
 pool_reserve(struct pool *p, int worker, uint64_t job_id)
 {
@@ -667,16 +138,42 @@ pool_release(struct pool *p, int worker)
 	}
 }
 
+/* The RUN body of job j.  0, or < 0 (logged) when there can be none. */
+static int
+run_encode(struct pool *p, const struct job *j, struct msg_body *b)
+{
+	struct runmsg	 rm;
+	const char	*why = NULL;
+	char		 path[PATH_MAX + 256];
+	int		 rc;
+
+	if (j->type == JOB_UPLOAD && j->file_name)
+		files_path(p->srv, j->id, j->file_name, path, sizeof(path));
+	if ((rc = runmsg_make(&rm, j, p->srv->cfg->kill_grace_ms,
+	    j->type == JOB_UPLOAD && j->file_name ? path : NULL)) == 0)
+		rc = msg_run_encode(b, &rm.msg, &why);
+	runmsg_clear(&rm);
+	if (rc < 0)
+		log_warnx("pool: job=%llu: no RUN can be made of it: %s%s%s",
+		    (unsigned long long)j->id, why ? why : "", why ? ": " : "",
+		    strerror(-rc));
+	return rc;
+}
+
 int
 pool_run(struct pool *p, int worker, const struct job *j)
 {
 	struct worker	*w = slot(p, worker);
-	char		*body;
-	size_t		 len;
+	struct msg_body	 b;
 	int		 rc;
 
 	if (w == NULL || w->state != W_RESERVED || w->job_id != j->id)
 		return -EPIPE;
+	if ((rc = run_encode(p, j, &b)) < 0) {
+		w->state = W_IDLE;
+		w->job_id = 0;
+		return rc;
+	}
 	w->state = W_BUSY;
 	w->job_pid = 0;
 	w->job_started_at = j->started_at;
@@ -685,13 +182,8 @@ pool_run(struct pool *p, int worker, const struct job *j)
 	w->max_attempts = j->max_attempts;
 	snprintf(w->queue, sizeof(w->queue), "%s", j->queue);
 	output_init(&w->out, j->id, j->attempts);
-	if ((body = run_body(p, j, &len)) == NULL) {
-		w->state = W_IDLE;
-		w->job_id = 0;
-		return -ENOMEM;
-	}
-	rc = worker_send(w, FRAME_RUN, j->id, body, len);
-	free(body);
+	rc = worker_send(w, j->id, &b);
+	msg_body_free(&b);
 	if (rc < 0) {
 		/* The worker is dying: its death reports the job lost. */
 		return 0;
@@ -704,10 +196,14 @@ pool_run(struct pool *p, int worker, const struct job *j)
 static int
 cancel_one(struct worker *w, const char *reason)
 {
-	char body[64];
+	struct msg_cancel	 m = {.reason = reason};
+	struct msg_body		 b;
+	int			 rc;
 
-	snprintf(body, sizeof(body), "{\"reason\":\"%s\"}", reason);
-	return worker_send(w, FRAME_CANCEL, w->job_id, body, strlen(body));
+	if ((rc = msg_cancel_encode(&b, &m, NULL)) == 0)
+		rc = worker_send(w, w->job_id, &b);
+	msg_body_free(&b);
+	return rc;
 }
 
 int
@@ -764,17 +260,6 @@ pool_busy(const struct pool *p)
 }
 
 int
-pool_alive(const struct pool *p)
-{
-	int n = 0;
-
-	for (int i = 0; i < p->n; i++)
-		if (p->w[i].state != W_DOWN)
-			n++;
-	return n;
-}
-
-int
 pool_up(const struct pool *p)
 {
 	int n = 0;
@@ -789,6 +274,12 @@ int
 pool_size(const struct pool *p)
 {
 	return p->n;
+}
+
+uint64_t
+pool_restarts(const struct pool *p)
+{
+	return p->restarts;
 }
 
 void
@@ -820,7 +311,8 @@ on_timer_closed(uv_handle_t *h)
 void
 pool_stop(struct server *srv)
 {
-	struct pool *p = srv->pool;
+	struct pool	*p = srv->pool;
+	struct msg_body	 b;
 
 	if (p == NULL || p->stopping)
 		return;
@@ -830,11 +322,11 @@ pool_stop(struct server *srv)
 
 		uv_timer_stop(&w->respawn);
 		uv_close((uv_handle_t *)&w->respawn, on_timer_closed);
-		if (w->state != W_DOWN)
-			worker_send(w, FRAME_SHUTDOWN, 0, NULL, 0);
+		if (w->state != W_DOWN && msg_shutdown_encode(&b) == 0)
+			worker_send(w, 0, &b);
 	}
 	if (processes(p) == 0)
-		child_stop(srv);
+		child_stop(&p->reaper);
 }
 
 void

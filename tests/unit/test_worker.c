@@ -4,7 +4,7 @@
  * scratch directory in the case's temp dir, and drives it through the
  * protocol as runneld would.  Waits are on frames or conditions with a
  * deadline, never fixed sleeps.  A few cases at the end call the worker's
- * library directly (RUN parsing, scratch removal).
+ * library directly (scratch removal); the RUN body is test_msg.c's.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -1046,57 +1046,6 @@ TEST(worker_stays_small)
 
 /* ---- the worker's library, called directly ---- */
 
-static int
-parse(const char *body, struct run_spec *spec)
-{
-	return run_spec_parse(spec, 5, (const uint8_t *)body, strlen(body));
-}
-
-TEST(run_spec_defaults_and_refusals)
-{
-	static const char *bad[] = {
-		"", "null", "[]", "{\"command\":1}", "{\"argv\":[]}",
-		"{\"argv\":[\"a\",2]}", "{\"argv\":\"ls\"}",
-		"{\"command\":\"a\",\"argv\":[\"a\"]}",
-		"{\"command\":\"a\",\"attempt\":0}",
-		"{\"command\":\"a\",\"attempt\":1.5}",
-		"{\"command\":\"a\",\"timeout_ms\":-1}",
-		"{\"command\":\"a\",\"kill_grace_ms\":\"5\"}",
-		"{\"command\":\"a\",\"env\":[]}",
-		"{\"command\":\"a\",\"env\":{\"A\":1}}",
-		"{\"command\":\"a\",\"env\":{\"A=B\":\"c\"}}",
-		"{\"command\":\"a\",\"env\":{\"\":\"c\"}}",
-		"{\"command\":\"a\",\"cwd\":\"relative\"}",
-		"{\"command\":\"a\",\"stdin\":5}",
-	};
-	struct run_spec	 spec;
-
-	log_init("test", LOG_ERROR);	/* each refusal logs a warning */
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		if (parse(bad[i], &spec) != -EPROTO)
-			FAIL("accepted %s", bad[i]);
-		run_spec_free(&spec);
-	}
-	ASSERT_INT(parse("{\"command\":\"x\",\"cwd\":null,\"stdin\":null,"
-	    "\"future\":{}}", &spec), ==, 0);
-	ASSERT_STR(spec.command, "x");
-	ASSERT(spec.argv == NULL && spec.env == NULL && spec.cwd == NULL);
-	ASSERT(spec.stdin_data == NULL);
-	ASSERT_INT(spec.attempt, ==, 1);
-	ASSERT_INT(spec.timeout_ms, ==, 0);
-	ASSERT_INT(spec.kill_grace_ms, ==, RUN_KILL_GRACE_MS);
-	ASSERT(spec.job_id == 5);
-	run_spec_free(&spec);
-	ASSERT_INT(parse("{\"argv\":[\"ls\"],\"attempt\":4,\"timeout_ms\":10,"
-	    "\"kill_grace_ms\":0,\"stdin\":\"ab\",\"cwd\":\"/\"}", &spec), ==, 0);
-	ASSERT_INT(spec.attempt, ==, 4);
-	ASSERT_INT(spec.timeout_ms, ==, 10);
-	ASSERT_INT(spec.kill_grace_ms, ==, 0);
-	ASSERT_INT(spec.stdin_len, ==, 2);
-	ASSERT_STR(spec.cwd, "/");
-	run_spec_free(&spec);
-}
-
 TEST(scratch_clear_copes_with_what_jobs_leave)
 {
 	int	 fd;
@@ -1177,7 +1126,6 @@ TEST_MAIN_BEGIN
 	RUN(protocol_errors_make_the_worker_exit_2);
 	RUN(run_while_busy_is_a_protocol_error);
 	RUN(worker_stays_small);
-	RUN(run_spec_defaults_and_refusals);
 	RUN(scratch_clear_copes_with_what_jobs_leave);
 	RUN(a_spare_someone_wrote_into_is_made_anew);
 TEST_MAIN_END
