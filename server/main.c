@@ -25,7 +25,6 @@
 #include "core/core.h"
 #include "store/datadir.h"
 #include "core/events.h"
-#include "core/finish.h"
 #include "store/files.h"
 #include "http/http.h"
 #include "log.h"
@@ -227,7 +226,7 @@ start(struct runneld *r)
 		log_info("runneld: removed %d file(s) left without a job", rc);
 	/* Counts, then the jobs a dead runneld left running, then serve. */
 	if ((rc = core_start(srv)) < 0 || (rc = core_load(srv)) < 0 ||
-	    (rc = events_start(srv)) < 0 || (rc = finish_recover(srv)) < 0 ||
+	    (rc = events_start(srv)) < 0 || (rc = core_recover(srv)) < 0 ||
 	    (rc = pool_start(srv, wpath, &core_pool_cb, srv)) < 0)
 		return rc;
 	return 0;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "core/core.h"
 #include "core/core_int.h"
 #include "core/action.h"
 #include "core/events.h"
@@ -30,13 +31,13 @@ action_cancel(struct server *srv, uint64_t id, core_done_cb done, void *arg,
 
 	/* As reads show it: a job whose end is not stored yet has ended. */
 	if ((rc = core_job_get(srv, id, &j)) < 0)
-		return core_error_set(err, rc, NULL, "%s", "");
+		return refuse_set(err, rc, NULL, "%s", "");
 	if (!job_can(j.state, JOB_CANCELED))
-		return core_conflict(err, &j, "cancel");
+		return refuse_state(err, &j, "cancel");
 	if (j.state == JOB_RUNNING) {
 		job_clear(&j);
 		if ((rc = pool_cancel(srv->pool, id, "canceled")) < 0)
-			return core_error_set(err, rc, NULL, "%s", "");
+			return refuse_set(err, rc, NULL, "%s", "");
 		/* Complete once the process group is gone; now if stopping. */
 		return events_wait(srv, id, srv->cfg->kill_grace_ms + 30000,
 		    done, arg) < 0 ? 1 : 0;
@@ -45,7 +46,7 @@ action_cancel(struct server *srv, uint64_t id, core_done_cb done, void *arg,
 	    clock_now_ms());
 	if (rc < 0) {
 		job_clear(&j);
-		return core_error_set(err, rc, NULL, "%s", "");
+		return refuse_set(err, rc, NULL, "%s", "");
 	}
 	ch = turn_change(c, id, j.state, JOB_CANCELED, j.queue);
 	turn_outcome(ch, -1, -1, "canceled");
@@ -53,7 +54,7 @@ action_cancel(struct server *srv, uint64_t id, core_done_cb done, void *arg,
 	deps_settle(srv, id, JOB_CANCELED);
 	turn_pending(c, P_JOB, done, arg, id);
 	job_clear(&j);
-	core_dirty(srv);
+	turn_dirty(srv);
 	return 0;
 }
 
@@ -80,7 +81,7 @@ retry_deps(struct server *srv, const struct job *j, uint64_t *wait,
 		if (st == JOB_SUCCEEDED)
 			continue;
 		if (st == JOB_FAILED || st == JOB_CANCELED) {
-			return core_error_set(err, -EBUSY, NULL,
+			return refuse_set(err, -EBUSY, NULL,
 			    "cannot retry job %llu: its dependency %llu is %s; "
 			    "retry that one first", (unsigned long long)j->id,
 			    (unsigned long long)j->after[i], job_state_name(st));
@@ -105,18 +106,18 @@ action_retry(struct server *srv, uint64_t id, core_done_cb done, void *arg,
 	int		 rc, left;
 
 	if ((rc = store_get(srv->store, id, &j)) < 0)
-		return core_error_set(err, rc, NULL, "%s", "");
+		return refuse_set(err, rc, NULL, "%s", "");
 	/* Finished jobs leave their state only through a retry. */
 	if (!job_state_finished(j.state) || !job_can(j.state, JOB_QUEUED))
-		return core_conflict(err, &j, "retry");
+		return refuse_state(err, &j, "retry");
 	if (srv->draining || space_full(srv)) {
-		rc = core_error_set(err, srv->draining ? -ESHUTDOWN : -ENOSPC,
+		rc = refuse_set(err, srv->draining ? -ESHUTDOWN : -ENOSPC,
 		    NULL, "%s", "");
 		goto out;
 	}
 	if (job_after_parse(&j) < 0 || (j.nafter &&
 	    (wait = calloc(j.nafter, sizeof(*wait))) == NULL)) {
-		rc = core_error_set(err, -ENOMEM, NULL, "%s", "");
+		rc = refuse_set(err, -ENOMEM, NULL, "%s", "");
 		goto out;
 	}
 	if ((rc = left = retry_deps(srv, &j, wait, err)) < 0)
@@ -124,7 +125,7 @@ action_retry(struct server *srv, uint64_t id, core_done_cb done, void *arg,
 	to = left ? JOB_SCHEDULED : JOB_QUEUED;
 	if ((rc = store_requeue(srv->store, id, j.state, 0, left)) < 0 ||
 	    (left && (rc = store_add_deps(srv->store, id, wait, left)) < 0)) {
-		rc = core_error_set(err, rc, NULL, "%s", "");
+		rc = refuse_set(err, rc, NULL, "%s", "");
 		goto out;
 	}
 	turn_snapshot(srv, turn_change(c, id, j.state, to, j.queue), NULL);
@@ -133,7 +134,7 @@ action_retry(struct server *srv, uint64_t id, core_done_cb done, void *arg,
 		c->runnable = 1;
 	}
 	turn_pending(c, P_JOB, done, arg, id);
-	core_dirty(srv);
+	turn_dirty(srv);
 	rc = 0;
 out:
 	free(wait);
@@ -154,7 +155,7 @@ delete_job(struct server *srv, struct job *j, core_done_cb done, void *arg)
 	turn_change(c, j->id, j->state, -1, j->queue);
 	p = turn_pending(c, P_DELETE, done, arg, j->id);
 	p->attempts = j->attempts;
-	core_dirty(srv);
+	turn_dirty(srv);
 	return 0;
 }
 
@@ -166,12 +167,12 @@ action_delete(struct server *srv, uint64_t id, core_done_cb done, void *arg,
 	int		 rc;
 
 	if ((rc = store_get(srv->store, id, &j)) < 0)
-		return core_error_set(err, rc, NULL, "%s", "");
+		return refuse_set(err, rc, NULL, "%s", "");
 	if (!job_state_finished(j.state))
-		return core_conflict(err, &j, "delete");
+		return refuse_state(err, &j, "delete");
 	rc = delete_job(srv, &j, done, arg);
 	job_clear(&j);
-	return rc < 0 ? core_error_set(err, rc, NULL, "%s", "") : 0;
+	return rc < 0 ? refuse_set(err, rc, NULL, "%s", "") : 0;
 }
 
 void
@@ -200,7 +201,7 @@ action_queue_set(struct server *srv, const char *name, int paused,
 	if (concurrency < 0)
 		concurrency = q && q->concurrency > 0 ? q->concurrency : 0;
 	if ((rc = store_queue_set(srv->store, name, paused, concurrency)) < 0)
-		return core_error_set(err, rc, NULL, "%s", "");
+		return refuse_set(err, rc, NULL, "%s", "");
 	/* Applied now, so that a second PATCH in this turn builds on it;
 	 * a failed commit reloads the settings from the store. */
 	if ((q = counts_queue(srv->counts, name, 1)) != NULL) {
@@ -211,6 +212,6 @@ action_queue_set(struct server *srv, const char *name, int paused,
 	snprintf(p->queue, sizeof(p->queue), "%s", name);
 	p->paused = paused;
 	p->concurrency = concurrency > 0 ? concurrency : -1;
-	core_dirty(srv);
+	turn_dirty(srv);
 	return 0;
 }

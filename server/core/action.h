@@ -10,7 +10,7 @@
 
 #include <stdint.h>
 
-#include "core/core.h"
+#include "core/result.h"
 
 struct server;
 

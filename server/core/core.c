@@ -17,7 +17,9 @@
 #include <string.h>
 
 #include "clock.h"
+#include "core/core.h"
 #include "core/core_int.h"
+#include "core/finish.h"
 #include "core/events.h"
 #include "log.h"
 #include "store/files.h"
@@ -35,58 +37,6 @@
 static void	on_redo(uv_timer_t *);
 static void	load_queue(void *, const char *, int, int);
 
-int
-core_error_set(struct core_error *err, int rc, const char *field,
-    const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL)
-		return rc;
-	memset(err, 0, sizeof(*err));
-	snprintf(err->field, sizeof(err->field), "%s", field ? field : "");
-	va_start(ap, fmt);
-	vsnprintf(err->message, sizeof(err->message), fmt, ap);
-	va_end(ap);
-	return rc;
-}
-
-int
-core_conflict(struct core_error *err, struct job *j, const char *what)
-{
-	int rc = core_error_set(err, -EBUSY, NULL, "cannot %s job %llu: it is "
-	    "%s", what, (unsigned long long)j->id, job_state_name(j->state));
-
-	job_clear(j);
-	return rc;
-}
-
-int
-core_may(struct core_error *err, const struct job *j, enum job_state to)
-{
-	if (job_can(j->state, to))
-		return 0;
-	return core_error_set(err, -EBUSY, NULL, "job %llu cannot go from %s "
-	    "to %s", (unsigned long long)j->id, job_state_name(j->state),
-	    job_state_name(to));
-}
-
-static void
-on_idle(uv_idle_t *h)
-{
-	(void)h;	/* only keeps the loop from blocking before the check */
-}
-
-void
-core_dirty(struct server *srv)
-{
-	struct core *c = srv->core;
-
-	if (c->dirty)
-		return;
-	c->dirty = 1;
-	uv_idle_start(&c->idle, on_idle);
-}
 
 int
 core_job_get(struct server *srv, uint64_t id, struct job *j)
@@ -104,7 +54,7 @@ core_job_get(struct server *srv, uint64_t id, struct job *j)
 void
 core_worker_ready(struct server *srv)
 {
-	core_dirty(srv);
+	turn_dirty(srv);
 }
 
 /* ---- end of turn ------------------------------------------------------- */
@@ -155,22 +105,6 @@ dispatch(struct server *srv)
 	}
 }
 
-/* A scheduled job's time came, or its last dependency succeeded. */
-int
-core_promote(struct server *srv, uint64_t id, const char *queue)
-{
-	struct core	*c = srv->core;
-	int		 rc;
-
-	if ((rc = store_promote(srv->store, id)) < 0)
-		return rc;
-	turn_snapshot(srv, turn_change(c, id, JOB_SCHEDULED, JOB_QUEUED, queue),
-	    NULL);
-	runq_mark(srv, queue);
-	c->runnable = 1;
-	core_dirty(srv);
-	return 0;
-}
 
 /* The turn's claims are committed: their workers start them. */
 static void
@@ -180,7 +114,7 @@ turn_start(struct server *srv, struct turn *t)
 		struct job *j = &t->runs[i].job;
 
 		if (pool_run(srv->pool, t->runs[i].worker, j) < 0)
-			core_job_lost(srv, j->id, j->queue, 0, 0, j->started_at);
+			finish_lost(srv, j->id, j->queue, 0, 0, j->started_at);
 	}
 }
 
@@ -216,7 +150,7 @@ queue_applied(struct server *srv, struct pending *p)
 		return;
 	runq_mark(srv, p->queue);
 	srv->core->runnable = 1;
-	core_dirty(srv);
+	turn_dirty(srv);
 }
 
 static void
@@ -379,7 +313,7 @@ core_storage_changed(struct server *srv)
 		uv_timer_start(&c->redo_timer, on_redo, 0, 0);
 	if (!space_full(srv)) {
 		c->runnable = 1;
-		core_dirty(srv);
+		turn_dirty(srv);
 	}
 }
 
@@ -449,6 +383,19 @@ core_load(struct server *srv)
 	    srv->counts)) < 0)
 		return rc;
 	runq_reset(srv);
+	return 0;
+}
+
+int
+core_recover(struct server *srv)
+{
+	int rc;
+
+	if ((rc = finish_recover(srv)) < 0)
+		return rc;
+	core_flush(srv);
+	/* Scheduled jobs wait on: the timer takes the first of them. */
+	delay_rearm(srv);
 	return 0;
 }
 

@@ -14,7 +14,6 @@
 
 #include "core/result.h"
 #include "store/job.h"
-#include "pool/pool.h"		/* struct job_exit */
 
 struct server;
 
@@ -22,19 +21,11 @@ int	core_start(struct server *);
 /* Commits what is pending and closes the handles; core_free after the loop ran. */
 void	core_stop(struct server *);
 void	core_free(struct server *);
-/* Schedules the end-of-turn work (dispatch, commit, publish). */
-void	core_dirty(struct server *);
 /* Runs the end-of-turn work now. */
 void	core_flush(struct server *);
 
 /* Worker-side events, from the pool. */
 void	core_worker_ready(struct server *);
-void	core_job_exited(struct server *, uint64_t id, const struct job_exit *);
-void	core_job_lost(struct server *, uint64_t id, const char *queue,
-	    int64_t stdout_bytes, int64_t stderr_bytes, int64_t started_at);
-
-/* A scheduled job's time came, or its last dependency succeeded. */
-int	core_promote(struct server *, uint64_t id, const char *queue);
 
 /* Reads job id into *j with its live fields (pid, output bytes) filled. */
 int	core_job_get(struct server *, uint64_t id, struct job *j);
@@ -48,5 +39,10 @@ void	core_storage_changed(struct server *);
 
 /* Start-up: rebuild the counts from the store. */
 int	core_load(struct server *);
+/*
+ * Start-up: the jobs a dead runneld left running are retried or failed,
+ * committed, and the due timer armed.
+ */
+int	core_recover(struct server *);
 
 #endif

@@ -12,7 +12,8 @@
 
 #include <uv.h>
 
-#include "core/core.h"
+#include "core/result.h"
+#include "pool/pool.h"		/* struct job_exit */
 #include "store/job.h"
 
 /* A state change of this turn, published after the commit. */
@@ -103,18 +104,14 @@ struct pending	*turn_pending(struct core *, enum pending_kind,
 		    core_done_cb done, void *arg, uint64_t id);
 /* turn.c: releases what the turn holds and empties it. */
 void		 turn_free(struct turn *);
-/* Fills err; returns rc for use in `return`. */
-int		 core_error_set(struct core_error *err, int rc, const char *field,
+/* turn.c: schedules the end-of-turn work (core.c: dispatch, commit, publish). */
+void		 turn_dirty(struct server *);
+/* refuse.c: fills err; returns rc for use in `return`. */
+int		 refuse_set(struct core_error *err, int rc, const char *field,
 		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-/* -EBUSY for an action that does not fit j's state; clears j. */
-int		 core_conflict(struct core_error *err, struct job *j,
+/* refuse.c: -EBUSY for an action that does not fit j's state; clears j. */
+int		 refuse_state(struct core_error *err, struct job *j,
 		    const char *what);
-/*
- * The one transition check applied: -EBUSY with err filled when job j
- * may not go to state to (err may be NULL).
- */
-int		 core_may(struct core_error *err, const struct job *j,
-		    enum job_state to);
 
 /* finish.c: re-applies a worker report kept over a failed commit. */
 void		 finish_apply(struct server *, uint64_t id,
@@ -137,6 +134,8 @@ void		 delay_init(struct server *);
 void		 delay_arm(struct server *, int64_t run_at);
 /* Arms the timer on the store's earliest due job. */
 void		 delay_rearm(struct server *);
+/* A scheduled job's time came, or its last dependency succeeded: queued. */
+int		 delay_promote(struct server *, uint64_t id, const char *queue);
 
 /* retain.c: the timer that deletes finished jobs past their retention. */
 void		 retain_init(struct server *);

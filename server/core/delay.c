@@ -7,6 +7,7 @@
  */
 #include "clock.h"
 #include "core/core_int.h"
+#include "core/runq.h"
 #include "log.h"
 #include "server.h"
 #include "store/store.h"
@@ -65,7 +66,7 @@ one_due(void *arg, uint64_t id, const char *queue)
 {
 	struct batch *b = arg;
 
-	if (core_promote(b->srv, id, queue) == 0)
+	if (delay_promote(b->srv, id, queue) == 0)
 		b->promoted++;
 }
 
@@ -98,4 +99,21 @@ on_due(uv_timer_t *t)
 later:
 	log_warnx("due: store unavailable: trying again in a second");
 	delay_start(srv, clock_now_ms() + 1000);
+}
+
+/* A scheduled job's time came, or its last dependency succeeded. */
+int
+delay_promote(struct server *srv, uint64_t id, const char *queue)
+{
+	struct core	*c = srv->core;
+	int		 rc;
+
+	if ((rc = store_promote(srv->store, id)) < 0)
+		return rc;
+	turn_snapshot(srv, turn_change(c, id, JOB_SCHEDULED, JOB_QUEUED, queue),
+	    NULL);
+	runq_mark(srv, queue);
+	c->runnable = 1;
+	turn_dirty(srv);
+	return 0;
 }

@@ -33,7 +33,7 @@ dep_succeeded(struct server *srv, uint64_t id)
 		return;
 	if (j.deps_left == 0) {
 		if (j.run_at <= clock_now_ms())
-			core_promote(srv, id, j.queue);
+			delay_promote(srv, id, j.queue);
 		else
 			delay_arm(srv, j.run_at);	/* and its time */
 	}
@@ -65,7 +65,7 @@ dep_failed(struct server *srv, uint64_t id, uint64_t dep)
 
 		turn_outcome(ch, -1, -1, error);
 		turn_snapshot(srv, ch, NULL);
-		core_dirty(srv);
+		turn_dirty(srv);
 	}
 	job_clear(&j);
 	return rc == 0;

@@ -147,7 +147,7 @@ finish_apply(struct server *srv, uint64_t id, const struct job_exit *ex)
 	}
 	/* Kept until the commit: a failed commit applies it again. */
 	finish_keep(turn_pending(c, P_EXIT, NULL, NULL, id), id, ex);
-	core_dirty(srv);
+	turn_dirty(srv);
 	if (rc < 0)
 		return;
 	runq_stopped(srv, queue);
@@ -199,13 +199,13 @@ finish_overlay(struct server *srv, struct job *j)
 }
 
 void
-core_job_exited(struct server *srv, uint64_t id, const struct job_exit *ex)
+finish_exited(struct server *srv, uint64_t id, const struct job_exit *ex)
 {
 	finish_apply(srv, id, ex);
 }
 
 void
-core_job_lost(struct server *srv, uint64_t id, const char *queue,
+finish_lost(struct server *srv, uint64_t id, const char *queue,
     int64_t stdout_bytes, int64_t stderr_bytes, int64_t started_at)
 {
 	struct job	 j;
@@ -262,8 +262,5 @@ finish_recover(struct server *srv)
 		job_clear(&j);
 	}
 	free(ids);
-	core_flush(srv);
-	/* Scheduled jobs wait on: the timer takes the first of them. */
-	delay_rearm(srv);
 	return 0;
 }

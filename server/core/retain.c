@@ -61,7 +61,7 @@ on_retain(uv_timer_t *t)
 	if (n >= 0 && limit > 0)
 		m = store_expired(srv->store, INT64_MAX, limit, expire_one, srv);
 	store_idem_purge(srv->store, now - IDEM_KEEP_MS);
-	core_dirty(srv);
+	turn_dirty(srv);
 	if (n > 0 || m > 0)
 		log_debug("retain: deleted %d old and %d surplus job(s)", n, m);
 	if (n == RETAIN_BATCH || (m > 0 && m == limit)) {

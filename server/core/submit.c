@@ -45,7 +45,7 @@ backpressure(struct server *srv, size_t adding, struct core_error *err)
 		secs = (int64_t)ceil((double)excess * 60.0 /
 		    (double)per[COUNTS_MINUTES - 2]);
 	secs = secs < 1 ? 1 : secs > 60 ? 60 : secs;
-	core_error_set(err, -EAGAIN, NULL, "%lld jobs wait already "
+	refuse_set(err, -EAGAIN, NULL, "%lld jobs wait already "
 	    "(--max-queued %lld): nothing was stored", (long long)waiting,
 	    (long long)max);
 	err->retry_after_s = secs;
@@ -71,7 +71,7 @@ plan(struct server *srv, struct job *j, int64_t now, const char *where,
 
 		if (store_get(srv->store, j->after[i], &d) < 0) {
 			snprintf(field, sizeof(field), "%safter", where);
-			return core_error_set(err, -EINVAL, field,
+			return refuse_set(err, -EINVAL, field,
 			    "job %llu (in after) does not exist",
 			    (unsigned long long)j->after[i]);
 		}
@@ -219,11 +219,11 @@ submit(struct server *srv, struct job *jobs, size_t n, int batch,
 	p->batch = batch;
 	p->upload = tmp != NULL;
 	c->runnable = 1;
-	core_dirty(srv);
+	turn_dirty(srv);
 	return 0;
 fail:
 	job_free_all(jobs, n);
-	return core_error_set(err, rc, NULL, "%s", "");
+	return refuse_set(err, rc, NULL, "%s", "");
 }
 
 /* A key seen before answers what it made; a new one submits and remembers. */
@@ -245,23 +245,23 @@ idem_submit(struct server *srv, const char *key, const char *body_sha,
 		    done, arg, err);
 	job_free_all(jobs, n);
 	if (rc < 0)
-		return core_error_set(err, rc, NULL, "%s", "");
+		return refuse_set(err, rc, NULL, "%s", "");
 	if (strcmp(sha, body_sha) != 0) {
 		free(json);
-		return core_error_set(err, -EEXIST, "Idempotency-Key", "this "
+		return refuse_set(err, -EEXIST, "Idempotency-Key", "this "
 		    "Idempotency-Key was used for another request in the last "
 		    "24 hours");
 	}
 	rc = job_ids_parse(json, &ids, &nids);
 	free(json);
 	if (rc < 0)
-		return core_error_set(err, rc, NULL, "%s", "");
+		return refuse_set(err, rc, NULL, "%s", "");
 	/* Completed after this turn's commit, like the request that made them. */
 	p = turn_pending(srv->core, P_REPLAY, done, arg, 0);
 	p->ids = ids;
 	p->njobs = nids;
 	p->batch = was_batch;
-	core_dirty(srv);
+	turn_dirty(srv);
 	return 0;
 }
 

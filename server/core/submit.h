@@ -9,7 +9,7 @@
 
 #include <stddef.h>
 
-#include "core/core.h"
+#include "core/result.h"
 
 struct server;
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/core.h"
 #include "core/core_int.h"
 #include "core/events.h"
 #include "log.h"
@@ -108,3 +109,19 @@ turn_free(struct turn *t)
 	memset(t, 0, sizeof(*t));
 }
 
+static void
+on_idle(uv_idle_t *h)
+{
+	(void)h;	/* only keeps the loop from blocking before the check */
+}
+
+void
+turn_dirty(struct server *srv)
+{
+	struct core *c = srv->core;
+
+	if (c->dirty)
+		return;
+	c->dirty = 1;
+	uv_idle_start(&c->idle, on_idle);
+}

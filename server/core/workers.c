@@ -4,6 +4,7 @@
  * events or space module) that handles it.  The arg is the server.
  */
 #include "core/core.h"
+#include "core/finish.h"
 #include "core/events.h"
 #include "store/space.h"
 #include "core/workers.h"
@@ -18,14 +19,14 @@ workers_ready(void *arg)
 static void
 workers_exited(void *arg, uint64_t id, const struct job_exit *ex)
 {
-	core_job_exited(arg, id, ex);
+	finish_exited(arg, id, ex);
 }
 
 static void
 workers_lost(void *arg, uint64_t id, const char *queue, int64_t stdout_bytes,
     int64_t stderr_bytes, int64_t started_at)
 {
-	core_job_lost(arg, id, queue, stdout_bytes, stderr_bytes, started_at);
+	finish_lost(arg, id, queue, stdout_bytes, stderr_bytes, started_at);
 }
 
 static void
