@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "frame.h"
+#include "vec.h"
 
 static void
 put_u16(uint8_t *p, uint16_t v)
@@ -91,8 +92,6 @@ int
 frame_reader_space(struct frame_reader *r, size_t want, uint8_t **p, size_t *n)
 {
 	size_t	 used = r->end - r->start;
-	size_t	 cap;
-	uint8_t	*nb;
 
 	if (r->cap - r->end >= want)
 		goto done;
@@ -108,13 +107,8 @@ frame_reader_space(struct frame_reader *r, size_t want, uint8_t **p, size_t *n)
 	 * kept is at most one partial frame: anything more is a bug. */
 	if (used > FRAME_HEADER_SIZE + FRAME_MAX_BODY)
 		return -ENOMEM;
-	cap = r->cap ? r->cap : 4096;
-	while (cap - used < want)
-		cap *= 2;
-	if ((nb = realloc(r->buf, cap)) == NULL)
+	if (vec_grow(&r->buf, &r->cap, used + want, 1) < 0)
 		return -ENOMEM;
-	r->buf = nb;
-	r->cap = cap;
 done:
 	*p = r->buf + r->end;
 	*n = r->cap - r->end;

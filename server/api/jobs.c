@@ -135,7 +135,7 @@ api_jobs_list(struct request *req)
 	else
 		jsonw_lit(&w, "null");
 	jsonw_lit(&w, "}");
-	store_free_jobs(jobs, n);
+	job_free_all(jobs, n);
 	return reply_jw(req, 200, &w);
 }
 

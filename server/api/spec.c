@@ -42,7 +42,7 @@ bad(struct field_ctx *c, const char *field, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	return api_error_set(c->e, 400, "invalid_field", fname(c, field),
+	return reply_error_set(c->e, 400, "invalid_field", fname(c, field),
 	    "%s", msg);
 }
 
@@ -57,13 +57,13 @@ spec_check_text(const char *text, size_t len, struct api_error *e)
 	if ((rc = json_check(text, len, &at, &why, nul, sizeof(nul))) == 0)
 		return 0;
 	if (rc < 0)
-		return api_error_set(e, 400, "invalid_json", NULL,
+		return reply_error_set(e, 400, "invalid_json", NULL,
 		    "malformed JSON at byte %zu: %s", at, why);
 	/* Valid JSON, but C strings would be cut at the NUL. */
 	if (nul[0] == '\0')
-		return api_error_set(e, 400, "invalid_field", NULL, "a field "
+		return reply_error_set(e, 400, "invalid_field", NULL, "a field "
 		    "name holds a NUL character (\\u0000)");
-	return api_error_set(e, 400, "invalid_field", nul, "%s must not hold "
+	return reply_error_set(e, 400, "invalid_field", nul, "%s must not hold "
 	    "a NUL character (\\u0000)", nul);
 }
 
@@ -176,7 +176,7 @@ parse_env(struct field_ctx *c, const cJSON *v, struct job *j)
 			    "string", it->string);
 		for (prev = v->child; prev != it; prev = prev->next)
 			if (strcmp(prev->string, it->string) == 0)
-				return api_error_set(c->e, 400, "invalid_json",
+				return reply_error_set(c->e, 400, "invalid_json",
 				    fname(c, "env"), "env name \"%.64s\" is "
 				    "given twice", it->string);
 	}
@@ -350,7 +350,7 @@ parse_limits(struct field_ctx *c, const cJSON *v, struct job *j)
 				break;
 		snprintf(field, sizeof(field), "limits.%.40s", it->string);
 		if (k == sizeof(known) / sizeof(known[0]))
-			return api_error_set(c->e, 400, "unknown_field",
+			return reply_error_set(c->e, 400, "unknown_field",
 			    fname(c, field), "unknown limit \"%.40s\" (memory_mb, "
 			    "cpu_seconds, open_files, processes, output_mb)",
 			    it->string);
@@ -387,7 +387,7 @@ parse_field(struct field_ctx *c, const cJSON *v, struct job *j)
 		return parse_after(c, v, j);
 	if (strcmp(k, "limits") == 0)
 		return parse_limits(c, v, j);
-	return api_error_set(c->e, 400, "unknown_field", fname(c, k),
+	return reply_error_set(c->e, 400, "unknown_field", fname(c, k),
 	    "unknown field \"%.64s\"", k);
 }
 
@@ -405,17 +405,17 @@ spec_parse_type(const cJSON *spec, const char *where, struct job *j,
 		/* "[3]." names the item itself as "[3]". */
 		snprintf(item, sizeof(item), "%.*s", (int)strcspn(where, "."),
 		    where);
-		return api_error_set(e, 400, "invalid_field",
+		return reply_error_set(e, 400, "invalid_field",
 		    item[0] ? item : NULL, "a job spec must be a JSON object");
 	}
 	cJSON_ArrayForEach(v, spec) {
 		for (w = spec->child; w != v; w = w->next)
 			if (strcmp(w->string, v->string) == 0)
-				return api_error_set(e, 400, "invalid_json",
+				return reply_error_set(e, 400, "invalid_json",
 				    fname(&c, v->string), "field \"%.64s\" is "
 				    "given twice", v->string);
 		if ((rc = parse_field(&c, v, j)) < 0)
-			return rc == -ENOMEM ? api_error_set(e, 500, "internal",
+			return rc == -ENOMEM ? reply_error_set(e, 500, "internal",
 			    NULL, "out of memory") : rc;
 	}
 	if (j->command && j->argv_json)
@@ -425,7 +425,7 @@ spec_parse_type(const cJSON *spec, const char *where, struct job *j,
 	if (type == JOB_UPLOAD && j->has_stdin)
 		return bad(&c, "stdin", "an upload job reads its file on stdin");
 	if (j->queue == NULL && dup_str(&j->queue, "default") < 0)
-		return api_error_set(e, 500, "internal", NULL, "out of memory");
+		return reply_error_set(e, 500, "internal", NULL, "out of memory");
 	j->type = type;
 	return 0;
 }
@@ -452,7 +452,7 @@ spec_parse_upload(const char *text, size_t len, struct job *j,
 		root = cJSON_ParseWithLength(text, len);
 	}
 	if (root == NULL)
-		return api_error_set(e, 500, "internal", NULL, "out of memory");
+		return reply_error_set(e, 500, "internal", NULL, "out of memory");
 	rc = spec_parse_type(root, "", j, e, JOB_UPLOAD);
 	cJSON_Delete(root);
 	return rc;
@@ -494,19 +494,19 @@ spec_from_query(const struct param *q, int n, const char *const *skip,
 		if (!utf8_valid(q[i].value, strlen(q[i].value)) ||
 		    !utf8_valid(q[i].key, strlen(q[i].key))) {
 			cJSON_Delete(root);
-			return api_error_set(e, 400, "invalid_field", NULL,
+			return reply_error_set(e, 400, "invalid_field", NULL,
 			    "query parameters must be UTF-8 text");
 		}
 		if (cJSON_GetObjectItemCaseSensitive(root, q[i].key)) {
 			cJSON_Delete(root);
-			return api_error_set(e, 400, "invalid_field", q[i].key,
+			return reply_error_set(e, 400, "invalid_field", q[i].key,
 			    "%.64s is given twice", q[i].key);
 		}
 		cJSON_AddItemToObject(root, q[i].key, query_value(q[i].key,
 		    q[i].value));
 	}
 	if (root == NULL)
-		return api_error_set(e, 500, "internal", NULL, "out of memory");
+		return reply_error_set(e, 500, "internal", NULL, "out of memory");
 	rc = spec_parse_type(root, "", j, e, JOB_UPLOAD);
 	cJSON_Delete(root);
 	return rc;
@@ -522,13 +522,13 @@ parse_batch(const cJSON *root, struct job **jobs, size_t *n,
 	char		 where[32];
 
 	if (count == 0)
-		return api_error_set(e, 400, "invalid_field", NULL,
+		return reply_error_set(e, 400, "invalid_field", NULL,
 		    "a batch must hold at least one job spec");
 	if (count > SPEC_BATCH_MAX)
-		return api_error_set(e, 413, "too_large", NULL,
+		return reply_error_set(e, 413, "too_large", NULL,
 		    "a batch holds at most %d job specs", SPEC_BATCH_MAX);
 	if ((js = calloc(count, sizeof(*js))) == NULL)
-		return api_error_set(e, 500, "internal", NULL, "out of memory");
+		return reply_error_set(e, 500, "internal", NULL, "out of memory");
 	cJSON_ArrayForEach(it, root) {
 		job_init(&js[i]);
 		snprintf(where, sizeof(where), "[%d].", i);
@@ -564,14 +564,14 @@ spec_parse_body(const char *body, size_t len, struct job **jobs, size_t *n,
 
 		if (at < len && body[at] == '\0')
 			at = len;
-		return api_error_set(e, 400, "invalid_json", NULL,
+		return reply_error_set(e, 400, "invalid_json", NULL,
 		    "malformed JSON near byte %zu", at);
 	}
 	*batch = cJSON_IsArray(root);
 	if (*batch) {
 		rc = parse_batch(root, jobs, n, e);
 	} else if ((*jobs = calloc(1, sizeof(**jobs))) == NULL) {
-		rc = api_error_set(e, 500, "internal", NULL, "out of memory");
+		rc = reply_error_set(e, 500, "internal", NULL, "out of memory");
 	} else {
 		job_init(*jobs);
 		if ((rc = spec_parse(root, "", *jobs, e)) < 0) {

@@ -11,7 +11,7 @@
 #define JSON_TYPE	"application/json; charset=utf-8"
 
 int
-api_error_set(struct api_error *e, int status, const char *code,
+reply_error_set(struct api_error *e, int status, const char *code,
     const char *field, const char *fmt, ...)
 {
 	va_list ap;

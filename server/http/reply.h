@@ -22,13 +22,13 @@ struct api_error {
 };
 
 /* Fills *e; field may be NULL.  Returns -EINVAL for use in `return`. */
-int	api_error_set(struct api_error *e, int status, const char *code,
+int	reply_error_set(struct api_error *e, int status, const char *code,
 	    const char *field, const char *fmt, ...)
 	    __attribute__((format(printf, 5, 6)));
 
 /* Renders e as the response.  Returns API_DONE. */
 int	reply_error(struct request *, const struct api_error *e);
-/* Shorthand for api_error_set + reply_error. */
+/* Shorthand for reply_error_set + reply_error. */
 int	reply_fail(struct request *, int status, const char *code,
 	    const char *field, const char *fmt, ...)
 	    __attribute__((format(printf, 5, 6)));

@@ -144,7 +144,7 @@ store_list(struct store *s, const struct job_filter *f, struct job **jobs,
 	}
 	for (i = 0; i < take; i++) {
 		if ((rc = store_get(s, ls.ids[i], &js[i])) < 0) {
-			store_free_jobs(js, i);
+			job_free_all(js, i);
 			js = NULL;
 			goto out;
 		}
@@ -158,13 +158,4 @@ store_list(struct store *s, const struct job_filter *f, struct job **jobs,
 out:
 	free(ls.ids);
 	return rc;
-}
-
-
-void
-store_free_jobs(struct job *jobs, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		job_clear(&jobs[i]);
-	free(jobs);
 }

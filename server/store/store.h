@@ -157,15 +157,13 @@ int	store_delete(struct store *, uint64_t id);
 
 /*
  * Lists jobs newest first.  *jobs gets up to f->limit (> 0) entries
- * (free with store_free_jobs), *next the cursor for the next page (to
+ * (free with job_free_all), *next the cursor for the next page (to
  * pass as f->before) or 0 at the end; a page may hold fewer than limit
  * jobs and still have a next.  Returns 0 or a code, with *jobs NULL and
  * *n 0 on failure.
  */
 int	store_list(struct store *, const struct job_filter *f,
 	    struct job **jobs, size_t *n, uint64_t *next);
-/* Frees n jobs from store_list, and the array. */
-void	store_free_jobs(struct job *jobs, size_t n);
 
 /*
  * The ids of the jobs in state running into *ids (the caller frees it)

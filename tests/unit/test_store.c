@@ -309,7 +309,7 @@ TEST(savepoint_undoes_a_partial_batch)
 	ASSERT_INT(store_list(s, &f, &jobs, &n, &next), ==, 0);
 	ASSERT_INT(n, ==, 1);
 	ASSERT_INT(jobs[0].id, ==, keep);
-	store_free_jobs(jobs, n);
+	job_free_all(jobs, n);
 	store_close(s);
 }
 
@@ -333,7 +333,7 @@ walk(struct store *s, struct job_filter *f, uint64_t *seen, size_t max)
 			ASSERT(total < max);
 			seen[total++] = jobs[i].id;
 		}
-		store_free_jobs(jobs, n);
+		job_free_all(jobs, n);
 		f->before = next;
 	} while (next);
 	return total;
@@ -1080,11 +1080,11 @@ TEST(list_filters_by_type)
 	ASSERT_INT(next, ==, 0);
 	ASSERT_INT(jobs[0].id, ==, up.id);
 	ASSERT_INT(jobs[0].type, ==, JOB_UPLOAD);
-	store_free_jobs(jobs, n);
+	job_free_all(jobs, n);
 	f.types = (1u << JOB_UPLOAD) | (1u << JOB_COMMAND);
 	ASSERT_INT(store_list(s, &f, &jobs, &n, &next), ==, 0);
 	ASSERT_INT(n, ==, 3);
-	store_free_jobs(jobs, n);
+	job_free_all(jobs, n);
 	job_clear(&up);
 	store_close(s);
 }
