@@ -18,22 +18,22 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "probe.h"
+#include "api/routes.h"
 #include "clock.h"
 #include "config.h"
-#include "api/routes.h"
 #include "core/core.h"
-#include "store/datadir.h"
+#include "core/counts.h"
 #include "core/events.h"
-#include "store/files.h"
+#include "core/workers.h"
 #include "http/http.h"
 #include "log.h"
 #include "pool/pool.h"
+#include "probe.h"
 #include "server.h"
+#include "store/datadir.h"
+#include "store/files.h"
 #include "store/space.h"
 #include "store/store.h"
-#include "core/counts.h"
-#include "core/workers.h"
 
 #define STOP_DEADLINE_MS	5000
 

@@ -12,8 +12,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "probe.h"
 #include "clock.h"
+#include "probe.h"
 
 #define CHECK_TIMEOUT_MS	5000
 

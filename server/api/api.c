@@ -10,9 +10,9 @@
 #include "api/render.h"
 #include "core/core.h"
 #include "http/jsonw.h"
+#include "http/reply.h"
 #include "server.h"
 #include "store/job.h"
-#include "http/reply.h"
 
 int
 api_digits(const char **s, uint64_t *out)

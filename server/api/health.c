@@ -3,8 +3,8 @@
  * the pool is up.
  */
 #include "api/api.h"
-#include "pool/pool.h"
 #include "http/reply.h"
+#include "pool/pool.h"
 #include "server.h"
 #include "store/space.h"
 #include "store/store.h"

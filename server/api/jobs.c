@@ -6,17 +6,17 @@
 #include <string.h>
 
 #include "api/api.h"
-#include "core/submit.h"
+#include "api/idem.h"
+#include "api/render.h"
+#include "api/spec.h"
 #include "core/action.h"
 #include "core/core.h"
 #include "core/events.h"
-#include "api/idem.h"
-#include "api/render.h"
+#include "core/submit.h"
 #include "http/jsonw.h"
-#include "pool/pool.h"
 #include "http/reply.h"
+#include "pool/pool.h"
 #include "server.h"
-#include "api/spec.h"
 #include "store/store.h"
 
 #define LIST_DEFAULT	50

@@ -5,13 +5,13 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "core/counts.h"
 #include "core/events.h"
 #include "http/gate.h"
-#include "pool/pool.h"
 #include "http/reply.h"
+#include "pool/pool.h"
 #include "server.h"
 #include "store/space.h"
-#include "core/counts.h"
 #include "vec.h"
 
 struct text {

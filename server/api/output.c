@@ -15,9 +15,9 @@
 #include "api/api.h"
 #include "core/core.h"
 #include "core/events.h"
-#include "store/output.h"
 #include "http/reply.h"
 #include "server.h"
+#include "store/output.h"
 
 #define OCTETS	"application/octet-stream"
 

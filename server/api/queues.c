@@ -7,13 +7,13 @@
 #include <string.h>
 
 #include "api/api.h"
-#include "core/action.h"
 #include "api/render.h"
+#include "api/spec.h"
+#include "core/action.h"
 #include "core/core.h"
+#include "core/counts.h"
 #include "http/reply.h"
 #include "server.h"
-#include "api/spec.h"
-#include "core/counts.h"
 
 int
 api_queues_list(struct request *req)

@@ -10,10 +10,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "clock.h"
-#include "http/json_check.h"
 #include "api/spec.h"
+#include "clock.h"
 #include "config.h"
+#include "http/json_check.h"
 #include "utf8.h"
 
 

@@ -10,9 +10,9 @@
 
 #include <cjson/cJSON.h>
 
-#include "store/job.h"
 #include "http/reply.h"
 #include "http/request.h"
+#include "store/job.h"
 
 #define SPEC_BATCH_MAX	10000
 

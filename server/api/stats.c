@@ -1,10 +1,10 @@
 /* GET /api/v1/stats: counts, uptime, the last hour's finishes, the pool. */
 #include "api/api.h"
 #include "clock.h"
-#include "pool/pool.h"
-#include "http/reply.h"
-#include "server.h"
 #include "core/counts.h"
+#include "http/reply.h"
+#include "pool/pool.h"
+#include "server.h"
 
 int
 api_stats_get(struct request *req)

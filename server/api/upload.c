@@ -15,18 +15,18 @@
 
 #include <openssl/evp.h>
 
-#include "core/core.h"
-#include "store/files.h"
 #include "api/api.h"
-#include "core/submit.h"
 #include "api/idem.h"
-#include "log.h"
-#include "http/multipart.h"
-#include "http/reply.h"
-#include "server.h"
-#include "store/space.h"
 #include "api/spec.h"
 #include "api/upload.h"
+#include "core/core.h"
+#include "core/submit.h"
+#include "http/multipart.h"
+#include "http/reply.h"
+#include "log.h"
+#include "server.h"
+#include "store/files.h"
+#include "store/space.h"
 #include "vec.h"
 
 #define SPACE_CHECK_EVERY	(16ull << 20)

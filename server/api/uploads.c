@@ -12,11 +12,11 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "api/upload.h"
 #include "core/core.h"
-#include "store/files.h"
 #include "http/reply.h"
 #include "server.h"
-#include "api/upload.h"
+#include "store/files.h"
 
 int
 api_uploads_post(struct request *req)

@@ -1,8 +1,8 @@
 /* GET /api/v1/workers: the pool, one entry per worker slot. */
 #include "api/api.h"
 #include "clock.h"
-#include "pool/pool.h"
 #include "http/reply.h"
+#include "pool/pool.h"
 #include "server.h"
 
 static void

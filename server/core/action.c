@@ -8,17 +8,17 @@
 #include <string.h>
 
 #include "clock.h"
+#include "core/action.h"
 #include "core/core.h"
 #include "core/core_int.h"
-#include "core/action.h"
+#include "core/counts.h"
 #include "core/events.h"
+#include "core/runq.h"
 #include "log.h"
 #include "pool/pool.h"
-#include "core/runq.h"
 #include "server.h"
 #include "store/space.h"
 #include "store/store.h"
-#include "core/counts.h"
 
 int
 action_cancel(struct server *srv, uint64_t id, core_done_cb done, void *arg,

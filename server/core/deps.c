@@ -15,8 +15,8 @@
 #include "core/core_int.h"
 #include "log.h"
 #include "server.h"
-#include "vec.h"
 #include "store/store.h"
+#include "vec.h"
 
 struct settled {
 	uint64_t	 id;

@@ -13,8 +13,8 @@
 #include "clock.h"
 #include "core/core_int.h"
 #include "core/finish.h"
-#include "log.h"
 #include "core/runq.h"
+#include "log.h"
 #include "server.h"
 #include "store/store.h"
 

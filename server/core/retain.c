@@ -7,12 +7,12 @@
  * the commit, so the loop is never held for more than a few milliseconds.
  */
 #include "clock.h"
-#include "core/core_int.h"
 #include "core/action.h"
+#include "core/core_int.h"
+#include "core/counts.h"
 #include "log.h"
 #include "server.h"
 #include "store/store.h"
-#include "core/counts.h"
 
 #define RETAIN_EVERY_MS		60000
 #define RETAIN_BATCH		200

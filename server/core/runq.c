@@ -1,8 +1,8 @@
 /* Picking the next job from the heads of the runnable queues. */
+#include "core/counts.h"
 #include "core/runq.h"
 #include "server.h"
 #include "store/store.h"
-#include "core/counts.h"
 
 void
 runq_mark(struct server *srv, const char *queue)

@@ -14,13 +14,13 @@
 
 #include "clock.h"
 #include "core/core_int.h"
-#include "core/submit.h"
-#include "store/files.h"
+#include "core/counts.h"
 #include "core/runq.h"
+#include "core/submit.h"
 #include "server.h"
+#include "store/files.h"
 #include "store/space.h"
 #include "store/store.h"
-#include "core/counts.h"
 
 #define IDEM_KEEP_MS	(24LL * 3600 * 1000)
 

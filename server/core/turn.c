@@ -12,8 +12,8 @@
 #include "core/core_int.h"
 #include "core/events.h"
 #include "log.h"
-#include "vec.h"
 #include "server.h"
+#include "vec.h"
 
 struct change *
 turn_change(struct core *c, uint64_t id, int from, int to, const char *queue)

@@ -4,11 +4,11 @@
  * events or space module) that handles it.  The arg is the server.
  */
 #include "core/core.h"
-#include "core/finish.h"
 #include "core/events.h"
-#include "store/space.h"
+#include "core/finish.h"
 #include "core/workers.h"
 #include "server.h"
+#include "store/space.h"
 
 static void
 workers_ready(void *arg)

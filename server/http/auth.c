@@ -10,8 +10,8 @@
 #include <string.h>
 #include <sys/random.h>
 
-#include "http/auth.h"
 #include "clock.h"
+#include "http/auth.h"
 #include "http/reply.h"
 #include "server.h"
 

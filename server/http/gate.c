@@ -19,11 +19,11 @@
 
 #include <microhttpd.h>
 
+#include "core/counts.h"
 #include "http/gate.h"
 #include "http/head.h"
 #include "log.h"
 #include "server.h"
-#include "core/counts.h"
 
 #define GATE_BUCKETS	1024
 #define ACCEPTS_PER_RUN	64

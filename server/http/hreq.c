@@ -16,17 +16,17 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
-#include "http/auth.h"
 #include "clock.h"
+#include "core/counts.h"
+#include "http/auth.h"
 #include "http/gate.h"
 #include "http/head.h"
 #include "http/http_int.h"
-#include "log.h"
 #include "http/origin.h"
 #include "http/reply.h"
 #include "http/route.h"
+#include "log.h"
 #include "server.h"
-#include "core/counts.h"
 #include "vec.h"
 
 #define HTTP_CSP	"default-src 'self'; img-src 'self' data:; " \

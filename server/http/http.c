@@ -15,9 +15,9 @@
 #include "http/gate.h"
 #include "http/http.h"
 #include "http/http_int.h"
-#include "log.h"
 #include "http/pct.h"
 #include "http/reply.h"
+#include "log.h"
 #include "server.h"
 
 /* ---- the loop glue ----------------------------------------------------- */

@@ -15,8 +15,8 @@
 
 #include "embed.h"
 #include "http/reply.h"
-#include "server.h"
 #include "http/static.h"
+#include "server.h"
 
 extern const struct embed_file web_files[];
 

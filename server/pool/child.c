@@ -10,8 +10,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "pool/child.h"
 #include "log.h"
+#include "pool/child.h"
 
 int
 child_reaped_lately(const struct child *c, pid_t pid)

@@ -14,10 +14,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "store/datadir.h"
 #include "fs.h"
 #include "log.h"
 #include "server.h"
+#include "store/datadir.h"
 
 static int	lock_fd = -1;
 

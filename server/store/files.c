@@ -9,11 +9,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "store/files.h"
 #include "fs.h"
-#include "store/job.h"
 #include "log.h"
 #include "server.h"
+#include "store/files.h"
+#include "store/job.h"
 #include "store/store.h"
 #include "utf8.h"
 

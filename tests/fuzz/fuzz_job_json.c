@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/job.h"
-#include "http/jsonw.h"
 #include "api/render.h"
 #include "api/spec.h"
+#include "http/jsonw.h"
+#include "store/job.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,8 +1,8 @@
 /* The growing-array helper: room, doubling, kept contents, refusals. */
 #include <stdint.h>
 
-#include "vec.h"
 #include "test.h"
+#include "vec.h"
 
 TEST(first_growth_allocates_at_least_what_is_needed)
 {
