@@ -182,7 +182,7 @@ lock_data(struct runneld *r, int create)
 	pid_t	 holder;
 	int	 rc;
 
-	if ((rc = datadir_lock(r->cfg.data_dir, create, &holder)) == -EEXIST) {
+	if ((rc = datadir_lock(&r->srv, r->cfg.data_dir, create, &holder)) == -EEXIST) {
 		if (holder > 0)
 			log_error("runneld: data directory %s is in use by "
 			    "runneld pid %d", r->cfg.data_dir, (int)holder);
@@ -253,6 +253,7 @@ main(int argc, char **argv)
 	raise_nofile();
 	srv->loop = uv_default_loop();
 	srv->cfg = &r.cfg;
+	srv->lock_fd = -1;
 	srv->counts = &r.counts;
 	srv->routes = api_routes;
 	srv->nroutes = api_nroutes;
@@ -291,7 +292,7 @@ main(int argc, char **argv)
 	core_free(srv);
 	space_free(srv);
 	store_close(srv->store);
-	datadir_unlock();
+	datadir_unlock(srv);
 	counts_close(&r.counts);
 	config_free(&r.cfg);
 	if (uv_loop_close(srv->loop) != 0)

@@ -37,6 +37,7 @@ struct server {
 	size_t			 nroutes;
 	int64_t			 started_at;	/* wall-clock ms */
 	int			 draining;	/* SIGTERM: refuse new jobs, start nothing */
+	int			 lock_fd;	/* the data directory's flock; -1 */
 	char			 data_dir[PATH_MAX];
 	char			 output_dir[PATH_MAX];
 	char			 scratch_dir[PATH_MAX];

@@ -69,7 +69,7 @@ static int	upload_data(struct request *, const char *, size_t);
 static int	upload_end(struct request *);
 static void	upload_close(struct request *);
 
-static struct body_sink upload_sink = {upload_data, upload_end, upload_close};
+static const struct body_sink upload_sink = {upload_data, upload_end, upload_close};
 
 static uint64_t
 free_bytes(const char *dir)

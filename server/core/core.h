@@ -2,9 +2,11 @@
  * The core: the one place where jobs change state.  Mutations of one
  * loop turn share one transaction (group commit); at the end of the turn
  * the dispatcher claims jobs for idle workers, the transaction commits,
- * and only then are RUN frames sent, requests answered and events
- * published.  Nothing here polls: a submit, a worker becoming free or a
- * finished job schedules the end-of-turn work.
+ * and only then are RUN frames sent, waiting operations completed and
+ * events published.  Nothing here polls: a submit, a worker becoming
+ * free or a finished job schedules the end-of-turn work.  What clients
+ * ask of it is in core/submit.h and core/action.h; how attempts end, in
+ * core/finish.h.
  */
 #ifndef RUNNEL_CORE_H
 #define RUNNEL_CORE_H

@@ -94,12 +94,13 @@ struct core {
 /* turn.c: records a state change; the one transition check (job_can). */
 struct change	*turn_change(struct core *, uint64_t id, int from, int to,
 		    const char *queue);
-/* Records how a finishing job ended, for its log line. */
+/* turn.c: records how a finishing job ended, for its log line. */
 void		 turn_outcome(struct change *, int exit_code, int signal,
 		    const char *error);
-/* Keeps a copy of the job as the change left it, for listeners (j may be NULL). */
+/* turn.c: keeps the job as the change left it, for listeners (j may be NULL). */
 void		 turn_snapshot(struct server *, struct change *,
 		    const struct job *j);
+/* turn.c: an operation to complete (done may be NULL) after the commit. */
 struct pending	*turn_pending(struct core *, enum pending_kind,
 		    core_done_cb done, void *arg, uint64_t id);
 /* turn.c: releases what the turn holds and empties it. */
@@ -128,7 +129,7 @@ void		 finish_keep(struct pending *p, uint64_t id,
 /* deps.c: job id reached its final state: its dependents move on. */
 void		 deps_settle(struct server *, uint64_t id, enum job_state final);
 
-/* due.c: the timer that makes scheduled jobs queued at their time. */
+/* delay.c: the timer that makes scheduled jobs queued at their time. */
 void		 delay_init(struct server *);
 /* A job became due at run_at: arm the timer earlier if need be. */
 void		 delay_arm(struct server *, int64_t run_at);

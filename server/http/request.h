@@ -74,7 +74,7 @@ struct request {
 	const char	*path_name;		/* {name} as text */
 	char		 path_param[128];
 	struct response	 resp;
-	struct body_sink *sink;			/* streaming routes only */
+	const struct body_sink *sink;		/* streaming routes only */
 	void		*sink_ctx;		/* the sink's own state */
 	void		*conn;			/* hreq.c's request state */
 	/* Sends resp once a pending handler filled it (request_done). */

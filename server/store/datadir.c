@@ -19,8 +19,6 @@
 #include "server.h"
 #include "store/datadir.h"
 
-static int	lock_fd = -1;
-
 /* The pid the holder wrote into the lock file, or 0. */
 static pid_t
 holder_pid(int fd)
@@ -37,13 +35,13 @@ holder_pid(int fd)
 }
 
 int
-datadir_lock(const char *dir, int create, pid_t *holder)
+datadir_lock(struct server *srv, const char *dir, int create, pid_t *holder)
 {
 	char	 path[PATH_MAX], pid[32];
 	int	 fd, rc, n;
 
 	*holder = 0;
-	if (lock_fd >= 0)
+	if (srv->lock_fd >= 0)
 		return 0;
 	if (create && (rc = fs_mkdirs(dir, 0750)) < 0)
 		return rc;
@@ -63,16 +61,16 @@ datadir_lock(const char *dir, int create, pid_t *holder)
 	n = snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
 	if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, (size_t)n, 0) != n)
 		log_warn("datadir: writing our pid into %s", path);
-	lock_fd = fd;
+	srv->lock_fd = fd;
 	return 0;
 }
 
 void
-datadir_unlock(void)
+datadir_unlock(struct server *srv)
 {
-	if (lock_fd >= 0)
-		close(lock_fd);
-	lock_fd = -1;
+	if (srv->lock_fd >= 0)
+		close(srv->lock_fd);
+	srv->lock_fd = -1;
 }
 
 int

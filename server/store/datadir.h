@@ -14,13 +14,14 @@ struct server;
 
 /*
  * Takes the lock of the data directory dir (created when create is set,
- * else it must exist), an flock on dir/runnel.lock held until runneld
- * exits, and writes our pid into it.  Returns 0; -EEXIST when another
+ * else it must exist), an flock on dir/runnel.lock held in srv->lock_fd
+ * until runneld exits, and writes our pid into it.  Returns 0; -EEXIST when another
  * process holds it (*holder its pid, or 0 if it cannot be read);
  * -ENOENT when dir is missing and create is not set; or another negative
  * errno code.  Logs nothing: the caller says what it means.
  */
-int	datadir_lock(const char *dir, int create, pid_t *holder);
+int	datadir_lock(struct server *, const char *dir, int create,
+	    pid_t *holder);
 
 /*
  * Fills srv's directory paths from the locked data directory dir and
@@ -30,6 +31,6 @@ int	datadir_lock(const char *dir, int create, pid_t *holder);
 int	datadir_open(struct server *, const char *dir);
 
 /* Releases the lock (runneld's exit does too). */
-void	datadir_unlock(void);
+void	datadir_unlock(struct server *);
 
 #endif
