@@ -148,10 +148,7 @@ api_events_get(struct request *req)
 	sub->l.stop = sse_stop;
 	events_listen(req->srv, &sub->l);
 	sse_push(sub, hello, sizeof(hello) - 1);
-	req->resp.status = 200;
-	req->resp.content_type = "text/event-stream; charset=utf-8";
-	req->resp.stream = &sub->stream;
-	response_header(&req->resp, "Cache-Control", "no-cache");
-	response_header(&req->resp, "X-Accel-Buffering", "no");
+	response_stream(&req->resp, "text/event-stream; charset=utf-8",
+	    &sub->stream);
 	return API_DONE;
 }

@@ -115,11 +115,7 @@ output_follow(struct request *req, uint64_t id, enum output_stream which,
 	t->offset = offset;
 	t->attempt = attempt;
 	events_follow(req->srv, &t->f);
-	req->resp.status = 200;
-	req->resp.content_type = OCTETS;
-	req->resp.stream = &t->stream;
-	response_header(&req->resp, "Cache-Control", "no-cache");
-	response_header(&req->resp, "X-Accel-Buffering", "no");
+	response_stream(&req->resp, OCTETS, &t->stream);
 	return API_DONE;
 }
 

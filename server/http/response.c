@@ -56,6 +56,16 @@ response_clear(struct response *r)
 }
 
 void
+response_stream(struct response *r, const char *type, struct stream *s)
+{
+	response_body(r, 200, type, NULL, 0);
+	r->stream = s;
+	/* Sent as it comes: neither a cache nor a proxy may hold it back. */
+	response_header(r, "Cache-Control", "no-cache");
+	response_header(r, "X-Accel-Buffering", "no");
+}
+
+void
 stream_wake(struct stream *s)
 {
 	if (s->wake)

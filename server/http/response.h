@@ -38,6 +38,12 @@ void		 response_body(struct response *, int status, const char *type, char *body
 /* Makes len bytes at body (never freed, never changed) the response. */
 void		 response_static(struct response *, int status, const char *type,
 		    const void *body, size_t len);
+/*
+ * Makes the stream s (taken) the response: 200 with that type, sent as
+ * its reader gives bytes, uncached.
+ */
+void		 response_stream(struct response *, const char *type,
+		    struct stream *s);
 /* Releases what the response owns and resets it. */
 void		 response_clear(struct response *);
 
