@@ -294,6 +294,90 @@ TEST(a_queue_patch_answers_the_queue_as_set)
 	finish(&req);
 }
 
+/* A raw upload (curl -T) as hreq.c drives it: headers, chunks, end. */
+static int
+upload(struct request *req, const char *sha, int64_t length,
+    const char *const *chunks)
+{
+	int rc;
+
+	prep(req, HTTP_PUT, "/api/v1/uploads", NULL);
+	req->query[0] = (struct param){"name", "notes.txt"};
+	req->query[1] = (struct param){"command", "wc -l"};
+	req->nquery = 2;
+	if (sha)
+		req->query[req->nquery++] = (struct param){"sha256", sha};
+	req->content_length = length;
+	if ((rc = api_uploads_post(req)) != API_STREAM)
+		return req->resp.status;
+	ASSERT(req->sink != NULL);
+	for (; *chunks; chunks++)
+		if (req->sink->data(req, *chunks, strlen(*chunks)) < 0)
+			return req->resp.status;
+	completed = 0;
+	rc = req->sink->end(req);
+	for (int turns = 0; rc == API_PENDING && !completed; turns++) {
+		ASSERT(turns < 1000);
+		uv_run(&fx.loop, UV_RUN_ONCE);
+	}
+	return req->resp.status;
+}
+
+static void
+upload_finish(struct request *req)
+{
+	if (req->sink)
+		req->sink->close(req);
+	finish(req);
+}
+
+TEST(an_upload_streams_through_its_sink_and_is_stored_with_its_job)
+{
+	static const char *const chunks[] = {"hello\n", "world\n", NULL};
+	struct request	 req;
+	char		 buf[64] = "";
+	FILE		*f;
+
+	open_fixture(0);
+	ASSERT_INT(upload(&req, NULL, 12, chunks), ==, 201);
+	HAS(&req, "\"type\":\"upload\"");
+	HAS(&req, "\"file\":{\"name\":\"notes.txt\",\"size\":12,"
+	    "\"sha256\":\"4a1e67f2fe1d1cc7b31d0ca2ec441da4778203a036a77da10344c85e24ff0f92\"}");
+	ASSERT_STR(header(&req, "Location"), "/api/v1/jobs/1");
+	upload_finish(&req);
+	ASSERT((f = fopen("files/1/notes.txt", "r")) != NULL);
+	ASSERT_INT(fread(buf, 1, sizeof(buf) - 1, f), ==, 12);
+	fclose(f);
+	ASSERT_STR(buf, "hello\nworld\n");
+}
+
+TEST(an_upload_whose_checksum_differs_stores_nothing)
+{
+	static const char *const chunks[] = {"hello\n", "world\n", NULL};
+	struct request	 req;
+
+	open_fixture(0);
+	ASSERT_INT(upload(&req, "0000000000000000000000000000000000000000000000"
+	    "000000000000000000", 12, chunks), ==, 422);
+	HAS(&req, "\"code\":\"checksum_mismatch\"");
+	upload_finish(&req);
+	ASSERT_INT(fx.counts.by_state[JOB_QUEUED], ==, 0);
+	ASSERT_INT(system("test -z \"$(find tmp files -type f)\""), ==, 0);
+}
+
+TEST(an_upload_announced_over_the_limit_is_refused_before_its_body)
+{
+	static const char *const none[] = {NULL};
+	struct request	 req;
+
+	open_fixture(0);
+	fx.cfg.max_upload = 1000;
+	ASSERT_INT(upload(&req, NULL, 1001, none), ==, 413);
+	ASSERT(req.sink == NULL);
+	HAS(&req, "\"code\":\"too_large\"");
+	upload_finish(&req);
+}
+
 TEST_MAIN_BEGIN
 	RUN(a_submit_answers_201_with_its_location_after_the_commit);
 	RUN(a_batch_answers_every_job);
@@ -303,4 +387,7 @@ TEST_MAIN_BEGIN
 	RUN(an_idempotency_key_replays_its_jobs_and_refuses_another_body);
 	RUN(max_queued_refuses_with_429_and_a_retry_after);
 	RUN(a_queue_patch_answers_the_queue_as_set);
+	RUN(an_upload_streams_through_its_sink_and_is_stored_with_its_job);
+	RUN(an_upload_whose_checksum_differs_stores_nothing);
+	RUN(an_upload_announced_over_the_limit_is_refused_before_its_body);
 TEST_MAIN_END
