@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "msg.h"
+
 enum job_state {
 	JOB_SCHEDULED,
 	JOB_QUEUED,
@@ -28,9 +30,10 @@ enum job_type {
 #define JOB_NAME_MAX		200
 #define JOB_QUEUE_MAX		64
 #define JOB_PRIORITY_MAX	1000000
-#define JOB_COMMAND_MAX		131071	/* the kernel's limit on one exec string */
-#define JOB_ARGV_MAX		4096
-#define JOB_ENV_MAX		1024
+/* What a RUN message can carry (common/msg.h) is what a job may hold. */
+#define JOB_COMMAND_MAX		MSG_COMMAND_MAX	/* the kernel's limit on one exec string */
+#define JOB_ARGV_MAX		MSG_ARGV_MAX
+#define JOB_ENV_MAX		MSG_ENV_MAX
 #define JOB_TIMEOUT_MAX_MS	(366LL * 24 * 3600 * 1000)
 
 /*
