@@ -172,6 +172,20 @@ run_check(const void *msg, const char **why)
 	return 0;
 }
 
+struct frame
+msg_body_frame(const struct msg_body *b, uint64_t job_id)
+{
+	struct frame f;
+
+	memset(&f, 0, sizeof(f));
+	f.type = b->type;
+	f.flags = b->flags;
+	f.job_id = job_id;
+	f.length = (uint32_t)b->length;
+	f.body = b->data;
+	return f;
+}
+
 void
 msg_body_free(struct msg_body *b)
 {

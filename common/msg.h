@@ -53,6 +53,8 @@ struct msg_body {
 
 /* Frees what an encoder allocated; safe on a zeroed or failed body. */
 void	msg_body_free(struct msg_body *);
+/* The frame a reader cuts from b sent about job_id (b must outlive it). */
+struct frame	msg_body_frame(const struct msg_body *b, uint64_t job_id);
 
 /* HELLO, worker -> runneld, job 0: the worker's first frame. */
 struct msg_hello {

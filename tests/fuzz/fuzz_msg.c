@@ -23,20 +23,6 @@ fuzz_frame(uint16_t type, const struct frame *in)
 	return f;
 }
 
-static struct frame
-body_frame(const struct msg_body *b, uint64_t job_id)
-{
-	struct frame f;
-
-	memset(&f, 0, sizeof(f));
-	f.type = b->type;
-	f.flags = b->flags;
-	f.job_id = job_id;
-	f.length = (uint32_t)b->length;
-	f.body = b->data;
-	return f;
-}
-
 static void
 check(int rc)
 {
@@ -57,7 +43,7 @@ fuzz_hello(const struct frame *in)
 		return;
 	if (msg_hello_encode(&b, &m, NULL) != 0)
 		abort();
-	g = body_frame(&b, f.job_id);
+	g = msg_body_frame(&b, f.job_id);
 	if (msg_hello_decode(&g, &again, NULL) != 0 ||
 	    memcmp(&m, &again, sizeof(m)) != 0)
 		abort();
@@ -125,7 +111,7 @@ fuzz_run(const struct frame *in)
 		}
 		if (rc != 0)
 			abort();
-		g = body_frame(&b, f.job_id);
+		g = msg_body_frame(&b, f.job_id);
 		if (msg_run_decode(&g, &again, NULL) != 0)
 			abort();
 		same_run(&m, &again);
@@ -148,7 +134,7 @@ fuzz_cancel(const struct frame *in)
 		return;
 	if (msg_cancel_encode(&b, &m, NULL) != 0)
 		abort();
-	g = body_frame(&b, f.job_id);
+	g = msg_body_frame(&b, f.job_id);
 	if (msg_cancel_decode(&g, &again, NULL) != 0 || m.reason != again.reason)
 		abort();
 	msg_body_free(&b);
@@ -167,7 +153,7 @@ fuzz_started(const struct frame *in)
 		return;
 	if (msg_started_encode(&b, &m, NULL) != 0)
 		abort();
-	g = body_frame(&b, f.job_id);
+	g = msg_body_frame(&b, f.job_id);
 	if (msg_started_decode(&g, &again, NULL) != 0 ||
 	    m.pid != again.pid || m.started_at != again.started_at)
 		abort();
@@ -208,7 +194,7 @@ fuzz_exit(const struct frame *in)
 		return;
 	if (msg_exit_encode(&b, &m, NULL) != 0)
 		abort();
-	g = body_frame(&b, f.job_id);
+	g = msg_body_frame(&b, f.job_id);
 	if (msg_exit_decode(&g, &again, NULL) != 0 ||
 	    m.exit_code != again.exit_code || m.signal != again.signal ||
 	    m.cpu_ms != again.cpu_ms || m.max_rss_kb != again.max_rss_kb ||

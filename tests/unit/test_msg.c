@@ -10,21 +10,6 @@
 #include "msg.h"
 #include "test.h"
 
-/* The frame a reader would cut for an encoded body. */
-static struct frame
-frame_of(const struct msg_body *b, uint64_t job_id)
-{
-	struct frame f;
-
-	memset(&f, 0, sizeof(f));
-	f.type = b->type;
-	f.flags = b->flags;
-	f.job_id = job_id;
-	f.length = (uint32_t)b->length;
-	f.body = b->data;
-	return f;
-}
-
 static struct frame
 frame_text(uint16_t type, uint16_t flags, uint64_t job_id, const char *body)
 {
@@ -118,7 +103,7 @@ TEST(hello_roundtrips)
 	ASSERT_INT(msg_hello_encode(&b, &in, NULL), ==, 0);
 	ASSERT_INT(b.type, ==, FRAME_HELLO);
 	ASSERT_INT(b.flags, ==, 0);
-	f = frame_of(&b, 0);
+	f = msg_body_frame(&b, 0);
 	ASSERT_INT(msg_hello_decode(&f, &out, NULL), ==, 0);
 	ASSERT_INT(out.version, ==, FRAME_VERSION);
 	ASSERT_INT(out.pid, ==, 4321);
@@ -126,7 +111,7 @@ TEST(hello_roundtrips)
 	/* Another version decodes, so that runneld can say what is wrong. */
 	in.version = 7;
 	ASSERT_INT(msg_hello_encode(&b, &in, NULL), ==, 0);
-	f = frame_of(&b, 0);
+	f = msg_body_frame(&b, 0);
 	ASSERT_INT(msg_hello_decode(&f, &out, NULL), ==, 0);
 	ASSERT_INT(out.version, ==, 7);
 	msg_body_free(&b);
@@ -141,12 +126,12 @@ TEST(ready_and_shutdown_are_empty)
 	ASSERT_INT(msg_ready_encode(&b), ==, 0);
 	ASSERT_INT(b.type, ==, FRAME_READY);
 	ASSERT_INT(b.length, ==, 0);
-	f = frame_of(&b, 0);
+	f = msg_body_frame(&b, 0);
 	ASSERT_INT(msg_ready_decode(&f, NULL), ==, 0);
 	msg_body_free(&b);
 	ASSERT_INT(msg_shutdown_encode(&b), ==, 0);
 	ASSERT_INT(b.type, ==, FRAME_SHUTDOWN);
-	f = frame_of(&b, 0);
+	f = msg_body_frame(&b, 0);
 	ASSERT_INT(msg_shutdown_decode(&f, NULL), ==, 0);
 	msg_body_free(&b);
 	refused(FRAME_READY, 0, "{}");
@@ -191,7 +176,7 @@ TEST(run_roundtrips_every_member)
 	in.file.size = 12;
 	in.file.sha256 = sha;
 	ASSERT_INT(msg_run_encode(&b, &in, NULL), ==, 0);
-	f = frame_of(&b, 9);
+	f = msg_body_frame(&b, 9);
 	ASSERT_INT(msg_run_decode(&f, &out, NULL), ==, 0);
 	msg_body_free(&b);	/* nothing decoded points in the frame */
 	ASSERT_INT(out.attempt, ==, 3);
@@ -247,7 +232,7 @@ TEST(run_absent_members_take_their_defaults)
 	ASSERT_INT(msg_run_encode(&b, &in, NULL), ==, 0);
 	ASSERT_INT(b.length, ==, strlen("{\"command\":\"echo hi\"}"));
 	ASSERT(memcmp(b.data, "{\"command\":\"echo hi\"}", b.length) == 0);
-	f = frame_of(&b, 1);
+	f = msg_body_frame(&b, 1);
 	ASSERT_INT(msg_run_decode(&f, &out, NULL), ==, 0);
 	ASSERT_INT(out.attempt, ==, 1);
 	ASSERT_INT(out.kill_grace_ms, ==, MSG_KILL_GRACE_MS);
@@ -256,7 +241,7 @@ TEST(run_absent_members_take_their_defaults)
 	/* An empty stdin is still a stdin. */
 	in.stdin_data = "";
 	ASSERT_INT(msg_run_encode(&b, &in, NULL), ==, 0);
-	f = frame_of(&b, 1);
+	f = msg_body_frame(&b, 1);
 	ASSERT_INT(msg_run_decode(&f, &out, NULL), ==, 0);
 	ASSERT_STR(out.stdin_data, "");
 	msg_run_free(&out);
@@ -337,7 +322,7 @@ TEST(cancel_roundtrips_with_the_codecs_own_reason)
 	struct frame		 f;
 
 	ASSERT_INT(msg_cancel_encode(&b, &in, NULL), ==, 0);
-	f = frame_of(&b, 8);
+	f = msg_body_frame(&b, 8);
 	ASSERT_INT(msg_cancel_decode(&f, &out, NULL), ==, 0);
 	ASSERT_STR(out.reason, "shutdown");
 	ASSERT(out.reason != reason);	/* outlives any buffer */
@@ -361,7 +346,7 @@ TEST(started_roundtrips)
 	struct frame		 f;
 
 	ASSERT_INT(msg_started_encode(&b, &in, NULL), ==, 0);
-	f = frame_of(&b, 2);
+	f = msg_body_frame(&b, 2);
 	ASSERT_INT(msg_started_decode(&f, &out, NULL), ==, 0);
 	ASSERT_INT(out.pid, ==, INT_MAX);
 	ASSERT_INT(out.started_at, ==, MSG_INT_MAX);
@@ -389,7 +374,7 @@ TEST(output_roundtrips_without_a_copy)
 	ASSERT_INT(msg_output_encode(&b, &in, NULL), ==, 0);
 	ASSERT_INT(b.flags, ==, FRAME_STDERR);
 	ASSERT(b.data == bytes && b.buf == NULL);
-	f = frame_of(&b, 3);
+	f = msg_body_frame(&b, 3);
 	ASSERT_INT(msg_output_decode(&f, &out, NULL), ==, 0);
 	ASSERT_INT(out.stream, ==, FRAME_STDERR);
 	ASSERT(out.data == bytes);
@@ -436,7 +421,7 @@ TEST(exit_roundtrips)
 	snprintf(in.error, sizeof(in.error), "exec failed: \"No such file\"");
 	in.finished_at = 1700000000123;
 	ASSERT_INT(msg_exit_encode(&b, &in, NULL), ==, 0);
-	f = frame_of(&b, 4);
+	f = msg_body_frame(&b, 4);
 	ASSERT_INT(msg_exit_decode(&f, &out, NULL), ==, 0);
 	msg_body_free(&b);
 	ASSERT_INT(out.exit_code, ==, 127);
@@ -453,7 +438,7 @@ TEST(exit_roundtrips)
 		in.signal = MSG_SIGNAL_MAX;
 		in.error[0] = '\0';
 		ASSERT_INT(msg_exit_encode(&b, &in, NULL), ==, 0);
-		f = frame_of(&b, 4);
+		f = msg_body_frame(&b, 4);
 		ASSERT_INT(msg_exit_decode(&f, &out, NULL), ==, 0);
 		ASSERT_STR(out.reason, msg_exit_reasons[i]);
 		ASSERT_INT(out.exit_code, ==, -1);
@@ -463,7 +448,7 @@ TEST(exit_roundtrips)
 	}
 	in.reason = NULL;
 	ASSERT_INT(msg_exit_encode(&b, &in, NULL), ==, 0);
-	f = frame_of(&b, 4);
+	f = msg_body_frame(&b, 4);
 	ASSERT_INT(msg_exit_decode(&f, &out, NULL), ==, 0);
 	ASSERT(out.reason == NULL);
 	msg_body_free(&b);
@@ -471,7 +456,7 @@ TEST(exit_roundtrips)
 	memset(in.error, 'e', MSG_ERROR_MAX);
 	in.error[MSG_ERROR_MAX] = '\0';
 	ASSERT_INT(msg_exit_encode(&b, &in, NULL), ==, 0);
-	f = frame_of(&b, 4);
+	f = msg_body_frame(&b, 4);
 	ASSERT_INT(msg_exit_decode(&f, &out, NULL), ==, 0);
 	ASSERT_INT(strlen(out.error), ==, MSG_ERROR_MAX);
 	msg_body_free(&b);
@@ -644,7 +629,7 @@ TEST(oversized_bodies_are_refused)
 	run.stdin_len = n / 8;
 	big[n / 8] = '\0';
 	ASSERT_INT(msg_run_encode(&b, &run, NULL), ==, 0);
-	f = frame_of(&b, 1);
+	f = msg_body_frame(&b, 1);
 	ASSERT_INT(msg_run_decode(&f, &run, NULL), ==, 0);
 	ASSERT_INT(run.stdin_len, ==, n / 8);
 	msg_run_free(&run);
