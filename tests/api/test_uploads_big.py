@@ -6,8 +6,9 @@ import struct
 import threading
 import time
 
-from harness import (CURL_BOUNDARY, GiB, MiB, OCTET, RawUpload, UPLOADS, UploadCase,
-                     file_body, mp_headers, vm_rss_kb)
+from harness import GiB, MiB, vm_rss_kb
+from harness_uploads import (CURL_BOUNDARY, OCTET, RawUpload, UPLOADS,
+                             UploadCase, file_body, mp_headers)
 
 
 def blocks(total, block):

@@ -5,8 +5,9 @@ import os
 import shlex
 import time
 
-from harness import (CURL_BOUNDARY, GiB, MiB, OCTET, UploadCase, file_body,
-                     mp_headers, parse_ts, scaled, sha)
+from harness import GiB, MiB, parse_ts, scaled
+from harness_uploads import (CURL_BOUNDARY, OCTET, UploadCase, file_body,
+                             mp_headers, sha)
 
 
 class UploadChecksumTest(UploadCase):

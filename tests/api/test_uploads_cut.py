@@ -2,8 +2,9 @@
 every form) and a runneld killed (-9) mid-upload leave no job and no file."""
 import os
 
-from harness import (CURL_BOUNDARY, GiB, MiB, OCTET, RawUpload, UPLOADS, UploadCase,
-                     file_body, mp_headers, wait_until)
+from harness import GiB, MiB, wait_until
+from harness_uploads import (CURL_BOUNDARY, OCTET, RawUpload, UPLOADS,
+                             UploadCase, file_body, mp_headers)
 
 
 class UploadCutTest(UploadCase):

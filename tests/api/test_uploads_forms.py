@@ -14,8 +14,10 @@ import os
 import threading
 import urllib.parse
 
-from harness import (CURL_BOUNDARY, MiB, OCTET, RawUpload, UPLOADS, UploadCase,
-                     file_body, mp_headers, multipart, part, scaled, sha)
+from harness import MiB, scaled
+from harness_uploads import (CURL_BOUNDARY, OCTET, RawUpload, UPLOADS,
+                             UploadCase, file_body, mp_headers, multipart,
+                             part, sha)
 
 
 EMPTY_SHA = hashlib.sha256(b"").hexdigest()

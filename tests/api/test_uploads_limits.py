@@ -4,8 +4,9 @@ and a size above the free space (503 storage_full)."""
 import json
 import os
 
-from harness import (CURL_BOUNDARY, GiB, MiB, OCTET, RawUpload, RunnelTestCase,
-                     UPLOADS, UploadCase, file_body, mp_headers)
+from harness import GiB, MiB, RunnelTestCase
+from harness_uploads import (CURL_BOUNDARY, OCTET, RawUpload, UPLOADS,
+                             UploadCase, file_body, mp_headers)
 
 
 class UploadLimitTest(UploadCase):

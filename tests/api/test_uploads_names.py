@@ -5,7 +5,8 @@ in the download's Content-Disposition."""
 import os
 import urllib.parse
 
-from harness import CURL_BOUNDARY, OCTET, UploadCase, mp_headers, multipart, part
+from harness_uploads import (CURL_BOUNDARY, OCTET, UploadCase, mp_headers,
+                             multipart, part)
 
 
 # (what the client says, what is stored)

@@ -3,8 +3,10 @@ parameters of the raw form, a wrong Content-Type, no token; each refusal
 leaves no job, no file and nothing in DATA/tmp."""
 import os
 
-from harness import (CURL_BOUNDARY, GiB, OCTET, RawUpload, UPLOADS, UploadCase,
-                     file_body, mp_headers, multipart, part)
+from harness import GiB
+from harness_uploads import (CURL_BOUNDARY, OCTET, RawUpload, UPLOADS,
+                             UploadCase, file_body, mp_headers, multipart,
+                             part)
 
 
 class UploadRefusedTest(UploadCase):

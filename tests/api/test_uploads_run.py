@@ -6,7 +6,8 @@ import shlex
 import time
 import urllib.parse
 
-from harness import FINISHED, MiB, UploadCase, parse_ts, sha
+from harness import FINISHED, MiB, parse_ts
+from harness_uploads import UploadCase, sha
 
 
 class UploadRunTest(UploadCase):
