@@ -26,7 +26,7 @@ int	spec_check_text(const char *text, size_t len, struct api_error *e);
 /*
  * Parses a request body holding one spec (object) or a batch (array of
  * at most SPEC_BATCH_MAX objects) into *jobs (n entries, caller frees
- * with spec_free_jobs).  *batch says which form it was.  Returns 0 or
+ * with job_free_all).  *batch says which form it was.  Returns 0 or
  * -EINVAL with *e filled: a batch is refused whole.
  */
 int	spec_parse_body(const char *body, size_t len, struct job **jobs,
