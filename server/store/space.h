@@ -5,8 +5,8 @@
  * (finishes, cancels, deletes) still get through.  While the disk is
  * full, nothing new is taken or started: submissions, uploads and
  * retries get 503 storage_full, the dispatcher waits, and job output is
- * not stored (such a job fails, see pool/worker.c).  Once enough is free again
- * the reserve is made anew and runneld goes on by itself.
+ * not stored (such a job fails, see pool/worker.c).  Once enough is free
+ * again the reserve is made anew and runneld goes on by itself.
  */
 #ifndef RUNNEL_SPACE_H
 #define RUNNEL_SPACE_H
