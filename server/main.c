@@ -36,6 +36,7 @@
 #include "store/store.h"
 
 #define STOP_DEADLINE_MS	5000
+#define KILL_WAIT_MS		2000
 
 struct runneld {
 	struct server	 srv;
@@ -48,6 +49,8 @@ struct runneld {
 	uv_timer_t	 deadline;
 	int		 signals;
 	int		 stopped;
+	int		 killed;	/* the workers were SIGKILLed at the deadline */
+	int		 abandoned;	/* ... and still were not gone after it */
 };
 
 static void
@@ -63,13 +66,25 @@ close_if_open(uv_handle_t *h)
 		uv_close(h, on_closed);
 }
 
+/*
+ * Workers that do not exit are killed; their ends (exit status, socket
+ * closed) still come through the loop, which then runs dry and frees
+ * them.  Only if even that does not happen is the loop left as it is.
+ */
 static void
 on_deadline(uv_timer_t *t)
 {
 	struct runneld *r = t->data;
 
-	log_warnx("runneld: workers did not exit in time: killing them");
-	pool_kill(&r->srv);
+	if (!r->killed) {
+		log_warnx("runneld: workers did not exit in time: killing them");
+		pool_kill(&r->srv);
+		r->killed = 1;
+		uv_timer_start(&r->deadline, on_deadline, KILL_WAIT_MS, 0);
+		return;
+	}
+	log_warnx("runneld: killed workers are still not gone: exiting anyway");
+	r->abandoned = 1;
 	uv_stop(r->srv.loop);
 }
 
@@ -287,7 +302,9 @@ main(int argc, char **argv)
 	close_if_open((uv_handle_t *)&r.deadline);
 	uv_run(srv->loop, UV_RUN_NOWAIT);
 	http_free(srv);
-	pool_free(srv);
+	/* Workers' handles still open must not be freed under the loop. */
+	if (!r.abandoned)
+		pool_free(srv);
 	events_free(srv);
 	core_free(srv);
 	space_free(srv);
@@ -295,7 +312,7 @@ main(int argc, char **argv)
 	datadir_unlock(srv);
 	counts_close(&r.counts);
 	config_free(&r.cfg);
-	if (uv_loop_close(srv->loop) != 0)
+	if (!r.abandoned && uv_loop_close(srv->loop) != 0)
 		log_debug("runneld: loop closed with handles open");
 	log_info("runneld: stopped");
 	return 0;

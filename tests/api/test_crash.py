@@ -152,3 +152,43 @@ class DrainTest(RunnelTestCase):
         done = s.job(j["id"])
         self.assertEqual(done["state"], "succeeded")
         self.assertEqual(s.output(j["id"]), b"finished\n")
+
+
+# A worker that says HELLO and READY, then ignores SHUTDOWN and SIGTERM.
+STUCK_WORKER = r'''#!/usr/bin/env python3
+import json, os, signal, struct, time
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+def send(kind, body=b""):
+    os.write(3, struct.pack(">IHHQ", len(body), kind, 0, 0) + body)
+send(1, json.dumps({"version": 1, "pid": os.getpid()}).encode())
+send(2)
+with open(os.path.join(os.path.dirname(__file__), "stuck-pids"), "a") as f:
+    f.write("%d\n" % os.getpid())
+while True:
+    time.sleep(1000)
+'''
+
+
+class StuckWorkerTest(RunnelTestCase):
+    START_SERVER = False
+
+    def test_sigterm_kills_workers_that_do_not_exit_and_still_exits_cleanly(self):
+        worker = os.path.join(self.tmp, "stuck-worker")
+        pids = os.path.join(self.tmp, "stuck-pids")
+        with open(worker, "w") as f:
+            f.write(STUCK_WORKER)
+        os.chmod(worker, 0o755)
+        s = self.new_server(workers=2, args=["--worker", worker]).start()
+        wait_until(lambda: os.path.exists(pids) and
+                   len(open(pids).read().split()) == 2, 10, "both workers up")
+        for pid in open(pids).read().split():
+            self.track_pid(int(pid))
+        t0 = time.monotonic()
+        # runneld waits 5 s for its workers, then kills them and exits 0;
+        # tearDownClass checks its log for sanitizer reports.
+        self.assertEqual(s.stop(signal.SIGTERM, 30), 0)
+        self.assertGreater(time.monotonic() - t0, 4.5)
+        self.assertIn(b"workers did not exit in time", s.log())
+        for pid in open(pids).read().split():
+            wait_until(lambda: not pid_running(int(pid)), 5,
+                       "the stuck worker to be gone")
