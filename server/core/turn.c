@@ -57,7 +57,7 @@ turn_outcome(struct change *ch, int exit_code, int signal, const char *error)
 void
 turn_snapshot(struct server *srv, struct change *ch, const struct job *j)
 {
-	struct job	 got;
+	struct job	 got, view;
 
 	if (events_listeners(srv) == 0 || ch->to < 0)
 		return;
@@ -66,8 +66,12 @@ turn_snapshot(struct server *srv, struct change *ch, const struct job *j)
 			return;
 		j = &got;
 	}
+	/* Listeners are told the job object, which has no stdin: not copied. */
+	view = *j;
+	view.stdin_data = NULL;
+	view.stdin_len = 0;
 	if ((ch->snap = malloc(sizeof(*ch->snap))) != NULL &&
-	    job_copy(ch->snap, j) < 0) {
+	    job_copy(ch->snap, &view) < 0) {
 		free(ch->snap);
 		ch->snap = NULL;
 	}

@@ -7,6 +7,7 @@
 #define RUNNEL_TEST_H
 
 #include <errno.h>
+#include <limits.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,6 +83,19 @@ test_run(const char *name, void (*fn)(void))
 		if (system(cmd) != 0)
 			fprintf(stderr, "could not remove %s\n", dir);
 	}
+}
+
+/* The runnel-worker built beside the tests (RUNNEL_BIN is its directory). */
+static inline const char *
+test_worker_path(void)
+{
+	static char	 path[PATH_MAX];
+	const char	*bin = getenv("RUNNEL_BIN");
+
+	if (bin == NULL)
+		FAIL("RUNNEL_BIN is not set (the directory of runnel-worker)");
+	snprintf(path, sizeof(path), "%s/runnel-worker", bin);
+	return path;
 }
 
 #define RUN(name) test_run(#name, test_##name)

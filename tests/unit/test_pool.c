@@ -175,18 +175,6 @@ pool_end(void)
 	ASSERT_INT(uv_loop_close(srv.loop), ==, 0);
 }
 
-static const char *
-real_worker(void)
-{
-	static char	 path[PATH_MAX];
-	const char	*bin = getenv("RUNNEL_BIN");
-
-	if (bin == NULL)
-		FAIL("RUNNEL_BIN is not set (the directory of runnel-worker)");
-	snprintf(path, sizeof(path), "%s/runnel-worker", bin);
-	return path;
-}
-
 static void
 job_make(struct job *j, uint64_t id, const char *command)
 {
@@ -231,7 +219,7 @@ TEST(a_job_runs_and_is_reported_through_the_table)
 	struct job	 j;
 	char		 path[PATH_MAX + 64];
 
-	pool_begin(real_worker(), 1);
+	pool_begin(test_worker_path(), 1);
 	RUN_UNTIL(seen.ready >= 1, "READY");
 	ASSERT_INT(pool_up(srv.pool), ==, 1);
 	job_make(&j, 7, "echo hi; echo oops >&2; exit 3");
@@ -268,7 +256,7 @@ TEST(a_full_disk_fails_the_job_not_the_pool)
 {
 	struct job	 j;
 
-	pool_begin(real_worker(), 1);
+	pool_begin(test_worker_path(), 1);
 	seen.full = 1;
 	RUN_UNTIL(seen.ready >= 1, "READY");
 	job_make(&j, 8, "echo lost");

@@ -90,25 +90,13 @@ result_free(struct result *res)
 	memset(res, 0, sizeof(*res));
 }
 
-static const char *
-worker_path(void)
-{
-	static char	 path[PATH_MAX];
-	const char	*bin = getenv("RUNNEL_BIN");
-
-	if (bin == NULL)
-		FAIL("RUNNEL_BIN is not set (the directory of runnel-worker)");
-	snprintf(path, sizeof(path), "%s/runnel-worker", bin);
-	return path;
-}
-
 /* Starts a worker with envp (NULL: ours); its log goes to worker.log. */
 static void
 wk_start_env(struct wk *w, char *const envp[])
 {
 	static int	 registered;
 	extern char	**environ;
-	const char	*path = worker_path();
+	const char	*path = test_worker_path();
 	int		 sv[2], logfd;
 
 	if (!registered++)
