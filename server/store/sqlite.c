@@ -130,7 +130,7 @@ sqlite_code(int rc)
  * may run outside it, so the turn is marked lost until store_commit.
  */
 int
-sqlite_fail(struct store *s, const char *what, int rc)
+sqlite_fail(struct sqlite_store *s, const char *what, int rc)
 {
 	log_warnx("store: %s: %s (%d)", what, sqlite3_errmsg(s->db), rc);
 	if (s->in_txn && !s->txn_lost && sqlite3_get_autocommit(s->db)) {
@@ -141,7 +141,7 @@ sqlite_fail(struct store *s, const char *what, int rc)
 }
 
 int
-sqlite_run(struct store *s, enum stmt_id id)
+sqlite_run(struct sqlite_store *s, enum stmt_id id)
 {
 	sqlite3_stmt	*st = s->st[id];
 	int		 rc;
@@ -154,7 +154,7 @@ sqlite_run(struct store *s, enum stmt_id id)
 }
 
 int
-sqlite_change(struct store *s, enum stmt_id id, int none)
+sqlite_change(struct sqlite_store *s, enum stmt_id id, int none)
 {
 	int rc;
 
@@ -164,7 +164,7 @@ sqlite_change(struct store *s, enum stmt_id id, int none)
 }
 
 int
-sqlite_ids(struct store *s, enum stmt_id id, uint64_t **ids, size_t *n)
+sqlite_ids(struct sqlite_store *s, enum stmt_id id, uint64_t **ids, size_t *n)
 {
 	sqlite3_stmt	*st = s->st[id];
 	size_t		 cap = 0;
@@ -189,7 +189,7 @@ sqlite_ids(struct store *s, enum stmt_id id, uint64_t **ids, size_t *n)
 }
 
 static int
-exec_sql(struct store *s, const char *sql)
+exec_sql(struct sqlite_store *s, const char *sql)
 {
 	char	*err = NULL;
 	int	 rc;
@@ -203,7 +203,7 @@ exec_sql(struct store *s, const char *sql)
 }
 
 static int
-user_version(struct store *s, int *v)
+user_version(struct sqlite_store *s, int *v)
 {
 	sqlite3_stmt	*st;
 	int		 rc;
@@ -219,7 +219,7 @@ user_version(struct store *s, int *v)
 
 /* Migrations are named NNN_what.sql; the table is in name order. */
 static int
-sqlite_migrate(struct store *s)
+sqlite_migrate(struct sqlite_store *s)
 {
 	char	 sql[64];
 	int	 have, latest = 0, rc;
@@ -260,7 +260,7 @@ sqlite_migrate(struct store *s)
  * and a turn does not know at BEGIN what it will hold.
  */
 static int
-sqlite_pragmas(struct store *s, enum store_durability d)
+sqlite_pragmas(struct sqlite_store *s, enum store_durability d)
 {
 	int rc;
 
@@ -280,7 +280,7 @@ sqlite_pragmas(struct store *s, enum store_durability d)
 
 /* fsyncs the WAL through SQLite's own handle of it. */
 static int
-wal_sync(struct store *s)
+wal_sync(struct sqlite_store *s)
 {
 	sqlite3_file	*wal = NULL;
 	int		 rc;
@@ -295,7 +295,7 @@ wal_sync(struct store *s)
 }
 
 static int
-prepare_insert_many(struct store *s)
+prepare_insert_many(struct sqlite_store *s)
 {
 	char	 sql[sizeof(INSERT_JOBS) + INSERT_ROWS * (sizeof(INSERT_ROW) + 1)];
 	size_t	 n = 0;
@@ -311,9 +311,9 @@ prepare_insert_many(struct store *s)
 }
 
 int
-store_open(struct store **out, const char *path, enum store_durability d)
+sqlite_open(struct store **out, const char *path, enum store_durability d)
 {
-	struct store	*s;
+	struct sqlite_store	*s;
 	int		 rc;
 
 	*out = NULL;
@@ -322,6 +322,7 @@ store_open(struct store **out, const char *path, enum store_durability d)
 	sqlite3_config(SQLITE_CONFIG_SINGLETHREAD);
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return -ENOMEM;
+	s->base.ops = &sqlite_ops;
 	rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
@@ -343,20 +344,22 @@ store_open(struct store **out, const char *path, enum store_durability d)
 	}
 	if ((rc = prepare_insert_many(s)) < 0)
 		goto fail;
-	*out = s;
+	*out = &s->base;
 	return 0;
 fail:
-	store_close(s);
+	sqlite_close(&s->base);
 	return rc;
 }
 
 void
-store_close(struct store *s)
+sqlite_close(struct store *store)
 {
+	struct sqlite_store	*s = sqlite_of(store);
+
 	if (s == NULL)
 		return;
 	if (s->in_txn)
-		store_commit(s, 1);
+		sqlite_commit(&s->base, 1);
 	for (int i = 0; i < ST_COUNT_MAX; i++)
 		sqlite3_finalize(s->st[i]);
 	sqlite3_finalize(s->insert_many);
@@ -366,8 +369,9 @@ store_close(struct store *s)
 }
 
 int
-store_begin(struct store *s)
+sqlite_begin(struct store *store)
 {
+	struct sqlite_store	*s = sqlite_of(store);
 	int rc;
 
 	if (s->txn_lost)
@@ -381,14 +385,16 @@ store_begin(struct store *s)
 }
 
 int
-store_in_txn(const struct store *s)
+sqlite_in_txn(const struct store *store)
 {
+	const struct sqlite_store	*s = sqlite_of(store);
 	return s->in_txn;
 }
 
 int
-store_commit(struct store *s, int sync)
+sqlite_commit(struct store *store, int sync)
 {
+	struct sqlite_store	*s = sqlite_of(store);
 	int rc;
 
 	if (!s->in_txn)
@@ -408,18 +414,20 @@ store_commit(struct store *s, int sync)
 }
 
 int
-store_mark(struct store *s)
+sqlite_mark(struct store *store)
 {
+	struct sqlite_store	*s = sqlite_of(store);
 	int rc;
 
-	if ((rc = store_begin(s)) < 0)
+	if ((rc = sqlite_begin(&s->base)) < 0)
 		return rc;
 	return sqlite_run(s, ST_MARK);
 }
 
 int
-store_unmark(struct store *s, int keep)
+sqlite_unmark(struct store *store, int keep)
 {
+	struct sqlite_store	*s = sqlite_of(store);
 	int rc = 0;
 
 	if (s->txn_lost)
@@ -432,8 +440,9 @@ store_unmark(struct store *s, int keep)
 }
 
 int
-store_ping(struct store *s)
+sqlite_ping(struct store *store)
 {
+	struct sqlite_store	*s = sqlite_of(store);
 	int rc;
 
 	if (s->in_txn)
@@ -442,3 +451,38 @@ store_ping(struct store *s)
 		return rc;
 	return sqlite_run(s, ST_ROLLBACK);
 }
+
+const struct store_ops sqlite_ops = {
+	.name = "sqlite",
+	.close = sqlite_close,
+	.begin = sqlite_begin,
+	.in_txn = sqlite_in_txn,
+	.commit = sqlite_commit,
+	.mark = sqlite_mark,
+	.unmark = sqlite_unmark,
+	.ping = sqlite_ping,
+	.submit = sqlite_submit,
+	.get = sqlite_get,
+	.head = sqlite_head,
+	.claim = sqlite_claim,
+	.finish = sqlite_finish,
+	.set_state = sqlite_set_state,
+	.requeue = sqlite_requeue,
+	.promote = sqlite_promote,
+	.delete = sqlite_delete,
+	.list = sqlite_list,
+	.running = sqlite_running,
+	.count = sqlite_count,
+	.finished_since = sqlite_finished_since,
+	.expired = sqlite_expired,
+	.queue_set = sqlite_queue_set,
+	.queues = sqlite_queues,
+	.add_deps = sqlite_add_deps,
+	.dependents = sqlite_dependents,
+	.dep_done = sqlite_dep_done,
+	.next_due = sqlite_next_due,
+	.due = sqlite_due,
+	.idem_get = sqlite_idem_get,
+	.idem_put = sqlite_idem_put,
+	.idem_purge = sqlite_idem_purge,
+};

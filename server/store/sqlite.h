@@ -12,7 +12,7 @@
 
 #include <sqlite3.h>
 
-#include "store/store.h"
+#include "store/backend.h"
 
 /* Inserts: one row, or INSERT_ROWS rows in one statement for batches. */
 #define INSERT_JOBS "INSERT INTO jobs (type, name, queue, priority, state, " \
@@ -71,7 +71,8 @@ enum stmt_id {
 	ST_COUNT_MAX
 };
 
-struct store {
+struct sqlite_store {
+	struct store	 base;		/* first: store.c's handle */
 	sqlite3		*db;
 	sqlite3_stmt	*st[ST_COUNT_MAX];
 	sqlite3_stmt	*insert_many;	/* INSERT_ROWS rows */
@@ -81,6 +82,63 @@ struct store {
 	int		 txn_error;	/* the code that lost it */
 };
 
+/* The backend's table (sqlite.c) and its entries, store.h's contracts. */
+extern const struct store_ops sqlite_ops;
+
+static inline struct sqlite_store *
+sqlite_of(const struct store *s)
+{
+	return (struct sqlite_store *)s;
+}
+
+void	sqlite_close(struct store *store);
+int	sqlite_begin(struct store *store);
+int	sqlite_in_txn(const struct store *store);
+int	sqlite_commit(struct store *store, int sync);
+int	sqlite_mark(struct store *store);
+int	sqlite_unmark(struct store *store, int keep);
+int	sqlite_ping(struct store *store);
+int	sqlite_add_deps(struct store *store, uint64_t job_id,
+	    const uint64_t *deps, size_t n);
+int	sqlite_dependents(struct store *store, uint64_t dep_id, uint64_t **ids,
+	    size_t *n);
+int	sqlite_dep_done(struct store *store, uint64_t job_id);
+int	sqlite_next_due(struct store *store, int64_t *run_at);
+int	sqlite_due(struct store *store, int64_t now_ms, int limit,
+	    void (*cb)(void *, uint64_t, const char *), void *arg);
+int	sqlite_idem_get(struct store *store, const char *key, int64_t since_ms,
+	    char *sha, size_t shasize, char **jobs_json, int *batch);
+int	sqlite_idem_put(struct store *store, const char *key, const char *sha,
+	    const char *jobs_json, int batch, int64_t now_ms);
+int	sqlite_idem_purge(struct store *store, int64_t before_ms);
+int	sqlite_submit(struct store *store, struct job *jobs, size_t n,
+	    int64_t now_ms);
+int	sqlite_get(struct store *store, uint64_t id, struct job *out);
+int	sqlite_claim(struct store *store, uint64_t id, int worker,
+	    int64_t now_ms, struct job *out);
+int	sqlite_finish(struct store *store, const struct job_result *r);
+int	sqlite_set_state(struct store *store, uint64_t id, enum job_state from,
+	    enum job_state to, const char *error, int64_t finished_at);
+int	sqlite_requeue(struct store *store, uint64_t id, enum job_state from,
+	    int undo_attempt, int deps_left);
+int	sqlite_promote(struct store *store, uint64_t id);
+int	sqlite_delete(struct store *store, uint64_t id);
+int	sqlite_running(struct store *store, uint64_t **ids, size_t *n);
+int	sqlite_finished_since(struct store *store, int64_t since_ms,
+	    void (*cb)(void *, int64_t), void *arg);
+int	sqlite_expired(struct store *store, int64_t before_ms, int limit,
+	    void (*cb)(void *, uint64_t, int), void *arg);
+int	sqlite_list(struct store *store, const struct job_filter *f,
+	    struct job **jobs, size_t *n, uint64_t *next);
+int	sqlite_head(struct store *store, const char *queue, uint64_t *id,
+	    int64_t *priority);
+int	sqlite_count(struct store *store, void (*cb)(void *, const char *,
+	    enum job_state, int64_t), void *arg);
+int	sqlite_queue_set(struct store *store, const char *name, int paused,
+	    int concurrency);
+int	sqlite_queues(struct store *store, void (*cb)(void *, const char *,
+	    int, int), void *arg);
+
 /* The SQL of statement id, to name it in a log line. */
 const char	*sqlite_sql(enum stmt_id);
 /* An SQLite result code as 0 or a negative errno code (store.h). */
@@ -89,17 +147,17 @@ int		 sqlite_code(int rc);
  * Logs what failed with SQLite's message; when SQLite rolled the turn's
  * transaction back, marks the turn lost.  Returns sqlite_code(rc).
  */
-int		 sqlite_fail(struct store *, const char *what, int rc);
+int		 sqlite_fail(struct sqlite_store *, const char *what, int rc);
 /* Steps bound statement id (it returns no rows) and resets it.  0 or a code. */
-int		 sqlite_run(struct store *, enum stmt_id);
+int		 sqlite_run(struct sqlite_store *, enum stmt_id);
 /* sqlite_run, then 0 if it changed one row, none if it changed no row. */
-int		 sqlite_change(struct store *, enum stmt_id, int none);
+int		 sqlite_change(struct sqlite_store *, enum stmt_id, int none);
 /*
  * Steps bound statement id and collects column 0 of every row into *ids
  * (the caller frees it), their number into *n.  Returns 0, or a code
  * with *ids NULL and *n 0.
  */
-int		 sqlite_ids(struct store *, enum stmt_id, uint64_t **ids,
+int		 sqlite_ids(struct sqlite_store *, enum stmt_id, uint64_t **ids,
 		    size_t *n);
 
 /* Binds v, or NULL when v is NULL; v must outlive the statement's step. */

@@ -9,13 +9,14 @@
 #include "store/sqlite.h"
 
 int
-store_add_deps(struct store *s, uint64_t job_id, const uint64_t *deps,
+sqlite_add_deps(struct store *store, uint64_t job_id, const uint64_t *deps,
     size_t n)
 {
+	struct sqlite_store	*s = sqlite_of(store);
 	sqlite3_stmt	*st = s->st[ST_DEP_ADD];
 	int		 rc;
 
-	if ((rc = store_begin(s)) < 0)
+	if ((rc = sqlite_begin(&s->base)) < 0)
 		return rc;
 	for (size_t i = 0; i < n; i++) {
 		sqlite3_bind_int64(st, 1, (sqlite3_int64)deps[i]);
@@ -27,26 +28,29 @@ store_add_deps(struct store *s, uint64_t job_id, const uint64_t *deps,
 }
 
 int
-store_dependents(struct store *s, uint64_t dep_id, uint64_t **ids, size_t *n)
+sqlite_dependents(struct store *store, uint64_t dep_id, uint64_t **ids, size_t *n)
 {
+	struct sqlite_store	*s = sqlite_of(store);
 	sqlite3_bind_int64(s->st[ST_DEPENDENTS], 1, (sqlite3_int64)dep_id);
 	return sqlite_ids(s, ST_DEPENDENTS, ids, n);
 }
 
 int
-store_dep_done(struct store *s, uint64_t job_id)
+sqlite_dep_done(struct store *store, uint64_t job_id)
 {
+	struct sqlite_store	*s = sqlite_of(store);
 	int rc;
 
-	if ((rc = store_begin(s)) < 0)
+	if ((rc = sqlite_begin(&s->base)) < 0)
 		return rc;
 	sqlite3_bind_int64(s->st[ST_DEP_DONE], 1, (sqlite3_int64)job_id);
 	return sqlite_change(s, ST_DEP_DONE, 0);
 }
 
 int
-store_next_due(struct store *s, int64_t *run_at)
+sqlite_next_due(struct store *store, int64_t *run_at)
 {
+	struct sqlite_store	*s = sqlite_of(store);
 	sqlite3_stmt	*st = s->st[ST_NEXT_DUE];
 	int		 rc;
 
@@ -61,9 +65,10 @@ store_next_due(struct store *s, int64_t *run_at)
  * must not walk an index its own connection is rewriting.
  */
 int
-store_due(struct store *s, int64_t now_ms, int limit,
+sqlite_due(struct store *store, int64_t now_ms, int limit,
     void (*cb)(void *, uint64_t, const char *), void *arg)
 {
+	struct sqlite_store	*s = sqlite_of(store);
 	sqlite3_stmt	*st = s->st[ST_DUE];
 	uint64_t	*ids = calloc((size_t)limit, sizeof(*ids));
 	char		(*queues)[JOB_QUEUE_MAX + 1] = calloc((size_t)limit,
@@ -95,9 +100,10 @@ store_due(struct store *s, int64_t now_ms, int limit,
 }
 
 int
-store_idem_get(struct store *s, const char *key, int64_t since_ms,
+sqlite_idem_get(struct store *store, const char *key, int64_t since_ms,
     char *sha, size_t shasize, char **jobs_json, int *batch)
 {
+	struct sqlite_store	*s = sqlite_of(store);
 	sqlite3_stmt	*st = s->st[ST_IDEM_GET];
 	int		 rc;
 
@@ -120,13 +126,14 @@ store_idem_get(struct store *s, const char *key, int64_t since_ms,
 }
 
 int
-store_idem_put(struct store *s, const char *key, const char *sha,
+sqlite_idem_put(struct store *store, const char *key, const char *sha,
     const char *jobs_json, int batch, int64_t now_ms)
 {
+	struct sqlite_store	*s = sqlite_of(store);
 	sqlite3_stmt	*st = s->st[ST_IDEM_PUT];
 	int		 rc;
 
-	if ((rc = store_begin(s)) < 0)
+	if ((rc = sqlite_begin(&s->base)) < 0)
 		return rc;
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, sha, -1, SQLITE_STATIC);
@@ -137,11 +144,12 @@ store_idem_put(struct store *s, const char *key, const char *sha,
 }
 
 int
-store_idem_purge(struct store *s, int64_t before_ms)
+sqlite_idem_purge(struct store *store, int64_t before_ms)
 {
+	struct sqlite_store	*s = sqlite_of(store);
 	int rc;
 
-	if ((rc = store_begin(s)) < 0)
+	if ((rc = sqlite_begin(&s->base)) < 0)
 		return rc;
 	sqlite3_bind_int64(s->st[ST_IDEM_PURGE], 1, before_ms);
 	if ((rc = sqlite_run(s, ST_IDEM_PURGE)) < 0)

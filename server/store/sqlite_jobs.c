@@ -46,7 +46,7 @@ bind_job(sqlite3_stmt *st, int b, const struct job *j)
  * statement get consecutive ids in order: nothing else inserts meanwhile.
  */
 static int
-insert_rows(struct store *s, sqlite3_stmt *st, struct job *jobs, int n)
+insert_rows(struct sqlite_store *s, sqlite3_stmt *st, struct job *jobs, int n)
 {
 	uint64_t	 last;
 	int		 rc;
@@ -65,12 +65,13 @@ insert_rows(struct store *s, sqlite3_stmt *st, struct job *jobs, int n)
 }
 
 int
-store_submit(struct store *s, struct job *jobs, size_t n, int64_t now_ms)
+sqlite_submit(struct store *store, struct job *jobs, size_t n, int64_t now_ms)
 {
+	struct sqlite_store	*s = sqlite_of(store);
 	size_t	 i = 0;
 	int	 rc;
 
-	if ((rc = store_begin(s)) < 0)
+	if ((rc = sqlite_begin(&s->base)) < 0)
 		return rc;
 	for (size_t k = 0; k < n; k++)
 		jobs[k].created_at = now_ms;
@@ -142,8 +143,9 @@ row_job(sqlite3_stmt *st, struct job *j)
 }
 
 int
-store_get(struct store *s, uint64_t id, struct job *out)
+sqlite_get(struct store *store, uint64_t id, struct job *out)
 {
+	struct sqlite_store	*s = sqlite_of(store);
 	sqlite3_stmt	*st = s->st[ST_GET];
 	int		 rc;
 
@@ -165,13 +167,14 @@ store_get(struct store *s, uint64_t id, struct job *out)
  * which costs more than reading the row again by its key.
  */
 int
-store_claim(struct store *s, uint64_t id, int worker, int64_t now_ms,
+sqlite_claim(struct store *store, uint64_t id, int worker, int64_t now_ms,
     struct job *out)
 {
+	struct sqlite_store	*s = sqlite_of(store);
 	sqlite3_stmt	*st = s->st[ST_CLAIM];
 	int		 rc;
 
-	if ((rc = store_begin(s)) < 0)
+	if ((rc = sqlite_begin(&s->base)) < 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
 	sqlite3_bind_int64(st, 2, now_ms);
@@ -180,18 +183,19 @@ store_claim(struct store *s, uint64_t id, int worker, int64_t now_ms,
 		return rc;
 	if (sqlite3_changes(s->db) != 1)
 		return 0;
-	if ((rc = store_get(s, id, out)) < 0)
+	if ((rc = sqlite_get(&s->base, id, out)) < 0)
 		return rc;
 	return 1;
 }
 
 int
-store_finish(struct store *s, const struct job_result *r)
+sqlite_finish(struct store *store, const struct job_result *r)
 {
+	struct sqlite_store	*s = sqlite_of(store);
 	sqlite3_stmt	*st = s->st[ST_FINISH];
 	int		 rc;
 
-	if ((rc = store_begin(s)) < 0)
+	if ((rc = sqlite_begin(&s->base)) < 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)r->id);
 	sqlite3_bind_text(st, 2, job_state_name(r->state), -1, SQLITE_STATIC);
@@ -209,13 +213,14 @@ store_finish(struct store *s, const struct job_result *r)
 }
 
 int
-store_set_state(struct store *s, uint64_t id, enum job_state from,
+sqlite_set_state(struct store *store, uint64_t id, enum job_state from,
     enum job_state to, const char *error, int64_t finished_at)
 {
+	struct sqlite_store	*s = sqlite_of(store);
 	sqlite3_stmt	*st = s->st[ST_SET_STATE];
 	int		 rc;
 
-	if ((rc = store_begin(s)) < 0)
+	if ((rc = sqlite_begin(&s->base)) < 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
 	sqlite3_bind_text(st, 2, job_state_name(from), -1, SQLITE_STATIC);
@@ -226,13 +231,14 @@ store_set_state(struct store *s, uint64_t id, enum job_state from,
 }
 
 int
-store_requeue(struct store *s, uint64_t id, enum job_state from,
+sqlite_requeue(struct store *store, uint64_t id, enum job_state from,
     int undo_attempt, int deps_left)
 {
+	struct sqlite_store	*s = sqlite_of(store);
 	sqlite3_stmt	*st = s->st[ST_REQUEUE];
 	int		 rc;
 
-	if ((rc = store_begin(s)) < 0)
+	if ((rc = sqlite_begin(&s->base)) < 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
 	sqlite3_bind_text(st, 2, job_state_name(from), -1, SQLITE_STATIC);
@@ -242,22 +248,24 @@ store_requeue(struct store *s, uint64_t id, enum job_state from,
 }
 
 int
-store_promote(struct store *s, uint64_t id)
+sqlite_promote(struct store *store, uint64_t id)
 {
+	struct sqlite_store	*s = sqlite_of(store);
 	int rc;
 
-	if ((rc = store_begin(s)) < 0)
+	if ((rc = sqlite_begin(&s->base)) < 0)
 		return rc;
 	sqlite3_bind_int64(s->st[ST_PROMOTE], 1, (sqlite3_int64)id);
 	return sqlite_change(s, ST_PROMOTE, -EBUSY);
 }
 
 int
-store_delete(struct store *s, uint64_t id)
+sqlite_delete(struct store *store, uint64_t id)
 {
+	struct sqlite_store	*s = sqlite_of(store);
 	int rc;
 
-	if ((rc = store_begin(s)) < 0)
+	if ((rc = sqlite_begin(&s->base)) < 0)
 		return rc;
 	sqlite3_bind_int64(s->st[ST_DEPS_FORGET], 1, (sqlite3_int64)id);
 	if ((rc = sqlite_run(s, ST_DEPS_FORGET)) < 0)
@@ -267,15 +275,17 @@ store_delete(struct store *s, uint64_t id)
 }
 
 int
-store_running(struct store *s, uint64_t **ids, size_t *n)
+sqlite_running(struct store *store, uint64_t **ids, size_t *n)
 {
+	struct sqlite_store	*s = sqlite_of(store);
 	return sqlite_ids(s, ST_RUNNING, ids, n);
 }
 
 int
-store_finished_since(struct store *s, int64_t since_ms,
+sqlite_finished_since(struct store *store, int64_t since_ms,
     void (*cb)(void *, int64_t), void *arg)
 {
+	struct sqlite_store	*s = sqlite_of(store);
 	sqlite3_stmt	*st = s->st[ST_FINISHED_SINCE];
 	int		 rc;
 
@@ -287,9 +297,10 @@ store_finished_since(struct store *s, int64_t since_ms,
 }
 
 int
-store_expired(struct store *s, int64_t before_ms, int limit,
+sqlite_expired(struct store *store, int64_t before_ms, int limit,
     void (*cb)(void *, uint64_t, int), void *arg)
 {
+	struct sqlite_store	*s = sqlite_of(store);
 	sqlite3_stmt	*st = s->st[ST_EXPIRED];
 	uint64_t	*ids = calloc((size_t)limit, sizeof(*ids));
 	int		*attempts = calloc((size_t)limit, sizeof(*attempts));

@@ -43,7 +43,7 @@ row_matches(sqlite3_stmt *st, const struct job_filter *f)
 
 /* Runs one bound stream statement, keeping the ids that match. */
 static int
-list_stream(struct store *s, enum stmt_id id, const struct job_filter *f,
+list_stream(struct sqlite_store *s, enum stmt_id id, const struct job_filter *f,
     int budget, struct list_scan *ls)
 {
 	sqlite3_stmt	*st = s->st[id];
@@ -82,7 +82,7 @@ id_desc(const void *a, const void *b)
 
 /* Picks the index that narrows most and scans it, one stream per key. */
 static int
-list_scan(struct store *s, const struct job_filter *f, struct list_scan *ls)
+list_scan(struct sqlite_store *s, const struct job_filter *f, struct list_scan *ls)
 {
 	int	 exact = f->limit + 1, budget = exact > LIST_BUDGET ? exact :
 		    LIST_BUDGET;
@@ -119,9 +119,10 @@ list_scan(struct store *s, const struct job_filter *f, struct list_scan *ls)
 }
 
 int
-store_list(struct store *s, const struct job_filter *f, struct job **jobs,
+sqlite_list(struct store *store, const struct job_filter *f, struct job **jobs,
     size_t *n, uint64_t *next)
 {
+	struct sqlite_store	*s = sqlite_of(store);
 	struct list_scan	 ls = {0};
 	struct job		*js = NULL;
 	size_t			 keep = 0, take, i;
@@ -143,7 +144,7 @@ store_list(struct store *s, const struct job_filter *f, struct job **jobs,
 		goto out;
 	}
 	for (i = 0; i < take; i++) {
-		if ((rc = store_get(s, ls.ids[i], &js[i])) < 0) {
+		if ((rc = sqlite_get(&s->base, ls.ids[i], &js[i])) < 0) {
 			job_free_all(js, i);
 			js = NULL;
 			goto out;

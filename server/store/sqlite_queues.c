@@ -5,9 +5,10 @@
 #include "store/sqlite.h"
 
 int
-store_head(struct store *s, const char *queue, uint64_t *id,
+sqlite_head(struct store *store, const char *queue, uint64_t *id,
     int64_t *priority)
 {
+	struct sqlite_store	*s = sqlite_of(store);
 	sqlite3_stmt	*st = s->st[ST_HEAD];
 	int		 rc;
 
@@ -27,9 +28,10 @@ store_head(struct store *s, const char *queue, uint64_t *id,
 }
 
 int
-store_count(struct store *s,
+sqlite_count(struct store *store,
     void (*cb)(void *, const char *, enum job_state, int64_t), void *arg)
 {
+	struct sqlite_store	*s = sqlite_of(store);
 	sqlite3_stmt	*st = s->st[ST_COUNT];
 	int		 rc;
 
@@ -45,13 +47,14 @@ store_count(struct store *s,
 }
 
 int
-store_queue_set(struct store *s, const char *name, int paused,
+sqlite_queue_set(struct store *store, const char *name, int paused,
     int concurrency)
 {
+	struct sqlite_store	*s = sqlite_of(store);
 	sqlite3_stmt	*st = s->st[ST_QUEUE_SET];
 	int		 rc;
 
-	if ((rc = store_begin(s)) < 0)
+	if ((rc = sqlite_begin(&s->base)) < 0)
 		return rc;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 2, paused ? 1 : 0);
@@ -60,9 +63,10 @@ store_queue_set(struct store *s, const char *name, int paused,
 }
 
 int
-store_queues(struct store *s, void (*cb)(void *, const char *, int, int),
+sqlite_queues(struct store *store, void (*cb)(void *, const char *, int, int),
     void *arg)
 {
+	struct sqlite_store	*s = sqlite_of(store);
 	sqlite3_stmt	*st = s->st[ST_QUEUES];
 	int		 rc;
 

@@ -1,7 +1,7 @@
 /*
  * The store: every query of runnel lives behind this interface, and
- * nothing of the backend that answers it (SQLite today: store/sqlite*.c)
- * reaches callers.  One connection, used only from the loop thread.
+ * nothing of the backend that answers it (SQLite: store/sqlite*.c;
+ * PostgreSQL: store/pg*.c; store.c picks one) reaches callers.  One connection, used only from the loop thread.
  * Writes go into the turn's transaction (store_begin is idempotent) and
  * become durable at store_commit; readers in the same turn see them.
  *
@@ -58,12 +58,17 @@ struct job_filter {
 /* ---- the connection and the turn's transaction ---- */
 
 /*
- * Opens (creating) the database at path (for SQLite, the database
- * file), applies pending migrations and prepares statements.  Returns 0
- * with *out set, or a code with *out NULL: -EPROTO for a database made
- * by a newer runneld (refused, untouched).
+ * Opens the database named by where: a PostgreSQL URI or connection
+ * string (store_is_postgresql), else the path of an SQLite file,
+ * created if need be.  Applies pending migrations and prepares
+ * statements.  Returns 0 with *out set, or a code with *out NULL:
+ * -EPROTO for a database made by a newer runneld (refused, untouched).
  */
-int	store_open(struct store **out, const char *path, enum store_durability);
+int	store_open(struct store **out, const char *where, enum store_durability);
+/* 1 if where names a PostgreSQL database (a URI or key=value string). */
+int	store_is_postgresql(const char *where);
+/* The backend's name: "sqlite" or "postgresql". */
+const char *store_backend(const struct store *);
 /* Commits (and syncs) a turn still open, then closes; NULL is a no-op. */
 void	store_close(struct store *);
 

@@ -573,7 +573,7 @@ dc down -v >>"$W/compose.log" 2>&1 || fail "docker-compose down -v"
 compose_up=1
 now=$(($(date +%s) * 1000))
 {
-	cat "$top/schema/001_init.sql"
+	cat "$top/schema/sqlite/001_init.sql"
 	echo "PRAGMA user_version = 1;"
 	echo "INSERT INTO jobs (type, queue, priority, state, command, env, created_at, started_at, finished_at, exit_code, attempts)
 	    VALUES ('command', 'default', 0, 'succeeded', 'echo old', '{}', $now, $now, $now, 0, 1);"
@@ -582,7 +582,7 @@ now=$(($(date +%s) * 1000))
 } | dc run --rm -T --no-deps runneld sqlite3 /data/runnel.db >>"$W/compose.log" 2>&1 ||
     fail "making a version 1 database"
 check "a volume with a version 1 database; docker-compose up -d: healthy" up
-for f in "$top"/schema/[0-9]*.sql; do
+for f in "$top"/schema/sqlite/[0-9]*.sql; do
 	f=${f##*/}
 	[ "${f%%_*}" = 001 ] && continue
 	podman logs "$C" 2>&1 | matches "store: applied migration $f" ||
@@ -591,7 +591,7 @@ done
 wait_job 1 1 | matches '"state":"succeeded"' || fail "the old job 1 is gone"
 wait_job 2 | matches '"state":"succeeded"' || fail "the job queued before the upgrade did not run"
 [ "$(api "$U/api/v1/jobs/2/output")" = "queued before the upgrade" ] || fail "job 2 output"
-ok "upgrade: migrations $(ls "$top"/schema | sed -n 's/^\([0-9]*\)_.*/\1/p' | grep -v '^001$' | tr '\n' ' ')applied at start-up; the old jobs kept, the queued one ran"
+ok "upgrade: migrations $(ls "$top"/schema/sqlite | sed -n 's/^\([0-9]*\)_.*/\1/p' | grep -v '^001$' | tr '\n' ' ')applied at start-up; the old jobs kept, the queued one ran"
 
 dc down -v >>"$W/compose.log" 2>&1 || fail "docker-compose down -v"
 compose_up=0
