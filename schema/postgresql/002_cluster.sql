@@ -41,9 +41,11 @@ CREATE INDEX jobs_node ON jobs (node) WHERE state = 'running';
 
 -- Counts by queue and state, kept by the triggers below so that stats,
 -- queues, metrics and --max-queued never count the jobs table.  Each
--- connection adds its changes to rows of its own (runnel.node, set per
--- session), so nodes never wait for each other here; the count of a
--- (queue, state) is the sum over nodes.
+-- connection adds its changes to rows of its own (a node's: runnel.node,
+-- set per session; any other's: pid:N, its backend), so transactions
+-- never wait for each other here; the count of a (queue, state) is the
+-- sum over all rows.  The leader folds the rows of nodes and backends
+-- that are gone into the shared ones (node '').
 CREATE TABLE job_counts (
 	node  text   NOT NULL,
 	queue text   NOT NULL,
@@ -63,12 +65,18 @@ CREATE TABLE job_minutes (
 	PRIMARY KEY (node, minute)
 );
 
+-- Whose rows a connection's changes go to.
+CREATE FUNCTION runnel_counts_key() RETURNS text
+LANGUAGE sql STABLE AS $$
+	SELECT coalesce(nullif(current_setting('runnel.node', true), ''),
+	    'pid:' || pg_backend_pid())
+$$;
+
 CREATE FUNCTION runnel_counts_insert() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
 	INSERT INTO job_counts AS c (node, queue, state, n)
-	SELECT coalesce(current_setting('runnel.node', true), ''), queue,
-	    state, count(*)
+	SELECT runnel_counts_key(), queue, state, count(*)
 	FROM new_rows GROUP BY queue, state
 	ON CONFLICT (node, queue, state) DO UPDATE SET n = c.n + excluded.n;
 	RETURN NULL;
@@ -78,8 +86,7 @@ CREATE FUNCTION runnel_counts_delete() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
 	INSERT INTO job_counts AS c (node, queue, state, n)
-	SELECT coalesce(current_setting('runnel.node', true), ''), queue,
-	    state, -count(*)
+	SELECT runnel_counts_key(), queue, state, -count(*)
 	FROM old_rows GROUP BY queue, state
 	ON CONFLICT (node, queue, state) DO UPDATE SET n = c.n + excluded.n;
 	RETURN NULL;
@@ -88,7 +95,7 @@ END $$;
 CREATE FUNCTION runnel_counts_update() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
-	me text := coalesce(current_setting('runnel.node', true), '');
+	me text := runnel_counts_key();
 BEGIN
 	INSERT INTO job_counts AS c (node, queue, state, n)
 	SELECT me, queue, state, sum(d) FROM (

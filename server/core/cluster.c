@@ -209,11 +209,14 @@ chores(struct server *srv)
 	struct cluster	*cl = srv->cluster;
 	int64_t		 now = clock_mono_ms();
 
-	if (store_nodes_prune(srv->store, on_dead, srv) > 0)
+	if (store_nodes_prune(srv->store, on_dead, srv) > 0) {
 		look_peers(srv);
+		cl->purge_next = 0;
+	}
 	/* More than a batch: the rest at the next tick. */
 	store_orphans(srv->store, RESCUE_BATCH, on_orphan, srv);
 	if (now >= cl->purge_next) {
+		store_counts_fold(srv->store);
 		store_minutes_purge(srv->store, clock_now_ms() -
 		    (COUNTS_MINUTES + 1) * 60000LL);
 		cl->purge_next = now + PURGE_EVERY_MS;

@@ -108,8 +108,8 @@ int	store_lease(struct store *, const char *node, int64_t ttl_ms,
 	    int *elected);
 /*
  * Deletes the rows of nodes silent for longer than their timeout (a row
- * another transaction holds is left for later), folding their counts
- * into the shared ones; cb is told each.  Returns how many, or a code.
+ * another transaction holds is left for later); cb is told each.
+ * Returns how many, or a code.
  */
 int	store_nodes_prune(struct store *,
 	    void (*cb)(void *arg, const char *node, const char *host, int pid),
@@ -182,6 +182,12 @@ int	store_idem_take(struct store *, const char *key, const char *sha,
 int	store_counts(struct store *,
 	    void (*cb)(void *arg, const char *queue, enum job_state, int64_t n),
 	    void *arg);
+/*
+ * Folds the counts rows of connections that are gone (nodes without a
+ * row, backends that ended) into the shared ones: the sums stay, the
+ * rows do not pile up.  0 or a code.
+ */
+int	store_counts_fold(struct store *);
 /* Calls cb with the attempts ended in each minute since since_ms. */
 int	store_minutes(struct store *, int64_t since_ms,
 	    void (*cb)(void *arg, int64_t minute_ms, int64_t n), void *arg);

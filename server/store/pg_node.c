@@ -16,6 +16,11 @@
 
 #define MS	"::float8 * interval '1 millisecond'"
 #define EPOCH_MS(t)	"(extract(epoch FROM " t ") * 1000)::bigint"
+/* A counts row whose writer is gone: a node without a row, or a backend
+ * (pid:N, runnel_counts_key) that ended. */
+#define GONE(c)	c ".node <> '' AND NOT EXISTS (SELECT 1 FROM nodes n " \
+	"WHERE n.id = " c ".node) AND NOT EXISTS (SELECT 1 FROM " \
+	"pg_stat_activity a WHERE 'pid:' || a.pid = " c ".node)"
 
 const char *const cl_sql[CL_STMT_COUNT] = {
 	[CL_JOIN_HOLDER] = "SELECT host, pid, " EPOCH_MS("now() - beat_at")
@@ -56,17 +61,23 @@ const char *const cl_sql[CL_STMT_COUNT] = {
 	[CL_PRUNE] = "DELETE FROM nodes WHERE id IN (SELECT id FROM nodes "
 	    "WHERE beat_at < now() - timeout_ms" MS " FOR UPDATE SKIP LOCKED) "
 	    "RETURNING id, host, pid",
-	/* Rows the dead node's open transaction holds stay its own: they
-	 * still add up, and the leader does not wait for it. */
+	/*
+	 * Counts made by connections that are gone (a node without a row, a
+	 * backend that ended) join the shared ones; rows a transaction holds
+	 * now stay where they are: they still add up, and nobody waits.
+	 */
 	[CL_FOLD_COUNTS] = "WITH gone AS (DELETE FROM job_counts WHERE "
-	    "(node, queue, state) IN (SELECT node, queue, state FROM job_counts "
-	    "WHERE node = $1 FOR UPDATE SKIP LOCKED) RETURNING queue, state, n) INSERT INTO job_counts AS c (node, "
-	    "queue, state, n) SELECT '', queue, state, n FROM gone "
+	    "(node, queue, state) IN (SELECT c.node, c.queue, c.state FROM "
+	    "job_counts c WHERE " GONE("c") " FOR UPDATE OF c SKIP LOCKED) "
+	    "RETURNING queue, state, n) INSERT INTO job_counts AS c (node, "
+	    "queue, state, n) SELECT '', queue, state, sum(n) FROM gone "
+	    "GROUP BY queue, state "
 	    "ON CONFLICT (node, queue, state) DO UPDATE SET n = c.n + excluded.n",
 	[CL_FOLD_MINUTES] = "WITH gone AS (DELETE FROM job_minutes WHERE "
-	    "(node, minute) IN (SELECT node, minute FROM job_minutes "
-	    "WHERE node = $1 FOR UPDATE SKIP LOCKED) RETURNING minute, n) INSERT INTO job_minutes AS m (node, "
-	    "minute, n) SELECT '', minute, n FROM gone "
+	    "(node, minute) IN (SELECT c.node, c.minute FROM job_minutes c "
+	    "WHERE " GONE("c") " FOR UPDATE OF c SKIP LOCKED) "
+	    "RETURNING minute, n) INSERT INTO job_minutes AS m (node, minute, n) "
+	    "SELECT '', minute, sum(n) FROM gone GROUP BY minute "
 	    "ON CONFLICT (node, minute) DO UPDATE SET n = m.n + excluded.n",
 	/* Running with no live node: its node's row was pruned (or it
 	 * never had one).  Few rows: jobs_running. */
@@ -379,20 +390,16 @@ store_node_beat(struct store *store, const char *node)
 	return rc < 0 ? rc : rc == 1 ? 0 : -ENOENT;
 }
 
-/* Counts made under node's name join the shared ones ('' node). */
-static int
-fold(struct pg_store *s, const char *node)
+int
+store_counts_fold(struct store *store)
 {
-	struct pg_params	 p;
-	int			 rc;
+	struct pg_store	*s = pg_of(store);
+	int		 rc;
 
-	pg_params_init(&p);
-	pg_param_text(&p, node);
-	if ((rc = cl_exec(s, CL_FOLD_COUNTS, &p, NULL)) < 0)
+	if ((rc = pg_begin(store)) < 0 ||
+	    (rc = cl_exec(s, CL_FOLD_COUNTS, NULL, NULL)) < 0)
 		return rc;
-	pg_params_init(&p);
-	pg_param_text(&p, node);
-	return cl_exec(s, CL_FOLD_MINUTES, &p, NULL);
+	return cl_exec(s, CL_FOLD_MINUTES, NULL, NULL);
 }
 
 int
@@ -410,9 +417,7 @@ store_node_leave(struct store *store, const char *node)
 		return rc;
 	pg_params_init(&p);
 	pg_param_text(&p, node);
-	if ((rc = cl_exec(s, CL_LEAVE, &p, NULL)) < 0)
-		return rc;
-	return fold(s, node);
+	return cl_exec(s, CL_LEAVE, &p, NULL);
 }
 
 int
@@ -500,14 +505,11 @@ store_nodes_prune(struct store *store,
 	    (rc = cl_exec(s, CL_PRUNE, NULL, &r)) < 0)
 		return rc;
 	n = PQntuples(r);
-	for (int i = 0; i < n; i++) {
-		if ((rc = fold(s, PQgetvalue(r, i, 0))) < 0)
-			break;
+	for (int i = 0; i < n; i++)
 		cb(arg, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1),
 		    (int)pg_int(r, i, 2));
-	}
 	PQclear(r);
-	return rc < 0 ? rc : n;
+	return n;
 }
 
 int
