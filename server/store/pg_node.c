@@ -16,11 +16,9 @@
 
 #define MS	"::float8 * interval '1 millisecond'"
 #define EPOCH_MS(t)	"(extract(epoch FROM " t ") * 1000)::bigint"
-/* A counts row whose writer is gone: a node without a row, or a backend
- * (pid:N, runnel_counts_key) that ended. */
+/* A counts row whose writer is gone: a node without a row. */
 #define GONE(c)	c ".node <> '' AND NOT EXISTS (SELECT 1 FROM nodes n " \
-	"WHERE n.id = " c ".node) AND NOT EXISTS (SELECT 1 FROM " \
-	"pg_stat_activity a WHERE 'pid:' || a.pid = " c ".node)"
+	"WHERE n.id = " c ".node)"
 
 const char *const cl_sql[CL_STMT_COUNT] = {
 	[CL_JOIN_HOLDER] = "SELECT host, pid, " EPOCH_MS("now() - beat_at")
@@ -62,9 +60,9 @@ const char *const cl_sql[CL_STMT_COUNT] = {
 	    "WHERE beat_at < now() - timeout_ms" MS " FOR UPDATE SKIP LOCKED) "
 	    "RETURNING id, host, pid",
 	/*
-	 * Counts made by connections that are gone (a node without a row, a
-	 * backend that ended) join the shared ones; rows a transaction holds
-	 * now stay where they are: they still add up, and nobody waits.
+	 * Counts made by nodes that are gone join the shared ones; rows a
+	 * transaction holds now stay where they are: they still add up, and
+	 * nobody waits.
 	 */
 	[CL_FOLD_COUNTS] = "WITH gone AS (DELETE FROM job_counts WHERE "
 	    "(node, queue, state) IN (SELECT c.node, c.queue, c.state FROM "
@@ -143,6 +141,15 @@ const char *const cl_sql[CL_STMT_COUNT] = {
 	    "DO UPDATE SET body_sha = excluded.body_sha, jobs = excluded.jobs, "
 	    "batch = excluded.batch, created_at = excluded.created_at "
 	    "WHERE i.created_at < $6 RETURNING 1",
+	/* A turn's changes to the counts, in one statement. */
+	[CL_COUNTS_ADD] = "WITH counted AS (INSERT INTO job_counts AS c (node, "
+	    "queue, state, n) SELECT $1, q, s, sum(d) FROM unnest($2::text[], "
+	    "$3::text[], $4::bigint[]) AS x(q, s, d) GROUP BY q, s "
+	    "ON CONFLICT (node, queue, state) DO UPDATE SET n = c.n + excluded.n "
+	    "RETURNING 1) INSERT INTO job_minutes AS m (node, minute, n) "
+	    "SELECT $1, mi, sum(d) FROM unnest($5::bigint[], $6::bigint[]) "
+	    "AS y(mi, d) GROUP BY mi "
+	    "ON CONFLICT (node, minute) DO UPDATE SET n = m.n + excluded.n",
 	[CL_COUNTS] = "SELECT queue, state, sum(n)::bigint FROM job_counts "
 	    "GROUP BY queue, state HAVING sum(n) <> 0 "
 	    "ORDER BY queue COLLATE \"C\", state COLLATE \"C\"",
@@ -161,7 +168,6 @@ static struct {
 	const PGconn	*conn;
 	unsigned char	 ready[CL_STMT_COUNT];
 	/* the session's settings, applied again after a reconnect */
-	char		 node[NODE_ID_MAX + 1];
 	int64_t		 lock_ms;
 	int64_t		 idle_ms;
 	int		 (*next_reset)(struct pg_store *, void *);
@@ -289,13 +295,11 @@ session_apply(struct pg_store *s)
 	snprintf(lock, sizeof(lock), "%lldms", (long long)cl.lock_ms);
 	snprintf(idle, sizeof(idle), "%lldms", (long long)cl.idle_ms);
 	pg_params_init(&p);
-	pg_param_text(&p, cl.node);
 	pg_param_text(&p, lock);
 	pg_param_text(&p, idle);
 	return pg_exec_sql(s, "cluster session", "SELECT "
-	    "set_config('runnel.node', $1, false), "
-	    "set_config('lock_timeout', $2, false), "
-	    "set_config('idle_in_transaction_session_timeout', $3, false)",
+	    "set_config('lock_timeout', $1, false), "
+	    "set_config('idle_in_transaction_session_timeout', $2, false)",
 	    &p, NULL);
 }
 
@@ -313,12 +317,10 @@ session_reset(struct pg_store *s, void *arg)
 }
 
 int
-store_node_session(struct store *store, const char *node, int64_t lock_ms,
-    int64_t idle_ms)
+store_node_session(struct store *store, int64_t lock_ms, int64_t idle_ms)
 {
 	struct pg_store *s = pg_of(store);
 
-	snprintf(cl.node, sizeof(cl.node), "%s", node);
 	cl.lock_ms = lock_ms;
 	cl.idle_ms = idle_ms;
 	if (s->reset_cb != session_reset) {

@@ -225,6 +225,27 @@ class ClusterTest(Cluster):
         self.assertEqual(self.sql("SELECT count(*) FROM jobs WHERE command = "
                                   "'%s'" % cmd), "1")
 
+    def test_workers_and_metrics_show_every_node(self):
+        def one_leader():
+            r = self.nodes[0].api("GET", "/api/v1/workers")
+            return sum(n["leader"] for n in r.data["nodes"]) == 1
+        wait_until(one_leader, 10, "one leader")
+        for s in self.nodes:
+            r = s.api("GET", "/api/v1/workers")
+            self.assertEqual(r.status, 200, r.raw)
+            self.assertEqual(r.data["node"], s.name)
+            self.assertEqual(len(r.data["workers"]), self.WORKERS)
+            nodes = {n["id"]: n for n in r.data["nodes"]}
+            self.assertEqual(sorted(nodes), ["n0", "n1", "n2"])
+            for n in nodes.values():
+                self.assertTrue(n["alive"], n)
+                self.assertEqual(n["self"], n["id"] == s.name)
+                self.assertLess(n["beat_age_seconds"], TIMEOUT)
+        m = self.nodes[1].api("GET", "/metrics").raw.decode()
+        self.assertIn('runnel_node_info{node="n1"} 1', m)
+        for n in ("n0", "n1", "n2"):
+            self.assertIn('runnel_cluster_node_up{node="%s"} 1' % n, m)
+
     def test_killed_node_jobs_rescued_the_others_untouched(self):
         c = self.nodes[2]
         gates = [self.gate(), self.gate()]
