@@ -41,16 +41,18 @@ const char *const cl_sql[CL_STMT_COUNT] = {
 	    "FROM nodes n LEFT JOIN leader l ON l.name = 'leader' "
 	    "ORDER BY n.id COLLATE \"C\"",
 	/*
-	 * The lease: its row is looked at without waiting (a node stopped in
-	 * the middle of a turn may hold it); whoever gets it holds it, and
-	 * renews it (its holder) or takes it over (expired) in the same
-	 * turn, so nobody else can meanwhile.
+	 * The lease: everyone looks (no lock); its holder renews it, and
+	 * anyone takes it over once it expired, locking its row without
+	 * waiting (a node stopped in the middle of a turn may hold it) for
+	 * the rest of the turn, so that nobody else can meanwhile.
 	 */
 	[CL_LEASE_HOLDER] = "SELECT node, expires_at > now() FROM leader "
-	    "WHERE name = 'leader' FOR UPDATE SKIP LOCKED",
+	    "WHERE name = 'leader'",
 	[CL_LEASE_RENEW] = "UPDATE leader SET node = $1, elected_at = CASE "
 	    "WHEN node = $1 THEN elected_at ELSE now() END, "
-	    "expires_at = now() + $2" MS " WHERE name = 'leader'",
+	    "expires_at = now() + $2" MS " WHERE name IN (SELECT name FROM "
+	    "leader WHERE name = 'leader' AND (node = $1 OR expires_at <= now()) "
+	    "FOR UPDATE SKIP LOCKED) RETURNING 1",
 	[CL_LEASE_TAKE] = "INSERT INTO leader (name, node, elected_at, "
 	    "expires_at) VALUES ('leader', $1, now(), now() + $2" MS ") "
 	    "ON CONFLICT (name) DO NOTHING RETURNING 1",
@@ -469,7 +471,7 @@ store_lease(struct store *store, const char *node, int64_t ttl_ms,
 	    (rc = cl_exec(s, CL_LEASE_HOLDER, NULL, &r)) < 0)
 		return rc;
 	if (PQntuples(r) == 0) {
-		/* None yet, or someone holds the row right now. */
+		/* None yet: the first to insert it leads. */
 		PQclear(r);
 		pg_params_init(&p);
 		pg_param_text(&p, node);
@@ -487,7 +489,8 @@ store_lease(struct store *store, const char *node, int64_t ttl_ms,
 	pg_params_init(&p);
 	pg_param_text(&p, node);
 	pg_param_int(&p, ttl_ms);
-	if ((rc = cl_exec(s, CL_LEASE_RENEW, &p, NULL)) < 0)
+	/* 0 rows: another node takes it over right now. */
+	if ((rc = cl_changes(s, CL_LEASE_RENEW, &p)) <= 0)
 		return rc;
 	*elected = !mine;
 	return 1;

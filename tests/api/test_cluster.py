@@ -225,6 +225,29 @@ class ClusterTest(Cluster):
         self.assertEqual(self.sql("SELECT count(*) FROM jobs WHERE command = "
                                   "'%s'" % cmd), "1")
 
+    def test_delays_and_dependencies_made_on_other_nodes(self):
+        # A delayed job whose node leaves: another node's timer runs it.
+        n0 = self.nodes[0]
+        j = n0.submit({"command": "true", "delay": 1.5})
+        self.assertEqual(n0.stop(), 0)
+        done = self.nodes[1].wait(j["id"], 15)
+        late = epoch(done["started_at"]) - epoch(j["run_at"])
+        say("a delayed job of a node that left started %.0f ms after its "
+            "run_at, on %s", late * 1000, self.node_of(j["id"]))
+        self.assertEqual(done["state"], "succeeded")
+        self.assertGreaterEqual(late, 0)
+        self.assertLess(late, scaled(TIMEOUT))
+        n0.start()
+        # A dependency that ends on one node releases a job of another.
+        gate = self.gate()
+        first = self.run_on(self.nodes[1], {"command": gate.cmd})
+        then = self.nodes[2].submit({"command": "true",
+                                     "after": [first["id"]]})
+        self.assertEqual(then["state"], "scheduled")
+        gate.open()
+        self.assertEqual(self.nodes[0].wait(then["id"], 15)["state"],
+                         "succeeded")
+
     def test_workers_and_metrics_show_every_node(self):
         def one_leader():
             r = self.nodes[0].api("GET", "/api/v1/workers")
@@ -360,3 +383,25 @@ class ClusterNotifyOffTest(Cluster):
         r = a.api("POST", "/api/v1/jobs/%d/cancel" % j["id"], timeout=30)
         self.assertEqual((r.status, r.data["state"]), (200, "canceled"), r.raw)
         wait_until(lambda: not pid_running(pid), 5, "the job's process gone")
+
+
+@postgresql_only("the nodes of a cluster share a PostgreSQL database")
+class ClusterMaxQueuedTest(Cluster):
+    """--max-queued 5 on both nodes: the jobs waiting anywhere count."""
+
+    NODES = 2
+    NODE_ARGS = ["--max-queued", "5"]
+
+    def test_max_queued_counts_every_nodes_jobs(self):
+        self.patch_queue("full", {"paused": True}, server=self.nodes[0])
+        for i in range(5):
+            self.nodes[i % 2].submit({"command": "true", "queue": "full"})
+        for s in self.nodes:
+            r = s.api("POST", "/api/v1/jobs", body={"command": "true",
+                                                    "queue": "full"})
+            self.assertEqual(r.status, 429, r.raw)
+            self.assertIn("Retry-After", r.headers)
+        self.patch_queue("full", {"paused": False}, server=self.nodes[1])
+        wait_until(lambda: self.nodes[0].stats()["jobs"]["queued"] == 0, 15,
+                   "the queue to drain")
+        self.nodes[1].submit({"command": "true", "queue": "full"})
