@@ -16,6 +16,12 @@
 
 #define MS	"::float8 * interval '1 millisecond'"
 #define EPOCH_MS(t)	"(extract(epoch FROM " t ") * 1000)::bigint"
+/*
+ * Queue q has a queued job: its head on jobs_runnable (a plain EXISTS
+ * was planned as a scan of the whole table when most jobs are queued).
+ */
+#define HAS_QUEUED(q)	"(SELECT j.id FROM jobs j WHERE j.state = 'queued' " \
+	"AND j.queue = " q " ORDER BY j.priority, j.id LIMIT 1) IS NOT NULL"
 /* A counts row whose writer is gone: a node without a row. */
 #define GONE(c)	c ".node <> '' AND NOT EXISTS (SELECT 1 FROM nodes n " \
 	"WHERE n.id = " c ".node)"
@@ -103,9 +109,8 @@ const char *const cl_sql[CL_STMT_COUNT] = {
 	 */
 	[CL_ROUND_LOCK] = "WITH me AS (SELECT id FROM nodes WHERE id = $1 "
 	    "FOR KEY SHARE), lim AS (SELECT q.name FROM queues q "
-	    "WHERE q.paused = 0 AND q.concurrency IS NOT NULL AND EXISTS "
-	    "(SELECT 1 FROM jobs j WHERE j.state = 'queued' "
-	    "AND j.queue = q.name) ORDER BY q.name FOR UPDATE OF q SKIP LOCKED) "
+	    "WHERE q.paused = 0 AND q.concurrency IS NOT NULL AND "
+	    HAS_QUEUED("q.name") " ORDER BY q.name FOR UPDATE OF q SKIP LOCKED) "
 	    "SELECT (SELECT count(*) FROM me), l.name FROM (SELECT 1) one "
 	    "LEFT JOIN lim l ON true",
 	/*
@@ -117,8 +122,7 @@ const char *const cl_sql[CL_STMT_COUNT] = {
 	    "coalesce(q.concurrency, 0), CASE WHEN q.concurrency IS NULL "
 	    "THEN 0 ELSE (SELECT count(*) FROM jobs j WHERE "
 	    "j.state = 'running' AND j.queue = q.name) END, "
-	    "q.concurrency IS NOT NULL AND EXISTS (SELECT 1 FROM jobs j "
-	    "WHERE j.state = 'queued' AND j.queue = q.name) FROM queues q "
+	    "q.concurrency IS NOT NULL AND " HAS_QUEUED("q.name") " FROM queues q "
 	    "WHERE q.paused <> 0 OR q.concurrency IS NOT NULL",
 	/*
 	 * The claim: the first queued job in (priority, id) order of a
