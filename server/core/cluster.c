@@ -549,9 +549,10 @@ cluster_start(struct server *srv)
 	/* No lock wait, nor a stopped node's open transaction, may outlast
 	 * what makes a node dead. */
 	lock_ms = timeout / 3 < LOCK_MAX_MS ? timeout / 3 : LOCK_MAX_MS;
+	/* (-EEXIST is main's word for a data directory in use.) */
 	if ((rc = store_node_session(srv->store, lock_ms, timeout)) < 0 ||
 	    (rc = join(srv)) < 0)
-		return rc;
+		return rc == -EEXIST ? -EBUSY : rc;
 	/* A node alone leads from the start (retention runs a second in). */
 	lease(srv);
 	if ((rc = store_commit(srv->store, 1)) < 0)
