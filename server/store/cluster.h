@@ -48,6 +48,7 @@ struct orphan {
 	int64_t		 started_at;
 	int64_t		 stdout_bytes;
 	int64_t		 stderr_bytes;
+	int		 cancel;	/* a cancel was asked of its node */
 };
 
 /*

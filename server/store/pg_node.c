@@ -89,7 +89,7 @@ const char *const cl_sql[CL_STMT_COUNT] = {
 	 * never had one).  Few rows: jobs_running. */
 	[CL_ORPHANS] = "SELECT j.id, j.queue, coalesce(j.node, ''), "
 	    "j.attempts, j.max_attempts, coalesce(j.started_at, 0), "
-	    "j.stdout_bytes, j.stderr_bytes FROM jobs j "
+	    "j.stdout_bytes, j.stderr_bytes, j.cancel_requested FROM jobs j "
 	    "WHERE j.state = 'running' AND NOT EXISTS (SELECT 1 FROM nodes n "
 	    "WHERE n.id = j.node) ORDER BY j.id LIMIT $1 "
 	    "FOR UPDATE OF j SKIP LOCKED",
@@ -551,6 +551,7 @@ store_orphans(struct store *store, int limit,
 		o[i].started_at = pg_int(r, i, 5);
 		o[i].stdout_bytes = pg_int(r, i, 6);
 		o[i].stderr_bytes = pg_int(r, i, 7);
+		o[i].cancel = PQgetvalue(r, i, 8)[0] == 't';
 	}
 	PQclear(r);
 	/* cb changes the jobs: called once the result is gone. */

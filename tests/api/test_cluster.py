@@ -182,6 +182,25 @@ class ClusterTest(Cluster):
         wait_until(lambda: not pid_running(pid), 5, "the job's process gone")
         self.assertEqual(b.job(j["id"])["state"], "canceled")
 
+    def test_cancel_of_a_job_whose_node_is_stopped(self):
+        c = self.nodes[2]
+        j = self.run_on(c, {"command": "sleep 60", "max_attempts": 3})
+        pid = c.wait_running(j["id"])["pid"]
+        c.send_signal(signal.SIGSTOP)
+        try:
+            t0 = time.monotonic()
+            r = self.nodes[0].api("POST", "/api/v1/jobs/%d/cancel" % j["id"],
+                                  timeout=30)
+            took = time.monotonic() - t0
+        finally:
+            c.send_signal(signal.SIGCONT)
+        say("cancel of a job on a stopped node: answered %.1fs after, by its "
+            "rescue", took)
+        self.assertEqual(r.status, 200, r.raw)
+        self.assertEqual((r.data["state"], r.data["attempts"]), ("canceled", 1))
+        # Back, n2 ends the process of an attempt no longer its own.
+        wait_until(lambda: not pid_running(pid), 10, "the job's process gone")
+
     def test_events_and_waits_of_other_nodes(self):
         ev = self.open_events(server=self.nodes[0])
         j = self.run_on(self.nodes[1], {"command": "true"})
