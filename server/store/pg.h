@@ -20,7 +20,9 @@
  * turn); the next pg_begin or pg_ping outside a turn tries PQreset once
  * (bounded by connect_timeout, which pg_open sets to 5 s unless the
  * connection string or PGCONNECT_TIMEOUT gives one), prepares the
- * statements again and calls reset_cb.
+ * statements again and calls reset_cb.  A connection that broke while
+ * idle is found so by their first statement (BEGIN, the ping): it is
+ * reset then and that statement sent once more.
  *
  * Everything here is synchronous and used from the loop thread only.
  */
@@ -58,7 +60,8 @@
 
 /*
  * Every prepared statement; the name and SQL of each are in pg.c's
- * table.  A new statement is one id here and one row there.
+ * table (pg_stmt_name gives the name, which log lines use).  A new
+ * statement is one id here and one row there.
  */
 enum pg_stmt_id {
 	PG_INSERT,		/* one job row, RETURNING id */
@@ -207,10 +210,21 @@ int	pg_code(const struct pg_store *, const PGresult *res);
 int	pg_fail(struct pg_store *, const char *what, PGresult *res);
 
 /*
+ * Applies the failure (code) of a statement of the turn: fails the
+ * innermost savepoint when the transaction can go back to it, else
+ * loses the turn and rolls it back now.  Nothing outside a turn.
+ * pg_fail calls it; code that finds a statement's answer wrong may too.
+ */
+void	pg_turn_failed(struct pg_store *, int code);
+
+/*
  * 0 if the connection works; a lost one is reset once (when no turn is
  * open) and its statements prepared again.  Else -EIO.
  */
 int	pg_connected(struct pg_store *);
+
+/* The name statement id is prepared under. */
+const char *pg_stmt_name(enum pg_stmt_id);
 
 /* ---- reading results (text format) ---- */
 
