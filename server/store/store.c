@@ -3,7 +3,6 @@
  * (a PostgreSQL connection string or URI, else an SQLite file), and
  * every other store_* call goes to that backend's table (backend.h).
  */
-#include <ctype.h>
 #include <string.h>
 
 #include "store/backend.h"
@@ -11,25 +10,11 @@
 int
 store_is_postgresql(const char *where)
 {
-	const char *p = where;
-
-	if (strncmp(where, "postgresql://", 13) == 0 ||
-	    strncmp(where, "postgres://", 11) == 0)
-		return 1;
-	/*
-	 * A keyword/value string starts with a keyword and '=' ("dbname=x",
-	 * "host=/run/postgresql dbname=x"); the path of an SQLite file that
-	 * runneld makes is absolute.
-	 */
-	while (*p == ' ' || *p == '\t')
-		p++;
-	if (!isalpha((unsigned char)*p))
-		return 0;
-	while (isalpha((unsigned char)*p) || *p == '_')
-		p++;
-	while (*p == ' ' || *p == '\t')
-		p++;
-	return *p == '=';
+	/* A URI, or keyword/value pairs as libpq reads them ("dbname=runnel
+	 * host=/run/postgresql"): a file name with '=' in it does not parse. */
+	return strncmp(where, "postgresql://", 13) == 0 ||
+	    strncmp(where, "postgres://", 11) == 0 ||
+	    (strchr(where, '=') != NULL && pg_is_conninfo(where));
 }
 
 int
