@@ -172,7 +172,10 @@ void	pg_param_ids(struct pg_params *, const uint64_t *ids, size_t n);
  * may be NULL when the rows are not wanted), or a code with *res NULL:
  * the error is logged once here, mapped by pg_code, and applied to the
  * turn as the top of this file says.  Inside a failed savepoint or a
- * lost connection it returns the code without sending anything.
+ * lost connection it returns the code without sending anything.  It
+ * does not begin the turn: a write calls pg_begin first (which also
+ * returns a lost turn's code), a read runs in the turn if one is open,
+ * else on its own.
  */
 int	pg_exec(struct pg_store *, enum pg_stmt_id id, struct pg_params *p,
 	    PGresult **res);
