@@ -23,6 +23,8 @@ struct config {
 	char			 listen_host[256];
 	int			 listen_port;
 	char			 data_dir[4096];
+	char			*database;	/* PostgreSQL conninfo; NULL:
+						 * SQLite in data_dir */
 	int			 workers;
 	char			*token;		/* NULL: no authentication */
 	int			 insecure;
@@ -58,5 +60,13 @@ int	config_parse(struct config *cfg, int argc, char **argv);
 void	config_free(struct config *cfg);
 /* 1 if host is a loopback address (127.0.0.0/8, ::1, localhost). */
 int	config_host_loopback(const char *host);
+/*
+ * Copies a PostgreSQL connection string or URI into out (n bytes, cut
+ * if need be) with its password replaced by "***": the userinfo
+ * password of a URI (postgresql://u:PASS@h/db), and the value of every
+ * password keyword (password=PASS in a key/value string, or ?password=
+ * in a URI's query).  For logs.
+ */
+void	config_database_masked(const char *conninfo, char *out, size_t n);
 
 #endif

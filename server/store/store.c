@@ -3,6 +3,7 @@
  * (a PostgreSQL connection string or URI, else an SQLite file), and
  * every other store_* call goes to that backend's table (backend.h).
  */
+#include <ctype.h>
 #include <string.h>
 
 #include "store/backend.h"
@@ -10,10 +11,25 @@
 int
 store_is_postgresql(const char *where)
 {
-	/* A URI, or a keyword/value connection string ("dbname=runnel"). */
-	return strncmp(where, "postgresql://", 13) == 0 ||
-	    strncmp(where, "postgres://", 11) == 0 ||
-	    (strchr(where, '=') != NULL && strchr(where, '/') == NULL);
+	const char *p = where;
+
+	if (strncmp(where, "postgresql://", 13) == 0 ||
+	    strncmp(where, "postgres://", 11) == 0)
+		return 1;
+	/*
+	 * A keyword/value string starts with a keyword and '=' ("dbname=x",
+	 * "host=/run/postgresql dbname=x"); the path of an SQLite file that
+	 * runneld makes is absolute.
+	 */
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (!isalpha((unsigned char)*p))
+		return 0;
+	while (isalpha((unsigned char)*p) || *p == '_')
+		p++;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	return *p == '=';
 }
 
 int
