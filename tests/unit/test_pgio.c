@@ -1,9 +1,8 @@
 /*
  * Output and files in PostgreSQL, the blocking half (store/pgio.h),
  * against a real server: each case gets a fresh database with runnel's
- * PostgreSQL schema.  The server comes from RUNNEL_TEST_PG (a URI of a
- * database to create others from) or, failing that, tests/pg/pg.sh
- * started in RUNNEL_PG_DIR (ctest sets both pg.sh's path and the dir).
+ * PostgreSQL schema.  The server is ctest's (the fixture pg):
+ * RUNNEL_TEST_PG_URL names a database to create the others from.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -61,12 +60,12 @@ count(const char *sql)
 static struct pgio *
 fresh(const char *name)
 {
-	const char	*base = getenv("RUNNEL_TEST_PG");
+	const char	*base = getenv("RUNNEL_TEST_PG_URL");
 	char		 sql[256], url[1024];
 	const char	*q;
 
 	if (base == NULL)
-		FAIL("no PostgreSQL: RUNNEL_TEST_PG is not set");
+		FAIL("no PostgreSQL: RUNNEL_TEST_PG_URL is not set");
 	snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS pgio_%s WITH "
 	    "(FORCE)", name);
 	exec_on(base, sql);
@@ -74,7 +73,7 @@ fresh(const char *name)
 	exec_on(base, sql);
 	/* postgresql:///postgres?host=...: swap the database's name */
 	if ((q = strstr(base, ":///")) == NULL)
-		FAIL("RUNNEL_TEST_PG must be postgresql:///DB?...");
+		FAIL("RUNNEL_TEST_PG_URL must be postgresql:///DB?...");
 	snprintf(url, sizeof(url), "%.*s:///pgio_%s%s", (int)(q - base), base,
 	    name, strchr(q + 4, '?') ? strchr(q + 4, '?') : "");
 	snprintf(db_url, sizeof(db_url), "%s", url);
