@@ -21,6 +21,7 @@ struct core;
 struct space;
 struct gate;
 struct route;
+struct pgwork;
 
 struct server {
 	uv_loop_t		*loop;
@@ -33,6 +34,8 @@ struct server {
 	struct core		*core;
 	struct space		*space;
 	struct gate		*gate;
+	struct pgwork		*pgwork;	/* cluster mode: output and files
+						 * in PostgreSQL; NULL without */
 	const struct route	*routes;	/* what http serves (api/routes.c) */
 	size_t			 nroutes;
 	int64_t			 started_at;	/* wall-clock ms */
