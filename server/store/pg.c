@@ -333,6 +333,15 @@ out:
 	return rc;
 }
 
+int
+pg_is_conninfo(const char *conninfo)
+{
+	PQconninfoOption *opts = PQconninfoParse(conninfo, NULL);
+
+	PQconninfoFree(opts);
+	return opts != NULL;
+}
+
 /* What every session of the connection starts with. */
 static int
 session_setup(struct pg_store *s)
@@ -505,6 +514,30 @@ pg_close(struct store *store)
 	free(s);
 }
 
+/*
+ * Runs the first statement since the last turn (prepared id, or sql when
+ * id < 0) on a connection that works.  A connection lost while idle (a
+ * server restarted, a firewall's timeout) is found lost only by using
+ * it: then it is reset once and the statement, which changes nothing,
+ * runs again.
+ */
+static int
+first_statement(struct pg_store *s, int id, const char *sql, PGresult **res)
+{
+	int rc;
+
+	for (int again = 0; ; again++) {
+		if ((rc = pg_connected(s)) < 0)
+			return rc;
+		if (id >= 0)
+			rc = pg_exec(s, (enum pg_stmt_id)id, NULL, res);
+		else
+			rc = pg_exec_sql(s, sql, sql, NULL, res);
+		if (rc == 0 || again || PQstatus(s->conn) == CONNECTION_OK)
+			return rc;
+	}
+}
+
 int
 pg_begin(struct store *store)
 {
@@ -515,8 +548,7 @@ pg_begin(struct store *store)
 		return s->txn_error;
 	if (s->in_txn)
 		return 0;
-	if ((rc = pg_connected(s)) < 0 ||
-	    (rc = pg_exec_sql(s, "begin", BEGIN_TXN, NULL, NULL)) < 0)
+	if ((rc = first_statement(s, -1, BEGIN_TXN, NULL)) < 0)
 		return rc;
 	s->in_txn = 1;
 	return 0;
@@ -622,7 +654,7 @@ pg_unmark(struct store *store, int keep)
 	else
 		rc = pg_exec_sql(s, "undo savepoint", "ROLLBACK TO SAVEPOINT "
 		    "batch; RELEASE SAVEPOINT batch", NULL, NULL);
-	return failed ? failed : rc;
+	return keep && failed ? failed : rc;
 }
 
 int
@@ -634,8 +666,7 @@ pg_ping(struct store *store)
 
 	if (s->in_txn)
 		return 0;
-	if ((rc = pg_connected(s)) < 0 || (rc = pg_exec(s, PG_PING, NULL,
-	    &r)) < 0)
+	if ((rc = first_statement(s, PG_PING, NULL, &r)) < 0)
 		return rc;
 	rc = PQntuples(r) == 1 && PQgetvalue(r, 0, 0)[0] == 't' ? 0 : -EIO;
 	PQclear(r);
@@ -716,5 +747,28 @@ const struct store_ops pg_ops = {
 	.mark = pg_mark,
 	.unmark = pg_unmark,
 	.ping = pg_ping,
-	/* The job operations are being written (pg_jobs.c and others). */
+	.submit = pg_submit,
+	.get = pg_get,
+	.head = pg_head,
+	.claim = pg_claim,
+	.finish = pg_finish,
+	.set_state = pg_set_state,
+	.requeue = pg_requeue,
+	.promote = pg_promote,
+	.delete = pg_delete,
+	.list = pg_list,
+	.running = pg_running,
+	.count = pg_count,
+	.finished_since = pg_finished_since,
+	.expired = pg_expired,
+	.queue_set = pg_queue_set,
+	.queues = pg_queues,
+	.add_deps = pg_add_deps,
+	.dependents = pg_dependents,
+	.dep_done = pg_dep_done,
+	.next_due = pg_next_due,
+	.due = pg_due,
+	.idem_get = pg_idem_get,
+	.idem_put = pg_idem_put,
+	.idem_purge = pg_idem_purge,
 };

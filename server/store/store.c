@@ -11,25 +11,11 @@
 int
 store_is_postgresql(const char *where)
 {
-	const char *p = where;
-
-	if (strncmp(where, "postgresql://", 13) == 0 ||
-	    strncmp(where, "postgres://", 11) == 0)
-		return 1;
-	/*
-	 * A keyword/value string starts with a keyword and '=' ("dbname=x",
-	 * "host=/run/postgresql dbname=x"); the path of an SQLite file that
-	 * runneld makes is absolute.
-	 */
-	while (*p == ' ' || *p == '\t')
-		p++;
-	if (!isalpha((unsigned char)*p))
-		return 0;
-	while (isalpha((unsigned char)*p) || *p == '_')
-		p++;
-	while (*p == ' ' || *p == '\t')
-		p++;
-	return *p == '=';
+	/* A URI, or keyword/value pairs as libpq reads them ("dbname=runnel
+	 * host=/run/postgresql"): a file name with '=' in it does not parse. */
+	return strncmp(where, "postgresql://", 13) == 0 ||
+	    strncmp(where, "postgres://", 11) == 0 ||
+	    (strchr(where, '=') != NULL && pg_is_conninfo(where));
 }
 
 int
