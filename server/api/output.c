@@ -55,6 +55,17 @@ struct tail {
 
 static void	tail_release(struct tail *);
 
+/* Opens the attempt's local file if this node has one. */
+static void
+local_open(struct tail *t)
+{
+	char path[4096];
+
+	output_path(t->srv->output_dir, t->f.job_id, t->attempt, t->which, path,
+	    sizeof(path));
+	t->fd = open(path, O_RDONLY | O_CLOEXEC);
+}
+
 /* Opens the attempt's file once the job has one; 1 if the stream is over. */
 static int
 tail_open(struct tail *t)
@@ -168,9 +179,12 @@ tail_read(struct stream *s, uint64_t pos, char *buf, size_t max)
 
 	if (!t->follow)
 		return remote_read(t, t->offset + pos, buf, max);
-	if (t->fd < 0 && pgwork_on(t->srv) && t->attempt > 0) {
+	if (t->fd < 0 && pgwork_on(t->srv)) {
 		/* Not run here (yet): the database has what another node ran. */
-		tail_open(t);
+		if (t->attempt == 0 && tail_open(t))
+			return -1;	/* deleted */
+		if (t->fd < 0)
+			local_open(t);
 		if (t->fd < 0)
 			return remote_read(t, t->offset + pos, buf, max);
 	}
