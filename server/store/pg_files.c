@@ -100,6 +100,8 @@ pgio_blob_put(struct pgio *io, const char *path, uint64_t size,
 		goto out;
 	}
 	if ((rc = pgio_simple(c, "begin", "BEGIN")) < 0 ||
+	    (rc = pgio_simple(c, "blob durable", "SET LOCAL synchronous_commit "
+	    "= on")) < 0 ||
 	    (rc = pgio_exec(c, "blob lock", SQL_LOCK, 1, vals, NULL, NULL,
 	    NULL)) < 0 ||
 	    (rc = pgio_exec(c, "blob find", "SELECT size FROM blobs WHERE "

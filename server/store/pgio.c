@@ -97,6 +97,16 @@ pgio_get(struct pgio *io)
 		PQfinish(c);
 		return NULL;
 	}
+	/*
+	 * Output rows need no flush of their own: the commit of the job's
+	 * finish, which comes after them, flushes the WAL up to itself and
+	 * so through them.  What must be durable at once (a blob before its
+	 * 201) says so in its own transaction.
+	 */
+	if (pgio_simple(c, "session", "SET synchronous_commit = off") < 0) {
+		PQfinish(c);
+		return NULL;
+	}
 	return c;
 }
 
