@@ -23,7 +23,8 @@ enum {
 	OPT_RETAIN_FINISHED, OPT_RETAIN_MAX_JOBS, OPT_LIMIT_MEMORY,
 	OPT_LIMIT_CPU, OPT_LIMIT_FILES, OPT_LIMIT_PROCS, OPT_LIMIT_OUTPUT,
 	OPT_ACCESS_LOG, OPT_ALLOW_ORIGIN, OPT_MAX_CONNECTIONS,
-	OPT_MAX_CLIENT_CONNECTIONS, OPT_HEADER_TIMEOUT, OPT_DATABASE
+	OPT_MAX_CLIENT_CONNECTIONS, OPT_HEADER_TIMEOUT, OPT_DATABASE,
+	OPT_NODE_ID, OPT_NODE_TIMEOUT, OPT_NOTIFY, OPT_POLL_INTERVAL
 };
 
 struct option_doc {
@@ -40,6 +41,18 @@ static const struct option_doc options[] = {
 	    "data directory: database, outputs, files (default ./data)"},
 	{{"database", 1, 0, OPT_DATABASE}, "RUNNEL_DATABASE", "URL",
 	    "PostgreSQL (URI or key=value string) instead of DIR/runnel.db"},
+	{{"node-id", 1, 0, OPT_NODE_ID}, "RUNNEL_NODE_ID", "ID",
+	    "with --database: this node's name in the cluster, [A-Za-z0-9_.-] "
+	    "(default: made once, kept in DIR/node-id)"},
+	{{"node-timeout", 1, 0, OPT_NODE_TIMEOUT}, "RUNNEL_NODE_TIMEOUT",
+	    "SECONDS", "with --database: a node silent this long is dead, its "
+	    "running jobs rescued (default 30)"},
+	{{"notify", 1, 0, OPT_NOTIFY}, "RUNNEL_NOTIFY", "on|off",
+	    "with --database: wake other nodes with LISTEN/NOTIFY (off for "
+	    "poolers that break LISTEN: polling only; default on)"},
+	{{"poll-interval", 1, 0, OPT_POLL_INTERVAL}, "RUNNEL_POLL_INTERVAL",
+	    "SECONDS", "with --database: how often a node looks for work, "
+	    "cancels and dead nodes itself (default 1)"},
 	{{"workers", 1, 0, OPT_WORKERS}, "RUNNEL_WORKERS", "N",
 	    "worker processes, one job each (default: the number of CPUs)"},
 	{{"token-file", 1, 0, OPT_TOKEN_FILE}, "RUNNEL_TOKEN_FILE", "FILE",
@@ -455,6 +468,16 @@ set_database(struct config *c, const char *v)
 	return (c->database = strdup(v)) ? 0 : -1;
 }
 
+int
+config_node_id_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n >= 1 && n <= CONFIG_NODE_ID_MAX && strspn(s,
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
+	    == n;
+}
+
 static int
 copy_path(char *dst, size_t n, const char *s)
 {
@@ -479,6 +502,23 @@ config_set(struct config *c, int opt, const char *v)
 		return copy_path(c->data_dir, sizeof(c->data_dir), v);
 	case OPT_DATABASE:
 		return set_database(c, v);
+	case OPT_NODE_ID:
+		return config_node_id_valid(v) ? copy_path(c->node_id,
+		    sizeof(c->node_id), v) : -1;
+	case OPT_NODE_TIMEOUT:
+		return parse_seconds(v, &c->node_timeout_ms) < 0 ||
+		    c->node_timeout_ms < 1000 || c->node_timeout_ms > 3600000 ?
+		    -1 : 0;
+	case OPT_NOTIFY:
+		if (strcmp(v, "on") == 0 || strcmp(v, "off") == 0) {
+			c->notify = v[1] == 'n';
+			return 0;
+		}
+		return -1;
+	case OPT_POLL_INTERVAL:
+		return parse_seconds(v, &c->poll_interval_ms) < 0 ||
+		    c->poll_interval_ms < 10 || c->poll_interval_ms > 600000 ?
+		    -1 : 0;
 	case OPT_WORKERS:
 		n = strtol(v, &end, 10);
 		if (end == v || *end || n < 1 || n > 1024)
@@ -578,6 +618,9 @@ config_defaults(struct config *c)
 	c->max_connections = 4096;
 	c->max_client_connections = 512;
 	c->header_timeout_ms = 10000;
+	c->node_timeout_ms = 30000;
+	c->notify = 1;
+	c->poll_interval_ms = 1000;
 }
 
 static const struct option_doc *

@@ -21,6 +21,7 @@
 #include "api/routes.h"
 #include "clock.h"
 #include "config.h"
+#include "core/cluster.h"
 #include "core/core.h"
 #include "core/counts.h"
 #include "core/events.h"
@@ -104,6 +105,8 @@ stop_all(struct runneld *r)
 	pool_stop(srv);
 	pgwork_stop(srv);
 	http_stop(srv);
+	/* Nothing runs any more: the node leaves before the turn closes. */
+	cluster_stop(srv);
 	core_stop(srv);
 	space_stop(srv);
 	close_if_open((uv_handle_t *)&r->sigterm);
@@ -305,7 +308,8 @@ start(struct runneld *r)
 	if ((rc = files_sweep(srv)) > 0)
 		log_info("runneld: removed %d file(s) left without a job", rc);
 	/* Counts, then the jobs a dead runneld left running, then serve. */
-	if ((rc = core_start(srv)) < 0 || (rc = core_load(srv)) < 0 ||
+	if ((rc = core_start(srv)) < 0 || (rc = cluster_start(srv)) < 0 ||
+	    (rc = core_load(srv)) < 0 ||
 	    (rc = events_start(srv)) < 0 || (rc = core_recover(srv)) < 0 ||
 	    (rc = pool_start(srv, wpath, &core_pool_cb, srv)) < 0)
 		return rc;
@@ -394,6 +398,7 @@ main(int argc, char **argv)
 		pool_free(srv);
 	pgwork_free(srv);
 	events_free(srv);
+	cluster_free(srv);
 	core_free(srv);
 	space_free(srv);
 	store_close(srv->store);

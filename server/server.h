@@ -21,6 +21,7 @@ struct core;
 struct space;
 struct gate;
 struct route;
+struct cluster;
 struct pgwork;
 
 struct server {
@@ -34,6 +35,7 @@ struct server {
 	struct core		*core;
 	struct space		*space;
 	struct gate		*gate;
+	struct cluster		*cluster;	/* cluster mode; NULL on SQLite */
 	struct pgwork		*pgwork;	/* cluster mode: output and files
 						 * in PostgreSQL; NULL without */
 	const struct route	*routes;	/* what http serves (api/routes.c) */
