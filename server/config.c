@@ -23,7 +23,8 @@ enum {
 	OPT_RETAIN_FINISHED, OPT_RETAIN_MAX_JOBS, OPT_LIMIT_MEMORY,
 	OPT_LIMIT_CPU, OPT_LIMIT_FILES, OPT_LIMIT_PROCS, OPT_LIMIT_OUTPUT,
 	OPT_ACCESS_LOG, OPT_ALLOW_ORIGIN, OPT_MAX_CONNECTIONS,
-	OPT_MAX_CLIENT_CONNECTIONS, OPT_HEADER_TIMEOUT
+	OPT_MAX_CLIENT_CONNECTIONS, OPT_HEADER_TIMEOUT, OPT_DATABASE,
+	OPT_NODE_ID, OPT_NODE_TIMEOUT, OPT_NOTIFY, OPT_POLL_INTERVAL
 };
 
 struct option_doc {
@@ -38,6 +39,20 @@ static const struct option_doc options[] = {
 	    "address to serve HTTP on (default 127.0.0.1:8080; port 0 picks one)"},
 	{{"data", 1, 0, OPT_DATA}, "RUNNEL_DATA", "DIR",
 	    "data directory: database, outputs, files (default ./data)"},
+	{{"database", 1, 0, OPT_DATABASE}, "RUNNEL_DATABASE", "URL",
+	    "PostgreSQL (URI or key=value string) instead of DIR/runnel.db"},
+	{{"node-id", 1, 0, OPT_NODE_ID}, "RUNNEL_NODE_ID", "ID",
+	    "with --database: this node's name in the cluster, [A-Za-z0-9_.-] "
+	    "(default: made once, kept in DIR/node-id)"},
+	{{"node-timeout", 1, 0, OPT_NODE_TIMEOUT}, "RUNNEL_NODE_TIMEOUT",
+	    "SECONDS", "with --database: a node silent this long is dead, its "
+	    "running jobs rescued (default 30)"},
+	{{"notify", 1, 0, OPT_NOTIFY}, "RUNNEL_NOTIFY", "on|off",
+	    "with --database: wake other nodes with LISTEN/NOTIFY (off for "
+	    "poolers that break LISTEN: polling only; default on)"},
+	{{"poll-interval", 1, 0, OPT_POLL_INTERVAL}, "RUNNEL_POLL_INTERVAL",
+	    "SECONDS", "with --database: how often a node looks for work, "
+	    "cancels and dead nodes itself (default 1)"},
 	{{"workers", 1, 0, OPT_WORKERS}, "RUNNEL_WORKERS", "N",
 	    "worker processes, one job each (default: the number of CPUs)"},
 	{{"token-file", 1, 0, OPT_TOKEN_FILE}, "RUNNEL_TOKEN_FILE", "FILE",
@@ -321,6 +336,148 @@ add_origins(struct config *c, const char *list)
 	}
 }
 
+/* A span of a connection string: where a password is. */
+struct span {
+	size_t	 off, len;
+};
+
+#define SPANS_MAX	8
+
+/* The passwords of a postgresql:// URI: in its userinfo, in its query. */
+static size_t
+uri_passwords(const char *s, struct span *sp)
+{
+	const char	*auth = strstr(s, "://") + 3, *at = NULL, *colon, *p;
+	size_t		 alen = strcspn(auth, "/?"), n = 0;
+
+	for (p = auth; p < auth + alen; p++)
+		if (*p == '@')
+			at = p;
+	if (at && (colon = memchr(auth, ':', (size_t)(at - auth))) != NULL)
+		sp[n++] = (struct span){(size_t)(colon + 1 - s),
+		    (size_t)(at - colon - 1)};
+	if ((p = strchr(auth + alen, '?')) == NULL)
+		return n;
+	for (p++; n < SPANS_MAX; p++) {
+		size_t len = strcspn(p, "&");
+
+		if (len >= 9 && strncmp(p, "password=", 9) == 0)
+			sp[n++] = (struct span){(size_t)(p + 9 - s), len - 9};
+		p += len;
+		if (*p == '\0')
+			break;
+	}
+	return n;
+}
+
+/*
+ * The passwords of a key=value string, read as libpq reads it: values
+ * plain up to a space, or quoted in '...', with backslash escapes.
+ */
+static size_t
+keyword_passwords(const char *s, struct span *sp)
+{
+	const char	*p = s, *key, *val;
+	size_t		 keylen, n = 0;
+
+	while (n < SPANS_MAX) {
+		while (isspace((unsigned char)*p))
+			p++;
+		if (*p == '\0')
+			break;
+		key = p;
+		while (*p && *p != '=' && !isspace((unsigned char)*p))
+			p++;
+		keylen = (size_t)(p - key);
+		while (isspace((unsigned char)*p))
+			p++;
+		if (*p != '=')
+			break;		/* not a key=value string after all */
+		p++;
+		while (isspace((unsigned char)*p))
+			p++;
+		if (*p == '\'') {
+			val = ++p;
+			while (*p && *p != '\'')
+				p += p[0] == '\\' && p[1] ? 2 : 1;
+		} else {
+			val = p;
+			while (*p && !isspace((unsigned char)*p))
+				p += p[0] == '\\' && p[1] ? 2 : 1;
+		}
+		if (keylen == 8 && strncmp(key, "password", 8) == 0)
+			sp[n++] = (struct span){(size_t)(val - s), (size_t)(p - val)};
+		if (*p == '\'')
+			p++;
+	}
+	return n;
+}
+
+static size_t
+passwords(const char *s, struct span *sp)
+{
+	if (strncmp(s, "postgresql://", 13) == 0 ||
+	    strncmp(s, "postgres://", 11) == 0)
+		return uri_passwords(s, sp);
+	return keyword_passwords(s, sp);
+}
+
+void
+config_database_masked(const char *s, char *out, size_t n)
+{
+	struct span	 sp[SPANS_MAX];
+	size_t		 nsp = passwords(s, sp), at = 0, len = 0;
+
+	if (n == 0)
+		return;
+	for (size_t i = 0; i <= nsp; i++) {
+		size_t		 upto = i < nsp ? sp[i].off : strlen(s);
+		const char	*mask = i < nsp && sp[i].len ? "***" : "";
+
+		len += (size_t)snprintf(out + len, n - len, "%.*s%s",
+		    (int)(upto - at), s + at, mask);
+		if (len >= n) {
+			out[n - 1] = '\0';
+			return;
+		}
+		if (i < nsp)
+			at = sp[i].off + sp[i].len;
+	}
+}
+
+/*
+ * Other users see a process's arguments (ps): a password given in
+ * --database is overwritten there once copied.
+ */
+static void
+hide_passwords(char *s)
+{
+	struct span	 sp[SPANS_MAX];
+	size_t		 nsp = passwords(s, sp);
+
+	for (size_t i = 0; i < nsp; i++)
+		memset(s + sp[i].off, 'x', sp[i].len);
+}
+
+static int
+set_database(struct config *c, const char *v)
+{
+	if (*v == '\0' || strlen(v) >= 4096)
+		return -1;
+	free(c->database);
+	return (c->database = strdup(v)) ? 0 : -1;
+}
+
+int
+config_node_id_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n >= 1 && n <= CONFIG_NODE_ID_MAX && strspn(s,
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
+	    == n;
+}
+
 static int
 copy_path(char *dst, size_t n, const char *s)
 {
@@ -343,6 +500,25 @@ config_set(struct config *c, int opt, const char *v)
 		return parse_listen(c, v);
 	case OPT_DATA:
 		return copy_path(c->data_dir, sizeof(c->data_dir), v);
+	case OPT_DATABASE:
+		return set_database(c, v);
+	case OPT_NODE_ID:
+		return config_node_id_valid(v) ? copy_path(c->node_id,
+		    sizeof(c->node_id), v) : -1;
+	case OPT_NODE_TIMEOUT:
+		return parse_seconds(v, &c->node_timeout_ms) < 0 ||
+		    c->node_timeout_ms < 1000 || c->node_timeout_ms > 3600000 ?
+		    -1 : 0;
+	case OPT_NOTIFY:
+		if (strcmp(v, "on") == 0 || strcmp(v, "off") == 0) {
+			c->notify = v[1] == 'n';
+			return 0;
+		}
+		return -1;
+	case OPT_POLL_INTERVAL:
+		return parse_seconds(v, &c->poll_interval_ms) < 0 ||
+		    c->poll_interval_ms < 10 || c->poll_interval_ms > 600000 ?
+		    -1 : 0;
 	case OPT_WORKERS:
 		n = strtol(v, &end, 10);
 		if (end == v || *end || n < 1 || n > 1024)
@@ -442,6 +618,9 @@ config_defaults(struct config *c)
 	c->max_connections = 4096;
 	c->max_client_connections = 512;
 	c->header_timeout_ms = 10000;
+	c->node_timeout_ms = 30000;
+	c->notify = 1;
+	c->poll_interval_ms = 1000;
 }
 
 static const struct option_doc *
@@ -464,8 +643,10 @@ config_env(struct config *c)
 		    *v == '\0')
 			continue;
 		if (config_set(c, options[i].opt.val, v) < 0) {
+			/* A connection string may hold a password. */
 			fprintf(stderr, "runneld: invalid %s: %s\n",
-			    options[i].env, v);
+			    options[i].env, options[i].opt.val == OPT_DATABASE ?
+			    "empty or over 4095 bytes" : v);
 			return -1;
 		}
 	}
@@ -479,6 +660,11 @@ config_env(struct config *c)
 	if (v != NULL) {
 		explicit_bzero((char *)v, strlen(v));
 		unsetenv("RUNNEL_TOKEN");
+	}
+	/* ... and so does the database's password, if it has one. */
+	if ((v = getenv("RUNNEL_DATABASE")) != NULL) {
+		explicit_bzero((char *)v, strlen(v));
+		unsetenv("RUNNEL_DATABASE");
 	}
 	return 0;
 }
@@ -512,10 +698,13 @@ config_parse(struct config *c, int argc, char **argv)
 		if (opt == '?' || config_set(c, opt, optarg) < 0) {
 			if (opt != '?')
 				fprintf(stderr, "runneld: invalid --%s: %s\n",
-				    doc_for(opt)->opt.name, optarg ? optarg : "");
+				    doc_for(opt)->opt.name, opt == OPT_DATABASE ?
+				    "empty or over 4095 bytes" : optarg ? optarg : "");
 			fprintf(stderr, "runneld --help lists the options\n");
 			return -1;
 		}
+		if (opt == OPT_DATABASE)
+			hide_passwords(optarg);
 	}
 	if (optind < argc) {
 		fprintf(stderr, "runneld: unexpected argument %s\n", argv[optind]);
@@ -531,6 +720,11 @@ config_parse(struct config *c, int argc, char **argv)
 void
 config_free(struct config *c)
 {
+	if (c->database) {
+		explicit_bzero(c->database, strlen(c->database));
+		free(c->database);
+		c->database = NULL;
+	}
 	for (int i = 0; c->allow_origins && c->allow_origins[i]; i++)
 		free(c->allow_origins[i]);
 	free(c->allow_origins);

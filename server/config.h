@@ -23,6 +23,13 @@ struct config {
 	char			 listen_host[256];
 	int			 listen_port;
 	char			 data_dir[4096];
+	char			*database;	/* PostgreSQL conninfo; NULL:
+						 * SQLite in data_dir */
+	/* cluster mode (with database) */
+	char			 node_id[65];	/* "" = DIR/node-id */
+	int64_t			 node_timeout_ms;
+	int			 notify;	/* LISTEN/NOTIFY, else polling only */
+	int64_t			 poll_interval_ms;
 	int			 workers;
 	char			*token;		/* NULL: no authentication */
 	int			 insecure;
@@ -48,6 +55,7 @@ struct config {
 };
 
 #define CONFIG_ORIGINS_MAX	32
+#define CONFIG_NODE_ID_MAX	64
 
 /*
  * Fills *cfg from defaults, the environment and argv.  Prints help or an
@@ -56,7 +64,17 @@ struct config {
  */
 int	config_parse(struct config *cfg, int argc, char **argv);
 void	config_free(struct config *cfg);
+/* 1 if s is a valid node id: 1 to 64 of [A-Za-z0-9_.-]. */
+int	config_node_id_valid(const char *s);
 /* 1 if host is a loopback address (127.0.0.0/8, ::1, localhost). */
 int	config_host_loopback(const char *host);
+/*
+ * Copies a PostgreSQL connection string or URI into out (n bytes, cut
+ * if need be) with its password replaced by "***": the userinfo
+ * password of a URI (postgresql://u:PASS@h/db), and the value of every
+ * password keyword (password=PASS in a key/value string, or ?password=
+ * in a URI's query).  For logs.
+ */
+void	config_database_masked(const char *conninfo, char *out, size_t n);
 
 #endif

@@ -21,6 +21,7 @@
 #include "api/routes.h"
 #include "clock.h"
 #include "config.h"
+#include "core/cluster.h"
 #include "core/core.h"
 #include "core/counts.h"
 #include "core/events.h"
@@ -51,6 +52,7 @@ struct runneld {
 	int		 stopped;
 	int		 killed;	/* the workers were SIGKILLed at the deadline */
 	int		 abandoned;	/* ... and still were not gone after it */
+	char		 failed_at[600];	/* what start-up failed on, or "" */
 };
 
 static void
@@ -101,6 +103,8 @@ stop_all(struct runneld *r)
 	events_stop(srv);
 	pool_stop(srv);
 	http_stop(srv);
+	/* Nothing runs any more: the node leaves before the turn closes. */
+	cluster_stop(srv);
 	core_stop(srv);
 	space_stop(srv);
 	close_if_open((uv_handle_t *)&r->sigterm);
@@ -175,6 +179,26 @@ worker_path(const struct config *cfg, char *out, size_t n)
 	return 0;
 }
 
+/* src with every run of control characters and blanks made one space. */
+static void
+one_line(char *out, size_t n, const char *src)
+{
+	size_t	 len = 0;
+	int	 blank = 0;
+
+	for (; *src && len + 1 < n; src++) {
+		if ((unsigned char)*src <= ' ' || *src == 0x7f) {
+			blank = len > 0;
+			continue;
+		}
+		if (blank && len + 2 < n)
+			out[len++] = ' ';
+		blank = 0;
+		out[len++] = *src;
+	}
+	out[len] = '\0';
+}
+
 static void
 raise_nofile(void)
 {
@@ -211,6 +235,45 @@ lock_data(struct runneld *r, int create)
 	return rc;
 }
 
+/* A --database that is not PostgreSQL's is refused before anything. */
+static int
+database_check(const struct config *cfg)
+{
+	char shown[512];
+
+	if (cfg->database == NULL || store_is_postgresql(cfg->database))
+		return 0;
+	config_database_masked(cfg->database, shown, sizeof(shown));
+	log_warnx("runneld: --database %s: not a PostgreSQL URI "
+	    "(postgresql://...) nor a key=value string (dbname=...)", shown);
+	return -1;
+}
+
+/*
+ * The store: --database names a PostgreSQL database, else it is
+ * runnel.db in the data directory.  The store logs why it failed; the
+ * line that says runneld does not start names the database too
+ * (failed_at), its password masked.
+ */
+static int
+open_store(struct runneld *r)
+{
+	struct server	*srv = &r->srv;
+	const char	*where = r->cfg.database;
+	char		 db[PATH_MAX + 16], shown[512];
+	int		 rc;
+
+	if (where == NULL) {
+		snprintf(db, sizeof(db), "%s/runnel.db", srv->data_dir);
+		return store_open(&srv->store, db, r->cfg.durability);
+	}
+	config_database_masked(where, shown, sizeof(shown));
+	if ((rc = store_open(&srv->store, where, r->cfg.durability)) < 0)
+		snprintf(r->failed_at, sizeof(r->failed_at), "database %s: ",
+		    shown);
+	return rc;
+}
+
 /*
  * Nothing is touched before it is known that runneld can serve: an
  * existing data directory is locked first (a second runneld is told so
@@ -221,10 +284,11 @@ static int
 start(struct runneld *r)
 {
 	struct server	*srv = &r->srv;
-	char		 db[PATH_MAX + 16], wpath[PATH_MAX];
+	char		 wpath[PATH_MAX];
 	int		 rc, locked;
 
-	if (worker_path(&r->cfg, wpath, sizeof(wpath)) < 0)
+	if (worker_path(&r->cfg, wpath, sizeof(wpath)) < 0 ||
+	    database_check(&r->cfg) < 0)
 		return -1;
 	if ((rc = lock_data(r, 0)) < 0 && rc != -ENOENT)
 		return rc;
@@ -234,17 +298,32 @@ start(struct runneld *r)
 	    (rc = datadir_open(srv, r->cfg.data_dir)) < 0 ||
 	    (rc = space_start(srv, core_storage_changed)) < 0)
 		return rc;
-	snprintf(db, sizeof(db), "%s/runnel.db", srv->data_dir);
-	if ((rc = store_open(&srv->store, db, r->cfg.durability)) < 0)
+	if ((rc = open_store(r)) < 0)
 		return rc;
 	if ((rc = files_sweep(srv)) > 0)
 		log_info("runneld: removed %d file(s) left without a job", rc);
 	/* Counts, then the jobs a dead runneld left running, then serve. */
-	if ((rc = core_start(srv)) < 0 || (rc = core_load(srv)) < 0 ||
+	if ((rc = core_start(srv)) < 0 || (rc = cluster_start(srv)) < 0 ||
+	    (rc = core_load(srv)) < 0 ||
 	    (rc = events_start(srv)) < 0 || (rc = core_recover(srv)) < 0 ||
 	    (rc = pool_start(srv, wpath, &core_pool_cb, srv)) < 0)
 		return rc;
 	return 0;
+}
+
+/* " database=..." for the start-up line (password masked), or "". */
+static const char *
+database_field(const struct config *cfg, char *out, size_t n)
+{
+	char shown[512];
+
+	if (cfg->database == NULL)
+		return "";
+	config_database_masked(cfg->database, shown, sizeof(shown));
+	/* A key=value string has blanks: quote it, as the log does. */
+	snprintf(out, n, strpbrk(shown, " \t\"") ? " database=\"%s\"" :
+	    " database=%s", shown);
+	return out;
 }
 
 int
@@ -252,6 +331,7 @@ main(int argc, char **argv)
 {
 	static struct runneld	 r;
 	struct server		*srv = &r.srv;
+	char			 dbfield[600];
 	int			 rc;
 
 	if ((rc = config_parse(&r.cfg, argc, argv)) != 0)
@@ -284,18 +364,24 @@ main(int argc, char **argv)
 	if ((rc = start(&r)) < 0) {
 		/* The cause was logged where it was met, maybe below the
 		 * level shown: say it again with the verdict. */
-		if (rc != -EEXIST)
-			log_error("runneld: could not start: %s",
-			    log_last_problem());
+		if (rc != -EEXIST) {
+			char cause[512];
+
+			/* libpq's messages span lines: the verdict does not. */
+			one_line(cause, sizeof(cause), log_last_problem());
+			log_error("runneld: could not start: %s%s", r.failed_at,
+			    cause);
+		}
 		return 1;
 	}
 	uv_signal_start(&r.sigterm, on_signal, SIGTERM);
 	uv_signal_start(&r.sigint, on_signal, SIGINT);
-	log_info("runneld %s listening on http://%s%s%s:%d data=%s workers=%d "
-	    "durability=%s auth=%s", RUNNEL_VERSION,
+	log_info("runneld %s listening on http://%s%s%s:%d data=%s store=%s%s "
+	    "workers=%d durability=%s auth=%s", RUNNEL_VERSION,
 	    strchr(r.cfg.listen_host, ':') ? "[" : "", r.cfg.listen_host,
 	    strchr(r.cfg.listen_host, ':') ? "]" : "", http_port(srv),
-	    r.cfg.data_dir, r.cfg.workers,
+	    r.cfg.data_dir, store_backend(srv->store),
+	    database_field(&r.cfg, dbfield, sizeof(dbfield)), r.cfg.workers,
 	    r.cfg.durability == STORE_FAST ? "fast" : "full",
 	    r.cfg.token ? "token" : "none");
 	uv_run(srv->loop, UV_RUN_DEFAULT);
@@ -306,6 +392,7 @@ main(int argc, char **argv)
 	if (!r.abandoned)
 		pool_free(srv);
 	events_free(srv);
+	cluster_free(srv);
 	core_free(srv);
 	space_free(srv);
 	store_close(srv->store);

@@ -21,6 +21,7 @@ struct core;
 struct space;
 struct gate;
 struct route;
+struct cluster;
 
 struct server {
 	uv_loop_t		*loop;
@@ -33,6 +34,7 @@ struct server {
 	struct core		*core;
 	struct space		*space;
 	struct gate		*gate;
+	struct cluster		*cluster;	/* cluster mode; NULL on SQLite */
 	const struct route	*routes;	/* what http serves (api/routes.c) */
 	size_t			 nroutes;
 	int64_t			 started_at;	/* wall-clock ms */

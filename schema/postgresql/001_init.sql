@@ -39,10 +39,17 @@ CREATE TABLE jobs (
 
 -- Claiming: the head of each queue over runnable jobs only.
 CREATE INDEX jobs_runnable ON jobs (queue, priority, id) WHERE state = 'queued';
+-- Cluster claiming: the next runnable job of any queue, in the global order,
+-- and the running jobs of a queue (its concurrency), both over few rows.
+CREATE INDEX jobs_claim ON jobs (priority, id) WHERE state = 'queued';
+CREATE INDEX jobs_running ON jobs (queue) WHERE state = 'running';
+-- Listing newest first (keyset on id) by state, queue or type.
 CREATE INDEX jobs_state ON jobs (state, id);
 CREATE INDEX jobs_queue ON jobs (queue, id);
 CREATE INDEX jobs_type ON jobs (type, id);
-CREATE INDEX jobs_finished ON jobs (finished_at) WHERE finished_at IS NOT NULL;
+-- Statistics and retention by finish time (ties: by id, as SQLite's rowid).
+CREATE INDEX jobs_finished ON jobs (finished_at, id) WHERE finished_at IS NOT NULL;
+-- Scheduled jobs whose only wait is their time.
 CREATE INDEX jobs_due ON jobs (run_at, id)
 	WHERE state = 'scheduled' AND deps_left = 0 AND run_at IS NOT NULL;
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "core/cluster.h"
 #include "core/counts.h"
 #include "core/events.h"
 #include "http/gate.h"
@@ -106,6 +107,7 @@ api_metrics_get(struct request *req)
 	struct counts	*ty = srv->counts;
 	struct text	 t = {0};
 
+	cluster_counts(srv, CLUSTER_COUNTS_FRESH_MS);
 	put_jobs(&t, ty);
 	put_duration(&t, ty);
 	put(&t, "# HELP runnel_http_requests_total HTTP requests answered, by "

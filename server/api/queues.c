@@ -10,6 +10,7 @@
 #include "api/render.h"
 #include "api/spec.h"
 #include "core/action.h"
+#include "core/cluster.h"
 #include "core/core.h"
 #include "core/counts.h"
 #include "http/reply.h"
@@ -19,9 +20,11 @@ int
 api_queues_list(struct request *req)
 {
 	const struct counts	*t = req->srv->counts;
-	cJSON			*root = cJSON_CreateObject();
-	cJSON			*arr = cJSON_AddArrayToObject(root, "queues");
+	cJSON			*root, *arr;
 
+	cluster_counts(req->srv, CLUSTER_COUNTS_FRESH_MS);
+	root = cJSON_CreateObject();
+	arr = cJSON_AddArrayToObject(root, "queues");
 	for (int i = 0; i < t->nqueues; i++)
 		cJSON_AddItemToArray(arr, render_queue(t->queues[i].name,
 		    &t->queues[i]));

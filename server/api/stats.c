@@ -1,6 +1,7 @@
 /* GET /api/v1/stats: counts, uptime, the last hour's finishes, the pool. */
 #include "api/api.h"
 #include "clock.h"
+#include "core/cluster.h"
 #include "core/counts.h"
 #include "http/reply.h"
 #include "pool/pool.h"
@@ -12,9 +13,11 @@ api_stats_get(struct request *req)
 	struct server	*srv = req->srv;
 	struct counts	*t = srv->counts;
 	int64_t		 now = clock_now_ms(), per[COUNTS_MINUTES], total = 0;
-	cJSON		*root = cJSON_CreateObject(), *jobs, *arr, *pool;
+	cJSON		*root, *jobs, *arr, *pool;
 	char		 ts[CLOCK_TEXT_SIZE];
 
+	cluster_counts(srv, CLUSTER_COUNTS_FRESH_MS);
+	root = cJSON_CreateObject();
 	jobs = cJSON_AddObjectToObject(root, "jobs");
 	for (int s = 0; s < JOB_STATE_COUNT; s++) {
 		cJSON_AddNumberToObject(jobs, job_state_name(s),

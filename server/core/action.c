@@ -9,6 +9,7 @@
 
 #include "clock.h"
 #include "core/action.h"
+#include "core/cluster.h"
 #include "core/core.h"
 #include "core/core_int.h"
 #include "core/counts.h"
@@ -36,7 +37,11 @@ action_cancel(struct server *srv, uint64_t id, core_done_cb done, void *arg,
 		return refuse_state(err, &j, "cancel");
 	if (j.state == JOB_RUNNING) {
 		job_clear(&j);
-		if ((rc = pool_cancel(srv->pool, id, "canceled")) < 0)
+		rc = pool_cancel(srv->pool, id, "canceled");
+		/* In a cluster, the node running it ends it. */
+		if (rc == -ENOENT && srv->cluster)
+			rc = notify_cancel(srv, id);
+		if (rc < 0)
 			return refuse_set(err, rc, NULL, "%s", "");
 		/* Complete once the process group is gone; now if stopping. */
 		return events_wait(srv, id, srv->cfg->kill_grace_ms + 30000,
@@ -191,10 +196,13 @@ int
 action_queue_set(struct server *srv, const char *name, int paused,
     int concurrency, core_done_cb done, void *arg, struct core_error *err)
 {
-	struct queue_counts	*q = counts_queue(srv->counts, name, 0);
+	struct queue_counts	*q;
 	struct pending		*p;
 	int			 rc;
 
+	/* What is kept is what the cluster has now, not what we last saw. */
+	cluster_counts(srv, 0);
+	q = counts_queue(srv->counts, name, 0);
 
 	if (paused < 0)
 		paused = q ? q->paused : 0;

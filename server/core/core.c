@@ -18,6 +18,7 @@
 
 #include "clock.h"
 #include "core/core.h"
+#include "core/cluster.h"
 #include "core/core_int.h"
 #include "core/counts.h"
 #include "core/events.h"
@@ -80,20 +81,30 @@ dispatch(struct server *srv)
 	/* A full disk could store neither their output nor their end. */
 	while (!srv->draining && c->runnable && srv->pool &&
 	    (w = pool_idle(srv->pool)) >= 0 && !space_full(srv)) {
-		if ((rc = runq_pick(srv, &id, &queue)) <= 0) {
-			if (rc == 0)
-				c->runnable = 0;
-			break;
-		}
 		if (vec_grow(&t->runs, &t->capruns, t->nruns + 1, sizeof(*t->runs)) < 0)
 			break;
 		run = &t->runs[t->nruns];
-		rc = store_claim(srv->store, id, w, now, &run->job);
-		runq_taken(srv, queue);
-		if (rc < 0)
-			break;
-		if (rc == 0)
-			continue;	/* canceled meanwhile: pick again */
+		if (srv->cluster) {
+			/* Other nodes claim too: the store picks, not runq. */
+			if ((rc = cluster_claim(srv, w, now, &run->job)) <= 0) {
+				if (rc == 0)
+					c->runnable = 0;
+				break;
+			}
+			id = run->job.id;
+		} else {
+			if ((rc = runq_pick(srv, &id, &queue)) <= 0) {
+				if (rc == 0)
+					c->runnable = 0;
+				break;
+			}
+			rc = store_claim(srv->store, id, w, now, &run->job);
+			runq_taken(srv, queue);
+			if (rc < 0)
+				break;
+			if (rc == 0)
+				continue;	/* canceled meanwhile: pick again */
+		}
 		pool_reserve(srv->pool, w, id);
 		run->worker = w;
 		run->job.worker = w;
@@ -113,8 +124,15 @@ turn_start(struct server *srv, struct turn *t)
 	for (size_t i = 0; i < t->nruns; i++) {
 		struct job *j = &t->runs[i].job;
 
-		if (pool_run(srv->pool, t->runs[i].worker, j) < 0)
-			finish_lost(srv, j->id, j->queue, 0, 0, j->started_at);
+		if (pool_run(srv->pool, t->runs[i].worker, j) < 0) {
+			struct job_exit lost = {
+				.queue = j->queue, .started_at = j->started_at,
+				.attempts = j->attempts,
+				.max_attempts = j->max_attempts,
+			};
+
+			finish_lost(srv, j->id, &lost);
+		}
 	}
 }
 
@@ -275,7 +293,11 @@ core_flush(struct server *srv)
 	c->dirty = 0;
 	uv_idle_stop(&c->idle);
 	dispatch(srv);
+	if (srv->cluster)
+		notify_flush(srv);
 	rc = store_commit(srv->store, turn_acknowledges(srv, &c->turn));
+	if (srv->cluster)
+		notify_committed(srv, rc);
 	/* Take the turn: what the callbacks below add goes to the next one. */
 	t = c->turn;
 	memset(&c->turn, 0, sizeof(c->turn));
@@ -377,6 +399,12 @@ core_load(struct server *srv)
 	int64_t	 since = clock_now_ms() - COUNTS_MINUTES * 60000LL;
 	int	 rc;
 
+	/* The cluster's counts are kept by the store, not counted here. */
+	if (srv->cluster) {
+		cluster_counts(srv, 0);
+		runq_reset(srv);
+		return 0;
+	}
 	if ((rc = store_queues(srv->store, load_queue, srv->counts)) < 0 ||
 	    (rc = store_count(srv->store, load_count, srv->counts)) < 0 ||
 	    (rc = store_finished_since(srv->store, since, load_minute,

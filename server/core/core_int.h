@@ -1,8 +1,8 @@
 /*
  * The core's insides, shared by the files that change job states:
  * core.c (dispatch, commit), turn.c (what a turn records), submit.c,
- * action.c, finish.c, deps.c, delay.c and retain.c.  Nothing outside
- * the core wing includes this.
+ * action.c, finish.c, deps.c, delay.c, retain.c, and in cluster mode
+ * cluster.c and notify.c.  Nothing outside the core wing includes this.
  */
 #ifndef RUNNEL_CORE_INT_H
 #define RUNNEL_CORE_INT_H
@@ -14,6 +14,7 @@
 
 #include "core/result.h"
 #include "pool/pool.h"		/* struct job_exit */
+#include "store/cluster.h"	/* struct claim_round */
 #include "store/job.h"
 
 /* A state change of this turn, published after the commit. */
@@ -58,6 +59,7 @@ struct pending {
 	struct job_exit		 ex;
 	char			 reason[32];
 	char			 error[256];
+	char			 node[NODE_ID_MAX + 1];
 };
 
 /* A claim of this turn: its RUN goes out once the claim is committed. */
@@ -89,6 +91,54 @@ struct core {
 	struct turn	 turn;
 	struct pending	*redo;		/* reports to apply again */
 	size_t		 nredo, capredo;
+};
+
+/* A cancel this turn asks of the node running the job. */
+struct cancel_note {
+	uint64_t	 id;
+	char		 node[NODE_ID_MAX + 1];
+};
+
+/*
+ * Cluster mode (srv->cluster, NULL on SQLite): this node among those
+ * sharing the database.  cluster.c owns the node's life (join, beat,
+ * the leader's lease and chores, the poll) and its claims; notify.c what
+ * it tells the others at a commit and what they tell it.
+ */
+struct cluster {
+	struct server		*srv;
+	char			 node[NODE_ID_MAX + 1];
+	char			 host[NODE_HOST_MAX + 1];
+	uv_timer_t		 tick;		/* lease, beat, chores, poll */
+	uv_timer_t		 retry;		/* a contended queue: claim again */
+	struct listen		*listen;	/* NULL: --notify off */
+	int64_t			 tick_ms;
+	int64_t			 beat_ms;	/* how often the node beats */
+	int64_t			 lease_ms;	/* how long a lease lasts */
+	int64_t			 beat_next;	/* clock_mono_ms of the next beat */
+	int64_t			 purge_next;	/* ... of the leader's next purge */
+	int64_t			 retry_ms;	/* the retry timer's last delay */
+	int			 leader;	/* held the lease at the last tick */
+	int			 rejoin;	/* our row is gone: join again */
+	int			 peers;		/* other live nodes, last seen */
+	int			 missed;	/* LISTEN was down: poll waiters */
+	/* this turn */
+	struct claim_round	 round;
+	int			 claimed_all;	/* a claim found nothing more */
+	char			(*wake)[JOB_QUEUE_MAX + 1];
+	size_t			 nwake, capwake;
+	struct cancel_note	*cancels;
+	size_t			 ncancels, capcancels;
+	int			 counted;	/* waiting_base read this turn */
+	int			 hello;		/* this turn joined: say so */
+	int64_t			 waiting_base;	/* queued + scheduled then */
+	int64_t			 waiting_mark;	/* turn.waiting then */
+	/* the counts (srv->counts) as last read from the store */
+	int64_t			 counts_at;	/* clock_mono_ms; 0: stale */
+	/* jobs whose cancel the pool was told of: not again */
+	uint64_t		*canceling;
+	size_t			 ncanceling, capcanceling;
+	int			 stopping;
 };
 
 /* turn.c: records a state change; the one transition check (job_can). */
@@ -140,5 +190,33 @@ int		 delay_promote(struct server *, uint64_t id, const char *queue);
 
 /* retain.c: the timer that deletes finished jobs past their retention. */
 void		 retain_init(struct server *);
+
+/* cluster.c: claims the best job for worker (core.c's dispatch): 1 with
+ * *out filled, 0 when there is none to claim, or a code. */
+int		 cluster_claim(struct server *, int worker, int64_t now_ms,
+		    struct job *out);
+/* cluster.c: 0 while the attempt ex reports is still the one its node
+ * runs (its row locked until the commit), -EBUSY when it is not. */
+int		 cluster_fence(struct server *, uint64_t id,
+		    const struct job_exit *ex);
+/* cluster.c: queued + scheduled jobs in the cluster, this turn's too. */
+int64_t		 cluster_waiting(struct server *);
+/* cluster.c: the running jobs of this node (free *ids). */
+int		 cluster_own_jobs(struct server *, uint64_t **ids, size_t *n);
+/* notify.c: jobs of queue became runnable in this turn: wake others. */
+void		 notify_wake(struct server *, const char *queue);
+/* notify.c: this turn joined the cluster: the others hear of it. */
+void		 notify_hello(struct server *);
+/* notify.c: asks the node running job id to end it (its cancel). */
+int		 notify_cancel(struct server *, uint64_t id);
+/* notify.c: before the turn's commit, what the others must hear. */
+void		 notify_flush(struct server *);
+/* notify.c: the turn ended (rc < 0: rolled back, nothing was sent). */
+void		 notify_committed(struct server *, int rc);
+/* notify.c: a notification came; the connection is (again) up. */
+void		 notify_message(struct server *, const char *payload);
+void		 notify_up(struct server *);
+/* notify.c: polled: cancels asked of this node, and waited-for jobs. */
+void		 notify_poll(struct server *);
 
 #endif

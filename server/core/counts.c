@@ -89,6 +89,16 @@ counts_minute_add(struct counts *t, int64_t finished_ms)
 }
 
 void
+counts_minute_set(struct counts *t, int64_t minute_ms, int64_t n)
+{
+	int64_t	 minute = minute_ms / 60000;
+	int	 slot = (int)(minute % COUNTS_MINUTES);
+
+	t->minute_id[slot] = minute;
+	t->minute_count[slot] = n;
+}
+
+void
 counts_finish(struct counts *t, int64_t finished_ms, int64_t duration_ms)
 {
 	double	 secs = duration_ms > 0 ? duration_ms / 1000.0 : 0;

@@ -54,6 +54,8 @@ void	counts_move(struct counts *, const char *queue, int from, int to);
 void	counts_finish(struct counts *, int64_t finished_ms, int64_t duration_ms);
 /* Counts a finish in its minute only (start-up, from the store). */
 void	counts_minute_add(struct counts *, int64_t finished_ms);
+/* Sets the finishes of the minute of minute_ms to n (cluster counts). */
+void	counts_minute_set(struct counts *, int64_t minute_ms, int64_t n);
 /* Finishes per minute, oldest first, the last entry the current minute. */
 void	counts_per_minute(const struct counts *, int64_t now_ms,
 	    int64_t out[COUNTS_MINUTES]);

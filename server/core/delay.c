@@ -3,13 +3,17 @@
  * that waits only for its time (an index seek, jobs_due).  When it
  * fires, due jobs become queued in batches of DUE_BATCH per loop turn,
  * then it is armed again.  With any number of jobs scheduled and none
- * due, nothing runs at all.
+ * due, nothing runs at all.  In a cluster every node's timer looks at
+ * the shared table (the tick arms it again every poll interval, for
+ * jobs other nodes scheduled); a due job another node is promoting at
+ * that moment is left to it.
  */
 #include "clock.h"
 #include "core/core_int.h"
 #include "core/runq.h"
 #include "log.h"
 #include "server.h"
+#include "store/cluster.h"
 #include "store/store.h"
 
 #define DUE_BATCH	512
@@ -81,7 +85,9 @@ on_due(uv_timer_t *t)
 	c->due_at = 0;
 	if (store_begin(srv->store) < 0)
 		goto later;
-	n = store_due(srv->store, clock_now_ms(), DUE_BATCH, one_due, &b);
+	n = srv->cluster ?
+	    store_due_skip(srv->store, clock_now_ms(), DUE_BATCH, one_due, &b) :
+	    store_due(srv->store, clock_now_ms(), DUE_BATCH, one_due, &b);
 	if (n < 0)
 		goto later;
 	if (n == DUE_BATCH) {

@@ -110,6 +110,16 @@ events_waiting(const struct server *srv, uint64_t id)
 	return 0;
 }
 
+void
+events_waited(const struct server *srv, void (*cb)(void *, uint64_t),
+    void *arg)
+{
+	for (int b = 0; b < BUCKETS; b++)
+		for (const struct waiter *w = srv->events->waiters[b]; w;
+		    w = w->next)
+			cb(arg, w->job_id);
+}
+
 /* ---- followers --------------------------------------------------------- */
 
 void

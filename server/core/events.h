@@ -64,6 +64,9 @@ int	events_wait(struct server *, uint64_t id, int64_t timeout_ms,
 	    core_done_cb done, void *arg);
 /* 1 if someone waits for job id to finish. */
 int	events_waiting(const struct server *, uint64_t id);
+/* Calls cb with the id of every job waited for (once per waiter). */
+void	events_waited(const struct server *,
+	    void (*cb)(void *arg, uint64_t id), void *arg);
 
 void	events_follow(struct server *, struct follower *);
 void	events_unfollow(struct server *, struct follower *);

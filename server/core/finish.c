@@ -1,9 +1,11 @@
 /*
  * The end of an attempt.  A worker's report (or the loss of its worker,
- * or a restart of runneld) becomes the job's outcome: succeeded, failed,
- * canceled, or scheduled again with exponential back-off while attempts
- * remain.  A job that reached its final state then lets its dependents
- * move on.
+ * or a restart of runneld, or in a cluster the loss of the node that ran
+ * it) becomes the job's outcome: succeeded, failed, canceled, or
+ * scheduled again with exponential back-off while attempts remain.  A
+ * job that reached its final state then lets its dependents move on.
+ * In a cluster an outcome applies only to the attempt the job is still
+ * on (cluster_fence): a late report of a rescued attempt is refused.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -16,6 +18,7 @@
 #include "core/runq.h"
 #include "log.h"
 #include "server.h"
+#include "store/cluster.h"
 #include "store/store.h"
 
 #define RETRY_MAX_MS	(3600LL * 1000)
@@ -94,9 +97,11 @@ finish_keep(struct pending *p, uint64_t id, const struct job_exit *ex)
 	snprintf(p->queue, sizeof(p->queue), "%s", ex->queue ? ex->queue : "");
 	snprintf(p->reason, sizeof(p->reason), "%s", ex->reason ? ex->reason : "");
 	snprintf(p->error, sizeof(p->error), "%s", ex->error ? ex->error : "");
+	snprintf(p->node, sizeof(p->node), "%s", ex->node ? ex->node : "");
 	p->ex.reason = ex->reason ? p->reason : NULL;
 	p->ex.error = ex->error ? p->error : NULL;
 	p->ex.queue = p->queue;
+	p->ex.node = ex->node ? p->node : NULL;
 }
 
 /* The store's side of the outcome; fills *r. */
@@ -139,7 +144,12 @@ finish_apply(struct server *srv, uint64_t id, const struct job_exit *ex)
 	char			 error[256];
 	int			 rc;
 
-	rc = finish_store(srv, id, ex, &r, error, sizeof(error));
+	/* A cluster's node applies only the attempt it still runs. */
+	rc = srv->cluster ? cluster_fence(srv, id, ex) : 0;
+	if (rc == -EBUSY)
+		return;
+	if (rc == 0)
+		rc = finish_store(srv, id, ex, &r, error, sizeof(error));
 	if (rc == -EBUSY || rc == -ENOENT) {
 		log_warnx("core: job=%llu ended but is not running",
 		    (unsigned long long)id);
@@ -205,25 +215,35 @@ finish_exited(struct server *srv, uint64_t id, const struct job_exit *ex)
 }
 
 void
-finish_lost(struct server *srv, uint64_t id, const char *queue,
-    int64_t stdout_bytes, int64_t stderr_bytes, int64_t started_at)
+finish_lost(struct server *srv, uint64_t id, const struct job_exit *lost)
 {
-	struct job	 j;
+	struct job_exit	 ex = *lost;
+
+	ex.exit_code = ex.signal = -1;
+	ex.cpu_ms = ex.max_rss_kb = -1;
+	ex.finished_at = clock_now_ms();
+	ex.reason = ex.error = "worker lost";
+	log_warnx("core: job=%llu: worker lost", (unsigned long long)id);
+	finish_apply(srv, id, &ex);
+}
+
+void
+finish_node_lost(struct server *srv, const struct orphan *o)
+{
 	struct job_exit	 ex = {
 		.exit_code = -1, .signal = -1, .cpu_ms = -1, .max_rss_kb = -1,
-		.finished_at = clock_now_ms(), .reason = "worker lost",
-		.error = "worker lost", .stdout_bytes = stdout_bytes,
-		.stderr_bytes = stderr_bytes, .started_at = started_at,
-		.queue = queue, .attempts = 1, .max_attempts = 1,
+		.finished_at = clock_now_ms(), .reason = "node lost",
+		.error = "node lost", .stdout_bytes = o->stdout_bytes,
+		.stderr_bytes = o->stderr_bytes, .started_at = o->started_at,
+		.queue = o->queue, .attempts = o->attempts,
+		.max_attempts = o->max_attempts, .node = o->node,
 	};
 
-	log_warnx("core: job=%llu: worker lost", (unsigned long long)id);
-	if (store_get(srv->store, id, &j) == 0) {
-		ex.attempts = j.attempts;
-		ex.max_attempts = j.max_attempts;
-		job_clear(&j);
-	}
-	finish_apply(srv, id, &ex);
+	log_warnx("cluster: job=%llu attempt=%d: its node %s is gone: %s",
+	    (unsigned long long)o->id, o->attempts, o->node[0] ? o->node :
+	    "(none)", o->attempts < o->max_attempts ? "retried later" :
+	    "failed (node lost)");
+	finish_apply(srv, o->id, &ex);
 }
 
 /*
@@ -237,7 +257,9 @@ finish_recover(struct server *srv)
 	size_t		 n;
 	int		 rc;
 
-	if ((rc = store_running(srv->store, &ids, &n)) < 0)
+	/* In a cluster, the others' running jobs are theirs. */
+	if ((rc = srv->cluster ? cluster_own_jobs(srv, &ids, &n) :
+	    store_running(srv->store, &ids, &n)) < 0)
 		return rc;
 	for (size_t i = 0; i < n; i++) {
 		struct job	 j;

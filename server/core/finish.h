@@ -13,12 +13,23 @@ struct server;
 
 /* Job id's attempt ended as its worker reported. */
 void	finish_exited(struct server *, uint64_t id, const struct job_exit *);
-/* Job id's worker died before its report: the attempt is lost. */
-void	finish_lost(struct server *, uint64_t id, const char *queue,
-	    int64_t stdout_bytes, int64_t stderr_bytes, int64_t started_at);
+/*
+ * Job id's worker died before its report: the attempt is lost.  lost
+ * says what is known of the attempt (queue, output bytes, started_at,
+ * attempts, max_attempts).
+ */
+void	finish_lost(struct server *, uint64_t id, const struct job_exit *lost);
+/*
+ * Cluster: a running job whose node is gone (o, its row locked by the
+ * leader's turn) is retried with back-off while attempts remain, else
+ * failed with "node lost".
+ */
+struct orphan;
+void	finish_node_lost(struct server *, const struct orphan *o);
 
-/* Start-up: jobs a dead runneld left running are retried or failed, in
- * the turn's transaction (core_recover commits it). */
+/* Start-up: jobs a dead runneld left running (in cluster mode, those of
+ * this node only) are retried or failed, in the turn's transaction
+ * (core_recover commits it). */
 int	finish_recover(struct server *);
 
 #endif

@@ -5,9 +5,11 @@
  * RETAIN_EVERY_MS; each turn deletes at most RETAIN_BATCH jobs (an index
  * walk on finished_at) and, when more are due, comes back right after
  * the commit, so the loop is never held for more than a few milliseconds.
+ * In a cluster only the leader does this, on the cluster's counts.
  */
 #include "clock.h"
 #include "core/action.h"
+#include "core/cluster.h"
 #include "core/core_int.h"
 #include "core/counts.h"
 #include "log.h"
@@ -45,9 +47,13 @@ on_retain(uv_timer_t *t)
 {
 	struct server	*srv = t->data;
 	const struct config *cfg = srv->cfg;
-	int64_t		 now = clock_now_ms(), excess = over_max(srv);
+	int64_t		 now = clock_now_ms(), excess;
 	int		 n = 0, m = 0, limit;
 
+	if (srv->cluster && !cluster_leader(srv))
+		goto again;
+	cluster_counts(srv, 0);
+	excess = over_max(srv);
 	if (store_begin(srv->store) < 0)
 		goto again;
 	if (cfg->retain_finished_ms > 0)

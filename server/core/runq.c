@@ -1,4 +1,9 @@
-/* Picking the next job from the heads of the runnable queues. */
+/*
+ * Picking the next job from the heads of the runnable queues.  In a
+ * cluster the store picks (cluster_claim); what becomes runnable here
+ * is told to the other nodes instead (notify_wake).
+ */
+#include "core/core_int.h"
 #include "core/counts.h"
 #include "core/runq.h"
 #include "server.h"
@@ -13,6 +18,8 @@ runq_mark(struct server *srv, const char *queue)
 		q->runnable = 1;
 		q->head_valid = 0;	/* the new job may come first */
 	}
+	if (srv->cluster)
+		notify_wake(srv, queue);
 }
 
 void
@@ -44,8 +51,11 @@ runq_stopped(struct server *srv, const char *queue)
 	if (q && q->active > 0)
 		q->active--;
 	/* A slot under its concurrency is free again. */
-	if (q && q->concurrency > 0)
+	if (q && q->concurrency > 0) {
 		q->runnable = 1;
+		if (srv->cluster)
+			notify_wake(srv, queue);
+	}
 }
 
 void

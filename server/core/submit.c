@@ -13,12 +13,14 @@
 #include <string.h>
 
 #include "clock.h"
+#include "core/cluster.h"
 #include "core/core_int.h"
 #include "core/counts.h"
 #include "core/runq.h"
 #include "core/submit.h"
 #include "server.h"
 #include "store/files.h"
+#include "store/cluster.h"
 #include "store/space.h"
 #include "store/store.h"
 
@@ -34,8 +36,12 @@ backpressure(struct server *srv, size_t adding, struct core_error *err)
 
 	if (max == 0)
 		return 0;
-	waiting = t->by_state[JOB_QUEUED] + t->by_state[JOB_SCHEDULED] +
-	    srv->core->turn.waiting;
+	/* A cluster's nodes all add to it: the store's count, not ours. */
+	if (srv->cluster)
+		waiting = cluster_waiting(srv);
+	else
+		waiting = t->by_state[JOB_QUEUED] + t->by_state[JOB_SCHEDULED] +
+		    srv->core->turn.waiting;
 	if (waiting + (int64_t)adding <= max)
 		return 0;
 	/* When the pool, at last minute's pace, will have made room. */
@@ -161,7 +167,13 @@ store_all(struct server *srv, struct job *jobs, size_t n, int batch,
 		return 0;
 	if ((ids = ids_json(jobs, n)) == NULL)
 		return -ENOMEM;
-	rc = store_idem_put(srv->store, key, sha, ids, batch, now);
+	/* In a cluster another node may have taken the key meanwhile:
+	 * -EEXIST then, and what it made is the answer. */
+	if (srv->cluster)
+		rc = store_idem_take(srv->store, key, sha, ids, batch, now,
+		    now - IDEM_KEEP_MS);
+	else
+		rc = store_idem_put(srv->store, key, sha, ids, batch, now);
 	free(ids);
 	return rc;
 }
@@ -240,9 +252,23 @@ idem_submit(struct server *srv, const char *key, const char *body_sha,
 
 	rc = store_idem_get(srv->store, key, clock_now_ms() - IDEM_KEEP_MS, sha,
 	    sizeof(sha), &json, &was_batch);
-	if (rc == 0)
-		return submit(srv, jobs, n, batch, tmp_path, key, body_sha,
-		    done, arg, err);
+	if (rc == 0) {
+		rc = submit(srv, jobs, n, batch, tmp_path, key, body_sha, done,
+		    arg, err);
+		/*
+		 * In a cluster, another node took the key between our look
+		 * and our write (its commit came first; ours undid its jobs):
+		 * the answer is what it made, as for any repeat.
+		 */
+		if (rc != -EEXIST || srv->cluster == NULL)
+			return rc;
+		jobs = NULL;
+		n = 0;
+		rc = store_idem_get(srv->store, key, clock_now_ms() -
+		    IDEM_KEEP_MS, sha, sizeof(sha), &json, &was_batch);
+		if (rc == 0)
+			return refuse_set(err, -EEXIST, NULL, "%s", "");
+	}
 	job_free_all(jobs, n);
 	if (rc < 0)
 		return refuse_set(err, rc, NULL, "%s", "");

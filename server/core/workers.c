@@ -23,10 +23,9 @@ workers_exited(void *arg, uint64_t id, const struct job_exit *ex)
 }
 
 static void
-workers_lost(void *arg, uint64_t id, const char *queue, int64_t stdout_bytes,
-    int64_t stderr_bytes, int64_t started_at)
+workers_lost(void *arg, uint64_t id, const struct job_exit *ex)
 {
-	finish_lost(arg, id, queue, stdout_bytes, stderr_bytes, started_at);
+	finish_lost(arg, id, ex);
 }
 
 static void

@@ -296,6 +296,7 @@ pool_each(const struct pool *p, void (*cb)(void *, const struct worker_info *),
 		    w->state == W_BUSY || w->state == W_RESERVED ? "busy" :
 		    "starting";
 		info.job = w->job_id;
+		info.attempt = w->job_id ? w->attempts : 0;
 		info.started_at = w->started_at;
 		info.jobs_done = w->jobs_done;
 		cb(arg, &info);

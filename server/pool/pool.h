@@ -32,6 +32,8 @@ struct job_exit {
 	const char	*queue;
 	int		 attempts;	/* this attempt's number */
 	int		 max_attempts;
+	const char	*node;		/* cluster: the node that ran it; NULL:
+					 * this one */
 };
 
 /*
@@ -43,10 +45,12 @@ struct pool_cb {
 	void	(*ready)(void *arg);
 	/* Job id's attempt ended as its worker said. */
 	void	(*exited)(void *arg, uint64_t id, const struct job_exit *);
-	/* Job id's worker died before its EXIT: the attempt is lost. */
-	void	(*lost)(void *arg, uint64_t id, const char *queue,
-		    int64_t stdout_bytes, int64_t stderr_bytes,
-		    int64_t started_at);
+	/*
+	 * Job id's worker died before its EXIT: the attempt is lost.  What
+	 * is known of it is in ex (queue, output bytes, started_at, attempts,
+	 * max_attempts; the rest absent).
+	 */
+	void	(*lost)(void *arg, uint64_t id, const struct job_exit *ex);
 	/* New output bytes of job id are in its output file. */
 	void	(*output)(void *arg, uint64_t id);
 	/* 1 while the disk is full: output is then not stored. */
@@ -60,6 +64,7 @@ struct worker_info {
 	int		 pid;
 	const char	*state;		/* "starting", "idle", "busy" */
 	uint64_t	 job;		/* 0 if none */
+	int		 attempt;	/* the job's attempt, 0 if none */
 	int64_t		 started_at;
 	uint64_t	 jobs_done;
 };

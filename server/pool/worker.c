@@ -363,11 +363,18 @@ worker_gone(struct worker *w)
 	if (!w->exited || !w->eof)
 		return;
 	if (id) {
+		struct job_exit ex = {
+			.exit_code = -1, .signal = -1, .cpu_ms = -1,
+			.max_rss_kb = -1, .queue = w->queue,
+			.attempts = w->attempts, .max_attempts = w->max_attempts,
+			.started_at = w->job_started_at,
+		};
+
 		output_close(&w->out);
 		w->job_id = 0;
-		w->pool->cb->lost(w->pool->arg, id, w->queue,
-		    w->out.bytes[OUTPUT_STDOUT], w->out.bytes[OUTPUT_STDERR],
-		    w->job_started_at);
+		ex.stdout_bytes = w->out.bytes[OUTPUT_STDOUT];
+		ex.stderr_bytes = w->out.bytes[OUTPUT_STDERR];
+		w->pool->cb->lost(w->pool->arg, id, &ex);
 	}
 	if (w->pipe_open && !uv_is_closing((uv_handle_t *)&w->pipe))
 		uv_close((uv_handle_t *)&w->pipe, on_handle_closed);

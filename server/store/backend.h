@@ -61,5 +61,7 @@ struct store {
 /* Each backend's open, with store_open's contract. */
 int	sqlite_open(struct store **, const char *path, enum store_durability);
 int	pg_open(struct store **, const char *conninfo, enum store_durability);
+/* 1 if libpq reads s as keyword/value pairs it knows, else 0. */
+int	pg_is_conninfo(const char *s);
 
 #endif

@@ -5,6 +5,7 @@
  * and jobs do not hold it.
  */
 #include <sys/file.h>
+#include <sys/random.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -109,4 +110,89 @@ datadir_open(struct server *srv, const char *data)
 			    strerror(-rc));
 	}
 	return 0;
+}
+
+/* 1 if s (n bytes) can be a node id: [A-Za-z0-9_.-], 1 to 64. */
+static int
+node_id_valid(const char *s, size_t n)
+{
+	static const char ok[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789_.-";
+
+	if (n < 1 || n > 64)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] == '\0' || strchr(ok, s[i]) == NULL)
+			return 0;
+	return 1;
+}
+
+/* A new id: the host's name cut to what an id may hold, and 8 hex. */
+static int
+node_id_make(char *out, size_t size)
+{
+	unsigned char	 r[4];
+	char		 host[256] = "node";
+	size_t		 n = 0;
+
+	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+		return -errno;
+	gethostname(host, sizeof(host) - 1);
+	host[sizeof(host) - 1] = '\0';
+	for (const char *h = host; *h && n < 40; h++)
+		if (node_id_valid(h, 1) && *h != '.')
+			out[n++] = *h;
+	snprintf(out + n, size - n, "%s%02x%02x%02x%02x", n ? "-" : "",
+	    r[0], r[1], r[2], r[3]);
+	return 0;
+}
+
+int
+datadir_node_id(struct server *srv, char *out, size_t size)
+{
+	char	 path[PATH_MAX], tmp[PATH_MAX + 8], buf[80];
+	ssize_t	 n;
+	int	 fd, rc;
+
+	snprintf(path, sizeof(path), "%.*s/%s", PATH_MAX - 16, srv->data_dir,
+	    DATADIR_NODE_ID);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) >= 0) {
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+			n--;
+		if (n > 0 && node_id_valid(buf, (size_t)n) &&
+		    (size_t)n < size) {
+			memcpy(out, buf, (size_t)n);
+			out[n] = '\0';
+			return 0;
+		}
+		log_warnx("datadir: %s does not hold a node id ([A-Za-z0-9_.-], "
+		    "1 to 64): remove it or set --node-id", path);
+		return -EINVAL;
+	}
+	if (errno != ENOENT) {
+		rc = -errno;
+		log_warn("datadir: %s", path);
+		return rc;
+	}
+	if ((rc = node_id_make(out, size)) < 0)
+		return rc;
+	/* Written whole or not at all: a new file renamed into place. */
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640)) < 0) {
+		rc = -errno;
+		log_warn("datadir: writing %s", tmp);
+		return rc;
+	}
+	rc = dprintf(fd, "%s\n", out) < 0 || fsync(fd) < 0 ? -errno : 0;
+	if (close(fd) < 0 && rc == 0)
+		rc = -errno;
+	if (rc == 0 && rename(tmp, path) < 0)
+		rc = -errno;
+	if (rc < 0) {
+		log_warnx("datadir: writing %s: %s", path, strerror(-rc));
+		unlink(tmp);
+	}
+	return rc;
 }

@@ -6,11 +6,13 @@
 #ifndef RUNNEL_DATADIR_H
 #define RUNNEL_DATADIR_H
 
+#include <stddef.h>
 #include <sys/types.h>
 
 struct server;
 
 #define DATADIR_LOCK	"runnel.lock"
+#define DATADIR_NODE_ID	"node-id"
 
 /*
  * Takes the lock of the data directory dir (created when create is set,
@@ -29,6 +31,15 @@ int	datadir_lock(struct server *, const char *dir, int create,
  * runneld left half-done).  Returns 0 or a negative errno code (logged).
  */
 int	datadir_open(struct server *, const char *dir);
+
+/*
+ * The node's id in a cluster, kept in DIR/node-id so that a node that
+ * restarts is the same node (and recovers its own jobs at once): read
+ * from there, or made (host name and random hex, [A-Za-z0-9_.-]) and
+ * written the first time.  out has size bytes (at least 65).  Returns 0
+ * or a negative errno code (logged).
+ */
+int	datadir_node_id(struct server *, char *out, size_t size);
 
 /* Releases the lock (runneld's exit does too). */
 void	datadir_unlock(struct server *);

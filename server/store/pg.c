@@ -1,15 +1,774 @@
-/* The PostgreSQL backend: being written. */
+/*
+ * The PostgreSQL backend: the connection (and its reset when lost), the
+ * migrations, the table of every statement runnel runs (each prepared
+ * once per connection), the turn's transaction and its savepoints, and
+ * how PostgreSQL's errors become store.h's codes: logged here once with
+ * PostgreSQL's message.  pg.h says how a failed statement affects the
+ * turn.  The statements run in pg_jobs.c, pg_list.c, pg_queues.c and
+ * pg_flow.c; their parameters and results go through pg_exec.c.
+ */
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "embed.h"
 #include "log.h"
-#include "store/backend.h"
+#include "store/pg.h"
+
+extern const struct embed_file pg_schema_files[];
+
+/* Identity columns (10); nothing newer is needed. */
+#define PG_SERVER_MIN	100000
+/* Unless the connection string or PGCONNECT_TIMEOUT says otherwise. */
+#define PG_CONNECT_TIMEOUT	"5"
+
+#define BEGIN_TXN	"BEGIN ISOLATION LEVEL READ COMMITTED"
+
+static const struct {
+	const char	*name;
+	const char	*sql;
+} stmts[PG_STMT_COUNT] = {
+	[PG_INSERT] = {"insert", "INSERT INTO jobs (" PG_INSERT_COLUMNS ") "
+	    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, "
+	    "$14, $15, $16, $17, $18, $19, $20, $21, $22) RETURNING id"},
+	[PG_GET] = {"get", "SELECT " PG_JOB_COLUMNS " FROM jobs WHERE id = $1"},
+	[PG_GET_MANY] = {"get_many", "SELECT " PG_JOB_COLUMNS " FROM jobs "
+	    "WHERE id = ANY ($1::bigint[]) ORDER BY id DESC"},
+	/* The head of one queue: one seek on jobs_runnable. */
+	[PG_HEAD] = {"head", "SELECT id, priority FROM jobs "
+	    "WHERE state = 'queued' AND queue = $1 ORDER BY priority, id "
+	    "LIMIT 1"},
+	/* RETURNING saves reading the row again: a round trip. */
+	[PG_CLAIM] = {"claim", "UPDATE jobs SET state = 'running', "
+	    "attempts = attempts + 1, started_at = $2, worker = $3, "
+	    "finished_at = NULL, exit_code = NULL, signal = NULL, "
+	    "error = NULL, stdout_bytes = 0, stderr_bytes = 0, "
+	    "cpu_ms = NULL, max_rss_kb = NULL "
+	    "WHERE id = $1 AND state = 'queued' RETURNING " PG_JOB_COLUMNS},
+	/* The end of an attempt: finished, or scheduled again ($12: when). */
+	[PG_FINISH] = {"finish", "UPDATE jobs SET state = $2, exit_code = $3, "
+	    "signal = $4, error = $5, finished_at = $6, stdout_bytes = $7, "
+	    "stderr_bytes = $8, cpu_ms = $9, max_rss_kb = $10, "
+	    "started_at = coalesce($11, started_at), "
+	    "run_at = coalesce($12, run_at) "
+	    "WHERE id = $1 AND state = 'running'"},
+	[PG_SET_STATE] = {"set_state", "UPDATE jobs SET state = $3, "
+	    "error = $4, finished_at = $5 WHERE id = $1 AND state = $2"},
+	[PG_REQUEUE] = {"requeue", "UPDATE jobs SET state = CASE WHEN "
+	    "$4::integer > 0 THEN 'scheduled' ELSE 'queued' END, "
+	    "deps_left = $4, attempts = attempts - $3::integer, "
+	    "started_at = NULL, finished_at = NULL, exit_code = NULL, "
+	    "signal = NULL, error = NULL, stdout_bytes = 0, stderr_bytes = 0, "
+	    "cpu_ms = NULL, max_rss_kb = NULL WHERE id = $1 AND state = $2"},
+	[PG_PROMOTE] = {"promote", "UPDATE jobs SET state = 'queued' "
+	    "WHERE id = $1 AND state = 'scheduled' AND deps_left = 0"},
+	/* One round trip: the job, and who waits for it or whom it waits for. */
+	[PG_DELETE] = {"delete", "WITH forget AS (DELETE FROM job_deps "
+	    "WHERE job_id = $1::bigint OR dep_id = $1::bigint) "
+	    "DELETE FROM jobs WHERE id = $1::bigint"},
+	/* Listing scans one index newest first; columns after id feed the
+	 * filters the index does not cover (pg_list.c). */
+	[PG_LIST_ALL] = {"list_all", "SELECT id, state, queue, type FROM jobs "
+	    "WHERE id < $1 ORDER BY id DESC LIMIT $2"},
+	[PG_LIST_STATE] = {"list_state", "SELECT id, state, queue, type "
+	    "FROM jobs WHERE state = $1 AND id < $2 ORDER BY id DESC LIMIT $3"},
+	[PG_LIST_QUEUE] = {"list_queue", "SELECT id, state, queue, type "
+	    "FROM jobs WHERE queue = $1 AND id < $2 ORDER BY id DESC LIMIT $3"},
+	[PG_LIST_TYPE] = {"list_type", "SELECT id, state, queue, type "
+	    "FROM jobs WHERE type = $1 AND id < $2 ORDER BY id DESC LIMIT $3"},
+	/* Orders below are the ones SQLite's indexes give: the same answers
+	 * in the same order on either backend.  COLLATE "C": SQLite compares
+	 * bytes, whatever the database's locale. */
+	[PG_RUNNING] = {"running", "SELECT id FROM jobs "
+	    "WHERE state = 'running' ORDER BY id"},
+	[PG_COUNT] = {"count", "SELECT queue, state, count(*) FROM jobs "
+	    "GROUP BY queue, state ORDER BY queue COLLATE \"C\", "
+	    "state COLLATE \"C\""},
+	[PG_FINISHED_SINCE] = {"finished_since", "SELECT finished_at FROM jobs "
+	    "WHERE finished_at >= $1 ORDER BY finished_at"},
+	[PG_EXPIRED] = {"expired", "SELECT id, attempts FROM jobs "
+	    "WHERE finished_at IS NOT NULL AND finished_at < $1 "
+	    "ORDER BY finished_at, id LIMIT $2"},
+	[PG_QUEUES] = {"queues", "SELECT name, paused, concurrency FROM queues "
+	    "ORDER BY name COLLATE \"C\""},
+	[PG_QUEUE_SET] = {"queue_set", "INSERT INTO queues (name, paused, "
+	    "concurrency) VALUES ($1, $2, $3) ON CONFLICT (name) DO UPDATE "
+	    "SET paused = excluded.paused, concurrency = excluded.concurrency"},
+	/* All of a job's dependencies in one statement. */
+	[PG_DEP_ADD] = {"dep_add", "INSERT INTO job_deps (dep_id, job_id) "
+	    "SELECT d, $1::bigint FROM unnest($2::bigint[]) AS d "
+	    "ON CONFLICT DO NOTHING"},
+	[PG_DEPENDENTS] = {"dependents", "SELECT job_id FROM job_deps "
+	    "WHERE dep_id = $1 ORDER BY job_id"},
+	[PG_DEP_DONE] = {"dep_done", "UPDATE jobs SET deps_left = deps_left - 1 "
+	    "WHERE id = $1 AND state = 'scheduled' AND deps_left > 0"},
+	/* Both on the partial index jobs_due. */
+	[PG_NEXT_DUE] = {"next_due", "SELECT min(run_at) FROM jobs "
+	    "WHERE state = 'scheduled' AND deps_left = 0 "
+	    "AND run_at IS NOT NULL"},
+	[PG_DUE] = {"due", "SELECT id, queue FROM jobs "
+	    "WHERE state = 'scheduled' AND deps_left = 0 "
+	    "AND run_at IS NOT NULL AND run_at <= $1 "
+	    "ORDER BY run_at, id LIMIT $2"},
+	[PG_IDEM_GET] = {"idem_get", "SELECT body_sha, jobs, batch "
+	    "FROM idempotency WHERE key = $1 AND created_at >= $2"},
+	[PG_IDEM_PUT] = {"idem_put", "INSERT INTO idempotency (key, body_sha, "
+	    "jobs, batch, created_at) VALUES ($1, $2, $3, $4, $5) "
+	    "ON CONFLICT (key) DO UPDATE SET body_sha = excluded.body_sha, "
+	    "jobs = excluded.jobs, batch = excluded.batch, "
+	    "created_at = excluded.created_at"},
+	[PG_IDEM_PURGE] = {"idem_purge", "DELETE FROM idempotency "
+	    "WHERE created_at < $1"},
+	/* A standby, or a read-only session, cannot take a write. */
+	[PG_PING] = {"ping", "SELECT NOT pg_is_in_recovery() AND "
+	    "current_setting('transaction_read_only') = 'off'"},
+};
+
+/* ---- errors and the turn ---- */
+
+/* PostgreSQL's message on one line (libpq ends it with a newline). */
+static const char *
+error_text(const struct pg_store *s, const PGresult *res, char *buf,
+    size_t size)
+{
+	const char	*m = res ? PQresultErrorMessage(res) : "";
+	size_t		 n;
+
+	if (*m == '\0')
+		m = s->conn ? PQerrorMessage(s->conn) : "";
+	if (*m == '\0')
+		m = "out of memory";
+	snprintf(buf, size, "%s", m);
+	for (n = strlen(buf); n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' ');
+	    n--)
+		buf[n - 1] = '\0';
+	for (char *c = buf; *c; c++)
+		if (*c == '\n' || *c == '\t')
+			*c = ' ';
+	return buf;
+}
+
+int
+pg_code(const struct pg_store *s, const PGresult *res)
+{
+	const char	*state;
+
+	if (res != NULL) {
+		ExecStatusType st = PQresultStatus(res);
+
+		if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
+			return 0;
+	}
+	if (s->conn == NULL || PQstatus(s->conn) != CONNECTION_OK)
+		return -EIO;
+	if (res == NULL)
+		return -ENOMEM;
+	if ((state = PQresultErrorField(res, PG_DIAG_SQLSTATE)) == NULL) {
+		/* libpq's own failure: no SQLSTATE. */
+		return strstr(PQresultErrorMessage(res), "out of memory") ?
+		    -ENOMEM : -EIO;
+	}
+	if (strncmp(state, "23", 2) == 0)
+		return -EEXIST;
+	if (strcmp(state, "53100") == 0)
+		return -ENOSPC;
+	return -EIO;
+}
+
+static void
+rollback(struct pg_store *s)
+{
+	PGresult *r;
+
+	if (s->conn == NULL || PQstatus(s->conn) != CONNECTION_OK ||
+	    PQtransactionStatus(s->conn) == PQTRANS_IDLE)
+		return;
+	r = PQexec(s->conn, "ROLLBACK");
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		char buf[512];
+
+		log_warnx("store: rollback: %s", error_text(s, r, buf,
+		    sizeof(buf)));
+	}
+	PQclear(r);
+}
+
+/*
+ * A statement of the turn failed: inside a savepoint that can still be
+ * rolled back to, the savepoint is failed; else the turn is lost, and
+ * rolled back now so that reads see what is committed meanwhile.
+ */
+static void
+turn_failed(struct pg_store *s, int code)
+{
+	if (!s->in_txn || s->txn_lost)
+		return;
+	if (s->marks > 0 && PQstatus(s->conn) == CONNECTION_OK &&
+	    PQtransactionStatus(s->conn) == PQTRANS_INERROR) {
+		if (s->mark_error == 0)
+			s->mark_error = code;
+		return;
+	}
+	s->txn_lost = 1;
+	s->txn_error = code;
+	s->marks = 0;
+	s->mark_error = 0;
+	rollback(s);
+}
+
+int
+pg_fail(struct pg_store *s, const char *what, PGresult *res)
+{
+	char	 buf[512];
+	int	 rc = pg_code(s, res);
+
+	if (rc == 0)
+		rc = -EIO;	/* a result of a kind the caller did not expect */
+	log_warnx("store: %s: %s", what, error_text(s, res, buf, sizeof(buf)));
+	PQclear(res);
+	turn_failed(s, rc);
+	return rc;
+}
+
+/* ---- the connection ---- */
+
+/* PostgreSQL's notices: warnings are worth a line, the rest is chatter. */
+static void
+notice(void *arg, const PGresult *res)
+{
+	const char	*sev = PQresultErrorField(res,
+			    PG_DIAG_SEVERITY_NONLOCALIZED);
+	const char	*msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+
+	(void)arg;
+	if (sev && strcmp(sev, "WARNING") == 0)
+		log_warnx("store: postgresql: %s", msg ? msg : "?");
+	else
+		log_debug("store: postgresql: %s", msg ? msg : "?");
+}
+
+static int
+has_option(const PQconninfoOption *opts, const char *key)
+{
+	for (const PQconninfoOption *o = opts; o->keyword; o++)
+		if (strcmp(o->keyword, key) == 0)
+			return o->val != NULL && *o->val != '\0';
+	return 0;
+}
+
+/*
+ * Connects with what conninfo says (a URI or key=value pairs), plus a
+ * connect_timeout so that no connect or reset can hang the loop for
+ * ever, a name for pg_stat_activity and UTF-8 text, when not given.
+ * The connection string is never logged: it may hold a password.
+ */
+static int
+connect_db(struct pg_store *s, const char *conninfo)
+{
+	PQconninfoOption	*opts;
+	const char		**keys = NULL, **vals = NULL;
+	char			*err = NULL;
+	size_t			 n = 0, k = 0;
+	int			 rc = 0;
+
+	if ((opts = PQconninfoParse(conninfo, &err)) == NULL) {
+		if (err == NULL)
+			return -ENOMEM;
+		err[strcspn(err, "\n")] = '\0';
+		log_warnx("store: the PostgreSQL connection string is not "
+		    "valid: %s", err);
+		PQfreemem(err);
+		return -EINVAL;
+	}
+	for (const PQconninfoOption *o = opts; o->keyword; o++)
+		n++;
+	keys = calloc(n + 4, sizeof(*keys));
+	vals = calloc(n + 4, sizeof(*vals));
+	if (keys == NULL || vals == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (const PQconninfoOption *o = opts; o->keyword; o++)
+		if (o->val != NULL) {
+			keys[k] = o->keyword;
+			vals[k++] = o->val;
+		}
+	if (!has_option(opts, "connect_timeout") &&
+	    getenv("PGCONNECT_TIMEOUT") == NULL) {
+		keys[k] = "connect_timeout";
+		vals[k++] = PG_CONNECT_TIMEOUT;
+	}
+	if (!has_option(opts, "client_encoding") &&
+	    getenv("PGCLIENTENCODING") == NULL) {
+		keys[k] = "client_encoding";
+		vals[k++] = "UTF8";
+	}
+	if (!has_option(opts, "fallback_application_name")) {
+		keys[k] = "fallback_application_name";
+		vals[k++] = "runneld";
+	}
+	keys[k] = vals[k] = NULL;
+	if ((s->conn = PQconnectdbParams(keys, vals, 0)) == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	PQsetNoticeReceiver(s->conn, notice, NULL);
+	if (PQstatus(s->conn) != CONNECTION_OK) {
+		char buf[512];
+
+		log_warnx("store: connect to PostgreSQL: %s",
+		    error_text(s, NULL, buf, sizeof(buf)));
+		rc = -EIO;
+	} else if (PQserverVersion(s->conn) < PG_SERVER_MIN) {
+		log_warnx("store: PostgreSQL %d is too old: runneld needs %d "
+		    "or newer", PQserverVersion(s->conn) / 10000,
+		    PG_SERVER_MIN / 10000);
+		rc = -EPROTO;
+	}
+out:
+	free(keys);
+	free(vals);
+	PQconninfoFree(opts);
+	return rc;
+}
+
+int
+pg_is_conninfo(const char *conninfo)
+{
+	PQconninfoOption *opts = PQconninfoParse(conninfo, NULL);
+
+	PQconninfoFree(opts);
+	return opts != NULL;
+}
+
+/* What every session of the connection starts with. */
+static int
+session_setup(struct pg_store *s)
+{
+	if (s->durable)
+		return 0;
+	return pg_exec_sql(s, "durability", "SET synchronous_commit = off",
+	    NULL, NULL);
+}
+
+static int
+prepare_all(struct pg_store *s)
+{
+	for (int i = 0; i < PG_STMT_COUNT; i++) {
+		PGresult *r = PQprepare(s->conn, stmts[i].name, stmts[i].sql, 0,
+		    NULL);
+
+		if (PQresultStatus(r) != PGRES_COMMAND_OK)
+			return pg_fail(s, stmts[i].sql, r);
+		PQclear(r);
+	}
+	s->prepared = 1;
+	return 0;
+}
+
+int
+pg_connected(struct pg_store *s)
+{
+	char	 buf[512];
+	int	 rc;
+
+	if (PQstatus(s->conn) == CONNECTION_OK && s->prepared)
+		return 0;
+	/* A turn open on a lost connection is ended by pg_commit first. */
+	if (s->in_txn)
+		return -EIO;
+	s->prepared = 0;
+	PQreset(s->conn);
+	if (PQstatus(s->conn) != CONNECTION_OK) {
+		log_warnx("store: reconnect to PostgreSQL: %s",
+		    error_text(s, NULL, buf, sizeof(buf)));
+		return -EIO;
+	}
+	if ((rc = session_setup(s)) < 0 || (rc = prepare_all(s)) < 0)
+		return rc;
+	if (s->reset_cb && (rc = s->reset_cb(s, s->reset_arg)) < 0)
+		return rc;
+	log_info("store: reconnected to PostgreSQL");
+	return 0;
+}
+
+/* ---- migrations ---- */
+
+/* The version runnel_schema records, 0 for a database runnel never saw. */
+static int
+schema_version(struct pg_store *s, int *have)
+{
+	PGresult	*r;
+	int		 rc, exists;
+
+	*have = 0;
+	if ((rc = pg_exec_sql(s, "schema version", "SELECT "
+	    "to_regclass('runnel_schema') IS NOT NULL", NULL, &r)) < 0)
+		return rc;
+	exists = PQgetvalue(r, 0, 0)[0] == 't';
+	PQclear(r);
+	if (!exists)
+		return pg_exec_sql(s, "schema version", "CREATE TABLE "
+		    "runnel_schema (one boolean PRIMARY KEY DEFAULT true "
+		    "CHECK (one), version integer NOT NULL)", NULL, NULL);
+	if ((rc = pg_exec_sql(s, "schema version", "SELECT version "
+	    "FROM runnel_schema", NULL, &r)) < 0)
+		return rc;
+	if (PQntuples(r) > 0)
+		*have = (int)pg_int(r, 0, 0);
+	PQclear(r);
+	return 0;
+}
+
+/*
+ * Migrations are named NNN_what.sql, the table in name order.  All that
+ * are pending apply in one transaction under an advisory lock: a node
+ * starting beside another waits for its migration, then finds nothing
+ * to do.
+ */
+static int
+migrate(struct pg_store *s)
+{
+	char		 sql[160];
+	int		 have, latest = 0, rc;
+
+	for (const struct embed_file *f = pg_schema_files; f->name; f++)
+		latest = atoi(f->name);
+	if ((rc = pg_exec_sql(s, "migrate", BEGIN_TXN, NULL, NULL)) < 0)
+		return rc;
+	snprintf(sql, sizeof(sql), "SELECT pg_advisory_xact_lock(%lld)",
+	    (long long)PG_MIGRATE_LOCK);
+	if ((rc = pg_exec_sql(s, "migration lock", sql, NULL, NULL)) < 0 ||
+	    (rc = schema_version(s, &have)) < 0)
+		goto fail;
+	if (have > latest) {
+		log_warnx("store: the database is at schema version %d, newer "
+		    "than this runneld knows (%d): upgrade runneld", have, latest);
+		rc = -EPROTO;
+		goto fail;
+	}
+	for (const struct embed_file *f = pg_schema_files; f->name; f++) {
+		if (atoi(f->name) <= have)
+			continue;
+		if ((rc = pg_exec_sql(s, f->name, (const char *)f->data, NULL,
+		    NULL)) < 0)
+			goto fail;
+	}
+	if (have < latest) {
+		snprintf(sql, sizeof(sql), "INSERT INTO runnel_schema (version) "
+		    "VALUES (%d) ON CONFLICT (one) DO UPDATE SET version = %d",
+		    latest, latest);
+		if ((rc = pg_exec_sql(s, "schema version", sql, NULL, NULL)) < 0)
+			goto fail;
+	}
+	if ((rc = pg_exec_sql(s, "migrate", "COMMIT", NULL, NULL)) < 0)
+		goto fail;
+	for (const struct embed_file *f = pg_schema_files; f->name; f++)
+		if (atoi(f->name) > have)
+			log_info("store: applied migration %s", f->name);
+	return 0;
+fail:
+	rollback(s);
+	return rc;
+}
+
+/* ---- open, close, the turn ---- */
 
 int
 pg_open(struct store **out, const char *conninfo, enum store_durability d)
 {
-	(void)conninfo;
-	(void)d;
+	struct pg_store	*s;
+	int		 rc;
+
 	*out = NULL;
-	log_warnx("store: PostgreSQL is not built yet");
-	return -ENOTSUP;
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return -ENOMEM;
+	s->base.ops = &pg_ops;
+	s->durable = d == STORE_DURABLE;
+	if ((rc = connect_db(s, conninfo)) < 0 ||
+	    (rc = session_setup(s)) < 0 || (rc = migrate(s)) < 0 ||
+	    (rc = prepare_all(s)) < 0)
+		goto fail;
+	if (!s->durable)
+		log_info("store: durability=fast: a crash of PostgreSQL may "
+		    "lose the last acknowledged jobs (a crash of runneld does "
+		    "not)");
+	*out = &s->base;
+	return 0;
+fail:
+	pg_close(&s->base);
+	return rc;
 }
+
+void
+pg_close(struct store *store)
+{
+	struct pg_store	*s = pg_of(store);
+
+	if (s == NULL)
+		return;
+	if (s->in_txn)
+		pg_commit(&s->base, 1);
+	PQfinish(s->conn);
+	free(s);
+}
+
+/*
+ * Runs the first statement since the last turn (prepared id, or sql when
+ * id < 0) on a connection that works.  A connection lost while idle (a
+ * server restarted, a firewall's timeout) is found lost only by using
+ * it: then it is reset once and the statement, which changes nothing,
+ * runs again.
+ */
+static int
+first_statement(struct pg_store *s, int id, const char *sql, PGresult **res)
+{
+	int rc;
+
+	for (int again = 0; ; again++) {
+		if ((rc = pg_connected(s)) < 0)
+			return rc;
+		if (id >= 0)
+			rc = pg_exec(s, (enum pg_stmt_id)id, NULL, res);
+		else
+			rc = pg_exec_sql(s, sql, sql, NULL, res);
+		if (rc == 0 || again || PQstatus(s->conn) == CONNECTION_OK)
+			return rc;
+	}
+}
+
+int
+pg_begin(struct store *store)
+{
+	struct pg_store	*s = pg_of(store);
+	int		 rc;
+
+	if (s->txn_lost)
+		return s->txn_error;
+	if (s->in_txn)
+		return 0;
+	if ((rc = first_statement(s, -1, BEGIN_TXN, NULL)) < 0)
+		return rc;
+	s->in_txn = 1;
+	return 0;
+}
+
+int
+pg_in_txn(const struct store *store)
+{
+	return pg_of(store)->in_txn;
+}
+
+static void
+turn_end(struct pg_store *s)
+{
+	s->in_txn = s->txn_lost = s->txn_error = 0;
+	s->marks = s->mark_error = 0;
+}
+
+/*
+ * A turn that acknowledges nothing (sync == 0) need not wait for the
+ * WAL flush: SET LOCAL lasts for this commit only, in the same round
+ * trip.  STORE_FAST set it off for the whole session.
+ */
+int
+pg_commit(struct store *store, int sync)
+{
+	struct pg_store	*s = pg_of(store);
+	PGresult	*r;
+	const char	*sql = "COMMIT";
+	int		 rc;
+
+	if (!s->in_txn)
+		return 0;
+	if (s->txn_lost) {
+		rc = s->txn_error;
+		turn_end(s);
+		return rc;
+	}
+	if (s->mark_error) {
+		log_warnx("store: commit: a failed savepoint was not undone: "
+		    "the turn is rolled back");
+		rc = s->mark_error;
+		rollback(s);
+		turn_end(s);
+		return rc;
+	}
+	if (!sync && s->durable)
+		sql = "SET LOCAL synchronous_commit = off; COMMIT";
+	turn_end(s);
+	if ((rc = pg_exec_sql(s, "commit", sql, NULL, &r)) == 0) {
+		/* COMMIT of a transaction that failed says ROLLBACK. */
+		if (strcmp(PQcmdStatus(r), "COMMIT") != 0) {
+			log_warnx("store: commit: the transaction was rolled "
+			    "back");
+			rc = -EIO;
+		}
+		PQclear(r);
+	}
+	if (rc < 0)
+		rollback(s);
+	return rc;
+}
+
+int
+pg_mark(struct store *store)
+{
+	struct pg_store	*s = pg_of(store);
+	int		 rc;
+
+	if ((rc = pg_begin(store)) < 0)
+		return rc;
+	if (s->mark_error)
+		return s->mark_error;
+	if ((rc = pg_exec_sql(s, "savepoint", "SAVEPOINT batch", NULL,
+	    NULL)) < 0)
+		return rc;
+	s->marks++;
+	return 0;
+}
+
+/*
+ * The savepoint ends whatever happens: rolled back to (keep == 0, or a
+ * statement in it failed, which PostgreSQL cannot keep) and released.
+ * If that fails, the enclosing savepoint or the turn takes the failure.
+ */
+int
+pg_unmark(struct store *store, int keep)
+{
+	struct pg_store	*s = pg_of(store);
+	int		 failed = s->mark_error, rc;
+
+	if (s->txn_lost)
+		return s->txn_error;
+	if (!s->in_txn || s->marks == 0) {
+		log_warnx("store: unmark without a savepoint");
+		return -EIO;
+	}
+	s->marks--;
+	s->mark_error = 0;
+	if (keep && !failed)
+		rc = pg_exec_sql(s, "release savepoint", "RELEASE SAVEPOINT batch",
+		    NULL, NULL);
+	else
+		rc = pg_exec_sql(s, "undo savepoint", "ROLLBACK TO SAVEPOINT "
+		    "batch; RELEASE SAVEPOINT batch", NULL, NULL);
+	return keep && failed ? failed : rc;
+}
+
+int
+pg_ping(struct store *store)
+{
+	struct pg_store	*s = pg_of(store);
+	PGresult	*r;
+	int		 rc;
+
+	if (s->in_txn)
+		return 0;
+	if ((rc = first_statement(s, PG_PING, NULL, &r)) < 0)
+		return rc;
+	rc = PQntuples(r) == 1 && PQgetvalue(r, 0, 0)[0] == 't' ? 0 : -EIO;
+	PQclear(r);
+	if (rc < 0)
+		log_warnx("store: the database takes no writes (a standby, or "
+		    "read-only)");
+	return rc;
+}
+
+/* ---- running statements ---- */
+
+static int
+run(struct pg_store *s, const char *what, const char *name, const char *sql,
+    struct pg_params *p, PGresult **res)
+{
+	PGresult	*r;
+	ExecStatusType	 st;
+	int		 rc = 0;
+
+	if (res)
+		*res = NULL;
+	if (p && p->err)
+		rc = p->err;
+	else if (s->in_txn && s->mark_error)
+		rc = s->mark_error;
+	else if (PQstatus(s->conn) != CONNECTION_OK ||
+	    (name && !s->prepared)) {
+		/* Logged when it broke; the next pg_begin resets it. */
+		rc = -EIO;
+		turn_failed(s, rc);
+	}
+	if (rc < 0)
+		goto out;
+	if (name)
+		r = PQexecPrepared(s->conn, name, p ? p->n : 0,
+		    p ? p->values : NULL, p ? p->lengths : NULL,
+		    p ? p->formats : NULL, 0);
+	else if (p)
+		r = PQexecParams(s->conn, sql, p->n, NULL, p->values, p->lengths,
+		    p->formats, 0);
+	else
+		r = PQexec(s->conn, sql);
+	st = PQresultStatus(r);
+	if (r && (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)) {
+		if (res)
+			*res = r;
+		else
+			PQclear(r);
+	} else {
+		rc = pg_fail(s, what, r);
+	}
+out:
+	if (p)
+		pg_params_clear(p);
+	return rc;
+}
+
+int
+pg_exec(struct pg_store *s, enum pg_stmt_id id, struct pg_params *p,
+    PGresult **res)
+{
+	return run(s, stmts[id].name, stmts[id].name, NULL, p, res);
+}
+
+int
+pg_exec_sql(struct pg_store *s, const char *what, const char *sql,
+    struct pg_params *p, PGresult **res)
+{
+	return run(s, what, NULL, sql, p, res);
+}
+
+const struct store_ops pg_ops = {
+	.name = "postgresql",
+	.close = pg_close,
+	.begin = pg_begin,
+	.in_txn = pg_in_txn,
+	.commit = pg_commit,
+	.mark = pg_mark,
+	.unmark = pg_unmark,
+	.ping = pg_ping,
+	.submit = pg_submit,
+	.get = pg_get,
+	.head = pg_head,
+	.claim = pg_claim,
+	.finish = pg_finish,
+	.set_state = pg_set_state,
+	.requeue = pg_requeue,
+	.promote = pg_promote,
+	.delete = pg_delete,
+	.list = pg_list,
+	.running = pg_running,
+	.count = pg_count,
+	.finished_since = pg_finished_since,
+	.expired = pg_expired,
+	.queue_set = pg_queue_set,
+	.queues = pg_queues,
+	.add_deps = pg_add_deps,
+	.dependents = pg_dependents,
+	.dep_done = pg_dep_done,
+	.next_due = pg_next_due,
+	.due = pg_due,
+	.idem_get = pg_idem_get,
+	.idem_put = pg_idem_put,
+	.idem_purge = pg_idem_purge,
+};

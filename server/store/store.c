@@ -3,6 +3,7 @@
  * (a PostgreSQL connection string or URI, else an SQLite file), and
  * every other store_* call goes to that backend's table (backend.h).
  */
+#include <ctype.h>
 #include <string.h>
 
 #include "store/backend.h"
@@ -10,10 +11,11 @@
 int
 store_is_postgresql(const char *where)
 {
-	/* A URI, or a keyword/value connection string ("dbname=runnel"). */
+	/* A URI, or keyword/value pairs as libpq reads them ("dbname=runnel
+	 * host=/run/postgresql"): a file name with '=' in it does not parse. */
 	return strncmp(where, "postgresql://", 13) == 0 ||
 	    strncmp(where, "postgres://", 11) == 0 ||
-	    (strchr(where, '=') != NULL && strchr(where, '/') == NULL);
+	    (strchr(where, '=') != NULL && pg_is_conninfo(where));
 }
 
 int

@@ -90,7 +90,11 @@ int	store_commit(struct store *, int sync);
  * Savepoints make a multi-statement change (a batch) all-or-nothing
  * inside the turn's transaction: store_mark (which begins the turn if
  * needed), writes, then store_unmark(keep = 0) undoes them or
- * store_unmark(keep = 1) keeps them.  Both return 0 or a code.
+ * store_unmark(keep = 1) keeps them.  Both return 0 or a code, and
+ * store_unmark ends the savepoint in every case.  On PostgreSQL a write
+ * that fails between them fails the savepoint, not the turn; keep = 1
+ * after such a failure keeps nothing: it undoes the savepoint's writes
+ * and returns the failed write's code (callers undo on any failure).
  */
 int	store_mark(struct store *);
 int	store_unmark(struct store *, int keep);
@@ -102,8 +106,10 @@ int	store_ping(struct store *);
 
 /*
  * Inserts n jobs (state set by the caller); sets their id and
- * created_at (now_ms).  Ids are consecutive, in order, and never reused.
- * Returns 0 or a code (undo a partial batch with a savepoint).
+ * created_at (now_ms).  Ids ascend in the order of jobs and are never
+ * reused; they may not be consecutive (on PostgreSQL other nodes insert
+ * meanwhile).  Returns 0 or a code (undo a partial batch with a
+ * savepoint).
  */
 int	store_submit(struct store *, struct job *jobs, size_t n,
 	    int64_t now_ms);

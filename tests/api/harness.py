@@ -16,7 +16,9 @@ socket (exchange).  The upload tests' own helpers are in harness_uploads.py.
 The runneld and runnel-worker binaries come from the directory in the
 RUNNEL_API_TEST_BIN environment variable (run.py sets it from --bin).
 Deadlines are multiplied by RUNNEL_API_TEST_SCALE (default 1; a sanitizer
-build may want 3).
+build may want 3).  With RUNNEL_API_TEST_PG_URL (run.py --database-url)
+every runneld gets a PostgreSQL database of its own (harness_pg.py);
+sqlite_only() marks the few tests that are about SQLite's file itself.
 """
 import datetime
 import errno
@@ -41,6 +43,9 @@ import time
 import unittest
 import urllib.parse
 
+import harness_pg
+from harness_pg import BACKEND, POSTGRESQL
+
 BIN_DIR = os.environ.get("RUNNEL_API_TEST_BIN", "")
 SCALE = float(os.environ.get("RUNNEL_API_TEST_SCALE", "1") or "1")
 KEEP = os.environ.get("RUNNEL_API_TEST_KEEP", "") not in ("", "0")
@@ -56,6 +61,19 @@ LISTEN_RE = re.compile(rb"listening on http://[^ ]*:(\d+)")
 BASE_ARGS = ["--kill-grace", "1", "--shutdown-grace", "5"]
 MiB = 1 << 20
 GiB = 1 << 30
+
+
+# ---- backends --------------------------------------------------------------
+
+def sqlite_only(reason):
+    """Skips a test or class on PostgreSQL: it is about SQLite's file."""
+    return unittest.skipIf(POSTGRESQL, "SQLite only: " + reason)
+
+
+def postgresql_only(reason):
+    """Skips a test or class unless the suite runs on PostgreSQL."""
+    return unittest.skipUnless(POSTGRESQL, "PostgreSQL only (run.py "
+                               "--database-url): " + reason)
 
 
 # ---- waiting ---------------------------------------------------------------
@@ -518,8 +536,25 @@ def clean_env(extra=None):
     return env
 
 
+def with_database(args, env=None):
+    """args with the --database of its --data directory on PostgreSQL
+    (unless args or env name a database already)."""
+    args = list(args)
+    if not POSTGRESQL or "RUNNEL_DATABASE" in (env or {}) or any(
+            a == "--database" or a.startswith("--database=") for a in args):
+        return args
+    for i, a in enumerate(args):
+        if a == "--data" and i + 1 < len(args):
+            return args + ["--database", harness_pg.for_data(args[i + 1])]
+        if a.startswith("--data="):
+            return args + ["--database", harness_pg.for_data(a[7:])]
+    return args
+
+
 def run_runneld(args, env=None, timeout=20):
-    """Runs runneld to its exit; returns (status, output)."""
+    """Runs runneld to its exit; returns (status, output).  On PostgreSQL
+    a --data directory brings its database (with_database)."""
+    args = with_database(args, env)
     p = subprocess.run([bin_path("runneld")] + args, stdin=subprocess.DEVNULL,
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                        env=clean_env(env), timeout=scaled(timeout))
@@ -530,8 +565,11 @@ class Server:
     """One runneld process (restartable on the same data directory)."""
 
     def __init__(self, workdir, name="runneld", workers=2, args=(), env=None,
-                 token=None, data=None, listen="127.0.0.1:0"):
+                 token=None, data=None, listen="127.0.0.1:0", database=None):
+        """database: a PostgreSQL URL, or None for the backend of the
+        suite (on PostgreSQL, the database of this data directory)."""
         self.workdir = workdir
+        self._database = database
         self.name = name
         self.data = data or os.path.join(workdir, name + "-data")
         self.log_path = os.path.join(workdir, name + ".log")
@@ -547,9 +585,21 @@ class Server:
         self.expected_running = False	# False once told to stop
 
     # -- life
+    @property
+    def database(self):
+        """The PostgreSQL database's URL (made at first use), None on SQLite."""
+        if self._database is None and POSTGRESQL:
+            self._database = harness_pg.for_data(self.data)
+        return self._database
+
+    def sql(self, query):
+        """psql's answer to query on this runneld's database (PostgreSQL)."""
+        return harness_pg.psql(self.database, query)
+
     def argv(self):
+        db = ["--database", self.database] if self.database else []
         return [bin_path("runneld"), "--listen", self.listen, "--data", self.data,
-                "--workers", str(self.workers)] + self.args
+                "--workers", str(self.workers)] + db + self.args
 
     def start(self, timeout=20):
         with open(self.log_path, "ab") as log:
@@ -805,10 +855,13 @@ class RunnelTestCase(unittest.TestCase):
         for pid in getattr(cls, "cleanup_pids", []):
             kill_quietly(pid, signal.SIGKILL, group=True)
             kill_quietly(pid, signal.SIGKILL)
-        if not KEEP and not getattr(cls, "_failed", False):
+        keep = KEEP or getattr(cls, "_failed", False)
+        if not keep:
             shutil.rmtree(cls.tmp, ignore_errors=True)
         else:
             print("runnel-api: kept %s" % cls.tmp)
+        for line in harness_pg.finish(keep):
+            print(line)
 
     def setUp(self):
         # A runneld that crashed earlier in the class fails what follows

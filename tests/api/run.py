@@ -2,7 +2,7 @@
 """Runs runnel's black-box API tests against the real runneld.
 
     tests/api/run.py --bin build/bin [--module NAME]... [-k SUBSTRING] [-j N]
-                     [--scale F] [--keep] [-v]
+                     [--scale F] [--keep] [-v] [--database-url URL]
 
 Every test_*.py module here holds unittest TestCase classes; each class
 starts its own runneld (harness.RunnelTestCase), so classes run in
@@ -12,7 +12,12 @@ given more than once; ctest runs each module so, as api.<name>).  -k
 keeps the tests whose id (module.Class.test_name) contains SUBSTRING.
 --scale multiplies every deadline (a sanitizer build is slower).
 --keep keeps every temp dir (logs, data dirs); a class with a failure
-always keeps its own.  Exit status: 0 when everything passed.
+always keeps its own.  --database-url URL (default: $RUNNEL_TEST_PG_URL)
+runs the suite on PostgreSQL: URL is a maintenance database (a URI or
+key=value string, e.g. what tests/pg/pg.sh start prints), and every
+runneld gets a fresh database of its own there (harness_pg.py); without
+it, or with it empty, runneld uses SQLite.  Exit status: 0 when
+everything passed.
 """
 import argparse
 import concurrent.futures
@@ -27,7 +32,10 @@ import time
 import traceback
 import unittest
 
+import harness_pg
+
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
 RESULT_MARK = "@@runnel-api-result@@ "
 CLASS_TIMEOUT = 600
 CHILDREN = set()	# running class processes (each its own process group)
@@ -147,6 +155,7 @@ def run_class(args, modname, cname, names):
     env["RUNNEL_API_TEST_SCALE"] = str(args.scale)
     env["RUNNEL_API_TEST_KEEP"] = "1" if args.keep else ""
     env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env["RUNNEL_API_TEST_PG_URL"] = args.database_url
     t0 = time.monotonic()
     # Its own process group: a class that hangs is killed with its runnelds.
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -161,6 +170,12 @@ def run_class(args, modname, cname, names):
         timed_out = True
     finally:
         CHILDREN.discard(p)
+    if timed_out and args.database_url and not args.keep:
+        # killed before its class cleanup could drop its databases
+        try:
+            harness_pg.drop_left_by(args.database_url, p.pid)
+        except (AssertionError, subprocess.TimeoutExpired) as e:
+            err += "\nrun.py: %s" % e
     records = None
     for line in out.splitlines():
         if line.startswith(RESULT_MARK):
@@ -192,6 +207,11 @@ def main():
                     help="multiply every deadline (default: 3 for a sanitizer "
                     "build, else 1)")
     ap.add_argument("--keep", action="store_true", help="keep all temp dirs")
+    ap.add_argument("--database-url", metavar="URL",
+                    default=os.environ.get("RUNNEL_TEST_PG_URL", ""),
+                    help="run on PostgreSQL: the maintenance database of a "
+                    "server where each runneld gets a fresh database "
+                    "(default: $RUNNEL_TEST_PG_URL; empty: SQLite)")
     ap.add_argument("-v", dest="verbose", action="store_true",
                     help="print every test and each class's log")
     ap.add_argument("--child", help=argparse.SUPPRESS)
@@ -208,6 +228,11 @@ def main():
             return 2
     if args.scale is None:
         args.scale = 3.0 if sanitized(os.path.join(args.bin, "runneld")) else 1.0
+    if args.database_url:
+        why = harness_pg.check_server(args.database_url)
+        if why:
+            print("run.py: --database-url: %s" % why)
+            return 2
     known = module_names()
     modules = []
     for m in args.modules:
@@ -230,8 +255,10 @@ def main():
         return 2
     # Longest classes first keeps the pool busy.
     ntests = sum(len(c[2]) for c in classes)
-    print("runnel API tests: %d tests in %d classes, -j %d, --scale %g, bin %s" %
-          (ntests, len(classes), args.jobs, args.scale, os.path.abspath(args.bin)))
+    print("runnel API tests: %d tests in %d classes, -j %d, --scale %g, bin %s, %s" %
+          (ntests, len(classes), args.jobs, args.scale, os.path.abspath(args.bin),
+           "postgresql at %s" % harness_pg.masked(args.database_url)
+           if args.database_url else "sqlite"))
     t0 = time.monotonic()
     results = []
     ex = concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs))
@@ -279,6 +306,15 @@ def main():
         for res, r in failed:
             print("\n--- %s: %s" % (r["outcome"], r["id"]))
             print(r["detail"].rstrip())
+    skipped = {}
+    for res in results:
+        for r in res["records"]:
+            if r["outcome"] == "skip":
+                skipped.setdefault(r["detail"], []).append(r["id"])
+    if skipped and (args.verbose or args.database_url):
+        print("\nSkipped:")
+        for why, ids in sorted(skipped.items()):
+            print("  %s\n    %s" % (why, "\n    ".join(sorted(ids))))
     print("\n%s in %.1fs: %s" % (
         "FAILED" if failed else "OK", time.monotonic() - t0,
         ", ".join("%d %s" % (n, k) for k, n in sorted(counts.items()))))

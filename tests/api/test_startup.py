@@ -6,8 +6,9 @@ import os
 import re
 import socket
 
-from harness import (RunnelTestCase, bin_path, exchange, pid_running, run_runneld,
-                     wait_until)
+import harness_pg
+from harness import (POSTGRESQL, RunnelTestCase, bin_path, exchange, pid_running,
+                     run_runneld, wait_until)
 
 
 def listing(path):
@@ -73,6 +74,10 @@ class StartFailureTest(RunnelTestCase):
         self.assertEqual(rc, 1, out)
         self.assertFalse(os.path.exists(data), "runneld made its data directory "
                          "though it could not serve")
+        if POSTGRESQL:
+            tables = harness_pg.psql(harness_pg.for_data(data), "SELECT count(*) FROM "
+                                     "information_schema.tables WHERE table_schema = 'public'")
+            self.assertEqual(tables, "0", "runneld made tables though it could not serve")
         # the cause is at error, the level asked for
         self.assertRegex(out, r"error: .*could not start: .*Address already in use")
 
@@ -89,16 +94,21 @@ class StartFailureTest(RunnelTestCase):
         self.assertRegex(out, r"could not start: .*%s.*Not a directory" %
                          re.escape(blocker))
 
-    def test_environment_variables_choose_listen_and_data(self):
+    def test_environment_variables_choose_listen_data_and_database(self):
         data = os.path.join(self.tmp, "from-env")
-        s = self.new_server("envserver", listen=None, data=None)
-        s.argv = lambda: [bin_path("runneld"), "--workers", "1"]
+        s = self.new_server("envserver", listen=None, data=data)
         s.env.update({"RUNNEL_LISTEN": "127.0.0.1:0", "RUNNEL_DATA": data})
+        if POSTGRESQL:
+            s.env["RUNNEL_DATABASE"] = s.database
+        s.argv = lambda: [bin_path("runneld"), "--workers", "1"]
         s.start()
         self.assertTrue(os.path.isfile(os.path.join(data, "runnel.lock")))
+        self.assertEqual(os.path.isfile(os.path.join(data, "runnel.db")), not POSTGRESQL)
         j = s.submit({"command": "echo hi"})
         self.assertEqual(s.wait(j["id"])["state"], "succeeded")
         s.stop()
+        if POSTGRESQL:
+            self.assertEqual(s.sql("SELECT count(*) FROM jobs"), "1")
 
 
 class OperatorLogTest(RunnelTestCase):

@@ -63,17 +63,13 @@ cb_exited(void *arg, uint64_t id, const struct job_exit *ex)
 }
 
 static void
-cb_lost(void *arg, uint64_t id, const char *queue, int64_t stdout_bytes,
-    int64_t stderr_bytes, int64_t started_at)
+cb_lost(void *arg, uint64_t id, const struct job_exit *ex)
 {
 	struct seen *s = arg;
 
-	(void)stdout_bytes;
-	(void)stderr_bytes;
-	(void)started_at;
 	s->lost++;
 	s->job = id;
-	snprintf(s->queue, sizeof(s->queue), "%s", queue);
+	snprintf(s->queue, sizeof(s->queue), "%s", ex->queue);
 }
 
 static void

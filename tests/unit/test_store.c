@@ -1,17 +1,33 @@
 /*
  * The store through its interface: migrations, claim order, transitions,
  * listing, flow control, recovery.  Every case runs once per backend in
- * the table below, each time in a fresh temp directory; a backend
- * brings an opener and the few looks from outside the store a case
- * needs (its schema version, what another connection sees).
+ * the table below, each time in a fresh temp directory (and for
+ * PostgreSQL a fresh database); a backend brings an opener and the few
+ * looks from outside the store a case needs (its schema version, what
+ * another connection sees).  PostgreSQL runs when RUNNEL_TEST_PG_URL
+ * names a maintenance database (tests/pg/pg.sh start prints one); its
+ * own cases, at the end, look inside through store/pg.h.
  */
-#include <sqlite3.h>
+#include <sys/time.h>
 
+#include <sqlite3.h>
+#include <libpq-fe.h>
+
+#include "embed.h"
+#include "store/pg.h"
 #include "store/store.h"
 #include "test.h"
 
+extern const struct embed_file schema_files[];
+extern const struct embed_file pg_schema_files[];
+
 struct backend {
 	const char	*name;
+	/* Whether it can run here: else its cases are skipped. */
+	int		(*available)(void);
+	/* Before and after each case, in the parent (NULL: nothing). */
+	void		(*setup)(void);
+	void		(*teardown)(void);
 	/* Opens the case's store: empty at the first call, the same data
 	 * again at the next ones.  Returns what store_open returns. */
 	int		(*open)(struct store **);
@@ -21,6 +37,8 @@ struct backend {
 	void		(*set_schema_version)(int);
 	/* How many jobs another connection sees: what is committed. */
 	int		(*committed_jobs)(void);
+	/* The backend's migrations, to know the latest version. */
+	const struct embed_file	*migrations;
 };
 
 /* ---- SQLite: runnel.db in the case's temp directory ---- */
@@ -28,13 +46,19 @@ struct backend {
 #define SQLITE_PATH	"runnel.db"
 
 static int
-sqlite_open(struct store **s)
+lite_available(void)
+{
+	return 1;
+}
+
+static int
+lite_open(struct store **s)
 {
 	return store_open(s, SQLITE_PATH, STORE_DURABLE);
 }
 
 static int
-sqlite_int(const char *sql)
+lite_int(const char *sql)
 {
 	sqlite3		*db;
 	sqlite3_stmt	*st;
@@ -50,13 +74,13 @@ sqlite_int(const char *sql)
 }
 
 static int
-sqlite_schema_version(void)
+lite_schema_version(void)
 {
-	return sqlite_int("PRAGMA user_version");
+	return lite_int("PRAGMA user_version");
 }
 
 static void
-sqlite_set_schema_version(int v)
+lite_set_schema_version(int v)
 {
 	sqlite3	*db;
 	char	 sql[64];
@@ -68,14 +92,177 @@ sqlite_set_schema_version(int v)
 }
 
 static int
-sqlite_committed_jobs(void)
+lite_committed_jobs(void)
 {
-	return sqlite_int("SELECT count(*) FROM jobs");
+	return lite_int("SELECT count(*) FROM jobs");
+}
+
+/* ---- PostgreSQL: a database of its own per case ---- */
+
+static char	pgt_db[64];		/* the case's database */
+static char	pgt_url[2048];		/* a URI of it */
+
+static const char *
+pgt_maintenance(void)
+{
+	const char *url = getenv("RUNNEL_TEST_PG_URL");
+
+	return url && *url ? url : NULL;
+}
+
+static int
+pgt_available(void)
+{
+	return pgt_maintenance() != NULL;
+}
+
+static PGconn *
+pgt_connect(const char *url)
+{
+	PGconn *c = PQconnectdb(url);
+
+	if (PQstatus(c) != CONNECTION_OK)
+		FAIL("connect %s: %s", url, PQerrorMessage(c));
+	PQsetNoticeProcessor(c, NULL, NULL);
+	return c;
+}
+
+/* Runs sql on c; returns its first value as an integer (0 if none). */
+static long long
+pgt_sql(PGconn *c, const char *sql)
+{
+	PGresult	*r = PQexec(c, sql);
+	long long	 v = 0;
+
+	if (PQresultStatus(r) != PGRES_COMMAND_OK &&
+	    PQresultStatus(r) != PGRES_TUPLES_OK)
+		FAIL("%s: %s", sql, PQresultErrorMessage(r));
+	if (PQntuples(r) > 0 && PQnfields(r) > 0) {
+		const char *t = PQgetvalue(r, 0, 0);
+
+		v = *t == 't' ? 1 : *t == 'f' ? 0 : strtoll(t, NULL, 10);
+	}
+	PQclear(r);
+	return v;
+}
+
+/* Appends v to buf percent-encoded, as a URI wants it. */
+static void
+pct(char *buf, size_t size, const char *v)
+{
+	size_t n = strlen(buf);
+
+	for (; *v && n + 4 < size; v++) {
+		unsigned char c = (unsigned char)*v;
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || strchr("-._~", c))
+			buf[n++] = (char)c;
+		else
+			n += (size_t)snprintf(buf + n, size - n, "%%%02X", c);
+	}
+	buf[n] = '\0';
+}
+
+/*
+ * A URI of database db on the maintenance database's server:
+ * postgresql:///db?host=...&user=..., every option of the maintenance
+ * string but its database, then extra (may be "").
+ */
+static void
+pgt_url_of(char *buf, size_t size, const char *db, const char *extra)
+{
+	PQconninfoOption	*opts = PQconninfoParse(pgt_maintenance(), NULL);
+	int			 first = 1;
+
+	ASSERT(opts != NULL);
+	snprintf(buf, size, "postgresql:///");
+	pct(buf, size, db);
+	for (PQconninfoOption *o = opts; o->keyword; o++) {
+		if (o->val == NULL || strcmp(o->keyword, "dbname") == 0)
+			continue;
+		strncat(buf, first ? "?" : "&", size - strlen(buf) - 1);
+		strncat(buf, o->keyword, size - strlen(buf) - 1);
+		strncat(buf, "=", size - strlen(buf) - 1);
+		pct(buf, size, o->val);
+		first = 0;
+	}
+	if (*extra)
+		strncat(buf, first ? "?" : "&", size - strlen(buf) - 1);
+	strncat(buf, extra, size - strlen(buf) - 1);
+	PQconninfoFree(opts);
+}
+
+static void
+pgt_setup(void)
+{
+	static int	 n;
+	char		 sql[128];
+	PGconn		*c = pgt_connect(pgt_maintenance());
+
+	snprintf(pgt_db, sizeof(pgt_db), "runnel_unit_%d_%d", (int)getpid(), ++n);
+	snprintf(sql, sizeof(sql), "CREATE DATABASE \"%s\"", pgt_db);
+	pgt_sql(c, sql);
+	PQfinish(c);
+	pgt_url_of(pgt_url, sizeof(pgt_url), pgt_db, "");
+}
+
+static void
+pgt_teardown(void)
+{
+	char	 sql[128];
+	PGconn	*c = pgt_connect(pgt_maintenance());
+
+	snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS \"%s\" WITH (FORCE)",
+	    pgt_db);
+	pgt_sql(c, sql);
+	PQfinish(c);
+}
+
+static int
+pgt_open_case(struct store **s)
+{
+	return store_open(s, pgt_url, STORE_DURABLE);
+}
+
+static int
+pgt_int(const char *sql)
+{
+	PGconn		*c = pgt_connect(pgt_url);
+	long long	 v = pgt_sql(c, sql);
+
+	PQfinish(c);
+	return (int)v;
+}
+
+static int
+pgt_schema_version(void)
+{
+	return pgt_int("SELECT version FROM runnel_schema");
+}
+
+static void
+pgt_set_schema_version(int v)
+{
+	char sql[64];
+
+	snprintf(sql, sizeof(sql), "UPDATE runnel_schema SET version = %d", v);
+	pgt_int(sql);
+}
+
+static int
+pgt_committed_jobs(void)
+{
+	return pgt_int("SELECT count(*) FROM jobs");
 }
 
 static const struct backend backends[] = {
-	{"sqlite", sqlite_open, sqlite_schema_version,
-	    sqlite_set_schema_version, sqlite_committed_jobs},
+	{"sqlite", lite_available, NULL, NULL, lite_open,
+	    lite_schema_version, lite_set_schema_version,
+	    lite_committed_jobs, schema_files},
+	{"postgresql", pgt_available, pgt_setup, pgt_teardown, pgt_open_case,
+	    pgt_schema_version, pgt_set_schema_version, pgt_committed_jobs,
+	    pg_schema_files},
 };
 
 /* The backend the running case tests. */
@@ -136,16 +323,28 @@ claim(struct store *s)
 	return id;
 }
 
+/* The version of the backend's last migration. */
+static int
+latest_version(void)
+{
+	int v = 0;
+
+	for (const struct embed_file *f = be->migrations; f->name; f++)
+		v = atoi(f->name);
+	return v;
+}
+
 TEST(migrations_set_the_schema_version)
 {
 	struct store *s = open_store();
 
 	store_close(s);
-	ASSERT_INT(be->schema_version(), >=, 2);
+	ASSERT_INT(latest_version(), >=, 1);
+	ASSERT_INT(be->schema_version(), ==, latest_version());
 	/* Opening again applies nothing and works. */
 	s = open_store();
 	store_close(s);
-	ASSERT_INT(be->schema_version(), >=, 2);
+	ASSERT_INT(be->schema_version(), ==, latest_version());
 }
 
 TEST(newer_database_is_refused)
@@ -231,11 +430,10 @@ TEST(finish_records_the_result_once)
 	store_close(s);
 }
 
-TEST(batch_insert_gives_consecutive_ids_in_order)
+TEST(batch_insert_gives_ascending_ids_in_order)
 {
 	struct store	*s = open_store();
 	struct job	 jobs[40], got;
-	uint64_t	 first;
 	char		 cmd[16];
 
 	for (int i = 0; i < 40; i++) {
@@ -249,9 +447,9 @@ TEST(batch_insert_gives_consecutive_ids_in_order)
 	submit(s, "default", 0);
 	ASSERT_INT(store_submit(s, jobs, 40, 5000), ==, 0);
 	ASSERT_INT(store_commit(s, 1), ==, 0);
-	first = jobs[0].id;
 	for (int i = 0; i < 40; i++) {
-		ASSERT_INT(jobs[i].id, ==, first + (uint64_t)i);
+		if (i > 0)
+			ASSERT_INT(jobs[i].id, >, jobs[i - 1].id);
 		ASSERT_INT(store_get(s, jobs[i].id, &got), ==, 0);
 		ASSERT_STR(got.command, jobs[i].command);
 		ASSERT_STR(got.queue, jobs[i].queue);
@@ -1102,29 +1300,655 @@ TEST(running_is_empty_when_nothing_runs)
 	store_close(s);
 }
 
-/*
- * Runs a case once per backend, named backend/case; a bare case name on
- * the command line runs it on every backend.
- */
+TEST(a_big_batch_keeps_its_order)
+{
+	struct store	*s = open_store();
+	size_t		 n = 2500;
+	struct job	*jobs = calloc(n, sizeof(*jobs)), got;
+	char		 cmd[32];
+
+	ASSERT(jobs != NULL);
+	for (size_t i = 0; i < n; i++) {
+		job_init(&jobs[i]);
+		snprintf(cmd, sizeof(cmd), "echo %zu", i);
+		jobs[i].command = strdup(cmd);
+		jobs[i].queue = strdup("default");
+		jobs[i].priority = (int64_t)(i % 7);
+		jobs[i].state = JOB_QUEUED;
+	}
+	ASSERT_INT(store_submit(s, jobs, n, 7), ==, 0);
+	ASSERT_INT(store_commit(s, 1), ==, 0);
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0)
+			ASSERT_INT(jobs[i].id, >, jobs[i - 1].id);
+		if (i % 250 != 0 && i != n - 1)
+			continue;
+		ASSERT_INT(store_get(s, jobs[i].id, &got), ==, 0);
+		ASSERT_STR(got.command, jobs[i].command);
+		ASSERT_INT(got.priority, ==, i % 7);
+		job_clear(&got);
+	}
+	ASSERT_INT(be->committed_jobs(), ==, n);
+	job_free_all(jobs, n);
+	store_close(s);
+}
+
+TEST(store_is_postgresql_knows_uris_and_keyword_strings)
+{
+	ASSERT(store_is_postgresql("postgresql://db.example/runnel"));
+	ASSERT(store_is_postgresql("postgres:///runnel?host=/run/postgresql"));
+	ASSERT(store_is_postgresql("dbname=runnel"));
+	ASSERT(store_is_postgresql("host=/run/postgresql dbname=runnel user=r"));
+	ASSERT(store_is_postgresql("host='/tmp/a b' port=5433"));
+	ASSERT(!store_is_postgresql("runnel.db"));
+	ASSERT(!store_is_postgresql("./data/runnel.db"));
+	ASSERT(!store_is_postgresql("/srv/a=b/runnel.db"));
+	ASSERT(!store_is_postgresql("x=1.db"));
+}
+
+/* ---- PostgreSQL's own cases ---- */
+
+/* Submits one plain job, returning store_submit's code. */
+static int
+try_submit(struct store *s, uint64_t *id)
+{
+	struct job	 j;
+	int		 rc;
+
+	job_init(&j);
+	j.command = strdup("true");
+	j.queue = strdup("default");
+	j.state = JOB_QUEUED;
+	rc = store_submit(s, &j, 1, 1000);
+	*id = j.id;
+	job_clear(&j);
+	return rc;
+}
+
+/* A job PostgreSQL refuses: its name is not UTF-8. */
+static int
+submit_bad(struct store *s)
+{
+	struct job	 j;
+	int		 rc;
+
+	job_init(&j);
+	j.command = strdup("true");
+	j.queue = strdup("default");
+	j.name = strdup("\xff\xfe");
+	j.state = JOB_QUEUED;
+	rc = store_submit(s, &j, 1, 1000);
+	job_clear(&j);
+	return rc;
+}
+
+/* Ends the server process behind s, and waits until it is gone. */
 static void
-run_all(const char *name, void (*fn)(void))
+kill_backend(struct store *s)
+{
+	char	 sql[96];
+	PGconn	*c = pgt_connect(pgt_url);
+
+	snprintf(sql, sizeof(sql), "SELECT pg_terminate_backend(%d, 30000)",
+	    PQbackendPID(pg_of(s)->conn));
+	ASSERT_INT(pgt_sql(c, sql), ==, 1);
+	PQfinish(c);
+}
+
+/* The value of a connection option of s (static), or "". */
+static const char *
+conn_option(struct store *s, const char *key)
+{
+	static char		 val[256];
+	PQconninfoOption	*opts = PQconninfo(pg_of(s)->conn);
+
+	ASSERT(opts != NULL);
+	val[0] = '\0';
+	for (PQconninfoOption *o = opts; o->keyword; o++)
+		if (strcmp(o->keyword, key) == 0 && o->val)
+			snprintf(val, sizeof(val), "%s", o->val);
+	PQconninfoFree(opts);
+	return val;
+}
+
+/* The value of a setting of s's session (static). */
+static const char *
+setting(struct store *s, const char *name)
+{
+	static char	 val[64];
+	char		 sql[96];
+	PGresult	*r;
+
+	snprintf(sql, sizeof(sql), "SHOW %s", name);
+	ASSERT_INT(pg_exec_sql(pg_of(s), "show", sql, NULL, &r), ==, 0);
+	snprintf(val, sizeof(val), "%s", PQgetvalue(r, 0, 0));
+	PQclear(r);
+	return val;
+}
+
+TEST(a_failed_statement_loses_the_turn)
+{
+	struct store	*s = open_store();
+	uint64_t	 a = submit(s, "default", 0), b, c;
+	struct job	 j;
+
+	ASSERT_INT(store_commit(s, 1), ==, 0);
+	b = submit(s, "default", 0);
+	ASSERT_INT(submit_bad(s), ==, -EIO);
+	/* Every later write of the turn fails the same way... */
+	ASSERT_INT(try_submit(s, &c), ==, -EIO);
+	ASSERT_INT(store_begin(s), ==, -EIO);
+	ASSERT_INT(store_mark(s), ==, -EIO);
+	ASSERT_INT(store_queue_set(s, "q", 1, 1), ==, -EIO);
+	ASSERT_INT(store_in_txn(s), ==, 1);
+	/* ...and reads see what is committed: the turn is rolled back. */
+	ASSERT_INT(store_get(s, b, &j), ==, -ENOENT);
+	ASSERT_INT(store_get(s, a, &j), ==, 0);
+	job_clear(&j);
+	ASSERT_INT(store_commit(s, 1), ==, -EIO);
+	ASSERT_INT(store_in_txn(s), ==, 0);
+	ASSERT_INT(be->committed_jobs(), ==, 1);
+	/* The next turn starts afresh; ids are not given twice. */
+	c = submit(s, "default", 0);
+	ASSERT_INT(c, >, b);
+	ASSERT_INT(store_commit(s, 1), ==, 0);
+	ASSERT_INT(be->committed_jobs(), ==, 2);
+	/* A constraint is -EEXIST, and takes the turn too. */
+	ASSERT_INT(store_begin(s), ==, 0);
+	ASSERT_INT(pg_exec_sql(pg_of(s), "test", "INSERT INTO queues (name) "
+	    "VALUES ('q')", NULL, NULL), ==, 0);
+	ASSERT_INT(pg_exec_sql(pg_of(s), "test", "INSERT INTO queues (name) "
+	    "VALUES ('q')", NULL, NULL), ==, -EEXIST);
+	ASSERT_INT(store_queue_set(s, "r", 0, 0), ==, -EEXIST);
+	ASSERT_INT(store_commit(s, 1), ==, -EEXIST);
+	ASSERT_INT(pgt_int("SELECT count(*) FROM queues"), ==, 0);
+	/* A read outside a turn that fails takes nothing with it. */
+	ASSERT_INT(pg_exec_sql(pg_of(s), "test", "SELECT 1/0", NULL, NULL), ==,
+	    -EIO);
+	ASSERT_INT(store_in_txn(s), ==, 0);
+	ASSERT_INT(store_queue_set(s, "r", 0, 0), ==, 0);
+	ASSERT_INT(store_commit(s, 1), ==, 0);
+	store_close(s);
+}
+
+TEST(a_savepoint_recovers_from_a_failed_statement)
+{
+	struct store	*s = open_store();
+	uint64_t	 a = submit(s, "default", 0), b, c, d;
+	struct job	 j;
+
+	ASSERT_INT(store_mark(s), ==, 0);
+	b = submit(s, "default", 0);
+	ASSERT_INT(submit_bad(s), ==, -EIO);
+	/* Until it is undone, nothing runs in the failed savepoint. */
+	ASSERT_INT(try_submit(s, &c), ==, -EIO);
+	ASSERT_INT(store_get(s, a, &j), ==, -EIO);
+	ASSERT_INT(store_in_txn(s), ==, 1);
+	ASSERT_INT(store_unmark(s, 0), ==, 0);
+	/* Undone: the turn goes on with what came before the mark. */
+	d = submit(s, "default", 0);
+	ASSERT_INT(store_get(s, a, &j), ==, 0);
+	job_clear(&j);
+	ASSERT_INT(store_commit(s, 1), ==, 0);
+	ASSERT_INT(be->committed_jobs(), ==, 2);
+	ASSERT_INT(store_get(s, b, &j), ==, -ENOENT);
+	ASSERT_INT(store_get(s, d, &j), ==, 0);
+	job_clear(&j);
+	store_close(s);
+}
+
+TEST(unmark_keep_after_a_failure_undoes_the_savepoint)
+{
+	struct store	*s = open_store();
+	uint64_t	 b, x, y;
+	struct job	 j;
+
+	submit(s, "default", 0);
+	ASSERT_INT(store_mark(s), ==, 0);
+	b = submit(s, "default", 0);
+	ASSERT_INT(submit_bad(s), ==, -EIO);
+	ASSERT_INT(store_unmark(s, 1), ==, -EIO);
+	/* The savepoint is gone, its writes with it; the turn goes on. */
+	ASSERT_INT(store_in_txn(s), ==, 1);
+	submit(s, "default", 0);
+	ASSERT_INT(store_commit(s, 1), ==, 0);
+	ASSERT_INT(be->committed_jobs(), ==, 2);
+	ASSERT_INT(store_get(s, b, &j), ==, -ENOENT);
+	/* No savepoint to end: refused, and the turn goes on. */
+	submit(s, "default", 0);
+	ASSERT_INT(store_unmark(s, 0), ==, -EIO);
+	ASSERT_INT(store_unmark(s, 1), ==, -EIO);
+	ASSERT_INT(store_commit(s, 1), ==, 0);
+	ASSERT_INT(be->committed_jobs(), ==, 3);
+	/* Nested: undoing the inner one recovers the outer one. */
+	ASSERT_INT(store_mark(s), ==, 0);
+	x = submit(s, "default", 0);
+	ASSERT_INT(store_mark(s), ==, 0);
+	ASSERT_INT(submit_bad(s), ==, -EIO);
+	ASSERT_INT(store_unmark(s, 0), ==, 0);
+	y = submit(s, "default", 0);
+	ASSERT_INT(store_unmark(s, 1), ==, 0);
+	ASSERT_INT(store_commit(s, 1), ==, 0);
+	ASSERT_INT(be->committed_jobs(), ==, 5);
+	ASSERT_INT(store_get(s, x, &j), ==, 0);
+	job_clear(&j);
+	ASSERT_INT(store_get(s, y, &j), ==, 0);
+	job_clear(&j);
+	store_close(s);
+}
+
+static void
+set_stdin(struct job *j, const void *data, size_t len)
+{
+	job_init(j);
+	j->command = strdup("cat");
+	j->queue = strdup("default");
+	j->state = JOB_QUEUED;
+	j->has_stdin = 1;
+	j->stdin_len = len;
+	j->stdin_data = malloc(len + 1);
+	ASSERT(j->stdin_data != NULL);
+	if (len)
+		memcpy(j->stdin_data, data, len);
+	j->stdin_data[len] = '\0';
+}
+
+static void
+same_stdin(const struct job *got, const struct job *want)
+{
+	ASSERT_INT(got->has_stdin, ==, 1);
+	ASSERT_INT(got->stdin_len, ==, want->stdin_len);
+	ASSERT(memcmp(got->stdin_data, want->stdin_data, want->stdin_len) == 0);
+	ASSERT_INT(got->stdin_data[got->stdin_len], ==, 0);
+}
+
+TEST(stdin_of_any_bytes_round_trips)
+{
+	struct store	*s = open_store();
+	size_t		 big = 1 << 20;
+	unsigned char	 every[1024], *rnd = malloc(big);
+	uint32_t	 x = 2463534242u;
+	struct job	 jobs[3], one, got;
+
+	ASSERT(rnd != NULL);
+	for (size_t i = 0; i < sizeof(every); i++)
+		every[i] = (unsigned char)(i % 256);	/* NUL, '\\', 0xff... */
+	for (size_t i = 0; i < big; i++) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		rnd[i] = (unsigned char)x;
+	}
+	/* A batch (one statement of many rows) and a single job. */
+	set_stdin(&jobs[0], every, sizeof(every));
+	set_stdin(&jobs[1], "", 0);
+	set_stdin(&jobs[2], rnd, big);
+	set_stdin(&one, every, sizeof(every));
+	ASSERT_INT(store_submit(s, jobs, 3, 1000), ==, 0);
+	ASSERT_INT(store_submit(s, &one, 1, 1000), ==, 0);
+	ASSERT_INT(store_commit(s, 1), ==, 0);
+	for (int i = 0; i < 3; i++) {
+		ASSERT_INT(store_get(s, jobs[i].id, &got), ==, 0);
+		same_stdin(&got, &jobs[i]);
+		job_clear(&got);
+	}
+	ASSERT_INT(store_get(s, one.id, &got), ==, 0);
+	same_stdin(&got, &one);
+	job_clear(&got);
+	/* What a worker is given comes from the claim's row. */
+	ASSERT_INT(store_claim(s, jobs[2].id, 1, 2000, &got), ==, 1);
+	same_stdin(&got, &jobs[2]);
+	job_clear(&got);
+	ASSERT_INT(store_commit(s, 1), ==, 0);
+	for (int i = 0; i < 3; i++)
+		job_clear(&jobs[i]);
+	job_clear(&one);
+	free(rnd);
+	store_close(s);
+}
+
+/* Submits a batch of n on s into ids, and checks they ascend. */
+static void
+submit_batch(struct store *s, uint64_t *ids, int n)
+{
+	struct job jobs[16];
+
+	ASSERT(n <= 16);
+	for (int i = 0; i < n; i++) {
+		job_init(&jobs[i]);
+		jobs[i].command = strdup("true");
+		jobs[i].queue = strdup("default");
+		jobs[i].state = JOB_QUEUED;
+	}
+	ASSERT_INT(store_submit(s, jobs, (size_t)n, 1000), ==, 0);
+	for (int i = 0; i < n; i++) {
+		ids[i] = jobs[i].id;
+		if (i > 0)
+			ASSERT_INT(ids[i], >, ids[i - 1]);
+		job_clear(&jobs[i]);
+	}
+}
+
+static int
+id_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+#define SUBMITTERS	2
+#define TURNS		25
+#define BATCH		8
+
+/* One of the submitting processes: TURNS turns of a batch, ids to a file. */
+static void
+submitter(int k, int gate)
+{
+	struct store	*s;
+	uint64_t	 ids[TURNS * BATCH];
+	char		 name[32], c;
+	FILE		*f;
+
+	ASSERT_INT(store_open(&s, pgt_url, STORE_DURABLE), ==, 0);
+	ASSERT_INT(read(gate, &c, 1), ==, 0);	/* all start together */
+	for (int t = 0; t < TURNS; t++) {
+		submit_batch(s, ids + t * BATCH, BATCH);
+		ASSERT_INT(store_commit(s, 1), ==, 0);
+	}
+	store_close(s);
+	snprintf(name, sizeof(name), "ids.%d", k);
+	ASSERT((f = fopen(name, "w")) != NULL);
+	ASSERT_INT(fwrite(ids, sizeof(ids), 1, f), ==, 1);
+	fclose(f);
+}
+
+TEST(concurrent_submitters_get_distinct_ascending_ids)
+{
+	struct store	*s1 = open_store(), *s2 = open_store();
+	uint64_t	 a[3], b[3], c[3], all[SUBMITTERS * TURNS * BATCH];
+	pid_t		 pids[SUBMITTERS];
+	int		 gate[2], status;
+
+	/* Two connections, turns open at once: the ids interleave. */
+	submit_batch(s1, a, 3);
+	submit_batch(s2, b, 3);
+	submit_batch(s1, c, 3);
+	ASSERT_INT(b[0], >, a[2]);
+	ASSERT_INT(c[0], >, b[2]);
+	ASSERT_INT(store_commit(s2, 1), ==, 0);
+	ASSERT_INT(store_commit(s1, 1), ==, 0);
+	ASSERT_INT(be->committed_jobs(), ==, 9);
+	store_close(s1);
+	store_close(s2);
+	/* Two processes at full speed. */
+	ASSERT_INT(pipe(gate), ==, 0);
+	fflush(NULL);
+	for (int k = 0; k < SUBMITTERS; k++) {
+		ASSERT((pids[k] = fork()) >= 0);
+		if (pids[k] == 0) {
+			close(gate[1]);
+			submitter(k, gate[0]);
+			_exit(0);
+		}
+	}
+	close(gate[0]);
+	close(gate[1]);
+	for (int k = 0; k < SUBMITTERS; k++) {
+		ASSERT_INT(waitpid(pids[k], &status, 0), ==, pids[k]);
+		ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+	for (int k = 0; k < SUBMITTERS; k++) {
+		char	 name[32];
+		FILE	*f;
+
+		snprintf(name, sizeof(name), "ids.%d", k);
+		ASSERT((f = fopen(name, "r")) != NULL);
+		ASSERT_INT(fread(all + k * TURNS * BATCH,
+		    sizeof(uint64_t) * TURNS * BATCH, 1, f), ==, 1);
+		fclose(f);
+	}
+	qsort(all, SUBMITTERS * TURNS * BATCH, sizeof(all[0]), id_cmp);
+	for (int i = 1; i < SUBMITTERS * TURNS * BATCH; i++)
+		ASSERT_INT(all[i], >, all[i - 1]);
+	ASSERT_INT(be->committed_jobs(), ==, 9 + SUBMITTERS * TURNS * BATCH);
+}
+
+/* Waits until n connections wait for an advisory lock of the database. */
+static void
+wait_lock_waiters(PGconn *c, int n)
+{
+	struct timeval	 tv;
+	long long	 until;
+
+	gettimeofday(&tv, NULL);
+	until = tv.tv_sec + 30;
+	while (pgt_sql(c, "SELECT count(*) FROM pg_locks WHERE locktype = "
+	    "'advisory' AND NOT granted AND database = (SELECT oid FROM "
+	    "pg_database WHERE datname = current_database())") < n) {
+		gettimeofday(&tv, NULL);
+		if (tv.tv_sec > until)
+			FAIL("%d openers never waited for the migration lock", n);
+		usleep(10000);
+	}
+}
+
+TEST(two_stores_opening_a_fresh_database_migrate_once)
+{
+	PGconn	*hold = pgt_connect(pgt_url);
+	char	 sql[96], line[512];
+	pid_t	 pids[2];
+	int	 status, applied = 0, files = 0;
+
+	/* Hold the migration lock so that both openers meet at it. */
+	snprintf(sql, sizeof(sql), "SELECT pg_advisory_lock(%lld)",
+	    (long long)PG_MIGRATE_LOCK);
+	pgt_sql(hold, sql);
+	fflush(NULL);
+	for (int k = 0; k < 2; k++) {
+		ASSERT((pids[k] = fork()) >= 0);
+		if (pids[k] == 0) {
+			struct store	*s;
+			char		 name[32];
+			FILE		*f;
+			int		 rc;
+
+			snprintf(name, sizeof(name), "open.%d.log", k);
+			ASSERT((f = fopen(name, "w")) != NULL);
+			dup2(fileno(f), 2);
+			rc = store_open(&s, pgt_url, STORE_DURABLE);
+			store_close(s);
+			_exit(rc == 0 ? 0 : 1);
+		}
+	}
+	wait_lock_waiters(hold, 2);
+	snprintf(sql, sizeof(sql), "SELECT pg_advisory_unlock(%lld)",
+	    (long long)PG_MIGRATE_LOCK);
+	pgt_sql(hold, sql);
+	PQfinish(hold);
+	for (int k = 0; k < 2; k++) {
+		ASSERT_INT(waitpid(pids[k], &status, 0), ==, pids[k]);
+		ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+	for (int k = 0; k < 2; k++) {
+		char	 name[32];
+		FILE	*f;
+
+		snprintf(name, sizeof(name), "open.%d.log", k);
+		ASSERT((f = fopen(name, "r")) != NULL);
+		while (fgets(line, sizeof(line), f))
+			if (strstr(line, "store: applied migration "))
+				applied++;
+		fclose(f);
+	}
+	for (const struct embed_file *f = be->migrations; f->name; f++)
+		files++;
+	ASSERT_INT(applied, ==, files);
+	ASSERT_INT(be->schema_version(), ==, latest_version());
+}
+
+TEST(a_lost_connection_is_reset_by_the_next_turn)
+{
+	struct store	*s = open_store();
+	uint64_t	 a = submit(s, "default", 0), b;
+	struct job	 j;
+
+	ASSERT_INT(store_commit(s, 1), ==, 0);
+	kill_backend(s);
+	ASSERT_INT(store_get(s, a, &j), ==, -EIO);
+	/* Reads do not reconnect; a ping (or a turn) does. */
+	ASSERT_INT(store_get(s, a, &j), ==, -EIO);
+	ASSERT_INT(store_ping(s), ==, 0);
+	ASSERT_INT(store_get(s, a, &j), ==, 0);
+	job_clear(&j);
+	/* Lost inside a turn: the turn is lost, the next one reconnects. */
+	submit(s, "default", 0);
+	kill_backend(s);
+	ASSERT_INT(try_submit(s, &b), ==, -EIO);
+	ASSERT_INT(store_begin(s), ==, -EIO);
+	ASSERT_INT(store_commit(s, 1), ==, -EIO);
+	ASSERT_INT(store_in_txn(s), ==, 0);
+	b = submit(s, "default", 0);
+	ASSERT_INT(store_commit(s, 1), ==, 0);
+	ASSERT_INT(be->committed_jobs(), ==, 2);
+	ASSERT_INT(store_get(s, b, &j), ==, 0);
+	job_clear(&j);
+	/* Lost between turns: the next begin reconnects. */
+	kill_backend(s);
+	ASSERT_INT(store_begin(s), ==, 0);
+	ASSERT_INT(store_commit(s, 1), ==, 0);
+	store_close(s);
+	/* A server that is not there: refused at once, not waited for. */
+	s = (struct store *)1;
+	ASSERT_INT(store_open(&s, "host=/nonexistent/runnel dbname=runnel",
+	    STORE_DURABLE), ==, -EIO);
+	ASSERT(s == NULL);
+}
+
+/* Keyword/value pairs for the case's database, values quoted. */
+static void
+keyword_string(char *buf, size_t size)
+{
+	PQconninfoOption *opts = PQconninfoParse(pgt_maintenance(), NULL);
+
+	ASSERT(opts != NULL);
+	snprintf(buf, size, "dbname='%s'", pgt_db);
+	for (PQconninfoOption *o = opts; o->keyword; o++) {
+		size_t n;
+
+		if (o->val == NULL || strcmp(o->keyword, "dbname") == 0)
+			continue;
+		n = strlen(buf);
+		snprintf(buf + n, size - n, " %s='", o->keyword);
+		for (const char *v = o->val; *v; v++) {
+			n = strlen(buf);
+			snprintf(buf + n, size - n, "%s%c",
+			    *v == '\'' || *v == '\\' ? "\\" : "", *v);
+		}
+		strncat(buf, "'", size - strlen(buf) - 1);
+	}
+	PQconninfoFree(opts);
+}
+
+TEST(connect_timeout_is_set_unless_given)
+{
+	struct store	*s = open_store();
+	char		 url[2048];
+
+	ASSERT_STR(conn_option(s, "connect_timeout"), "5");
+	ASSERT_STR(conn_option(s, "fallback_application_name"), "runneld");
+	store_close(s);
+	pgt_url_of(url, sizeof(url), pgt_db, "connect_timeout=7");
+	ASSERT_INT(store_open(&s, url, STORE_DURABLE), ==, 0);
+	ASSERT_STR(conn_option(s, "connect_timeout"), "7");
+	store_close(s);
+	/* The same for key=value pairs (with a socket path in them). */
+	keyword_string(url, sizeof(url));
+	ASSERT(store_is_postgresql(url));
+	ASSERT_INT(store_open(&s, url, STORE_DURABLE), ==, 0);
+	ASSERT_STR(conn_option(s, "connect_timeout"), "5");
+	ASSERT_STR(store_backend(s), "postgresql");
+	store_close(s);
+	/* A string libpq cannot read is refused before connecting. */
+	s = (struct store *)1;
+	ASSERT_INT(store_open(&s, "postgresql://[", STORE_DURABLE), ==, -EINVAL);
+	ASSERT(s == NULL);
+}
+
+TEST(fast_durability_turns_synchronous_commit_off)
+{
+	struct store *s = open_store();
+
+	ASSERT_STR(setting(s, "synchronous_commit"), "on");
+	submit(s, "default", 0);
+	/* A turn that acknowledges nothing commits without the wait, for
+	 * that commit only. */
+	ASSERT_INT(store_commit(s, 0), ==, 0);
+	ASSERT_STR(setting(s, "synchronous_commit"), "on");
+	store_close(s);
+	ASSERT_INT(store_open(&s, pgt_url, STORE_FAST), ==, 0);
+	ASSERT_STR(setting(s, "synchronous_commit"), "off");
+	submit(s, "default", 0);
+	ASSERT_INT(store_commit(s, 1), ==, 0);
+	ASSERT_INT(be->committed_jobs(), ==, 2);
+	store_close(s);
+}
+
+TEST(ping_refuses_a_database_that_takes_no_writes)
+{
+	struct store	*s = open_store();
+	char		 url[2048];
+	uint64_t	 id;
+
+	ASSERT_INT(store_ping(s), ==, 0);
+	store_close(s);
+	pgt_url_of(url, sizeof(url), pgt_db,
+	    "options=-c%20default_transaction_read_only%3Don");
+	ASSERT_INT(store_open(&s, url, STORE_DURABLE), ==, 0);
+	ASSERT_INT(store_ping(s), ==, -EIO);
+	ASSERT_INT(try_submit(s, &id), ==, -EIO);
+	ASSERT_INT(store_commit(s, 1), ==, -EIO);
+	store_close(s);
+}
+
+/* Runs a case on backend b, named b/case, if it is asked for. */
+static void
+run_on(const struct backend *b, const char *name, void (*fn)(void))
 {
 	const char	*only = test_only;
 	char		 full[160];
 
-	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++) {
-		be = &backends[i];
-		snprintf(full, sizeof(full), "%s/%s", be->name, name);
-		if (only && strcmp(only, name) == 0)
-			test_only = full;
+	snprintf(full, sizeof(full), "%s/%s", b->name, name);
+	/* A bare case name on the command line runs it on every backend. */
+	if (only && strcmp(only, name) == 0)
+		test_only = full;
+	if (b->available() && (test_only == NULL ||
+	    strcmp(test_only, full) == 0)) {
+		be = b;
+		if (b->setup)
+			b->setup();
 		test_run(full, fn);
-		test_only = only;
+		if (b->teardown)
+			b->teardown();
 	}
+	test_only = only;
+}
+
+static void
+run_all(const char *name, void (*fn)(void))
+{
+	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
+		run_on(&backends[i], name, fn);
 }
 
 #define RUN_ALL(name)	run_all(#name, test_##name)
+#define RUN_PG(name)	run_on(&backends[1], #name, test_##name)
 
 TEST_MAIN_BEGIN
+	if (!pgt_available())
+		printf("skip postgresql: RUNNEL_TEST_PG_URL is not set (the URI "
+		    "of a maintenance database, see tests/pg/pg.sh)\n");
+	RUN(store_is_postgresql_knows_uris_and_keyword_strings);
 	RUN_ALL(migrations_set_the_schema_version);
 	RUN_ALL(newer_database_is_refused);
 	RUN_ALL(claim_takes_smallest_priority_then_smallest_id);
@@ -1133,7 +1957,8 @@ TEST_MAIN_BEGIN
 	RUN_ALL(get_and_finish_refuse_what_is_not_there);
 	RUN_ALL(every_field_comes_back_as_it_was_written);
 	RUN_ALL(finish_records_the_result_once);
-	RUN_ALL(batch_insert_gives_consecutive_ids_in_order);
+	RUN_ALL(batch_insert_gives_ascending_ids_in_order);
+	RUN_ALL(a_big_batch_keeps_its_order);
 	RUN_ALL(set_state_checks_the_current_state);
 	RUN_ALL(set_state_is_refused_from_any_other_state);
 	RUN_ALL(requeue_undoes_the_attempt_and_waits_for_dependencies);
@@ -1156,4 +1981,14 @@ TEST_MAIN_BEGIN
 	RUN_ALL(expired_jobs_come_oldest_first_up_to_the_limit);
 	RUN_ALL(idempotency_records_are_found_replaced_and_purged_by_age);
 	RUN_ALL(others_see_a_turn_only_once_it_is_committed);
+	RUN_PG(a_failed_statement_loses_the_turn);
+	RUN_PG(a_savepoint_recovers_from_a_failed_statement);
+	RUN_PG(unmark_keep_after_a_failure_undoes_the_savepoint);
+	RUN_PG(stdin_of_any_bytes_round_trips);
+	RUN_PG(concurrent_submitters_get_distinct_ascending_ids);
+	RUN_PG(two_stores_opening_a_fresh_database_migrate_once);
+	RUN_PG(a_lost_connection_is_reset_by_the_next_turn);
+	RUN_PG(connect_timeout_is_set_unless_given);
+	RUN_PG(fast_durability_turns_synchronous_commit_off);
+	RUN_PG(ping_refuses_a_database_that_takes_no_writes);
 TEST_MAIN_END

@@ -1,0 +1,534 @@
+/*
+ * This node in the cluster: its id and row, the tick, and its claims.
+ *
+ * The tick (every --poll-interval, at most a third of --node-timeout)
+ * beats in the node's row every third of the timeout, asks for the
+ * leader's lease, and, as the leader, prunes the rows of nodes silent
+ * for longer than their timeout and rescues the jobs they left running
+ * (finish_node_lost).  It is also the fallback of the notifications: an
+ * idle node looks for work, a busy one for cancels asked of it, and the
+ * due timer for jobs other nodes scheduled.  Everything it writes goes
+ * into the turn's transaction.
+ *
+ * A node that finds its row gone was declared dead while it could not
+ * beat (stopped, cut off): its running jobs were rescued, so it ends the
+ * processes of attempts that are no longer its own, then joins again.
+ * Its late reports are refused by the fence (cluster_fence): a finish
+ * applies only while the job is still running that attempt on that node.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "core/cluster.h"
+#include "core/core_int.h"
+#include "core/counts.h"
+#include "core/finish.h"
+#include "log.h"
+#include "pool/pool.h"
+#include "server.h"
+#include "store/cluster.h"
+#include "store/datadir.h"
+#include "store/listen.h"
+#include "store/store.h"
+
+#define CLUSTER_CHANNEL		"runnel"
+#define RESCUE_BATCH		100
+#define RETRY_MIN_MS		10
+#define PURGE_EVERY_MS		60000
+#define LOCK_MAX_MS		5000
+
+static void	on_tick(uv_timer_t *);
+
+static int
+pid_alive(int pid)
+{
+	return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
+}
+
+const char *
+cluster_node(const struct server *srv)
+{
+	return srv->cluster ? srv->cluster->node : NULL;
+}
+
+int
+cluster_leader(const struct server *srv)
+{
+	return srv->cluster ? srv->cluster->leader : 0;
+}
+
+int
+cluster_nodes(struct server *srv, void (*cb)(void *, const struct node_row *),
+    void *arg)
+{
+	if (srv->cluster == NULL)
+		return 0;
+	return store_nodes(srv->store, cb, arg);
+}
+
+/* ---- joining ---------------------------------------------------------- */
+
+static int
+join(struct server *srv)
+{
+	struct cluster		*cl = srv->cluster;
+	const struct config	*cfg = srv->cfg;
+	struct node_row		 me, holder;
+	int			 rc;
+
+	memset(&me, 0, sizeof(me));
+	snprintf(me.id, sizeof(me.id), "%s", cl->node);
+	snprintf(me.host, sizeof(me.host), "%s", cl->host);
+	if (cfg->listen_port > 0)
+		snprintf(me.listen, sizeof(me.listen), "%.200s:%d",
+		    cfg->listen_host, cfg->listen_port);
+	me.pid = (int)getpid();
+	me.workers = cfg->workers;
+	me.timeout_ms = cfg->node_timeout_ms;
+	rc = store_node_join(srv->store, &me, pid_alive, &holder);
+	if (rc == -EEXIST) {
+		log_warnx("cluster: node id %s is in use by pid %d on %s (its "
+		    "last beat %.1fs ago): give this node another --node-id",
+		    cl->node, holder.pid, holder.host,
+		    (double)holder.beat_age_ms / 1000.0);
+		return rc;
+	}
+	if (rc < 0)
+		return rc;
+	/* The others learn of a new node at once, not at their next look. */
+	notify_hello(srv);
+	cl->beat_next = clock_mono_ms() + cl->beat_ms;
+	return 0;
+}
+
+/* A node's row, counted when it is another live node. */
+static void
+count_peer(void *arg, const struct node_row *n)
+{
+	struct cluster *cl = arg;
+
+	if (n->alive && strcmp(n->id, cl->node) != 0)
+		cl->peers++;
+}
+
+static void
+look_peers(struct server *srv)
+{
+	struct cluster	*cl = srv->cluster;
+	int		 had = cl->peers;
+
+	cl->peers = 0;
+	if (store_nodes(srv->store, count_peer, cl) < 0)
+		cl->peers = had;
+}
+
+/* Our attempts that were rescued meanwhile: their processes end. */
+static void
+fence_one(void *arg, const struct worker_info *w)
+{
+	struct server	*srv = arg;
+	struct cluster	*cl = srv->cluster;
+
+	if (w->job == 0 || w->attempt == 0)
+		return;
+	if (store_fence(srv->store, w->job, cl->node, w->attempt) != -EBUSY)
+		return;
+	log_warnx("cluster: job=%llu attempt=%d was rescued while this node "
+	    "was silent: ending its process here", (unsigned long long)w->job,
+	    w->attempt);
+	pool_cancel(srv->pool, w->job, "rescued");
+}
+
+static void
+rejoin(struct server *srv)
+{
+	struct cluster *cl = srv->cluster;
+
+	if (join(srv) < 0)
+		return;		/* the next tick tries again */
+	cl->rejoin = 0;
+	log_info("cluster: node=%s joined again", cl->node);
+	if (srv->pool)
+		pool_each(srv->pool, fence_one, srv);
+	srv->core->runnable = 1;
+}
+
+static void
+gone(struct server *srv)
+{
+	struct cluster *cl = srv->cluster;
+
+	if (cl->rejoin)
+		return;
+	log_warnx("cluster: node=%s was declared dead (silent for longer than "
+	    "--node-timeout): its running jobs were rescued; joining again",
+	    cl->node);
+	cl->rejoin = 1;
+}
+
+static void
+beat(struct server *srv)
+{
+	struct cluster	*cl = srv->cluster;
+	int		 rc;
+
+	if ((rc = store_node_beat(srv->store, cl->node)) == -ENOENT) {
+		gone(srv);
+		rejoin(srv);
+		return;
+	}
+	if (rc == 0)
+		cl->beat_next = clock_mono_ms() + cl->beat_ms;
+	look_peers(srv);
+}
+
+/* ---- the leader's chores ---------------------------------------------- */
+
+static void
+on_dead(void *arg, const char *node, const char *host, int pid)
+{
+	(void)arg;
+	log_warnx("cluster: node %s (pid %d on %s) is silent for longer than "
+	    "its timeout: removed, its running jobs rescued", node, pid, host);
+}
+
+static void
+on_orphan(void *arg, const struct orphan *o)
+{
+	finish_node_lost(arg, o);
+}
+
+static void
+chores(struct server *srv)
+{
+	struct cluster	*cl = srv->cluster;
+	int64_t		 now = clock_mono_ms();
+
+	if (store_nodes_prune(srv->store, on_dead, srv) > 0) {
+		look_peers(srv);
+		cl->purge_next = 0;
+	}
+	/* More than a batch: the rest at the next tick. */
+	store_orphans(srv->store, RESCUE_BATCH, on_orphan, srv);
+	if (now >= cl->purge_next) {
+		store_counts_fold(srv->store);
+		store_minutes_purge(srv->store, clock_now_ms() -
+		    (COUNTS_MINUTES + 1) * 60000LL);
+		cl->purge_next = now + PURGE_EVERY_MS;
+	}
+}
+
+static void
+lease(struct server *srv)
+{
+	struct cluster	*cl = srv->cluster;
+	int		 rc, elected;
+
+	if ((rc = store_lease(srv->store, cl->node, cl->lease_ms,
+	    &elected)) < 0)
+		return;
+	if (elected)
+		log_info("cluster: node=%s is the leader", cl->node);
+	else if (cl->leader && rc == 0)
+		log_info("cluster: node=%s is no longer the leader", cl->node);
+	cl->leader = rc;
+}
+
+/* ---- the tick ---------------------------------------------------------- */
+
+static void
+on_tick(uv_timer_t *t)
+{
+	struct server	*srv = t->data;
+	struct cluster	*cl = srv->cluster;
+
+	if (cl->stopping)
+		return;
+	if (cl->rejoin)
+		rejoin(srv);
+	else if (clock_mono_ms() >= cl->beat_next)
+		beat(srv);
+	if (!cl->rejoin) {
+		lease(srv);
+		if (cl->leader)
+			chores(srv);
+	}
+	/* The poll: work, cancels and due jobs the notifications missed. */
+	if (!srv->draining && srv->pool && pool_idle(srv->pool) >= 0)
+		srv->core->runnable = 1;
+	notify_poll(srv);
+	delay_rearm(srv);
+	turn_dirty(srv);
+}
+
+static void
+on_retry(uv_timer_t *t)
+{
+	struct server *srv = t->data;
+
+	srv->core->runnable = 1;
+	turn_dirty(srv);
+}
+
+/* ---- claims and fences ------------------------------------------------ */
+
+int
+cluster_claim(struct server *srv, int worker, int64_t now_ms, struct job *out)
+{
+	struct cluster	*cl = srv->cluster;
+	int		 rc;
+
+	if (cl->rejoin)
+		return 0;
+	if (!cl->round.open) {
+		rc = store_claim_round(srv->store, cl->node, &cl->round);
+		if (rc == -ENOENT) {
+			gone(srv);
+			uv_timer_start(&cl->tick, on_tick, 0, (uint64_t)cl->tick_ms);
+			return 0;
+		}
+		if (rc < 0)
+			return rc;
+		/* Another node holds a queue with work: look again soon,
+		 * less often while it goes on. */
+		if (cl->round.contended) {
+			cl->retry_ms = cl->retry_ms ? cl->retry_ms * 2 :
+			    RETRY_MIN_MS;
+			if (cl->retry_ms > cl->tick_ms)
+				cl->retry_ms = cl->tick_ms;
+			uv_timer_start(&cl->retry, on_retry,
+			    (uint64_t)cl->retry_ms, 0);
+		} else {
+			cl->retry_ms = 0;
+		}
+	}
+	if ((rc = store_claim_next(srv->store, cl->node, worker, now_ms,
+	    &cl->round, out)) == 0)
+		cl->claimed_all = 1;
+	return rc;
+}
+
+int
+cluster_fence(struct server *srv, uint64_t id, const struct job_exit *ex)
+{
+	struct cluster	*cl = srv->cluster;
+	const char	*node = ex->node ? ex->node : cl->node;
+	int		 rc;
+
+	if ((rc = store_fence(srv->store, id, node, ex->attempts)) == -EBUSY)
+		log_warnx("cluster: job=%llu attempt=%d node=%s: its end (%s) "
+		    "is refused: the job no longer runs that attempt there "
+		    "(rescued, or claimed again)", (unsigned long long)id,
+		    ex->attempts, node[0] ? node : "(none)",
+		    ex->reason ? ex->reason : "exited");
+	return rc;
+}
+
+int
+cluster_own_jobs(struct server *srv, uint64_t **ids, size_t *n)
+{
+	return store_node_jobs(srv->store, srv->cluster->node, ids, n);
+}
+
+/* ---- counts ------------------------------------------------------------ */
+
+static void
+add_count(void *arg, const char *queue, enum job_state st, int64_t n)
+{
+	struct counts		*t = arg;
+	struct queue_counts	*q = counts_queue(t, queue, 1);
+
+	t->by_state[st] += n;
+	if (q)
+		q->by_state[st] += n;
+}
+
+static void
+add_waiting(void *arg, const char *queue, enum job_state st, int64_t n)
+{
+	(void)queue;
+	if (st == JOB_QUEUED || st == JOB_SCHEDULED)
+		*(int64_t *)arg += n;
+}
+
+static void
+set_queue(void *arg, const char *name, int paused, int concurrency)
+{
+	struct queue_counts *q = counts_queue(arg, name, 1);
+
+	if (q) {
+		q->paused = paused;
+		q->concurrency = concurrency;
+	}
+}
+
+static void
+set_minute(void *arg, int64_t minute_ms, int64_t n)
+{
+	counts_minute_set(arg, minute_ms, n);
+}
+
+void
+cluster_counts(struct server *srv, int64_t max_age_ms)
+{
+	struct cluster	*cl = srv->cluster;
+	struct counts	*t = srv->counts;
+	int64_t		 now = clock_mono_ms();
+
+	if (cl == NULL || (cl->counts_at && now - cl->counts_at < max_age_ms))
+		return;
+	memset(t->by_state, 0, sizeof(t->by_state));
+	for (int i = 0; i < t->nqueues; i++)
+		memset(t->queues[i].by_state, 0, sizeof(t->queues[i].by_state));
+	memset(t->minute_id, 0, sizeof(t->minute_id));
+	memset(t->minute_count, 0, sizeof(t->minute_count));
+	if (store_counts(srv->store, add_count, t) < 0 ||
+	    store_queues(srv->store, set_queue, t) < 0 ||
+	    store_minutes(srv->store, clock_now_ms() - COUNTS_MINUTES * 60000LL,
+	    set_minute, t) < 0) {
+		cl->counts_at = 0;
+		return;
+	}
+	cl->counts_at = now;
+}
+
+int64_t
+cluster_waiting(struct server *srv)
+{
+	struct cluster	*cl = srv->cluster;
+	struct turn	*t = &srv->core->turn;
+	int64_t		 n = 0;
+
+	/* Read once a turn: it holds this turn's own writes so far. */
+	if (!cl->counted && store_counts(srv->store, add_waiting, &n) == 0) {
+		cl->waiting_base = n;
+		cl->waiting_mark = t->waiting;
+		cl->counted = 1;
+	}
+	return cl->waiting_base + (t->waiting - cl->waiting_mark);
+}
+
+/* ---- start and stop ---------------------------------------------------- */
+
+static void
+listen_message(void *arg, const char *payload)
+{
+	notify_message(arg, payload);
+}
+
+static void
+listen_up(void *arg)
+{
+	notify_up(arg);
+}
+
+static const struct listen_cb listen_cb = {
+	.message = listen_message,
+	.up = listen_up,
+};
+
+static int
+node_id(struct server *srv, struct cluster *cl)
+{
+	if (srv->cfg->node_id[0]) {
+		snprintf(cl->node, sizeof(cl->node), "%s", srv->cfg->node_id);
+		return 0;
+	}
+	return datadir_node_id(srv, cl->node, sizeof(cl->node));
+}
+
+int
+cluster_start(struct server *srv)
+{
+	const struct config	*cfg = srv->cfg;
+	struct cluster		*cl;
+	int64_t			 timeout = cfg->node_timeout_ms, lock_ms;
+	int			 rc;
+
+	if (!store_clustered(srv->store))
+		return 0;
+	if ((cl = calloc(1, sizeof(*cl))) == NULL)
+		return -ENOMEM;
+	cl->srv = srv;
+	srv->cluster = cl;
+	if ((rc = node_id(srv, cl)) < 0)
+		return rc;
+	if (gethostname(cl->host, sizeof(cl->host) - 1) < 0)
+		snprintf(cl->host, sizeof(cl->host), "unknown");
+	/* Beat three times a timeout; the lease lasts a tick less than a
+	 * timeout, so that a dead leader's successor is in within one. */
+	cl->beat_ms = timeout / 3;
+	cl->tick_ms = cfg->poll_interval_ms < cl->beat_ms ?
+	    cfg->poll_interval_ms : cl->beat_ms;
+	cl->lease_ms = timeout - cl->tick_ms;
+	/* No lock wait, nor a stopped node's open transaction, may outlast
+	 * what makes a node dead. */
+	lock_ms = timeout / 3 < LOCK_MAX_MS ? timeout / 3 : LOCK_MAX_MS;
+	if ((rc = store_node_session(srv->store, cl->node, lock_ms,
+	    timeout)) < 0 || (rc = join(srv)) < 0 ||
+	    (rc = store_commit(srv->store, 1)) < 0)
+		return rc;
+	look_peers(srv);
+	if (cfg->notify && (rc = listen_start(srv->loop, cfg->database,
+	    CLUSTER_CHANNEL, &listen_cb, srv, &cl->listen)) < 0)
+		return rc;
+	uv_timer_init(srv->loop, &cl->tick);
+	uv_timer_init(srv->loop, &cl->retry);
+	cl->tick.data = cl->retry.data = srv;
+	uv_timer_start(&cl->tick, on_tick, (uint64_t)cl->tick_ms,
+	    (uint64_t)cl->tick_ms);
+	log_info("cluster: node=%s host=%s joined: %d other node(s), node "
+	    "timeout %.1fs, notify %s, poll every %.1fs", cl->node, cl->host,
+	    cl->peers, (double)timeout / 1000.0, cfg->notify ? "on" : "off",
+	    (double)cl->tick_ms / 1000.0);
+	return 0;
+}
+
+static void
+on_closed(uv_handle_t *h)
+{
+	(void)h;	/* the handles live in struct cluster, freed by cluster_free */
+}
+
+void
+cluster_stop(struct server *srv)
+{
+	struct cluster *cl = srv->cluster;
+
+	if (cl == NULL || cl->stopping)
+		return;
+	cl->stopping = 1;
+	/* Gone at once: no waiting for a timeout to see it. */
+	if (store_node_leave(srv->store, cl->node) < 0 ||
+	    store_commit(srv->store, 1) < 0)
+		log_warnx("cluster: node=%s could not leave: the others will "
+		    "see it silent after --node-timeout", cl->node);
+	else
+		log_info("cluster: node=%s left", cl->node);
+	listen_stop(cl->listen);
+	cl->listen = NULL;
+	if (cl->tick.loop) {
+		uv_close((uv_handle_t *)&cl->tick, on_closed);
+		uv_close((uv_handle_t *)&cl->retry, on_closed);
+	}
+}
+
+void
+cluster_free(struct server *srv)
+{
+	struct cluster *cl = srv->cluster;
+
+	if (cl == NULL)
+		return;
+	claim_round_clear(&cl->round);
+	free(cl->wake);
+	free(cl->cancels);
+	free(cl->canceling);
+	free(cl);
+	srv->cluster = NULL;
+}

@@ -1,0 +1,197 @@
+/*
+ * The store's cluster operations: what nodes sharing one database need
+ * beyond store.h.  Only a PostgreSQL store has them (store_clustered);
+ * the SQLite backend never gets these calls.  Writes go into the turn's
+ * transaction like every other store write.  Time that nodes must agree
+ * on (heartbeats, the leader's lease, who is dead) is the database's
+ * now(), never the caller's clock.
+ *
+ * The SQL is in store/pg_node.c (nodes, lease, rescue, fences, cancel
+ * requests, notifications) and store/pg_claim.c (claims, due jobs,
+ * idempotency keys, counts); schema/postgresql/002_cluster.sql holds
+ * the tables.
+ */
+#ifndef RUNNEL_STORE_CLUSTER_H
+#define RUNNEL_STORE_CLUSTER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/store.h"
+
+#define NODE_ID_MAX	64
+#define NODE_HOST_MAX	255
+
+/* A row of the nodes table, as the database sees it now. */
+struct node_row {
+	char		 id[NODE_ID_MAX + 1];
+	char		 host[NODE_HOST_MAX + 1];
+	char		 listen[NODE_HOST_MAX + 1];	/* "" if unknown */
+	int		 pid;
+	int		 workers;
+	int64_t		 timeout_ms;
+	int64_t		 started_at;	/* ms since the epoch */
+	int64_t		 beat_at;	/* ms since the epoch */
+	int64_t		 beat_age_ms;	/* now() - beat_at */
+	int		 alive;		/* beat_age_ms < timeout_ms */
+	int		 leader;	/* holds the unexpired lease */
+	int		 running;	/* jobs running there */
+};
+
+/* A running job whose node is gone, locked for its rescue. */
+struct orphan {
+	uint64_t	 id;
+	char		 queue[JOB_QUEUE_MAX + 1];
+	char		 node[NODE_ID_MAX + 1];	/* "" if none was recorded */
+	int		 attempts;
+	int		 max_attempts;
+	int64_t		 started_at;
+	int64_t		 stdout_bytes;
+	int64_t		 stderr_bytes;
+};
+
+/*
+ * What one dispatch round may claim from (store_claim_round fills it,
+ * store_claim_next keeps it up to date): queues to leave alone (paused,
+ * full, or being claimed from by another node right now) and the room
+ * left in the limited queues this round holds the lock of.
+ */
+struct claim_round {
+	char		(*blocked)[JOB_QUEUE_MAX + 1];
+	size_t		 nblocked;
+	struct claim_slot {
+		char	 queue[JOB_QUEUE_MAX + 1];
+		int	 slots;
+	}		*limited;
+	size_t		 nlimited;
+	int		 contended;	/* a limited queue with work was skipped:
+					 * another node holds it; try again soon */
+	int		 open;		/* filled for this turn */
+};
+
+/* 1 if the store is shared by nodes (PostgreSQL), else 0. */
+int	store_clustered(const struct store *);
+/*
+ * Prepares the connection for node: its changes to the counts are its
+ * own (runnel.node), and no lock wait or open transaction outlives
+ * lock_ms / idle_ms (a stopped node must not hold rows for ever).
+ * Applied again after a reconnect.  Returns 0 or a code.
+ */
+int	store_node_session(struct store *, const char *node, int64_t lock_ms,
+	    int64_t idle_ms);
+
+/* ---- nodes and the leader's lease (pg_node.c) ---- */
+
+/*
+ * Registers node (its row, beating from now).  Returns 0; -EEXIST when
+ * a live node of another process holds the id (*holder filled; a dead
+ * process of this host, pid_alive says, does not count); or a code.
+ */
+int	store_node_join(struct store *, const struct node_row *me,
+	    int (*pid_alive)(int pid), struct node_row *holder);
+/* The node's heartbeat.  0, -ENOENT when its row is gone (declared dead). */
+int	store_node_beat(struct store *, const char *node);
+/* Removes the node's row and gives up its lease, if it holds it. */
+int	store_node_leave(struct store *, const char *node);
+/* Calls cb for every node row, in id order.  0 or a code. */
+int	store_nodes(struct store *,
+	    void (*cb)(void *arg, const struct node_row *), void *arg);
+/*
+ * The leader's lease for ttl_ms: renewed when node holds it, taken when
+ * nobody holds an unexpired one.  Returns 1 when node holds it now (its
+ * row locked until the commit, so that nobody takes it meanwhile), 0
+ * when another node does or the row is busy (this turn cannot know: ask
+ * again next time), or a code.  Never waits for a lock.  *elected is
+ * set when node took it just now.
+ */
+int	store_lease(struct store *, const char *node, int64_t ttl_ms,
+	    int *elected);
+/*
+ * Deletes the rows of nodes silent for longer than their timeout (a row
+ * another transaction holds is left for later); cb is told each.
+ * Returns how many, or a code.
+ */
+int	store_nodes_prune(struct store *,
+	    void (*cb)(void *arg, const char *node, const char *host, int pid),
+	    void *arg);
+/*
+ * Up to limit running jobs whose node has no row, locked; cb is called
+ * for each once all are read.  Returns how many, or a code.
+ */
+int	store_orphans(struct store *, int limit,
+	    void (*cb)(void *arg, const struct orphan *), void *arg);
+/*
+ * The fence of an attempt: 0 when job id is still running attempt
+ * attempt on node (its row is then locked until the commit), -EBUSY
+ * when not (rescued, canceled, claimed again), or a code.
+ */
+int	store_fence(struct store *, uint64_t id, const char *node, int attempt);
+/* The ids of the jobs running on node (free *ids).  0 or a code. */
+int	store_node_jobs(struct store *, const char *node, uint64_t **ids,
+	    size_t *n);
+/*
+ * Asks the node running job id to end it.  Returns 0 with that node's
+ * id in node (size NODE_ID_MAX + 1), -EBUSY if the job is not running,
+ * or a code.
+ */
+int	store_cancel_request(struct store *, uint64_t id, char *node);
+/* The jobs running on node with a cancel asked for (free *ids). */
+int	store_cancel_requests(struct store *, const char *node, uint64_t **ids,
+	    size_t *n);
+/* Sends payload on channel when the turn commits (pg_notify). */
+int	store_notify(struct store *, const char *channel, const char *payload);
+
+/* ---- claims, due jobs, keys and counts (pg_claim.c) ---- */
+
+/*
+ * Opens a dispatch round for node: locks its own row (so that it cannot
+ * be declared dead under a claim) and the limited queues that have work
+ * and no other claimer, then reads their room.  Returns 0, -ENOENT when
+ * node's row is gone (it was declared dead: join again first), or a
+ * code.  claim_round_clear frees r.
+ */
+int	store_claim_round(struct store *, const char *node,
+	    struct claim_round *r);
+void	claim_round_clear(struct claim_round *r);
+/*
+ * Claims the best queued job (smallest priority, then id) of a queue r
+ * allows, skipping jobs other nodes are claiming: it becomes running on
+ * node and worker at now_ms, one more attempt, its last result and
+ * cancel request cleared.  Returns 1 with *out filled (job_clear it), 0
+ * when there is none, or a code.
+ */
+int	store_claim_next(struct store *, const char *node, int worker,
+	    int64_t now_ms, struct claim_round *r, struct job *out);
+/*
+ * store_due, but jobs another node is promoting now are skipped, not
+ * waited for (their rows stay locked until the commit).
+ */
+int	store_due_skip(struct store *, int64_t now_ms, int limit,
+	    void (*cb)(void *arg, uint64_t id, const char *queue), void *arg);
+/*
+ * store_idem_put, but a record of key made at or after since_ms is kept
+ * and -EEXIST returned: another node took the key first.
+ */
+int	store_idem_take(struct store *, const char *key, const char *sha,
+	    const char *jobs_json, int batch, int64_t now_ms,
+	    int64_t since_ms);
+/*
+ * Calls cb for every (queue, state) with jobs, over the whole cluster,
+ * from the counts the triggers keep.  0 or a code.
+ */
+int	store_counts(struct store *,
+	    void (*cb)(void *arg, const char *queue, enum job_state, int64_t n),
+	    void *arg);
+/*
+ * Folds the counts rows of connections that are gone (nodes without a
+ * row, backends that ended) into the shared ones: the sums stay, the
+ * rows do not pile up.  0 or a code.
+ */
+int	store_counts_fold(struct store *);
+/* Calls cb with the attempts ended in each minute since since_ms. */
+int	store_minutes(struct store *, int64_t since_ms,
+	    void (*cb)(void *arg, int64_t minute_ms, int64_t n), void *arg);
+/* Forgets the minutes before before_ms.  0 or a code. */
+int	store_minutes_purge(struct store *, int64_t before_ms);
+
+#endif

@@ -1,0 +1,279 @@
+/*
+ * The PostgreSQL backend of the store, for store/pg*.c only: the
+ * connection, its statements (each prepared once per connection, at
+ * open and again after a reconnect), and the helpers every statement
+ * runs through, which map errors to store.h's codes, log them once and
+ * keep the turn's transaction honest.  Callers include store/store.h.
+ *
+ * The turn's transaction (store.h): pg_begin sends BEGIN lazily, writes
+ * share it, pg_commit ends it.  PostgreSQL aborts a whole transaction on
+ * any error, so a statement that fails inside the turn, outside a
+ * savepoint, loses the turn: it is rolled back at once, every later
+ * write (pg_begin) returns the same code until pg_commit reports it and
+ * starts afresh; reads run outside it, on what is committed, as they do
+ * after SQLite rolled a turn back.  Inside store_mark...store_unmark a
+ * failed statement leaves the savepoint failed instead: later statements
+ * return its code without running until store_unmark rolls back to the
+ * savepoint, which recovers the turn (see pg_unmark).
+ *
+ * A lost connection makes every statement fail with -EIO (and loses the
+ * turn); the next pg_begin or pg_ping outside a turn tries PQreset once
+ * (bounded by connect_timeout, which pg_open sets to 5 s unless the
+ * connection string or PGCONNECT_TIMEOUT gives one), prepares the
+ * statements again and calls reset_cb.
+ *
+ * Everything here is synchronous and used from the loop thread only.
+ */
+#ifndef RUNNEL_STORE_PG_H
+#define RUNNEL_STORE_PG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libpq-fe.h>
+
+#include "store/backend.h"
+
+/*
+ * The key of the transaction-level advisory lock that migrations run
+ * under, so nodes starting at once migrate one after the other
+ * ("runnel" in ASCII).
+ */
+#define PG_MIGRATE_LOCK		0x72756e6e656cLL
+
+/* A whole job row, in the order pg_row_job reads it (as SQLite's). */
+#define PG_JOB_COLUMNS \
+	"id, type, name, queue, priority, state, command, argv, env, cwd, " \
+	"stdin, timeout_ms, limits, attempts, max_attempts, created_at, " \
+	"run_at, started_at, finished_at, exit_code, signal, error, worker, " \
+	"stdout_bytes, stderr_bytes, cpu_ms, max_rss_kb, file_name, " \
+	"file_size, file_sha256, after, deps_left"
+
+/* The columns an insert writes, and how many parameters a row takes. */
+#define PG_INSERT_COLUMNS "type, name, queue, priority, state, command, " \
+	"argv, env, cwd, stdin, timeout_ms, limits, max_attempts, " \
+	"created_at, run_at, file_name, file_size, file_sha256, after, " \
+	"deps_left, error, finished_at"
+#define PG_INSERT_PARAMS	22
+
+/*
+ * Every prepared statement; the name and SQL of each are in pg.c's
+ * table.  A new statement is one id here and one row there.
+ */
+enum pg_stmt_id {
+	PG_INSERT,		/* one job row, RETURNING id */
+	PG_GET,
+	PG_GET_MANY,		/* rows of $1::bigint[], newest first */
+	PG_HEAD,
+	PG_CLAIM,		/* RETURNING the claimed row */
+	PG_FINISH,
+	PG_SET_STATE,
+	PG_REQUEUE,
+	PG_PROMOTE,
+	PG_DELETE,		/* the job and its dependency records */
+	PG_LIST_ALL,
+	PG_LIST_STATE,
+	PG_LIST_QUEUE,
+	PG_LIST_TYPE,
+	PG_RUNNING,
+	PG_COUNT,
+	PG_FINISHED_SINCE,
+	PG_EXPIRED,
+	PG_QUEUES,
+	PG_QUEUE_SET,
+	PG_DEP_ADD,
+	PG_DEPENDENTS,
+	PG_DEP_DONE,
+	PG_NEXT_DUE,
+	PG_DUE,
+	PG_IDEM_GET,
+	PG_IDEM_PUT,
+	PG_IDEM_PURGE,
+	PG_PING,
+	PG_STMT_COUNT
+};
+
+struct pg_store {
+	struct store	 base;		/* first: store.c's handle */
+	PGconn		*conn;
+	int		 durable;	/* STORE_DURABLE */
+	int		 prepared;	/* the statements exist on conn */
+	int		 in_txn;	/* the turn's transaction is open */
+	int		 txn_lost;	/* ... and was rolled back by an error */
+	int		 txn_error;	/* the code that lost it */
+	int		 marks;		/* savepoints open (store_mark) */
+	int		 mark_error;	/* a statement in the innermost one
+					 * failed: its code, until unmarked */
+	/*
+	 * Called after a reconnect, once the statements are prepared again
+	 * (to LISTEN again, say); not for pg_open's first connection.  A
+	 * code it returns makes the reconnect fail.  NULL: none.
+	 */
+	int		(*reset_cb)(struct pg_store *, void *arg);
+	void		*reset_arg;
+};
+
+static inline struct pg_store *
+pg_of(const struct store *s)
+{
+	return (struct pg_store *)s;
+}
+
+/* ---- parameters ---- */
+
+#define PG_PARAMS_INLINE	24	/* held without allocating */
+#define PG_NUM_SIZE		24	/* the text of an int64, NUL included */
+
+/*
+ * The parameters of one statement, in order ($1, $2, ...): text format,
+ * but for pg_param_bytes (binary).  Put one on the stack, pg_params_init
+ * it, add parameters; pg_exec and friends consume it (run it, then
+ * pg_params_clear it, whatever happened).  Adding never fails: running
+ * a statement whose parameters could not all be held returns -ENOMEM
+ * without sending it.
+ */
+struct pg_params {
+	int		  n;
+	int		  cap;
+	int		  err;		/* -ENOMEM: a parameter was not held */
+	const char	**values;
+	int		 *lengths;
+	int		 *formats;
+	char		(*num)[PG_NUM_SIZE];	/* text of integer params */
+	char		**owned;	/* values this struct frees */
+	const char	 *values_in[PG_PARAMS_INLINE];
+	int		  lengths_in[PG_PARAMS_INLINE];
+	int		  formats_in[PG_PARAMS_INLINE];
+	char		  num_in[PG_PARAMS_INLINE][PG_NUM_SIZE];
+	char		 *owned_in[PG_PARAMS_INLINE];
+};
+
+void	pg_params_init(struct pg_params *);
+/* Frees what the parameters hold and makes p empty again. */
+void	pg_params_clear(struct pg_params *);
+/* NULL for v binds SQL NULL.  v is not copied: it must outlive the run. */
+void	pg_param_text(struct pg_params *, const char *v);
+void	pg_param_int(struct pg_params *, int64_t v);
+/* v when present, else SQL NULL. */
+void	pg_param_opt(struct pg_params *, int64_t v, int present);
+/* len bytes (any, NUL included) as a binary bytea; not copied. */
+void	pg_param_bytes(struct pg_params *, const void *v, size_t len);
+/* ids as a bigint[] literal (copied). */
+void	pg_param_ids(struct pg_params *, const uint64_t *ids, size_t n);
+
+/* ---- running statements ---- */
+
+/*
+ * Runs prepared statement id with the parameters p (NULL: none), and
+ * consumes p.  Returns 0 with *res set to its result (PQclear it; res
+ * may be NULL when the rows are not wanted), or a code with *res NULL:
+ * the error is logged once here, mapped by pg_code, and applied to the
+ * turn as the top of this file says.  Inside a failed savepoint or a
+ * lost connection it returns the code without sending anything.
+ */
+int	pg_exec(struct pg_store *, enum pg_stmt_id id, struct pg_params *p,
+	    PGresult **res);
+/*
+ * pg_exec for SQL that is not prepared (one statement if p is given;
+ * several separated by ';' when p is NULL); what names it in the log.
+ */
+int	pg_exec_sql(struct pg_store *, const char *what, const char *sql,
+	    struct pg_params *p, PGresult **res);
+/* pg_exec, then 0 if it changed one row, none if it changed no row. */
+int	pg_change(struct pg_store *, enum pg_stmt_id id, struct pg_params *p,
+	    int none);
+/* The rows a statement changed, or a code. */
+int	pg_changes(struct pg_store *, enum pg_stmt_id id, struct pg_params *p);
+/*
+ * pg_exec, collecting column 0 of every row into *ids (the caller frees
+ * it) and their number into *n.  Returns 0, or a code with *ids NULL and
+ * *n 0.
+ */
+int	pg_ids(struct pg_store *, enum pg_stmt_id id, struct pg_params *p,
+	    uint64_t **ids, size_t *n);
+
+/*
+ * The store.h code of a result (0 for one that succeeded); res NULL:
+ * the call failed before a result (out of memory, or the connection).
+ * SQLSTATE class 23 (a constraint) is -EEXIST, 53100 (disk full)
+ * -ENOSPC, a lost connection -EIO, out of memory -ENOMEM, all else -EIO.
+ */
+int	pg_code(const struct pg_store *, const PGresult *res);
+/*
+ * Logs what failed with PostgreSQL's message, applies the failure to
+ * the turn (lost, or the savepoint failed), PQclears res and returns
+ * pg_code.  For code that runs a statement some other way.
+ */
+int	pg_fail(struct pg_store *, const char *what, PGresult *res);
+
+/*
+ * 0 if the connection works; a lost one is reset once (when no turn is
+ * open) and its statements prepared again.  Else -EIO.
+ */
+int	pg_connected(struct pg_store *);
+
+/* ---- reading results (text format) ---- */
+
+/* Integer column col of row, 0 when NULL. */
+int64_t	pg_int(const PGresult *, int row, int col);
+/* Integer column col of row, or absent when it is NULL. */
+int64_t	pg_opt(const PGresult *, int row, int col, int64_t absent);
+/* A copy of text column col (the caller frees it), NULL when NULL. */
+char	*pg_str(const PGresult *, int row, int col);
+/*
+ * Reads row of a result of PG_JOB_COLUMNS into *j (job_clear it after).
+ * Returns 0, -EIO if the row is unreadable or -ENOMEM, with *j empty.
+ */
+int	pg_row_job(const PGresult *, int row, struct job *j);
+
+/* ---- the backend's table (pg.c) and its entries, store.h's contracts ---- */
+
+extern const struct store_ops pg_ops;
+
+void	pg_close(struct store *);
+int	pg_begin(struct store *);
+int	pg_in_txn(const struct store *);
+int	pg_commit(struct store *, int sync);
+int	pg_mark(struct store *);
+/*
+ * As store_unmark.  If a statement in the savepoint failed, keep = 1
+ * cannot keep its writes: it undoes them as keep = 0 does and returns
+ * that statement's code; the turn goes on either way.
+ */
+int	pg_unmark(struct store *, int keep);
+int	pg_ping(struct store *);
+int	pg_submit(struct store *, struct job *, size_t, int64_t);
+int	pg_get(struct store *, uint64_t, struct job *);
+int	pg_claim(struct store *, uint64_t, int, int64_t, struct job *);
+int	pg_finish(struct store *, const struct job_result *);
+int	pg_set_state(struct store *, uint64_t, enum job_state, enum job_state,
+	    const char *, int64_t);
+int	pg_requeue(struct store *, uint64_t, enum job_state, int, int);
+int	pg_promote(struct store *, uint64_t);
+int	pg_delete(struct store *, uint64_t);
+int	pg_running(struct store *, uint64_t **, size_t *);
+int	pg_finished_since(struct store *, int64_t, void (*)(void *, int64_t),
+	    void *);
+int	pg_expired(struct store *, int64_t, int, void (*)(void *, uint64_t,
+	    int), void *);
+int	pg_list(struct store *, const struct job_filter *, struct job **,
+	    size_t *, uint64_t *);
+int	pg_head(struct store *, const char *, uint64_t *, int64_t *);
+int	pg_count(struct store *, void (*)(void *, const char *,
+	    enum job_state, int64_t), void *);
+int	pg_queue_set(struct store *, const char *, int, int);
+int	pg_queues(struct store *, void (*)(void *, const char *, int, int),
+	    void *);
+int	pg_add_deps(struct store *, uint64_t, const uint64_t *, size_t);
+int	pg_dependents(struct store *, uint64_t, uint64_t **, size_t *);
+int	pg_dep_done(struct store *, uint64_t);
+int	pg_next_due(struct store *, int64_t *);
+int	pg_due(struct store *, int64_t, int, void (*)(void *, uint64_t,
+	    const char *), void *);
+int	pg_idem_get(struct store *, const char *, int64_t, char *, size_t,
+	    char **, int *);
+int	pg_idem_put(struct store *, const char *, const char *, const char *,
+	    int, int64_t);
+int	pg_idem_purge(struct store *, int64_t);
+
+#endif

@@ -1,0 +1,238 @@
+/*
+ * The PostgreSQL backend's plumbing around a statement: its parameters
+ * (text, but bytes in binary so that any byte goes through), the shapes
+ * of answer most statements want (rows changed, a list of ids), and
+ * reading text-format results back into C values.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/pg.h"
+
+/* ---- parameters ---- */
+
+void
+pg_params_init(struct pg_params *p)
+{
+	p->n = 0;
+	p->cap = PG_PARAMS_INLINE;
+	p->err = 0;
+	p->values = p->values_in;
+	p->lengths = p->lengths_in;
+	p->formats = p->formats_in;
+	p->num = p->num_in;
+	p->owned = p->owned_in;
+}
+
+void
+pg_params_clear(struct pg_params *p)
+{
+	for (int i = 0; i < p->n; i++)
+		free(p->owned[i]);
+	if (p->values != p->values_in) {
+		free(p->values);
+		free(p->lengths);
+		free(p->formats);
+		free(p->num);
+		free(p->owned);
+	}
+	pg_params_init(p);
+}
+
+/*
+ * Room for one more.  Integer parameters point into num, which moves
+ * when it grows: those pointers move with it.
+ */
+static int
+params_room(struct pg_params *p)
+{
+	const char	**values;
+	int		 *lengths, *formats, cap;
+	char		(*num)[PG_NUM_SIZE], **owned;
+
+	if (p->err)
+		return -1;
+	if (p->n < p->cap)
+		return 0;
+	cap = p->cap * 2;
+	values = malloc((size_t)cap * sizeof(*values));
+	lengths = malloc((size_t)cap * sizeof(*lengths));
+	formats = malloc((size_t)cap * sizeof(*formats));
+	num = malloc((size_t)cap * sizeof(*num));
+	owned = malloc((size_t)cap * sizeof(*owned));
+	if (!values || !lengths || !formats || !num || !owned) {
+		free(values);
+		free(lengths);
+		free(formats);
+		free(num);
+		free(owned);
+		p->err = -ENOMEM;
+		return -1;
+	}
+	for (int i = 0; i < p->n; i++) {
+		values[i] = p->values[i] == p->num[i] ? num[i] : p->values[i];
+		lengths[i] = p->lengths[i];
+		formats[i] = p->formats[i];
+		memcpy(num[i], p->num[i], sizeof(num[i]));
+		owned[i] = p->owned[i];
+	}
+	if (p->values != p->values_in) {
+		free(p->values);
+		free(p->lengths);
+		free(p->formats);
+		free(p->num);
+		free(p->owned);
+	}
+	p->values = values;
+	p->lengths = lengths;
+	p->formats = formats;
+	p->num = num;
+	p->owned = owned;
+	p->cap = cap;
+	return 0;
+}
+
+static void
+add(struct pg_params *p, const char *v, int len, int format, char *owned)
+{
+	if (params_room(p) < 0) {
+		free(owned);
+		return;
+	}
+	p->values[p->n] = v;
+	p->lengths[p->n] = len;
+	p->formats[p->n] = format;
+	p->owned[p->n++] = owned;
+}
+
+void
+pg_param_text(struct pg_params *p, const char *v)
+{
+	add(p, v, 0, 0, NULL);
+}
+
+void
+pg_param_int(struct pg_params *p, int64_t v)
+{
+	if (params_room(p) < 0)
+		return;
+	snprintf(p->num[p->n], PG_NUM_SIZE, "%" PRId64, v);
+	add(p, p->num[p->n], 0, 0, NULL);
+}
+
+void
+pg_param_opt(struct pg_params *p, int64_t v, int present)
+{
+	if (present)
+		pg_param_int(p, v);
+	else
+		pg_param_text(p, NULL);
+}
+
+void
+pg_param_bytes(struct pg_params *p, const void *v, size_t len)
+{
+	if (len > INT32_MAX) {
+		p->err = -ENOMEM;
+		return;
+	}
+	/* Not NULL even when empty: an empty bytea is not SQL NULL. */
+	add(p, v ? v : "", (int)len, 1, NULL);
+}
+
+void
+pg_param_ids(struct pg_params *p, const uint64_t *ids, size_t n)
+{
+	size_t	 size = 3 + n * 21, len = 0;
+	char	*s;
+
+	if (p->err)
+		return;
+	if ((s = malloc(size)) == NULL) {
+		p->err = -ENOMEM;
+		return;
+	}
+	s[len++] = '{';
+	for (size_t i = 0; i < n; i++)
+		len += (size_t)snprintf(s + len, size - len, "%s%" PRIu64,
+		    i ? "," : "", ids[i]);
+	snprintf(s + len, size - len, "}");
+	add(p, s, 0, 0, s);
+}
+
+/* ---- shapes of answers ---- */
+
+int
+pg_changes(struct pg_store *s, enum pg_stmt_id id, struct pg_params *p)
+{
+	PGresult	*r;
+	int		 rc;
+
+	if ((rc = pg_exec(s, id, p, &r)) < 0)
+		return rc;
+	rc = atoi(PQcmdTuples(r));
+	PQclear(r);
+	return rc;
+}
+
+int
+pg_change(struct pg_store *s, enum pg_stmt_id id, struct pg_params *p,
+    int none)
+{
+	int rc;
+
+	if ((rc = pg_changes(s, id, p)) < 0)
+		return rc;
+	return rc == 1 ? 0 : none;
+}
+
+int
+pg_ids(struct pg_store *s, enum pg_stmt_id id, struct pg_params *p,
+    uint64_t **ids, size_t *n)
+{
+	PGresult	*r;
+	int		 rc, rows;
+
+	*ids = NULL;
+	*n = 0;
+	if ((rc = pg_exec(s, id, p, &r)) < 0)
+		return rc;
+	if ((rows = PQntuples(r)) > 0) {
+		if ((*ids = calloc((size_t)rows, sizeof(**ids))) == NULL) {
+			PQclear(r);
+			return -ENOMEM;
+		}
+		for (int i = 0; i < rows; i++)
+			(*ids)[i] = (uint64_t)pg_int(r, i, 0);
+		*n = (size_t)rows;
+	}
+	PQclear(r);
+	return 0;
+}
+
+/* ---- reading results ---- */
+
+int64_t
+pg_int(const PGresult *r, int row, int col)
+{
+	return strtoll(PQgetvalue(r, row, col), NULL, 10);
+}
+
+int64_t
+pg_opt(const PGresult *r, int row, int col, int64_t absent)
+{
+	if (PQgetisnull(r, row, col))
+		return absent;
+	return pg_int(r, row, col);
+}
+
+char *
+pg_str(const PGresult *r, int row, int col)
+{
+	if (PQgetisnull(r, row, col))
+		return NULL;
+	return strdup(PQgetvalue(r, row, col));
+}

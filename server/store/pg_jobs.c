@@ -1,0 +1,403 @@
+/*
+ * The PostgreSQL backend's job rows: inserting them (a batch in one
+ * statement), reading them back, and every change of a job's state.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "store/pg.h"
+
+/*
+ * Rows of one INSERT: PostgreSQL takes at most 65535 parameters, and a
+ * row has PG_INSERT_PARAMS.  A batch of more goes in several.
+ */
+#define INSERT_ROWS_MAX		1000
+
+static void
+param_job(struct pg_params *p, const struct job *j)
+{
+	pg_param_text(p, job_type_name(j->type));
+	pg_param_text(p, j->name);
+	pg_param_text(p, j->queue);
+	pg_param_int(p, j->priority);
+	pg_param_text(p, job_state_name(j->state));
+	pg_param_text(p, j->command);
+	pg_param_text(p, j->argv_json);
+	pg_param_text(p, j->env_json);
+	pg_param_text(p, j->cwd);
+	if (j->has_stdin)
+		pg_param_bytes(p, j->stdin_data, j->stdin_len);
+	else
+		pg_param_text(p, NULL);
+	pg_param_opt(p, j->timeout_ms, j->timeout_ms > 0);
+	pg_param_text(p, j->limits_json);
+	pg_param_int(p, j->max_attempts);
+	pg_param_int(p, j->created_at);
+	pg_param_opt(p, j->run_at, j->run_at > 0);
+	pg_param_text(p, j->file_name);
+	pg_param_opt(p, j->file_size, j->file_name != NULL);
+	pg_param_text(p, j->file_sha256);
+	pg_param_text(p, j->after_json);
+	pg_param_int(p, j->deps_left);
+	/* A job born failed (its dependency already had) says why. */
+	pg_param_text(p, j->error);
+	pg_param_opt(p, j->finished_at, j->finished_at > 0);
+}
+
+/* INSERT ... VALUES with n rows of parameters, RETURNING id. */
+static char *
+insert_sql(int n)
+{
+	size_t	 size = sizeof("INSERT INTO jobs () VALUES  RETURNING id") +
+		    sizeof(PG_INSERT_COLUMNS) + (size_t)n * PG_INSERT_PARAMS * 9;
+	size_t	 len;
+	char	*sql;
+	int	 k = 1;
+
+	if ((sql = malloc(size)) == NULL)
+		return NULL;
+	len = (size_t)snprintf(sql, size, "INSERT INTO jobs (%s) VALUES ",
+	    PG_INSERT_COLUMNS);
+	for (int i = 0; i < n; i++) {
+		len += (size_t)snprintf(sql + len, size - len, "%s(", i ? "," :
+		    "");
+		for (int c = 0; c < PG_INSERT_PARAMS; c++)
+			len += (size_t)snprintf(sql + len, size - len, "%s$%d",
+			    c ? "," : "", k++);
+		len += (size_t)snprintf(sql + len, size - len, ")");
+	}
+	snprintf(sql + len, size - len, " RETURNING id");
+	return sql;
+}
+
+/*
+ * Inserts n jobs with one statement.  PostgreSQL inserts the rows of a
+ * VALUES list in order, each taking the next id of the sequence as it
+ * goes, and returns them in that order: the ids are ascending, and
+ * consecutive unless another connection inserts meanwhile.  A batch
+ * that does not come back so is refused (the caller undoes it).
+ */
+static int
+insert_rows(struct pg_store *s, struct job *jobs, int n)
+{
+	struct pg_params	 p;
+	PGresult		*r;
+	char			*sql = NULL;
+	int			 rc;
+
+	pg_params_init(&p);
+	for (int i = 0; i < n; i++)
+		param_job(&p, &jobs[i]);
+	if (n == 1) {
+		rc = pg_exec(s, PG_INSERT, &p, &r);
+	} else if ((sql = insert_sql(n)) == NULL) {
+		pg_params_clear(&p);
+		return -ENOMEM;
+	} else {
+		/* Not prepared: one plan per batch size would pile up in the
+		 * session, and planning a VALUES list costs little. */
+		rc = pg_exec_sql(s, "insert jobs", sql, &p, &r);
+		free(sql);
+	}
+	if (rc < 0)
+		return rc;
+	if (PQntuples(r) != n)
+		rc = -EIO;
+	for (int i = 0; rc == 0 && i < n; i++) {
+		jobs[i].id = (uint64_t)pg_int(r, i, 0);
+		if (i > 0 && jobs[i].id <= jobs[i - 1].id)
+			rc = -EIO;
+	}
+	PQclear(r);
+	if (rc < 0)
+		log_warnx("store: insert jobs: the ids did not come back in "
+		    "order");
+	return rc;
+}
+
+int
+pg_submit(struct store *store, struct job *jobs, size_t n, int64_t now_ms)
+{
+	struct pg_store	*s = pg_of(store);
+	size_t		 i;
+	int		 rc;
+
+	if ((rc = pg_begin(store)) < 0)
+		return rc;
+	for (i = 0; i < n; i++)
+		jobs[i].created_at = now_ms;
+	for (i = 0; rc == 0 && i < n; ) {
+		int rows = n - i > INSERT_ROWS_MAX ? INSERT_ROWS_MAX :
+		    (int)(n - i);
+
+		rc = insert_rows(s, jobs + i, rows);
+		i += (size_t)rows;
+	}
+	return rc;
+}
+
+/* A bytea column of text format into a NUL-terminated copy. */
+static int
+row_bytes(const PGresult *r, int row, int col, struct job *j)
+{
+	unsigned char	*b;
+	size_t		 len;
+
+	if (PQgetisnull(r, row, col))
+		return 0;
+	b = PQunescapeBytea((const unsigned char *)PQgetvalue(r, row, col),
+	    &len);
+	if (b == NULL)
+		return -ENOMEM;
+	if ((j->stdin_data = malloc(len + 1)) != NULL) {
+		if (len)
+			memcpy(j->stdin_data, b, len);
+		j->stdin_data[len] = '\0';
+		j->stdin_len = len;
+		j->has_stdin = 1;
+	}
+	PQfreemem(b);
+	return j->stdin_data ? 0 : -ENOMEM;
+}
+
+/* pg_str, noting in *oom a copy that could not be made. */
+static char *
+row_str(const PGresult *r, int row, int col, int *oom)
+{
+	char *v = pg_str(r, row, col);
+
+	if (v == NULL && !PQgetisnull(r, row, col))
+		*oom = 1;
+	return v;
+}
+
+int
+pg_row_job(const PGresult *r, int row, struct job *j)
+{
+	int c = 0, t, state, oom = 0, rc;
+
+	job_init(j);
+	if (PQnfields(r) != 32)
+		return -EIO;
+	j->id = (uint64_t)pg_int(r, row, c++);
+	t = job_type_parse(PQgetvalue(r, row, c++));
+	j->name = row_str(r, row, c++, &oom);
+	j->queue = row_str(r, row, c++, &oom);
+	j->priority = pg_int(r, row, c++);
+	state = job_state_parse(PQgetvalue(r, row, c++));
+	j->command = row_str(r, row, c++, &oom);
+	j->argv_json = row_str(r, row, c++, &oom);
+	j->env_json = row_str(r, row, c++, &oom);
+	j->cwd = row_str(r, row, c++, &oom);
+	if (row_bytes(r, row, c++, j) < 0)
+		oom = 1;
+	j->timeout_ms = pg_opt(r, row, c++, 0);
+	j->limits_json = row_str(r, row, c++, &oom);
+	j->attempts = (int)pg_int(r, row, c++);
+	j->max_attempts = (int)pg_int(r, row, c++);
+	j->created_at = pg_int(r, row, c++);
+	j->run_at = pg_opt(r, row, c++, 0);
+	j->started_at = pg_opt(r, row, c++, 0);
+	j->finished_at = pg_opt(r, row, c++, 0);
+	j->exit_code = (int)pg_opt(r, row, c++, -1);
+	j->signal = (int)pg_opt(r, row, c++, -1);
+	j->error = row_str(r, row, c++, &oom);
+	j->worker = (int)pg_opt(r, row, c++, -1);
+	j->stdout_bytes = pg_int(r, row, c++);
+	j->stderr_bytes = pg_int(r, row, c++);
+	j->cpu_ms = pg_opt(r, row, c++, -1);
+	j->max_rss_kb = pg_opt(r, row, c++, -1);
+	j->file_name = row_str(r, row, c++, &oom);
+	j->file_size = pg_opt(r, row, c++, -1);
+	j->file_sha256 = row_str(r, row, c++, &oom);
+	j->after_json = row_str(r, row, c++, &oom);
+	j->deps_left = (int)pg_int(r, row, c++);
+	rc = oom ? -ENOMEM : t < 0 || state < 0 ? -EIO : 0;
+	if (rc < 0) {
+		job_clear(j);
+		return rc;
+	}
+	j->type = t;
+	j->state = state;
+	return 0;
+}
+
+int
+pg_get(struct store *store, uint64_t id, struct job *out)
+{
+	struct pg_store		*s = pg_of(store);
+	struct pg_params	 p;
+	PGresult		*r;
+	int			 rc;
+
+	job_init(out);
+	pg_params_init(&p);
+	pg_param_int(&p, (int64_t)id);
+	if ((rc = pg_exec(s, PG_GET, &p, &r)) < 0)
+		return rc;
+	rc = PQntuples(r) == 1 ? pg_row_job(r, 0, out) : -ENOENT;
+	PQclear(r);
+	return rc;
+}
+
+int
+pg_claim(struct store *store, uint64_t id, int worker, int64_t now_ms,
+    struct job *out)
+{
+	struct pg_store		*s = pg_of(store);
+	struct pg_params	 p;
+	PGresult		*r;
+	int			 rc;
+
+	job_init(out);
+	if ((rc = pg_begin(store)) < 0)
+		return rc;
+	pg_params_init(&p);
+	pg_param_int(&p, (int64_t)id);
+	pg_param_int(&p, now_ms);
+	pg_param_int(&p, worker);
+	if ((rc = pg_exec(s, PG_CLAIM, &p, &r)) < 0)
+		return rc;
+	if (PQntuples(r) == 1 && (rc = pg_row_job(r, 0, out)) == 0)
+		rc = 1;
+	PQclear(r);
+	return rc;
+}
+
+int
+pg_finish(struct store *store, const struct job_result *res)
+{
+	struct pg_store		*s = pg_of(store);
+	struct pg_params	 p;
+	int			 rc;
+
+	if ((rc = pg_begin(store)) < 0)
+		return rc;
+	pg_params_init(&p);
+	pg_param_int(&p, (int64_t)res->id);
+	pg_param_text(&p, job_state_name(res->state));
+	pg_param_opt(&p, res->exit_code, res->exit_code >= 0);
+	pg_param_opt(&p, res->signal, res->signal > 0);
+	pg_param_text(&p, res->error);
+	pg_param_opt(&p, res->finished_at, res->state != JOB_SCHEDULED);
+	pg_param_int(&p, res->stdout_bytes);
+	pg_param_int(&p, res->stderr_bytes);
+	pg_param_opt(&p, res->cpu_ms, res->cpu_ms >= 0);
+	pg_param_opt(&p, res->max_rss_kb, res->max_rss_kb >= 0);
+	pg_param_opt(&p, res->started_at, res->started_at > 0);
+	pg_param_opt(&p, res->run_at, res->state == JOB_SCHEDULED);
+	return pg_change(s, PG_FINISH, &p, -EBUSY);
+}
+
+int
+pg_set_state(struct store *store, uint64_t id, enum job_state from,
+    enum job_state to, const char *error, int64_t finished_at)
+{
+	struct pg_store		*s = pg_of(store);
+	struct pg_params	 p;
+	int			 rc;
+
+	if ((rc = pg_begin(store)) < 0)
+		return rc;
+	pg_params_init(&p);
+	pg_param_int(&p, (int64_t)id);
+	pg_param_text(&p, job_state_name(from));
+	pg_param_text(&p, job_state_name(to));
+	pg_param_text(&p, error);
+	pg_param_opt(&p, finished_at, finished_at > 0);
+	return pg_change(s, PG_SET_STATE, &p, -EBUSY);
+}
+
+int
+pg_requeue(struct store *store, uint64_t id, enum job_state from,
+    int undo_attempt, int deps_left)
+{
+	struct pg_store		*s = pg_of(store);
+	struct pg_params	 p;
+	int			 rc;
+
+	if ((rc = pg_begin(store)) < 0)
+		return rc;
+	pg_params_init(&p);
+	pg_param_int(&p, (int64_t)id);
+	pg_param_text(&p, job_state_name(from));
+	pg_param_int(&p, undo_attempt ? 1 : 0);
+	pg_param_int(&p, deps_left);
+	return pg_change(s, PG_REQUEUE, &p, -EBUSY);
+}
+
+int
+pg_promote(struct store *store, uint64_t id)
+{
+	struct pg_store		*s = pg_of(store);
+	struct pg_params	 p;
+	int			 rc;
+
+	if ((rc = pg_begin(store)) < 0)
+		return rc;
+	pg_params_init(&p);
+	pg_param_int(&p, (int64_t)id);
+	return pg_change(s, PG_PROMOTE, &p, -EBUSY);
+}
+
+int
+pg_delete(struct store *store, uint64_t id)
+{
+	struct pg_store		*s = pg_of(store);
+	struct pg_params	 p;
+	int			 rc;
+
+	if ((rc = pg_begin(store)) < 0)
+		return rc;
+	pg_params_init(&p);
+	pg_param_int(&p, (int64_t)id);
+	return pg_change(s, PG_DELETE, &p, -ENOENT);
+}
+
+int
+pg_running(struct store *store, uint64_t **ids, size_t *n)
+{
+	return pg_ids(pg_of(store), PG_RUNNING, NULL, ids, n);
+}
+
+int
+pg_finished_since(struct store *store, int64_t since_ms,
+    void (*cb)(void *, int64_t), void *arg)
+{
+	struct pg_params	 p;
+	PGresult		*r;
+	int			 rc;
+
+	pg_params_init(&p);
+	pg_param_int(&p, since_ms);
+	if ((rc = pg_exec(pg_of(store), PG_FINISHED_SINCE, &p, &r)) < 0)
+		return rc;
+	for (int i = 0; i < PQntuples(r); i++)
+		cb(arg, pg_int(r, i, 0));
+	PQclear(r);
+	return 0;
+}
+
+/* The rows are all in the result before cb runs: cb may delete them. */
+int
+pg_expired(struct store *store, int64_t before_ms, int limit,
+    void (*cb)(void *, uint64_t, int), void *arg)
+{
+	struct pg_params	 p;
+	PGresult		*r;
+	int			 rc, n;
+
+	pg_params_init(&p);
+	pg_param_int(&p, before_ms);
+	pg_param_int(&p, limit);
+	if ((rc = pg_exec(pg_of(store), PG_EXPIRED, &p, &r)) < 0)
+		return rc;
+	n = PQntuples(r);
+	for (int i = 0; i < n; i++)
+		cb(arg, (uint64_t)pg_int(r, i, 0), (int)pg_int(r, i, 1));
+	PQclear(r);
+	return n;
+}

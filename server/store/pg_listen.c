@@ -1,0 +1,377 @@
+/*
+ * The LISTEN connection (store/listen.h): libpq in non-blocking mode on
+ * the loop.  PQconnectStartParams and PQconnectPoll make the connection
+ * as the socket becomes ready (its descriptor may change on the way:
+ * the poll handle follows it), then LISTEN is sent and its result read,
+ * then every readable event is PQconsumeInput and PQnotifies.  A query
+ * every KEEPALIVE_MS checks that the server still answers; a failure at
+ * any step closes the connection and a timer makes it again.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "log.h"
+#include "store/listen.h"
+
+#define BACKOFF_MIN_MS		100
+#define BACKOFF_MAX_MS		5000
+#define CONNECT_TIMEOUT_MS	10000
+#define KEEPALIVE_MS		15000
+#define OPTIONS_MAX		64
+
+enum lstate {
+	L_DOWN,		/* waiting for the retry timer */
+	L_CONNECTING,	/* PQconnectPoll steps */
+	L_LISTENING,	/* LISTEN sent, its result not read yet */
+	L_UP
+};
+
+/* A poll handle on one descriptor; freed in its close callback. */
+struct lpoll {
+	uv_poll_t	 h;
+	struct listen	*l;
+	int		 fd;
+};
+
+struct listen {
+	uv_loop_t		*loop;
+	const struct listen_cb	*cb;
+	void			*arg;
+	PQconninfoOption	*opts;
+	const char		**keys;
+	const char		**vals;
+	char			 channel[64];
+	PGconn			*conn;
+	struct lpoll		*poll;
+	enum lstate		 state;
+	uv_timer_t		 timer;	/* retry, connect deadline, keepalive */
+	int64_t			 backoff_ms;
+	int			 query;	/* a keepalive query is out */
+	int			 stopping;
+	int			 was_up;
+};
+
+static void	on_poll(uv_poll_t *, int, int);
+static void	on_timer(uv_timer_t *);
+
+static void
+poll_closed(uv_handle_t *h)
+{
+	free(h->data);
+}
+
+static void
+poll_drop(struct listen *l)
+{
+	if (l->poll == NULL)
+		return;
+	uv_poll_stop(&l->poll->h);
+	uv_close((uv_handle_t *)&l->poll->h, poll_closed);
+	l->poll = NULL;
+}
+
+/* Watches the connection's socket for events (it may be a new one). */
+static int
+poll_watch(struct listen *l, int events)
+{
+	int fd = PQsocket(l->conn);
+
+	if (fd < 0)
+		return -EIO;
+	if (l->poll && l->poll->fd != fd)
+		poll_drop(l);
+	if (l->poll == NULL) {
+		if ((l->poll = calloc(1, sizeof(*l->poll))) == NULL)
+			return -ENOMEM;
+		l->poll->l = l;
+		l->poll->fd = fd;
+		l->poll->h.data = l->poll;
+		if (uv_poll_init(l->loop, &l->poll->h, fd) < 0) {
+			free(l->poll);
+			l->poll = NULL;
+			return -EIO;
+		}
+	}
+	uv_poll_start(&l->poll->h, events, on_poll);
+	return 0;
+}
+
+/* The connection failed or dropped: close it, try again later. */
+static void
+down(struct listen *l, const char *why)
+{
+	if (l->state == L_UP || l->was_up == 0)
+		log_warnx("listen: %s%s%s: notifications from other nodes are "
+		    "missed until it is back (polling meanwhile)", why,
+		    l->conn ? ": " : "",
+		    l->conn ? strtok(PQerrorMessage(l->conn), "\n") : "");
+	l->was_up = l->state == L_UP ? 1 : l->was_up;
+	poll_drop(l);
+	PQfinish(l->conn);
+	l->conn = NULL;
+	l->state = L_DOWN;
+	l->query = 0;
+	if (l->stopping)
+		return;
+	uv_timer_start(&l->timer, on_timer, (uint64_t)l->backoff_ms, 0);
+	l->backoff_ms = l->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS :
+	    l->backoff_ms * 2;
+}
+
+static void
+connect_start(struct listen *l)
+{
+	l->conn = PQconnectStartParams(l->keys, l->vals, 0);
+	if (l->conn == NULL || PQstatus(l->conn) == CONNECTION_BAD) {
+		down(l, "connect");
+		return;
+	}
+	l->state = L_CONNECTING;
+	uv_timer_start(&l->timer, on_timer, CONNECT_TIMEOUT_MS, 0);
+	/* As if PQconnectPoll had said PGRES_POLLING_WRITING. */
+	if (poll_watch(l, UV_WRITABLE) < 0)
+		down(l, "connect");
+}
+
+/* Sends q; the rest of it goes out as the socket allows. */
+static int
+send_query(struct listen *l, const char *q)
+{
+	int rc;
+
+	if (!PQsendQuery(l->conn, q))
+		return -EIO;
+	rc = PQflush(l->conn);
+	if (rc < 0)
+		return -EIO;
+	return poll_watch(l, UV_READABLE | (rc == 1 ? UV_WRITABLE : 0));
+}
+
+static void
+connect_step(struct listen *l)
+{
+	char q[96];
+
+	switch (PQconnectPoll(l->conn)) {
+	case PGRES_POLLING_READING:
+		if (poll_watch(l, UV_READABLE) < 0)
+			down(l, "connect");
+		return;
+	case PGRES_POLLING_WRITING:
+		if (poll_watch(l, UV_WRITABLE) < 0)
+			down(l, "connect");
+		return;
+	case PGRES_POLLING_OK:
+		break;
+	default:
+		down(l, "connect");
+		return;
+	}
+	if (PQsetnonblocking(l->conn, 1) != 0) {
+		down(l, "connect");
+		return;
+	}
+	snprintf(q, sizeof(q), "LISTEN \"%s\"", l->channel);
+	l->state = L_LISTENING;
+	if (send_query(l, q) < 0)
+		down(l, "LISTEN");
+}
+
+/* Reads what came: results of our queries, then notifications. */
+static int
+read_input(struct listen *l)
+{
+	PGnotify	*n;
+	PGresult	*r;
+
+	if (!PQconsumeInput(l->conn))
+		return -EIO;
+	while (!PQisBusy(l->conn) && (r = PQgetResult(l->conn)) != NULL) {
+		ExecStatusType st = PQresultStatus(r);
+
+		PQclear(r);
+		if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+			return -EIO;
+	}
+	if (!PQisBusy(l->conn)) {
+		if (l->state == L_LISTENING) {
+			l->state = L_UP;
+			l->backoff_ms = BACKOFF_MIN_MS;
+			if (l->was_up)
+				log_info("listen: listening again");
+			l->was_up = 1;
+			uv_timer_start(&l->timer, on_timer, KEEPALIVE_MS,
+			    KEEPALIVE_MS);
+			l->cb->up(l->arg);
+		}
+		l->query = 0;
+	}
+	while (l->state == L_UP && (n = PQnotifies(l->conn)) != NULL) {
+		l->cb->message(l->arg, n->extra);
+		PQfreemem(n);
+	}
+	return 0;
+}
+
+static void
+on_poll(uv_poll_t *h, int status, int events)
+{
+	struct listen	*l = ((struct lpoll *)h->data)->l;
+	int		 rc;
+
+	if (l == NULL || l->stopping)
+		return;
+	if (status < 0) {
+		down(l, "socket");
+		return;
+	}
+	if (l->state == L_CONNECTING) {
+		connect_step(l);
+		return;
+	}
+	if (events & UV_WRITABLE) {
+		if ((rc = PQflush(l->conn)) < 0) {
+			down(l, "send");
+			return;
+		}
+		if (rc == 0)
+			poll_watch(l, UV_READABLE);
+	}
+	if ((events & UV_READABLE) && read_input(l) < 0)
+		down(l, l->state == L_UP ? "connection lost" : "LISTEN");
+}
+
+static void
+on_timer(uv_timer_t *t)
+{
+	struct listen *l = t->data;
+
+	switch (l->state) {
+	case L_DOWN:
+		connect_start(l);
+		return;
+	case L_CONNECTING:
+	case L_LISTENING:
+		down(l, "connect timed out");
+		return;
+	case L_UP:
+		/* The server still answers, or we learn now that it does not. */
+		if (l->query) {
+			down(l, "no answer to the keepalive");
+			return;
+		}
+		l->query = 1;
+		if (send_query(l, "SELECT 1") < 0)
+			down(l, "keepalive");
+		return;
+	}
+}
+
+static int
+has_option(const PQconninfoOption *opts, const char *key)
+{
+	for (const PQconninfoOption *o = opts; o->keyword; o++)
+		if (strcmp(o->keyword, key) == 0)
+			return o->val != NULL && *o->val != '\0';
+	return 0;
+}
+
+/* conninfo's options, with TCP keepalives and a name unless it gives them. */
+static int
+options(struct listen *l, const char *conninfo)
+{
+	static const char *const extra[][2] = {
+		{"keepalives_idle", "10"}, {"keepalives_interval", "5"},
+		{"keepalives_count", "3"},
+		{"fallback_application_name", "runneld-listen"},
+	};
+	char	*err = NULL;
+	size_t	 k = 0;
+
+	if ((l->opts = PQconninfoParse(conninfo, &err)) == NULL) {
+		if (err)
+			PQfreemem(err);
+		return err ? -EINVAL : -ENOMEM;
+	}
+	l->keys = calloc(OPTIONS_MAX + 8, sizeof(*l->keys));
+	l->vals = calloc(OPTIONS_MAX + 8, sizeof(*l->vals));
+	if (l->keys == NULL || l->vals == NULL)
+		return -ENOMEM;
+	for (const PQconninfoOption *o = l->opts; o->keyword && k < OPTIONS_MAX;
+	    o++)
+		if (o->val != NULL) {
+			l->keys[k] = o->keyword;
+			l->vals[k++] = o->val;
+		}
+	for (size_t i = 0; i < sizeof(extra) / sizeof(extra[0]); i++)
+		if (!has_option(l->opts, extra[i][0])) {
+			l->keys[k] = extra[i][0];
+			l->vals[k++] = extra[i][1];
+		}
+	return 0;
+}
+
+static void
+listen_free(struct listen *l)
+{
+	if (l->opts)
+		PQconninfoFree(l->opts);
+	free(l->keys);
+	free(l->vals);
+	free(l);
+}
+
+int
+listen_start(uv_loop_t *loop, const char *conninfo, const char *channel,
+    const struct listen_cb *cb, void *arg, struct listen **out)
+{
+	struct listen	*l;
+	int		 rc;
+
+	*out = NULL;
+	if ((l = calloc(1, sizeof(*l))) == NULL)
+		return -ENOMEM;
+	if ((rc = options(l, conninfo)) < 0) {
+		listen_free(l);
+		return rc;
+	}
+	l->loop = loop;
+	l->cb = cb;
+	l->arg = arg;
+	l->backoff_ms = BACKOFF_MIN_MS;
+	snprintf(l->channel, sizeof(l->channel), "%s", channel);
+	uv_timer_init(loop, &l->timer);
+	l->timer.data = l;
+	connect_start(l);
+	*out = l;
+	return 0;
+}
+
+static void
+timer_closed(uv_handle_t *h)
+{
+	listen_free(h->data);
+}
+
+void
+listen_stop(struct listen *l)
+{
+	if (l == NULL || l->stopping)
+		return;
+	l->stopping = 1;
+	poll_drop(l);
+	PQfinish(l->conn);
+	l->conn = NULL;
+	uv_timer_stop(&l->timer);
+	uv_close((uv_handle_t *)&l->timer, timer_closed);
+}
+
+int
+listen_is_up(const struct listen *l)
+{
+	return l != NULL && l->state == L_UP;
+}

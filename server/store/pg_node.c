@@ -1,0 +1,627 @@
+/*
+ * The PostgreSQL backend's nodes (store/cluster.h): each node's row and
+ * heartbeat, the leader's lease, the rescue of the jobs of dead nodes,
+ * the fence of an attempt, cancel requests and notifications; and the
+ * table of every cluster statement, prepared on first use.  Whether a
+ * node is dead is decided in SQL on the database's clock: a node's beat
+ * older than the timeout it registered with.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "store/pg_cluster.h"
+
+#define MS	"::float8 * interval '1 millisecond'"
+#define EPOCH_MS(t)	"(extract(epoch FROM " t ") * 1000)::bigint"
+/* A counts row whose writer is gone: a node without a row, or a backend
+ * (pid:N, runnel_counts_key) that ended. */
+#define GONE(c)	c ".node <> '' AND NOT EXISTS (SELECT 1 FROM nodes n " \
+	"WHERE n.id = " c ".node) AND NOT EXISTS (SELECT 1 FROM " \
+	"pg_stat_activity a WHERE 'pid:' || a.pid = " c ".node)"
+
+const char *const cl_sql[CL_STMT_COUNT] = {
+	[CL_JOIN_HOLDER] = "SELECT host, pid, " EPOCH_MS("now() - beat_at")
+	    ", timeout_ms FROM nodes WHERE id = $1",
+	[CL_JOIN] = "INSERT INTO nodes (id, host, pid, workers, listen, "
+	    "timeout_ms) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO "
+	    "UPDATE SET host = excluded.host, pid = excluded.pid, "
+	    "workers = excluded.workers, listen = excluded.listen, "
+	    "timeout_ms = excluded.timeout_ms, started_at = now(), "
+	    "beat_at = now()",
+	[CL_BEAT] = "UPDATE nodes SET beat_at = now() WHERE id = $1",
+	[CL_LEAVE] = "DELETE FROM nodes WHERE id = $1",
+	[CL_RESIGN] = "DELETE FROM leader WHERE node = $1",
+	[CL_NODES] = "SELECT n.id, n.host, coalesce(n.listen, ''), n.pid, "
+	    "n.workers, n.timeout_ms, " EPOCH_MS("n.started_at") ", "
+	    EPOCH_MS("n.beat_at") ", " EPOCH_MS("now() - n.beat_at") ", "
+	    "coalesce(l.node = n.id AND l.expires_at > now(), false), "
+	    "(SELECT count(*) FROM jobs j WHERE j.state = 'running' "
+	    "AND j.node = n.id) "
+	    "FROM nodes n LEFT JOIN leader l ON l.name = 'leader' "
+	    "ORDER BY n.id COLLATE \"C\"",
+	/*
+	 * The lease: its row is looked at without waiting (a node stopped in
+	 * the middle of a turn may hold it); whoever gets it holds it, and
+	 * renews it (its holder) or takes it over (expired) in the same
+	 * turn, so nobody else can meanwhile.
+	 */
+	[CL_LEASE_HOLDER] = "SELECT node, expires_at > now() FROM leader "
+	    "WHERE name = 'leader' FOR UPDATE SKIP LOCKED",
+	[CL_LEASE_RENEW] = "UPDATE leader SET node = $1, elected_at = CASE "
+	    "WHEN node = $1 THEN elected_at ELSE now() END, "
+	    "expires_at = now() + $2" MS " WHERE name = 'leader'",
+	[CL_LEASE_TAKE] = "INSERT INTO leader (name, node, elected_at, "
+	    "expires_at) VALUES ('leader', $1, now(), now() + $2" MS ") "
+	    "ON CONFLICT (name) DO NOTHING RETURNING 1",
+	/* A row locked by its node's open transaction is left for later:
+	 * the leader never waits for a node that may be stopped. */
+	[CL_PRUNE] = "DELETE FROM nodes WHERE id IN (SELECT id FROM nodes "
+	    "WHERE beat_at < now() - timeout_ms" MS " FOR UPDATE SKIP LOCKED) "
+	    "RETURNING id, host, pid",
+	/*
+	 * Counts made by connections that are gone (a node without a row, a
+	 * backend that ended) join the shared ones; rows a transaction holds
+	 * now stay where they are: they still add up, and nobody waits.
+	 */
+	[CL_FOLD_COUNTS] = "WITH gone AS (DELETE FROM job_counts WHERE "
+	    "(node, queue, state) IN (SELECT c.node, c.queue, c.state FROM "
+	    "job_counts c WHERE " GONE("c") " FOR UPDATE OF c SKIP LOCKED) "
+	    "RETURNING queue, state, n) INSERT INTO job_counts AS c (node, "
+	    "queue, state, n) SELECT '', queue, state, sum(n) FROM gone "
+	    "GROUP BY queue, state "
+	    "ON CONFLICT (node, queue, state) DO UPDATE SET n = c.n + excluded.n",
+	[CL_FOLD_MINUTES] = "WITH gone AS (DELETE FROM job_minutes WHERE "
+	    "(node, minute) IN (SELECT c.node, c.minute FROM job_minutes c "
+	    "WHERE " GONE("c") " FOR UPDATE OF c SKIP LOCKED) "
+	    "RETURNING minute, n) INSERT INTO job_minutes AS m (node, minute, n) "
+	    "SELECT '', minute, sum(n) FROM gone GROUP BY minute "
+	    "ON CONFLICT (node, minute) DO UPDATE SET n = m.n + excluded.n",
+	/* Running with no live node: its node's row was pruned (or it
+	 * never had one).  Few rows: jobs_running. */
+	[CL_ORPHANS] = "SELECT j.id, j.queue, coalesce(j.node, ''), "
+	    "j.attempts, j.max_attempts, coalesce(j.started_at, 0), "
+	    "j.stdout_bytes, j.stderr_bytes FROM jobs j "
+	    "WHERE j.state = 'running' AND NOT EXISTS (SELECT 1 FROM nodes n "
+	    "WHERE n.id = j.node) ORDER BY j.id LIMIT $1 "
+	    "FOR UPDATE OF j SKIP LOCKED",
+	[CL_FENCE] = "SELECT 1 FROM jobs WHERE id = $1 AND state = 'running' "
+	    "AND coalesce(node, '') = $2 AND attempts = $3 FOR UPDATE",
+	[CL_NODE_JOBS] = "SELECT id FROM jobs WHERE state = 'running' "
+	    "AND node = $1 ORDER BY id",
+	[CL_CANCEL_REQUEST] = "UPDATE jobs SET cancel_requested = true "
+	    "WHERE id = $1 AND state = 'running' RETURNING coalesce(node, '')",
+	[CL_CANCEL_REQUESTS] = "SELECT id FROM jobs WHERE state = 'running' "
+	    "AND node = $1 AND cancel_requested ORDER BY id",
+	[CL_NOTIFY] = "SELECT pg_notify($1, $2)",
+	/*
+	 * A dispatch round, first statement: the node's row (KEY SHARE: a
+	 * prune waits for this turn's claims, then sees them) and the
+	 * limited queues with work that no other node is claiming from.
+	 */
+	[CL_ROUND_LOCK] = "WITH me AS (SELECT id FROM nodes WHERE id = $1 "
+	    "FOR KEY SHARE), lim AS (SELECT q.name FROM queues q "
+	    "WHERE q.paused = 0 AND q.concurrency IS NOT NULL AND EXISTS "
+	    "(SELECT 1 FROM jobs j WHERE j.state = 'queued' "
+	    "AND j.queue = q.name) ORDER BY q.name FOR UPDATE OF q SKIP LOCKED) "
+	    "SELECT (SELECT count(*) FROM me), l.name FROM (SELECT 1) one "
+	    "LEFT JOIN lim l ON true",
+	/*
+	 * Second statement, a snapshot taken after the locks: every claim
+	 * of a limited queue by another node is committed by now, and
+	 * counted.
+	 */
+	[CL_ROUND_QUEUES] = "SELECT q.name, q.paused, "
+	    "coalesce(q.concurrency, 0), CASE WHEN q.concurrency IS NULL "
+	    "THEN 0 ELSE (SELECT count(*) FROM jobs j WHERE "
+	    "j.state = 'running' AND j.queue = q.name) END, "
+	    "q.concurrency IS NOT NULL AND EXISTS (SELECT 1 FROM jobs j "
+	    "WHERE j.state = 'queued' AND j.queue = q.name) FROM queues q "
+	    "WHERE q.paused <> 0 OR q.concurrency IS NOT NULL",
+	/*
+	 * The claim: the first queued job in (priority, id) order of a
+	 * queue not blocked (jobs_claim), skipping rows other nodes hold.
+	 * The rest as store_claim.
+	 */
+	[CL_CLAIM] = "WITH next AS (SELECT id AS next_id FROM jobs "
+	    "WHERE state = 'queued' AND NOT (queue = ANY ($4::text[])) "
+	    "ORDER BY priority, id LIMIT 1 FOR UPDATE SKIP LOCKED) "
+	    "UPDATE jobs SET state = 'running', attempts = attempts + 1, "
+	    "started_at = $2, worker = $3, node = $1, "
+	    "cancel_requested = false, finished_at = NULL, exit_code = NULL, "
+	    "signal = NULL, error = NULL, stdout_bytes = 0, stderr_bytes = 0, "
+	    "cpu_ms = NULL, max_rss_kb = NULL FROM next "
+	    "WHERE id = next.next_id RETURNING " PG_JOB_COLUMNS,
+	[CL_DUE] = "SELECT id, queue FROM jobs WHERE state = 'scheduled' "
+	    "AND deps_left = 0 AND run_at IS NOT NULL AND run_at <= $1 "
+	    "ORDER BY run_at, id LIMIT $2 FOR UPDATE SKIP LOCKED",
+	/* Replaces only an expired record: a fresh one is the other node's. */
+	[CL_IDEM_TAKE] = "INSERT INTO idempotency AS i (key, body_sha, jobs, "
+	    "batch, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (key) "
+	    "DO UPDATE SET body_sha = excluded.body_sha, jobs = excluded.jobs, "
+	    "batch = excluded.batch, created_at = excluded.created_at "
+	    "WHERE i.created_at < $6 RETURNING 1",
+	[CL_COUNTS] = "SELECT queue, state, sum(n)::bigint FROM job_counts "
+	    "GROUP BY queue, state HAVING sum(n) <> 0 "
+	    "ORDER BY queue COLLATE \"C\", state COLLATE \"C\"",
+	[CL_MINUTES] = "SELECT minute, sum(n)::bigint FROM job_minutes "
+	    "WHERE minute >= $1 GROUP BY minute",
+	[CL_MINUTES_PURGE] = "DELETE FROM job_minutes WHERE minute < $1",
+};
+
+/* ---- statements ---- */
+
+/*
+ * Which statements this connection has prepared.  One store per
+ * process uses them (runneld's); another connection starts afresh.
+ */
+static struct {
+	const PGconn	*conn;
+	unsigned char	 ready[CL_STMT_COUNT];
+	/* the session's settings, applied again after a reconnect */
+	char		 node[NODE_ID_MAX + 1];
+	int64_t		 lock_ms;
+	int64_t		 idle_ms;
+	int		 (*next_reset)(struct pg_store *, void *);
+	void		*next_arg;
+} cl;
+
+static void
+cl_forget(const PGconn *conn)
+{
+	cl.conn = conn;
+	memset(cl.ready, 0, sizeof(cl.ready));
+}
+
+/*
+ * pg.c's run() for a statement of ours: the same checks before it is
+ * sent (parameters held, no failed savepoint, a connection), and a
+ * failure goes through pg_fail, which logs it and applies it to the
+ * turn.  A statement is prepared on its first run on this connection.
+ */
+int
+cl_exec(struct pg_store *s, enum cl_stmt_id id, struct pg_params *p,
+    PGresult **res)
+{
+	char		 name[16];
+	PGresult	*r;
+	ExecStatusType	 st;
+	int		 rc = 0;
+
+	if (res)
+		*res = NULL;
+	if (cl.conn != s->conn)
+		cl_forget(s->conn);
+	if (p && p->err)
+		rc = p->err;
+	else if (s->in_txn && s->mark_error)
+		rc = s->mark_error;
+	else if (PQstatus(s->conn) != CONNECTION_OK)
+		rc = pg_fail(s, cl_sql[id], NULL);
+	if (rc < 0)
+		goto out;
+	snprintf(name, sizeof(name), "runnel_cl_%d", (int)id);
+	if (!cl.ready[id]) {
+		r = PQprepare(s->conn, name, cl_sql[id], 0, NULL);
+		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+			rc = pg_fail(s, cl_sql[id], r);
+			goto out;
+		}
+		PQclear(r);
+		cl.ready[id] = 1;
+	}
+	r = PQexecPrepared(s->conn, name, p ? p->n : 0, p ? p->values : NULL,
+	    p ? p->lengths : NULL, p ? p->formats : NULL, 0);
+	st = PQresultStatus(r);
+	if (r && (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)) {
+		if (res)
+			*res = r;
+		else
+			PQclear(r);
+	} else {
+		const char *code = r ? PQresultErrorField(r,
+		    PG_DIAG_SQLSTATE) : NULL;
+
+		/* 26000: the session lost its statements (a new backend). */
+		if (code && strcmp(code, "26000") == 0)
+			cl_forget(s->conn);
+		rc = pg_fail(s, cl_sql[id], r);
+	}
+out:
+	if (p)
+		pg_params_clear(p);
+	return rc;
+}
+
+int
+cl_changes(struct pg_store *s, enum cl_stmt_id id, struct pg_params *p)
+{
+	PGresult	*r;
+	int		 rc;
+
+	if ((rc = cl_exec(s, id, p, &r)) < 0)
+		return rc;
+	rc = atoi(PQcmdTuples(r));
+	PQclear(r);
+	return rc;
+}
+
+int
+cl_ids(struct pg_store *s, enum cl_stmt_id id, struct pg_params *p,
+    uint64_t **ids, size_t *n)
+{
+	PGresult	*r;
+	int		 rc, rows;
+
+	*ids = NULL;
+	*n = 0;
+	if ((rc = cl_exec(s, id, p, &r)) < 0)
+		return rc;
+	if ((rows = PQntuples(r)) > 0) {
+		if ((*ids = calloc((size_t)rows, sizeof(**ids))) == NULL) {
+			PQclear(r);
+			return -ENOMEM;
+		}
+		for (int i = 0; i < rows; i++)
+			(*ids)[i] = (uint64_t)pg_int(r, i, 0);
+		*n = (size_t)rows;
+	}
+	PQclear(r);
+	return 0;
+}
+
+/* ---- the session ---- */
+
+int
+store_clustered(const struct store *s)
+{
+	return strcmp(store_backend(s), "postgresql") == 0;
+}
+
+static int
+session_apply(struct pg_store *s)
+{
+	struct pg_params	 p;
+	char			 lock[32], idle[32];
+
+	snprintf(lock, sizeof(lock), "%lldms", (long long)cl.lock_ms);
+	snprintf(idle, sizeof(idle), "%lldms", (long long)cl.idle_ms);
+	pg_params_init(&p);
+	pg_param_text(&p, cl.node);
+	pg_param_text(&p, lock);
+	pg_param_text(&p, idle);
+	return pg_exec_sql(s, "cluster session", "SELECT "
+	    "set_config('runnel.node', $1, false), "
+	    "set_config('lock_timeout', $2, false), "
+	    "set_config('idle_in_transaction_session_timeout', $3, false)",
+	    &p, NULL);
+}
+
+/* After a reconnect: a new backend, without our statements or settings. */
+static int
+session_reset(struct pg_store *s, void *arg)
+{
+	int rc;
+
+	(void)arg;
+	cl_forget(s->conn);
+	if ((rc = session_apply(s)) < 0)
+		return rc;
+	return cl.next_reset ? cl.next_reset(s, cl.next_arg) : 0;
+}
+
+int
+store_node_session(struct store *store, const char *node, int64_t lock_ms,
+    int64_t idle_ms)
+{
+	struct pg_store *s = pg_of(store);
+
+	snprintf(cl.node, sizeof(cl.node), "%s", node);
+	cl.lock_ms = lock_ms;
+	cl.idle_ms = idle_ms;
+	if (s->reset_cb != session_reset) {
+		cl.next_reset = s->reset_cb;
+		cl.next_arg = s->reset_arg;
+		s->reset_cb = session_reset;
+		s->reset_arg = NULL;
+	}
+	return session_apply(s);
+}
+
+/* ---- nodes ---- */
+
+int
+store_node_join(struct store *store, const struct node_row *me,
+    int (*pid_alive)(int), struct node_row *holder)
+{
+	struct pg_store		*s = pg_of(store);
+	struct pg_params	 p;
+	PGresult		*r;
+	int			 rc;
+
+	if ((rc = pg_begin(store)) < 0)
+		return rc;
+	pg_params_init(&p);
+	pg_param_text(&p, me->id);
+	if ((rc = cl_exec(s, CL_JOIN_HOLDER, &p, &r)) < 0)
+		return rc;
+	if (PQntuples(r) == 1) {
+		memset(holder, 0, sizeof(*holder));
+		snprintf(holder->id, sizeof(holder->id), "%s", me->id);
+		snprintf(holder->host, sizeof(holder->host), "%s",
+		    PQgetvalue(r, 0, 0));
+		holder->pid = (int)pg_int(r, 0, 1);
+		holder->beat_age_ms = pg_int(r, 0, 2);
+		holder->timeout_ms = pg_int(r, 0, 3);
+		holder->alive = holder->beat_age_ms < holder->timeout_ms;
+		/* Ours before a restart, or a process of this host now gone. */
+		if (strcmp(holder->host, me->host) == 0 &&
+		    (holder->pid == me->pid || !pid_alive(holder->pid)))
+			holder->alive = 0;
+		if (holder->alive) {
+			PQclear(r);
+			return -EEXIST;
+		}
+	}
+	PQclear(r);
+	pg_params_init(&p);
+	pg_param_text(&p, me->id);
+	pg_param_text(&p, me->host);
+	pg_param_int(&p, me->pid);
+	pg_param_int(&p, me->workers);
+	pg_param_text(&p, me->listen[0] ? me->listen : NULL);
+	pg_param_int(&p, me->timeout_ms);
+	return cl_exec(s, CL_JOIN, &p, NULL);
+}
+
+int
+store_node_beat(struct store *store, const char *node)
+{
+	struct pg_params	 p;
+	int			 rc;
+
+	if ((rc = pg_begin(store)) < 0)
+		return rc;
+	pg_params_init(&p);
+	pg_param_text(&p, node);
+	rc = cl_changes(pg_of(store), CL_BEAT, &p);
+	return rc < 0 ? rc : rc == 1 ? 0 : -ENOENT;
+}
+
+int
+store_counts_fold(struct store *store)
+{
+	struct pg_store	*s = pg_of(store);
+	int		 rc;
+
+	if ((rc = pg_begin(store)) < 0 ||
+	    (rc = cl_exec(s, CL_FOLD_COUNTS, NULL, NULL)) < 0)
+		return rc;
+	return cl_exec(s, CL_FOLD_MINUTES, NULL, NULL);
+}
+
+int
+store_node_leave(struct store *store, const char *node)
+{
+	struct pg_store		*s = pg_of(store);
+	struct pg_params	 p;
+	int			 rc;
+
+	if ((rc = pg_begin(store)) < 0)
+		return rc;
+	pg_params_init(&p);
+	pg_param_text(&p, node);
+	if ((rc = cl_exec(s, CL_RESIGN, &p, NULL)) < 0)
+		return rc;
+	pg_params_init(&p);
+	pg_param_text(&p, node);
+	return cl_exec(s, CL_LEAVE, &p, NULL);
+}
+
+int
+store_nodes(struct store *store, void (*cb)(void *, const struct node_row *),
+    void *arg)
+{
+	PGresult	*r;
+	int		 rc;
+
+	if ((rc = cl_exec(pg_of(store), CL_NODES, NULL, &r)) < 0)
+		return rc;
+	for (int i = 0; i < PQntuples(r); i++) {
+		struct node_row n;
+
+		memset(&n, 0, sizeof(n));
+		snprintf(n.id, sizeof(n.id), "%s", PQgetvalue(r, i, 0));
+		snprintf(n.host, sizeof(n.host), "%s", PQgetvalue(r, i, 1));
+		snprintf(n.listen, sizeof(n.listen), "%s", PQgetvalue(r, i, 2));
+		n.pid = (int)pg_int(r, i, 3);
+		n.workers = (int)pg_int(r, i, 4);
+		n.timeout_ms = pg_int(r, i, 5);
+		n.started_at = pg_int(r, i, 6);
+		n.beat_at = pg_int(r, i, 7);
+		n.beat_age_ms = pg_int(r, i, 8);
+		n.alive = n.beat_age_ms < n.timeout_ms;
+		n.leader = PQgetvalue(r, i, 9)[0] == 't';
+		n.running = (int)pg_int(r, i, 10);
+		cb(arg, &n);
+	}
+	PQclear(r);
+	return 0;
+}
+
+/* ---- the leader's lease ---- */
+
+int
+store_lease(struct store *store, const char *node, int64_t ttl_ms,
+    int *elected)
+{
+	struct pg_store		*s = pg_of(store);
+	struct pg_params	 p;
+	PGresult		*r;
+	int			 rc, mine, valid;
+
+	*elected = 0;
+	if ((rc = pg_begin(store)) < 0 ||
+	    (rc = cl_exec(s, CL_LEASE_HOLDER, NULL, &r)) < 0)
+		return rc;
+	if (PQntuples(r) == 0) {
+		/* None yet, or someone holds the row right now. */
+		PQclear(r);
+		pg_params_init(&p);
+		pg_param_text(&p, node);
+		pg_param_int(&p, ttl_ms);
+		if ((rc = cl_changes(s, CL_LEASE_TAKE, &p)) < 0)
+			return rc;
+		*elected = rc == 1;
+		return rc == 1;
+	}
+	mine = strcmp(PQgetvalue(r, 0, 0), node) == 0;
+	valid = PQgetvalue(r, 0, 1)[0] == 't';
+	PQclear(r);
+	if (!mine && valid)
+		return 0;
+	pg_params_init(&p);
+	pg_param_text(&p, node);
+	pg_param_int(&p, ttl_ms);
+	if ((rc = cl_exec(s, CL_LEASE_RENEW, &p, NULL)) < 0)
+		return rc;
+	*elected = !mine;
+	return 1;
+}
+
+/* ---- the rescue of dead nodes' jobs ---- */
+
+int
+store_nodes_prune(struct store *store,
+    void (*cb)(void *, const char *, const char *, int), void *arg)
+{
+	struct pg_store	*s = pg_of(store);
+	PGresult	*r;
+	int		 rc, n;
+
+	if ((rc = pg_begin(store)) < 0 ||
+	    (rc = cl_exec(s, CL_PRUNE, NULL, &r)) < 0)
+		return rc;
+	n = PQntuples(r);
+	for (int i = 0; i < n; i++)
+		cb(arg, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1),
+		    (int)pg_int(r, i, 2));
+	PQclear(r);
+	return n;
+}
+
+int
+store_orphans(struct store *store, int limit,
+    void (*cb)(void *, const struct orphan *), void *arg)
+{
+	struct pg_params	 p;
+	PGresult		*r;
+	struct orphan		*o;
+	int			 rc, n;
+
+	if ((rc = pg_begin(store)) < 0)
+		return rc;
+	pg_params_init(&p);
+	pg_param_int(&p, limit);
+	if ((rc = cl_exec(pg_of(store), CL_ORPHANS, &p, &r)) < 0)
+		return rc;
+	n = PQntuples(r);
+	if (n > 0 && (o = calloc((size_t)n, sizeof(*o))) == NULL) {
+		PQclear(r);
+		return -ENOMEM;
+	}
+	for (int i = 0; i < n; i++) {
+		o[i].id = (uint64_t)pg_int(r, i, 0);
+		snprintf(o[i].queue, sizeof(o[i].queue), "%s",
+		    PQgetvalue(r, i, 1));
+		snprintf(o[i].node, sizeof(o[i].node), "%s", PQgetvalue(r, i, 2));
+		o[i].attempts = (int)pg_int(r, i, 3);
+		o[i].max_attempts = (int)pg_int(r, i, 4);
+		o[i].started_at = pg_int(r, i, 5);
+		o[i].stdout_bytes = pg_int(r, i, 6);
+		o[i].stderr_bytes = pg_int(r, i, 7);
+	}
+	PQclear(r);
+	/* cb changes the jobs: called once the result is gone. */
+	for (int i = 0; i < n; i++)
+		cb(arg, &o[i]);
+	if (n > 0)
+		free(o);
+	return n;
+}
+
+int
+store_fence(struct store *store, uint64_t id, const char *node, int attempt)
+{
+	struct pg_params	 p;
+	int			 rc;
+
+	if ((rc = pg_begin(store)) < 0)
+		return rc;
+	pg_params_init(&p);
+	pg_param_int(&p, (int64_t)id);
+	pg_param_text(&p, node);
+	pg_param_int(&p, attempt);
+	rc = cl_changes(pg_of(store), CL_FENCE, &p);
+	return rc < 0 ? rc : rc == 1 ? 0 : -EBUSY;
+}
+
+int
+store_node_jobs(struct store *store, const char *node, uint64_t **ids,
+    size_t *n)
+{
+	struct pg_params p;
+
+	pg_params_init(&p);
+	pg_param_text(&p, node);
+	return cl_ids(pg_of(store), CL_NODE_JOBS, &p, ids, n);
+}
+
+/* ---- cancel requests and notifications ---- */
+
+int
+store_cancel_request(struct store *store, uint64_t id, char *node)
+{
+	struct pg_params	 p;
+	PGresult		*r;
+	int			 rc;
+
+	if ((rc = pg_begin(store)) < 0)
+		return rc;
+	pg_params_init(&p);
+	pg_param_int(&p, (int64_t)id);
+	if ((rc = cl_exec(pg_of(store), CL_CANCEL_REQUEST, &p, &r)) < 0)
+		return rc;
+	rc = PQntuples(r) == 1 ? 0 : -EBUSY;
+	if (rc == 0)
+		snprintf(node, NODE_ID_MAX + 1, "%s", PQgetvalue(r, 0, 0));
+	PQclear(r);
+	return rc;
+}
+
+int
+store_cancel_requests(struct store *store, const char *node, uint64_t **ids,
+    size_t *n)
+{
+	struct pg_params p;
+
+	pg_params_init(&p);
+	pg_param_text(&p, node);
+	return cl_ids(pg_of(store), CL_CANCEL_REQUESTS, &p, ids, n);
+}
+
+int
+store_notify(struct store *store, const char *channel, const char *payload)
+{
+	struct pg_params	 p;
+	int			 rc;
+
+	if ((rc = pg_begin(store)) < 0)
+		return rc;
+	pg_params_init(&p);
+	pg_param_text(&p, channel);
+	pg_param_text(&p, payload);
+	return cl_exec(pg_of(store), CL_NOTIFY, &p, NULL);
+}
