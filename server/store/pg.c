@@ -125,6 +125,12 @@ static const struct {
 	    "current_setting('transaction_read_only') = 'off'"},
 };
 
+const char *
+pg_stmt_name(enum pg_stmt_id id)
+{
+	return stmts[id].name;
+}
+
 /* ---- errors and the turn ---- */
 
 /* PostgreSQL's message on one line (libpq ends it with a newline). */
@@ -195,12 +201,12 @@ rollback(struct pg_store *s)
 }
 
 /*
- * A statement of the turn failed: inside a savepoint that can still be
- * rolled back to, the savepoint is failed; else the turn is lost, and
- * rolled back now so that reads see what is committed meanwhile.
+ * Inside a savepoint that can still be rolled back to, the savepoint is
+ * failed; else the turn is lost, and rolled back now so that reads see
+ * what is committed meanwhile.
  */
-static void
-turn_failed(struct pg_store *s, int code)
+void
+pg_turn_failed(struct pg_store *s, int code)
 {
 	if (!s->in_txn || s->txn_lost)
 		return;
@@ -227,7 +233,7 @@ pg_fail(struct pg_store *s, const char *what, PGresult *res)
 		rc = -EIO;	/* a result of a kind the caller did not expect */
 	log_warnx("store: %s: %s", what, error_text(s, res, buf, sizeof(buf)));
 	PQclear(res);
-	turn_failed(s, rc);
+	pg_turn_failed(s, rc);
 	return rc;
 }
 
@@ -258,9 +264,10 @@ has_option(const PQconninfoOption *opts, const char *key)
 }
 
 /*
- * Connects with what conninfo says (a URI or key=value pairs), plus a
- * connect_timeout so that no connect or reset can hang the loop for
- * ever, a name for pg_stat_activity and UTF-8 text, when not given.
+ * Connects with what conninfo says (a URI or key=value pairs), plus,
+ * when not given: a connect_timeout so that no connect or reset can hang
+ * the loop for ever, TCP keepalives, UTF-8 text and a name for
+ * pg_stat_activity.
  * The connection string is never logged: it may hold a password.
  */
 static int
@@ -283,8 +290,8 @@ connect_db(struct pg_store *s, const char *conninfo)
 	}
 	for (const PQconninfoOption *o = opts; o->keyword; o++)
 		n++;
-	keys = calloc(n + 4, sizeof(*keys));
-	vals = calloc(n + 4, sizeof(*vals));
+	keys = calloc(n + 6, sizeof(*keys));
+	vals = calloc(n + 6, sizeof(*vals));
 	if (keys == NULL || vals == NULL) {
 		rc = -ENOMEM;
 		goto out;
@@ -303,6 +310,16 @@ connect_db(struct pg_store *s, const char *conninfo)
 	    getenv("PGCLIENTENCODING") == NULL) {
 		keys[k] = "client_encoding";
 		vals[k++] = "UTF8";
+	}
+	/* Over TCP, a peer that vanished without a word is found in about
+	 * 30 s rather than the system's two hours (ignored on sockets). */
+	if (!has_option(opts, "keepalives_idle")) {
+		keys[k] = "keepalives_idle";
+		vals[k++] = "15";
+	}
+	if (!has_option(opts, "keepalives_interval")) {
+		keys[k] = "keepalives_interval";
+		vals[k++] = "5";
 	}
 	if (!has_option(opts, "fallback_application_name")) {
 		keys[k] = "fallback_application_name";
@@ -342,12 +359,18 @@ pg_is_conninfo(const char *conninfo)
 	return opts != NULL;
 }
 
-/* What every session of the connection starts with. */
+/*
+ * What every session of the connection starts with.  Durable: a commit
+ * waits for the WAL flush, unless the server's settings wait for more
+ * (a synchronous standby) or for nothing (off: then on, for runneld).
+ */
 static int
 session_setup(struct pg_store *s)
 {
 	if (s->durable)
-		return 0;
+		return pg_exec_sql(s, "durability", "SELECT set_config("
+		    "'synchronous_commit', 'on', false) WHERE "
+		    "current_setting('synchronous_commit') = 'off'", NULL, NULL);
 	return pg_exec_sql(s, "durability", "SET synchronous_commit = off",
 	    NULL, NULL);
 }
@@ -674,68 +697,6 @@ pg_ping(struct store *store)
 		log_warnx("store: the database takes no writes (a standby, or "
 		    "read-only)");
 	return rc;
-}
-
-/* ---- running statements ---- */
-
-static int
-run(struct pg_store *s, const char *what, const char *name, const char *sql,
-    struct pg_params *p, PGresult **res)
-{
-	PGresult	*r;
-	ExecStatusType	 st;
-	int		 rc = 0;
-
-	if (res)
-		*res = NULL;
-	if (p && p->err)
-		rc = p->err;
-	else if (s->in_txn && s->mark_error)
-		rc = s->mark_error;
-	else if (PQstatus(s->conn) != CONNECTION_OK ||
-	    (name && !s->prepared)) {
-		/* Logged when it broke; the next pg_begin resets it. */
-		rc = -EIO;
-		turn_failed(s, rc);
-	}
-	if (rc < 0)
-		goto out;
-	if (name)
-		r = PQexecPrepared(s->conn, name, p ? p->n : 0,
-		    p ? p->values : NULL, p ? p->lengths : NULL,
-		    p ? p->formats : NULL, 0);
-	else if (p)
-		r = PQexecParams(s->conn, sql, p->n, NULL, p->values, p->lengths,
-		    p->formats, 0);
-	else
-		r = PQexec(s->conn, sql);
-	st = PQresultStatus(r);
-	if (r && (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)) {
-		if (res)
-			*res = r;
-		else
-			PQclear(r);
-	} else {
-		rc = pg_fail(s, what, r);
-	}
-out:
-	if (p)
-		pg_params_clear(p);
-	return rc;
-}
-
-int
-pg_exec(struct pg_store *s, enum pg_stmt_id id, struct pg_params *p,
-    PGresult **res)
-{
-	return run(s, stmts[id].name, stmts[id].name, NULL, p, res);
-}
-
-int
-pg_exec_sql(struct pg_store *s, const char *what, const char *sql,
-    struct pg_params *p, PGresult **res)
-{
-	return run(s, what, NULL, sql, p, res);
 }
 
 const struct store_ops pg_ops = {

@@ -20,7 +20,9 @@
  * turn); the next pg_begin or pg_ping outside a turn tries PQreset once
  * (bounded by connect_timeout, which pg_open sets to 5 s unless the
  * connection string or PGCONNECT_TIMEOUT gives one), prepares the
- * statements again and calls reset_cb.
+ * statements again and calls reset_cb.  A connection that broke while
+ * idle is found so by their first statement (BEGIN, the ping): it is
+ * reset then and that statement sent once more.
  *
  * Everything here is synchronous and used from the loop thread only.
  */
@@ -58,7 +60,8 @@
 
 /*
  * Every prepared statement; the name and SQL of each are in pg.c's
- * table.  A new statement is one id here and one row there.
+ * table (pg_stmt_name gives the name, which log lines use).  A new
+ * statement is one id here and one row there.
  */
 enum pg_stmt_id {
 	PG_INSERT,		/* one job row, RETURNING id */
@@ -169,7 +172,10 @@ void	pg_param_ids(struct pg_params *, const uint64_t *ids, size_t n);
  * may be NULL when the rows are not wanted), or a code with *res NULL:
  * the error is logged once here, mapped by pg_code, and applied to the
  * turn as the top of this file says.  Inside a failed savepoint or a
- * lost connection it returns the code without sending anything.
+ * lost connection it returns the code without sending anything.  It
+ * does not begin the turn: a write calls pg_begin first (which also
+ * returns a lost turn's code), a read runs in the turn if one is open,
+ * else on its own.
  */
 int	pg_exec(struct pg_store *, enum pg_stmt_id id, struct pg_params *p,
 	    PGresult **res);
@@ -207,10 +213,21 @@ int	pg_code(const struct pg_store *, const PGresult *res);
 int	pg_fail(struct pg_store *, const char *what, PGresult *res);
 
 /*
+ * Applies the failure (code) of a statement of the turn: fails the
+ * innermost savepoint when the transaction can go back to it, else
+ * loses the turn and rolls it back now.  Nothing outside a turn.
+ * pg_fail calls it; code that finds a statement's answer wrong may too.
+ */
+void	pg_turn_failed(struct pg_store *, int code);
+
+/*
  * 0 if the connection works; a lost one is reset once (when no turn is
  * open) and its statements prepared again.  Else -EIO.
  */
 int	pg_connected(struct pg_store *);
+
+/* The name statement id is prepared under. */
+const char *pg_stmt_name(enum pg_stmt_id);
 
 /* ---- reading results (text format) ---- */
 

@@ -1,8 +1,9 @@
 /*
  * The PostgreSQL backend's plumbing around a statement: its parameters
- * (text, but bytes in binary so that any byte goes through), the shapes
- * of answer most statements want (rows changed, a list of ids), and
- * reading text-format results back into C values.
+ * (text, but bytes in binary so that any byte goes through), sending it
+ * (pg.c maps and logs what fails), the shapes of answer most statements
+ * want (rows changed, a list of ids), and reading text-format results
+ * back into C values.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -161,6 +162,68 @@ pg_param_ids(struct pg_params *p, const uint64_t *ids, size_t n)
 		    i ? "," : "", ids[i]);
 	snprintf(s + len, size - len, "}");
 	add(p, s, 0, 0, s);
+}
+
+/* ---- running statements ---- */
+
+static int
+run(struct pg_store *s, const char *what, const char *name, const char *sql,
+    struct pg_params *p, PGresult **res)
+{
+	PGresult	*r;
+	ExecStatusType	 st;
+	int		 rc = 0;
+
+	if (res)
+		*res = NULL;
+	if (p && p->err)
+		rc = p->err;
+	else if (s->in_txn && s->mark_error)
+		rc = s->mark_error;
+	else if (PQstatus(s->conn) != CONNECTION_OK ||
+	    (name && !s->prepared)) {
+		/* Logged when it broke; the next pg_begin resets it. */
+		rc = -EIO;
+		pg_turn_failed(s, rc);
+	}
+	if (rc < 0)
+		goto out;
+	if (name)
+		r = PQexecPrepared(s->conn, name, p ? p->n : 0,
+		    p ? p->values : NULL, p ? p->lengths : NULL,
+		    p ? p->formats : NULL, 0);
+	else if (p)
+		r = PQexecParams(s->conn, sql, p->n, NULL, p->values, p->lengths,
+		    p->formats, 0);
+	else
+		r = PQexec(s->conn, sql);
+	st = PQresultStatus(r);
+	if (r && (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)) {
+		if (res)
+			*res = r;
+		else
+			PQclear(r);
+	} else {
+		rc = pg_fail(s, what, r);
+	}
+out:
+	if (p)
+		pg_params_clear(p);
+	return rc;
+}
+
+int
+pg_exec(struct pg_store *s, enum pg_stmt_id id, struct pg_params *p,
+    PGresult **res)
+{
+	return run(s, pg_stmt_name(id), pg_stmt_name(id), NULL, p, res);
+}
+
+int
+pg_exec_sql(struct pg_store *s, const char *what, const char *sql,
+    struct pg_params *p, PGresult **res)
+{
+	return run(s, what, NULL, sql, p, res);
 }
 
 /* ---- shapes of answers ---- */

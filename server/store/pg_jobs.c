@@ -78,7 +78,7 @@ insert_sql(int n)
  * VALUES list in order, each taking the next id of the sequence as it
  * goes, and returns them in that order: the ids are ascending, and
  * consecutive unless another connection inserts meanwhile.  A batch
- * that does not come back so is refused (the caller undoes it).
+ * that does not come back so is refused, and the turn with it.
  */
 static int
 insert_rows(struct pg_store *s, struct job *jobs, int n)
@@ -112,9 +112,11 @@ insert_rows(struct pg_store *s, struct job *jobs, int n)
 			rc = -EIO;
 	}
 	PQclear(r);
-	if (rc < 0)
+	if (rc < 0) {
 		log_warnx("store: insert jobs: the ids did not come back in "
 		    "order");
+		pg_turn_failed(s, rc);
+	}
 	return rc;
 }
 

@@ -1877,7 +1877,8 @@ TEST(connect_timeout_is_set_unless_given)
 
 TEST(fast_durability_turns_synchronous_commit_off)
 {
-	struct store *s = open_store();
+	struct store	*s = open_store();
+	char		 url[2048];
 
 	ASSERT_STR(setting(s, "synchronous_commit"), "on");
 	submit(s, "default", 0);
@@ -1891,6 +1892,17 @@ TEST(fast_durability_turns_synchronous_commit_off)
 	submit(s, "default", 0);
 	ASSERT_INT(store_commit(s, 1), ==, 0);
 	ASSERT_INT(be->committed_jobs(), ==, 2);
+	store_close(s);
+	/* Durable whatever the server's default says. */
+	pgt_url_of(url, sizeof(url), pgt_db,
+	    "options=-c%20synchronous_commit%3Doff");
+	ASSERT_INT(store_open(&s, url, STORE_DURABLE), ==, 0);
+	ASSERT_STR(setting(s, "synchronous_commit"), "on");
+	store_close(s);
+	pgt_url_of(url, sizeof(url), pgt_db,
+	    "options=-c%20synchronous_commit%3Dremote_apply");
+	ASSERT_INT(store_open(&s, url, STORE_DURABLE), ==, 0);
+	ASSERT_STR(setting(s, "synchronous_commit"), "remote_apply");
 	store_close(s);
 }
 
