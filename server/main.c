@@ -245,7 +245,8 @@ database_check(const struct config *cfg)
 		return 0;
 	config_database_masked(cfg->database, shown, sizeof(shown));
 	log_warnx("runneld: --database %s: not a PostgreSQL URI "
-	    "(postgresql://...) nor a key=value string (dbname=...)", shown);
+	    "(postgresql://...) nor a key=value string that libpq reads "
+	    "(dbname=...)", shown);
 	return -1;
 }
 

@@ -3,7 +3,6 @@
  * (a PostgreSQL connection string or URI, else an SQLite file), and
  * every other store_* call goes to that backend's table (backend.h).
  */
-#include <ctype.h>
 #include <string.h>
 
 #include "store/backend.h"

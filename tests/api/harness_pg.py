@@ -109,11 +109,23 @@ def check_server(url):
     return None
 
 
+_version = []
+
+
+def _strategy():
+    """FILE_COPY where there is a choice (PostgreSQL 15): a checkpoint at
+    once rather than template1 written to the WAL, which DROP DATABASE
+    then has to checkpoint (5 times slower in all, measured here)."""
+    if not _version:
+        _version.append(int(psql(PG_URL, "SHOW server_version_num")))
+    return " STRATEGY FILE_COPY" if _version[0] >= 150000 else ""
+
+
 def create(name=None):
     """A fresh database; returns its name."""
     name = name or "%s%d_%d_%s" % (PREFIX, os.getpid(), next(_numbers),
                                    secrets.token_hex(3))
-    psql(PG_URL, 'CREATE DATABASE "%s"' % name)
+    psql(PG_URL, 'CREATE DATABASE "%s"%s' % (name, _strategy()))
     _made.append(name)
     return name
 

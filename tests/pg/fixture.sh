@@ -27,6 +27,14 @@ start)
 	rm -f "$dir.err"
 	bindir=$(pg_config --bindir 2>/dev/null || true)
 	[ -x "$bindir/psql" ] || bindir=$(dirname "$(command -v psql)")
+	# Every test database is a copy of template1 written to the WAL:
+	# checkpoints come often and keep it small, so that the disk the
+	# tests share (/tmp) neither fills with up to 1 GB of it nor frees
+	# hundreds of MB at once under a test that measures free space
+	# (api*.uploads_limits).
+	PGOPTIONS="-c client_min_messages=warning" "$bindir/psql" -X -q \
+	    -v ON_ERROR_STOP=1 -d "$url" -c "ALTER SYSTEM SET max_wal_size = '64MB'" \
+	    -c "ALTER SYSTEM SET min_wal_size = '32MB'" -c "SELECT pg_reload_conf()" >/dev/null
 	PGOPTIONS="-c client_min_messages=warning" "$bindir/psql" -X -q -A -t \
 	    -v ON_ERROR_STOP=1 -d "$url" -c "SELECT format('DROP DATABASE %I WITH (FORCE);', datname)
 	    FROM pg_database WHERE datname LIKE 'runnel\_test\_%'" -o "$dir.drop"
