@@ -100,6 +100,45 @@ put_duration(struct text *t, const struct counts *ty)
 	    (unsigned long long)ty->duration_count);
 }
 
+static void
+put_node(void *arg, const struct node_row *n)
+{
+	struct text *t = arg;
+
+	put(t, "runnel_cluster_node_up{node=\"%s\"} %d\n"
+	    "runnel_cluster_node_beat_age_seconds{node=\"%s\"} %.3f\n"
+	    "runnel_cluster_node_running{node=\"%s\"} %d\n", n->id, n->alive,
+	    n->id, (double)n->beat_age_ms / 1000.0, n->id, n->running);
+}
+
+/*
+ * Cluster mode: which node answers (its counters above are its own; the
+ * jobs and queue depths are the cluster's), who leads, and every node's
+ * heartbeat and running jobs.
+ */
+static void
+put_cluster(struct text *t, struct server *srv)
+{
+	const char *node = cluster_node(srv);
+
+	if (node == NULL)
+		return;
+	put(t, "# HELP runnel_node_info The node answering: its counters are "
+	    "its own; job and queue figures are the cluster's.\n"
+	    "# TYPE runnel_node_info gauge\nrunnel_node_info{node=\"%s\"} 1\n"
+	    "# HELP runnel_cluster_leader 1 while this node holds the leader's "
+	    "lease.\n# TYPE runnel_cluster_leader gauge\n"
+	    "runnel_cluster_leader %d\n", node, cluster_leader(srv));
+	put(t, "# HELP runnel_cluster_node_up 1 while the node beats within its "
+	    "timeout.\n# TYPE runnel_cluster_node_up gauge\n"
+	    "# HELP runnel_cluster_node_beat_age_seconds Since the node's last "
+	    "heartbeat (the database's clock).\n"
+	    "# TYPE runnel_cluster_node_beat_age_seconds gauge\n"
+	    "# HELP runnel_cluster_node_running Jobs running on the node.\n"
+	    "# TYPE runnel_cluster_node_running gauge\n");
+	cluster_nodes(srv, put_node, t);
+}
+
 int
 api_metrics_get(struct request *req)
 {
@@ -136,6 +175,7 @@ api_metrics_get(struct request *req)
 	put(&t, "# HELP runnel_http_connections Open HTTP connections.\n"
 	    "# TYPE runnel_http_connections gauge\n"
 	    "runnel_http_connections %d\n", gate_connections(srv));
+	put_cluster(&t, srv);
 	put(&t, "# HELP runnel_event_subscribers Open event streams.\n"
 	    "# TYPE runnel_event_subscribers gauge\n"
 	    "runnel_event_subscribers %d\n", events_listeners(srv));

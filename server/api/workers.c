@@ -1,6 +1,13 @@
-/* GET /api/v1/workers: the pool, one entry per worker slot. */
+/*
+ * GET /api/v1/workers: the pool, one entry per worker slot.  In a
+ * cluster, also the node answering ("node") and every node of the
+ * cluster ("nodes": alive, last heartbeat, leader, jobs running there).
+ */
+#include <string.h>
+
 #include "api/api.h"
 #include "clock.h"
+#include "core/cluster.h"
 #include "http/reply.h"
 #include "pool/pool.h"
 #include "server.h"
@@ -27,12 +34,58 @@ add_worker(void *arg, const struct worker_info *w)
 	cJSON_AddItemToArray(arg, o);
 }
 
+struct nodes {
+	cJSON		*arr;
+	const char	*self;
+};
+
+static void
+add_node(void *arg, const struct node_row *n)
+{
+	struct nodes	*ns = arg;
+	cJSON		*o = cJSON_CreateObject();
+	char		 ts[CLOCK_TEXT_SIZE];
+
+	cJSON_AddStringToObject(o, "id", n->id);
+	cJSON_AddStringToObject(o, "host", n->host);
+	cJSON_AddNumberToObject(o, "pid", n->pid);
+	if (n->listen[0])
+		cJSON_AddStringToObject(o, "listen", n->listen);
+	else
+		cJSON_AddNullToObject(o, "listen");
+	cJSON_AddNumberToObject(o, "workers", n->workers);
+	cJSON_AddNumberToObject(o, "running", n->running);
+	cJSON_AddBoolToObject(o, "alive", n->alive);
+	cJSON_AddBoolToObject(o, "leader", n->leader);
+	cJSON_AddBoolToObject(o, "self", strcmp(n->id, ns->self) == 0);
+	clock_format_ms(n->started_at, ts);
+	cJSON_AddStringToObject(o, "started_at", ts);
+	clock_format_ms(n->beat_at, ts);
+	cJSON_AddStringToObject(o, "beat_at", ts);
+	cJSON_AddNumberToObject(o, "beat_age_seconds",
+	    (double)n->beat_age_ms / 1000.0);
+	cJSON_AddNumberToObject(o, "timeout_seconds",
+	    (double)n->timeout_ms / 1000.0);
+	cJSON_AddItemToArray(ns->arr, o);
+}
+
 int
 api_workers_list(struct request *req)
 {
-	cJSON *root = cJSON_CreateObject();
+	struct server	*srv = req->srv;
+	cJSON		*root = cJSON_CreateObject();
+	struct nodes	 ns;
 
-	pool_each(req->srv->pool, add_worker,
-	    cJSON_AddArrayToObject(root, "workers"));
+	pool_each(srv->pool, add_worker, cJSON_AddArrayToObject(root, "workers"));
+	if ((ns.self = cluster_node(srv)) != NULL) {
+		cJSON_AddStringToObject(root, "node", ns.self);
+		ns.arr = cJSON_AddArrayToObject(root, "nodes");
+		if (cluster_nodes(srv, add_node, &ns) < 0) {
+			cJSON_Delete(root);
+			return reply_fail(req, 503, "unavailable", NULL,
+			    "the cluster's nodes cannot be read from the "
+			    "database");
+		}
+	}
 	return reply_json(req, 200, root);
 }

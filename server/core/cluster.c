@@ -35,6 +35,7 @@
 #include "store/datadir.h"
 #include "store/listen.h"
 #include "store/store.h"
+#include "vec.h"
 
 #define CLUSTER_CHANNEL		"runnel"
 #define RESCUE_BATCH		100
@@ -337,6 +338,86 @@ cluster_own_jobs(struct server *srv, uint64_t **ids, size_t *n)
 
 /* ---- counts ------------------------------------------------------------ */
 
+struct deltas {
+	struct count_delta	*d;
+	size_t			 nd, capd;
+	struct minute_delta	*m;
+	size_t			 nm, capm;
+};
+
+static void
+delta(struct deltas *ds, const char *queue, int state, int64_t n)
+{
+	size_t i;
+
+	for (i = 0; i < ds->nd; i++)
+		if ((int)ds->d[i].state == state &&
+		    strcmp(ds->d[i].queue, queue) == 0)
+			break;
+	if (i == ds->nd) {
+		if (vec_grow(&ds->d, &ds->capd, ds->nd + 1, sizeof(*ds->d)) < 0)
+			fatalx("cluster: out of memory");	/* or counts drift */
+		memset(&ds->d[i], 0, sizeof(ds->d[i]));
+		snprintf(ds->d[i].queue, sizeof(ds->d[i].queue), "%s", queue);
+		ds->d[i].state = state;
+		ds->nd++;
+	}
+	ds->d[i].n += n;
+}
+
+static void
+minute(struct deltas *ds, int64_t finished_at)
+{
+	int64_t	 m = finished_at / 60000 * 60000;
+	size_t	 i;
+
+	for (i = 0; i < ds->nm && ds->m[i].minute_ms != m; i++)
+		;
+	if (i == ds->nm) {
+		if (vec_grow(&ds->m, &ds->capm, ds->nm + 1, sizeof(*ds->m)) < 0)
+			return;		/* the chart only */
+		ds->m[ds->nm++] = (struct minute_delta){m, 0};
+	}
+	ds->m[i].n++;
+}
+
+/*
+ * Before the commit: the turn's changes, summed by queue and state, go
+ * to this node's counts in the same transaction, as publish() moves
+ * srv->counts after it on one node; then what the others must hear.
+ */
+void
+cluster_flush(struct server *srv)
+{
+	const struct turn	*t = &srv->core->turn;
+	struct deltas		 ds = {0};
+
+	for (size_t i = 0; i < t->nchanges; i++) {
+		const struct change *ch = &t->changes[i];
+
+		if (ch->from >= 0)
+			delta(&ds, ch->queue, ch->from, -1);
+		if (ch->to >= 0)
+			delta(&ds, ch->queue, ch->to, 1);
+		if (ch->to >= 0 && job_state_finished(ch->to) &&
+		    ch->from == JOB_RUNNING && ch->finished_at)
+			minute(&ds, ch->finished_at);
+	}
+	/* What a turn moves in and out again (queued, then running) is 0. */
+	for (size_t i = 0; i < ds.nd; )
+		if (ds.d[i].n == 0)
+			ds.d[i] = ds.d[--ds.nd];
+		else
+			i++;
+	/* A failure loses the turn: the changes and the counts together. */
+	if (ds.nd || ds.nm)
+		store_counts_add(srv->store, srv->cluster->node, ds.d, ds.nd,
+		    ds.m, ds.nm);
+	free(ds.d);
+	free(ds.m);
+	notify_flush(srv);
+}
+
 static void
 add_count(void *arg, const char *queue, enum job_state st, int64_t n)
 {
@@ -404,13 +485,12 @@ cluster_waiting(struct server *srv)
 	struct turn	*t = &srv->core->turn;
 	int64_t		 n = 0;
 
-	/* Read once a turn: it holds this turn's own writes so far. */
+	/* Read once a turn; the turn's own are counted at its commit. */
 	if (!cl->counted && store_counts(srv->store, add_waiting, &n) == 0) {
 		cl->waiting_base = n;
-		cl->waiting_mark = t->waiting;
 		cl->counted = 1;
 	}
-	return cl->waiting_base + (t->waiting - cl->waiting_mark);
+	return cl->waiting_base + t->waiting;
 }
 
 /* ---- start and stop ---------------------------------------------------- */
@@ -469,9 +549,13 @@ cluster_start(struct server *srv)
 	/* No lock wait, nor a stopped node's open transaction, may outlast
 	 * what makes a node dead. */
 	lock_ms = timeout / 3 < LOCK_MAX_MS ? timeout / 3 : LOCK_MAX_MS;
-	if ((rc = store_node_session(srv->store, cl->node, lock_ms,
-	    timeout)) < 0 || (rc = join(srv)) < 0 ||
-	    (rc = store_commit(srv->store, 1)) < 0)
+	/* (-EEXIST is main's word for a data directory in use.) */
+	if ((rc = store_node_session(srv->store, lock_ms, timeout)) < 0 ||
+	    (rc = join(srv)) < 0)
+		return rc == -EEXIST ? -EBUSY : rc;
+	/* A node alone leads from the start (retention runs a second in). */
+	lease(srv);
+	if ((rc = store_commit(srv->store, 1)) < 0)
 		return rc;
 	look_peers(srv);
 	if (cfg->notify && (rc = listen_start(srv->loop, cfg->database,

@@ -294,7 +294,7 @@ core_flush(struct server *srv)
 	uv_idle_stop(&c->idle);
 	dispatch(srv);
 	if (srv->cluster)
-		notify_flush(srv);
+		cluster_flush(srv);
 	rc = store_commit(srv->store, turn_acknowledges(srv, &c->turn));
 	if (srv->cluster)
 		notify_committed(srv, rc);

@@ -132,7 +132,6 @@ struct cluster {
 	int			 counted;	/* waiting_base read this turn */
 	int			 hello;		/* this turn joined: say so */
 	int64_t			 waiting_base;	/* queued + scheduled then */
-	int64_t			 waiting_mark;	/* turn.waiting then */
 	/* the counts (srv->counts) as last read from the store */
 	int64_t			 counts_at;	/* clock_mono_ms; 0: stale */
 	/* jobs whose cancel the pool was told of: not again */
@@ -195,6 +194,8 @@ void		 retain_init(struct server *);
  * *out filled, 0 when there is none to claim, or a code. */
 int		 cluster_claim(struct server *, int worker, int64_t now_ms,
 		    struct job *out);
+/* cluster.c: before the turn's commit: its counts, its notifications. */
+void		 cluster_flush(struct server *);
 /* cluster.c: 0 while the attempt ex reports is still the one its node
  * runs (its row locked until the commit), -EBUSY when it is not. */
 int		 cluster_fence(struct server *, uint64_t id,

@@ -230,10 +230,12 @@ finish_lost(struct server *srv, uint64_t id, const struct job_exit *lost)
 void
 finish_node_lost(struct server *srv, const struct orphan *o)
 {
+	/* A cancel its node had no time for is still what was asked. */
+	const char	*why = o->cancel ? "canceled" : "node lost";
 	struct job_exit	 ex = {
 		.exit_code = -1, .signal = -1, .cpu_ms = -1, .max_rss_kb = -1,
-		.finished_at = clock_now_ms(), .reason = "node lost",
-		.error = "node lost", .stdout_bytes = o->stdout_bytes,
+		.finished_at = clock_now_ms(), .reason = why,
+		.error = why, .stdout_bytes = o->stdout_bytes,
 		.stderr_bytes = o->stderr_bytes, .started_at = o->started_at,
 		.queue = o->queue, .attempts = o->attempts,
 		.max_attempts = o->max_attempts, .node = o->node,
@@ -241,7 +243,8 @@ finish_node_lost(struct server *srv, const struct orphan *o)
 
 	log_warnx("cluster: job=%llu attempt=%d: its node %s is gone: %s",
 	    (unsigned long long)o->id, o->attempts, o->node[0] ? o->node :
-	    "(none)", o->attempts < o->max_attempts ? "retried later" :
+	    "(none)", o->cancel ? "canceled, as asked" :
+	    o->attempts < o->max_attempts ? "retried later" :
 	    "failed (node lost)");
 	finish_apply(srv, o->id, &ex);
 }

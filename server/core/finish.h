@@ -22,7 +22,7 @@ void	finish_lost(struct server *, uint64_t id, const struct job_exit *lost);
 /*
  * Cluster: a running job whose node is gone (o, its row locked by the
  * leader's turn) is retried with back-off while attempts remain, else
- * failed with "node lost".
+ * failed with "node lost"; canceled if a cancel was asked of it.
  */
 struct orphan;
 void	finish_node_lost(struct server *, const struct orphan *o);

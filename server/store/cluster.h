@@ -48,6 +48,7 @@ struct orphan {
 	int64_t		 started_at;
 	int64_t		 stdout_bytes;
 	int64_t		 stderr_bytes;
+	int		 cancel;	/* a cancel was asked of its node */
 };
 
 /*
@@ -72,13 +73,12 @@ struct claim_round {
 /* 1 if the store is shared by nodes (PostgreSQL), else 0. */
 int	store_clustered(const struct store *);
 /*
- * Prepares the connection for node: its changes to the counts are its
- * own (runnel.node), and no lock wait or open transaction outlives
- * lock_ms / idle_ms (a stopped node must not hold rows for ever).
- * Applied again after a reconnect.  Returns 0 or a code.
+ * Prepares the connection of a node: no lock wait, nor an open
+ * transaction, outlives lock_ms / idle_ms (a stopped node must not hold
+ * rows for ever, nor the others wait for it).  Applied again after a
+ * reconnect.  Returns 0 or a code.
  */
-int	store_node_session(struct store *, const char *node, int64_t lock_ms,
-	    int64_t idle_ms);
+int	store_node_session(struct store *, int64_t lock_ms, int64_t idle_ms);
 
 /* ---- nodes and the leader's lease (pg_node.c) ---- */
 
@@ -175,17 +175,36 @@ int	store_due_skip(struct store *, int64_t now_ms, int limit,
 int	store_idem_take(struct store *, const char *key, const char *sha,
 	    const char *jobs_json, int batch, int64_t now_ms,
 	    int64_t since_ms);
+/* A change to the counts: n jobs more (or fewer) in queue and state. */
+struct count_delta {
+	char		 queue[JOB_QUEUE_MAX + 1];
+	enum job_state	 state;
+	int64_t		 n;
+};
+
+/* n attempts more ended in the minute of minute_ms. */
+struct minute_delta {
+	int64_t		 minute_ms;
+	int64_t		 n;
+};
+
+/*
+ * Adds a turn's changes to node's counts (in the turn's transaction:
+ * they count once it commits, with the changes).  0 or a code.
+ */
+int	store_counts_add(struct store *, const char *node,
+	    const struct count_delta *d, size_t nd,
+	    const struct minute_delta *m, size_t nm);
 /*
  * Calls cb for every (queue, state) with jobs, over the whole cluster,
- * from the counts the triggers keep.  0 or a code.
+ * from the counts the nodes keep (store_counts_add).  0 or a code.
  */
 int	store_counts(struct store *,
 	    void (*cb)(void *arg, const char *queue, enum job_state, int64_t n),
 	    void *arg);
 /*
- * Folds the counts rows of connections that are gone (nodes without a
- * row, backends that ended) into the shared ones: the sums stay, the
- * rows do not pile up.  0 or a code.
+ * Folds the counts rows of nodes that are gone into the shared ones:
+ * the sums stay, the rows do not pile up.  0 or a code.
  */
 int	store_counts_fold(struct store *);
 /* Calls cb with the attempts ended in each minute since since_ms. */

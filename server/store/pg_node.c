@@ -16,11 +16,15 @@
 
 #define MS	"::float8 * interval '1 millisecond'"
 #define EPOCH_MS(t)	"(extract(epoch FROM " t ") * 1000)::bigint"
-/* A counts row whose writer is gone: a node without a row, or a backend
- * (pid:N, runnel_counts_key) that ended. */
+/*
+ * Queue q has a queued job: its head on jobs_runnable (a plain EXISTS
+ * was planned as a scan of the whole table when most jobs are queued).
+ */
+#define HAS_QUEUED(q)	"(SELECT j.id FROM jobs j WHERE j.state = 'queued' " \
+	"AND j.queue = " q " ORDER BY j.priority, j.id LIMIT 1) IS NOT NULL"
+/* A counts row whose writer is gone: a node without a row. */
 #define GONE(c)	c ".node <> '' AND NOT EXISTS (SELECT 1 FROM nodes n " \
-	"WHERE n.id = " c ".node) AND NOT EXISTS (SELECT 1 FROM " \
-	"pg_stat_activity a WHERE 'pid:' || a.pid = " c ".node)"
+	"WHERE n.id = " c ".node)"
 
 const char *const cl_sql[CL_STMT_COUNT] = {
 	[CL_JOIN_HOLDER] = "SELECT host, pid, " EPOCH_MS("now() - beat_at")
@@ -43,16 +47,18 @@ const char *const cl_sql[CL_STMT_COUNT] = {
 	    "FROM nodes n LEFT JOIN leader l ON l.name = 'leader' "
 	    "ORDER BY n.id COLLATE \"C\"",
 	/*
-	 * The lease: its row is looked at without waiting (a node stopped in
-	 * the middle of a turn may hold it); whoever gets it holds it, and
-	 * renews it (its holder) or takes it over (expired) in the same
-	 * turn, so nobody else can meanwhile.
+	 * The lease: everyone looks (no lock); its holder renews it, and
+	 * anyone takes it over once it expired, locking its row without
+	 * waiting (a node stopped in the middle of a turn may hold it) for
+	 * the rest of the turn, so that nobody else can meanwhile.
 	 */
 	[CL_LEASE_HOLDER] = "SELECT node, expires_at > now() FROM leader "
-	    "WHERE name = 'leader' FOR UPDATE SKIP LOCKED",
+	    "WHERE name = 'leader'",
 	[CL_LEASE_RENEW] = "UPDATE leader SET node = $1, elected_at = CASE "
 	    "WHEN node = $1 THEN elected_at ELSE now() END, "
-	    "expires_at = now() + $2" MS " WHERE name = 'leader'",
+	    "expires_at = now() + $2" MS " WHERE name IN (SELECT name FROM "
+	    "leader WHERE name = 'leader' AND (node = $1 OR expires_at <= now()) "
+	    "FOR UPDATE SKIP LOCKED) RETURNING 1",
 	[CL_LEASE_TAKE] = "INSERT INTO leader (name, node, elected_at, "
 	    "expires_at) VALUES ('leader', $1, now(), now() + $2" MS ") "
 	    "ON CONFLICT (name) DO NOTHING RETURNING 1",
@@ -62,9 +68,9 @@ const char *const cl_sql[CL_STMT_COUNT] = {
 	    "WHERE beat_at < now() - timeout_ms" MS " FOR UPDATE SKIP LOCKED) "
 	    "RETURNING id, host, pid",
 	/*
-	 * Counts made by connections that are gone (a node without a row, a
-	 * backend that ended) join the shared ones; rows a transaction holds
-	 * now stay where they are: they still add up, and nobody waits.
+	 * Counts made by nodes that are gone join the shared ones; rows a
+	 * transaction holds now stay where they are: they still add up, and
+	 * nobody waits.
 	 */
 	[CL_FOLD_COUNTS] = "WITH gone AS (DELETE FROM job_counts WHERE "
 	    "(node, queue, state) IN (SELECT c.node, c.queue, c.state FROM "
@@ -83,7 +89,7 @@ const char *const cl_sql[CL_STMT_COUNT] = {
 	 * never had one).  Few rows: jobs_running. */
 	[CL_ORPHANS] = "SELECT j.id, j.queue, coalesce(j.node, ''), "
 	    "j.attempts, j.max_attempts, coalesce(j.started_at, 0), "
-	    "j.stdout_bytes, j.stderr_bytes FROM jobs j "
+	    "j.stdout_bytes, j.stderr_bytes, j.cancel_requested FROM jobs j "
 	    "WHERE j.state = 'running' AND NOT EXISTS (SELECT 1 FROM nodes n "
 	    "WHERE n.id = j.node) ORDER BY j.id LIMIT $1 "
 	    "FOR UPDATE OF j SKIP LOCKED",
@@ -103,9 +109,8 @@ const char *const cl_sql[CL_STMT_COUNT] = {
 	 */
 	[CL_ROUND_LOCK] = "WITH me AS (SELECT id FROM nodes WHERE id = $1 "
 	    "FOR KEY SHARE), lim AS (SELECT q.name FROM queues q "
-	    "WHERE q.paused = 0 AND q.concurrency IS NOT NULL AND EXISTS "
-	    "(SELECT 1 FROM jobs j WHERE j.state = 'queued' "
-	    "AND j.queue = q.name) ORDER BY q.name FOR UPDATE OF q SKIP LOCKED) "
+	    "WHERE q.paused = 0 AND q.concurrency IS NOT NULL AND "
+	    HAS_QUEUED("q.name") " ORDER BY q.name FOR UPDATE OF q SKIP LOCKED) "
 	    "SELECT (SELECT count(*) FROM me), l.name FROM (SELECT 1) one "
 	    "LEFT JOIN lim l ON true",
 	/*
@@ -117,8 +122,7 @@ const char *const cl_sql[CL_STMT_COUNT] = {
 	    "coalesce(q.concurrency, 0), CASE WHEN q.concurrency IS NULL "
 	    "THEN 0 ELSE (SELECT count(*) FROM jobs j WHERE "
 	    "j.state = 'running' AND j.queue = q.name) END, "
-	    "q.concurrency IS NOT NULL AND EXISTS (SELECT 1 FROM jobs j "
-	    "WHERE j.state = 'queued' AND j.queue = q.name) FROM queues q "
+	    "q.concurrency IS NOT NULL AND " HAS_QUEUED("q.name") " FROM queues q "
 	    "WHERE q.paused <> 0 OR q.concurrency IS NOT NULL",
 	/*
 	 * The claim: the first queued job in (priority, id) order of a
@@ -143,6 +147,15 @@ const char *const cl_sql[CL_STMT_COUNT] = {
 	    "DO UPDATE SET body_sha = excluded.body_sha, jobs = excluded.jobs, "
 	    "batch = excluded.batch, created_at = excluded.created_at "
 	    "WHERE i.created_at < $6 RETURNING 1",
+	/* A turn's changes to the counts, in one statement. */
+	[CL_COUNTS_ADD] = "WITH counted AS (INSERT INTO job_counts AS c (node, "
+	    "queue, state, n) SELECT $1, q, s, sum(d) FROM unnest($2::text[], "
+	    "$3::text[], $4::bigint[]) AS x(q, s, d) GROUP BY q, s "
+	    "ON CONFLICT (node, queue, state) DO UPDATE SET n = c.n + excluded.n "
+	    "RETURNING 1) INSERT INTO job_minutes AS m (node, minute, n) "
+	    "SELECT $1, mi, sum(d) FROM unnest($5::bigint[], $6::bigint[]) "
+	    "AS y(mi, d) GROUP BY mi "
+	    "ON CONFLICT (node, minute) DO UPDATE SET n = m.n + excluded.n",
 	[CL_COUNTS] = "SELECT queue, state, sum(n)::bigint FROM job_counts "
 	    "GROUP BY queue, state HAVING sum(n) <> 0 "
 	    "ORDER BY queue COLLATE \"C\", state COLLATE \"C\"",
@@ -161,7 +174,6 @@ static struct {
 	const PGconn	*conn;
 	unsigned char	 ready[CL_STMT_COUNT];
 	/* the session's settings, applied again after a reconnect */
-	char		 node[NODE_ID_MAX + 1];
 	int64_t		 lock_ms;
 	int64_t		 idle_ms;
 	int		 (*next_reset)(struct pg_store *, void *);
@@ -289,13 +301,11 @@ session_apply(struct pg_store *s)
 	snprintf(lock, sizeof(lock), "%lldms", (long long)cl.lock_ms);
 	snprintf(idle, sizeof(idle), "%lldms", (long long)cl.idle_ms);
 	pg_params_init(&p);
-	pg_param_text(&p, cl.node);
 	pg_param_text(&p, lock);
 	pg_param_text(&p, idle);
 	return pg_exec_sql(s, "cluster session", "SELECT "
-	    "set_config('runnel.node', $1, false), "
-	    "set_config('lock_timeout', $2, false), "
-	    "set_config('idle_in_transaction_session_timeout', $3, false)",
+	    "set_config('lock_timeout', $1, false), "
+	    "set_config('idle_in_transaction_session_timeout', $2, false)",
 	    &p, NULL);
 }
 
@@ -313,12 +323,10 @@ session_reset(struct pg_store *s, void *arg)
 }
 
 int
-store_node_session(struct store *store, const char *node, int64_t lock_ms,
-    int64_t idle_ms)
+store_node_session(struct store *store, int64_t lock_ms, int64_t idle_ms)
 {
 	struct pg_store *s = pg_of(store);
 
-	snprintf(cl.node, sizeof(cl.node), "%s", node);
 	cl.lock_ms = lock_ms;
 	cl.idle_ms = idle_ms;
 	if (s->reset_cb != session_reset) {
@@ -467,7 +475,7 @@ store_lease(struct store *store, const char *node, int64_t ttl_ms,
 	    (rc = cl_exec(s, CL_LEASE_HOLDER, NULL, &r)) < 0)
 		return rc;
 	if (PQntuples(r) == 0) {
-		/* None yet, or someone holds the row right now. */
+		/* None yet: the first to insert it leads. */
 		PQclear(r);
 		pg_params_init(&p);
 		pg_param_text(&p, node);
@@ -485,7 +493,8 @@ store_lease(struct store *store, const char *node, int64_t ttl_ms,
 	pg_params_init(&p);
 	pg_param_text(&p, node);
 	pg_param_int(&p, ttl_ms);
-	if ((rc = cl_exec(s, CL_LEASE_RENEW, &p, NULL)) < 0)
+	/* 0 rows: another node takes it over right now. */
+	if ((rc = cl_changes(s, CL_LEASE_RENEW, &p)) <= 0)
 		return rc;
 	*elected = !mine;
 	return 1;
@@ -542,6 +551,7 @@ store_orphans(struct store *store, int limit,
 		o[i].started_at = pg_int(r, i, 5);
 		o[i].stdout_bytes = pg_int(r, i, 6);
 		o[i].stderr_bytes = pg_int(r, i, 7);
+		o[i].cancel = PQgetvalue(r, i, 8)[0] == 't';
 	}
 	PQclear(r);
 	/* cb changes the jobs: called once the result is gone. */
