@@ -154,6 +154,7 @@ cluster_up() {
 	fi
 	wait "$up_pid" || { tail -n 20 "$W/compose.log" >&2; return 1; }
 	bg_pids=""
+	say "docker-compose up -d done after $((($(date +%s%N) - u0) / 1000000)) ms"
 	compose_up=1
 	for i in 1 2 3; do
 		C=$(node_ctr $i) wait_healthy || { echo "runneld-$i is not healthy" >&2; return 1; }
@@ -320,10 +321,10 @@ long=()
 for i in $(seq 6); do
 	long+=("$(nsubmit 1 '{"command":"sleep 60"}')") || fail "submit a long job"
 done
-running() {	# running: how many of the long jobs run, as node 1 sees them
+running() {	# running: how many of the long jobs run, as node 2 sees them
 	local id k=0
 	for id in "${long[@]}"; do
-		napi 1 "/api/v1/jobs/$id" | matches '"state":"running"' && k=$((k + 1))
+		napi 2 "/api/v1/jobs/$id" | matches '"state":"running"' && k=$((k + 1))
 	done
 	echo "$k"
 }
@@ -361,12 +362,46 @@ C=$(node_ctr 3) wait_healthy || fail "runneld-3 is not healthy after it was thaw
 for id in "${lost[@]}"; do
 	napi 3 "/api/v1/jobs/$id" | matches '"error":"node lost"' || fail "job $id changed after node 3 came back"
 done
+ok "runneld-3 thawed: joined again, ended the rescued attempts' processes, healthy; the jobs stay 'node lost'"
+
+# ---- a node that crashes: restart: unless-stopped brings it back -----------
+# runneld-1 killed (-9) with its 2 long jobs: the restart policy starts it
+# again under the same node id (same hostname, PID 1), and its 2 jobs end
+# "server restarted" (or "node lost", had the others declared it dead first).
+[ "$(sleeps 1)" = 2 ] || fail "runneld-1 does not run 2 long jobs: $(sleeps 1)"
+kill -9 "$(podman inspect --format '{{.State.Pid}}' "$(node_ctr 1)")"	# started by this test
+for _ in $(seq 100); do
+	[ "$(podman inspect --format '{{.RestartCount}}' "$(node_ctr 1)")" -ge 1 ] 2>/dev/null && break
+	sleep 0.1
+done
+[ "$(podman inspect --format '{{.RestartCount}}' "$(node_ctr 1)")" -ge 1 ] ||
+    fail "runneld-1 was not restarted after it was killed"
+C=$(node_ctr 1) wait_healthy || fail "runneld-1 is not healthy after its restart"
+crashed=()
+for _ in $(seq 100); do	# the jobs of runneld-1: ended, not those of runneld-3
+	crashed=()
+	for id in "${long[@]}"; do
+		case " ${lost[*]} " in *" $id "*) continue ;; esac
+		napi 2 "/api/v1/jobs/$id" | matches '"error":"\(server restarted\|node lost\)"' &&
+		    crashed+=("$id")
+	done
+	[ "${#crashed[@]}" -ge 2 ] && break
+	sleep 0.1
+done
+[ "${#crashed[@]}" = 2 ] && [ "$(running)" = 2 ] ||
+    fail "runneld-1 restarted: ${#crashed[@]} of its long jobs ended, $(running) run (expected 2 and 2)"
+why=$(for id in "${crashed[@]}"; do napi 2 "/api/v1/jobs/$id" | field error; echo; done |
+    sort | uniq -c | awk '{$1 = $1; printf "%s%s", s, $0; s=", "}')
+ok "runneld-1 killed (-9): restarted by the policy as the same node, healthy; its 2 jobs ended ($why)"
+
 for id in "${long[@]}"; do
-	napi 2 "/api/v1/jobs/$id/cancel" -X POST >/dev/null
+	napi 3 "/api/v1/jobs/$id/cancel" -X POST >/dev/null
 done
 for _ in $(seq 30); do [ "$(running)" = 0 ] && break; sleep 0.1; done
 [ "$(running)" = 0 ] || fail "$(running) long jobs still run after their cancel"
-ok "runneld-3 thawed: joined again, ended the rescued attempts' processes, healthy; the jobs stay 'node lost'; the 4 others canceled through node 2"
+for _ in $(seq 30); do [ "$(sleeps 2)" = 0 ] && break; sleep 0.1; done
+[ "$(sleeps 2)" = 0 ] || fail "the jobs canceled through node 3 still run on node 2"
+ok "the last 2 long jobs, on runneld-2, canceled through runneld-3: their processes ended"
 
 # ---- down -v ----------------------------------------------------------------
 dc down -v >>"$W/compose.log" 2>&1 || fail "docker-compose down -v"
