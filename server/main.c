@@ -33,6 +33,7 @@
 #include "server.h"
 #include "store/datadir.h"
 #include "store/files.h"
+#include "store/pgwork.h"
 #include "store/space.h"
 #include "store/store.h"
 
@@ -102,6 +103,7 @@ stop_all(struct runneld *r)
 	core_flush(srv);
 	events_stop(srv);
 	pool_stop(srv);
+	pgwork_stop(srv);
 	http_stop(srv);
 	/* Nothing runs any more: the node leaves before the turn closes. */
 	cluster_stop(srv);
@@ -301,6 +303,9 @@ start(struct runneld *r)
 		return rc;
 	if ((rc = open_store(r)) < 0)
 		return rc;
+	/* Cluster mode: output and files go to the database too. */
+	if (r->cfg.database && (rc = pgwork_start(srv, r->cfg.database)) < 0)
+		return rc;
 	if ((rc = files_sweep(srv)) > 0)
 		log_info("runneld: removed %d file(s) left without a job", rc);
 	/* Counts, then the jobs a dead runneld left running, then serve. */
@@ -392,6 +397,7 @@ main(int argc, char **argv)
 	/* Workers' handles still open must not be freed under the loop. */
 	if (!r.abandoned)
 		pool_free(srv);
+	pgwork_free(srv);
 	events_free(srv);
 	cluster_free(srv);
 	core_free(srv);

@@ -22,6 +22,7 @@ struct space;
 struct gate;
 struct route;
 struct cluster;
+struct pgwork;
 
 struct server {
 	uv_loop_t		*loop;
@@ -35,6 +36,8 @@ struct server {
 	struct space		*space;
 	struct gate		*gate;
 	struct cluster		*cluster;	/* cluster mode; NULL on SQLite */
+	struct pgwork		*pgwork;	/* cluster mode: output and files
+						 * in PostgreSQL; NULL without */
 	const struct route	*routes;	/* what http serves (api/routes.c) */
 	size_t			 nroutes;
 	int64_t			 started_at;	/* wall-clock ms */

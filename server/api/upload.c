@@ -2,6 +2,11 @@
  * Uploads: the two forms of API.md (multipart/form-data with parts
  * file, job and sha256; or a raw application/octet-stream body with the
  * spec in the query), a temp file per upload, the hash, the limits.
+ *
+ * In cluster mode the complete file is also stored in the database
+ * (store/pgwork.h, off the loop) before its job is submitted, so that
+ * a 201 means every node can read it; the blob stays pinned until the
+ * job's commit is over.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +31,7 @@
 #include "log.h"
 #include "server.h"
 #include "store/files.h"
+#include "store/pgwork.h"
 #include "store/space.h"
 #include "vec.h"
 
@@ -62,6 +68,8 @@ struct upload {
 	struct job		 job;
 	uv_fs_t			 sync;
 	int			 syncing;
+	int			 putting;	/* going to the database */
+	int64_t			 pin;		/* its pin there, until the commit */
 	int			 closed;	/* the request is gone */
 };
 
@@ -311,6 +319,17 @@ request_digest(struct upload *u, char out[65])
 	idem_hex(md, out);
 }
 
+/* The job's commit is over: the job's row holds the blob from now on. */
+static void
+upload_submitted(void *arg, const struct core_result *res)
+{
+	struct upload *u = arg;
+
+	pgwork_unpin(u->srv, u->pin);
+	u->pin = 0;
+	api_submitted(u->req, res);
+}
+
 static int
 hand_over(struct upload *u)
 {
@@ -329,8 +348,46 @@ hand_over(struct upload *u)
 	*j = u->job;		/* the core owns it now */
 	job_init(&u->job);
 	rc = submit_upload(u->srv, j, u->tmp, u->req->idempotency_key,
-	    sha, api_submitted, u->req, &err);
+	    sha, u->pin ? upload_submitted : api_submitted,
+	    u->pin ? (void *)u : (void *)u->req, &err);
+	if (rc < 0 && u->pin) {
+		pgwork_unpin(u->srv, u->pin);
+		u->pin = 0;
+	}
 	return api_pending(u->req, rc, &err);
+}
+
+static void
+on_put(void *arg, int rc)
+{
+	struct upload *u = arg;
+
+	u->putting = 0;
+	if (u->closed) {		/* runneld stopped meanwhile */
+		upload_close(u->req);
+		return;
+	}
+	if (rc < 0) {
+		reply_fail(u->req, 503, "unavailable", NULL, "the file could not "
+		    "be stored in the database: nothing was stored");
+		request_done(u->req);
+		return;
+	}
+	if (hand_over(u) == API_DONE)
+		request_done(u->req);
+}
+
+/* Cluster mode: into the database first.  API_PENDING, or an answer. */
+static int
+put_then_hand_over(struct upload *u)
+{
+	if (!pgwork_on(u->srv))
+		return hand_over(u);
+	if (pgwork_blob_put(u->srv, u->tmp, u->size, u->job.file_sha256,
+	    &u->pin, on_put, u) < 0)
+		return reply_errno(u->req, -EIO);
+	u->putting = 1;
+	return API_PENDING;
 }
 
 static void
@@ -352,7 +409,7 @@ on_synced(uv_fs_t *fs)
 		request_done(u->req);
 		return;
 	}
-	if (hand_over(u) == API_DONE)
+	if (put_then_hand_over(u) == API_DONE)
 		request_done(u->req);
 }
 
@@ -378,7 +435,7 @@ upload_end(struct request *req)
 		return reply_errno(req, -ENOMEM);
 	u->job.file_size = (int64_t)u->size;
 	if (u->srv->cfg->durability == STORE_FAST)
-		return hand_over(u);
+		return put_then_hand_over(u);
 	/* The file's bytes reach the disk before its job is committed;
 	 * off the loop, so other requests go on meanwhile. */
 	u->sync.data = u;
@@ -396,8 +453,9 @@ upload_close(struct request *req)
 	if (u == NULL)
 		return;
 	u->closed = 1;
-	if (u->syncing)
-		return;		/* on_synced finishes the job */
+	if (u->syncing || u->putting)
+		return;		/* on_synced or on_put finishes the job */
+	pgwork_unpin(u->srv, u->pin);
 	if (u->fd >= 0)
 		close(u->fd);
 	if (u->tmp[0] && unlink(u->tmp) != 0 && errno != ENOENT)

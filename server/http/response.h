@@ -51,11 +51,15 @@ void		 response_clear(struct response *);
  * A streamed response (chunked): read() copies at most max bytes at
  * position pos into buf and returns the count, 0 when nothing is
  * available yet (the connection then sleeps until stream_wake()), or -1
- * at the end.  free() is called once when the response is done.
+ * at the end.  free() is called once when the response is done.  With
+ * sized set the body is size bytes (Content-Length, not chunked); an
+ * end before them cuts the connection.
  */
 struct stream {
 	ssize_t	(*read)(struct stream *, uint64_t pos, char *buf, size_t max);
 	void	(*free)(struct stream *);
+	int		 sized;
+	uint64_t	 size;
 	/* stream.c's: how to wake it, the connection, the parked streams */
 	void		 (*wake)(struct stream *);
 	void		*conn;

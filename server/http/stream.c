@@ -74,6 +74,6 @@ stream_response(struct http *h, struct MHD_Connection *c, struct stream *s)
 	s->conn = c;
 	s->http = h;
 	s->wake = stream_resume;
-	return MHD_create_response_from_callback(MHD_SIZE_UNKNOWN,
-	    STREAM_BLOCK, stream_reader, s, stream_free);
+	return MHD_create_response_from_callback(s->sized ? s->size :
+	    MHD_SIZE_UNKNOWN, STREAM_BLOCK, stream_reader, s, stream_free);
 }

@@ -14,6 +14,7 @@
 #include "pool/runmsg.h"
 #include "server.h"
 #include "store/files.h"
+#include "store/pgwork.h"
 
 /* Worker processes not reaped yet. */
 static int
@@ -182,7 +183,9 @@ pool_run(struct pool *p, int worker, const struct job *j)
 	w->max_attempts = j->max_attempts;
 	snprintf(w->queue, sizeof(w->queue), "%s", j->queue);
 	output_init(&w->out, j->id, j->attempts);
-	rc = worker_send(w, j->id, &b);
+	pgwork_output_open(p->srv, &w->out);
+	w->fetching = 0;
+	rc = fetch_then_run(w, j, &b) ? 0 : worker_send(w, j->id, &b);
 	msg_body_free(&b);
 	if (rc < 0) {
 		/* The worker is dying: its death reports the job lost. */
@@ -200,6 +203,10 @@ cancel_one(struct worker *w, const char *reason)
 	struct msg_body		 b;
 	int			 rc;
 
+	if (w->fetching) {		/* sent after the RUN */
+		w->fetch_cancel = reason;
+		return 0;
+	}
 	if ((rc = msg_cancel_encode(&b, &m, NULL)) == 0)
 		rc = worker_send(w, w->job_id, &b);
 	msg_body_free(&b);
@@ -256,7 +263,7 @@ pool_busy(const struct pool *p)
 	for (int i = 0; i < p->n; i++)
 		if (p->w[i].job_id)
 			n++;
-	return n;
+	return n + p->draining;
 }
 
 int

@@ -52,6 +52,9 @@ struct worker {
 	int			 max_attempts;
 	char			 queue[JOB_QUEUE_MAX + 1];
 	struct output		 out;
+	/* cluster mode: the RUN waits for the job's file (pool/fetch.c) */
+	int			 fetching;
+	const char		*fetch_cancel;	/* a CANCEL's reason meanwhile */
 };
 
 struct pool {
@@ -62,10 +65,20 @@ struct pool {
 	struct worker		*w;
 	int			 n;
 	int			 stopping;
+	int			 draining;	/* attempts over whose output is
+						 * still going to the database */
 	uint64_t		 restarts;
 	char			 path[4096];
 	char			*env[5];
 };
+
+/*
+ * Cluster mode: when job j is an upload whose file this node lacks,
+ * fetches it and sends the RUN body b (taken: b is emptied) once it is
+ * here, and returns 1; else returns 0 and b is the caller's to send.
+ */
+int	fetch_then_run(struct worker *w, const struct job *j,
+	    struct msg_body *b);
 
 /*
  * Starts slot w's process and watches its socket.  0, or -EIO when it

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "pool/pool_int.h"
 #include "server.h"
+#include "store/pgwork.h"
 
 #define RESPAWN_MIN_MS		100
 #define RESPAWN_MAX_MS		10000
@@ -185,10 +186,50 @@ on_output(struct worker *w, const struct frame *f, const char **why)
 			    which == OUTPUT_STDOUT ? "stdout" : "stderr",
 			    strerror(-rc));
 			p->cb->storage_error(p->arg, "output", -rc);
+		} else {
+			pgwork_output_wrote(p->srv, &w->out);
 		}
 	}
 	p->cb->output(p->arg, w->job_id);
 	return 0;
+}
+
+/* An attempt's end, kept until its output is in the database. */
+struct exit_wait {
+	struct pool	*pool;
+	uint64_t	 id;
+	struct job_exit	 ex;
+	char		 error[MSG_ERROR_MAX + 1];
+	char		 queue[JOB_QUEUE_MAX + 1];
+};
+
+static void
+exit_report(void *arg, int rc)
+{
+	struct exit_wait	*e = arg;
+	struct pool		*p = e->pool;
+	char			 lost[96];
+
+	/* As with a full disk: output that not every node can read makes
+	 * the job fail, never look clean. */
+	if (rc < 0 && e->ex.reason == NULL) {
+		snprintf(lost, sizeof(lost), "output not stored: the database "
+		    "is unavailable");
+		e->ex.reason = "output";
+		e->ex.error = lost;
+	}
+	p->draining--;
+	p->cb->exited(p->arg, e->id, &e->ex);
+	p->cb->ready(p->arg);
+	free(e);
+}
+
+/* A lost attempt's output goes on to the database as far as it can. */
+static void
+lost_drained(void *arg, int rc)
+{
+	(void)arg;
+	(void)rc;
 }
 
 static int
@@ -230,8 +271,35 @@ on_exit_frame(struct worker *w, const struct frame *f, const char **why)
 	w->jobs_done++;
 	/* EXIT also says the worker is ready for its next RUN. */
 	w->state = W_IDLE;
-	w->pool->cb->exited(w->pool->arg, id, &ex);
-	w->pool->cb->ready(w->pool->arg);
+	if (w->out.shared == NULL) {
+		w->pool->cb->exited(w->pool->arg, id, &ex);
+		w->pool->cb->ready(w->pool->arg);
+		return 0;
+	}
+	/* Cluster mode: reported once the output is where every node reads
+	 * it, so that whoever sees the job finished finds all of it. */
+	{
+		struct exit_wait *e = calloc(1, sizeof(*e));
+
+		if (e == NULL) {
+			pgwork_output_drain(w->pool->srv, &w->out, lost_drained,
+			    NULL);
+			w->pool->cb->exited(w->pool->arg, id, &ex);
+			w->pool->cb->ready(w->pool->arg);
+			return 0;
+		}
+		e->pool = w->pool;
+		e->id = id;
+		e->ex = ex;
+		if (ex.error) {
+			snprintf(e->error, sizeof(e->error), "%s", ex.error);
+			e->ex.error = e->error;
+		}
+		snprintf(e->queue, sizeof(e->queue), "%s", ex.queue);
+		e->ex.queue = e->queue;
+		w->pool->draining++;
+		pgwork_output_drain(w->pool->srv, &w->out, exit_report, e);
+	}
 	return 0;
 }
 
@@ -371,6 +439,8 @@ worker_gone(struct worker *w)
 		};
 
 		output_close(&w->out);
+		pgwork_output_drain(w->pool->srv, &w->out, lost_drained, NULL);
+		w->fetching = 0;
 		w->job_id = 0;
 		ex.stdout_bytes = w->out.bytes[OUTPUT_STDOUT];
 		ex.stderr_bytes = w->out.bytes[OUTPUT_STDERR];

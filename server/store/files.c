@@ -14,6 +14,7 @@
 #include "server.h"
 #include "store/files.h"
 #include "store/job.h"
+#include "store/pgwork.h"
 #include "store/store.h"
 #include "utf8.h"
 
@@ -126,6 +127,8 @@ files_remove(struct server *srv, uint64_t id)
 	    (unsigned long long)id);
 	if ((rc = fs_remove_tree(dir, 0)) < 0)
 		log_warnx("files: remove %s: %s", dir, strerror(-rc));
+	/* Cluster mode: its blob goes once no other job carries it. */
+	pgwork_collect(srv);
 }
 
 int

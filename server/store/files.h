@@ -35,7 +35,11 @@ void	files_path(const struct server *, uint64_t id, const char *name,
 int	files_store(struct server *, uint64_t id, const char *name,
 	    const char *tmp_path, int sync);
 
-/* Removes data/files/<id> and what it holds. */
+/*
+ * Removes data/files/<id> and what it holds; in cluster mode, after the
+ * commit that deleted the job, the collector then takes its blob from
+ * the database if no other job carries it.
+ */
 void	files_remove(struct server *, uint64_t id);
 
 /*

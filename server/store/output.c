@@ -22,6 +22,7 @@ output_init(struct output *o, uint64_t job_id, int attempt)
 	o->fd[0] = o->fd[1] = -1;
 	o->bytes[0] = o->bytes[1] = 0;
 	o->error = 0;
+	o->shared = NULL;
 }
 
 void

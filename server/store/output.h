@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct pgwork_out;
+
 enum output_stream {
 	OUTPUT_STDOUT,
 	OUTPUT_STDERR
@@ -20,6 +22,8 @@ struct output {
 	int		 fd[2];		/* -1 until the first byte */
 	int64_t		 bytes[2];
 	int		 error;		/* errno that stopped storing it, or 0 */
+	struct pgwork_out *shared;	/* cluster mode: its copy in the
+					 * database (store/pgwork.h); NULL */
 };
 
 void	output_init(struct output *, uint64_t job_id, int attempt);

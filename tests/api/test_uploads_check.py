@@ -5,7 +5,7 @@ import os
 import shlex
 import time
 
-from harness import GiB, MiB, parse_ts, scaled
+from harness import GiB, MiB, POSTGRESQL, parse_ts, scaled
 from harness_uploads import (CURL_BOUNDARY, OCTET, UploadCase, file_body,
                              mp_headers, sha)
 
@@ -103,6 +103,14 @@ class UploadCheckTest(UploadCase):
                 os.unlink(self.stored_path(j))
                 if what == "symlink":
                     os.symlink(other, self.stored_path(j))
+                elif POSTGRESQL:
+                    # Cluster mode: the database holds the file too; it is
+                    # served from there, fetched back and checked.
+                    r = self.api("GET", "/api/v1/jobs/%d/file" % j["id"])
+                    self.assertEqual((r.status, r.raw), (200, data))
+                    g.open()
+                    self.assertEqual(self.wait(j["id"])["state"], "succeeded")
+                    continue
                 else:
                     self.assertError(self.api("GET", "/api/v1/jobs/%d/file" % j["id"]),
                                      404, "not_found")
