@@ -25,6 +25,14 @@ def listing(path):
 class SecondInstanceTest(RunnelTestCase):
     WORKERS = 1
 
+    def database_rows(self, s):
+        """On PostgreSQL, what a second runneld could have changed in the
+        database (on SQLite, runnel.db's size and time say it)."""
+        if not POSTGRESQL:
+            return None
+        return s.sql("SELECT (SELECT version FROM runnel_schema), string_agg("
+                     "id || ':' || state || ':' || attempts, ',' ORDER BY id) FROM jobs")
+
     def test_a_second_runneld_on_a_data_directory_in_use_refuses_and_touches_nothing(self):
         s = self.server
         gate = self.gate()
@@ -34,6 +42,7 @@ class SecondInstanceTest(RunnelTestCase):
         queued = self.submit({"command": "echo later"})
         scratch = os.path.join(s.data, "scratch")
         before = listing(s.data)
+        rows = self.database_rows(s)
         for listen in ("127.0.0.1:0", "127.0.0.1:%d" % s.port):
             with self.subTest(listen=listen):
                 rc, out = run_runneld(["--listen", listen, "--data", s.data,
@@ -48,6 +57,7 @@ class SecondInstanceTest(RunnelTestCase):
         after = listing(s.data)
         for name in ("runnel.db", "runnel.lock"):
             self.assertEqual(after.get(name), before.get(name), name)
+        self.assertEqual(self.database_rows(s), rows)
         self.assertTrue(os.path.isdir(scratch))
         self.assertEqual(s.job(j["id"])["state"], "running")
         self.assertTrue(pid_running(info["pid"]))
