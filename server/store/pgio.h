@@ -3,7 +3,7 @@
  * half: each function runs one short conversation with the database on
  * a connection of its own, so it is called from a thread of libuv's
  * pool (store/pgwork.c), never from the loop.  Tables: job_output,
- * blobs, blob_chunks and blob_pins (schema/postgresql/002_*.sql).
+ * blobs, blob_chunks and blob_pins (schema/postgresql/003_output_files.sql).
  *
  * Errors are negative errno codes, the detail logged once here:
  *   -EIO     the database failed or is unreachable (try again later)

@@ -320,14 +320,18 @@ after_flush(struct op *op)
 	out_kick(o);
 }
 
+static void	on_out_timer(uv_timer_t *);
+
 static void
 flush_start(struct pgwork_out *o, int stream)
 {
 	struct op	*op;
 	int64_t		 len = o->bytes[stream] - o->stored[stream];
 
-	if ((op = op_new(o->pw->srv, run_flush, NULL, NULL)) == NULL)
-		return;		/* the timer tries again */
+	if ((op = op_new(o->pw->srv, run_flush, NULL, NULL)) == NULL) {
+		uv_timer_start(&o->timer, on_out_timer, RETRY_FIRST_MS, 0);
+		return;		/* out of memory: try again soon */
+	}
 	op->after = after_flush;
 	op->out = o;
 	op->stream = stream;
@@ -336,6 +340,8 @@ flush_start(struct pgwork_out *o, int stream)
 	snprintf(op->path, sizeof(op->path), "%s", o->pw->srv->output_dir);
 	if (op_queue(op) == 0)
 		o->busy = 1;
+	else
+		uv_timer_start(&o->timer, on_out_timer, RETRY_FIRST_MS, 0);
 }
 
 static void

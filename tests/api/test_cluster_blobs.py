@@ -35,9 +35,11 @@ class ClusterBlobsTest(RunnelTestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.a = cls.new_server("nodeA", workers=1, args=cls.ARGS)
+        cls.a = cls.new_server("nodeA", workers=1,
+                               args=cls.ARGS + ["--node-id", "a"])
         cls.a.start()
-        cls.b = cls.new_server("nodeB", workers=2, args=cls.ARGS,
+        cls.b = cls.new_server("nodeB", workers=2,
+                               args=cls.ARGS + ["--node-id", "b"],
                                database=cls.a.database)
         cls.b.start()
         # A's only worker stays busy: nothing runs on A.

@@ -1,4 +1,4 @@
--- runnel schema for PostgreSQL, version 2: job output and uploaded files,
+-- runnel schema for PostgreSQL, version 3: job output and uploaded files,
 -- so that every node of a cluster reads them without a shared filesystem
 -- (docs/cluster.md, "Output and files").
 
