@@ -10,6 +10,11 @@
 # documented backup (while runneld is busy) and restore.
 #
 #   sudo tests/docker/smoke.sh      (root: installs what it needs with apt)
+#   sudo tests/docker/smoke.sh --cluster        then tests/docker/cluster.sh
+#   sudo tests/docker/smoke.sh --cluster-only   the cluster part only
+#
+# tests/docker/cluster.sh, the cluster compose file's test, runs here,
+# sourced, in the same podman and with the same runneld image.
 #
 # Everything it makes lives in one temporary directory (podman storage,
 # configuration, socket, base image) and is removed on exit, whatever
@@ -24,6 +29,12 @@
 set -Eeuo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
+case ${1:-} in
+'') cluster=no ;;
+--cluster) cluster=after ;;
+--cluster-only) cluster=only ;;
+*) echo "usage: $0 [--cluster | --cluster-only]" >&2; exit 2 ;;
+esac
 start_s=$(date +%s)
 t0=$(date +%s%N)
 passed=0
@@ -85,6 +96,7 @@ chmod 0755 "$W"
 P="runnelsmoke$$"		# compose project
 C="${P}_runneld_1"		# its container
 svc_pid=""
+bg_pids=""		# background commands to end on exit
 compose_up=0
 had_netns=0; [ -e /run/netns ] && had_netns=1
 had_runc=0; [ -e /run/runc ] && had_runc=1
@@ -136,7 +148,12 @@ dc() { docker-compose -p "$P" -f "$compose_file" --env-file "$W/test.env" "$@"; 
 diagnose() {
 	echo "---- diagnostics (work dir $W)" >&2
 	podman ps -a >&2 2>&1 || true
-	podman logs --tail 40 "$C" >&2 2>&1 || true
+	local c
+	for c in $(podman ps -a --format '{{.Names}}' \
+	    --filter "label=com.docker.compose.project=$P" 2>/dev/null); do
+		echo "---- $c (tail)" >&2
+		podman logs --tail 40 "$c" >&2 2>&1 || true
+	done
 	echo "---- podman service log (tail)" >&2
 	tail -n 15 "$W/service.log" >&2 2>/dev/null || true
 }
@@ -158,6 +175,11 @@ cleanup() {
 	set +e
 	trap - EXIT INT TERM
 	[ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] && diagnose
+	local p
+	for p in $bg_pids; do
+		kill "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
 	if [ "$compose_up" = 1 ] && [ -S "$W/podman.sock" ]; then
 		dc down -v --remove-orphans -t 10 >>"$W/compose.log" 2>&1
 	fi
@@ -350,7 +372,7 @@ podman image inspect --format '{{json .Config.ExposedPorts}} {{json .Config.Volu
     matches '"8080/tcp".*"/data"' || fail "EXPOSE 8080 / VOLUME /data missing"
 ok "image: user runnel, HEALTHCHECK runneld --check, STOPSIGNAL SIGTERM, EXPOSE 8080, VOLUME /data ($(podman image inspect --format '{{.Size}}' "$img" | awk '{printf "%d MB", $1/1e6}'))"
 
-# ---- up ----------------------------------------------------------------
+# ---- helpers for the running stack ----------------------------------------
 wait_healthy() {	# the healthcheck is not scheduled here: run it by hand
 	local i
 	for i in $(seq 120); do
@@ -362,6 +384,26 @@ wait_healthy() {	# the healthcheck is not scheduled here: run it by hand
 	done
 	return 1
 }
+api() { curl -s -H "$AUTH" "$@"; }
+code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
+field() { sed -n "s/.*\"$1\":\"\{0,1\}\([^\",]*\).*/\1/p"; }
+submit() {	# submit JSON: prints the new job's id
+	local out
+	out=$(api -H 'Content-Type: application/json' --data-binary "$1" \
+	    -w '\n%{http_code}' "$U/api/v1/jobs")
+	[ "$(tail -n 1 <<<"$out")" = 201 ] || { echo "submit: $out" >&2; return 1; }
+	head -n 1 <<<"$out" | field id
+}
+wait_job() { api "$U/api/v1/jobs/$1?wait=${2:-30}"; }
+state() { api "$U/api/v1/jobs/$1" | field state; }
+
+if [ "$cluster" = only ]; then
+	# shellcheck source=tests/docker/cluster.sh
+	. "$top/tests/docker/cluster.sh"
+	exit 0
+fi
+
+# ---- up ----------------------------------------------------------------
 up() {
 	dc up -d >>"$W/compose.log" 2>&1 || { tail -n 20 "$W/compose.log" >&2; return 1; }
 	compose_up=1
@@ -379,19 +421,6 @@ podman exec "$C" sh -c 'for t in cc gcc cmake make; do command -v $t && exit 1; 
 ok "published on 127.0.0.1:$port only; runneld is PID 1 as uid 10001 (runnel); no compiler or headers in the image"
 
 # ---- the API through the published port --------------------------------
-api() { curl -s -H "$AUTH" "$@"; }
-code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
-field() { sed -n "s/.*\"$1\":\"\{0,1\}\([^\",]*\).*/\1/p"; }
-submit() {	# submit JSON: prints the new job's id
-	local out
-	out=$(api -H 'Content-Type: application/json' --data-binary "$1" \
-	    -w '\n%{http_code}' "$U/api/v1/jobs")
-	[ "$(tail -n 1 <<<"$out")" = 201 ] || { echo "submit: $out" >&2; return 1; }
-	head -n 1 <<<"$out" | field id
-}
-wait_job() { api "$U/api/v1/jobs/$1?wait=${2:-30}"; }
-state() { api "$U/api/v1/jobs/$1" | field state; }
-
 [ "$(code "$U/healthz")" = 200 ] || fail "/healthz without a token is not 200"
 [ "$(code "$U/api/v1/jobs")" = 401 ] || fail "GET /api/v1/jobs without a token is not 401"
 [ "$(code -H 'Authorization: Bearer wrong' "$U/api/v1/jobs")" = 401 ] ||
@@ -597,3 +626,9 @@ dc down -v >>"$W/compose.log" 2>&1 || fail "docker-compose down -v"
 compose_up=0
 peak=$(du -smx "$W" | cut -f1)
 ok "docker-compose down -v (work dir at the end: ${peak} MB)"
+
+# ---- the cluster compose file, in the same podman ---------------------------
+if [ "$cluster" = after ]; then
+	# shellcheck source=tests/docker/cluster.sh
+	. "$top/tests/docker/cluster.sh"
+fi
