@@ -29,10 +29,14 @@ struct type {
 				.presence = MEMBER_##p,			\
 				.offset = offsetof(struct s, m)
 
-static const char *const cancel_reasons[] = {"canceled", "shutdown", NULL};
+/* rescued: another node took the attempt over (cluster mode). */
+static const char *const cancel_reasons[] = {
+	"canceled", "shutdown", "rescued", NULL
+};
 
 const char *const msg_exit_reasons[] = {
-	"timeout", "canceled", "shutdown", "spawn", "output limit", "verify", NULL
+	"timeout", "canceled", "shutdown", "rescued", "spawn", "output limit",
+	"verify", NULL
 };
 
 static int

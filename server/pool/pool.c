@@ -210,6 +210,9 @@ cancel_one(struct worker *w, const char *reason)
 	if ((rc = msg_cancel_encode(&b, &m, NULL)) == 0)
 		rc = worker_send(w, w->job_id, &b);
 	msg_body_free(&b);
+	if (rc < 0)
+		log_warnx("pool: job=%llu worker=%d: cancel (%s) not sent: %s",
+		    (unsigned long long)w->job_id, w->id, reason, strerror(-rc));
 	return rc;
 }
 
@@ -218,6 +221,7 @@ pool_cancel(struct pool *p, uint64_t job_id, const char *reason)
 {
 	for (int i = 0; i < p->n; i++)
 		if (p->w[i].state == W_BUSY && p->w[i].job_id == job_id) {
+			/* Not sent (logged): the worker is going, the job ends lost. */
 			cancel_one(&p->w[i], reason);
 			return 0;
 		}
