@@ -1,0 +1,171 @@
+/*
+ * Claim latency against queue depth in cluster mode: the claim path of
+ * store/pg_claim.c as a node's dispatch runs it (a round, then the best
+ * queued job of the queues it allows, FOR UPDATE SKIP LOCKED), timed on
+ * a fresh PostgreSQL database at each depth, with what the rest of the
+ * turn costs too (the fence and the finish of the job, the commit).
+ * The claim must not grow with depth (target: within 1.5x).  The
+ * queue is filled through the store (batches of 1 000, as submissions
+ * make them), and one job is submitted again after each claim so that
+ * the depth holds.
+ *
+ * usage: cluster_claim [--levels N] [--claims N] URL DEPTH [URL DEPTH ...]
+ *   each URL an empty database of its own (bench/cluster.py makes them);
+ *   N priority levels spread the claimed rows over the table.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "store/cluster.h"
+#include "store/store.h"
+
+#define NODE	"bench"
+
+static int	 levels = 1;	/* priorities the jobs are spread over */
+static int	 claims = 2000;
+
+static double
+now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec + t.tv_nsec / 1e9;
+}
+
+static int64_t
+now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_REALTIME, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+static int
+pid_alive(int pid)
+{
+	return pid == (int)getpid();
+}
+
+static void
+fill(struct store *s, long depth)
+{
+	static long	 made;
+	struct job	 jobs[1000];
+
+	for (long done = 0; done < depth; done += 1000) {
+		int n = depth - done < 1000 ? (int)(depth - done) : 1000;
+
+		for (int i = 0; i < n; i++) {
+			job_init(&jobs[i]);
+			jobs[i].command = strdup("true");
+			jobs[i].queue = strdup("default");
+			jobs[i].priority = (int)(made++ % levels);
+			jobs[i].state = JOB_QUEUED;
+		}
+		if (store_submit(s, jobs, (size_t)n, now_ms()) < 0 ||
+		    store_commit(s, 1) < 0)
+			exit(1);
+		for (int i = 0; i < n; i++)
+			job_clear(&jobs[i]);
+	}
+}
+
+static void
+measure(const char *url, long depth)
+{
+	struct store		*s;
+	struct node_row		 me, holder;
+	double			 claim = 0, total = 0, t0, worst = 0;
+	double			*each;
+
+	if ((each = calloc((size_t)claims, sizeof(*each))) == NULL ||
+	    store_open(&s, url, STORE_DURABLE) < 0)
+		exit(1);
+	memset(&me, 0, sizeof(me));
+	snprintf(me.id, sizeof(me.id), NODE);
+	snprintf(me.host, sizeof(me.host), "bench");
+	me.pid = (int)getpid();
+	me.workers = 1;
+	me.timeout_ms = 3600 * 1000;
+	if (store_node_session(s, 5000, 3600 * 1000) < 0 ||
+	    store_node_join(s, &me, pid_alive, &holder) < 0 ||
+	    store_commit(s, 1) < 0)
+		exit(1);
+	t0 = now();
+	fill(s, depth);
+	fprintf(stderr, "cluster_claim: %ld jobs queued in %.1f s\n", depth,
+	    now() - t0);
+	for (int i = 0; i < claims; i++) {
+		struct job_result	 r = {.state = JOB_SUCCEEDED, .exit_code = 0,
+		    .signal = -1, .finished_at = 3, .cpu_ms = 1, .max_rss_kb = 1};
+		struct claim_round	 round = {0};
+		struct job		 j;
+		double			 t1;
+
+		t0 = now();
+		if (store_claim_round(s, NODE, &round) < 0 ||
+		    store_claim_next(s, NODE, 1, now_ms(), &round, &j) != 1)
+			exit(2);
+		t1 = now();
+		r.id = j.id;
+		if (store_fence(s, j.id, NODE, j.attempts) < 0 ||
+		    store_finish(s, &r) < 0 || store_commit(s, 0) < 0)
+			exit(3);
+		job_clear(&j);
+		claim_round_clear(&round);
+		each[i] = t1 - t0;
+		claim += t1 - t0;
+		total += now() - t0;
+		if (t1 - t0 > worst)
+			worst = t1 - t0;
+		fill(s, 1);	/* keep the depth */
+	}
+	/* The median says more than the mean on a shared machine. */
+	for (int i = 1; i < claims; i++)
+		for (int k = i; k > 0 && each[k - 1] > each[k]; k--) {
+			double x = each[k];
+
+			each[k] = each[k - 1];
+			each[k - 1] = x;
+		}
+	printf("cluster claim, depth %8ld, %d priority level%s: claim (round "
+	    "+ next) mean %.1f us, median %.1f us, max %.1f ms; claim + fence "
+	    "+ finish + commit %.1f us\n", depth, levels, levels > 1 ? "s" : "",
+	    claim / claims * 1e6, each[claims / 2] * 1e6, worst * 1e3,
+	    total / claims * 1e6);
+	fflush(stdout);
+	store_node_leave(s, NODE);
+	store_commit(s, 1);
+	store_close(s);
+	free(each);
+}
+
+int
+main(int argc, char **argv)
+{
+	int i = 1;
+
+	log_init("cluster_claim", LOG_WARN);
+	for (; i + 1 < argc && argv[i][0] == '-'; i += 2) {
+		if (strcmp(argv[i], "--levels") == 0)
+			levels = atoi(argv[i + 1]);
+		else if (strcmp(argv[i], "--claims") == 0)
+			claims = atoi(argv[i + 1]);
+		else
+			break;
+	}
+	if (i >= argc || (argc - i) % 2 != 0 || levels < 1 || claims < 1) {
+		fprintf(stderr, "usage: cluster_claim [--levels N] [--claims N] "
+		    "URL DEPTH [URL DEPTH ...]\n");
+		return 2;
+	}
+	for (; i + 1 < argc; i += 2)
+		measure(argv[i], atol(argv[i + 1]));
+	return 0;
+}
