@@ -7,7 +7,8 @@
  * The claim must not grow with depth (target: within 1.5x).  The
  * queue is filled through the store (batches of 1 000, as submissions
  * make them), and one job is submitted again after each claim so that
- * the depth holds.
+ * the depth holds.  The depths take turns, claim by claim, so that a
+ * machine busy with something else weighs on all of them alike.
  *
  * usage: cluster_claim [--levels N] [--claims N] URL DEPTH [URL DEPTH ...]
  *   each URL an empty database of its own (bench/cluster.py makes them);
@@ -76,16 +77,24 @@ fill(struct store *s, long depth)
 	}
 }
 
-static void
-measure(const char *url, long depth)
-{
-	struct store		*s;
-	struct node_row		 me, holder;
-	double			 claim = 0, total = 0, t0, worst = 0;
-	double			*each;
+/* A database at its depth, and what its claims took. */
+struct side {
+	struct store	*s;
+	long		 depth;
+	double		*each;		/* claim (round + next), seconds */
+	double		 claim, total, worst;
+};
 
-	if ((each = calloc((size_t)claims, sizeof(*each))) == NULL ||
-	    store_open(&s, url, STORE_DURABLE) < 0)
+static void
+open_side(struct side *d, const char *url, long depth)
+{
+	struct node_row		 me, holder;
+	double			 t0;
+
+	memset(d, 0, sizeof(*d));
+	d->depth = depth;
+	if ((d->each = calloc((size_t)claims, sizeof(*d->each))) == NULL ||
+	    store_open(&d->s, url, STORE_DURABLE) < 0)
 		exit(1);
 	memset(&me, 0, sizeof(me));
 	snprintf(me.id, sizeof(me.id), NODE);
@@ -93,57 +102,68 @@ measure(const char *url, long depth)
 	me.pid = (int)getpid();
 	me.workers = 1;
 	me.timeout_ms = 3600 * 1000;
-	if (store_node_session(s, 5000, 3600 * 1000) < 0 ||
-	    store_node_join(s, &me, pid_alive, &holder) < 0 ||
-	    store_commit(s, 1) < 0)
+	if (store_node_session(d->s, 5000, 3600 * 1000) < 0 ||
+	    store_node_join(d->s, &me, pid_alive, &holder) < 0 ||
+	    store_commit(d->s, 1) < 0)
 		exit(1);
 	t0 = now();
-	fill(s, depth);
+	fill(d->s, depth);
 	fprintf(stderr, "cluster_claim: %ld jobs queued in %.1f s\n", depth,
 	    now() - t0);
-	for (int i = 0; i < claims; i++) {
-		struct job_result	 r = {.state = JOB_SUCCEEDED, .exit_code = 0,
-		    .signal = -1, .finished_at = 3, .cpu_ms = 1, .max_rss_kb = 1};
-		struct claim_round	 round = {0};
-		struct job		 j;
-		double			 t1;
+}
 
-		t0 = now();
-		if (store_claim_round(s, NODE, &round) < 0 ||
-		    store_claim_next(s, NODE, 1, now_ms(), &round, &j) != 1)
-			exit(2);
-		t1 = now();
-		r.id = j.id;
-		if (store_fence(s, j.id, NODE, j.attempts) < 0 ||
-		    store_finish(s, &r) < 0 || store_commit(s, 0) < 0)
-			exit(3);
-		job_clear(&j);
-		claim_round_clear(&round);
-		each[i] = t1 - t0;
-		claim += t1 - t0;
-		total += now() - t0;
-		if (t1 - t0 > worst)
-			worst = t1 - t0;
-		fill(s, 1);	/* keep the depth */
-	}
+/* One turn as a node's: claim, then the job's fence, finish, commit. */
+static void
+turn(struct side *d, int i)
+{
+	struct job_result	 r = {.state = JOB_SUCCEEDED, .exit_code = 0,
+	    .signal = -1, .finished_at = 3, .cpu_ms = 1, .max_rss_kb = 1};
+	struct claim_round	 round = {0};
+	struct job		 j;
+	double			 t0 = now(), t1;
+
+	if (store_claim_round(d->s, NODE, &round) < 0 ||
+	    store_claim_next(d->s, NODE, 1, now_ms(), &round, &j) != 1)
+		exit(2);
+	t1 = now();
+	r.id = j.id;
+	if (store_fence(d->s, j.id, NODE, j.attempts) < 0 ||
+	    store_finish(d->s, &r) < 0 || store_commit(d->s, 0) < 0)
+		exit(3);
+	job_clear(&j);
+	claim_round_clear(&round);
+	d->each[i] = t1 - t0;
+	d->claim += t1 - t0;
+	d->total += now() - t0;
+	if (t1 - t0 > d->worst)
+		d->worst = t1 - t0;
+	fill(d->s, 1);	/* keep the depth */
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void
+report(struct side *d)
+{
 	/* The median says more than the mean on a shared machine. */
-	for (int i = 1; i < claims; i++)
-		for (int k = i; k > 0 && each[k - 1] > each[k]; k--) {
-			double x = each[k];
-
-			each[k] = each[k - 1];
-			each[k - 1] = x;
-		}
+	qsort(d->each, (size_t)claims, sizeof(*d->each), cmp_double);
 	printf("cluster claim, depth %8ld, %d priority level%s: claim (round "
-	    "+ next) mean %.1f us, median %.1f us, max %.1f ms; claim + fence "
-	    "+ finish + commit %.1f us\n", depth, levels, levels > 1 ? "s" : "",
-	    claim / claims * 1e6, each[claims / 2] * 1e6, worst * 1e3,
-	    total / claims * 1e6);
+	    "+ next) median %.1f us, mean %.1f us, p99 %.1f us, max %.1f ms; "
+	    "claim + fence + finish + commit %.1f us\n", d->depth, levels,
+	    levels > 1 ? "s" : "", d->each[claims / 2] * 1e6,
+	    d->claim / claims * 1e6, d->each[claims * 99 / 100] * 1e6,
+	    d->worst * 1e3, d->total / claims * 1e6);
 	fflush(stdout);
-	store_node_leave(s, NODE);
-	store_commit(s, 1);
-	store_close(s);
-	free(each);
+	store_node_leave(d->s, NODE);
+	store_commit(d->s, 1);
+	store_close(d->s);
+	free(d->each);
 }
 
 int
@@ -165,7 +185,22 @@ main(int argc, char **argv)
 		    "URL DEPTH [URL DEPTH ...]\n");
 		return 2;
 	}
-	for (; i + 1 < argc; i += 2)
-		measure(argv[i], atol(argv[i + 1]));
+	{
+		int		 n = (argc - i) / 2;
+		struct side	*d = calloc((size_t)n, sizeof(*d));
+
+		if (d == NULL)
+			return 1;
+		for (int k = 0; k < n; k++)
+			open_side(&d[k], argv[i + 2 * k], atol(argv[i + 2 * k + 1]));
+		/* Turn by turn, one depth after the other: both meet the
+		 * same machine. */
+		for (int c = 0; c < claims; c++)
+			for (int k = 0; k < n; k++)
+				turn(&d[k], c);
+		for (int k = 0; k < n; k++)
+			report(&d[k]);
+		free(d);
+	}
 	return 0;
 }
