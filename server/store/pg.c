@@ -220,6 +220,7 @@ pg_turn_failed(struct pg_store *s, int code)
 	s->txn_error = code;
 	s->marks = 0;
 	s->mark_error = 0;
+	pg_defer_clear(s);
 	rollback(s);
 }
 
@@ -416,6 +417,25 @@ pg_connected(struct pg_store *s)
 	return 0;
 }
 
+int
+pg_reconnect_fresh(struct pg_store *s)
+{
+	struct pg_deferred	 held[PG_DEFER_MAX];
+	int			 n = s->ndefer, marks = s->marks, rc;
+
+	/* What a reset runs (reset_cb too) goes alone, outside the turn. */
+	memcpy(held, s->defer, sizeof(held));
+	s->ndefer = 0;
+	s->in_txn = s->fresh = s->marks = 0;
+	s->prepared = 0;
+	rc = pg_connected(s);
+	memcpy(s->defer, held, sizeof(held));
+	s->ndefer = n;
+	s->in_txn = s->fresh = 1;
+	s->marks = marks;
+	return rc;
+}
+
 /* ---- migrations ---- */
 
 /* The version runnel_schema records, 0 for a database runnel never saw. */
@@ -533,34 +553,32 @@ pg_close(struct store *store)
 		return;
 	if (s->in_txn)
 		pg_commit(&s->base, 1);
+	pg_defer_clear(s);
 	PQfinish(s->conn);
 	free(s);
 }
 
 /*
- * Runs the first statement since the last turn (prepared id, or sql when
- * id < 0) on a connection that works.  A connection lost while idle (a
- * server restarted, a firewall's timeout) is found lost only by using
- * it: then it is reset once and the statement, which changes nothing,
- * runs again.
+ * The ping, on a connection that works.  A connection lost while idle
+ * (a server restarted, a firewall's timeout) is found lost only by
+ * using it: then it is reset once and the ping, which changes nothing,
+ * runs again.  (The turn's first statement does the same: pg_send.)
  */
 static int
-first_statement(struct pg_store *s, int id, const char *sql, PGresult **res)
+first_statement(struct pg_store *s, enum pg_stmt_id id, PGresult **res)
 {
 	int rc;
 
 	for (int again = 0; ; again++) {
 		if ((rc = pg_connected(s)) < 0)
 			return rc;
-		if (id >= 0)
-			rc = pg_exec(s, (enum pg_stmt_id)id, NULL, res);
-		else
-			rc = pg_exec_sql(s, sql, sql, NULL, res);
+		rc = pg_exec(s, id, NULL, res);
 		if (rc == 0 || again || PQstatus(s->conn) == CONNECTION_OK)
 			return rc;
 	}
 }
 
+/* BEGIN goes with the turn's first statement. */
 int
 pg_begin(struct store *store)
 {
@@ -571,9 +589,10 @@ pg_begin(struct store *store)
 		return s->txn_error;
 	if (s->in_txn)
 		return 0;
-	if ((rc = first_statement(s, -1, BEGIN_TXN, NULL)) < 0)
+	if ((rc = pg_connected(s)) < 0 ||
+	    (rc = pg_defer(s, "begin", NULL, BEGIN_TXN, NULL)) < 0)
 		return rc;
-	s->in_txn = 1;
+	s->in_txn = s->fresh = 1;
 	return 0;
 }
 
@@ -586,22 +605,24 @@ pg_in_txn(const struct store *store)
 static void
 turn_end(struct pg_store *s)
 {
+	pg_defer_clear(s);
 	s->in_txn = s->txn_lost = s->txn_error = 0;
 	s->marks = s->mark_error = 0;
 }
 
 /*
  * A turn that acknowledges nothing (sync == 0) need not wait for the
- * WAL flush: SET LOCAL lasts for this commit only, in the same round
- * trip.  STORE_FAST set it off for the whole session.
+ * WAL flush: SET LOCAL lasts for this commit only.  STORE_FAST set it
+ * off for the whole session.  Both go with what the turn held back, in
+ * one round trip; a turn whose BEGIN never went out sends nothing.
  */
 int
 pg_commit(struct store *store, int sync)
 {
-	struct pg_store	*s = pg_of(store);
-	PGresult	*r;
-	const char	*sql = "COMMIT";
-	int		 rc;
+	struct pg_store		*s = pg_of(store);
+	struct pg_params	 none;
+	PGresult		*r;
+	int			 rc;
 
 	if (!s->in_txn)
 		return 0;
@@ -618,20 +639,27 @@ pg_commit(struct store *store, int sync)
 		turn_end(s);
 		return rc;
 	}
-	if (!sync && s->durable)
-		sql = "SET LOCAL synchronous_commit = off; COMMIT";
-	turn_end(s);
-	if ((rc = pg_exec_sql(s, "commit", sql, NULL, &r)) == 0) {
-		/* COMMIT of a transaction that failed says ROLLBACK. */
-		if (strcmp(PQcmdStatus(r), "COMMIT") != 0) {
-			log_warnx("store: commit: the transaction was rolled "
-			    "back");
-			rc = -EIO;
-		}
-		PQclear(r);
+	if (s->fresh && s->ndefer == 1) {
+		turn_end(s);
+		return 0;
 	}
-	if (rc < 0)
+	/* No parameters, but one statement: it goes in the pipeline. */
+	pg_params_init(&none);
+	if ((!sync && s->durable && (rc = pg_defer(s, "commit", NULL,
+	    "SET LOCAL synchronous_commit = off", NULL)) < 0) ||
+	    (rc = pg_exec_sql(s, "commit", "COMMIT", &none, &r)) < 0) {
+		/* (pg_exec_sql lost the turn: rolled back) */
+		turn_end(s);
+		return rc;
+	}
+	turn_end(s);
+	/* COMMIT of a transaction that failed says ROLLBACK. */
+	if (strcmp(PQcmdStatus(r), "COMMIT") != 0) {
+		log_warnx("store: commit: the transaction was rolled back");
+		rc = -EIO;
 		rollback(s);
+	}
+	PQclear(r);
 	return rc;
 }
 
@@ -645,7 +673,8 @@ pg_mark(struct store *store)
 		return rc;
 	if (s->mark_error)
 		return s->mark_error;
-	if ((rc = pg_exec_sql(s, "savepoint", "SAVEPOINT batch", NULL,
+	/* It goes with the first statement in it. */
+	if ((rc = pg_defer(s, "savepoint", NULL, "SAVEPOINT batch",
 	    NULL)) < 0)
 		return rc;
 	s->marks++;
@@ -672,8 +701,8 @@ pg_unmark(struct store *store, int keep)
 	s->marks--;
 	s->mark_error = 0;
 	if (keep && !failed)
-		rc = pg_exec_sql(s, "release savepoint", "RELEASE SAVEPOINT batch",
-		    NULL, NULL);
+		rc = pg_defer(s, "release savepoint", NULL,
+		    "RELEASE SAVEPOINT batch", NULL);
 	else
 		rc = pg_exec_sql(s, "undo savepoint", "ROLLBACK TO SAVEPOINT "
 		    "batch; RELEASE SAVEPOINT batch", NULL, NULL);
@@ -689,7 +718,7 @@ pg_ping(struct store *store)
 
 	if (s->in_txn)
 		return 0;
-	if ((rc = first_statement(s, PG_PING, NULL, &r)) < 0)
+	if ((rc = first_statement(s, PG_PING, &r)) < 0)
 		return rc;
 	rc = PQntuples(r) == 1 && PQgetvalue(r, 0, 0)[0] == 't' ? 0 : -EIO;
 	PQclear(r);

@@ -24,6 +24,16 @@
  * idle is found so by their first statement (BEGIN, the ping): it is
  * reset then and that statement sent once more.
  *
+ * Round trips: a command whose answer nobody waits for (the turn's
+ * BEGIN, a savepoint and its release, the writes a turn makes just
+ * before its commit) is held back (pg_defer) and goes out with the next
+ * statement, or with the COMMIT, in one pipeline: one round trip for
+ * all.  A held-back command that fails loses the turn (savepoints or
+ * not), and the statement it went out with reports it.  The first
+ * statement of a turn carries its BEGIN: when it meets a connection
+ * broken while idle, the connection is reset and the statement sent
+ * again, as a BEGIN alone was before.
+ *
  * Everything here is synchronous and used from the loop thread only.
  */
 #ifndef RUNNEL_STORE_PG_H
@@ -96,6 +106,19 @@ enum pg_stmt_id {
 	PG_STMT_COUNT
 };
 
+/* A command held back for the next round trip (pg_defer). */
+struct pg_deferred {
+	const char	*what;		/* names it in the log */
+	char		 name[32];	/* a prepared statement, or "" */
+	const char	*sql;		/* else its text: one statement */
+	int		 n;		/* parameters, copied */
+	char		**values;
+	int		*lengths;
+	int		*formats;
+};
+
+#define PG_DEFER_MAX	16
+
 struct pg_store {
 	struct store	 base;		/* first: store.c's handle */
 	PGconn		*conn;
@@ -107,6 +130,10 @@ struct pg_store {
 	int		 marks;		/* savepoints open (store_mark) */
 	int		 mark_error;	/* a statement in the innermost one
 					 * failed: its code, until unmarked */
+	struct pg_deferred defer[PG_DEFER_MAX];	/* held back, in order */
+	int		 ndefer;
+	int		 fresh;		/* the turn's BEGIN is held back: nothing
+					 * of the turn reached the server yet */
 	/*
 	 * Called after a reconnect, once the statements are prepared again
 	 * (to LISTEN again, say); not for pg_open's first connection.  A
@@ -185,6 +212,38 @@ int	pg_exec(struct pg_store *, enum pg_stmt_id id, struct pg_params *p,
  */
 int	pg_exec_sql(struct pg_store *, const char *what, const char *sql,
 	    struct pg_params *p, PGresult **res);
+/*
+ * Holds back a statement whose answer nobody waits for until the next
+ * round trip (the top of this file): prepared statement name (NULL: sql,
+ * one statement, in static storage) with the parameters p (NULL: none),
+ * which are copied and consumed.  Inside a failed savepoint it returns
+ * that code and holds nothing; else 0, or -ENOMEM (the turn is lost).
+ */
+int	pg_defer(struct pg_store *, const char *what, const char *name,
+	    const char *sql, struct pg_params *p);
+/* Drops what is held back (the turn ended without sending it). */
+void	pg_defer_clear(struct pg_store *);
+/* Sends what is held back now, alone.  0 or the code of the lost turn. */
+int	pg_defer_flush(struct pg_store *);
+/*
+ * The held-back commands, then prepared statement name (or sql, one
+ * statement, with p or none), in one round trip; p is not consumed.
+ * What pg_exec and cl_exec send through.  Returns the statement's
+ * result (NULL: out of memory, or the connection failed) with *early
+ * NULL; or, when a held-back command failed, its result (an error) with
+ * *early naming it: the statement did not run.  Returns NULL with
+ * *early NULL and *again set when the connection was found broken by
+ * the turn's first statement and reset: nothing of the turn reached
+ * it; prepare and send again.
+ */
+PGresult *pg_send(struct pg_store *, const char *name, const char *sql,
+	    const struct pg_params *p, const char **early, int *again);
+/*
+ * pg_fail for a held-back command that failed (pg_send's *early): the
+ * turn is lost, inside a savepoint or not.
+ */
+int	pg_fail_early(struct pg_store *, const char *what, PGresult *res);
+
 /* pg_exec, then 0 if it changed one row, none if it changed no row. */
 int	pg_change(struct pg_store *, enum pg_stmt_id id, struct pg_params *p,
 	    int none);
@@ -225,6 +284,13 @@ void	pg_turn_failed(struct pg_store *, int code);
  * open) and its statements prepared again.  Else -EIO.
  */
 int	pg_connected(struct pg_store *);
+/*
+ * The turn's first round trip found the connection broken: resets it as
+ * pg_connected does, keeping the turn and what it holds back (only
+ * BEGIN, savepoints and releases, which any connection takes).  0 or
+ * -EIO.
+ */
+int	pg_reconnect_fresh(struct pg_store *);
 
 /* The name statement id is prepared under. */
 const char *pg_stmt_name(enum pg_stmt_id);

@@ -51,6 +51,11 @@ extern const char *const cl_sql[CL_STMT_COUNT];
  */
 int	cl_exec(struct pg_store *, enum cl_stmt_id, struct pg_params *p,
 	    PGresult **res);
+/*
+ * Holds statement id back until the turn's next round trip (pg_defer):
+ * for writes whose answer nobody waits for.  p consumed.  0 or a code.
+ */
+int	cl_defer(struct pg_store *, enum cl_stmt_id, struct pg_params *p);
 /* cl_exec, then the number of rows the statement changed, or a code. */
 int	cl_changes(struct pg_store *, enum cl_stmt_id, struct pg_params *p);
 /* cl_exec, collecting column 0 of every row as ids (pg_ids' contract). */

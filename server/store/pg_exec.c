@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
 #include "store/pg.h"
 
 /* ---- parameters ---- */
@@ -164,6 +165,225 @@ pg_param_ids(struct pg_params *p, const uint64_t *ids, size_t n)
 	add(p, s, 0, 0, s);
 }
 
+/* ---- held back for the next round trip ---- */
+
+void
+pg_defer_clear(struct pg_store *s)
+{
+	for (int i = 0; i < s->ndefer; i++) {
+		struct pg_deferred *d = &s->defer[i];
+
+		for (int k = 0; k < d->n; k++)
+			free(d->values[k]);
+		free(d->values);
+		free(d->lengths);
+		free(d->formats);
+	}
+	s->ndefer = 0;
+	s->fresh = 0;
+}
+
+/* A copy of p's values in d; 0 or -ENOMEM. */
+static int
+defer_params(struct pg_deferred *d, const struct pg_params *p)
+{
+	d->values = calloc((size_t)p->n, sizeof(*d->values));
+	d->lengths = calloc((size_t)p->n, sizeof(*d->lengths));
+	d->formats = calloc((size_t)p->n, sizeof(*d->formats));
+	if (!d->values || !d->lengths || !d->formats)
+		goto fail;
+	for (int i = 0; i < p->n; i++) {
+		size_t len;
+
+		d->lengths[i] = p->lengths[i];
+		d->formats[i] = p->formats[i];
+		if (p->values[i] == NULL)
+			continue;
+		len = p->formats[i] ? (size_t)p->lengths[i] :
+		    strlen(p->values[i]) + 1;
+		if ((d->values[i] = malloc(len ? len : 1)) == NULL)
+			goto fail;
+		memcpy(d->values[i], p->values[i], len);
+		d->n = i + 1;
+	}
+	d->n = p->n;
+	return 0;
+fail:
+	for (int i = 0; d->values && i < p->n; i++)
+		free(d->values[i]);
+	free(d->values);
+	free(d->lengths);
+	free(d->formats);
+	d->values = NULL;
+	d->lengths = d->formats = NULL;
+	d->n = 0;
+	return -ENOMEM;
+}
+
+int
+pg_defer(struct pg_store *s, const char *what, const char *name,
+    const char *sql, struct pg_params *p)
+{
+	struct pg_deferred	*d;
+	int			 rc = 0;
+
+	if (p && p->err)
+		rc = p->err;
+	else if (s->in_txn && s->mark_error)
+		rc = s->mark_error;
+	else if (s->ndefer == PG_DEFER_MAX)
+		rc = pg_defer_flush(s);
+	if (rc < 0)
+		goto out;
+	d = &s->defer[s->ndefer];
+	memset(d, 0, sizeof(*d));
+	d->what = what;
+	if (name)
+		snprintf(d->name, sizeof(d->name), "%s", name);
+	d->sql = sql;
+	if (p && p->n > 0 && (rc = defer_params(d, p)) < 0)
+		goto out;
+	s->ndefer++;
+out:
+	if (p)
+		pg_params_clear(p);
+	return rc;
+}
+
+static int
+send_one(PGconn *c, const char *name, const char *sql, int n,
+    const char *const *values, const int *lengths, const int *formats)
+{
+	if (name && *name)
+		return PQsendQueryPrepared(c, name, n, values, lengths, formats,
+		    0);
+	return PQsendQueryParams(c, sql, n, NULL, values, lengths, formats, 0);
+}
+
+/* Only BEGIN, savepoints and releases held back: any connection takes
+ * them as well. */
+static int
+defer_plain(const struct pg_store *s)
+{
+	for (int i = 0; i < s->ndefer; i++)
+		if (s->defer[i].name[0] || s->defer[i].n)
+			return 0;
+	return 1;
+}
+
+/*
+ * In a pipeline: every command sent has its results, then NULL; a
+ * command after a failed one has PGRES_PIPELINE_ABORTED; the sync has
+ * PGRES_PIPELINE_SYNC.  *again: in, whether a broken connection may be
+ * reset and the whole sent again; out, whether it was.
+ */
+PGresult *
+pg_send(struct pg_store *s, const char *name, const char *sql,
+    const struct pg_params *p, const char **early, int *again)
+{
+	PGconn		*c = s->conn;
+	PGresult	*r, *mine = NULL, *err = NULL;
+	int		 nd = s->ndefer, sent = 0, stmt = name || sql, ok;
+	int		 retry = *again && s->fresh && defer_plain(s);
+
+	*early = NULL;
+	*again = 0;
+	if (nd == 0) {
+		if (name)
+			return PQexecPrepared(c, name, p ? p->n : 0,
+			    p ? p->values : NULL, p ? p->lengths : NULL,
+			    p ? p->formats : NULL, 0);
+		if (p)
+			return PQexecParams(c, sql, p->n, NULL, p->values,
+			    p->lengths, p->formats, 0);
+		return PQexec(c, sql);
+	}
+	ok = PQenterPipelineMode(c);
+	for (int i = 0; ok && i < nd; i++, sent += ok) {
+		const struct pg_deferred *d = &s->defer[i];
+
+		ok = send_one(c, d->name, d->sql, d->n,
+		    (const char *const *)d->values, d->lengths, d->formats);
+	}
+	if (ok && stmt) {
+		ok = send_one(c, name, sql, p ? p->n : 0, p ? p->values : NULL,
+		    p ? p->lengths : NULL, p ? p->formats : NULL);
+		sent += ok;
+	}
+	if (ok)
+		ok = PQpipelineSync(c);
+	for (int i = 0; ok && i < sent; i++) {
+		while ((r = PQgetResult(c)) != NULL) {
+			ExecStatusType st = PQresultStatus(r);
+
+			if (i >= nd && mine == NULL) {
+				mine = r;
+			} else if (i < nd && err == NULL &&
+			    st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+				err = r;
+				*early = s->defer[i].what;
+			} else {
+				PQclear(r);
+			}
+		}
+		if (PQstatus(c) != CONNECTION_OK)
+			break;
+	}
+	if (ok && PQstatus(c) == CONNECTION_OK)
+		PQclear(PQgetResult(c));	/* the sync */
+	if (!PQexitPipelineMode(c) && PQstatus(c) == CONNECTION_OK) {
+		/* Out of step with the server (a send that failed): the
+		 * next pg_begin resets the connection. */
+		log_warnx("store: a pipeline to PostgreSQL failed: %s",
+		    PQerrorMessage(c));
+		s->prepared = 0;
+	}
+	if (retry && PQstatus(c) != CONNECTION_OK &&
+	    pg_reconnect_fresh(s) == 0) {
+		PQclear(mine);
+		PQclear(err);
+		*early = NULL;
+		*again = 1;
+		return NULL;
+	}
+	pg_defer_clear(s);
+	if (err) {
+		PQclear(mine);
+		return err;
+	}
+	return mine;
+}
+
+int
+pg_defer_flush(struct pg_store *s)
+{
+	PGresult	*r;
+	const char	*early;
+	int		 again = 1;
+
+	if (s->ndefer == 0)
+		return 0;
+	if ((r = pg_send(s, NULL, NULL, NULL, &early, &again)) == NULL && again) {
+		again = 0;
+		r = pg_send(s, NULL, NULL, NULL, &early, &again);
+	}
+	if (early)
+		return pg_fail_early(s, early, r);
+	PQclear(r);
+	if (PQstatus(s->conn) != CONNECTION_OK || !s->prepared)
+		return pg_fail(s, "held-back commands", NULL);
+	return 0;
+}
+
+int
+pg_fail_early(struct pg_store *s, const char *what, PGresult *res)
+{
+	/* What follows it never ran: no savepoint can keep the turn. */
+	s->marks = 0;
+	s->mark_error = 0;
+	return pg_fail(s, what, res);
+}
+
 /* ---- running statements ---- */
 
 static int
@@ -172,7 +392,8 @@ run(struct pg_store *s, const char *what, const char *name, const char *sql,
 {
 	PGresult	*r;
 	ExecStatusType	 st;
-	int		 rc = 0;
+	const char	*early;
+	int		 rc = 0, again = 1;
 
 	if (res)
 		*res = NULL;
@@ -186,19 +407,21 @@ run(struct pg_store *s, const char *what, const char *name, const char *sql,
 		rc = -EIO;
 		pg_turn_failed(s, rc);
 	}
+	/* Several statements in one string go alone (simple protocol). */
+	else if (!name && !p && s->ndefer > 0)
+		rc = pg_defer_flush(s);
 	if (rc < 0)
 		goto out;
-	if (name)
-		r = PQexecPrepared(s->conn, name, p ? p->n : 0,
-		    p ? p->values : NULL, p ? p->lengths : NULL,
-		    p ? p->formats : NULL, 0);
-	else if (p)
-		r = PQexecParams(s->conn, sql, p->n, NULL, p->values, p->lengths,
-		    p->formats, 0);
-	else
-		r = PQexec(s->conn, sql);
+	/* Sent again once on the new connection: the statements are
+	 * prepared there again. */
+	if ((r = pg_send(s, name, sql, p, &early, &again)) == NULL && again) {
+		again = 0;
+		r = pg_send(s, name, sql, p, &early, &again);
+	}
 	st = PQresultStatus(r);
-	if (r && (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)) {
+	if (early) {
+		rc = pg_fail_early(s, early, r);
+	} else if (r && (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)) {
 		if (res)
 			*res = r;
 		else

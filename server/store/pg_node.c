@@ -193,6 +193,37 @@ cl_forget(const PGconn *conn)
  * failure goes through pg_fail, which logs it and applies it to the
  * turn.  A statement is prepared on its first run on this connection.
  */
+/* The checks before a statement is sent, and its preparation. */
+static int
+cl_ready(struct pg_store *s, enum cl_stmt_id id, struct pg_params *p,
+    char *name, size_t size)
+{
+	PGresult *r;
+
+	if (cl.conn != s->conn)
+		cl_forget(s->conn);
+	if (p && p->err)
+		return p->err;
+	if (s->in_txn && s->mark_error)
+		return s->mark_error;
+	if (PQstatus(s->conn) != CONNECTION_OK)
+		return pg_fail(s, cl_sql[id], NULL);
+	if (!s->prepared) {
+		/* Out of step: the next pg_begin resets it (pg.h). */
+		pg_turn_failed(s, -EIO);
+		return -EIO;
+	}
+	snprintf(name, size, "runnel_cl_%d", (int)id);
+	if (!cl.ready[id]) {
+		r = PQprepare(s->conn, name, cl_sql[id], 0, NULL);
+		if (PQresultStatus(r) != PGRES_COMMAND_OK)
+			return pg_fail(s, cl_sql[id], r);
+		PQclear(r);
+		cl.ready[id] = 1;
+	}
+	return 0;
+}
+
 int
 cl_exec(struct pg_store *s, enum cl_stmt_id id, struct pg_params *p,
     PGresult **res)
@@ -200,34 +231,25 @@ cl_exec(struct pg_store *s, enum cl_stmt_id id, struct pg_params *p,
 	char		 name[16];
 	PGresult	*r;
 	ExecStatusType	 st;
-	int		 rc = 0;
+	const char	*early;
+	int		 rc, again = 1;
 
 	if (res)
 		*res = NULL;
-	if (cl.conn != s->conn)
-		cl_forget(s->conn);
-	if (p && p->err)
-		rc = p->err;
-	else if (s->in_txn && s->mark_error)
-		rc = s->mark_error;
-	else if (PQstatus(s->conn) != CONNECTION_OK)
-		rc = pg_fail(s, cl_sql[id], NULL);
-	if (rc < 0)
-		goto out;
-	snprintf(name, sizeof(name), "runnel_cl_%d", (int)id);
-	if (!cl.ready[id]) {
-		r = PQprepare(s->conn, name, cl_sql[id], 0, NULL);
-		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-			rc = pg_fail(s, cl_sql[id], r);
+	/* Prepared again on a new connection (pg_send resets a broken one
+	 * under the turn's first statement), then sent again once. */
+	for (;;) {
+		if ((rc = cl_ready(s, id, p, name, sizeof(name))) < 0)
 			goto out;
-		}
-		PQclear(r);
-		cl.ready[id] = 1;
+		if ((r = pg_send(s, name, NULL, p, &early, &again)) != NULL ||
+		    !again)
+			break;
+		again = 0;
 	}
-	r = PQexecPrepared(s->conn, name, p ? p->n : 0, p ? p->values : NULL,
-	    p ? p->lengths : NULL, p ? p->formats : NULL, 0);
 	st = PQresultStatus(r);
-	if (r && (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)) {
+	if (early) {
+		rc = pg_fail_early(s, early, r);
+	} else if (r && (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)) {
 		if (res)
 			*res = r;
 		else
@@ -245,6 +267,20 @@ out:
 	if (p)
 		pg_params_clear(p);
 	return rc;
+}
+
+int
+cl_defer(struct pg_store *s, enum cl_stmt_id id, struct pg_params *p)
+{
+	char	 name[16];
+	int	 rc;
+
+	if ((rc = cl_ready(s, id, p, name, sizeof(name))) < 0) {
+		if (p)
+			pg_params_clear(p);
+		return rc;
+	}
+	return pg_defer(s, cl_sql[id], name, NULL, p);
 }
 
 int
