@@ -21,7 +21,11 @@ Without --pg-url a private PostgreSQL is started in a temporary directory
 (tests/pg/pg.sh: fsync and synchronous_commit as PostgreSQL ships them)
 and stopped at the end.  Every measurement gets a fresh database.
 
-usage: bench/cluster.py [--bin DIR] [--pg-url URL] [--rounds N] [WHAT ...]
+With --baseline-bin DIR the PostgreSQL node of another build (an earlier
+commit) runs the same rounds too, for a change's before and after.
+
+usage: bench/cluster.py [--bin DIR] [--baseline-bin DIR] [--pg-url URL]
+                        [--rounds N] [WHAT ...]
 """
 import argparse
 import os
@@ -160,39 +164,48 @@ def enqueue(a, pg):
     url = pg.createdb("enqueue")
     pgn = node(a.bin, url, "a", 1)
     lite = Server(a.bin, workers=1)
+    base = node(a.baseline_bin, pg.createdb("enqueue_base"), "a", 1) \
+        if a.baseline_bin else None
     try:
-        for s in (pgn, lite):
-            s.submit({"command": "sleep 100000"})
+        for s in (pgn, lite, base):
+            if s:
+                s.submit({"command": "sleep 100000"})
         sync = pg.psql("SHOW synchronous_commit", url)
-        p, q, bad = [], [], 0
+        p, q, b, bad = [], [], [], 0
         for _ in range(a.rounds):
-            rps, nb = wrk(pgn.port, "/api/v1/jobs", a.seconds,
-                          os.path.join(HERE, "post.lua"))
-            p.append(rps)
-            bad += nb
-            rps, nb = wrk(lite.port, "/api/v1/jobs", a.seconds,
-                          os.path.join(HERE, "post.lua"))
-            q.append(rps)
-            bad += nb
+            for s, into in ((pgn, p), (lite, q), (base, b)):
+                if s:
+                    rps, nb = wrk(s.port, "/api/v1/jobs", a.seconds,
+                                  os.path.join(HERE, "post.lua"))
+                    into.append(rps)
+                    bad += nb
         stored = int(pg.psql("SELECT count(*) FROM jobs", url)) - 1
         say("durable enqueue, 1 job per request, 64 connections, %d s x %d: "
             "PostgreSQL node %s jobs/s (synchronous_commit=%s; target >= "
             "10000), SQLite node %s jobs/s: ratio %.2f; %d non-2xx; %d jobs "
             "in PostgreSQL", a.seconds, a.rounds, spread(p), sync, spread(q),
             median(p) / median(q), bad, stored)
+        if base:
+            say("  baseline build %s, PostgreSQL node: %s jobs/s; this build "
+                "/ baseline: %.2f", a.baseline_bin, spread(b),
+                median(p) / median(b))
     finally:
-        pgn.stop()
-        lite.stop()
+        for s in (pgn, lite, base):
+            if s:
+                s.stop()
 
 
 def e2e(a, pg):
     url = pg.createdb("e2e")
     pgn = node(a.bin, url, "a", 2)
     lite = Server(a.bin, workers=2)
+    burl = pg.createdb("e2e_base") if a.baseline_bin else None
+    base = node(a.baseline_bin, burl, "a", 2) if burl else None
     try:
-        runnel_round(pgn, 100)
-        runnel_round(lite, 100)
-        p, q, pcpu, bcpu, qcpu = [], [], [], [], []
+        for s in (pgn, lite, base):
+            if s:
+                runnel_round(s, 100)
+        p, q, b, pcpu, bcpu, qcpu, xcpu = [], [], [], [], [], [], []
         for _ in range(a.rounds):
             c0, b0 = pgn.cpu_s(), pg.backends_cpu_s(url)
             p.append(runnel_round(pgn, a.jobs))
@@ -201,7 +214,11 @@ def e2e(a, pg):
             c0 = lite.cpu_s()
             q.append(runnel_round(lite, a.jobs))
             qcpu.append(lite.cpu_s() - c0)
-        ratios = [b / x for x, b in zip(p, q)]
+            if base:
+                c0, b0 = base.cpu_s(), pg.backends_cpu_s(burl)
+                b.append(runnel_round(base, a.jobs))
+                xcpu.append(base.cpu_s() - c0 + pg.backends_cpu_s(burl) - b0)
+        ratios = [y / x for x, y in zip(p, q)]
         say("end to end, %d `true` jobs, 2 workers: PostgreSQL node %.2f s "
             "(%.0f jobs/s), SQLite node %.2f s (%.0f jobs/s): ratio %.2f "
             "(per round %s; target >= 0.8); CPU per job: runneld %.0f us "
@@ -213,66 +230,97 @@ def e2e(a, pg):
             median(qcpu) / a.jobs * 1e6)
         say("  rounds PostgreSQL: %s", " ".join("%.2f" % v for v in p))
         say("  rounds SQLite:     %s", " ".join("%.2f" % v for v in q))
+        if base:
+            say("  baseline build %s, PostgreSQL node: %.2f s, runneld + "
+                "backends CPU %.0f us/job (this build %.0f); this build / "
+                "baseline: %.2f", a.baseline_bin, median(b),
+                median(xcpu) / a.jobs * 1e6,
+                (median(pcpu) + median(bcpu)) / a.jobs * 1e6,
+                median(b) / median(p))
+            say("  rounds baseline:   %s", " ".join("%.2f" % v for v in b))
     finally:
-        pgn.stop()
-        lite.stop()
+        for s in (pgn, lite, base):
+            if s:
+                s.stop()
 
 
 def claim(a, pg):
-    exe = os.path.join(os.path.dirname(a.bin), "bench", "cluster_claim")
-    if not os.path.exists(exe):
-        say("claim: %s not built: skipped", exe)
-        return
+    builds = [("", a.bin)] + ([("baseline build: ", a.baseline_bin)]
+                              if a.baseline_bin else [])
     for levels in (1, 7):
-        urls = [pg.createdb("claim_%d_%d" % (levels, d)) for d in (1000, a.depth)]
-        out = subprocess.run([exe, "--levels", str(levels), urls[0], "1000",
-                              urls[1], str(a.depth)], capture_output=True,
-                             text=True, check=True)
-        vac = pg.psql("SELECT coalesce(autoanalyze_count, 0) || ' autoanalyze, ' "
-                      "|| coalesce(autovacuum_count, 0) || ' autovacuum' FROM "
-                      "pg_stat_user_tables WHERE relname = 'jobs'", urls[1])
-        say("%s\n  %s; on the deep table meanwhile: %s", out.stdout.strip(),
-            out.stderr.strip().replace("\n", "; "), vac)
+        for label, bindir in builds:
+            exe = os.path.join(os.path.dirname(bindir), "bench", "cluster_claim")
+            if not os.path.exists(exe):
+                say("claim: %s not built: skipped", exe)
+                continue
+            urls = [pg.createdb("claim_%d_%d" % (levels, d))
+                    for d in (1000, a.depth)]
+            out = subprocess.run([exe, "--levels", str(levels), urls[0],
+                                  "1000", urls[1], str(a.depth)],
+                                 capture_output=True, text=True, check=True)
+            vac = pg.psql("SELECT coalesce(autoanalyze_count, 0) || ' "
+                          "autoanalyze, ' || coalesce(autovacuum_count, 0) || "
+                          "' autovacuum' FROM pg_stat_user_tables WHERE "
+                          "relname = 'jobs'", urls[1])
+            say("%s%s\n  %s; on the deep table meanwhile: %s", label,
+                out.stdout.strip().replace("\n", "\n" + label),
+                out.stderr.strip().replace("\n", "; "), vac)
+
+
+def idle_cluster(a, pg, bindir, name):
+    """Node a (one worker, busy) and node b (two, idle) on a database."""
+    url = pg.createdb(name)
+    na = node(bindir, url, "a", 1)
+    # A alone claims its blocker at once; then B joins, idle.
+    na.submit({"command": "sleep 100000"})
+    try:
+        nb = node(bindir, url, "b", 2)
+    except Exception:
+        na.stop()
+        raise
+    deadline = time.monotonic() + 10
+    while pg.psql("SELECT count(*) FROM nodes", url) != "2":
+        if time.monotonic() > deadline:
+            raise RuntimeError("node b did not join")
+        time.sleep(0.05)
+    for s in (na, nb):
+        for _ in range(20):
+            s.wait(s.submit({"command": "true"})["id"])
+    return url, na, nb
 
 
 def dispatch(a, pg):
-    url = pg.createdb("dispatch")
-    na = node(a.bin, url, "a", 1)
-    nb = None
+    clusters = []
     try:
-        # A alone claims its blocker at once; then B joins, idle.
-        na.submit({"command": "sleep 100000"})
-        nb = node(a.bin, url, "b", 2)
-        deadline = time.monotonic() + 10
-        while pg.psql("SELECT count(*) FROM nodes", url) != "2":
-            if time.monotonic() > deadline:
-                raise RuntimeError("node b did not join")
-            time.sleep(0.05)
-        for s in (na, nb):
-            for _ in range(20):
-                s.wait(s.submit({"command": "true"})["id"])
-        cross, same, rtt = [], [], []
+        clusters.append(idle_cluster(a, pg, a.bin, "dispatch"))
+        if a.baseline_bin:
+            clusters.append(idle_cluster(a, pg, a.baseline_bin,
+                                         "dispatch_base"))
+        lat = [([], [], []) for _ in clusters]
         for i in range(a.dispatch_jobs):
-            for s, into in ((na, cross), (nb, same)):
-                t0 = time.monotonic()
-                j = s.submit({"command": "true"})
-                j = s.wait(j["id"])
-                if s is na:
-                    rtt.append((time.monotonic() - t0) * 1000)
-                into.append(ms(j["started_at"]) - ms(j["created_at"]))
-        where = pg.psql("SELECT string_agg(node || ' ' || n, ', ' ORDER BY node) "
-                        "FROM (SELECT node, count(*) n FROM jobs GROUP BY node) x",
-                        url)
-        say("dispatch on an idle cluster, %d jobs submitted on A, run on B: "
-            "created_at -> started_at p50 %.0f ms, p99 %.0f ms, max %.0f ms "
-            "(target p50 <= 5); submitted on B itself: p50 %.0f ms, p99 %.0f "
-            "ms; client round trip submit on A + wait: p50 %.2f ms, p99 %.2f "
-            "ms; jobs by node: %s", a.dispatch_jobs, median(cross),
-            percentile(cross, 99), max(cross), median(same),
-            percentile(same, 99), median(rtt), percentile(rtt, 99), where)
+            for (url, na, nb), (cross, same, rtt) in zip(clusters, lat):
+                for s, into in ((na, cross), (nb, same)):
+                    t0 = time.monotonic()
+                    j = s.submit({"command": "true"})
+                    j = s.wait(j["id"])
+                    if s is na:
+                        rtt.append((time.monotonic() - t0) * 1000)
+                    into.append(ms(j["started_at"]) - ms(j["created_at"]))
+        for k, ((url, na, nb), (cross, same, rtt)) in enumerate(zip(clusters, lat)):
+            where = pg.psql("SELECT string_agg(node || ' ' || n, ', ' ORDER BY "
+                            "node) FROM (SELECT node, count(*) n FROM jobs "
+                            "GROUP BY node) x", url)
+            say("%sdispatch on an idle cluster, %d jobs submitted on A, run on "
+                "B: created_at -> started_at p50 %.0f ms, p99 %.0f ms, max %.0f "
+                "ms (target p50 <= 5); submitted on B itself: p50 %.0f ms, p99 "
+                "%.0f ms; client round trip submit on A + wait: p50 %.2f ms, "
+                "p99 %.2f ms; jobs by node: %s",
+                "baseline build: " if k else "", a.dispatch_jobs,
+                median(cross), percentile(cross, 99), max(cross), median(same),
+                percentile(same, 99), median(rtt), percentile(rtt, 99), where)
     finally:
-        na.stop()
-        if nb:
+        for url, na, nb in clusters:
+            na.stop()
             nb.stop()
 
 
@@ -286,6 +334,8 @@ def main():
     ap.add_argument("--pg-url", help="a maintenance database (default: a "
                     "private PostgreSQL, started and stopped here)")
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--baseline-bin", help="another build whose PostgreSQL "
+                    "node runs the same rounds (enqueue, e2e, claim, dispatch)")
     ap.add_argument("--seconds", type=int, default=5, help="of each wrk run")
     ap.add_argument("--jobs", type=int, default=5000, help="e2e jobs")
     ap.add_argument("--scale-jobs", type=int, default=240)
@@ -299,6 +349,8 @@ def main():
         if w not in WHAT:
             ap.error("unknown benchmark %s (%s)" % (w, " ".join(WHAT)))
     a.bin = os.path.abspath(a.bin)
+    if a.baseline_bin:
+        a.baseline_bin = os.path.abspath(a.baseline_bin)
     pg = Postgres(a.pg_url, a.keep and a.pg_url is not None)
     try:
         say("# cluster mode: PostgreSQL %s", pg.psql("SHOW server_version"))
