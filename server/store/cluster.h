@@ -138,7 +138,11 @@ int	store_cancel_request(struct store *, uint64_t id, char *node);
 /* The jobs running on node with a cancel asked for (free *ids). */
 int	store_cancel_requests(struct store *, const char *node, uint64_t **ids,
 	    size_t *n);
-/* Sends payload on channel when the turn commits (pg_notify). */
+/*
+ * Sends payload on channel when the turn commits (pg_notify); the
+ * statement itself goes out with the commit, and a failure of it loses
+ * the turn.
+ */
 int	store_notify(struct store *, const char *channel, const char *payload);
 
 /* ---- claims, due jobs, keys and counts (pg_claim.c) ---- */
@@ -190,7 +194,8 @@ struct minute_delta {
 
 /*
  * Adds a turn's changes to node's counts (in the turn's transaction:
- * they count once it commits, with the changes).  0 or a code.
+ * they count once it commits, with the changes).  The statement goes out
+ * with the commit: a failure of it makes the commit fail.  0 or a code.
  */
 int	store_counts_add(struct store *, const char *node,
 	    const struct count_delta *d, size_t nd,

@@ -295,7 +295,8 @@ store_counts_add(struct store *store, const char *node,
 	pg_param_text(&p, ns);
 	pg_param_text(&p, ms);
 	pg_param_text(&p, mn);
-	rc = cl_exec(pg_of(store), CL_COUNTS_ADD, &p, NULL);
+	/* Nobody waits for its answer: it goes with the commit. */
+	rc = cl_defer(pg_of(store), CL_COUNTS_ADD, &p);
 out:
 	free(qs);
 	free(ss);

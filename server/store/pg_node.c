@@ -669,5 +669,6 @@ store_notify(struct store *store, const char *channel, const char *payload)
 	pg_params_init(&p);
 	pg_param_text(&p, channel);
 	pg_param_text(&p, payload);
-	return cl_exec(pg_of(store), CL_NOTIFY, &p, NULL);
+	/* Sent at the commit anyway: it goes with it. */
+	return cl_defer(pg_of(store), CL_NOTIFY, &p);
 }
