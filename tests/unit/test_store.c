@@ -1825,6 +1825,59 @@ TEST(a_lost_connection_is_reset_by_the_next_turn)
 	ASSERT(s == NULL);
 }
 
+TEST(a_turn_whose_first_statement_meets_a_lost_connection_reconnects)
+{
+	struct store	*s = open_store();
+	uint64_t	 b;
+	struct job	 j;
+
+	submit(s, "default", 0);
+	ASSERT_INT(store_commit(s, 1), ==, 0);
+	kill_backend(s);
+	/* BEGIN and SAVEPOINT go with the INSERT: that round trip finds the
+	 * connection broken, resets it and sends them all again. */
+	ASSERT_INT(store_mark(s), ==, 0);
+	ASSERT_INT(try_submit(s, &b), ==, 0);
+	ASSERT_INT(store_unmark(s, 1), ==, 0);
+	ASSERT_INT(store_commit(s, 1), ==, 0);
+	ASSERT_INT(be->committed_jobs(), ==, 2);
+	ASSERT_INT(store_get(s, b, &j), ==, 0);
+	job_clear(&j);
+	/* A turn that sent nothing commits nothing, broken or not. */
+	kill_backend(s);
+	ASSERT_INT(store_begin(s), ==, 0);
+	ASSERT_INT(store_commit(s, 1), ==, 0);
+	store_close(s);
+}
+
+TEST(a_held_back_command_that_fails_loses_the_turn)
+{
+	struct store	*s = open_store();
+	uint64_t	 c;
+
+	submit(s, "default", 0);
+	ASSERT_INT(store_commit(s, 1), ==, 0);
+	submit(s, "default", 0);
+	ASSERT_INT(store_mark(s), ==, 0);
+	ASSERT_INT(pg_defer(pg_of(s), "test", NULL, "SELECT 1/0", NULL), ==, 0);
+	/* The statement it went out with says so; no savepoint keeps the
+	 * turn, since what followed it never ran. */
+	ASSERT_INT(try_submit(s, &c), ==, -EIO);
+	ASSERT_INT(store_unmark(s, 0), ==, -EIO);
+	ASSERT_INT(store_commit(s, 1), ==, -EIO);
+	ASSERT_INT(be->committed_jobs(), ==, 1);
+	/* Held back until the commit: the commit fails. */
+	submit(s, "default", 0);
+	ASSERT_INT(pg_defer(pg_of(s), "test", NULL, "SELECT 1/0", NULL), ==, 0);
+	ASSERT_INT(store_commit(s, 1), ==, -EIO);
+	ASSERT_INT(be->committed_jobs(), ==, 1);
+	/* And the next turn starts afresh. */
+	submit(s, "default", 0);
+	ASSERT_INT(store_commit(s, 1), ==, 0);
+	ASSERT_INT(be->committed_jobs(), ==, 2);
+	store_close(s);
+}
+
 /* Keyword/value pairs for the case's database, values quoted. */
 static void
 keyword_string(char *buf, size_t size)
@@ -2000,6 +2053,8 @@ TEST_MAIN_BEGIN
 	RUN_PG(concurrent_submitters_get_distinct_ascending_ids);
 	RUN_PG(two_stores_opening_a_fresh_database_migrate_once);
 	RUN_PG(a_lost_connection_is_reset_by_the_next_turn);
+	RUN_PG(a_turn_whose_first_statement_meets_a_lost_connection_reconnects);
+	RUN_PG(a_held_back_command_that_fails_loses_the_turn);
 	RUN_PG(connect_timeout_is_set_unless_given);
 	RUN_PG(fast_durability_turns_synchronous_commit_off);
 	RUN_PG(ping_refuses_a_database_that_takes_no_writes);
