@@ -314,6 +314,15 @@ cluster_claim(struct server *srv, int worker, int64_t now_ms, struct job *out)
 	return rc;
 }
 
+static void
+refused(uint64_t id, const char *node, const struct job_exit *ex)
+{
+	log_warnx("cluster: job=%llu attempt=%d node=%s: its end (%s) is "
+	    "refused: the job no longer runs that attempt there (rescued, or "
+	    "claimed again)", (unsigned long long)id, ex->attempts,
+	    node[0] ? node : "(none)", ex->reason ? ex->reason : "exited");
+}
+
 int
 cluster_fence(struct server *srv, uint64_t id, const struct job_exit *ex)
 {
@@ -322,11 +331,24 @@ cluster_fence(struct server *srv, uint64_t id, const struct job_exit *ex)
 	int		 rc;
 
 	if ((rc = store_fence(srv->store, id, node, ex->attempts)) == -EBUSY)
-		log_warnx("cluster: job=%llu attempt=%d node=%s: its end (%s) "
-		    "is refused: the job no longer runs that attempt there "
-		    "(rescued, or claimed again)", (unsigned long long)id,
-		    ex->attempts, node[0] ? node : "(none)",
-		    ex->reason ? ex->reason : "exited");
+		refused(id, node, ex);
+	return rc;
+}
+
+int
+cluster_finish(struct server *srv, const struct job_result *r,
+    const struct job_exit *ex)
+{
+	struct cluster	*cl = srv->cluster;
+	const char	*node = ex->node ? ex->node : cl->node;
+	int		 rc;
+
+	/* One round trip: the fence, the finish and the dependents. */
+	if ((rc = store_finish_fenced(srv->store, r, node, ex->attempts)) ==
+	    -EBUSY) {
+		refused(r->id, node, ex);
+		return -ESTALE;
+	}
 	return rc;
 }
 

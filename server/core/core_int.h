@@ -200,6 +200,11 @@ void		 cluster_flush(struct server *);
  * runs (its row locked until the commit), -EBUSY when it is not. */
 int		 cluster_fence(struct server *, uint64_t id,
 		    const struct job_exit *ex);
+/* cluster.c: store_finish of the attempt ex reports, fenced as
+ * cluster_fence in the same statement: 0, -ESTALE when the fence
+ * refused it (logged), or a code. */
+int		 cluster_finish(struct server *, const struct job_result *r,
+		    const struct job_exit *ex);
 /* cluster.c: queued + scheduled jobs in the cluster, this turn's too. */
 int64_t		 cluster_waiting(struct server *);
 /* cluster.c: the running jobs of this node (free *ids). */

@@ -104,17 +104,25 @@ finish_keep(struct pending *p, uint64_t id, const struct job_exit *ex)
 	p->ex.node = ex->node ? p->node : NULL;
 }
 
-/* The store's side of the outcome; fills *r. */
+/*
+ * The store's side of the outcome; fills *r.  A cluster's node applies
+ * only the attempt it still runs (cluster_fence): -ESTALE when it no
+ * longer does (logged there).
+ */
 static int
 finish_store(struct server *srv, uint64_t id, const struct job_exit *ex,
     struct job_result *r, char *error, size_t n)
 {
+	int rc;
+
 	memset(r, 0, sizeof(*r));
 	r->id = id;
 	if (ex->reason && strcmp(ex->reason, "shutdown") == 0) {
 		/* Ended by our shutdown, not by its own doing: the attempt
 		 * does not count. */
 		r->state = JOB_QUEUED;
+		if (srv->cluster && (rc = cluster_fence(srv, id, ex)) < 0)
+			return rc == -EBUSY ? -ESTALE : rc;
 		return store_requeue(srv->store, id, JOB_RUNNING, 1, 0);
 	}
 	r->state = exit_outcome(ex, error, n);
@@ -131,6 +139,8 @@ finish_store(struct server *srv, uint64_t id, const struct job_exit *ex,
 	r->stderr_bytes = ex->stderr_bytes;
 	r->cpu_ms = ex->cpu_ms;
 	r->max_rss_kb = ex->max_rss_kb;
+	if (srv->cluster)
+		return cluster_finish(srv, r, ex);
 	return store_finish(srv->store, r);
 }
 
@@ -144,12 +154,9 @@ finish_apply(struct server *srv, uint64_t id, const struct job_exit *ex)
 	char			 error[256];
 	int			 rc;
 
-	/* A cluster's node applies only the attempt it still runs. */
-	rc = srv->cluster ? cluster_fence(srv, id, ex) : 0;
-	if (rc == -EBUSY)
-		return;
-	if (rc == 0)
-		rc = finish_store(srv, id, ex, &r, error, sizeof(error));
+	rc = finish_store(srv, id, ex, &r, error, sizeof(error));
+	if (rc == -ESTALE)
+		return;		/* a cluster's fence refused it */
 	if (rc == -EBUSY || rc == -ENOENT) {
 		log_warnx("core: job=%llu ended but is not running",
 		    (unsigned long long)id);

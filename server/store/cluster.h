@@ -126,6 +126,16 @@ int	store_orphans(struct store *, int limit,
  * when not (rescued, canceled, claimed again), or a code.
  */
 int	store_fence(struct store *, uint64_t id, const char *node, int attempt);
+/*
+ * store_finish of attempt attempt of job r->id on node, fenced as
+ * store_fence in the same statement: 0 when it applied, -EBUSY when the
+ * job no longer runs that attempt there (nothing changed), or a code.
+ * The job's dependents are read in the same round trip: the
+ * store_dependents of r->id that follows, with no other statement in
+ * between, is answered from them.
+ */
+int	store_finish_fenced(struct store *, const struct job_result *r,
+	    const char *node, int attempt);
 /* The ids of the jobs running on node (free *ids).  0 or a code. */
 int	store_node_jobs(struct store *, const char *node, uint64_t **ids,
 	    size_t *n);

@@ -221,6 +221,7 @@ pg_turn_failed(struct pg_store *s, int code)
 	s->marks = 0;
 	s->mark_error = 0;
 	pg_defer_clear(s);
+	pg_deps_forget(s);
 	rollback(s);
 }
 
@@ -554,6 +555,7 @@ pg_close(struct store *store)
 	if (s->in_txn)
 		pg_commit(&s->base, 1);
 	pg_defer_clear(s);
+	pg_deps_forget(s);
 	PQfinish(s->conn);
 	free(s);
 }
@@ -606,6 +608,7 @@ static void
 turn_end(struct pg_store *s)
 {
 	pg_defer_clear(s);
+	pg_deps_forget(s);
 	s->in_txn = s->txn_lost = s->txn_error = 0;
 	s->marks = s->mark_error = 0;
 }

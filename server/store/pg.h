@@ -134,6 +134,10 @@ struct pg_store {
 	int		 ndefer;
 	int		 fresh;		/* the turn's BEGIN is held back: nothing
 					 * of the turn reached the server yet */
+	uint64_t	 deps_of;	/* the job whose dependents deps holds,
+					 * read with its finish; 0: none */
+	uint64_t	*deps;
+	size_t		 ndeps;
 	/*
 	 * Called after a reconnect, once the statements are prepared again
 	 * (to LISTEN again, say); not for pg_open's first connection.  A
@@ -221,6 +225,13 @@ int	pg_exec_sql(struct pg_store *, const char *what, const char *sql,
  */
 int	pg_defer(struct pg_store *, const char *what, const char *name,
 	    const char *sql, struct pg_params *p);
+/*
+ * Keeps the dependents of job id (the job_id column of res) for the
+ * pg_dependents that follows; the next statement sent, or the end of
+ * the turn, forgets them.  0 or -ENOMEM.
+ */
+int	pg_deps_keep(struct pg_store *, uint64_t id, const PGresult *res);
+void	pg_deps_forget(struct pg_store *);
 /* Drops what is held back (the turn ended without sending it). */
 void	pg_defer_clear(struct pg_store *);
 /* Sends what is held back now, alone.  0 or the code of the lost turn. */
@@ -238,6 +249,23 @@ int	pg_defer_flush(struct pg_store *);
  */
 PGresult *pg_send(struct pg_store *, const char *name, const char *sql,
 	    const struct pg_params *p, const char **early, int *again);
+/* A statement for pg_send_all: prepared name, else sql with p or none. */
+struct pg_stmt {
+	const char		*name;
+	const char		*sql;
+	const struct pg_params	*p;
+};
+/*
+ * pg_send for n statements (n may be 0: what is held back alone), in one
+ * round trip; each runs after the one before, with a snapshot of its
+ * own.  res[i] gets the result of st[i] (res has room for at least one):
+ * returns 0.  When a held-back command failed, returns 1 with its error
+ * in res[0], *early naming it, and no statement run.  *again: in,
+ * whether a broken connection may be reset (the turn's first round
+ * trip); out, whether it was: every res[i] NULL, send again.
+ */
+int	pg_send_all(struct pg_store *, const struct pg_stmt *st, int n,
+	    PGresult **res, const char **early, int *again);
 /*
  * pg_fail for a held-back command that failed (pg_send's *early): the
  * turn is lost, inside a savepoint or not.

@@ -39,6 +39,8 @@ enum cl_stmt_id {
 	CL_COUNTS,
 	CL_MINUTES,
 	CL_MINUTES_PURGE,
+	CL_FINISH,
+	CL_DEPENDENTS,
 	CL_STMT_COUNT
 };
 
@@ -51,6 +53,18 @@ extern const char *const cl_sql[CL_STMT_COUNT];
  */
 int	cl_exec(struct pg_store *, enum cl_stmt_id, struct pg_params *p,
 	    PGresult **res);
+/* Statements cl_exec_all sends together, at most. */
+#define CL_EXEC_MAX	4
+
+/*
+ * cl_exec for n statements in one round trip, each run after the one
+ * before (with a snapshot of its own): ids[i] with ps[i] (NULL: none;
+ * consumed) into res[i].  Returns 0 with every res[i] set (PQclear
+ * them), or the code of the first that failed (logged, applied to the
+ * turn) with every res[i] NULL.
+ */
+int	cl_exec_all(struct pg_store *, int n, const enum cl_stmt_id *ids,
+	    struct pg_params **ps, PGresult **res);
 /*
  * Holds statement id back until the turn's next round trip (pg_defer):
  * for writes whose answer nobody waits for.  p consumed.  0 or a code.

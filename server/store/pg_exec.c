@@ -165,6 +165,32 @@ pg_param_ids(struct pg_params *p, const uint64_t *ids, size_t n)
 	add(p, s, 0, 0, s);
 }
 
+/* ---- dependents read with a finish ---- */
+
+void
+pg_deps_forget(struct pg_store *s)
+{
+	free(s->deps);
+	s->deps = NULL;
+	s->ndeps = 0;
+	s->deps_of = 0;
+}
+
+int
+pg_deps_keep(struct pg_store *s, uint64_t id, const PGresult *res)
+{
+	int rows = PQntuples(res);
+
+	pg_deps_forget(s);
+	if (rows > 0 && (s->deps = calloc((size_t)rows, sizeof(*s->deps))) == NULL)
+		return -ENOMEM;
+	for (int i = 0; i < rows; i++)
+		s->deps[i] = (uint64_t)pg_int(res, i, 0);
+	s->ndeps = (size_t)rows;
+	s->deps_of = id;
+	return 0;
+}
+
 /* ---- held back for the next round trip ---- */
 
 void
@@ -274,52 +300,65 @@ defer_plain(const struct pg_store *s)
 /*
  * In a pipeline: every command sent has its results, then NULL; a
  * command after a failed one has PGRES_PIPELINE_ABORTED; the sync has
- * PGRES_PIPELINE_SYNC.  *again: in, whether a broken connection may be
- * reset and the whole sent again; out, whether it was.
+ * PGRES_PIPELINE_SYNC.
  */
-PGresult *
-pg_send(struct pg_store *s, const char *name, const char *sql,
-    const struct pg_params *p, const char **early, int *again)
+int
+pg_send_all(struct pg_store *s, const struct pg_stmt *st, int n,
+    PGresult **res, const char **early, int *again)
 {
 	PGconn		*c = s->conn;
-	PGresult	*r, *mine = NULL, *err = NULL;
-	int		 nd = s->ndefer, sent = 0, stmt = name || sql, ok;
+	PGresult	*r, *err = NULL;
+	int		 nd = s->ndefer, sent = 0, ok;
 	int		 retry = *again && s->fresh && defer_plain(s);
 
+	/* Whatever it is, it comes after the finish they were read with. */
+	pg_deps_forget(s);
 	*early = NULL;
 	*again = 0;
-	if (nd == 0) {
-		if (name)
-			return PQexecPrepared(c, name, p ? p->n : 0,
+	for (int i = 0; i < (n > 0 ? n : 1); i++)
+		res[i] = NULL;
+	if (nd == 0 && n == 1) {
+		const struct pg_params *p = st->p;
+
+		if (st->name)
+			res[0] = PQexecPrepared(c, st->name, p ? p->n : 0,
 			    p ? p->values : NULL, p ? p->lengths : NULL,
 			    p ? p->formats : NULL, 0);
-		if (p)
-			return PQexecParams(c, sql, p->n, NULL, p->values,
+		else if (p)
+			res[0] = PQexecParams(c, st->sql, p->n, NULL, p->values,
 			    p->lengths, p->formats, 0);
-		return PQexec(c, sql);
+		else
+			res[0] = PQexec(c, st->sql);
+		return 0;
 	}
+	if (nd + n == 0)
+		return 0;
 	ok = PQenterPipelineMode(c);
-	for (int i = 0; ok && i < nd; i++, sent += ok) {
-		const struct pg_deferred *d = &s->defer[i];
+	for (int i = 0; ok && i < nd + n; i++, sent += ok) {
+		if (i < nd) {
+			const struct pg_deferred *d = &s->defer[i];
 
-		ok = send_one(c, d->name, d->sql, d->n,
-		    (const char *const *)d->values, d->lengths, d->formats);
-	}
-	if (ok && stmt) {
-		ok = send_one(c, name, sql, p ? p->n : 0, p ? p->values : NULL,
-		    p ? p->lengths : NULL, p ? p->formats : NULL);
-		sent += ok;
+			ok = send_one(c, d->name, d->sql, d->n,
+			    (const char *const *)d->values, d->lengths,
+			    d->formats);
+		} else {
+			const struct pg_params *p = st[i - nd].p;
+
+			ok = send_one(c, st[i - nd].name, st[i - nd].sql,
+			    p ? p->n : 0, p ? p->values : NULL,
+			    p ? p->lengths : NULL, p ? p->formats : NULL);
+		}
 	}
 	if (ok)
 		ok = PQpipelineSync(c);
 	for (int i = 0; ok && i < sent; i++) {
 		while ((r = PQgetResult(c)) != NULL) {
-			ExecStatusType st = PQresultStatus(r);
+			ExecStatusType rs = PQresultStatus(r);
 
-			if (i >= nd && mine == NULL) {
-				mine = r;
+			if (i >= nd && res[i - nd] == NULL) {
+				res[i - nd] = r;
 			} else if (i < nd && err == NULL &&
-			    st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+			    rs != PGRES_COMMAND_OK && rs != PGRES_TUPLES_OK) {
 				err = r;
 				*early = s->defer[i].what;
 			} else {
@@ -340,18 +379,36 @@ pg_send(struct pg_store *s, const char *name, const char *sql,
 	}
 	if (retry && PQstatus(c) != CONNECTION_OK &&
 	    pg_reconnect_fresh(s) == 0) {
-		PQclear(mine);
+		for (int i = 0; i < n; i++) {
+			PQclear(res[i]);
+			res[i] = NULL;
+		}
 		PQclear(err);
 		*early = NULL;
 		*again = 1;
-		return NULL;
+		return 0;
 	}
 	pg_defer_clear(s);
 	if (err) {
-		PQclear(mine);
-		return err;
+		for (int i = 0; i < n; i++) {
+			PQclear(res[i]);
+			res[i] = NULL;
+		}
+		res[0] = err;
+		return 1;
 	}
-	return mine;
+	return 0;
+}
+
+PGresult *
+pg_send(struct pg_store *s, const char *name, const char *sql,
+    const struct pg_params *p, const char **early, int *again)
+{
+	struct pg_stmt	 st = {name, sql, p};
+	PGresult	*r;
+
+	pg_send_all(s, &st, 1, &r, early, again);
+	return r;
 }
 
 int
@@ -363,13 +420,13 @@ pg_defer_flush(struct pg_store *s)
 
 	if (s->ndefer == 0)
 		return 0;
-	if ((r = pg_send(s, NULL, NULL, NULL, &early, &again)) == NULL && again) {
+	pg_send_all(s, NULL, 0, &r, &early, &again);
+	if (again) {
 		again = 0;
-		r = pg_send(s, NULL, NULL, NULL, &early, &again);
+		pg_send_all(s, NULL, 0, &r, &early, &again);
 	}
 	if (early)
 		return pg_fail_early(s, early, r);
-	PQclear(r);
 	if (PQstatus(s->conn) != CONNECTION_OK || !s->prepared)
 		return pg_fail(s, "held-back commands", NULL);
 	return 0;

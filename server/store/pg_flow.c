@@ -27,11 +27,20 @@ pg_add_deps(struct store *store, uint64_t job_id, const uint64_t *deps,
 int
 pg_dependents(struct store *store, uint64_t dep_id, uint64_t **ids, size_t *n)
 {
-	struct pg_params p;
+	struct pg_store		*s = pg_of(store);
+	struct pg_params	 p;
 
+	/* Read with the job's finish, nothing sent since (pg_deps_keep). */
+	if (s->deps_of != 0 && s->deps_of == dep_id) {
+		*ids = s->deps;
+		*n = s->ndeps;
+		s->deps = NULL;
+		pg_deps_forget(s);
+		return 0;
+	}
 	pg_params_init(&p);
 	pg_param_int(&p, (int64_t)dep_id);
-	return pg_ids(pg_of(store), PG_DEPENDENTS, &p, ids, n);
+	return pg_ids(s, PG_DEPENDENTS, &p, ids, n);
 }
 
 int

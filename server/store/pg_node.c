@@ -162,6 +162,18 @@ const char *const cl_sql[CL_STMT_COUNT] = {
 	[CL_MINUTES] = "SELECT minute, sum(n)::bigint FROM job_minutes "
 	    "WHERE minute >= $1 GROUP BY minute",
 	[CL_MINUTES_PURGE] = "DELETE FROM job_minutes WHERE minute < $1",
+	/* store_finish (pg.c's finish) with CL_FENCE's conditions: the
+	 * fence and the end of the attempt in one statement. */
+	[CL_FINISH] = "UPDATE jobs SET state = $2, exit_code = $3, "
+	    "signal = $4, error = $5, finished_at = $6, stdout_bytes = $7, "
+	    "stderr_bytes = $8, cpu_ms = $9, max_rss_kb = $10, "
+	    "started_at = coalesce($11, started_at), "
+	    "run_at = coalesce($12, run_at) "
+	    "WHERE id = $1 AND state = 'running' "
+	    "AND coalesce(node, '') = $13 AND attempts = $14",
+	/* As pg.c's dependents, sent right after CL_FINISH. */
+	[CL_DEPENDENTS] = "SELECT job_id FROM job_deps WHERE dep_id = $1 "
+	    "ORDER BY job_id",
 };
 
 /* ---- statements ---- */
@@ -266,6 +278,65 @@ cl_exec(struct pg_store *s, enum cl_stmt_id id, struct pg_params *p,
 out:
 	if (p)
 		pg_params_clear(p);
+	return rc;
+}
+
+int
+cl_exec_all(struct pg_store *s, int n, const enum cl_stmt_id *ids,
+    struct pg_params **ps, PGresult **res)
+{
+	char		 names[CL_EXEC_MAX][16];
+	struct pg_stmt	 st[CL_EXEC_MAX];
+	const char	*early;
+	int		 rc = 0, again = 1, failed;
+
+	for (int i = 0; i < n; i++)
+		res[i] = NULL;
+	if (n > CL_EXEC_MAX) {
+		rc = -EINVAL;
+		goto out;
+	}
+	for (;;) {
+		for (int i = 0; i < n; i++) {
+			if ((rc = cl_ready(s, ids[i], ps[i], names[i],
+			    sizeof(names[i]))) < 0)
+				goto out;
+			st[i] = (struct pg_stmt){names[i], NULL, ps[i]};
+		}
+		failed = pg_send_all(s, st, n, res, &early, &again);
+		if (!again)
+			break;
+		again = 0;
+	}
+	if (failed) {
+		rc = pg_fail_early(s, early, res[0]);
+		res[0] = NULL;
+		goto out;
+	}
+	/* The first that failed says why; those after it did not run. */
+	for (int i = 0; i < n; i++) {
+		ExecStatusType rs = PQresultStatus(res[i]);
+		const char *code;
+
+		if (res[i] && (rs == PGRES_COMMAND_OK || rs == PGRES_TUPLES_OK))
+			continue;
+		code = res[i] ? PQresultErrorField(res[i], PG_DIAG_SQLSTATE) :
+		    NULL;
+		if (code && strcmp(code, "26000") == 0)
+			cl_forget(s->conn);
+		rc = pg_fail(s, cl_sql[ids[i]], res[i]);
+		res[i] = NULL;
+		break;
+	}
+out:
+	for (int i = 0; i < n; i++) {
+		if (ps[i])
+			pg_params_clear(ps[i]);
+		if (rc < 0) {
+			PQclear(res[i]);
+			res[i] = NULL;
+		}
+	}
 	return rc;
 }
 
@@ -612,6 +683,52 @@ store_fence(struct store *store, uint64_t id, const char *node, int attempt)
 	pg_param_int(&p, attempt);
 	rc = cl_changes(pg_of(store), CL_FENCE, &p);
 	return rc < 0 ? rc : rc == 1 ? 0 : -EBUSY;
+}
+
+/*
+ * The fence and the finish in one statement, and the job's dependents
+ * read right after it in the same round trip, for the store_dependents
+ * that follows a final state (pg_dependents takes them).
+ */
+int
+store_finish_fenced(struct store *store, const struct job_result *res,
+    const char *node, int attempt)
+{
+	static const enum cl_stmt_id ids[] = {CL_FINISH, CL_DEPENDENTS};
+	struct pg_store		*s = pg_of(store);
+	struct pg_params	 p, d, *ps[] = {&p, &d};
+	PGresult		*r[2];
+	int			 rc, rows;
+
+	if ((rc = pg_begin(store)) < 0)
+		return rc;
+	pg_params_init(&p);
+	pg_param_int(&p, (int64_t)res->id);
+	pg_param_text(&p, job_state_name(res->state));
+	pg_param_opt(&p, res->exit_code, res->exit_code >= 0);
+	pg_param_opt(&p, res->signal, res->signal > 0);
+	pg_param_text(&p, res->error);
+	pg_param_opt(&p, res->finished_at, res->state != JOB_SCHEDULED);
+	pg_param_int(&p, res->stdout_bytes);
+	pg_param_int(&p, res->stderr_bytes);
+	pg_param_opt(&p, res->cpu_ms, res->cpu_ms >= 0);
+	pg_param_opt(&p, res->max_rss_kb, res->max_rss_kb >= 0);
+	pg_param_opt(&p, res->started_at, res->started_at > 0);
+	pg_param_opt(&p, res->run_at, res->state == JOB_SCHEDULED);
+	pg_param_text(&p, node);
+	pg_param_int(&p, attempt);
+	pg_params_init(&d);
+	pg_param_int(&d, (int64_t)res->id);
+	if ((rc = cl_exec_all(s, 2, ids, ps, r)) < 0)
+		return rc;
+	rows = atoi(PQcmdTuples(r[0]));
+	PQclear(r[0]);
+	if (rows == 1)
+		rc = pg_deps_keep(s, res->id, r[1]);
+	PQclear(r[1]);
+	if (rc < 0)
+		return rc;
+	return rows == 1 ? 0 : -EBUSY;
 }
 
 int

@@ -14,6 +14,7 @@
 #include <libpq-fe.h>
 
 #include "embed.h"
+#include "store/cluster.h"
 #include "store/pg.h"
 #include "store/store.h"
 #include "test.h"
@@ -1878,6 +1879,72 @@ TEST(a_held_back_command_that_fails_loses_the_turn)
 	store_close(s);
 }
 
+static int
+pid_alive(int pid)
+{
+	(void)pid;
+	return 0;
+}
+
+TEST(a_fenced_finish_applies_only_to_the_attempt_its_node_runs)
+{
+	struct store		*s = open_store();
+	uint64_t		 a = submit(s, "default", 0), x, y, *ids;
+	struct node_row		 me, holder;
+	struct claim_round	 r = {0};
+	struct job_result	 res = {.state = JOB_SUCCEEDED, .exit_code = 0,
+	    .signal = -1, .finished_at = 5, .cpu_ms = -1, .max_rss_kb = -1};
+	struct job		 j;
+	size_t			 n;
+
+	x = submit_waiting(s, 0, &a, 1);
+	y = submit_waiting(s, 0, &a, 1);
+	memset(&me, 0, sizeof(me));
+	snprintf(me.id, sizeof(me.id), "n1");
+	snprintf(me.host, sizeof(me.host), "test");
+	me.pid = 1;
+	me.workers = 1;
+	me.timeout_ms = 60000;
+	ASSERT_INT(store_node_join(s, &me, pid_alive, &holder), ==, 0);
+	ASSERT_INT(store_commit(s, 1), ==, 0);
+	ASSERT_INT(store_claim_round(s, "n1", &r), ==, 0);
+	ASSERT_INT(store_claim_next(s, "n1", 1, 100, &r, &j), ==, 1);
+	ASSERT_INT(j.id, ==, a);
+	ASSERT_INT(j.attempts, ==, 1);
+	job_clear(&j);
+	claim_round_clear(&r);
+	ASSERT_INT(store_commit(s, 1), ==, 0);
+	res.id = a;
+	/* Another node, another attempt: refused, nothing changed. */
+	ASSERT_INT(store_finish_fenced(s, &res, "n2", 1), ==, -EBUSY);
+	ASSERT_INT(store_finish_fenced(s, &res, "n1", 2), ==, -EBUSY);
+	ASSERT_INT(store_get(s, a, &j), ==, 0);
+	ASSERT_INT(j.state, ==, JOB_RUNNING);
+	job_clear(&j);
+	ASSERT_INT(store_finish_fenced(s, &res, "n1", 1), ==, 0);
+	/* Its dependents, read with it. */
+	ASSERT_INT(store_dependents(s, a, &ids, &n), ==, 0);
+	ASSERT_INT(n, ==, 2);
+	ASSERT_INT(ids[0], ==, x);
+	ASSERT_INT(ids[1], ==, y);
+	free(ids);
+	/* Read again once anything else was sent: as they are now. */
+	ASSERT_INT(pg_exec_sql(pg_of(s), "test", "DELETE FROM job_deps WHERE "
+	    "job_id = (SELECT max(job_id) FROM job_deps)", NULL, NULL), ==, 0);
+	ASSERT_INT(store_dependents(s, a, &ids, &n), ==, 0);
+	ASSERT_INT(n, ==, 1);
+	ASSERT_INT(ids[0], ==, x);
+	free(ids);
+	/* Finished: a second end is refused too. */
+	ASSERT_INT(store_finish_fenced(s, &res, "n1", 1), ==, -EBUSY);
+	ASSERT_INT(store_commit(s, 1), ==, 0);
+	ASSERT_INT(store_get(s, a, &j), ==, 0);
+	ASSERT_INT(j.state, ==, JOB_SUCCEEDED);
+	ASSERT_INT(j.finished_at, ==, 5);
+	job_clear(&j);
+	store_close(s);
+}
+
 /* Keyword/value pairs for the case's database, values quoted. */
 static void
 keyword_string(char *buf, size_t size)
@@ -2055,6 +2122,7 @@ TEST_MAIN_BEGIN
 	RUN_PG(a_lost_connection_is_reset_by_the_next_turn);
 	RUN_PG(a_turn_whose_first_statement_meets_a_lost_connection_reconnects);
 	RUN_PG(a_held_back_command_that_fails_loses_the_turn);
+	RUN_PG(a_fenced_finish_applies_only_to_the_attempt_its_node_runs);
 	RUN_PG(connect_timeout_is_set_unless_given);
 	RUN_PG(fast_durability_turns_synchronous_commit_off);
 	RUN_PG(ping_refuses_a_database_that_takes_no_writes);
