@@ -48,13 +48,18 @@ round_locked(const PGresult *res, const char *name)
 	return 0;
 }
 
+/*
+ * The two statements go in one round trip: the second still runs after
+ * the first took its locks, with a snapshot of its own.
+ */
 int
 store_claim_round(struct store *store, const char *node,
     struct claim_round *r)
 {
+	static const enum cl_stmt_id ids[] = {CL_ROUND_LOCK, CL_ROUND_QUEUES};
 	struct pg_store		*s = pg_of(store);
-	struct pg_params	 p;
-	PGresult		*locked = NULL, *q = NULL;
+	struct pg_params	 p, *ps[] = {&p, NULL};
+	PGresult		*res[2], *locked, *q;
 	size_t			 cap = 0;
 	int			 rc;
 
@@ -63,14 +68,14 @@ store_claim_round(struct store *store, const char *node,
 		return rc;
 	pg_params_init(&p);
 	pg_param_text(&p, node);
-	if ((rc = cl_exec(s, CL_ROUND_LOCK, &p, &locked)) < 0)
+	if ((rc = cl_exec_all(s, 2, ids, ps, res)) < 0)
 		return rc;
+	locked = res[0];
+	q = res[1];
 	if (pg_int(locked, 0, 0) != 1) {
 		rc = -ENOENT;
 		goto out;
 	}
-	if ((rc = cl_exec(s, CL_ROUND_QUEUES, NULL, &q)) < 0)
-		goto out;
 	for (int i = 0; i < PQntuples(q) && rc == 0; i++) {
 		const char	*name = PQgetvalue(q, i, 0);
 		int		 paused = pg_int(q, i, 1) != 0;
