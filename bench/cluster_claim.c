@@ -7,8 +7,9 @@
  * The claim must not grow with depth (target: within 1.5x).  The
  * queue is filled through the store (batches of 1 000, as submissions
  * make them), and one job is submitted again after each claim so that
- * the depth holds.  The depths take turns, claim by claim, so that a
- * machine busy with something else weighs on all of them alike.
+ * the depth holds.  The depths take turns, claim by claim (a process
+ * each), so that a machine busy with something else weighs on all of
+ * them alike.
  *
  * usage: cluster_claim [--levels N] [--claims N] URL DEPTH [URL DEPTH ...]
  *   each URL an empty database of its own (bench/cluster.py makes them);
@@ -18,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -166,6 +168,77 @@ report(struct side *d)
 	free(d->each);
 }
 
+static void
+token_pass(int fd)
+{
+	if (write(fd, "t", 1) != 1)
+		exit(4);
+}
+
+static void
+token_wait(int fd)
+{
+	char c;
+
+	if (read(fd, &c, 1) != 1)
+		exit(4);
+}
+
+/*
+ * A process per depth (the store's cluster statements are prepared once
+ * per process), passing a token round a ring of pipes: claim by claim,
+ * one depth after the other, so that a machine busy with something else
+ * weighs on all of them alike.  The reports come in order too.
+ */
+static int
+run_sides(int argc, char **argv)
+{
+	int	 n = argc / 2, (*ring)[2], status, rc = 0;
+	pid_t	*pids;
+
+	ring = calloc((size_t)n + 1, sizeof(*ring));
+	pids = calloc((size_t)n, sizeof(*pids));
+	if (ring == NULL || pids == NULL)
+		return 1;
+	/* ring[k]: the token to side k; ring[n]: back to the parent. */
+	for (int k = 0; k <= n; k++)
+		if (pipe(ring[k]) < 0)
+			return 1;
+	for (int k = 0; k < n; k++) {
+		struct side d;
+
+		if ((pids[k] = fork()) < 0)
+			return 1;
+		if (pids[k] > 0)
+			continue;
+		open_side(&d, argv[2 * k], atol(argv[2 * k + 1]));
+		token_pass(ring[n][1]);		/* filled */
+		for (int c = 0; c < claims; c++) {
+			token_wait(ring[k][0]);
+			turn(&d, c);
+			token_pass(ring[k + 1][1]);
+		}
+		token_wait(ring[k][0]);
+		report(&d);
+		token_pass(ring[k + 1][1]);
+		_exit(0);
+	}
+	for (int k = 0; k < n; k++)
+		token_wait(ring[n][0]);
+	/* Each pass round the ring goes through every side once. */
+	for (int c = 0; c <= claims; c++) {
+		token_pass(ring[0][1]);
+		token_wait(ring[n][0]);
+	}
+	for (int k = 0; k < n; k++)
+		if (waitpid(pids[k], &status, 0) < 0 || !WIFEXITED(status) ||
+		    WEXITSTATUS(status) != 0)
+			rc = 1;
+	free(ring);
+	free(pids);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -185,22 +258,5 @@ main(int argc, char **argv)
 		    "URL DEPTH [URL DEPTH ...]\n");
 		return 2;
 	}
-	{
-		int		 n = (argc - i) / 2;
-		struct side	*d = calloc((size_t)n, sizeof(*d));
-
-		if (d == NULL)
-			return 1;
-		for (int k = 0; k < n; k++)
-			open_side(&d[k], argv[i + 2 * k], atol(argv[i + 2 * k + 1]));
-		/* Turn by turn, one depth after the other: both meet the
-		 * same machine. */
-		for (int c = 0; c < claims; c++)
-			for (int k = 0; k < n; k++)
-				turn(&d[k], c);
-		for (int k = 0; k < n; k++)
-			report(&d[k]);
-		free(d);
-	}
-	return 0;
+	return run_sides(argc - i, argv + i);
 }
