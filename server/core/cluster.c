@@ -512,7 +512,7 @@ cluster_waiting(struct server *srv)
 		cl->waiting_base = n;
 		cl->counted = 1;
 	}
-	return cl->waiting_base + t->waiting;
+	return cl->waiting_base + t->waiting + t->held_waiting;
 }
 
 /* ---- start and stop ---------------------------------------------------- */

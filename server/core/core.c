@@ -292,6 +292,8 @@ core_flush(struct server *srv)
 
 	c->dirty = 0;
 	uv_idle_stop(&c->idle);
+	if (c->turn.nheld)
+		submit_flush(srv);
 	dispatch(srv);
 	if (srv->cluster)
 		cluster_flush(srv);
@@ -317,7 +319,8 @@ core_flush(struct server *srv)
 			publish(srv, &t.changes[i]);
 	}
 	for (size_t i = 0; i < t.npending; i++)
-		pending_done(srv, &t.pending[i], rc);
+		pending_done(srv, &t.pending[i], t.pending[i].rc ?
+		    t.pending[i].rc : rc);
 	turn_free(&t);
 	if (rc < 0)
 		space_hit(srv, "database", -rc);

@@ -48,6 +48,10 @@ struct pending {
 	uint64_t		 id;
 	int			 attempts;
 	int			 upload;	/* P_SUBMIT: its file was moved in */
+	int			 held;		/* P_SUBMIT: stored at the turn's end
+						 * (submit_flush) */
+	int			 rc;		/* its own failure, before the
+						 * commit's; 0: none */
 	struct job		*jobs;
 	size_t			 njobs;
 	int			 batch;
@@ -76,6 +80,8 @@ struct turn {
 	struct run	*runs;
 	size_t		 nruns, capruns;
 	int64_t		 waiting;	/* jobs this turn added to queued + scheduled */
+	size_t		 nheld;		/* held submissions (pending, held) */
+	int64_t		 held_waiting;	/* ... and the jobs of them that wait */
 };
 
 struct core {
@@ -189,6 +195,10 @@ int		 delay_promote(struct server *, uint64_t id, const char *queue);
 
 /* retain.c: the timer that deletes finished jobs past their retention. */
 void		 retain_init(struct server *);
+
+/* submit.c: stores the submissions the turn held (cluster mode), before
+ * its dispatch: one statement for all, or each alone if that failed. */
+void		 submit_flush(struct server *);
 
 /* cluster.c: claims the best job for worker (core.c's dispatch): 1 with
  * *out filled, 0 when there is none to claim, or a code. */

@@ -178,6 +178,122 @@ store_all(struct server *srv, struct job *jobs, size_t n, int batch,
 	return rc;
 }
 
+/* Stored in the turn: their changes, and what may run now or later. */
+static void
+stored(struct server *srv, struct job *jobs, size_t n)
+{
+	struct core	*c = srv->core;
+	const char	*marked = NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		struct job	*j = &jobs[i];
+
+		turn_snapshot(srv, turn_change(c, j->id, -1, j->state, j->queue), j);
+		/* A batch is mostly one queue: mark it once. */
+		if (j->state == JOB_QUEUED &&
+		    (marked == NULL || strcmp(marked, j->queue) != 0)) {
+			runq_mark(srv, j->queue);
+			marked = j->queue;
+		}
+		if (j->state == JOB_SCHEDULED && j->deps_left == 0)
+			delay_arm(srv, j->run_at);
+	}
+}
+
+/* Nothing but rows: no dependency to record, no file, no key. */
+static int
+plain(const struct job *jobs, size_t n, const char *tmp, const char *key)
+{
+	if (tmp || key)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (jobs[i].nafter)
+			return 0;
+	return 1;
+}
+
+/*
+ * In a cluster every statement is a round trip to the database: plain
+ * submissions wait for the turn's end, where one statement stores them
+ * all (submit_flush), each with the time of its request.  They are
+ * answered after the commit, as any other.
+ */
+static void
+hold(struct server *srv, struct job *jobs, size_t n, int batch,
+    int64_t now, size_t waiting, core_done_cb done, void *arg)
+{
+	struct core	*c = srv->core;
+	struct pending	*p;
+
+	for (size_t i = 0; i < n; i++)
+		jobs[i].created_at = now;
+	p = turn_pending(c, P_SUBMIT, done, arg, 0);
+	p->jobs = jobs;
+	p->njobs = n;
+	p->batch = batch;
+	p->held = 1;
+	c->turn.nheld++;
+	c->turn.held_waiting += (int64_t)waiting;
+	c->runnable = 1;
+	turn_dirty(srv);
+}
+
+/* One held submission alone, as if it had been stored at its request. */
+static int
+flush_one(struct server *srv, struct pending *p)
+{
+	int rc, kept;
+
+	if ((rc = store_mark(srv->store)) < 0)
+		return rc;
+	rc = store_submit_held(srv->store, p->jobs, p->njobs);
+	kept = store_unmark(srv->store, rc == 0);
+	return rc < 0 ? rc : kept;
+}
+
+void
+submit_flush(struct server *srv)
+{
+	struct turn	*t = &srv->core->turn;
+	struct job	*all;
+	size_t		 n = 0, k = 0;
+	int		 rc = -ENOMEM;
+
+	for (size_t i = 0; i < t->npending; i++)
+		if (t->pending[i].held)
+			n += t->pending[i].njobs;
+	/* A copy of each job's fields: the store sets only id. */
+	if ((all = calloc(n ? n : 1, sizeof(*all))) != NULL) {
+		for (size_t i = 0; i < t->npending; i++)
+			if (t->pending[i].held) {
+				memcpy(all + k, t->pending[i].jobs,
+				    t->pending[i].njobs * sizeof(*all));
+				k += t->pending[i].njobs;
+			}
+		rc = flush_one(srv, &(struct pending){.jobs = all, .njobs = n});
+	}
+	k = 0;
+	for (size_t i = 0; i < t->npending; i++) {
+		struct pending *p = &t->pending[i];
+
+		if (!p->held)
+			continue;
+		if (rc == 0) {
+			for (size_t j = 0; j < p->njobs; j++)
+				p->jobs[j].id = all[k++].id;
+		} else if ((p->rc = flush_one(srv, p)) < 0) {
+			/* One of them spoilt the statement for all (or the
+			 * database is away): each stored alone, as it would
+			 * have been at its request. */
+			continue;
+		}
+		stored(srv, p->jobs, p->njobs);
+	}
+	free(all);
+	t->nheld = 0;
+	t->held_waiting = 0;
+}
+
 static int
 submit(struct server *srv, struct job *jobs, size_t n, int batch,
     const char *tmp, const char *key, const char *sha, core_done_cb done,
@@ -186,7 +302,6 @@ submit(struct server *srv, struct job *jobs, size_t n, int batch,
 	struct core	*c = srv->core;
 	int64_t		 now = clock_now_ms();
 	struct pending	*p;
-	const char	*marked = NULL;
 	size_t		 waiting;
 	int		 rc;
 
@@ -198,6 +313,10 @@ submit(struct server *srv, struct job *jobs, size_t n, int batch,
 	    (rc = backpressure(srv, waiting, err)) < 0) {
 		job_free_all(jobs, n);
 		return rc;
+	}
+	if (srv->cluster && plain(jobs, n, tmp, key)) {
+		hold(srv, jobs, n, batch, now, waiting, done, arg);
+		return 0;
 	}
 	if ((rc = store_mark(srv->store)) < 0)
 		goto fail;
@@ -212,19 +331,7 @@ submit(struct server *srv, struct job *jobs, size_t n, int batch,
 			files_remove(srv, jobs[0].id);
 		goto fail;
 	}
-	for (size_t i = 0; i < n; i++) {
-		struct job	*j = &jobs[i];
-
-		turn_snapshot(srv, turn_change(c, j->id, -1, j->state, j->queue), j);
-		/* A batch is mostly one queue: mark it once. */
-		if (j->state == JOB_QUEUED &&
-		    (marked == NULL || strcmp(marked, j->queue) != 0)) {
-			runq_mark(srv, j->queue);
-			marked = j->queue;
-		}
-		if (j->state == JOB_SCHEDULED && j->deps_left == 0)
-			delay_arm(srv, j->run_at);
-	}
+	stored(srv, jobs, n);
 	p = turn_pending(c, P_SUBMIT, done, arg, 0);
 	p->jobs = jobs;
 	p->njobs = n;

@@ -7,9 +7,9 @@
  * now(), never the caller's clock.
  *
  * The SQL is in store/pg_node.c (nodes, lease, rescue, fences, cancel
- * requests, notifications) and store/pg_claim.c (claims, due jobs,
- * idempotency keys, counts); schema/postgresql/002_cluster.sql holds
- * the tables.
+ * requests, notifications), store/pg_claim.c (claims, due jobs,
+ * idempotency keys, counts) and store/pg_jobs.c (held submissions);
+ * schema/postgresql/002_cluster.sql holds the tables.
  */
 #ifndef RUNNEL_STORE_CLUSTER_H
 #define RUNNEL_STORE_CLUSTER_H
@@ -154,6 +154,13 @@ int	store_cancel_requests(struct store *, const char *node, uint64_t **ids,
  * the turn.
  */
 int	store_notify(struct store *, const char *channel, const char *payload);
+
+/*
+ * store_submit, but each job keeps the created_at it has: the
+ * submissions a turn held back (core/submit.c) go in one statement,
+ * each with the time of its own request.
+ */
+int	store_submit_held(struct store *, struct job *jobs, size_t n);
 
 /* ---- claims, due jobs, keys and counts (pg_claim.c) ---- */
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "store/cluster.h"
 #include "store/pg.h"
 
 /*
@@ -120,8 +121,9 @@ insert_rows(struct pg_store *s, struct job *jobs, int n)
 	return rc;
 }
 
-int
-pg_submit(struct store *store, struct job *jobs, size_t n, int64_t now_ms)
+/* The jobs as they are, created_at included. */
+static int
+submit_rows(struct store *store, struct job *jobs, size_t n)
 {
 	struct pg_store	*s = pg_of(store);
 	size_t		 i;
@@ -129,8 +131,6 @@ pg_submit(struct store *store, struct job *jobs, size_t n, int64_t now_ms)
 
 	if ((rc = pg_begin(store)) < 0)
 		return rc;
-	for (i = 0; i < n; i++)
-		jobs[i].created_at = now_ms;
 	for (i = 0; rc == 0 && i < n; ) {
 		int rows = n - i > INSERT_ROWS_MAX ? INSERT_ROWS_MAX :
 		    (int)(n - i);
@@ -139,6 +139,20 @@ pg_submit(struct store *store, struct job *jobs, size_t n, int64_t now_ms)
 		i += (size_t)rows;
 	}
 	return rc;
+}
+
+int
+pg_submit(struct store *store, struct job *jobs, size_t n, int64_t now_ms)
+{
+	for (size_t i = 0; i < n; i++)
+		jobs[i].created_at = now_ms;
+	return submit_rows(store, jobs, n);
+}
+
+int
+store_submit_held(struct store *store, struct job *jobs, size_t n)
+{
+	return submit_rows(store, jobs, n);
 }
 
 /* A bytea column of text format into a NUL-terminated copy. */

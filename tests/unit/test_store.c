@@ -1945,6 +1945,31 @@ TEST(a_fenced_finish_applies_only_to_the_attempt_its_node_runs)
 	store_close(s);
 }
 
+TEST(held_submissions_keep_their_created_at)
+{
+	struct store	*s = open_store();
+	struct job	 jobs[3], j;
+
+	for (int i = 0; i < 3; i++) {
+		job_init(&jobs[i]);
+		jobs[i].command = strdup("true");
+		jobs[i].queue = strdup("default");
+		jobs[i].state = JOB_QUEUED;
+		jobs[i].created_at = 1000 + i;
+	}
+	ASSERT_INT(store_submit_held(s, jobs, 3), ==, 0);
+	ASSERT_INT(store_commit(s, 1), ==, 0);
+	for (int i = 0; i < 3; i++) {
+		if (i > 0)
+			ASSERT_INT(jobs[i].id, >, jobs[i - 1].id);
+		ASSERT_INT(store_get(s, jobs[i].id, &j), ==, 0);
+		ASSERT_INT(j.created_at, ==, 1000 + i);
+		job_clear(&j);
+		job_clear(&jobs[i]);
+	}
+	store_close(s);
+}
+
 /* Keyword/value pairs for the case's database, values quoted. */
 static void
 keyword_string(char *buf, size_t size)
@@ -2123,6 +2148,7 @@ TEST_MAIN_BEGIN
 	RUN_PG(a_turn_whose_first_statement_meets_a_lost_connection_reconnects);
 	RUN_PG(a_held_back_command_that_fails_loses_the_turn);
 	RUN_PG(a_fenced_finish_applies_only_to_the_attempt_its_node_runs);
+	RUN_PG(held_submissions_keep_their_created_at);
 	RUN_PG(connect_timeout_is_set_unless_given);
 	RUN_PG(fast_durability_turns_synchronous_commit_off);
 	RUN_PG(ping_refuses_a_database_that_takes_no_writes);
