@@ -29,6 +29,7 @@ usage: bench/cluster.py [--bin DIR] [--baseline-bin DIR] [--pg-url URL]
 """
 import argparse
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -48,6 +49,13 @@ PG_SH = os.path.join(TOP, "tests", "pg", "pg.sh")
 
 def say(fmt, *args):
     print(fmt % args, flush=True)
+
+
+def paired(xs, ys):
+    """Median and range of x / y round by round (the two ran in turn:
+    steadier on a busy machine than a ratio of medians)."""
+    r = [x / y for x, y in zip(xs, ys)]
+    return "%.2f (%.2f-%.2f)" % (median(r), min(r), max(r))
 
 
 def spread(xs, fmt="%.0f"):
@@ -148,12 +156,10 @@ def scale(a, pg):
         by_node = pg.psql("SELECT string_agg(node || ' ' || n, ', ' ORDER BY node) "
                           "FROM (SELECT node, count(*) n FROM jobs GROUP BY node) x",
                           url3)
-        ratios = [t / o for t, o in zip(r3, r1)]
         say("scale-out, %d `sleep 0.2` jobs in one batch: 3 nodes x 4 workers "
-            "%s jobs/s, 1 node x 4 workers %s jobs/s (ideal 20): ratio %.2f "
-            "(per round %s; target >= 2.7)", a.scale_jobs, spread(r3, "%.1f"),
-            spread(r1, "%.1f"), median(r3) / median(r1),
-            " ".join("%.2f" % r for r in ratios))
+            "%s jobs/s, 1 node x 4 workers %s jobs/s (ideal 20): ratio by "
+            "round %s (target >= 2.7)", a.scale_jobs, spread(r3, "%.1f"),
+            spread(r1, "%.1f"), paired(r3, r1))
         say("  jobs run by node over all rounds: %s", by_node)
     finally:
         for s in one + three:
@@ -182,13 +188,13 @@ def enqueue(a, pg):
         stored = int(pg.psql("SELECT count(*) FROM jobs", url)) - 1
         say("durable enqueue, 1 job per request, 64 connections, %d s x %d: "
             "PostgreSQL node %s jobs/s (synchronous_commit=%s; target >= "
-            "10000), SQLite node %s jobs/s: ratio %.2f; %d non-2xx; %d jobs "
-            "in PostgreSQL", a.seconds, a.rounds, spread(p), sync, spread(q),
-            median(p) / median(q), bad, stored)
+            "10000), SQLite node %s jobs/s: ratio by round %s; %d non-2xx; "
+            "%d jobs in PostgreSQL", a.seconds, a.rounds, spread(p), sync,
+            spread(q), paired(p, q), bad, stored)
         if base:
             say("  baseline build %s, PostgreSQL node: %s jobs/s; this build "
-                "/ baseline: %.2f", a.baseline_bin, spread(b),
-                median(p) / median(b))
+                "/ baseline by round: %s", a.baseline_bin, spread(b),
+                paired(p, b))
     finally:
         for s in (pgn, lite, base):
             if s:
@@ -218,14 +224,12 @@ def e2e(a, pg):
                 c0, b0 = base.cpu_s(), pg.backends_cpu_s(burl)
                 b.append(runnel_round(base, a.jobs))
                 xcpu.append(base.cpu_s() - c0 + pg.backends_cpu_s(burl) - b0)
-        ratios = [y / x for x, y in zip(p, q)]
         say("end to end, %d `true` jobs, 2 workers: PostgreSQL node %.2f s "
-            "(%.0f jobs/s), SQLite node %.2f s (%.0f jobs/s): ratio %.2f "
-            "(per round %s; target >= 0.8); CPU per job: runneld %.0f us "
+            "(%.0f jobs/s), SQLite node %.2f s (%.0f jobs/s): ratio by round "
+            "%s (target >= 0.8); CPU per job: runneld %.0f us "
             "and its PostgreSQL backends %.0f us, SQLite runneld %.0f us",
             a.jobs, median(p), a.jobs / median(p), median(q),
-            a.jobs / median(q), median(q) / median(p),
-            " ".join("%.2f" % r for r in ratios),
+            a.jobs / median(q), paired(q, p),
             median(pcpu) / a.jobs * 1e6, median(bcpu) / a.jobs * 1e6,
             median(qcpu) / a.jobs * 1e6)
         say("  rounds PostgreSQL: %s", " ".join("%.2f" % v for v in p))
@@ -233,10 +237,9 @@ def e2e(a, pg):
         if base:
             say("  baseline build %s, PostgreSQL node: %.2f s, runneld + "
                 "backends CPU %.0f us/job (this build %.0f); this build / "
-                "baseline: %.2f", a.baseline_bin, median(b),
+                "baseline by round: %s", a.baseline_bin, median(b),
                 median(xcpu) / a.jobs * 1e6,
-                (median(pcpu) + median(bcpu)) / a.jobs * 1e6,
-                median(b) / median(p))
+                (median(pcpu) + median(bcpu)) / a.jobs * 1e6, paired(b, p))
             say("  rounds baseline:   %s", " ".join("%.2f" % v for v in b))
     finally:
         for s in (pgn, lite, base):
@@ -262,8 +265,12 @@ def claim(a, pg):
                           "autoanalyze, ' || coalesce(autovacuum_count, 0) || "
                           "' autovacuum' FROM pg_stat_user_tables WHERE "
                           "relname = 'jobs'", urls[1])
-            say("%s%s\n  %s; on the deep table meanwhile: %s", label,
-                out.stdout.strip().replace("\n", "\n" + label),
+            med = [float(m) for m in re.findall(r"claim \(round \+ next\) "
+                                                  r"median ([\d.]+) us", out.stdout)]
+            say("%s%s\n  %sdepth %d / 1000: %.2f (target <= 1.5); %s; on the "
+                "deep table meanwhile: %s", label,
+                out.stdout.strip().replace("\n", "\n" + label), label,
+                a.depth, med[1] / med[0] if len(med) == 2 else 0,
                 out.stderr.strip().replace("\n", "; "), vac)
 
 
