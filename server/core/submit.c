@@ -238,15 +238,15 @@ hold(struct server *srv, struct job *jobs, size_t n, int batch,
 	turn_dirty(srv);
 }
 
-/* One held submission alone, as if it had been stored at its request. */
+/* Held jobs stored in a savepoint of their own: all or none. */
 static int
-flush_one(struct server *srv, struct pending *p)
+store_held(struct server *srv, struct job *jobs, size_t n)
 {
 	int rc, kept;
 
 	if ((rc = store_mark(srv->store)) < 0)
 		return rc;
-	rc = store_submit_held(srv->store, p->jobs, p->njobs);
+	rc = store_submit_held(srv->store, jobs, n);
 	kept = store_unmark(srv->store, rc == 0);
 	return rc < 0 ? rc : kept;
 }
@@ -270,7 +270,7 @@ submit_flush(struct server *srv)
 				    t->pending[i].njobs * sizeof(*all));
 				k += t->pending[i].njobs;
 			}
-		rc = flush_one(srv, &(struct pending){.jobs = all, .njobs = n});
+		rc = store_held(srv, all, n);
 	}
 	k = 0;
 	for (size_t i = 0; i < t->npending; i++) {
@@ -278,13 +278,14 @@ submit_flush(struct server *srv)
 
 		if (!p->held)
 			continue;
+		p->held = 0;
 		if (rc == 0) {
 			for (size_t j = 0; j < p->njobs; j++)
 				p->jobs[j].id = all[k++].id;
-		} else if ((p->rc = flush_one(srv, p)) < 0) {
-			/* One of them spoilt the statement for all (or the
-			 * database is away): each stored alone, as it would
-			 * have been at its request. */
+		/* One of them spoilt the statement for all (or the database is
+		 * away): each alone, as it would have been at its request, and
+		 * one refused is answered with its error. */
+		} else if ((p->rc = store_held(srv, p->jobs, p->njobs)) < 0) {
 			continue;
 		}
 		stored(srv, p->jobs, p->njobs);

@@ -427,8 +427,13 @@ pg_defer_flush(struct pg_store *s)
 	}
 	if (early)
 		return pg_fail_early(s, early, r);
-	if (PQstatus(s->conn) != CONNECTION_OK || !s->prepared)
+	if (PQstatus(s->conn) != CONNECTION_OK)
 		return pg_fail(s, "held-back commands", NULL);
+	if (!s->prepared) {
+		/* Out of step: the next pg_begin resets it. */
+		pg_turn_failed(s, -EIO);
+		return -EIO;
+	}
 	return 0;
 }
 
