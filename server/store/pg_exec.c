@@ -297,69 +297,59 @@ defer_plain(const struct pg_store *s)
 	return 1;
 }
 
-/*
- * In a pipeline: every command sent has its results, then NULL; a
- * command after a failed one has PGRES_PIPELINE_ABORTED; the sync has
- * PGRES_PIPELINE_SYNC.
- */
-int
-pg_send_all(struct pg_store *s, const struct pg_stmt *st, int n,
-    PGresult **res, const char **early, int *again)
+/* Enters pipeline mode and sends what is held back, then st[0..n).
+ * Returns how many went out; *ok is 0 when one could not. */
+static int
+pipe_send(struct pg_store *s, const struct pg_stmt *st, int n, int *ok)
 {
-	PGconn		*c = s->conn;
-	PGresult	*r, *err = NULL;
-	int		 nd = s->ndefer, sent = 0, ok;
-	int		 retry = *again && s->fresh && defer_plain(s);
+	PGconn	*c = s->conn;
+	int	 nd = s->ndefer, sent = 0;
 
-	/* Whatever it is, it comes after the finish they were read with. */
-	pg_deps_forget(s);
-	*early = NULL;
-	*again = 0;
-	for (int i = 0; i < (n > 0 ? n : 1); i++)
-		res[i] = NULL;
-	if (nd == 0 && n == 1) {
-		const struct pg_params *p = st->p;
-
-		if (st->name)
-			res[0] = PQexecPrepared(c, st->name, p ? p->n : 0,
-			    p ? p->values : NULL, p ? p->lengths : NULL,
-			    p ? p->formats : NULL, 0);
-		else if (p)
-			res[0] = PQexecParams(c, st->sql, p->n, NULL, p->values,
-			    p->lengths, p->formats, 0);
-		else
-			res[0] = PQexec(c, st->sql);
-		return 0;
-	}
-	if (nd + n == 0)
-		return 0;
-	ok = PQenterPipelineMode(c);
-	for (int i = 0; ok && i < nd + n; i++, sent += ok) {
+	*ok = PQenterPipelineMode(c);
+	for (int i = 0; *ok && i < nd + n; i++, sent += *ok) {
 		if (i < nd) {
 			const struct pg_deferred *d = &s->defer[i];
 
-			ok = send_one(c, d->name, d->sql, d->n,
+			*ok = send_one(c, d->name, d->sql, d->n,
 			    (const char *const *)d->values, d->lengths,
 			    d->formats);
 		} else {
 			const struct pg_params *p = st[i - nd].p;
 
-			ok = send_one(c, st[i - nd].name, st[i - nd].sql,
+			*ok = send_one(c, st[i - nd].name, st[i - nd].sql,
 			    p ? p->n : 0, p ? p->values : NULL,
 			    p ? p->lengths : NULL, p ? p->formats : NULL);
 		}
 	}
-	if (ok)
-		ok = PQpipelineSync(c);
-	for (int i = 0; ok && i < sent; i++) {
+	if (*ok)
+		*ok = PQpipelineSync(c);
+	return sent;
+}
+
+/*
+ * Reads the answers of the sent commands: in a pipeline every command
+ * has its results, then NULL; a command after a failed one has
+ * PGRES_PIPELINE_ABORTED; the sync has PGRES_PIPELINE_SYNC.  res[i]
+ * gets the statements' results, *err the first held-back command that
+ * failed (*early its name).  Leaves pipeline mode.
+ */
+static void
+pipe_read(struct pg_store *s, int sent, int synced, PGresult **res,
+    PGresult **err, const char **early)
+{
+	PGconn		*c = s->conn;
+	PGresult	*r;
+	int		 nd = s->ndefer;
+
+	for (int i = 0; synced && i < sent; i++) {
 		while ((r = PQgetResult(c)) != NULL) {
 			ExecStatusType rs = PQresultStatus(r);
 
 			if (i >= nd && res[i - nd] == NULL) {
 				res[i - nd] = r;
-			} else if (i < nd && err == NULL &&
+			} else if (i < nd && *err == NULL &&
 			    rs != PGRES_COMMAND_OK && rs != PGRES_TUPLES_OK) {
-				err = r;
+				*err = r;
 				*early = s->defer[i].what;
 			} else {
 				PQclear(r);
@@ -368,7 +358,7 @@ pg_send_all(struct pg_store *s, const struct pg_stmt *st, int n,
 		if (PQstatus(c) != CONNECTION_OK)
 			break;
 	}
-	if (ok && PQstatus(c) == CONNECTION_OK)
+	if (synced && PQstatus(c) == CONNECTION_OK)
 		PQclear(PQgetResult(c));	/* the sync */
 	if (!PQexitPipelineMode(c) && PQstatus(c) == CONNECTION_OK) {
 		/* Out of step with the server (a send that failed): the
@@ -377,27 +367,63 @@ pg_send_all(struct pg_store *s, const struct pg_stmt *st, int n,
 		    PQerrorMessage(c));
 		s->prepared = 0;
 	}
-	if (retry && PQstatus(c) != CONNECTION_OK &&
+}
+
+static void
+clear_all(PGresult **res, int n)
+{
+	for (int i = 0; i < n; i++) {
+		PQclear(res[i]);
+		res[i] = NULL;
+	}
+}
+
+int
+pg_send_all(struct pg_store *s, const struct pg_stmt *st, int n,
+    PGresult **res, const char **early, int *again)
+{
+	PGresult	*err = NULL;
+	int		 retry = *again && s->fresh && defer_plain(s);
+	int		 sent, ok;
+
+	/* Whatever it is, it comes after the finish they were read with. */
+	pg_deps_forget(s);
+	*early = NULL;
+	*again = 0;
+	for (int i = 0; i < (n > 0 ? n : 1); i++)
+		res[i] = NULL;
+	if (s->ndefer == 0 && n == 1) {
+		const struct pg_params *p = st->p;
+
+		if (st->name)
+			res[0] = PQexecPrepared(s->conn, st->name, p ? p->n : 0,
+			    p ? p->values : NULL, p ? p->lengths : NULL,
+			    p ? p->formats : NULL, 0);
+		else if (p)
+			res[0] = PQexecParams(s->conn, st->sql, p->n, NULL,
+			    p->values, p->lengths, p->formats, 0);
+		else
+			res[0] = PQexec(s->conn, st->sql);
+		return 0;
+	}
+	if (s->ndefer + n == 0)
+		return 0;
+	sent = pipe_send(s, st, n, &ok);
+	pipe_read(s, sent, ok, res, &err, early);
+	if (retry && PQstatus(s->conn) != CONNECTION_OK &&
 	    pg_reconnect_fresh(s) == 0) {
-		for (int i = 0; i < n; i++) {
-			PQclear(res[i]);
-			res[i] = NULL;
-		}
+		clear_all(res, n);
 		PQclear(err);
 		*early = NULL;
 		*again = 1;
 		return 0;
 	}
 	pg_defer_clear(s);
-	if (err) {
-		for (int i = 0; i < n; i++) {
-			PQclear(res[i]);
-			res[i] = NULL;
-		}
-		res[0] = err;
-		return 1;
-	}
-	return 0;
+	if (err == NULL)
+		return 0;
+	clear_all(res, n);
+	res[0] = err;
+	return 1;
 }
 
 PGresult *
