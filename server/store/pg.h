@@ -220,8 +220,10 @@ int	pg_exec_sql(struct pg_store *, const char *what, const char *sql,
  * Holds back a statement whose answer nobody waits for until the next
  * round trip (the top of this file): prepared statement name (NULL: sql,
  * one statement, in static storage) with the parameters p (NULL: none),
- * which are copied and consumed.  Inside a failed savepoint it returns
- * that code and holds nothing; else 0, or -ENOMEM (the turn is lost).
+ * which are copied and consumed.  Returns 0; or, holding nothing, the
+ * code of a failed savepoint, -ENOMEM when the parameters could not be
+ * held (as pg_exec would, without touching the turn), or the code of
+ * the turn lost by sending the full queue on ahead (pg_defer_flush).
  */
 int	pg_defer(struct pg_store *, const char *what, const char *name,
 	    const char *sql, struct pg_params *p);
