@@ -39,6 +39,10 @@ int	cluster_nodes(struct server *,
  * counts are always current.  What a reader may see at most this old:
  */
 #define CLUSTER_COUNTS_FRESH_MS	250
-void	cluster_counts(struct server *, int64_t max_age_ms);
+/*
+ * Returns 0, or a code when they could not be read (then the last ones
+ * read stay, e.g. while the database is away: -ENOTCONN).
+ */
+int	cluster_counts(struct server *, int64_t max_age_ms);
 
 #endif

@@ -93,6 +93,16 @@ struct core {
 	size_t		 nredo, capredo;
 };
 
+/*
+ * A claim of a turn whose commit failed: never started here, yet maybe
+ * committed (the answer to COMMIT lost on the way back).
+ */
+struct unsure_claim {
+	uint64_t	 id;
+	int		 attempt;
+	char		 queue[JOB_QUEUE_MAX + 1];
+};
+
 /* A cancel this turn asks of the node running the job. */
 struct cancel_note {
 	uint64_t	 id;
@@ -122,6 +132,12 @@ struct cluster {
 	int			 rejoin;	/* our row is gone: join again */
 	int			 peers;		/* other live nodes, last seen */
 	int			 missed;	/* LISTEN was down: poll waiters */
+	int64_t			 up_mono;	/* the database came back (clock_mono_ms);
+						 * 0: never lost */
+	/* claims to settle before any other (cluster_claim) */
+	struct unsure_claim	*unsure;
+	size_t			 nunsure, capunsure;
+	int			 unsure_settled;	/* ... in this turn */
 	/* this turn */
 	struct claim_round	 round;
 	int			 claimed_all;	/* a claim found nothing more */
@@ -163,6 +179,12 @@ int		 refuse_set(struct core_error *err, int rc, const char *field,
 int		 refuse_state(struct core_error *err, struct job *j,
 		    const char *what);
 
+/*
+ * core.c: keeps a worker's report that could not be stored, to apply
+ * again a second later, or as soon as the store is back.
+ */
+void		 core_keep_report(struct core *, uint64_t id,
+		    const struct job_exit *);
 /* finish.c: re-applies a worker report kept over a failed commit. */
 void		 finish_apply(struct server *, uint64_t id,
 		    const struct job_exit *);
@@ -200,6 +222,14 @@ void		 cluster_flush(struct server *);
  * runs (its row locked until the commit), -EBUSY when it is not. */
 int		 cluster_fence(struct server *, uint64_t id,
 		    const struct job_exit *ex);
+/*
+ * cluster.c: the turn's commit is over (rc < 0: failed; runs are its
+ * claims, then never started).
+ */
+void		 cluster_turn_over(struct server *, int rc,
+		    const struct run *runs, size_t nruns);
+/* cluster.c: 1 while the database can be reached (as far as is known). */
+int		 cluster_db_up(struct server *);
 /* cluster.c: queued + scheduled jobs in the cluster, this turn's too. */
 int64_t		 cluster_waiting(struct server *);
 /* cluster.c: the running jobs of this node (free *ids). */

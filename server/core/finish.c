@@ -155,11 +155,15 @@ finish_apply(struct server *srv, uint64_t id, const struct job_exit *ex)
 		    (unsigned long long)id);
 		return;
 	}
+	/* Not stored (the database away, say): kept, applied again later. */
+	if (rc < 0) {
+		core_keep_report(c, id, ex);
+		turn_dirty(srv);
+		return;
+	}
 	/* Kept until the commit: a failed commit applies it again. */
 	finish_keep(turn_pending(c, P_EXIT, NULL, NULL, id), id, ex);
 	turn_dirty(srv);
-	if (rc < 0)
-		return;
 	runq_stopped(srv, queue);
 	c->runnable = 1;
 	ch = turn_change(c, id, JOB_RUNNING, r.state, queue);

@@ -70,6 +70,35 @@ pgio_free(struct pgio *io)
 	free(io);
 }
 
+/*
+ * conninfo, but with a connect_timeout (unless it or PGCONNECT_TIMEOUT
+ * gives one: a database that does not answer holds a thread 5 s, not
+ * the system's TCP timeout) and TCP keepalives (a peer gone without a
+ * word is found in about 30 s), as the loop's connection has them.
+ * What conninfo says wins: it comes after them (expand_dbname).
+ */
+static PGconn *
+connect_params(const char *conninfo)
+{
+	const char	*keys[8], *vals[8];
+	int		 k = 0;
+
+	if (getenv("PGCONNECT_TIMEOUT") == NULL) {
+		keys[k] = "connect_timeout";
+		vals[k++] = "5";
+	}
+	keys[k] = "keepalives_idle";
+	vals[k++] = "15";
+	keys[k] = "keepalives_interval";
+	vals[k++] = "5";
+	keys[k] = "keepalives_count";
+	vals[k++] = "3";
+	keys[k] = "dbname";
+	vals[k++] = conninfo;
+	keys[k] = vals[k] = NULL;
+	return PQconnectdbParams(keys, vals, 1);
+}
+
 struct pg_conn *
 pgio_get(struct pgio *io)
 {
@@ -83,7 +112,7 @@ pgio_get(struct pgio *io)
 		return c;
 	if (c != NULL)
 		PQfinish(c);
-	c = PQconnectdb(io->conninfo);
+	c = connect_params(io->conninfo);
 	if (c == NULL) {
 		log_warnx("pgio: connect: out of memory");
 		return NULL;
