@@ -28,6 +28,11 @@ void	cluster_free(struct server *);
 
 /* This node's id, or NULL when not in cluster mode. */
 const char *cluster_node(const struct server *);
+/*
+ * 1 while the database can be reached, as far as this node knows (and
+ * always on SQLite); while it is 0 every write gets -ENOTCONN at once.
+ */
+int	cluster_db_up(struct server *);
 /* 1 if this node held the leader's lease at its last tick. */
 int	cluster_leader(const struct server *);
 /* Calls cb for every node of the cluster.  0 or a code. */

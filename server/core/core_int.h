@@ -228,8 +228,6 @@ int		 cluster_fence(struct server *, uint64_t id,
  */
 void		 cluster_turn_over(struct server *, int rc,
 		    const struct run *runs, size_t nruns);
-/* cluster.c: 1 while the database can be reached (as far as is known). */
-int		 cluster_db_up(struct server *);
 /* cluster.c: queued + scheduled jobs in the cluster, this turn's too. */
 int64_t		 cluster_waiting(struct server *);
 /* cluster.c: the running jobs of this node (free *ids). */

@@ -262,6 +262,8 @@ run(struct pg_store *s, const char *what, const char *name, const char *sql,
 		/* Logged when it broke; it is being made again. */
 		rc = -ENOTCONN;
 		pg_turn_failed(s, rc);
+		if (PQstatus(s->conn) != CONNECTION_OK)
+			pg_link_lost(s, 0);
 	}
 	if (rc < 0)
 		goto out;

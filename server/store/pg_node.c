@@ -217,6 +217,7 @@ cl_exec(struct pg_store *s, enum cl_stmt_id id, struct pg_params *p,
 		/* Logged when it broke; it is being made again. */
 		rc = -ENOTCONN;
 		pg_turn_failed(s, rc);
+		pg_link_lost(s, 0);
 	}
 	if (rc < 0)
 		goto out;
