@@ -33,7 +33,6 @@
 
 #include "clock.h"
 #include "core/cluster.h"
-#include "core/core.h"
 #include "core/core_int.h"
 #include "core/counts.h"
 #include "core/finish.h"
@@ -455,7 +454,7 @@ db_up(void *arg)
 	cl->missed = 1;
 	uv_timer_start(&cl->tick, on_tick, 0, (uint64_t)cl->tick_ms);
 	/* The reports kept meanwhile, and the dispatcher. */
-	core_storage_changed(srv);
+	core_store_back(srv);
 }
 
 /* ---- counts ------------------------------------------------------------ */

@@ -346,6 +346,12 @@ core_storage_changed(struct server *srv)
 	}
 }
 
+void
+core_store_back(struct server *srv)
+{
+	core_storage_changed(srv);
+}
+
 size_t
 core_reports_waiting(const struct server *srv)
 {

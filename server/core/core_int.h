@@ -185,6 +185,8 @@ int		 refuse_state(struct core_error *err, struct job *j,
  */
 void		 core_keep_report(struct core *, uint64_t id,
 		    const struct job_exit *);
+/* core.c: the store takes writes again: kept reports now, then dispatch. */
+void		 core_store_back(struct server *);
 /* finish.c: re-applies a worker report kept over a failed commit. */
 void		 finish_apply(struct server *, uint64_t id,
 		    const struct job_exit *);
