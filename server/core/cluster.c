@@ -59,8 +59,12 @@
  */
 #define STATEMENT_MAX_MS	10000
 #define ANSWER_MAX_MS		(STATEMENT_MAX_MS + 2000)
-/* A lost connection is tried again after at most this (or a beat). */
-#define RECONNECT_MAX_MS	5000
+/*
+ * A lost connection is tried again after at most this (or a beat): an
+ * attempt never blocks the loop and costs the server little, and this
+ * is how long writes may still fail once the database is back.
+ */
+#define RECONNECT_MAX_MS	2000
 
 static void	on_tick(uv_timer_t *);
 static int	settle_unsure(struct server *);

@@ -102,8 +102,8 @@ struct store_link {
  * From now on the connection is watched from loop: once it is found
  * lost, every statement fails at once with -ENOTCONN, and it is made
  * again in the background without blocking the loop: at once, then
- * after 0.5 s doubling to retry_max_ms, each attempt bounded by the
- * connection's connect_timeout.  A statement's answer is waited for
+ * after 0.5 s doubling to retry_max_ms (each wait 80-100% of that), each
+ * attempt bounded by the connection's connect_timeout.  A statement's answer is waited for
  * answer_ms at most (then the connection is cut and counts as lost).
  * up(arg) is called each time it is back, its statements prepared
  * again.  Returns 0 or -ENOMEM.

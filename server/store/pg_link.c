@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "clock.h"
 #include "log.h"
@@ -124,11 +125,29 @@ poll_watch(struct pg_link *l, int events)
 	return 0;
 }
 
+/*
+ * 80-100% of ms: nodes that lost the database together do not all knock
+ * at the same moment when it comes back.
+ */
+static int64_t
+jitter(int64_t ms)
+{
+	static uint64_t seed;
+
+	if (seed == 0)
+		seed = ((uint64_t)clock_mono_ms() * 2654435761u ^
+		    (uint64_t)getpid() << 32) | 1;
+	seed ^= seed << 13;
+	seed ^= seed >> 7;
+	seed ^= seed << 17;
+	return ms - (int64_t)(seed % (uint64_t)(ms / 5 + 1));
+}
+
 /* An attempt failed: the next one after the back-off. */
 static void
 attempt_failed(struct pg_link *l, const char *why)
 {
-	int64_t now = clock_mono_ms();
+	int64_t now = clock_mono_ms(), wait;
 
 	poll_drop(l);
 	note_error(l, why);
@@ -137,8 +156,9 @@ attempt_failed(struct pg_link *l, const char *why)
 	l->retry_ms = l->retry_ms ? l->retry_ms * 2 : RETRY_FIRST_MS;
 	if (l->retry_ms > l->retry_max_ms)
 		l->retry_ms = l->retry_max_ms;
-	l->next_mono = now + l->retry_ms;
-	uv_timer_start(&l->timer, on_timer, (uint64_t)l->retry_ms, 0);
+	wait = jitter(l->retry_ms);
+	l->next_mono = now + wait;
+	uv_timer_start(&l->timer, on_timer, (uint64_t)wait, 0);
 	if (now - l->logged_mono >= LOG_EVERY_MS) {
 		log_warnx("store: PostgreSQL still unreachable after %.0fs "
 		    "(%llu attempts): %s", (double)(now - l->down_mono) / 1000.0,
