@@ -190,9 +190,10 @@ api_metrics_get(struct request *req)
 	    "runnel_workers{state=\"configured\"} %d\n",
 	    pool_busy(srv->pool), pool_up(srv->pool), pool_size(srv->pool));
 	put(&t, "# HELP runnel_reports_waiting Ends of jobs kept until "
-	    "the store takes them (the database away, a full disk).\n"
+	    "the store takes them (the database away, a full disk), or "
+	    "until their output is stored.\n"
 	    "# TYPE runnel_reports_waiting gauge\nrunnel_reports_waiting %zu\n",
-	    core_reports_waiting(srv));
+	    core_reports_waiting(srv) + (size_t)pool_draining(srv->pool));
 	put(&t, "# HELP runnel_storage_full 1 while the data directory's disk is "
 	    "full: no job is taken or started.\n# TYPE runnel_storage_full gauge\n"
 	    "runnel_storage_full %d\n", space_full(srv));

@@ -12,10 +12,14 @@
 
 #include <libpq-fe.h>
 
+#include "clock.h"
 #include "log.h"
 #include "store/pgio_int.h"
 
 #define PGIO_IDLE_MAX	16
+
+/* A connection that fails is said at most this often (threads retry). */
+#define PGIO_LOG_EVERY_MS	60000
 
 struct pgio {
 	char		*conninfo;
@@ -23,6 +27,8 @@ struct pgio {
 	pthread_mutex_t	 mu;
 	PGconn		*idle[PGIO_IDLE_MAX];
 	int		 nidle;
+	int64_t		 logged_ms;	/* the last failure said (mono) */
+	unsigned	 unsaid;	/* failures since, not said */
 };
 
 const char *
@@ -119,10 +125,26 @@ pgio_get(struct pgio *io)
 	}
 	if (PQstatus(c) != CONNECTION_OK) {
 		/* The message names host and user, never the password. */
-		char m[512];
+		char		 m[512];
+		int64_t		 now = clock_mono_ms();
+		unsigned	 unsaid = 0;
+		int		 say = 0;
 
-		log_warnx("pgio: connect: %s", pgio_msg(PQerrorMessage(c), m,
-		    sizeof(m)));
+		pthread_mutex_lock(&io->mu);
+		if (io->logged_ms == 0 || now - io->logged_ms >=
+		    PGIO_LOG_EVERY_MS) {
+			say = 1;
+			unsaid = io->unsaid;
+			io->logged_ms = now;
+			io->unsaid = 0;
+		} else {
+			io->unsaid++;
+		}
+		pthread_mutex_unlock(&io->mu);
+		if (say)
+			log_warnx("pgio: connect: %s (%u more failures not "
+			    "logged)", pgio_msg(PQerrorMessage(c), m, sizeof(m)),
+			    unsaid);
 		PQfinish(c);
 		return NULL;
 	}
