@@ -225,7 +225,7 @@ pending_done(struct server *srv, struct pending *p, int rc)
 		break;
 	case P_EXIT:
 		if (rc < 0)
-			core_keep_report(srv->core, p->id, &p->ex);
+			core_keep_report(srv->core, p->id, finish_kept(p));
 		return;
 	}
 	if (p->done)
@@ -393,7 +393,7 @@ on_redo(uv_timer_t *h)
 			    (unsigned long long)redo[i].id, redo[i].ex.attempts);
 			continue;
 		}
-		finish_apply(srv, redo[i].id, &redo[i].ex);
+		finish_apply(srv, redo[i].id, finish_kept(&redo[i]));
 	}
 	free(redo);
 }

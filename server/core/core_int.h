@@ -198,6 +198,12 @@ void		 finish_overlay(struct server *, struct job *j);
 /* finish.c: copies a report into p so it outlives the caller's buffers. */
 void		 finish_keep(struct pending *p, uint64_t id,
 		    const struct job_exit *ex);
+/*
+ * finish.c: the report finish_keep kept in p, its strings pointed at p's
+ * copies again: an array of pendings that grew moved them (use this,
+ * never p->ex, to read a kept report).
+ */
+struct job_exit	*finish_kept(struct pending *p);
 
 /* deps.c: job id reached its final state: its dependents move on. */
 void		 deps_settle(struct server *, uint64_t id, enum job_state final);
