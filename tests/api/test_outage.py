@@ -88,13 +88,20 @@ class Proxy:
     host talks to the server through it.  hang() forwards nothing more, in
     either direction, on old connections or new ones (a network black hole:
     nothing is refused, nothing answers); heal() lets everything through
-    again, what was held included."""
+    again, what was held included.  lose_commit_after(marker): the next
+    COMMIT sent after marker on a connection is done by the server, but its
+    answer is lost: the connection is cut instead.
+
+    What the server sends is passed on a whole message at a time (type
+    byte, length), so that the answer to a COMMIT can be told."""
 
     def __init__(self, target_dir):
         self.dir = tempfile.mkdtemp(prefix="runnel-outage-proxy-")
         self.target = os.path.join(target_dir, ".s.PGSQL.5432")
         self.held = threading.Event()
         self.closing = False
+        self.marker = None
+        self.commit_lost = threading.Event()
         self.lsock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.lsock.bind(os.path.join(self.dir, ".s.PGSQL.5432"))
         self.lsock.listen(64)
@@ -118,23 +125,50 @@ class Proxy:
             t.start()
 
     def _pump(self, a, b):
-        peer = {a: b, b: a}
+        """a: the node's end, b: the server's."""
+        seen, tail, sbuf = False, b"", b""
         try:
             while not self.closing:
                 if self.held.is_set():
                     time.sleep(0.02)
                     continue
                 r, _, _ = select.select([a, b], [], [], 0.1)
-                for s in r:
-                    data = s.recv(65536)
+                if a in r:
+                    data = a.recv(65536)
                     if not data:
                         return
-                    peer[s].sendall(data)
+                    m = self.marker
+                    if m and not seen and m in tail + data:
+                        seen = True
+                    tail = (tail + data)[-64:]
+                    b.sendall(data)
+                if b in r:
+                    data = b.recv(65536)
+                    if not data:
+                        return
+                    sbuf += data
+                    out = bytearray()
+                    while len(sbuf) >= 5:
+                        n = int.from_bytes(sbuf[1:5], "big")
+                        if len(sbuf) < 1 + n:
+                            break
+                        msg, sbuf = sbuf[:1 + n], sbuf[1 + n:]
+                        if seen and msg[:1] == b"C" and msg[5:] == b"COMMIT\0":
+                            a.sendall(out)
+                            self.marker = None
+                            self.commit_lost.set()
+                            return
+                        out += msg
+                    a.sendall(out)
         except OSError:
             pass
         finally:
             a.close()
             b.close()
+
+    def lose_commit_after(self, marker):
+        self.commit_lost.clear()
+        self.marker = marker
 
     def hang(self):
         self.held.set()
@@ -409,6 +443,34 @@ class CutOffTest(OwnDatabase):
         cls.addClassCleanup(cls.proxy.close)
         return harness_pg.database_url(
             "postgresql:///x?host=%s&user=postgres" % cls.proxy.dir, "outage")
+
+    def test_a_commit_whose_answer_is_lost(self):
+        a, b = self.nodes
+        self.run_on(b, {"command": "true"})	# b's workers are up, one idle
+        key = "lost-%d" % time.time_ns()
+        cmd = "true # %s" % key
+        self.proxy.lose_commit_after(cmd.encode())
+        r = b.api("POST", "/api/v1/jobs", body={"command": cmd},
+                  headers={"Idempotency-Key": key})
+        self.assertTrue(self.proxy.commit_lost.is_set(), "the COMMIT's "
+                        "answer was lost")
+        # The client cannot know: 503, and the job is there all the same,
+        # claimed by b in that turn, its RUN never sent.
+        self.db_down(r)
+        jid = int(self.sql("SELECT id FROM jobs WHERE command = '%s'" % cmd))
+        # The same key again: the job of the first request.
+        r = wait_until(lambda: (lambda r: r if r.status != 503 else None)(
+            b.api("POST", "/api/v1/jobs", body={"command": cmd},
+                  headers={"Idempotency-Key": key})), 10, "b to take writes")
+        self.assertEqual((r.status, r.data["id"]), (200, jid), r.raw)
+        # b puts it back (its claim never started) and it runs once.
+        done = a.wait(jid, 30)
+        self.assertEqual((done["state"], done["attempts"]), ("succeeded", 1),
+                         done)
+        self.assertIn(b"job=%d attempt=1: its claim was committed though the "
+                      b"commit seemed to fail" % jid, b.log_since_start())
+        self.assertEqual(self.sql("SELECT count(*) FROM jobs WHERE command = "
+                                  "'%s'" % cmd), "1")
 
     def test_a_node_cut_off_is_rescued_and_its_late_ends_refused(self):
         a, b = self.nodes
