@@ -18,6 +18,10 @@ skipped on SQLite.
   the node timeout.  Node a rescues b's jobs; b's loop is held at most
   once, for the answer deadline; back, b's late ends are refused and its
   processes of rescued attempts ended, so each job ends once in the store.
+- A lost answer: the proxy cuts b's connection at the answer to a COMMIT
+  that the server did.  The client got 503, yet its job exists: the same
+  Idempotency-Key answers 200 with it, and the claim of that turn, never
+  started, is put back and runs once.
 
 The figures worth a look (how long writes fail after PostgreSQL is back,
 how long b's loop was held) are printed.
