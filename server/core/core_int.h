@@ -120,6 +120,7 @@ struct cluster {
 	int64_t			 retry_ms;	/* the retry timer's last delay */
 	int			 leader;	/* held the lease at the last tick */
 	int			 rejoin;	/* our row is gone: join again */
+	int			 skew_said;	/* a large clock skew was logged */
 	int			 peers;		/* other live nodes, last seen */
 	int			 missed;	/* LISTEN was down: poll waiters */
 	/* this turn */

@@ -89,8 +89,12 @@ int	store_node_session(struct store *, int64_t lock_ms, int64_t idle_ms);
  */
 int	store_node_join(struct store *, const struct node_row *me,
 	    int (*pid_alive)(int pid), struct node_row *holder);
-/* The node's heartbeat.  0, -ENOENT when its row is gone (declared dead). */
-int	store_node_beat(struct store *, const char *node);
+/*
+ * The node's heartbeat.  0, -ENOENT when its row is gone (declared dead),
+ * or a code.  On 0, *skew_ms is how far the database's clock is ahead of
+ * this host's (read during the beat, half its round trip allowed for).
+ */
+int	store_node_beat(struct store *, const char *node, int64_t *skew_ms);
 /* Removes the node's row and gives up its lease, if it holds it. */
 int	store_node_leave(struct store *, const char *node);
 /* Calls cb for every node row, in id order.  0 or a code. */

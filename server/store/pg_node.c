@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "log.h"
 #include "store/pg_cluster.h"
 
@@ -35,7 +36,9 @@ const char *const cl_sql[CL_STMT_COUNT] = {
 	    "workers = excluded.workers, listen = excluded.listen, "
 	    "timeout_ms = excluded.timeout_ms, started_at = now(), "
 	    "beat_at = now()",
-	[CL_BEAT] = "UPDATE nodes SET beat_at = now() WHERE id = $1",
+	/* clock_timestamp(), not now(): the turn may have begun a while ago. */
+	[CL_BEAT] = "UPDATE nodes SET beat_at = now() WHERE id = $1 "
+	    "RETURNING " EPOCH_MS("clock_timestamp()"),
 	[CL_LEAVE] = "DELETE FROM nodes WHERE id = $1",
 	[CL_RESIGN] = "DELETE FROM leader WHERE node = $1",
 	[CL_NODES] = "SELECT n.id, n.host, coalesce(n.listen, ''), n.pid, "
@@ -385,17 +388,28 @@ store_node_join(struct store *store, const struct node_row *me,
 }
 
 int
-store_node_beat(struct store *store, const char *node)
+store_node_beat(struct store *store, const char *node, int64_t *skew_ms)
 {
 	struct pg_params	 p;
+	PGresult		*r = NULL;
+	int64_t			 sent, back;
 	int			 rc;
 
+	*skew_ms = 0;
 	if ((rc = pg_begin(store)) < 0)
 		return rc;
 	pg_params_init(&p);
 	pg_param_text(&p, node);
-	rc = cl_changes(pg_of(store), CL_BEAT, &p);
-	return rc < 0 ? rc : rc == 1 ? 0 : -ENOENT;
+	sent = clock_host_ms();
+	if ((rc = cl_exec(pg_of(store), CL_BEAT, &p, &r)) < 0)
+		return rc;
+	back = clock_host_ms();
+	if (PQntuples(r) == 1)
+		*skew_ms = pg_int(r, 0, 0) - sent - (back - sent) / 2;
+	else
+		rc = -ENOENT;
+	PQclear(r);
+	return rc;
 }
 
 int
