@@ -6,12 +6,14 @@
 
 #include "api/api.h"
 #include "core/cluster.h"
+#include "core/core.h"
 #include "core/counts.h"
 #include "core/events.h"
 #include "http/gate.h"
 #include "http/reply.h"
 #include "pool/pool.h"
 #include "server.h"
+#include "store/cluster.h"
 #include "store/space.h"
 #include "vec.h"
 
@@ -111,6 +113,26 @@ put_node(void *arg, const struct node_row *n)
 	    n->id, (double)n->beat_age_ms / 1000.0, n->id, n->running);
 }
 
+/* The database as this node sees it (cluster mode). */
+static void
+put_database(struct text *t, struct server *srv)
+{
+	struct store_link l;
+
+	store_link_info(srv->store, &l);
+	put(t, "# HELP runnel_database_up 1 while this node reaches the "
+	    "database; 0: writes get 503 database_unavailable.\n"
+	    "# TYPE runnel_database_up gauge\nrunnel_database_up %d\n"
+	    "# HELP runnel_database_down_seconds How long the database has "
+	    "been unreachable (0 while it is reached).\n"
+	    "# TYPE runnel_database_down_seconds gauge\n"
+	    "runnel_database_down_seconds %.3f\n"
+	    "# HELP runnel_database_outages_total Times the connection to the "
+	    "database was lost.\n# TYPE runnel_database_outages_total counter\n"
+	    "runnel_database_outages_total %llu\n", l.up,
+	    (double)l.down_ms / 1000.0, (unsigned long long)l.outages);
+}
+
 /*
  * Cluster mode: which node answers (its counters above are its own; the
  * jobs and queue depths are the cluster's), who leads, and every node's
@@ -123,6 +145,7 @@ put_cluster(struct text *t, struct server *srv)
 
 	if (node == NULL)
 		return;
+	put_database(t, srv);
 	put(t, "# HELP runnel_node_info The node answering: its counters are "
 	    "its own; job and queue figures are the cluster's.\n"
 	    "# TYPE runnel_node_info gauge\nrunnel_node_info{node=\"%s\"} 1\n"
@@ -146,6 +169,7 @@ api_metrics_get(struct request *req)
 	struct counts	*ty = srv->counts;
 	struct text	 t = {0};
 
+	/* Without the database, its last counts (runnel_database_up says). */
 	cluster_counts(srv, CLUSTER_COUNTS_FRESH_MS);
 	put_jobs(&t, ty);
 	put_duration(&t, ty);
@@ -165,6 +189,11 @@ api_metrics_get(struct request *req)
 	    "runnel_workers{state=\"up\"} %d\n"
 	    "runnel_workers{state=\"configured\"} %d\n",
 	    pool_busy(srv->pool), pool_up(srv->pool), pool_size(srv->pool));
+	put(&t, "# HELP runnel_reports_waiting Ends of jobs kept until "
+	    "the store takes them (the database away, a full disk), or "
+	    "until their output is stored.\n"
+	    "# TYPE runnel_reports_waiting gauge\nrunnel_reports_waiting %zu\n",
+	    core_reports_waiting(srv) + (size_t)pool_draining(srv->pool));
 	put(&t, "# HELP runnel_storage_full 1 while the data directory's disk is "
 	    "full: no job is taken or started.\n# TYPE runnel_storage_full gauge\n"
 	    "runnel_storage_full %d\n", space_full(srv));

@@ -3,6 +3,7 @@
  * cluster, also the node answering ("node") and every node of the
  * cluster ("nodes": alive, last heartbeat, leader, jobs running there).
  */
+#include <errno.h>
 #include <string.h>
 
 #include "api/api.h"
@@ -75,13 +76,16 @@ api_workers_list(struct request *req)
 	struct server	*srv = req->srv;
 	cJSON		*root = cJSON_CreateObject();
 	struct nodes	 ns;
+	int		 rc;
 
 	pool_each(srv->pool, add_worker, cJSON_AddArrayToObject(root, "workers"));
 	if ((ns.self = cluster_node(srv)) != NULL) {
 		cJSON_AddStringToObject(root, "node", ns.self);
 		ns.arr = cJSON_AddArrayToObject(root, "nodes");
-		if (cluster_nodes(srv, add_node, &ns) < 0) {
+		if ((rc = cluster_nodes(srv, add_node, &ns)) < 0) {
 			cJSON_Delete(root);
+			if (rc == -ENOTCONN)
+				return reply_errno(req, rc);
 			return reply_fail(req, 503, "unavailable", NULL,
 			    "the cluster's nodes cannot be read from the "
 			    "database");

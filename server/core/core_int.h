@@ -93,6 +93,16 @@ struct core {
 	size_t		 nredo, capredo;
 };
 
+/*
+ * A claim of a turn whose commit failed: never started here, yet maybe
+ * committed (the answer to COMMIT lost on the way back).
+ */
+struct unsure_claim {
+	uint64_t	 id;
+	int		 attempt;
+	char		 queue[JOB_QUEUE_MAX + 1];
+};
+
 /* A cancel this turn asks of the node running the job. */
 struct cancel_note {
 	uint64_t	 id;
@@ -123,6 +133,12 @@ struct cluster {
 	int			 skew_said;	/* a large clock skew was logged */
 	int			 peers;		/* other live nodes, last seen */
 	int			 missed;	/* LISTEN was down: poll waiters */
+	int64_t			 up_mono;	/* the database came back (clock_mono_ms);
+						 * 0: never lost */
+	/* claims to settle before any other (cluster_claim) */
+	struct unsure_claim	*unsure;
+	size_t			 nunsure, capunsure;
+	int			 unsure_settled;	/* ... in this turn */
 	/* this turn */
 	struct claim_round	 round;
 	int			 claimed_all;	/* a claim found nothing more */
@@ -164,6 +180,14 @@ int		 refuse_set(struct core_error *err, int rc, const char *field,
 int		 refuse_state(struct core_error *err, struct job *j,
 		    const char *what);
 
+/*
+ * core.c: keeps a worker's report that could not be stored, to apply
+ * again a second later, or as soon as the store is back.
+ */
+void		 core_keep_report(struct core *, uint64_t id,
+		    const struct job_exit *);
+/* core.c: the store takes writes again: kept reports now, then dispatch. */
+void		 core_store_back(struct server *);
 /* finish.c: re-applies a worker report kept over a failed commit. */
 void		 finish_apply(struct server *, uint64_t id,
 		    const struct job_exit *);
@@ -175,6 +199,12 @@ void		 finish_overlay(struct server *, struct job *j);
 /* finish.c: copies a report into p so it outlives the caller's buffers. */
 void		 finish_keep(struct pending *p, uint64_t id,
 		    const struct job_exit *ex);
+/*
+ * finish.c: the report finish_keep kept in p, its strings pointed at p's
+ * copies again: an array of pendings that grew moved them (use this,
+ * never p->ex, to read a kept report).
+ */
+struct job_exit	*finish_kept(struct pending *p);
 
 /* deps.c: job id reached its final state: its dependents move on. */
 void		 deps_settle(struct server *, uint64_t id, enum job_state final);
@@ -201,6 +231,12 @@ void		 cluster_flush(struct server *);
  * runs (its row locked until the commit), -EBUSY when it is not. */
 int		 cluster_fence(struct server *, uint64_t id,
 		    const struct job_exit *ex);
+/*
+ * cluster.c: the turn's commit is over (rc < 0: failed; runs are its
+ * claims, then never started).
+ */
+void		 cluster_turn_over(struct server *, int rc,
+		    const struct run *runs, size_t nruns);
 /* cluster.c: queued + scheduled jobs in the cluster, this turn's too. */
 int64_t		 cluster_waiting(struct server *);
 /* cluster.c: the running jobs of this node (free *ids). */

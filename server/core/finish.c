@@ -104,6 +104,17 @@ finish_keep(struct pending *p, uint64_t id, const struct job_exit *ex)
 	p->ex.node = ex->node ? p->node : NULL;
 }
 
+struct job_exit *
+finish_kept(struct pending *p)
+{
+	/* Only compared with NULL: after a move they point where p was. */
+	p->ex.reason = p->ex.reason ? p->reason : NULL;
+	p->ex.error = p->ex.error ? p->error : NULL;
+	p->ex.queue = p->queue;
+	p->ex.node = p->ex.node ? p->node : NULL;
+	return &p->ex;
+}
+
 /* The store's side of the outcome; fills *r. */
 static int
 finish_store(struct server *srv, uint64_t id, const struct job_exit *ex,
@@ -155,11 +166,15 @@ finish_apply(struct server *srv, uint64_t id, const struct job_exit *ex)
 		    (unsigned long long)id);
 		return;
 	}
+	/* Not stored (the database away, say): kept, applied again later. */
+	if (rc < 0) {
+		core_keep_report(c, id, ex);
+		turn_dirty(srv);
+		return;
+	}
 	/* Kept until the commit: a failed commit applies it again. */
 	finish_keep(turn_pending(c, P_EXIT, NULL, NULL, id), id, ex);
 	turn_dirty(srv);
-	if (rc < 0)
-		return;
 	runq_stopped(srv, queue);
 	c->runnable = 1;
 	ch = turn_change(c, id, JOB_RUNNING, r.state, queue);
@@ -178,14 +193,14 @@ finish_apply(struct server *srv, uint64_t id, const struct job_exit *ex)
 void
 finish_overlay(struct server *srv, struct job *j)
 {
-	const struct core	*c = srv->core;
+	struct core		*c = srv->core;
 	const struct job_exit	*ex = NULL;
 	char			 error[256];
 	enum job_state		 st;
 
 	for (size_t i = 0; i < c->nredo; i++)
 		if (c->redo[i].id == j->id)
-			ex = &c->redo[i].ex;
+			ex = finish_kept(&c->redo[i]);
 	if (ex == NULL)
 		return;
 	st = exit_outcome(ex, error, sizeof(error));

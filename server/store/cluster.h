@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <uv.h>
+
 #include "store/store.h"
 
 #define NODE_ID_MAX	64
@@ -75,10 +77,45 @@ int	store_clustered(const struct store *);
 /*
  * Prepares the connection of a node: no lock wait, nor an open
  * transaction, outlives lock_ms / idle_ms (a stopped node must not hold
- * rows for ever, nor the others wait for it).  Applied again after a
- * reconnect.  Returns 0 or a code.
+ * rows for ever, nor the others wait for it), and no statement runs
+ * longer than statement_ms (unless the server or the role set a
+ * statement_timeout of their own).  Applied again after a reconnect.
+ * Returns 0 or a code.
  */
-int	store_node_session(struct store *, int64_t lock_ms, int64_t idle_ms);
+int	store_node_session(struct store *, int64_t lock_ms, int64_t idle_ms,
+	    int64_t statement_ms);
+
+/* ---- the connection, watched from the loop (pg_link.c) ---- */
+
+/* What store_link_info tells. */
+struct store_link {
+	int		 up;		/* 1: statements run */
+	int64_t		 down_at;	/* ms since the epoch it was lost; 0 up */
+	int64_t		 down_ms;	/* how long it has been lost */
+	int64_t		 retry_in_ms;	/* till the next attempt; 0: one runs */
+	uint64_t	 outages;	/* losses since the start */
+	uint64_t	 attempts;	/* attempts to connect in this outage */
+	char		 error[256];	/* why, on one line ("" while up) */
+};
+
+/*
+ * From now on the connection is watched from loop: once it is found
+ * lost, every statement fails at once with -ENOTCONN, and it is made
+ * again in the background without blocking the loop: at once, then
+ * after 0.5 s doubling to retry_max_ms (each wait 80-100% of that), each
+ * attempt bounded by the connection's connect_timeout.  A statement's answer is waited for
+ * answer_ms at most (then the connection is cut and counts as lost).
+ * up(arg) is called each time it is back, its statements prepared
+ * again.  Returns 0 or -ENOMEM.
+ */
+int	store_link_start(struct store *, uv_loop_t *, int64_t retry_max_ms,
+	    int64_t answer_ms, void (*up)(void *arg), void *arg);
+/* Stops watching (its handles close on the loop).  NULL-safe. */
+void	store_link_stop(struct store *);
+/* 1 while statements can run (as far as is known), 0 while it is lost. */
+int	store_link_up(const struct store *);
+/* The connection's state, for /healthz and /metrics. */
+void	store_link_info(const struct store *, struct store_link *);
 
 /* ---- nodes and the leader's lease (pg_node.c) ---- */
 
@@ -112,10 +149,10 @@ int	store_lease(struct store *, const char *node, int64_t ttl_ms,
 	    int *elected);
 /*
  * Deletes the rows of nodes silent for longer than their timeout (a row
- * another transaction holds is left for later); cb is told each.
- * Returns how many, or a code.
+ * another transaction holds is left for later), never self's; cb is
+ * told each.  Returns how many, or a code.
  */
-int	store_nodes_prune(struct store *,
+int	store_nodes_prune(struct store *, const char *self,
 	    void (*cb)(void *arg, const char *node, const char *host, int pid),
 	    void *arg);
 /*

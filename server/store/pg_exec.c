@@ -1,16 +1,22 @@
 /*
  * The PostgreSQL backend's plumbing around a statement: its parameters
  * (text, but bytes in binary so that any byte goes through), sending it
- * (pg.c maps and logs what fails), the shapes of answer most statements
- * want (rows changed, a list of ids), and reading text-format results
- * back into C values.
+ * and waiting for its answer with a deadline (pg.c maps and logs what
+ * fails), the shapes of answer most statements want (rows changed, a
+ * list of ids), and reading text-format results back into C values.
  */
+#include <sys/socket.h>
+
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
+#include "log.h"
 #include "store/pg.h"
 
 /* ---- parameters ---- */
@@ -166,6 +172,77 @@ pg_param_ids(struct pg_params *p, const uint64_t *ids, size_t n)
 
 /* ---- running statements ---- */
 
+/* Waits for events on c's socket until end_ms (0: no end).  0 or a code. */
+static int
+wait_socket(PGconn *c, short events, int64_t end_ms, short *revents)
+{
+	struct pollfd	 pfd = {.fd = PQsocket(c), .events = events};
+	int64_t		 left;
+	int		 n;
+
+	if (pfd.fd < 0)
+		return -ENOTCONN;
+	for (;;) {
+		left = end_ms ? end_ms - clock_mono_ms() : -1;
+		if (end_ms && left <= 0)
+			return -ETIMEDOUT;
+		n = poll(&pfd, 1, left < 0 ? -1 : left > INT_MAX ? INT_MAX :
+		    (int)left);
+		if (n > 0) {
+			*revents = pfd.revents;
+			return 0;
+		}
+		if (n < 0 && errno != EINTR)
+			return -errno;
+	}
+}
+
+PGresult *
+pg_answer(struct pg_store *s, int sent, const char *what)
+{
+	PGconn		*c = s->conn;
+	PGresult	*r, *last = NULL;
+	int64_t		 end = s->answer_ms > 0 ? clock_mono_ms() + s->answer_ms : 0;
+	short		 ev = 0;
+	int		 rc = 0, f;
+
+	if (!sent)
+		return NULL;
+	/* Non-blocking: what did not fit in the socket goes out as it can,
+	 * the answer read meanwhile (the server may be sending already). */
+	while ((f = PQflush(c)) == 1) {
+		if ((rc = wait_socket(c, POLLOUT | POLLIN, end, &ev)) < 0)
+			break;
+		if ((ev & POLLIN) && !PQconsumeInput(c))
+			break;
+	}
+	while (rc == 0 && f == 0 && PQisBusy(c)) {
+		if ((rc = wait_socket(c, POLLIN, end, &ev)) < 0 ||
+		    !PQconsumeInput(c))
+			break;
+	}
+	if (rc < 0 || f != 0) {
+		/* Hung, or cut off without a word: PQgetResult would wait for
+		 * ever.  Cut the connection, so libpq fails the statement. */
+		if (rc == -ETIMEDOUT) {
+			log_warnx("store: %s: no answer from PostgreSQL in "
+			    "%.1fs: cutting the connection", what,
+			    (double)s->answer_ms / 1000.0);
+			s->answer_cut = 1;
+		}
+		shutdown(PQsocket(c), SHUT_RDWR);
+		PQconsumeInput(c);
+	}
+	/* As PQexec: the last result; a lost connection ends the list. */
+	while ((r = PQgetResult(c)) != NULL) {
+		PQclear(last);
+		last = r;
+		if (PQstatus(c) != CONNECTION_OK)
+			break;
+	}
+	return last;
+}
+
 static int
 run(struct pg_store *s, const char *what, const char *name, const char *sql,
     struct pg_params *p, PGresult **res)
@@ -182,21 +259,23 @@ run(struct pg_store *s, const char *what, const char *name, const char *sql,
 		rc = s->mark_error;
 	else if (PQstatus(s->conn) != CONNECTION_OK ||
 	    (name && !s->prepared)) {
-		/* Logged when it broke; the next pg_begin resets it. */
-		rc = -EIO;
+		/* Logged when it broke; it is being made again. */
+		rc = -ENOTCONN;
 		pg_turn_failed(s, rc);
+		if (PQstatus(s->conn) != CONNECTION_OK)
+			pg_link_lost(s, 0);
 	}
 	if (rc < 0)
 		goto out;
 	if (name)
-		r = PQexecPrepared(s->conn, name, p ? p->n : 0,
+		r = pg_answer(s, PQsendQueryPrepared(s->conn, name, p ? p->n : 0,
 		    p ? p->values : NULL, p ? p->lengths : NULL,
-		    p ? p->formats : NULL, 0);
+		    p ? p->formats : NULL, 0), what);
 	else if (p)
-		r = PQexecParams(s->conn, sql, p->n, NULL, p->values, p->lengths,
-		    p->formats, 0);
+		r = pg_answer(s, PQsendQueryParams(s->conn, sql, p->n, NULL,
+		    p->values, p->lengths, p->formats, 0), what);
 	else
-		r = PQexec(s->conn, sql);
+		r = pg_answer(s, PQsendQuery(s->conn, sql), what);
 	st = PQresultStatus(r);
 	if (r && (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)) {
 		if (res)

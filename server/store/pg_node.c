@@ -66,10 +66,12 @@ const char *const cl_sql[CL_STMT_COUNT] = {
 	    "expires_at) VALUES ('leader', $1, now(), now() + $2" MS ") "
 	    "ON CONFLICT (name) DO NOTHING RETURNING 1",
 	/* A row locked by its node's open transaction is left for later:
-	 * the leader never waits for a node that may be stopped. */
+	 * the leader never waits for a node that may be stopped.  Never
+	 * the leader's own row: it is alive, whatever its last beat says
+	 * (a beat lost with a commit when the database went away). */
 	[CL_PRUNE] = "DELETE FROM nodes WHERE id IN (SELECT id FROM nodes "
-	    "WHERE beat_at < now() - timeout_ms" MS " FOR UPDATE SKIP LOCKED) "
-	    "RETURNING id, host, pid",
+	    "WHERE beat_at < now() - timeout_ms" MS " AND id <> $1 "
+	    "FOR UPDATE SKIP LOCKED) RETURNING id, host, pid",
 	/*
 	 * Counts made by nodes that are gone join the shared ones; rows a
 	 * transaction holds now stay where they are: they still add up, and
@@ -179,6 +181,7 @@ static struct {
 	/* the session's settings, applied again after a reconnect */
 	int64_t		 lock_ms;
 	int64_t		 idle_ms;
+	int64_t		 statement_ms;
 	int		 (*next_reset)(struct pg_store *, void *);
 	void		*next_arg;
 } cl;
@@ -213,13 +216,18 @@ cl_exec(struct pg_store *s, enum cl_stmt_id id, struct pg_params *p,
 		rc = p->err;
 	else if (s->in_txn && s->mark_error)
 		rc = s->mark_error;
-	else if (PQstatus(s->conn) != CONNECTION_OK)
-		rc = pg_fail(s, cl_sql[id], NULL);
+	else if (PQstatus(s->conn) != CONNECTION_OK) {
+		/* Logged when it broke; it is being made again. */
+		rc = -ENOTCONN;
+		pg_turn_failed(s, rc);
+		pg_link_lost(s, 0);
+	}
 	if (rc < 0)
 		goto out;
 	snprintf(name, sizeof(name), "runnel_cl_%d", (int)id);
 	if (!cl.ready[id]) {
-		r = PQprepare(s->conn, name, cl_sql[id], 0, NULL);
+		r = pg_answer(s, PQsendPrepare(s->conn, name, cl_sql[id], 0,
+		    NULL), name);
 		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
 			rc = pg_fail(s, cl_sql[id], r);
 			goto out;
@@ -227,8 +235,9 @@ cl_exec(struct pg_store *s, enum cl_stmt_id id, struct pg_params *p,
 		PQclear(r);
 		cl.ready[id] = 1;
 	}
-	r = PQexecPrepared(s->conn, name, p ? p->n : 0, p ? p->values : NULL,
-	    p ? p->lengths : NULL, p ? p->formats : NULL, 0);
+	r = pg_answer(s, PQsendQueryPrepared(s->conn, name, p ? p->n : 0,
+	    p ? p->values : NULL, p ? p->lengths : NULL, p ? p->formats : NULL,
+	    0), name);
 	st = PQresultStatus(r);
 	if (r && (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)) {
 		if (res)
@@ -299,16 +308,21 @@ static int
 session_apply(struct pg_store *s)
 {
 	struct pg_params	 p;
-	char			 lock[32], idle[32];
+	char			 lock[32], idle[32], stmt[32];
 
 	snprintf(lock, sizeof(lock), "%lldms", (long long)cl.lock_ms);
 	snprintf(idle, sizeof(idle), "%lldms", (long long)cl.idle_ms);
+	snprintf(stmt, sizeof(stmt), "%lldms", (long long)cl.statement_ms);
 	pg_params_init(&p);
 	pg_param_text(&p, lock);
 	pg_param_text(&p, idle);
+	pg_param_text(&p, stmt);
+	/* A statement_timeout the server or the role set is theirs. */
 	return pg_exec_sql(s, "cluster session", "SELECT "
 	    "set_config('lock_timeout', $1, false), "
-	    "set_config('idle_in_transaction_session_timeout', $2, false)",
+	    "set_config('idle_in_transaction_session_timeout', $2, false), "
+	    "CASE WHEN current_setting('statement_timeout') = '0' "
+	    "THEN set_config('statement_timeout', $3, false) END",
 	    &p, NULL);
 }
 
@@ -326,12 +340,14 @@ session_reset(struct pg_store *s, void *arg)
 }
 
 int
-store_node_session(struct store *store, int64_t lock_ms, int64_t idle_ms)
+store_node_session(struct store *store, int64_t lock_ms, int64_t idle_ms,
+    int64_t statement_ms)
 {
 	struct pg_store *s = pg_of(store);
 
 	cl.lock_ms = lock_ms;
 	cl.idle_ms = idle_ms;
+	cl.statement_ms = statement_ms;
 	if (s->reset_cb != session_reset) {
 		cl.next_reset = s->reset_cb;
 		cl.next_arg = s->reset_arg;
@@ -517,15 +533,19 @@ store_lease(struct store *store, const char *node, int64_t ttl_ms,
 /* ---- the rescue of dead nodes' jobs ---- */
 
 int
-store_nodes_prune(struct store *store,
+store_nodes_prune(struct store *store, const char *self,
     void (*cb)(void *, const char *, const char *, int), void *arg)
 {
-	struct pg_store	*s = pg_of(store);
-	PGresult	*r;
-	int		 rc, n;
+	struct pg_store		*s = pg_of(store);
+	struct pg_params	 p;
+	PGresult		*r;
+	int			 rc, n;
 
-	if ((rc = pg_begin(store)) < 0 ||
-	    (rc = cl_exec(s, CL_PRUNE, NULL, &r)) < 0)
+	if ((rc = pg_begin(store)) < 0)
+		return rc;
+	pg_params_init(&p);
+	pg_param_text(&p, self);
+	if ((rc = cl_exec(s, CL_PRUNE, &p, &r)) < 0)
 		return rc;
 	n = PQntuples(r);
 	for (int i = 0; i < n; i++)
