@@ -43,9 +43,9 @@ progress(void *arg, const char *phase, int64_t done, int64_t total,
 		log_info("import: jobs %" PRId64 "/%" PRId64 "%s", done, total,
 		    final ? " copied" : "");
 	else
-		log_info("import: %s of %" PRId64 "/%" PRId64 " %s: %.1f MB%s",
-		    phase, done, total, strcmp(phase, "output") == 0 ? "jobs" :
-		    "files", bytes / 1e6, final ? " copied" : "");
+		log_info("import: %s %" PRId64 "/%" PRId64 ": %.1f MB%s",
+		    strcmp(phase, "output") == 0 ? "output of jobs" : phase, done,
+		    total, bytes / 1e6, final ? " copied" : "");
 }
 
 /*
@@ -93,24 +93,22 @@ lock_source(struct server *srv, const char *dir)
 static void
 summary(const char *dir, const struct import_stats *s, int64_t took_ms)
 {
-	log_info("import: %s is in the database in %.1f s: %" PRId64 " jobs, "
-	    "%" PRId64 " queue settings, %" PRId64 " dependencies, %" PRId64
-	    " idempotency keys; output %.1f MB in %" PRId64 " rows from %"
-	    PRId64 " files; %" PRId64 " uploaded files (%" PRId64 " distinct, "
-	    "%.1f MB)", dir, took_ms / 1000.0, s->jobs, s->queues, s->deps,
-	    s->keys, s->output_bytes / 1e6, s->output_rows, s->output_files,
-	    s->files, s->blobs, s->blob_bytes / 1e6);
+	log_info("import: %s is in the database (%.1f s): jobs=%" PRId64
+	    " queues=%" PRId64 " dependencies=%" PRId64 " keys=%" PRId64
+	    " output_files=%" PRId64 " output_rows=%" PRId64 " output_bytes=%"
+	    PRIu64 " uploads=%" PRId64 " blobs=%" PRId64 " blob_bytes=%" PRIu64
+	    " next_id=%" PRIu64, dir, took_ms / 1000.0, s->jobs, s->queues,
+	    s->deps, s->keys, s->output_files, s->output_rows, s->output_bytes,
+	    s->files, s->blobs, s->blob_bytes, s->next_id);
 	if (s->running)
-		log_info("import: %" PRId64 " job(s) were running: %" PRId64
-		    " retried later, %" PRId64 " failed (server restarted), %"
-		    PRId64 " waiting for them failed", s->running, s->retried,
+		log_info("import: running=%" PRId64 " retried=%" PRId64 " failed=%"
+		    PRId64 " waiting_failed=%" PRId64 ": the jobs that were running "
+		    "ended as a restart ends them", s->running, s->retried,
 		    s->failed, s->deps_failed);
 	if (s->files_missing)
-		log_warnx("import: %" PRId64 " upload job(s) without their file "
-		    "(missing or changed in %s/files): imported without it, as "
-		    "the node held them", s->files_missing, dir);
-	log_info("import: new jobs get ids from %" PRIu64 "; start the nodes "
-	    "with --database", s->next_id);
+		log_warnx("import: uploads_without_file=%" PRId64 ": their files "
+		    "were missing or changed in %s/files; the jobs are imported "
+		    "without them, as the node held them", s->files_missing, dir);
 }
 
 int
