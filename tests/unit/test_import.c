@@ -279,6 +279,12 @@ upload(struct store *s, const char *name, const void *p, size_t n)
 	return id;
 }
 
+/* The indexes of jobs and the keys of job_output, as a text. */
+#define SHAPE	"SELECT string_agg(d, ' ' ORDER BY d) FROM (SELECT indexdef " \
+	"AS d FROM pg_indexes WHERE tablename = 'jobs' UNION ALL SELECT " \
+	"pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = " \
+	"'job_output'::regclass) x"
+
 static int
 restart(void *arg, struct store *dst, const struct job *j, int64_t now_ms,
     enum job_state *state, int *failed_after)
@@ -302,7 +308,7 @@ TEST(import_moves_rows_output_and_files_and_ends_running_jobs)
 	struct import_stats	 is;
 	size_t			 big = 2 * 1024 * 1024 + 5;
 	unsigned char		*out = malloc(big);
-	char			 sql[256], sha[65];
+	char			 sql[256], sha[65], shape[4096];
 	uint64_t		 done, retried, last, waits, up, gone, same, bad;
 
 	make_dir();
@@ -343,7 +349,10 @@ TEST(import_moves_rows_output_and_files_and_ends_running_jobs)
 	write_file(sql, "OTHER", 5);
 
 	dst = fresh("moves");
+	snprintf(shape, sizeof(shape), "%s", value(SHAPE));
 	ASSERT_INT(import_copy("data", dst, &hooks, &is), ==, 0);
+	/* the indexes and the key dropped for the load are back */
+	ASSERT_STR(value(SHAPE), shape);
 	ASSERT_INT(is.jobs, ==, 7);
 	ASSERT_INT(is.running, ==, 2);
 	ASSERT_INT(is.retried, ==, 1);
@@ -435,6 +444,32 @@ TEST(import_of_a_database_at_another_schema_version_is_refused)
 	store_close(dst);
 }
 
+TEST(import_of_a_row_that_does_not_fit_changes_nothing)
+{
+	struct store		*src, *dst;
+	struct import_stats	 is;
+	sqlite3			*db;
+	char			 shape[4096];
+
+	make_dir();
+	ASSERT_INT(store_open(&src, "data/runnel.db", STORE_FAST), ==, 0);
+	submit(src, "true", 1, JOB_QUEUED);
+	submit(src, "true", 1, JOB_QUEUED);
+	ASSERT_INT(store_commit(src, 1), ==, 0);
+	store_close(src);
+	/* SQLite keeps what it is given: text where an integer belongs */
+	ASSERT(sqlite3_open("data/runnel.db", &db) == SQLITE_OK);
+	ASSERT(sqlite3_exec(db, "UPDATE jobs SET priority = 'high' WHERE id = 2",
+	    NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3_close(db);
+	dst = fresh("misfit");
+	snprintf(shape, sizeof(shape), "%s", value(SHAPE));
+	ASSERT_INT(import_copy("data", dst, &hooks, &is), ==, -EPROTO);
+	ASSERT_STR(value("SELECT count(*) FROM jobs"), "0");
+	ASSERT_STR(value(SHAPE), shape);
+	store_close(dst);
+}
+
 TEST_MAIN_BEGIN
 	if (getenv("RUNNEL_TEST_PG_URL") == NULL) {
 		printf("skip: RUNNEL_TEST_PG_URL is not set (the URI of a "
@@ -447,4 +482,5 @@ TEST_MAIN_BEGIN
 	RUN(import_moves_rows_output_and_files_and_ends_running_jobs);
 	RUN(import_into_a_database_with_jobs_is_refused_and_changes_nothing);
 	RUN(import_of_a_database_at_another_schema_version_is_refused);
+	RUN(import_of_a_row_that_does_not_fit_changes_nothing);
 TEST_MAIN_END
