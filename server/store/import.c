@@ -198,62 +198,6 @@ check_target(struct import *x)
 	return rc;
 }
 
-/* ---- a bulk load ---- */
-
-/*
- * PostgreSQL's advice for a bulk load ("Populating a Database"): the
- * secondary indexes of jobs and the foreign key of job_output go for the
- * COPYs and are made again after them, from their definitions in the
- * catalog: a sort per index and one join for the key, instead of a seek
- * per row (for 200 000 rows, measured alone: 1.9 s against 1.1 s for
- * the jobs, 1.5 s against 0.6 s for output).  In the import's
- * transaction: a failure leaves them as they were.
- */
-static int
-bulk_begin(struct import *x)
-{
-	PGresult	*r;
-	int		 rc;
-
-	if ((rc = pg_exec_sql(x->dst, "import: indexes and keys", "SELECT "
-	    "'DROP INDEX ' || quote_ident(i.indexname), i.indexdef FROM "
-	    "pg_indexes i WHERE i.schemaname = current_schema() AND "
-	    "i.tablename = 'jobs' AND NOT EXISTS (SELECT 1 FROM pg_constraint c "
-	    "WHERE c.conindid = (quote_ident(i.schemaname) || '.' || "
-	    "quote_ident(i.indexname))::regclass) UNION ALL SELECT 'ALTER "
-	    "TABLE job_output DROP CONSTRAINT ' || quote_ident(conname), 'ALTER "
-	    "TABLE job_output ADD CONSTRAINT ' || quote_ident(conname) || ' ' || "
-	    "pg_get_constraintdef(oid) FROM pg_constraint WHERE contype = 'f' "
-	    "AND conrelid = 'job_output'::regclass", NULL, &r)) < 0)
-		return rc;
-	if ((x->remake = calloc((size_t)PQntuples(r) + 1,
-	    sizeof(*x->remake))) == NULL) {
-		PQclear(r);
-		return -ENOMEM;
-	}
-	for (int i = 0; i < PQntuples(r) && rc == 0; i++) {
-		if ((x->remake[i] = strdup(PQgetvalue(r, i, 1))) == NULL)
-			rc = -ENOMEM;
-		else
-			rc = pg_exec_sql(x->dst, "import: drop for the load",
-			    PQgetvalue(r, i, 0), NULL, NULL);
-	}
-	PQclear(r);
-	return rc;
-}
-
-/* The indexes and keys bulk_begin dropped, made again. */
-static int
-bulk_end(struct import *x)
-{
-	int rc = 0;
-
-	for (size_t i = 0; x->remake && x->remake[i] && rc == 0; i++)
-		rc = pg_exec_sql(x->dst, "import: make again after the load",
-		    x->remake[i], NULL, NULL);
-	return rc;
-}
-
 /* ---- the tables ---- */
 
 /* Column i of the source's row into the COPY, as kind says. */
@@ -443,7 +387,6 @@ copy_all(struct import *x)
 
 	if ((rc = import_src_int(x, "SELECT count(*) FROM jobs",
 	    &x->jobs_total)) < 0 ||
-	    (rc = bulk_begin(x)) < 0 ||
 	    (rc = copy_table(x, &tables[T_QUEUES], &st->queues, NULL)) < 0 ||
 	    (rc = copy_table(x, &tables[T_JOBS], &jobs, job_seen)) < 0)
 		return rc;
@@ -452,7 +395,7 @@ copy_all(struct import *x)
 	    (rc = copy_table(x, &tables[T_KEYS], &st->keys, NULL)) < 0 ||
 	    (rc = restart_running(x)) < 0 || (rc = counts(x)) < 0 ||
 	    (rc = sequence(x)) < 0 || (rc = import_output(x)) < 0 ||
-	    (rc = bulk_end(x)) < 0 || (rc = import_files(x)) < 0)
+	    (rc = import_files(x)) < 0)
 		return rc;
 	return 0;
 }
@@ -496,8 +439,5 @@ out:
 	if (x.src)
 		sqlite3_close(x.src);	/* the read transaction ends with it */
 	free(x.running);
-	for (size_t i = 0; x.remake && x.remake[i]; i++)
-		free(x.remake[i]);
-	free(x.remake);
 	return rc;
 }

@@ -26,8 +26,6 @@ struct import {
 	uint64_t			*running;	/* ids of jobs found running */
 	size_t				 nrunning;
 	size_t				 running_cap;
-	char				**remake;	/* what bulk_begin dropped:
-							 * its SQL, NULL-ended */
 	int64_t				 shown_at;	/* last progress, mono ms */
 };
 

@@ -351,7 +351,7 @@ TEST(import_moves_rows_output_and_files_and_ends_running_jobs)
 	dst = fresh("moves");
 	snprintf(shape, sizeof(shape), "%s", value(SHAPE));
 	ASSERT_INT(import_copy("data", dst, &hooks, &is), ==, 0);
-	/* the indexes and the key dropped for the load are back */
+	/* the schema's indexes and keys are as they were */
 	ASSERT_STR(value(SHAPE), shape);
 	ASSERT_INT(is.jobs, ==, 7);
 	ASSERT_INT(is.running, ==, 2);
