@@ -412,6 +412,17 @@ ask_blobs(struct import *x, struct files *f)
 	return 0;
 }
 
+/* The SHA-256 md has taken, as 64 lowercase hex digits. */
+static void
+digest_hex(EVP_MD_CTX *md, char hex[65])
+{
+	unsigned char dig[32];
+
+	EVP_DigestFinal_ex(md, dig, NULL);
+	for (int i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", dig[i]);
+}
+
 /*
  * Reads upload u's file, into the COPY when cp is not NULL, and checks
  * its size and SHA-256.  Returns 0, -ENOENT (no file), -EPROTO (not
@@ -423,7 +434,6 @@ read_file(struct import *x, struct files *f, const struct upload *u,
     struct pgcopy *cp)
 {
 	char		 path[PATH_MAX], hex[65];
-	unsigned char	 dig[32];
 	struct stat	 sb;
 	uint64_t	 off = 0;
 	size_t		 got;
@@ -472,9 +482,7 @@ read_file(struct import *x, struct files *f, const struct upload *u,
 		log_warnx("import: %s: %s", path, strerror(-rc));
 		return rc;
 	}
-	EVP_DigestFinal_ex(f->md, dig, NULL);
-	for (int i = 0; i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", dig[i]);
+	digest_hex(f->md, hex);
 	if (off != (uint64_t)u->size || strcmp(hex, u->sha) != 0) {
 		log_warnx("import: job=%llu: its file %s is not the one uploaded "
 		    "(SHA-256 %.12s, not %.12s)%s", (unsigned long long)u->id,
