@@ -45,10 +45,10 @@ const char *const cl_sql[CL_STMT_COUNT] = {
 	    "n.workers, n.timeout_ms, " EPOCH_MS("n.started_at") ", "
 	    EPOCH_MS("n.beat_at") ", " EPOCH_MS("now() - n.beat_at") ", "
 	    "coalesce(l.node = n.id AND l.expires_at > now(), false), "
-	    "(SELECT count(*) FROM jobs j WHERE j.state = 'running' "
-	    "AND j.node = n.id) "
+	    "j.id, coalesce(j.worker, 0), coalesce(j.started_at, 0) "
 	    "FROM nodes n LEFT JOIN leader l ON l.name = 'leader' "
-	    "ORDER BY n.id COLLATE \"C\"",
+	    "LEFT JOIN jobs j ON j.state = 'running' AND j.node = n.id "
+	    "ORDER BY n.id COLLATE \"C\", j.worker, j.id",
 	/*
 	 * The lease: everyone looks (no lock); its holder renews it, and
 	 * anyone takes it over once it expired, locking its row without
@@ -458,33 +458,57 @@ store_node_leave(struct store *store, const char *node)
 	return cl_exec(s, CL_LEAVE, &p, NULL);
 }
 
+/* A row of CL_NODES: the node's columns; then a running job, if any. */
+static void
+node_fill(const PGresult *r, int i, struct node_row *n)
+{
+	memset(n, 0, sizeof(*n));
+	snprintf(n->id, sizeof(n->id), "%s", PQgetvalue(r, i, 0));
+	snprintf(n->host, sizeof(n->host), "%s", PQgetvalue(r, i, 1));
+	snprintf(n->listen, sizeof(n->listen), "%s", PQgetvalue(r, i, 2));
+	n->pid = (int)pg_int(r, i, 3);
+	n->workers = (int)pg_int(r, i, 4);
+	n->timeout_ms = pg_int(r, i, 5);
+	n->started_at = pg_int(r, i, 6);
+	n->beat_at = pg_int(r, i, 7);
+	n->beat_age_ms = pg_int(r, i, 8);
+	n->alive = n->beat_age_ms < n->timeout_ms;
+	n->leader = PQgetvalue(r, i, 9)[0] == 't';
+}
+
 int
 store_nodes(struct store *store, void (*cb)(void *, const struct node_row *),
     void *arg)
 {
 	PGresult	*r;
-	int		 rc;
+	struct node_job	*jobs = NULL;
+	int		 rc, rows;
 
 	if ((rc = cl_exec(pg_of(store), CL_NODES, NULL, &r)) < 0)
 		return rc;
-	for (int i = 0; i < PQntuples(r); i++) {
-		struct node_row n;
+	/* One row per node and running job (LEFT JOIN: one for an idle node). */
+	rows = PQntuples(r);
+	if (rows > 0 && (jobs = calloc((size_t)rows, sizeof(*jobs))) == NULL) {
+		PQclear(r);
+		return -ENOMEM;
+	}
+	for (int i = 0; i < rows; ) {
+		const char	*id = PQgetvalue(r, i, 0);
+		struct node_row	 n;
 
-		memset(&n, 0, sizeof(n));
-		snprintf(n.id, sizeof(n.id), "%s", PQgetvalue(r, i, 0));
-		snprintf(n.host, sizeof(n.host), "%s", PQgetvalue(r, i, 1));
-		snprintf(n.listen, sizeof(n.listen), "%s", PQgetvalue(r, i, 2));
-		n.pid = (int)pg_int(r, i, 3);
-		n.workers = (int)pg_int(r, i, 4);
-		n.timeout_ms = pg_int(r, i, 5);
-		n.started_at = pg_int(r, i, 6);
-		n.beat_at = pg_int(r, i, 7);
-		n.beat_age_ms = pg_int(r, i, 8);
-		n.alive = n.beat_age_ms < n.timeout_ms;
-		n.leader = PQgetvalue(r, i, 9)[0] == 't';
-		n.running = (int)pg_int(r, i, 10);
+		node_fill(r, i, &n);
+		n.jobs = jobs;
+		for (; i < rows && strcmp(PQgetvalue(r, i, 0), id) == 0; i++) {
+			if (PQgetisnull(r, i, 10))
+				continue;
+			jobs[n.running].id = (uint64_t)pg_int(r, i, 10);
+			jobs[n.running].worker = (int)pg_int(r, i, 11);
+			jobs[n.running].started_at = pg_int(r, i, 12);
+			n.running++;
+		}
 		cb(arg, &n);
 	}
+	free(jobs);
 	PQclear(r);
 	return 0;
 }
