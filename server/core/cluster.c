@@ -25,6 +25,7 @@
  * settled before the next claim (settle_unsure).
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +52,7 @@
 #define RETRY_MIN_MS		10
 #define PURGE_EVERY_MS		60000
 #define LOCK_MAX_MS		5000
+#define SKEW_WARN_MS		1000
 /*
  * No statement of the loop's connection runs longer (statement_timeout,
  * unless the server sets one); an answer that does not come within
@@ -196,19 +198,41 @@ gone(struct server *srv)
 	cl->rejoin = 1;
 }
 
+/*
+ * Stored times (created_at, run_at, back-offs) follow the database's
+ * clock, so that nodes whose clocks differ agree on when a delayed job
+ * is due.  A large skew is said once: the host's clock wants fixing.
+ */
+static void
+align_clock(struct server *srv, int64_t skew_ms)
+{
+	struct cluster *cl = srv->cluster;
+
+	if ((skew_ms > SKEW_WARN_MS || skew_ms < -SKEW_WARN_MS) &&
+	    !cl->skew_said) {
+		log_warnx("cluster: this host's clock is %+" PRId64 " ms off the "
+		    "database's; runneld keeps the database's time", -skew_ms);
+		cl->skew_said = 1;
+	}
+	clock_set_skew_ms(skew_ms);
+}
+
 static void
 beat(struct server *srv)
 {
 	struct cluster	*cl = srv->cluster;
+	int64_t		 skew;
 	int		 rc;
 
-	if ((rc = store_node_beat(srv->store, cl->node)) == -ENOENT) {
+	if ((rc = store_node_beat(srv->store, cl->node, &skew)) == -ENOENT) {
 		gone(srv);
 		rejoin(srv);
 		return;
 	}
-	if (rc == 0)
+	if (rc == 0) {
 		cl->beat_next = clock_mono_ms() + cl->beat_ms;
+		align_clock(srv, skew);
+	}
 	look_peers(srv);
 }
 
@@ -683,6 +707,8 @@ cluster_start(struct server *srv)
 	if ((rc = store_node_session(srv->store, lock_ms, timeout,
 	    STATEMENT_MAX_MS)) < 0 || (rc = join(srv)) < 0)
 		return rc == -EEXIST ? -EBUSY : rc;
+	/* The database's clock from the first stored time on. */
+	beat(srv);
 	/* A node alone leads from the start (retention runs a second in). */
 	lease(srv);
 	if ((rc = store_commit(srv->store, 1)) < 0)

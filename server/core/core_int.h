@@ -130,6 +130,7 @@ struct cluster {
 	int64_t			 retry_ms;	/* the retry timer's last delay */
 	int			 leader;	/* held the lease at the last tick */
 	int			 rejoin;	/* our row is gone: join again */
+	int			 skew_said;	/* a large clock skew was logged */
 	int			 peers;		/* other live nodes, last seen */
 	int			 missed;	/* LISTEN was down: poll waiters */
 	int64_t			 up_mono;	/* the database came back (clock_mono_ms);
@@ -207,6 +208,15 @@ struct job_exit	*finish_kept(struct pending *p);
 
 /* deps.c: job id reached its final state: its dependents move on. */
 void		 deps_settle(struct server *, uint64_t id, enum job_state final);
+/*
+ * deps.c: job id failed or was canceled: every job that waits for it
+ * fails with "dependency N failed", and so on down the chain, in st's
+ * turn (store writes only; failed, if not NULL, is told each job, as it
+ * was, and its error).  Returns how many failed, or a code.
+ */
+int		 deps_fail_chain(struct store *st, uint64_t id, int64_t now_ms,
+		    void (*failed)(void *arg, const struct job *j,
+		    const char *error), void *arg);
 
 /* delay.c: the timer that makes scheduled jobs queued at their time. */
 void		 delay_init(struct server *);

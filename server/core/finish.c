@@ -67,10 +67,10 @@ exit_outcome(const struct job_exit *ex, char *error, size_t n)
 
 /* --retry-base doubling per attempt, jitter +-25%, at most an hour. */
 static int64_t
-retry_delay(const struct server *srv, int attempts)
+retry_delay(int64_t base_ms, int attempts)
 {
 	static uint64_t	 seed;
-	int64_t		 d = srv->cfg->retry_base_ms;
+	int64_t		 d = base_ms;
 	double		 jitter;
 
 	for (int i = 1; i < attempts && d < RETRY_MAX_MS; i++)
@@ -115,23 +115,21 @@ finish_kept(struct pending *p)
 	return &p->ex;
 }
 
-/* The store's side of the outcome; fills *r. */
-static int
-finish_store(struct server *srv, uint64_t id, const struct job_exit *ex,
-    struct job_result *r, char *error, size_t n)
+/*
+ * The outcome of job id's attempt that ended as ex says (not by our
+ * shutdown), retried from now_ms after the back-off of retry_base_ms
+ * while attempts remain: fills *r, its error text in error.
+ */
+static void
+outcome(uint64_t id, const struct job_exit *ex, int64_t retry_base_ms,
+    int64_t now_ms, struct job_result *r, char *error, size_t n)
 {
 	memset(r, 0, sizeof(*r));
 	r->id = id;
-	if (ex->reason && strcmp(ex->reason, "shutdown") == 0) {
-		/* Ended by our shutdown, not by its own doing: the attempt
-		 * does not count. */
-		r->state = JOB_QUEUED;
-		return store_requeue(srv->store, id, JOB_RUNNING, 1, 0);
-	}
 	r->state = exit_outcome(ex, error, n);
 	if (r->state == JOB_FAILED && ex->attempts < ex->max_attempts) {
 		r->state = JOB_SCHEDULED;
-		r->run_at = clock_now_ms() + retry_delay(srv, ex->attempts);
+		r->run_at = now_ms + retry_delay(retry_base_ms, ex->attempts);
 	}
 	r->exit_code = ex->exit_code;
 	r->signal = ex->signal;
@@ -142,6 +140,22 @@ finish_store(struct server *srv, uint64_t id, const struct job_exit *ex,
 	r->stderr_bytes = ex->stderr_bytes;
 	r->cpu_ms = ex->cpu_ms;
 	r->max_rss_kb = ex->max_rss_kb;
+}
+
+/* The store's side of the outcome; fills *r. */
+static int
+finish_store(struct server *srv, uint64_t id, const struct job_exit *ex,
+    struct job_result *r, char *error, size_t n)
+{
+	if (ex->reason && strcmp(ex->reason, "shutdown") == 0) {
+		/* Ended by our shutdown, not by its own doing: the attempt
+		 * does not count. */
+		memset(r, 0, sizeof(*r));
+		r->id = id;
+		r->state = JOB_QUEUED;
+		return store_requeue(srv->store, id, JOB_RUNNING, 1, 0);
+	}
+	outcome(id, ex, srv->cfg->retry_base_ms, clock_now_ms(), r, error, n);
 	return store_finish(srv->store, r);
 }
 
@@ -264,6 +278,20 @@ finish_node_lost(struct server *srv, const struct orphan *o)
 	finish_apply(srv, o->id, &ex);
 }
 
+/* How a restart of runneld ends the attempt that job j was running. */
+static void
+restart_exit(const struct job *j, int64_t now_ms, struct job_exit *ex)
+{
+	*ex = (struct job_exit){
+		.exit_code = -1, .signal = -1, .cpu_ms = -1, .max_rss_kb = -1,
+		.finished_at = now_ms, .reason = "server restarted",
+		.error = "server restarted", .queue = j->queue,
+		.attempts = j->attempts, .max_attempts = j->max_attempts,
+		.started_at = j->started_at, .stdout_bytes = j->stdout_bytes,
+		.stderr_bytes = j->stderr_bytes,
+	};
+}
+
 /*
  * Jobs a dead runneld left running: each such attempt ended with "server
  * restarted", and is retried with back-off while attempts remain.
@@ -281,20 +309,11 @@ finish_recover(struct server *srv)
 		return rc;
 	for (size_t i = 0; i < n; i++) {
 		struct job	 j;
-		struct job_exit	 ex = {
-			.exit_code = -1, .signal = -1, .cpu_ms = -1,
-			.max_rss_kb = -1, .finished_at = clock_now_ms(),
-			.reason = "server restarted", .error = "server restarted",
-		};
+		struct job_exit	 ex;
 
 		if (store_get(srv->store, ids[i], &j) < 0)
 			continue;
-		ex.queue = j.queue;
-		ex.attempts = j.attempts;
-		ex.max_attempts = j.max_attempts;
-		ex.started_at = j.started_at;
-		ex.stdout_bytes = j.stdout_bytes;
-		ex.stderr_bytes = j.stderr_bytes;
+		restart_exit(&j, clock_now_ms(), &ex);
 		log_info("core: job=%llu was running when runneld stopped: %s",
 		    (unsigned long long)ids[i], j.attempts < j.max_attempts ?
 		    "retried later" : "failed (server restarted)");
@@ -303,4 +322,26 @@ finish_recover(struct server *srv)
 	}
 	free(ids);
 	return 0;
+}
+
+int
+finish_restart_store(struct store *st, const struct job *j,
+    int64_t retry_base_ms, int64_t now_ms, enum job_state *state,
+    int *failed_after)
+{
+	struct job_exit		 ex;
+	struct job_result	 r;
+	char			 error[256];
+	int			 rc;
+
+	*failed_after = 0;
+	restart_exit(j, now_ms, &ex);
+	outcome(j->id, &ex, retry_base_ms, now_ms, &r, error, sizeof(error));
+	if ((rc = store_finish(st, &r)) < 0)
+		return rc;
+	*state = r.state;
+	if (r.state == JOB_FAILED &&
+	    (rc = deps_fail_chain(st, j->id, now_ms, NULL, NULL)) > 0)
+		*failed_after = rc;
+	return rc < 0 ? rc : 0;
 }

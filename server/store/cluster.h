@@ -24,6 +24,13 @@
 #define NODE_ID_MAX	64
 #define NODE_HOST_MAX	255
 
+/* A job running on a node, as the database knows it. */
+struct node_job {
+	uint64_t	 id;
+	int		 worker;	/* its slot there, 1 ... workers; 0 if unknown */
+	int64_t		 started_at;	/* the attempt's, ms since the epoch; 0 if unknown */
+};
+
 /* A row of the nodes table, as the database sees it now. */
 struct node_row {
 	char		 id[NODE_ID_MAX + 1];
@@ -37,7 +44,9 @@ struct node_row {
 	int64_t		 beat_age_ms;	/* now() - beat_at */
 	int		 alive;		/* beat_age_ms < timeout_ms */
 	int		 leader;	/* holds the unexpired lease */
-	int		 running;	/* jobs running there */
+	int		 running;	/* jobs running there: jobs[0 ... running - 1] */
+	const struct node_job *jobs;	/* by worker, then id; valid during the
+					 * callback only */
 };
 
 /* A running job whose node is gone, locked for its rescue. */
@@ -126,11 +135,18 @@ void	store_link_info(const struct store *, struct store_link *);
  */
 int	store_node_join(struct store *, const struct node_row *me,
 	    int (*pid_alive)(int pid), struct node_row *holder);
-/* The node's heartbeat.  0, -ENOENT when its row is gone (declared dead). */
-int	store_node_beat(struct store *, const char *node);
+/*
+ * The node's heartbeat.  0, -ENOENT when its row is gone (declared dead),
+ * or a code.  On 0, *skew_ms is how far the database's clock is ahead of
+ * this host's (read during the beat, half its round trip allowed for).
+ */
+int	store_node_beat(struct store *, const char *node, int64_t *skew_ms);
 /* Removes the node's row and gives up its lease, if it holds it. */
 int	store_node_leave(struct store *, const char *node);
-/* Calls cb for every node row, in id order.  0 or a code. */
+/*
+ * Calls cb for every node row, in id order, with the jobs running there.
+ * 0 or a code.
+ */
 int	store_nodes(struct store *,
 	    void (*cb)(void *arg, const struct node_row *), void *arg);
 /*

@@ -60,7 +60,8 @@ static const struct {
 	    "deps_left = $4, attempts = attempts - $3::integer, "
 	    "started_at = NULL, finished_at = NULL, exit_code = NULL, "
 	    "signal = NULL, error = NULL, stdout_bytes = 0, stderr_bytes = 0, "
-	    "cpu_ms = NULL, max_rss_kb = NULL WHERE id = $1 AND state = $2"},
+	    "cpu_ms = NULL, max_rss_kb = NULL, node = NULL "
+	    "WHERE id = $1 AND state = $2"},
 	[PG_PROMOTE] = {"promote", "UPDATE jobs SET state = 'queued' "
 	    "WHERE id = $1 AND state = 'scheduled' AND deps_left = 0"},
 	/* One round trip: the job, and who waits for it or whom it waits for. */

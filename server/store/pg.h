@@ -54,13 +54,13 @@
  */
 #define PG_MIGRATE_LOCK		0x72756e6e656cLL
 
-/* A whole job row, in the order pg_row_job reads it (as SQLite's). */
+/* A whole job row, in the order pg_row_job reads it (SQLite's, then node). */
 #define PG_JOB_COLUMNS \
 	"id, type, name, queue, priority, state, command, argv, env, cwd, " \
 	"stdin, timeout_ms, limits, attempts, max_attempts, created_at, " \
 	"run_at, started_at, finished_at, exit_code, signal, error, worker, " \
 	"stdout_bytes, stderr_bytes, cpu_ms, max_rss_kb, file_name, " \
-	"file_size, file_sha256, after, deps_left"
+	"file_size, file_sha256, after, deps_left, node"
 
 /* The columns an insert writes, and how many parameters a row takes. */
 #define PG_INSERT_COLUMNS "type, name, queue, priority, state, command, " \

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "log.h"
 #include "store/pg_cluster.h"
 
@@ -35,17 +36,19 @@ const char *const cl_sql[CL_STMT_COUNT] = {
 	    "workers = excluded.workers, listen = excluded.listen, "
 	    "timeout_ms = excluded.timeout_ms, started_at = now(), "
 	    "beat_at = now()",
-	[CL_BEAT] = "UPDATE nodes SET beat_at = now() WHERE id = $1",
+	/* clock_timestamp(), not now(): the turn may have begun a while ago. */
+	[CL_BEAT] = "UPDATE nodes SET beat_at = now() WHERE id = $1 "
+	    "RETURNING " EPOCH_MS("clock_timestamp()"),
 	[CL_LEAVE] = "DELETE FROM nodes WHERE id = $1",
 	[CL_RESIGN] = "DELETE FROM leader WHERE node = $1",
 	[CL_NODES] = "SELECT n.id, n.host, coalesce(n.listen, ''), n.pid, "
 	    "n.workers, n.timeout_ms, " EPOCH_MS("n.started_at") ", "
 	    EPOCH_MS("n.beat_at") ", " EPOCH_MS("now() - n.beat_at") ", "
 	    "coalesce(l.node = n.id AND l.expires_at > now(), false), "
-	    "(SELECT count(*) FROM jobs j WHERE j.state = 'running' "
-	    "AND j.node = n.id) "
+	    "j.id, coalesce(j.worker, 0), coalesce(j.started_at, 0) "
 	    "FROM nodes n LEFT JOIN leader l ON l.name = 'leader' "
-	    "ORDER BY n.id COLLATE \"C\"",
+	    "LEFT JOIN jobs j ON j.state = 'running' AND j.node = n.id "
+	    "ORDER BY n.id COLLATE \"C\", j.worker, j.id",
 	/*
 	 * The lease: everyone looks (no lock); its holder renews it, and
 	 * anyone takes it over once it expired, locking its row without
@@ -401,17 +404,28 @@ store_node_join(struct store *store, const struct node_row *me,
 }
 
 int
-store_node_beat(struct store *store, const char *node)
+store_node_beat(struct store *store, const char *node, int64_t *skew_ms)
 {
 	struct pg_params	 p;
+	PGresult		*r = NULL;
+	int64_t			 sent, back;
 	int			 rc;
 
+	*skew_ms = 0;
 	if ((rc = pg_begin(store)) < 0)
 		return rc;
 	pg_params_init(&p);
 	pg_param_text(&p, node);
-	rc = cl_changes(pg_of(store), CL_BEAT, &p);
-	return rc < 0 ? rc : rc == 1 ? 0 : -ENOENT;
+	sent = clock_host_ms();
+	if ((rc = cl_exec(pg_of(store), CL_BEAT, &p, &r)) < 0)
+		return rc;
+	back = clock_host_ms();
+	if (PQntuples(r) == 1)
+		*skew_ms = pg_int(r, 0, 0) - sent - (back - sent) / 2;
+	else
+		rc = -ENOENT;
+	PQclear(r);
+	return rc;
 }
 
 int
@@ -444,33 +458,57 @@ store_node_leave(struct store *store, const char *node)
 	return cl_exec(s, CL_LEAVE, &p, NULL);
 }
 
+/* A row of CL_NODES: the node's columns; then a running job, if any. */
+static void
+node_fill(const PGresult *r, int i, struct node_row *n)
+{
+	memset(n, 0, sizeof(*n));
+	snprintf(n->id, sizeof(n->id), "%s", PQgetvalue(r, i, 0));
+	snprintf(n->host, sizeof(n->host), "%s", PQgetvalue(r, i, 1));
+	snprintf(n->listen, sizeof(n->listen), "%s", PQgetvalue(r, i, 2));
+	n->pid = (int)pg_int(r, i, 3);
+	n->workers = (int)pg_int(r, i, 4);
+	n->timeout_ms = pg_int(r, i, 5);
+	n->started_at = pg_int(r, i, 6);
+	n->beat_at = pg_int(r, i, 7);
+	n->beat_age_ms = pg_int(r, i, 8);
+	n->alive = n->beat_age_ms < n->timeout_ms;
+	n->leader = PQgetvalue(r, i, 9)[0] == 't';
+}
+
 int
 store_nodes(struct store *store, void (*cb)(void *, const struct node_row *),
     void *arg)
 {
 	PGresult	*r;
-	int		 rc;
+	struct node_job	*jobs = NULL;
+	int		 rc, rows;
 
 	if ((rc = cl_exec(pg_of(store), CL_NODES, NULL, &r)) < 0)
 		return rc;
-	for (int i = 0; i < PQntuples(r); i++) {
-		struct node_row n;
+	/* One row per node and running job (LEFT JOIN: one for an idle node). */
+	rows = PQntuples(r);
+	if (rows > 0 && (jobs = calloc((size_t)rows, sizeof(*jobs))) == NULL) {
+		PQclear(r);
+		return -ENOMEM;
+	}
+	for (int i = 0; i < rows; ) {
+		const char	*id = PQgetvalue(r, i, 0);
+		struct node_row	 n;
 
-		memset(&n, 0, sizeof(n));
-		snprintf(n.id, sizeof(n.id), "%s", PQgetvalue(r, i, 0));
-		snprintf(n.host, sizeof(n.host), "%s", PQgetvalue(r, i, 1));
-		snprintf(n.listen, sizeof(n.listen), "%s", PQgetvalue(r, i, 2));
-		n.pid = (int)pg_int(r, i, 3);
-		n.workers = (int)pg_int(r, i, 4);
-		n.timeout_ms = pg_int(r, i, 5);
-		n.started_at = pg_int(r, i, 6);
-		n.beat_at = pg_int(r, i, 7);
-		n.beat_age_ms = pg_int(r, i, 8);
-		n.alive = n.beat_age_ms < n.timeout_ms;
-		n.leader = PQgetvalue(r, i, 9)[0] == 't';
-		n.running = (int)pg_int(r, i, 10);
+		node_fill(r, i, &n);
+		n.jobs = jobs;
+		for (; i < rows && strcmp(PQgetvalue(r, i, 0), id) == 0; i++) {
+			if (PQgetisnull(r, i, 10))
+				continue;
+			jobs[n.running].id = (uint64_t)pg_int(r, i, 10);
+			jobs[n.running].worker = (int)pg_int(r, i, 11);
+			jobs[n.running].started_at = pg_int(r, i, 12);
+			n.running++;
+		}
 		cb(arg, &n);
 	}
+	free(jobs);
 	PQclear(r);
 	return 0;
 }
