@@ -31,7 +31,9 @@ enum col {
 	C_BYTES		/* bytea */
 };
 
-/* JOB_COLUMNS (sqlite.h) and PG_JOB_COLUMNS (pg.h): the same order. */
+/* JOB_COLUMNS (sqlite.h), read from SQLite and written to the same
+ * columns of PostgreSQL's jobs; its node column (which node ran the
+ * attempt) stays NULL: no node of the cluster did. */
 static const enum col job_cols[] = {
 	C_I64, C_TEXT, C_TEXT, C_TEXT, C_I64, C_TEXT, C_TEXT, C_TEXT, C_TEXT,
 	C_TEXT, C_BYTES, C_I64, C_TEXT, C_I32, C_I32, C_I64, C_I64, C_I64,
@@ -58,7 +60,7 @@ static const struct table tables[T_COUNT] = {
 	[T_QUEUES] = {"queues", "SELECT name, paused, concurrency FROM queues",
 	    "queues (name, paused, concurrency)", queue_cols, 3},
 	[T_JOBS] = {"jobs", "SELECT " JOB_COLUMNS " FROM jobs ORDER BY id",
-	    "jobs (" PG_JOB_COLUMNS ")", job_cols, 32},
+	    "jobs (" JOB_COLUMNS ")", job_cols, 32},
 	[T_DEPS] = {"dependencies", "SELECT dep_id, job_id FROM job_deps",
 	    "job_deps (dep_id, job_id)", dep_cols, 2},
 	[T_KEYS] = {"idempotency keys", "SELECT key, body_sha, jobs, batch, "
