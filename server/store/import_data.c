@@ -184,7 +184,7 @@ scan_output(struct import *x, struct outfile **out, size_t *n)
 		log_warn("import: reading %s", x->output_dir);
 	}
 	closedir(d);
-	if (rc == 0)
+	if (rc == 0 && *n > 1)
 		qsort(*out, *n, sizeof(**out), by_job);
 	return rc;
 }
@@ -343,7 +343,8 @@ read_uploads(struct import *x, struct files *f)
 	sqlite3_finalize(st);
 	if (rc < 0)
 		return rc;
-	qsort(f->up, f->nup, sizeof(*f->up), by_sha_then_id);
+	if (f->nup > 1)
+		qsort(f->up, f->nup, sizeof(*f->up), by_sha_then_id);
 	for (size_t i = 0; i < f->nup; i++) {
 		if (i > 0 && strcmp(f->up[i].sha, f->up[i - 1].sha) == 0) {
 			f->blobs[f->nblobs - 1].n++;

@@ -353,7 +353,7 @@ class ImportTest(RunnelTestCase):
         rc, out = self.busy
         self.assertOneLine(rc, out, "in use by runneld pid %d" % self.single.pid)
 
-    def test_a_database_with_jobs_is_refused(self):
+    def test_a_second_import_into_the_clusters_database_is_refused(self):
         n = self.a.sql("SELECT count(*) FROM jobs")
         rc, out = self.run_import(self.single.data, self.url, "--log-level",
                                   "error")
