@@ -21,6 +21,9 @@ python3 upload.py
 python3 flow.py
 python3 depth.py
 python3 conns.py
+# Cluster mode: a private PostgreSQL (tests/pg/pg.sh), started and stopped
+# by cluster.py (.ci/deps test installs the server).
+python3 cluster.py
 cd "$top"
 # The dashboard (needs chromium and playwright-core: tests/browser/run.sh
 # installs them; skipped, and said so, where they cannot be had).
