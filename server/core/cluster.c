@@ -53,6 +53,7 @@
 #define PURGE_EVERY_MS		60000
 #define LOCK_MAX_MS		5000
 #define SKEW_WARN_MS		1000
+#define SKEW_STEP_MS		250
 /*
  * No statement of the loop's connection runs longer (statement_timeout,
  * unless the server sets one); an answer that does not come within
@@ -201,19 +202,28 @@ gone(struct server *srv)
 /*
  * Stored times (created_at, run_at, back-offs) follow the database's
  * clock, so that nodes whose clocks differ agree on when a delayed job
- * is due.  A large skew is said once: the host's clock wants fixing.
+ * is due.  The offset is taken at the first beat and moved only when it
+ * is off by more than SKEW_STEP_MS (a clock stepped or drifting): each
+ * measure is off by up to half a round trip, and an offset that moved
+ * with that noise would start a job a little before its run_at.  A large
+ * skew is said once: the host's clock wants fixing.
  */
 static void
 align_clock(struct server *srv, int64_t skew_ms)
 {
-	struct cluster *cl = srv->cluster;
+	struct cluster	*cl = srv->cluster;
+	int64_t		 moved = skew_ms - cl->skew_ms;
 
+	if (cl->skew_set && moved < SKEW_STEP_MS && moved > -SKEW_STEP_MS)
+		return;
 	if ((skew_ms > SKEW_WARN_MS || skew_ms < -SKEW_WARN_MS) &&
 	    !cl->skew_said) {
 		log_warnx("cluster: this host's clock is %+" PRId64 " ms off the "
 		    "database's; runneld keeps the database's time", -skew_ms);
 		cl->skew_said = 1;
 	}
+	cl->skew_ms = skew_ms;
+	cl->skew_set = 1;
 	clock_set_skew_ms(skew_ms);
 }
 

@@ -131,6 +131,8 @@ struct cluster {
 	int			 leader;	/* held the lease at the last tick */
 	int			 rejoin;	/* our row is gone: join again */
 	int			 skew_said;	/* a large clock skew was logged */
+	int			 skew_set;	/* skew_ms is in use */
+	int64_t			 skew_ms;	/* the database's clock minus ours */
 	int			 peers;		/* other live nodes, last seen */
 	int			 missed;	/* LISTEN was down: poll waiters */
 	int64_t			 up_mono;	/* the database came back (clock_mono_ms);
