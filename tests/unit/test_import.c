@@ -472,9 +472,10 @@ TEST(import_of_a_row_that_does_not_fit_changes_nothing)
 
 TEST_MAIN_BEGIN
 	if (getenv("RUNNEL_TEST_PG_URL") == NULL) {
+		/* A skip, not a failure: the image's build has no server. */
 		printf("skip: RUNNEL_TEST_PG_URL is not set (the URI of a "
 		    "maintenance database, see tests/pg/pg.sh)\n");
-		TEST_MAIN_RETURN;
+		return 0;
 	}
 	RUN(copy_sends_every_kind_of_value_as_it_is);
 	RUN(copy_that_the_caller_abandons_keeps_nothing_and_loses_the_turn);
