@@ -104,7 +104,7 @@ open_side(struct side *d, const char *url, long depth)
 	me.pid = (int)getpid();
 	me.workers = 1;
 	me.timeout_ms = 3600 * 1000;
-	if (store_node_session(d->s, 5000, 3600 * 1000) < 0 ||
+	if (store_node_session(d->s, 5000, 3600 * 1000, 60000) < 0 ||
 	    store_node_join(d->s, &me, pid_alive, &holder) < 0 ||
 	    store_commit(d->s, 1) < 0)
 		exit(1);

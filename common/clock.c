@@ -1,6 +1,7 @@
 /* Timestamps in milliseconds and their RFC 3339 text form. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -15,10 +16,35 @@ clock_read(clockid_t id)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* The one process-wide setting: a cluster node's offset to its database. */
+static int64_t clock_skew_ms;
+
+int64_t
+clock_host_ms(void)
+{
+	static int	 read;
+	static int64_t	 off;
+	const char	*v;
+
+	/* Tests stand for a host whose clock is off by this much. */
+	if (!read) {
+		read = 1;
+		if ((v = getenv("RUNNEL_TEST_CLOCK_OFFSET_MS")) != NULL)
+			off = strtoll(v, NULL, 10);
+	}
+	return clock_read(CLOCK_REALTIME) + off;
+}
+
 int64_t
 clock_now_ms(void)
 {
-	return clock_read(CLOCK_REALTIME);
+	return clock_host_ms() + clock_skew_ms;
+}
+
+void
+clock_set_skew_ms(int64_t skew_ms)
+{
+	clock_skew_ms = skew_ms;
 }
 
 int64_t

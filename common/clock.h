@@ -6,8 +6,16 @@
 
 #define CLOCK_TEXT_SIZE	32
 
-/* Milliseconds since the Unix epoch (CLOCK_REALTIME). */
+/*
+ * Milliseconds since the Unix epoch: CLOCK_REALTIME plus the skew set
+ * by clock_set_skew_ms (0 unless a cluster node aligned itself with its
+ * database's clock, so that nodes agree on stored times).
+ */
 int64_t	clock_now_ms(void);
+/* CLOCK_REALTIME of this host, without the skew. */
+int64_t	clock_host_ms(void);
+/* From now on clock_now_ms adds skew_ms to the host's clock. */
+void	clock_set_skew_ms(int64_t skew_ms);
 /* Milliseconds of CLOCK_MONOTONIC: only differences mean anything. */
 int64_t	clock_mono_ms(void);
 /* Writes "2026-11-27T04:29:52.123Z" (UTC, RFC 3339 with milliseconds). */

@@ -24,7 +24,7 @@ enum {
 	OPT_LIMIT_CPU, OPT_LIMIT_FILES, OPT_LIMIT_PROCS, OPT_LIMIT_OUTPUT,
 	OPT_ACCESS_LOG, OPT_ALLOW_ORIGIN, OPT_MAX_CONNECTIONS,
 	OPT_MAX_CLIENT_CONNECTIONS, OPT_HEADER_TIMEOUT, OPT_DATABASE,
-	OPT_NODE_ID, OPT_NODE_TIMEOUT, OPT_NOTIFY, OPT_POLL_INTERVAL
+	OPT_NODE_ID, OPT_NODE_TIMEOUT, OPT_NOTIFY, OPT_POLL_INTERVAL, OPT_IMPORT
 };
 
 struct option_doc {
@@ -108,6 +108,9 @@ static const struct option_doc options[] = {
 	    "SECONDS", "a request's headers must arrive within this (default 10)"},
 	{{"access-log", 0, 0, OPT_ACCESS_LOG}, "RUNNEL_ACCESS_LOG", NULL,
 	    "log a line per HTTP request (the variable: 1, true or yes)"},
+	{{"import", 1, 0, OPT_IMPORT}, NULL, "DIR",
+	    "copy the data directory DIR of a stopped runneld into the "
+	    "--database of a cluster, which holds no jobs yet, and exit"},
 	{{"check", 1, 0, OPT_CHECK}, NULL, "URL",
 	    "probe http://HOST:PORT/healthz and exit 0 if healthy (for containers)"},
 	{{"help", 0, 0, OPT_HELP}, NULL, NULL, "show this help"},
@@ -119,7 +122,8 @@ static const struct option_doc options[] = {
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: runneld [options]\n\n"
+	fprintf(f, "usage: runneld [options]\n"
+	    "       runneld --import DIR --database URL\n\n"
 	    "runnel: a durable job queue that runs shell commands and uploads\n"
 	    "on a pool of worker processes, with a REST API and a dashboard.\n\n");
 	for (size_t i = 0; i < NOPTIONS; i++) {
@@ -502,6 +506,8 @@ config_set(struct config *c, int opt, const char *v)
 		return copy_path(c->data_dir, sizeof(c->data_dir), v);
 	case OPT_DATABASE:
 		return set_database(c, v);
+	case OPT_IMPORT:
+		return copy_path(c->import_dir, sizeof(c->import_dir), v);
 	case OPT_NODE_ID:
 		return config_node_id_valid(v) ? copy_path(c->node_id,
 		    sizeof(c->node_id), v) : -1;

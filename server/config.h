@@ -42,6 +42,8 @@ struct config {
 	char			 web_dir[4096];	/* "" = the built-in copy */
 	char			 worker_path[4096];
 	const char		*check_url;	/* --check: probe and exit */
+	char			 import_dir[4096];	/* --import: copy it into
+							 * database and exit; "" */
 	int64_t			 retry_base_ms;
 	int64_t			 max_queued;	/* 0: no limit */
 	int64_t			 retain_finished_ms;	/* 0: keep forever */

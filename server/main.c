@@ -27,6 +27,7 @@
 #include "core/events.h"
 #include "core/workers.h"
 #include "http/http.h"
+#include "importer.h"
 #include "log.h"
 #include "pool/pool.h"
 #include "probe.h"
@@ -345,6 +346,11 @@ main(int argc, char **argv)
 	if (r.cfg.check_url)
 		return probe_url(r.cfg.check_url);
 	log_init("runneld", r.cfg.log_level);
+	if (r.cfg.import_dir[0]) {
+		rc = importer_run(&r.cfg);
+		config_free(&r.cfg);
+		return rc;
+	}
 	if (r.cfg.token == NULL && !r.cfg.insecure &&
 	    !config_host_loopback(r.cfg.listen_host))
 		fatalx("runneld: refusing to serve command execution on %s "

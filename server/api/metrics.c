@@ -6,12 +6,14 @@
 
 #include "api/api.h"
 #include "core/cluster.h"
+#include "core/core.h"
 #include "core/counts.h"
 #include "core/events.h"
 #include "http/gate.h"
 #include "http/reply.h"
 #include "pool/pool.h"
 #include "server.h"
+#include "store/cluster.h"
 #include "store/space.h"
 #include "vec.h"
 
@@ -76,6 +78,13 @@ put_jobs(struct text *t, const struct counts *ty)
 		put(t, "runnel_queue_depth{queue=\"%s\"} %lld\n",
 		    ty->queues[i].name,
 		    (long long)ty->queues[i].by_state[JOB_QUEUED]);
+	put(t, "# HELP runnel_queue_jobs Jobs not finished yet, by queue and "
+	    "state.\n# TYPE runnel_queue_jobs gauge\n");
+	for (int i = 0; i < ty->nqueues; i++)
+		for (int st = JOB_SCHEDULED; st <= JOB_RUNNING; st++)
+			put(t, "runnel_queue_jobs{queue=\"%s\",state=\"%s\"} "
+			    "%lld\n", ty->queues[i].name, job_state_name(st),
+			    (long long)ty->queues[i].by_state[st]);
 }
 
 static void
@@ -100,43 +109,119 @@ put_duration(struct text *t, const struct counts *ty)
 	    (unsigned long long)ty->duration_count);
 }
 
-static void
-put_node(void *arg, const struct node_row *n)
-{
-	struct text *t = arg;
+struct node_figures {
+	char	 id[NODE_ID_MAX + 1];
+	int	 alive;
+	int	 workers;
+	int	 running;
+	double	 beat_age_s;
+};
 
-	put(t, "runnel_cluster_node_up{node=\"%s\"} %d\n"
-	    "runnel_cluster_node_beat_age_seconds{node=\"%s\"} %.3f\n"
-	    "runnel_cluster_node_running{node=\"%s\"} %d\n", n->id, n->alive,
-	    n->id, (double)n->beat_age_ms / 1000.0, n->id, n->running);
+struct nodes {
+	struct node_figures	*v;
+	size_t			 n, cap;
+	int			 oom;
+};
+
+static void
+add_node(void *arg, const struct node_row *row)
+{
+	struct nodes		*ns = arg;
+	struct node_figures	*f;
+
+	if (vec_grow(&ns->v, &ns->cap, ns->n + 1, sizeof(*ns->v)) < 0) {
+		ns->oom = 1;
+		return;
+	}
+	f = &ns->v[ns->n++];
+	snprintf(f->id, sizeof(f->id), "%s", row->id);
+	f->alive = row->alive;
+	f->workers = row->workers;
+	f->running = row->running;
+	f->beat_age_s = (double)row->beat_age_ms / 1000.0;
+}
+
+/*
+ * Every node's figures, one metric family after the other (the text
+ * format wants a family's samples together).  Node ids are
+ * [A-Za-z0-9_.-]: nothing to escape in a label.
+ */
+static void
+put_nodes(struct text *t, const struct nodes *ns)
+{
+	put(t, "# HELP runnel_cluster_node_up 1 while the node beats within its "
+	    "timeout.\n# TYPE runnel_cluster_node_up gauge\n");
+	for (size_t i = 0; i < ns->n; i++)
+		put(t, "runnel_cluster_node_up{node=\"%s\"} %d\n", ns->v[i].id,
+		    ns->v[i].alive);
+	put(t, "# HELP runnel_cluster_node_beat_age_seconds Since the node's last "
+	    "heartbeat (the database's clock).\n"
+	    "# TYPE runnel_cluster_node_beat_age_seconds gauge\n");
+	for (size_t i = 0; i < ns->n; i++)
+		put(t, "runnel_cluster_node_beat_age_seconds{node=\"%s\"} %.3f\n",
+		    ns->v[i].id, ns->v[i].beat_age_s);
+	put(t, "# HELP runnel_cluster_node_running Jobs running on the node.\n"
+	    "# TYPE runnel_cluster_node_running gauge\n");
+	for (size_t i = 0; i < ns->n; i++)
+		put(t, "runnel_cluster_node_running{node=\"%s\"} %d\n",
+		    ns->v[i].id, ns->v[i].running);
+	put(t, "# HELP runnel_cluster_node_workers The node's worker slots: busy "
+	    "(running a job) or idle, as the database knows them.\n"
+	    "# TYPE runnel_cluster_node_workers gauge\n");
+	for (size_t i = 0; i < ns->n; i++) {
+		int idle = ns->v[i].workers - ns->v[i].running;
+
+		put(t, "runnel_cluster_node_workers{node=\"%s\",state=\"busy\"} "
+		    "%d\nrunnel_cluster_node_workers{node=\"%s\",state=\"idle\"} "
+		    "%d\n", ns->v[i].id, ns->v[i].running, ns->v[i].id,
+		    idle > 0 ? idle : 0);
+	}
+}
+
+/* The database as this node sees it (cluster mode). */
+static void
+put_database(struct text *t, struct server *srv)
+{
+	struct store_link l;
+
+	store_link_info(srv->store, &l);
+	put(t, "# HELP runnel_database_up 1 while this node reaches the "
+	    "database; 0: writes get 503 database_unavailable.\n"
+	    "# TYPE runnel_database_up gauge\nrunnel_database_up %d\n"
+	    "# HELP runnel_database_down_seconds How long the database has "
+	    "been unreachable (0 while it is reached).\n"
+	    "# TYPE runnel_database_down_seconds gauge\n"
+	    "runnel_database_down_seconds %.3f\n"
+	    "# HELP runnel_database_outages_total Times the connection to the "
+	    "database was lost.\n# TYPE runnel_database_outages_total counter\n"
+	    "runnel_database_outages_total %llu\n", l.up,
+	    (double)l.down_ms / 1000.0, (unsigned long long)l.outages);
 }
 
 /*
  * Cluster mode: which node answers (its counters above are its own; the
- * jobs and queue depths are the cluster's), who leads, and every node's
- * heartbeat and running jobs.
+ * jobs and queue figures are the cluster's), who leads, and every node's
+ * heartbeat and workers.  The nodes are read before anything is written:
+ * a failed read leaves their families out, never half of them.
  */
 static void
 put_cluster(struct text *t, struct server *srv)
 {
-	const char *node = cluster_node(srv);
+	const char	*node = cluster_node(srv);
+	struct nodes	 ns = {0};
 
 	if (node == NULL)
 		return;
+	put_database(t, srv);
 	put(t, "# HELP runnel_node_info The node answering: its counters are "
 	    "its own; job and queue figures are the cluster's.\n"
 	    "# TYPE runnel_node_info gauge\nrunnel_node_info{node=\"%s\"} 1\n"
 	    "# HELP runnel_cluster_leader 1 while this node holds the leader's "
 	    "lease.\n# TYPE runnel_cluster_leader gauge\n"
 	    "runnel_cluster_leader %d\n", node, cluster_leader(srv));
-	put(t, "# HELP runnel_cluster_node_up 1 while the node beats within its "
-	    "timeout.\n# TYPE runnel_cluster_node_up gauge\n"
-	    "# HELP runnel_cluster_node_beat_age_seconds Since the node's last "
-	    "heartbeat (the database's clock).\n"
-	    "# TYPE runnel_cluster_node_beat_age_seconds gauge\n"
-	    "# HELP runnel_cluster_node_running Jobs running on the node.\n"
-	    "# TYPE runnel_cluster_node_running gauge\n");
-	cluster_nodes(srv, put_node, t);
+	if (cluster_nodes(srv, add_node, &ns) == 0 && !ns.oom)
+		put_nodes(t, &ns);
+	free(ns.v);
 }
 
 int
@@ -146,6 +231,7 @@ api_metrics_get(struct request *req)
 	struct counts	*ty = srv->counts;
 	struct text	 t = {0};
 
+	/* Without the database, its last counts (runnel_database_up says). */
 	cluster_counts(srv, CLUSTER_COUNTS_FRESH_MS);
 	put_jobs(&t, ty);
 	put_duration(&t, ty);
@@ -165,6 +251,11 @@ api_metrics_get(struct request *req)
 	    "runnel_workers{state=\"up\"} %d\n"
 	    "runnel_workers{state=\"configured\"} %d\n",
 	    pool_busy(srv->pool), pool_up(srv->pool), pool_size(srv->pool));
+	put(&t, "# HELP runnel_reports_waiting Ends of jobs kept until "
+	    "the store takes them (the database away, a full disk), or "
+	    "until their output is stored.\n"
+	    "# TYPE runnel_reports_waiting gauge\nrunnel_reports_waiting %zu\n",
+	    core_reports_waiting(srv) + (size_t)pool_draining(srv->pool));
 	put(&t, "# HELP runnel_storage_full 1 while the data directory's disk is "
 	    "full: no job is taken or started.\n# TYPE runnel_storage_full gauge\n"
 	    "runnel_storage_full %d\n", space_full(srv));

@@ -21,8 +21,10 @@ api_queues_list(struct request *req)
 {
 	const struct counts	*t = req->srv->counts;
 	cJSON			*root, *arr;
+	int			 rc;
 
-	cluster_counts(req->srv, CLUSTER_COUNTS_FRESH_MS);
+	if ((rc = cluster_counts(req->srv, CLUSTER_COUNTS_FRESH_MS)) < 0)
+		return reply_errno(req, rc);
 	root = cJSON_CreateObject();
 	arr = cJSON_AddArrayToObject(root, "queues");
 	for (int i = 0; i < t->nqueues; i++)

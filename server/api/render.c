@@ -98,6 +98,9 @@ render_job(struct jsonw *w, const struct job *j)
 	opt_int(w, j->worker, j->worker >= 0 && j->state == JOB_RUNNING);
 	jsonw_lit(w, ",\"pid\":");
 	opt_int(w, j->pid, j->pid > 0 && j->state == JOB_RUNNING);
+	/* Kept once the attempt ended: where it ran.  Null on SQLite. */
+	jsonw_lit(w, ",\"node\":");
+	jsonw_str(w, j->node);
 	jsonw_lit(w, ",\"stdout_bytes\":");
 	jsonw_int(w, j->stdout_bytes);
 	jsonw_lit(w, ",\"stderr_bytes\":");

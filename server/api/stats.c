@@ -15,8 +15,10 @@ api_stats_get(struct request *req)
 	int64_t		 now = clock_now_ms(), per[COUNTS_MINUTES], total = 0;
 	cJSON		*root, *jobs, *arr, *pool;
 	char		 ts[CLOCK_TEXT_SIZE];
+	int		 rc;
 
-	cluster_counts(srv, CLUSTER_COUNTS_FRESH_MS);
+	if ((rc = cluster_counts(srv, CLUSTER_COUNTS_FRESH_MS)) < 0)
+		return reply_errno(req, rc);
 	root = cJSON_CreateObject();
 	jobs = cJSON_AddObjectToObject(root, "jobs");
 	for (int s = 0; s < JOB_STATE_COUNT; s++) {

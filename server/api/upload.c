@@ -24,6 +24,7 @@
 #include "api/idem.h"
 #include "api/spec.h"
 #include "api/upload.h"
+#include "core/cluster.h"
 #include "core/core.h"
 #include "core/submit.h"
 #include "http/multipart.h"
@@ -367,6 +368,11 @@ on_put(void *arg, int rc)
 		upload_close(u->req);
 		return;
 	}
+	if (rc == -ENOTCONN) {
+		reply_errno(u->req, rc);
+		request_done(u->req);
+		return;
+	}
 	if (rc < 0) {
 		reply_fail(u->req, 503, "unavailable", NULL, "the file could not "
 		    "be stored in the database: nothing was stored");
@@ -548,6 +554,9 @@ upload_begin(struct request *req)
 
 	if (srv->draining || space_full(srv))
 		return reply_errno(req, srv->draining ? -ESHUTDOWN : -ENOSPC);
+	/* Refused before the body, not after it went to disk for nothing. */
+	if (!cluster_db_up(srv))
+		return reply_errno(req, -ENOTCONN);
 	if (!idem_key_check(req))
 		return API_DONE;
 	if ((u = calloc(1, sizeof(*u))) == NULL)

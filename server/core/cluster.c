@@ -15,8 +15,17 @@
  * processes of attempts that are no longer its own, then joins again.
  * Its late reports are refused by the fence (cluster_fence): a finish
  * applies only while the job is still running that attempt on that node.
+ *
+ * When the database goes away (store_link_*: every statement fails at
+ * once, the connection is made again in the background), the tick rests;
+ * once it is back the node beats at once, and for a node timeout it
+ * declares nobody dead: the others were cut off as long as it was, and
+ * get that time to beat again.  Claims of a turn whose commit failed may
+ * have been committed all the same (the answer to COMMIT lost): they are
+ * settled before the next claim (settle_unsure).
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +37,7 @@
 #include "core/core_int.h"
 #include "core/counts.h"
 #include "core/finish.h"
+#include "core/runq.h"
 #include "log.h"
 #include "pool/pool.h"
 #include "server.h"
@@ -42,8 +52,25 @@
 #define RETRY_MIN_MS		10
 #define PURGE_EVERY_MS		60000
 #define LOCK_MAX_MS		5000
+#define SKEW_WARN_MS		1000
+#define SKEW_STEP_MS		250
+/*
+ * No statement of the loop's connection runs longer (statement_timeout,
+ * unless the server sets one); an answer that does not come within
+ * ANSWER_MAX_MS (a server hung or cut off) cuts the connection: the
+ * longest the loop can wait on the database, once.
+ */
+#define STATEMENT_MAX_MS	10000
+#define ANSWER_MAX_MS		(STATEMENT_MAX_MS + 2000)
+/*
+ * A lost connection is tried again after at most this (or a beat): an
+ * attempt never blocks the loop and costs the server little, and this
+ * is how long writes may still fail once the database is back.
+ */
+#define RECONNECT_MAX_MS	2000
 
 static void	on_tick(uv_timer_t *);
+static int	settle_unsure(struct server *);
 
 static int
 pid_alive(int pid)
@@ -172,19 +199,50 @@ gone(struct server *srv)
 	cl->rejoin = 1;
 }
 
+/*
+ * Stored times (created_at, run_at, back-offs) follow the database's
+ * clock, so that nodes whose clocks differ agree on when a delayed job
+ * is due.  The offset is taken at the first beat and moved only when it
+ * is off by more than SKEW_STEP_MS (a clock stepped or drifting): each
+ * measure is off by up to half a round trip, and an offset that moved
+ * with that noise would start a job a little before its run_at.  A large
+ * skew is said once: the host's clock wants fixing.
+ */
+static void
+align_clock(struct server *srv, int64_t skew_ms)
+{
+	struct cluster	*cl = srv->cluster;
+	int64_t		 moved = skew_ms - cl->skew_ms;
+
+	if (cl->skew_set && moved < SKEW_STEP_MS && moved > -SKEW_STEP_MS)
+		return;
+	if ((skew_ms > SKEW_WARN_MS || skew_ms < -SKEW_WARN_MS) &&
+	    !cl->skew_said) {
+		log_warnx("cluster: this host's clock is %+" PRId64 " ms off the "
+		    "database's; runneld keeps the database's time", -skew_ms);
+		cl->skew_said = 1;
+	}
+	cl->skew_ms = skew_ms;
+	cl->skew_set = 1;
+	clock_set_skew_ms(skew_ms);
+}
+
 static void
 beat(struct server *srv)
 {
 	struct cluster	*cl = srv->cluster;
+	int64_t		 skew;
 	int		 rc;
 
-	if ((rc = store_node_beat(srv->store, cl->node)) == -ENOENT) {
+	if ((rc = store_node_beat(srv->store, cl->node, &skew)) == -ENOENT) {
 		gone(srv);
 		rejoin(srv);
 		return;
 	}
-	if (rc == 0)
+	if (rc == 0) {
 		cl->beat_next = clock_mono_ms() + cl->beat_ms;
+		align_clock(srv, skew);
+	}
 	look_peers(srv);
 }
 
@@ -210,7 +268,10 @@ chores(struct server *srv)
 	struct cluster	*cl = srv->cluster;
 	int64_t		 now = clock_mono_ms();
 
-	if (store_nodes_prune(srv->store, on_dead, srv) > 0) {
+	/* Back from an outage: the others may be just as late to beat. */
+	if ((cl->up_mono == 0 || now - cl->up_mono >=
+	    srv->cfg->node_timeout_ms) &&
+	    store_nodes_prune(srv->store, cl->node, on_dead, srv) > 0) {
 		look_peers(srv);
 		cl->purge_next = 0;
 	}
@@ -250,6 +311,12 @@ on_tick(uv_timer_t *t)
 
 	if (cl->stopping)
 		return;
+	/* No database: nothing to beat, claim or look at (it says when);
+	 * the lease runs out meanwhile. */
+	if (!store_link_up(srv->store)) {
+		cl->leader = 0;
+		return;
+	}
 	if (cl->rejoin)
 		rejoin(srv);
 	else if (clock_mono_ms() >= cl->beat_next)
@@ -259,6 +326,9 @@ on_tick(uv_timer_t *t)
 		if (cl->leader)
 			chores(srv);
 	}
+	/* Not left for a worker to be idle: such a job waits meanwhile. */
+	if (cl->nunsure && !cl->unsure_settled)
+		settle_unsure(srv);
 	/* The poll: work, cancels and due jobs the notifications missed. */
 	if (!srv->draining && srv->pool && pool_idle(srv->pool) >= 0)
 		srv->core->runnable = 1;
@@ -278,6 +348,44 @@ on_retry(uv_timer_t *t)
 
 /* ---- claims and fences ------------------------------------------------ */
 
+/*
+ * Claims of turns whose commit failed were never started here.  Yet if
+ * the answer to a COMMIT was what got lost, they did happen: such a job
+ * runs that attempt on this node in the database, and no worker runs
+ * it.  It is queued again (the attempt not counted), in the turn before
+ * any new claim, so that no attempt this node starts is ever mistaken
+ * for one of these.  They stay listed until such a turn commits.
+ */
+static int
+settle_unsure(struct server *srv)
+{
+	struct cluster	*cl = srv->cluster;
+	struct change	*ch;
+	int		 rc;
+
+	for (size_t i = 0; i < cl->nunsure; i++) {
+		const struct unsure_claim *u = &cl->unsure[i];
+
+		rc = store_fence(srv->store, u->id, cl->node, u->attempt);
+		if (rc == 0)
+			rc = store_requeue(srv->store, u->id, JOB_RUNNING, 1, 0);
+		if (rc == -EBUSY)
+			continue;	/* not committed (or moved on since) */
+		if (rc < 0)
+			return rc;
+		log_warnx("cluster: job=%llu attempt=%d: its claim was "
+		    "committed though the commit seemed to fail; it never "
+		    "started: queued again", (unsigned long long)u->id,
+		    u->attempt);
+		ch = turn_change(srv->core, u->id, JOB_RUNNING, JOB_QUEUED,
+		    u->queue);
+		turn_snapshot(srv, ch, NULL);
+		runq_mark(srv, u->queue);
+	}
+	cl->unsure_settled = 1;
+	return 0;
+}
+
 int
 cluster_claim(struct server *srv, int worker, int64_t now_ms, struct job *out)
 {
@@ -286,6 +394,9 @@ cluster_claim(struct server *srv, int worker, int64_t now_ms, struct job *out)
 
 	if (cl->rejoin)
 		return 0;
+	if (cl->nunsure && !cl->unsure_settled &&
+	    (rc = settle_unsure(srv)) < 0)
+		return rc;
 	if (!cl->round.open) {
 		rc = store_claim_round(srv->store, cl->node, &cl->round);
 		if (rc == -ENOENT) {
@@ -356,6 +467,54 @@ int
 cluster_own_jobs(struct server *srv, uint64_t **ids, size_t *n)
 {
 	return store_node_jobs(srv->store, srv->cluster->node, ids, n);
+}
+
+void
+cluster_turn_over(struct server *srv, int rc, const struct run *runs,
+    size_t nruns)
+{
+	struct cluster *cl = srv->cluster;
+
+	if (rc == 0 && cl->unsure_settled)
+		cl->nunsure = 0;
+	cl->unsure_settled = 0;
+	if (rc == 0)
+		return;
+	for (size_t i = 0; i < nruns; i++) {
+		struct unsure_claim *u;
+
+		if (vec_grow(&cl->unsure, &cl->capunsure, cl->nunsure + 1,
+		    sizeof(*cl->unsure)) < 0)
+			fatalx("cluster: out of memory");
+		u = &cl->unsure[cl->nunsure++];
+		u->id = runs[i].job.id;
+		u->attempt = runs[i].job.attempts;
+		snprintf(u->queue, sizeof(u->queue), "%s", runs[i].job.queue);
+	}
+}
+
+int
+cluster_db_up(struct server *srv)
+{
+	return srv->cluster == NULL || store_link_up(srv->store);
+}
+
+/* The database is back: beat, look and claim at once. */
+static void
+db_up(void *arg)
+{
+	struct server	*srv = arg;
+	struct cluster	*cl = srv->cluster;
+
+	if (cl->stopping)
+		return;
+	cl->up_mono = clock_mono_ms();
+	cl->beat_next = 0;
+	cl->counts_at = 0;
+	cl->missed = 1;
+	uv_timer_start(&cl->tick, on_tick, 0, (uint64_t)cl->tick_ms);
+	/* The reports kept meanwhile, and the dispatcher. */
+	core_store_back(srv);
 }
 
 /* ---- counts ------------------------------------------------------------ */
@@ -476,28 +635,33 @@ set_minute(void *arg, int64_t minute_ms, int64_t n)
 	counts_minute_set(arg, minute_ms, n);
 }
 
-void
+int
 cluster_counts(struct server *srv, int64_t max_age_ms)
 {
 	struct cluster	*cl = srv->cluster;
 	struct counts	*t = srv->counts;
 	int64_t		 now = clock_mono_ms();
+	int		 rc;
 
 	if (cl == NULL || (cl->counts_at && now - cl->counts_at < max_age_ms))
-		return;
+		return 0;
+	/* The last counts read stay while the database is away. */
+	if (!store_link_up(srv->store))
+		return -ENOTCONN;
 	memset(t->by_state, 0, sizeof(t->by_state));
 	for (int i = 0; i < t->nqueues; i++)
 		memset(t->queues[i].by_state, 0, sizeof(t->queues[i].by_state));
 	memset(t->minute_id, 0, sizeof(t->minute_id));
 	memset(t->minute_count, 0, sizeof(t->minute_count));
-	if (store_counts(srv->store, add_count, t) < 0 ||
-	    store_queues(srv->store, set_queue, t) < 0 ||
-	    store_minutes(srv->store, clock_now_ms() - COUNTS_MINUTES * 60000LL,
-	    set_minute, t) < 0) {
+	if ((rc = store_counts(srv->store, add_count, t)) < 0 ||
+	    (rc = store_queues(srv->store, set_queue, t)) < 0 ||
+	    (rc = store_minutes(srv->store, clock_now_ms() -
+	    COUNTS_MINUTES * 60000LL, set_minute, t)) < 0) {
 		cl->counts_at = 0;
-		return;
+		return rc;
 	}
 	cl->counts_at = now;
+	return 0;
 }
 
 int64_t
@@ -572,9 +736,11 @@ cluster_start(struct server *srv)
 	 * what makes a node dead. */
 	lock_ms = timeout / 3 < LOCK_MAX_MS ? timeout / 3 : LOCK_MAX_MS;
 	/* (-EEXIST is main's word for a data directory in use.) */
-	if ((rc = store_node_session(srv->store, lock_ms, timeout)) < 0 ||
-	    (rc = join(srv)) < 0)
+	if ((rc = store_node_session(srv->store, lock_ms, timeout,
+	    STATEMENT_MAX_MS)) < 0 || (rc = join(srv)) < 0)
 		return rc == -EEXIST ? -EBUSY : rc;
+	/* The database's clock from the first stored time on. */
+	beat(srv);
 	/* A node alone leads from the start (retention runs a second in). */
 	lease(srv);
 	if ((rc = store_commit(srv->store, 1)) < 0)
@@ -586,6 +752,11 @@ cluster_start(struct server *srv)
 	uv_timer_init(srv->loop, &cl->tick);
 	uv_timer_init(srv->loop, &cl->retry);
 	cl->tick.data = cl->retry.data = srv;
+	/* Tried again within a beat: back before anyone declares it dead. */
+	if ((rc = store_link_start(srv->store, srv->loop, cl->beat_ms <
+	    RECONNECT_MAX_MS ? cl->beat_ms : RECONNECT_MAX_MS, ANSWER_MAX_MS,
+	    db_up, srv)) < 0)
+		return rc;
 	uv_timer_start(&cl->tick, on_tick, (uint64_t)cl->tick_ms,
 	    (uint64_t)cl->tick_ms);
 	log_info("cluster: node=%s host=%s joined: %d other node(s), node "
@@ -618,6 +789,7 @@ cluster_stop(struct server *srv)
 		log_info("cluster: node=%s left", cl->node);
 	listen_stop(cl->listen);
 	cl->listen = NULL;
+	store_link_stop(srv->store);
 	if (cl->tick.loop) {
 		uv_close((uv_handle_t *)&cl->tick, on_closed);
 		uv_close((uv_handle_t *)&cl->retry, on_closed);
@@ -632,6 +804,7 @@ cluster_free(struct server *srv)
 	if (cl == NULL)
 		return;
 	claim_round_clear(&cl->round);
+	free(cl->unsure);
 	free(cl->wake);
 	free(cl->cancels);
 	free(cl->canceling);

@@ -28,6 +28,11 @@ void	cluster_free(struct server *);
 
 /* This node's id, or NULL when not in cluster mode. */
 const char *cluster_node(const struct server *);
+/*
+ * 1 while the database can be reached, as far as this node knows (and
+ * always on SQLite); while it is 0 every write gets -ENOTCONN at once.
+ */
+int	cluster_db_up(struct server *);
 /* 1 if this node held the leader's lease at its last tick. */
 int	cluster_leader(const struct server *);
 /* Calls cb for every node of the cluster.  0 or a code. */
@@ -39,6 +44,10 @@ int	cluster_nodes(struct server *,
  * counts are always current.  What a reader may see at most this old:
  */
 #define CLUSTER_COUNTS_FRESH_MS	250
-void	cluster_counts(struct server *, int64_t max_age_ms);
+/*
+ * Returns 0, or a code when they could not be read (then the last ones
+ * read stay, e.g. while the database is away: -ENOTCONN).
+ */
+int	cluster_counts(struct server *, int64_t max_age_ms);
 
 #endif

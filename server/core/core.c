@@ -8,7 +8,9 @@
  * transaction, commits once, and only then completes the waiting
  * operations and publishes events.  When the commit fails nothing of
  * the turn happened: operations complete with the error, claims are
- * undone, and worker reports are applied again a second later.
+ * undone, and worker reports are applied again a second later (while
+ * the database is away, as soon as it is back: they wait in c->redo,
+ * and the jobs they end keep running in the store's eyes meanwhile).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -171,15 +173,15 @@ queue_applied(struct server *srv, struct pending *p)
 	turn_dirty(srv);
 }
 
-static void
-redo_later(struct core *c, const struct pending *p)
+void
+core_keep_report(struct core *c, uint64_t id, const struct job_exit *ex)
 {
 	struct pending *r;
 
 	if (vec_grow(&c->redo, &c->capredo, c->nredo + 1, sizeof(*r)) < 0)
 		fatalx("core: out of memory");
 	r = &c->redo[c->nredo++];
-	finish_keep(r, p->id, &p->ex);
+	finish_keep(r, id, ex);
 	if (!uv_is_active((uv_handle_t *)&c->redo_timer))
 		uv_timer_start(&c->redo_timer, on_redo, REDO_DELAY_MS, 0);
 }
@@ -223,7 +225,7 @@ pending_done(struct server *srv, struct pending *p, int rc)
 		break;
 	case P_EXIT:
 		if (rc < 0)
-			redo_later(srv->core, p);
+			core_keep_report(srv->core, p->id, finish_kept(p));
 		return;
 	}
 	if (p->done)
@@ -298,14 +300,19 @@ core_flush(struct server *srv)
 	if (srv->cluster)
 		cluster_flush(srv);
 	rc = store_commit(srv->store, turn_acknowledges(srv, &c->turn));
-	if (srv->cluster)
+	if (srv->cluster) {
 		notify_committed(srv, rc);
+		cluster_turn_over(srv, rc, c->turn.runs, c->turn.nruns);
+	}
 	/* Take the turn: what the callbacks below add goes to the next one. */
 	t = c->turn;
 	memset(&c->turn, 0, sizeof(c->turn));
 	if (rc < 0) {
-		log_warnx("core: commit failed (%s): %zu changes undone",
-		    strerror(-rc), t.nchanges);
+		/* A turn that found the database away changed nothing: the
+		 * loss itself was logged. */
+		if (rc != -ENOTCONN || t.nchanges)
+			log_warnx("core: commit failed (%s): %zu changes undone",
+			    strerror(-rc), t.nchanges);
 		/* Their claims are undone, and nothing was sent. */
 		for (size_t i = 0; i < t.nruns; i++)
 			pool_release(srv->pool, t.runs[i].worker);
@@ -342,6 +349,18 @@ core_storage_changed(struct server *srv)
 	}
 }
 
+void
+core_store_back(struct server *srv)
+{
+	core_storage_changed(srv);
+}
+
+size_t
+core_reports_waiting(const struct server *srv)
+{
+	return srv->core ? srv->core->nredo : 0;
+}
+
 static void
 on_check(uv_check_t *h)
 {
@@ -358,11 +377,27 @@ on_redo(uv_timer_t *h)
 	struct core	*c = srv->core;
 	struct pending	*redo = c->redo;
 	size_t		 n = c->nredo;
+	struct job	 live;
 
+	/* Nothing to store them in yet: its return calls again. */
+	if (!cluster_db_up(srv)) {
+		uv_timer_start(&c->redo_timer, on_redo, REDO_DELAY_MS, 0);
+		return;
+	}
 	c->redo = NULL;
 	c->nredo = c->capredo = 0;
-	for (size_t i = 0; i < n; i++)
-		finish_apply(srv, redo[i].id, &redo[i].ex);
+	for (size_t i = 0; i < n; i++) {
+		/* A worker here runs the job again: the report is of an
+		 * earlier attempt, which is over for good. */
+		if (srv->pool && pool_job_live(srv->pool, redo[i].id,
+		    &live) == 0) {
+			log_warnx("core: job=%llu attempt=%d: its kept end is "
+			    "dropped: the job runs again here",
+			    (unsigned long long)redo[i].id, redo[i].ex.attempts);
+			continue;
+		}
+		finish_apply(srv, redo[i].id, finish_kept(&redo[i]));
+	}
 	free(redo);
 }
 

@@ -35,9 +35,11 @@ int	core_job_get(struct server *, uint64_t id, struct job *j);
 /*
  * The disk became full (reports kept over a failed commit are applied
  * again at once: the reserve was just given up) or has room again
- * (dispatch goes on).
+ * (dispatch goes on); or the database is back (both).
  */
 void	core_storage_changed(struct server *);
+/* Worker reports kept because they could not be stored yet. */
+size_t	core_reports_waiting(const struct server *);
 
 /* Start-up: rebuild the counts from the store. */
 int	core_load(struct server *);

@@ -99,6 +99,16 @@ struct core {
 	size_t		 nredo, capredo;
 };
 
+/*
+ * A claim of a turn whose commit failed: never started here, yet maybe
+ * committed (the answer to COMMIT lost on the way back).
+ */
+struct unsure_claim {
+	uint64_t	 id;
+	int		 attempt;
+	char		 queue[JOB_QUEUE_MAX + 1];
+};
+
 /* A cancel this turn asks of the node running the job. */
 struct cancel_note {
 	uint64_t	 id;
@@ -126,8 +136,17 @@ struct cluster {
 	int64_t			 retry_ms;	/* the retry timer's last delay */
 	int			 leader;	/* held the lease at the last tick */
 	int			 rejoin;	/* our row is gone: join again */
+	int			 skew_said;	/* a large clock skew was logged */
+	int			 skew_set;	/* skew_ms is in use */
+	int64_t			 skew_ms;	/* the database's clock minus ours */
 	int			 peers;		/* other live nodes, last seen */
 	int			 missed;	/* LISTEN was down: poll waiters */
+	int64_t			 up_mono;	/* the database came back (clock_mono_ms);
+						 * 0: never lost */
+	/* claims to settle before any other (cluster_claim) */
+	struct unsure_claim	*unsure;
+	size_t			 nunsure, capunsure;
+	int			 unsure_settled;	/* ... in this turn */
 	/* this turn */
 	struct claim_round	 round;
 	int			 claimed_all;	/* a claim found nothing more */
@@ -169,6 +188,14 @@ int		 refuse_set(struct core_error *err, int rc, const char *field,
 int		 refuse_state(struct core_error *err, struct job *j,
 		    const char *what);
 
+/*
+ * core.c: keeps a worker's report that could not be stored, to apply
+ * again a second later, or as soon as the store is back.
+ */
+void		 core_keep_report(struct core *, uint64_t id,
+		    const struct job_exit *);
+/* core.c: the store takes writes again: kept reports now, then dispatch. */
+void		 core_store_back(struct server *);
 /* finish.c: re-applies a worker report kept over a failed commit. */
 void		 finish_apply(struct server *, uint64_t id,
 		    const struct job_exit *);
@@ -180,9 +207,24 @@ void		 finish_overlay(struct server *, struct job *j);
 /* finish.c: copies a report into p so it outlives the caller's buffers. */
 void		 finish_keep(struct pending *p, uint64_t id,
 		    const struct job_exit *ex);
+/*
+ * finish.c: the report finish_keep kept in p, its strings pointed at p's
+ * copies again: an array of pendings that grew moved them (use this,
+ * never p->ex, to read a kept report).
+ */
+struct job_exit	*finish_kept(struct pending *p);
 
 /* deps.c: job id reached its final state: its dependents move on. */
 void		 deps_settle(struct server *, uint64_t id, enum job_state final);
+/*
+ * deps.c: job id failed or was canceled: every job that waits for it
+ * fails with "dependency N failed", and so on down the chain, in st's
+ * turn (store writes only; failed, if not NULL, is told each job, as it
+ * was, and its error).  Returns how many failed, or a code.
+ */
+int		 deps_fail_chain(struct store *st, uint64_t id, int64_t now_ms,
+		    void (*failed)(void *arg, const struct job *j,
+		    const char *error), void *arg);
 
 /* delay.c: the timer that makes scheduled jobs queued at their time. */
 void		 delay_init(struct server *);
@@ -215,6 +257,12 @@ int		 cluster_fence(struct server *, uint64_t id,
  * refused it (logged), or a code. */
 int		 cluster_finish(struct server *, const struct job_result *r,
 		    const struct job_exit *ex);
+/*
+ * cluster.c: the turn's commit is over (rc < 0: failed; runs are its
+ * claims, then never started).
+ */
+void		 cluster_turn_over(struct server *, int rc,
+		    const struct run *runs, size_t nruns);
 /* cluster.c: queued + scheduled jobs in the cluster, this turn's too. */
 int64_t		 cluster_waiting(struct server *);
 /* cluster.c: the running jobs of this node (free *ids). */

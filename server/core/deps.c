@@ -18,11 +18,6 @@
 #include "store/store.h"
 #include "vec.h"
 
-struct settled {
-	uint64_t	 id;
-	enum job_state	 state;
-};
-
 /* A dependency succeeded: one less to wait for. */
 static void
 dep_succeeded(struct server *srv, uint64_t id)
@@ -40,16 +35,21 @@ dep_succeeded(struct server *srv, uint64_t id)
 	job_clear(&j);
 }
 
-/* A dependency will never succeed: the waiting job fails.  1 if it did. */
+/*
+ * A dependency (dep) of job id will never succeed: the job fails if it
+ * still waits for dependencies.  1 if it did (failed is told, with the
+ * job as it was), else 0.  A store that fails here loses the turn, and
+ * its commit says so.
+ */
 static int
-dep_failed(struct server *srv, uint64_t id, uint64_t dep)
+fail_waiting(struct store *st, uint64_t id, uint64_t dep, int64_t now_ms,
+    void (*failed)(void *, const struct job *, const char *), void *arg)
 {
-	struct core	*c = srv->core;
 	struct job	 j;
 	char		 error[64];
 	int		 rc;
 
-	if (store_get(srv->store, id, &j) < 0)
+	if (store_get(st, id, &j) < 0)
 		return 0;
 	if (j.state != JOB_SCHEDULED || j.deps_left == 0) {
 		job_clear(&j);
@@ -57,48 +57,72 @@ dep_failed(struct server *srv, uint64_t id, uint64_t dep)
 	}
 	snprintf(error, sizeof(error), "dependency %llu failed",
 	    (unsigned long long)dep);
-	rc = store_set_state(srv->store, id, JOB_SCHEDULED, JOB_FAILED, error,
-	    clock_now_ms());
-	if (rc == 0) {
-		struct change *ch = turn_change(c, id, JOB_SCHEDULED, JOB_FAILED,
-		    j.queue);
-
-		turn_outcome(ch, -1, -1, error);
-		turn_snapshot(srv, ch, NULL);
-		turn_dirty(srv);
-	}
+	rc = store_set_state(st, id, JOB_SCHEDULED, JOB_FAILED, error, now_ms);
+	if (rc == 0 && failed)
+		failed(arg, &j, error);
 	job_clear(&j);
 	return rc == 0;
+}
+
+int
+deps_fail_chain(struct store *st, uint64_t id, int64_t now_ms,
+    void (*failed)(void *arg, const struct job *j, const char *error),
+    void *arg)
+{
+	uint64_t	*work = NULL;
+	size_t		 n = 0, cap = 0, next = 0;
+	int		 rc = 0, nfailed = 0;
+
+	if (vec_grow(&work, &cap, n + 1, sizeof(*work)) < 0)
+		return -ENOMEM;
+	work[n++] = id;
+	while (rc == 0 && next < n) {
+		uint64_t	 dep = work[next++];
+		uint64_t	*deps;
+		size_t		 ndeps;
+
+		if ((rc = store_dependents(st, dep, &deps, &ndeps)) < 0)
+			break;
+		for (size_t i = 0; i < ndeps; i++) {
+			if (!fail_waiting(st, deps[i], dep, now_ms, failed, arg))
+				continue;
+			nfailed++;
+			if ((rc = vec_grow(&work, &cap, n + 1, sizeof(*work))) < 0)
+				break;
+			work[n++] = deps[i];
+		}
+		free(deps);
+	}
+	free(work);
+	return rc < 0 ? rc : nfailed;
+}
+
+/* deps_fail_chain's news of a job it failed, for the turn. */
+static void
+dep_failed(void *arg, const struct job *j, const char *error)
+{
+	struct server	*srv = arg;
+	struct change	*ch = turn_change(srv->core, j->id, JOB_SCHEDULED,
+			    JOB_FAILED, j->queue);
+
+	turn_outcome(ch, -1, -1, error);
+	turn_snapshot(srv, ch, NULL);
+	turn_dirty(srv);
 }
 
 void
 deps_settle(struct server *srv, uint64_t id, enum job_state final)
 {
-	struct settled	*work = NULL;
-	size_t		 n = 0, cap = 0, next = 0;
+	uint64_t	*deps;
+	size_t		 ndeps;
 
-	if (vec_grow(&work, &cap, n + 1, sizeof(*work)) < 0)
+	if (final != JOB_SUCCEEDED) {
+		deps_fail_chain(srv->store, id, clock_now_ms(), dep_failed, srv);
 		return;
-	work[n++] = (struct settled){id, final};
-	while (next < n) {
-		struct settled	 s = work[next++];
-		uint64_t	*deps;
-		size_t		 ndeps;
-
-		if (store_dependents(srv->store, s.id, &deps, &ndeps) < 0)
-			break;
-		for (size_t i = 0; i < ndeps; i++) {
-			if (s.state == JOB_SUCCEEDED) {
-				dep_succeeded(srv, deps[i]);
-				continue;
-			}
-			if (!dep_failed(srv, deps[i], s.id))
-				continue;
-			if (vec_grow(&work, &cap, n + 1, sizeof(*work)) < 0)
-				break;
-			work[n++] = (struct settled){deps[i], JOB_FAILED};
-		}
-		free(deps);
 	}
-	free(work);
+	if (store_dependents(srv->store, id, &deps, &ndeps) < 0)
+		return;
+	for (size_t i = 0; i < ndeps; i++)
+		dep_succeeded(srv, deps[i]);
+	free(deps);
 }

@@ -67,10 +67,10 @@ exit_outcome(const struct job_exit *ex, char *error, size_t n)
 
 /* --retry-base doubling per attempt, jitter +-25%, at most an hour. */
 static int64_t
-retry_delay(const struct server *srv, int attempts)
+retry_delay(int64_t base_ms, int attempts)
 {
 	static uint64_t	 seed;
-	int64_t		 d = srv->cfg->retry_base_ms;
+	int64_t		 d = base_ms;
 	double		 jitter;
 
 	for (int i = 1; i < attempts && d < RETRY_MAX_MS; i++)
@@ -104,31 +104,32 @@ finish_keep(struct pending *p, uint64_t id, const struct job_exit *ex)
 	p->ex.node = ex->node ? p->node : NULL;
 }
 
-/*
- * The store's side of the outcome; fills *r.  A cluster's node applies
- * only the attempt it still runs (cluster_fence): -ESTALE when it no
- * longer does (logged there).
- */
-static int
-finish_store(struct server *srv, uint64_t id, const struct job_exit *ex,
-    struct job_result *r, char *error, size_t n)
+struct job_exit *
+finish_kept(struct pending *p)
 {
-	int rc;
+	/* Only compared with NULL: after a move they point where p was. */
+	p->ex.reason = p->ex.reason ? p->reason : NULL;
+	p->ex.error = p->ex.error ? p->error : NULL;
+	p->ex.queue = p->queue;
+	p->ex.node = p->ex.node ? p->node : NULL;
+	return &p->ex;
+}
 
+/*
+ * The outcome of job id's attempt that ended as ex says (not by our
+ * shutdown), retried from now_ms after the back-off of retry_base_ms
+ * while attempts remain: fills *r, its error text in error.
+ */
+static void
+outcome(uint64_t id, const struct job_exit *ex, int64_t retry_base_ms,
+    int64_t now_ms, struct job_result *r, char *error, size_t n)
+{
 	memset(r, 0, sizeof(*r));
 	r->id = id;
-	if (ex->reason && strcmp(ex->reason, "shutdown") == 0) {
-		/* Ended by our shutdown, not by its own doing: the attempt
-		 * does not count. */
-		r->state = JOB_QUEUED;
-		if (srv->cluster && (rc = cluster_fence(srv, id, ex)) < 0)
-			return rc == -EBUSY ? -ESTALE : rc;
-		return store_requeue(srv->store, id, JOB_RUNNING, 1, 0);
-	}
 	r->state = exit_outcome(ex, error, n);
 	if (r->state == JOB_FAILED && ex->attempts < ex->max_attempts) {
 		r->state = JOB_SCHEDULED;
-		r->run_at = clock_now_ms() + retry_delay(srv, ex->attempts);
+		r->run_at = now_ms + retry_delay(retry_base_ms, ex->attempts);
 	}
 	r->exit_code = ex->exit_code;
 	r->signal = ex->signal;
@@ -139,6 +140,30 @@ finish_store(struct server *srv, uint64_t id, const struct job_exit *ex,
 	r->stderr_bytes = ex->stderr_bytes;
 	r->cpu_ms = ex->cpu_ms;
 	r->max_rss_kb = ex->max_rss_kb;
+}
+
+/*
+ * The store's side of the outcome; fills *r.  A cluster's node applies
+ * only the attempt it still runs (cluster_fence; for an outcome in the
+ * finish's own statement): -ESTALE when it no longer does (logged there).
+ */
+static int
+finish_store(struct server *srv, uint64_t id, const struct job_exit *ex,
+    struct job_result *r, char *error, size_t n)
+{
+	int rc;
+
+	if (ex->reason && strcmp(ex->reason, "shutdown") == 0) {
+		/* Ended by our shutdown, not by its own doing: the attempt
+		 * does not count. */
+		memset(r, 0, sizeof(*r));
+		r->id = id;
+		r->state = JOB_QUEUED;
+		if (srv->cluster && (rc = cluster_fence(srv, id, ex)) < 0)
+			return rc == -EBUSY ? -ESTALE : rc;
+		return store_requeue(srv->store, id, JOB_RUNNING, 1, 0);
+	}
+	outcome(id, ex, srv->cfg->retry_base_ms, clock_now_ms(), r, error, n);
 	if (srv->cluster)
 		return cluster_finish(srv, r, ex);
 	return store_finish(srv->store, r);
@@ -162,11 +187,15 @@ finish_apply(struct server *srv, uint64_t id, const struct job_exit *ex)
 		    (unsigned long long)id);
 		return;
 	}
+	/* Not stored (the database away, say): kept, applied again later. */
+	if (rc < 0) {
+		core_keep_report(c, id, ex);
+		turn_dirty(srv);
+		return;
+	}
 	/* Kept until the commit: a failed commit applies it again. */
 	finish_keep(turn_pending(c, P_EXIT, NULL, NULL, id), id, ex);
 	turn_dirty(srv);
-	if (rc < 0)
-		return;
 	runq_stopped(srv, queue);
 	c->runnable = 1;
 	ch = turn_change(c, id, JOB_RUNNING, r.state, queue);
@@ -185,14 +214,14 @@ finish_apply(struct server *srv, uint64_t id, const struct job_exit *ex)
 void
 finish_overlay(struct server *srv, struct job *j)
 {
-	const struct core	*c = srv->core;
+	struct core		*c = srv->core;
 	const struct job_exit	*ex = NULL;
 	char			 error[256];
 	enum job_state		 st;
 
 	for (size_t i = 0; i < c->nredo; i++)
 		if (c->redo[i].id == j->id)
-			ex = &c->redo[i].ex;
+			ex = finish_kept(&c->redo[i]);
 	if (ex == NULL)
 		return;
 	st = exit_outcome(ex, error, sizeof(error));
@@ -256,6 +285,20 @@ finish_node_lost(struct server *srv, const struct orphan *o)
 	finish_apply(srv, o->id, &ex);
 }
 
+/* How a restart of runneld ends the attempt that job j was running. */
+static void
+restart_exit(const struct job *j, int64_t now_ms, struct job_exit *ex)
+{
+	*ex = (struct job_exit){
+		.exit_code = -1, .signal = -1, .cpu_ms = -1, .max_rss_kb = -1,
+		.finished_at = now_ms, .reason = "server restarted",
+		.error = "server restarted", .queue = j->queue,
+		.attempts = j->attempts, .max_attempts = j->max_attempts,
+		.started_at = j->started_at, .stdout_bytes = j->stdout_bytes,
+		.stderr_bytes = j->stderr_bytes,
+	};
+}
+
 /*
  * Jobs a dead runneld left running: each such attempt ended with "server
  * restarted", and is retried with back-off while attempts remain.
@@ -273,20 +316,11 @@ finish_recover(struct server *srv)
 		return rc;
 	for (size_t i = 0; i < n; i++) {
 		struct job	 j;
-		struct job_exit	 ex = {
-			.exit_code = -1, .signal = -1, .cpu_ms = -1,
-			.max_rss_kb = -1, .finished_at = clock_now_ms(),
-			.reason = "server restarted", .error = "server restarted",
-		};
+		struct job_exit	 ex;
 
 		if (store_get(srv->store, ids[i], &j) < 0)
 			continue;
-		ex.queue = j.queue;
-		ex.attempts = j.attempts;
-		ex.max_attempts = j.max_attempts;
-		ex.started_at = j.started_at;
-		ex.stdout_bytes = j.stdout_bytes;
-		ex.stderr_bytes = j.stderr_bytes;
+		restart_exit(&j, clock_now_ms(), &ex);
 		log_info("core: job=%llu was running when runneld stopped: %s",
 		    (unsigned long long)ids[i], j.attempts < j.max_attempts ?
 		    "retried later" : "failed (server restarted)");
@@ -295,4 +329,26 @@ finish_recover(struct server *srv)
 	}
 	free(ids);
 	return 0;
+}
+
+int
+finish_restart_store(struct store *st, const struct job *j,
+    int64_t retry_base_ms, int64_t now_ms, enum job_state *state,
+    int *failed_after)
+{
+	struct job_exit		 ex;
+	struct job_result	 r;
+	char			 error[256];
+	int			 rc;
+
+	*failed_after = 0;
+	restart_exit(j, now_ms, &ex);
+	outcome(j->id, &ex, retry_base_ms, now_ms, &r, error, sizeof(error));
+	if ((rc = store_finish(st, &r)) < 0)
+		return rc;
+	*state = r.state;
+	if (r.state == JOB_FAILED &&
+	    (rc = deps_fail_chain(st, j->id, now_ms, NULL, NULL)) > 0)
+		*failed_after = rc;
+	return rc < 0 ? rc : 0;
 }

@@ -32,4 +32,18 @@ void	finish_node_lost(struct server *, const struct orphan *o);
  * (core_recover commits it). */
 int	finish_recover(struct server *);
 
+/*
+ * runneld --import: job j, found running in a data directory that is
+ * moving into store st, ends as finish_recover ends it (retried after
+ * the back-off of retry_base_ms while attempts remain, else failed with
+ * "server restarted", the jobs that wait for it failed as deps_settle
+ * fails them), in st's open transaction and without a server around
+ * it.  *state gets its new state, *failed_after how many waiting jobs
+ * failed with it.  Returns 0 or a store code.
+ */
+struct store;
+int	finish_restart_store(struct store *st, const struct job *j,
+	    int64_t retry_base_ms, int64_t now_ms, enum job_state *state,
+	    int *failed_after);
+
 #endif

@@ -83,8 +83,10 @@ hreq_mhd_response(struct hreq *r)
 {
 	struct response		*resp = &r->req.resp;
 	struct MHD_Response	*m;
+	int			 head_chunked = 0;
 
 	if (resp->stream) {
+		head_chunked = r->req.method == HTTP_HEAD && !resp->stream->sized;
 		m = stream_response(r->http, r->conn, resp->stream);
 		if (m)
 			resp->stream = NULL;	/* MHD owns it now */
@@ -121,6 +123,14 @@ hreq_mhd_response(struct hreq *r)
 	for (int i = 0; i < resp->nheaders; i++)
 		MHD_add_response_header(m, resp->headers[i].name,
 		    resp->headers[i].value);
+	/*
+	 * libmicrohttpd 0.9.75 follows the head of a chunked answer to HEAD
+	 * with the last chunk ("0\r\n\r\n"), a body HEAD must not have: a
+	 * client reusing the connection would read it as the start of its
+	 * next answer.  The connection ends with the head instead.
+	 */
+	if (head_chunked)
+		MHD_add_response_header(m, MHD_HTTP_HEADER_CONNECTION, "close");
 	return m;
 }
 

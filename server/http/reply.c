@@ -116,6 +116,12 @@ reply_errno(struct request *req, int rc)
 	case -EIO:
 		return reply_fail(req, 503, "unavailable", NULL,
 		    "storage is unavailable: nothing was stored");
+	case -ENOTCONN:
+		reply_fail(req, 503, "database_unavailable", NULL,
+		    "the database (PostgreSQL) cannot be reached: nothing was "
+		    "done; try again shortly");
+		response_header(&req->resp, "Retry-After", REPLY_DB_RETRY_AFTER);
+		return API_DONE;
 	case -ENOMEM:
 		return reply_fail(req, 500, "internal", NULL, "out of memory");
 	default:

@@ -12,6 +12,8 @@
 
 #define REPLY_FIELD_MAX		96
 #define REPLY_MESSAGE_MAX	256
+/* Seconds a client waits before it tries again while the database is away. */
+#define REPLY_DB_RETRY_AFTER	"1"
 
 /* A refusal, built where the problem is found and rendered once. */
 struct api_error {
@@ -34,7 +36,8 @@ int	reply_fail(struct request *, int status, const char *code,
 	    __attribute__((format(printf, 5, 6)));
 /*
  * Maps an internal negative errno code to its reply: -ENOENT 404,
- * -ENOSPC/-EIO 503 storage, -ESHUTDOWN 503, -ENOMEM 500, ...
+ * -ENOSPC/-EIO 503 storage, -ENOTCONN 503 database_unavailable (with
+ * Retry-After), -ESHUTDOWN 503, -ENOMEM 500, ...
  */
 int	reply_errno(struct request *, int rc);
 /* Renders and frees json (one root) as a JSON response.  Returns API_DONE. */

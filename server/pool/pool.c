@@ -260,6 +260,12 @@ pool_job_live(struct pool *p, uint64_t job_id, struct job *j)
 }
 
 int
+pool_draining(const struct pool *p)
+{
+	return p->draining;
+}
+
+int
 pool_busy(const struct pool *p)
 {
 	int n = 0;

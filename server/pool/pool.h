@@ -103,8 +103,10 @@ int	pool_cancel(struct pool *, uint64_t job_id, const char *reason);
 int	pool_cancel_all(struct pool *, const char *reason);
 /* Fills the live fields (worker, pid, output bytes) of a running job. */
 int	pool_job_live(struct pool *, uint64_t job_id, struct job *);
-/* Jobs running now. */
+/* Jobs running now, and attempts over whose output is still being stored. */
 int	pool_busy(const struct pool *);
+/* Attempts over whose end waits for their output to be stored. */
+int	pool_draining(const struct pool *);
 /* Workers that said HELLO and are not dead. */
 int	pool_up(const struct pool *);
 int	pool_size(const struct pool *);

@@ -17,10 +17,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <uv.h>
+
 #include "store/store.h"
 
 #define NODE_ID_MAX	64
 #define NODE_HOST_MAX	255
+
+/* A job running on a node, as the database knows it. */
+struct node_job {
+	uint64_t	 id;
+	int		 worker;	/* its slot there, 1 ... workers; 0 if unknown */
+	int64_t		 started_at;	/* the attempt's, ms since the epoch; 0 if unknown */
+};
 
 /* A row of the nodes table, as the database sees it now. */
 struct node_row {
@@ -35,7 +44,9 @@ struct node_row {
 	int64_t		 beat_age_ms;	/* now() - beat_at */
 	int		 alive;		/* beat_age_ms < timeout_ms */
 	int		 leader;	/* holds the unexpired lease */
-	int		 running;	/* jobs running there */
+	int		 running;	/* jobs running there: jobs[0 ... running - 1] */
+	const struct node_job *jobs;	/* by worker, then id; valid during the
+					 * callback only */
 };
 
 /* A running job whose node is gone, locked for its rescue. */
@@ -75,10 +86,45 @@ int	store_clustered(const struct store *);
 /*
  * Prepares the connection of a node: no lock wait, nor an open
  * transaction, outlives lock_ms / idle_ms (a stopped node must not hold
- * rows for ever, nor the others wait for it).  Applied again after a
- * reconnect.  Returns 0 or a code.
+ * rows for ever, nor the others wait for it), and no statement runs
+ * longer than statement_ms (unless the server or the role set a
+ * statement_timeout of their own).  Applied again after a reconnect.
+ * Returns 0 or a code.
  */
-int	store_node_session(struct store *, int64_t lock_ms, int64_t idle_ms);
+int	store_node_session(struct store *, int64_t lock_ms, int64_t idle_ms,
+	    int64_t statement_ms);
+
+/* ---- the connection, watched from the loop (pg_link.c) ---- */
+
+/* What store_link_info tells. */
+struct store_link {
+	int		 up;		/* 1: statements run */
+	int64_t		 down_at;	/* ms since the epoch it was lost; 0 up */
+	int64_t		 down_ms;	/* how long it has been lost */
+	int64_t		 retry_in_ms;	/* till the next attempt; 0: one runs */
+	uint64_t	 outages;	/* losses since the start */
+	uint64_t	 attempts;	/* attempts to connect in this outage */
+	char		 error[256];	/* why, on one line ("" while up) */
+};
+
+/*
+ * From now on the connection is watched from loop: once it is found
+ * lost, every statement fails at once with -ENOTCONN, and it is made
+ * again in the background without blocking the loop: at once, then
+ * after 0.5 s doubling to retry_max_ms (each wait 80-100% of that), each
+ * attempt bounded by the connection's connect_timeout.  A statement's answer is waited for
+ * answer_ms at most (then the connection is cut and counts as lost).
+ * up(arg) is called each time it is back, its statements prepared
+ * again.  Returns 0 or -ENOMEM.
+ */
+int	store_link_start(struct store *, uv_loop_t *, int64_t retry_max_ms,
+	    int64_t answer_ms, void (*up)(void *arg), void *arg);
+/* Stops watching (its handles close on the loop).  NULL-safe. */
+void	store_link_stop(struct store *);
+/* 1 while statements can run (as far as is known), 0 while it is lost. */
+int	store_link_up(const struct store *);
+/* The connection's state, for /healthz and /metrics. */
+void	store_link_info(const struct store *, struct store_link *);
 
 /* ---- nodes and the leader's lease (pg_node.c) ---- */
 
@@ -89,11 +135,18 @@ int	store_node_session(struct store *, int64_t lock_ms, int64_t idle_ms);
  */
 int	store_node_join(struct store *, const struct node_row *me,
 	    int (*pid_alive)(int pid), struct node_row *holder);
-/* The node's heartbeat.  0, -ENOENT when its row is gone (declared dead). */
-int	store_node_beat(struct store *, const char *node);
+/*
+ * The node's heartbeat.  0, -ENOENT when its row is gone (declared dead),
+ * or a code.  On 0, *skew_ms is how far the database's clock is ahead of
+ * this host's (read during the beat, half its round trip allowed for).
+ */
+int	store_node_beat(struct store *, const char *node, int64_t *skew_ms);
 /* Removes the node's row and gives up its lease, if it holds it. */
 int	store_node_leave(struct store *, const char *node);
-/* Calls cb for every node row, in id order.  0 or a code. */
+/*
+ * Calls cb for every node row, in id order, with the jobs running there.
+ * 0 or a code.
+ */
 int	store_nodes(struct store *,
 	    void (*cb)(void *arg, const struct node_row *), void *arg);
 /*
@@ -108,10 +161,10 @@ int	store_lease(struct store *, const char *node, int64_t ttl_ms,
 	    int *elected);
 /*
  * Deletes the rows of nodes silent for longer than their timeout (a row
- * another transaction holds is left for later); cb is told each.
- * Returns how many, or a code.
+ * another transaction holds is left for later), never self's; cb is
+ * told each.  Returns how many, or a code.
  */
-int	store_nodes_prune(struct store *,
+int	store_nodes_prune(struct store *, const char *self,
 	    void (*cb)(void *arg, const char *node, const char *host, int pid),
 	    void *arg);
 /*

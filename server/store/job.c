@@ -42,6 +42,7 @@ job_clear(struct job *j)
 	free(j->file_sha256);
 	free(j->after_json);
 	free(j->after);
+	free(j->node);
 	job_init(j);
 }
 
@@ -179,6 +180,7 @@ job_copy(struct job *dst, const struct job *src)
 	rc |= dup_str(&dst->file_name, src->file_name);
 	rc |= dup_str(&dst->file_sha256, src->file_sha256);
 	rc |= dup_str(&dst->after_json, src->after_json);
+	rc |= dup_str(&dst->node, src->node);
 	dst->stdin_data = NULL;
 	if (src->stdin_data) {
 		if ((dst->stdin_data = malloc(src->stdin_len + 1)) == NULL)

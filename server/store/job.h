@@ -68,6 +68,9 @@ struct job {
 	char		*error;
 	int		 worker;
 	int		 pid;		/* live only: not stored */
+	char		*node;		/* cluster: the node of the current
+					 * attempt; NULL on SQLite, before a
+					 * claim and after a requeue */
 	int64_t		 stdout_bytes;
 	int64_t		 stderr_bytes;
 	int64_t		 cpu_ms;

@@ -60,7 +60,8 @@ static const struct {
 	    "deps_left = $4, attempts = attempts - $3::integer, "
 	    "started_at = NULL, finished_at = NULL, exit_code = NULL, "
 	    "signal = NULL, error = NULL, stdout_bytes = 0, stderr_bytes = 0, "
-	    "cpu_ms = NULL, max_rss_kb = NULL WHERE id = $1 AND state = $2"},
+	    "cpu_ms = NULL, max_rss_kb = NULL, node = NULL "
+	    "WHERE id = $1 AND state = $2"},
 	[PG_PROMOTE] = {"promote", "UPDATE jobs SET state = 'queued' "
 	    "WHERE id = $1 AND state = 'scheduled' AND deps_left = 0"},
 	/* One round trip: the job, and who waits for it or whom it waits for. */
@@ -167,7 +168,7 @@ pg_code(const struct pg_store *s, const PGresult *res)
 			return 0;
 	}
 	if (s->conn == NULL || PQstatus(s->conn) != CONNECTION_OK)
-		return -EIO;
+		return -ENOTCONN;
 	if (res == NULL)
 		return -ENOMEM;
 	if ((state = PQresultErrorField(res, PG_DIAG_SQLSTATE)) == NULL) {
@@ -190,7 +191,7 @@ rollback(struct pg_store *s)
 	if (s->conn == NULL || PQstatus(s->conn) != CONNECTION_OK ||
 	    PQtransactionStatus(s->conn) == PQTRANS_IDLE)
 		return;
-	r = PQexec(s->conn, "ROLLBACK");
+	r = pg_answer(s, PQsendQuery(s->conn, "ROLLBACK"), "rollback");
 	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
 		char buf[512];
 
@@ -233,9 +234,15 @@ pg_fail(struct pg_store *s, const char *what, PGresult *res)
 
 	if (rc == 0)
 		rc = -EIO;	/* a result of a kind the caller did not expect */
-	log_warnx("store: %s: %s", what, error_text(s, res, buf, sizeof(buf)));
+	/* An answer that never came was said so by pg_answer. */
+	if (!(rc == -ENOTCONN && s->answer_cut))
+		log_warnx("store: %s: %s", what, error_text(s, res, buf,
+		    sizeof(buf)));
 	PQclear(res);
 	pg_turn_failed(s, rc);
+	/* From now on statements fail at once; it is made again meanwhile. */
+	if (rc == -ENOTCONN)
+		pg_link_lost(s, 0);
 	return rc;
 }
 
@@ -292,8 +299,8 @@ connect_db(struct pg_store *s, const char *conninfo)
 	}
 	for (const PQconninfoOption *o = opts; o->keyword; o++)
 		n++;
-	keys = calloc(n + 6, sizeof(*keys));
-	vals = calloc(n + 6, sizeof(*vals));
+	keys = calloc(n + 8, sizeof(*keys));
+	vals = calloc(n + 8, sizeof(*vals));
 	if (keys == NULL || vals == NULL) {
 		rc = -ENOMEM;
 		goto out;
@@ -314,7 +321,8 @@ connect_db(struct pg_store *s, const char *conninfo)
 		vals[k++] = "UTF8";
 	}
 	/* Over TCP, a peer that vanished without a word is found in about
-	 * 30 s rather than the system's two hours (ignored on sockets). */
+	 * 30 s (15 s idle, then 3 probes 5 s apart) rather than the
+	 * system's two hours (ignored on sockets). */
 	if (!has_option(opts, "keepalives_idle")) {
 		keys[k] = "keepalives_idle";
 		vals[k++] = "15";
@@ -322,6 +330,10 @@ connect_db(struct pg_store *s, const char *conninfo)
 	if (!has_option(opts, "keepalives_interval")) {
 		keys[k] = "keepalives_interval";
 		vals[k++] = "5";
+	}
+	if (!has_option(opts, "keepalives_count")) {
+		keys[k] = "keepalives_count";
+		vals[k++] = "3";
 	}
 	if (!has_option(opts, "fallback_application_name")) {
 		keys[k] = "fallback_application_name";
@@ -381,8 +393,8 @@ static int
 prepare_all(struct pg_store *s)
 {
 	for (int i = 0; i < PG_STMT_COUNT; i++) {
-		PGresult *r = PQprepare(s->conn, stmts[i].name, stmts[i].sql, 0,
-		    NULL);
+		PGresult *r = pg_answer(s, PQsendPrepare(s->conn, stmts[i].name,
+		    stmts[i].sql, 0, NULL), stmts[i].name);
 
 		if (PQresultStatus(r) != PGRES_COMMAND_OK)
 			return pg_fail(s, stmts[i].sql, r);
@@ -393,26 +405,42 @@ prepare_all(struct pg_store *s)
 }
 
 int
+pg_reconnected(struct pg_store *s)
+{
+	int rc;
+
+	s->prepared = 0;
+	if (PQsetnonblocking(s->conn, 1) != 0)
+		return pg_fail(s, "non-blocking mode", NULL);
+	if ((rc = session_setup(s)) < 0 || (rc = prepare_all(s)) < 0)
+		return rc;
+	if (s->reset_cb && (rc = s->reset_cb(s, s->reset_arg)) < 0)
+		return rc;
+	return 0;
+}
+
+int
 pg_connected(struct pg_store *s)
 {
 	char	 buf[512];
 	int	 rc;
 
-	if (PQstatus(s->conn) == CONNECTION_OK && s->prepared)
+	if (PQstatus(s->conn) == CONNECTION_OK && s->prepared &&
+	    !pg_link_down(s))
 		return 0;
 	/* A turn open on a lost connection is ended by pg_commit first. */
 	if (s->in_txn)
-		return -EIO;
-	s->prepared = 0;
+		return -ENOTCONN;
+	if (s->link)
+		return pg_link_lost(s, 1);
 	PQreset(s->conn);
 	if (PQstatus(s->conn) != CONNECTION_OK) {
+		s->prepared = 0;
 		log_warnx("store: reconnect to PostgreSQL: %s",
 		    error_text(s, NULL, buf, sizeof(buf)));
-		return -EIO;
+		return -ENOTCONN;
 	}
-	if ((rc = session_setup(s)) < 0 || (rc = prepare_all(s)) < 0)
-		return rc;
-	if (s->reset_cb && (rc = s->reset_cb(s, s->reset_arg)) < 0)
+	if ((rc = pg_reconnected(s)) < 0)
 		return rc;
 	log_info("store: reconnected to PostgreSQL");
 	return 0;
@@ -530,8 +558,13 @@ pg_open(struct store **out, const char *conninfo, enum store_durability d)
 		return -ENOMEM;
 	s->base.ops = &pg_ops;
 	s->durable = d == STORE_DURABLE;
-	if ((rc = connect_db(s, conninfo)) < 0 ||
-	    (rc = session_setup(s)) < 0 || (rc = migrate(s)) < 0 ||
+	if ((rc = connect_db(s, conninfo)) < 0)
+		goto fail;
+	if (PQsetnonblocking(s->conn, 1) != 0) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	if ((rc = session_setup(s)) < 0 || (rc = migrate(s)) < 0 ||
 	    (rc = prepare_all(s)) < 0)
 		goto fail;
 	if (!s->durable)
@@ -592,8 +625,14 @@ pg_begin(struct store *store)
 	if (s->in_txn)
 		return 0;
 	if ((rc = pg_connected(s)) < 0 ||
-	    (rc = pg_defer(s, "begin", NULL, BEGIN_TXN, NULL)) < 0)
+	    (rc = pg_defer(s, "begin", NULL, BEGIN_TXN, NULL)) < 0) {
+		/* Lost before it began: the turn's later writes fail at once
+		 * with rc, and its commit reports it (what the turn kept for
+		 * after the commit learns that nothing happened). */
+		s->in_txn = s->txn_lost = 1;
+		s->txn_error = rc;
 		return rc;
+	}
 	s->in_txn = s->fresh = 1;
 	return 0;
 }
@@ -719,8 +758,11 @@ pg_ping(struct store *store)
 	PGresult	*r;
 	int		 rc;
 
+	if (pg_link_down(s))
+		return -ENOTCONN;
 	if (s->in_txn)
-		return 0;
+		return s->txn_lost && PQstatus(s->conn) != CONNECTION_OK ?
+		    -ENOTCONN : 0;
 	if ((rc = first_statement(s, PG_PING, &r)) < 0)
 		return rc;
 	rc = PQntuples(r) == 1 && PQgetvalue(r, 0, 0)[0] == 't' ? 0 : -EIO;

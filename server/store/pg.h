@@ -16,13 +16,24 @@
  * return its code without running until store_unmark rolls back to the
  * savepoint, which recovers the turn (see pg_unmark).
  *
- * A lost connection makes every statement fail with -EIO (and loses the
- * turn); the next pg_begin or pg_ping outside a turn tries PQreset once
- * (bounded by connect_timeout, which pg_open sets to 5 s unless the
- * connection string or PGCONNECT_TIMEOUT gives one), prepares the
- * statements again and calls reset_cb.  A connection that broke while
- * idle is found so by their first statement (BEGIN, the ping): it is
- * reset then and that statement sent once more.
+ * A lost connection makes every statement fail with -ENOTCONN (and
+ * loses the turn).  Once runneld runs its loop, pg_link.c watches the
+ * connection (store_link_start): from the moment it is found lost, every
+ * statement fails at once without touching the network, and the
+ * connection is made again in the background, step by step on the loop,
+ * with back-off; once back, the statements are prepared again, reset_cb
+ * is called, and so is the owner's up callback.  Before that (start-up,
+ * tools, unit tests) the next pg_begin or pg_ping outside a turn tries
+ * PQreset once, blocking (bounded by connect_timeout, which pg_open sets
+ * to 5 s unless the connection string or PGCONNECT_TIMEOUT gives one).
+ * A connection that broke while idle is found so by the first statement
+ * of a turn (BEGIN, the ping): it is made again then, at once (within
+ * PG_LINK_INLINE_MS when watched), and that statement sent once more.
+ *
+ * Statements are sent without blocking and their answers waited for at
+ * most answer_ms (pg_answer): a server that stopped answering (hung, or
+ * cut off by the network) costs the loop that long once, then its
+ * connection is cut and counts as lost.
  *
  * Round trips: a command whose answer nobody waits for (the turn's
  * BEGIN, a savepoint and its release, the writes a turn makes just
@@ -53,13 +64,13 @@
  */
 #define PG_MIGRATE_LOCK		0x72756e6e656cLL
 
-/* A whole job row, in the order pg_row_job reads it (as SQLite's). */
+/* A whole job row, in the order pg_row_job reads it (SQLite's, then node). */
 #define PG_JOB_COLUMNS \
 	"id, type, name, queue, priority, state, command, argv, env, cwd, " \
 	"stdin, timeout_ms, limits, attempts, max_attempts, created_at, " \
 	"run_at, started_at, finished_at, exit_code, signal, error, worker, " \
 	"stdout_bytes, stderr_bytes, cpu_ms, max_rss_kb, file_name, " \
-	"file_size, file_sha256, after, deps_left"
+	"file_size, file_sha256, after, deps_left, node"
 
 /* The columns an insert writes, and how many parameters a row takes. */
 #define PG_INSERT_COLUMNS "type, name, queue, priority, state, command, " \
@@ -118,6 +129,7 @@ struct pg_deferred {
 };
 
 #define PG_DEFER_MAX	16
+struct pg_link;
 
 struct pg_store {
 	struct store	 base;		/* first: store.c's handle */
@@ -145,6 +157,10 @@ struct pg_store {
 	 */
 	int		(*reset_cb)(struct pg_store *, void *arg);
 	void		*reset_arg;
+	int64_t		 answer_ms;	/* a statement's answer is waited for
+					 * this long at most; 0: for ever */
+	int		 answer_cut;	/* an answer took too long: cut */
+	struct pg_link	*link;		/* the loop's watch, or NULL */
 };
 
 static inline struct pg_store *
@@ -247,10 +263,12 @@ int	pg_defer_flush(struct pg_store *);
  * *early naming it: the statement did not run.  Returns NULL with
  * *early NULL and *again set when the connection was found broken by
  * the turn's first statement and reset: nothing of the turn reached
- * it; prepare and send again.
+ * it; prepare and send again.  Answers are waited for as pg_answer
+ * does, answer_ms at most for the whole round trip.
  */
-PGresult *pg_send(struct pg_store *, const char *name, const char *sql,
-	    const struct pg_params *p, const char **early, int *again);
+PGresult *pg_send(struct pg_store *, const char *what, const char *name,
+	    const char *sql, const struct pg_params *p, const char **early,
+	    int *again);
 /* A statement for pg_send_all: prepared name, else sql with p or none. */
 struct pg_stmt {
 	const char		*name;
@@ -266,8 +284,9 @@ struct pg_stmt {
  * whether a broken connection may be reset (the turn's first round
  * trip); out, whether it was: every res[i] NULL, send again.
  */
-int	pg_send_all(struct pg_store *, const struct pg_stmt *st, int n,
-	    PGresult **res, const char **early, int *again);
+int	pg_send_all(struct pg_store *, const char *what,
+	    const struct pg_stmt *st, int n, PGresult **res, const char **early,
+	    int *again);
 /*
  * pg_fail for a held-back command that failed (pg_send's *early): the
  * turn is lost, inside a savepoint or not.
@@ -291,7 +310,8 @@ int	pg_ids(struct pg_store *, enum pg_stmt_id id, struct pg_params *p,
  * The store.h code of a result (0 for one that succeeded); res NULL:
  * the call failed before a result (out of memory, or the connection).
  * SQLSTATE class 23 (a constraint) is -EEXIST, 53100 (disk full)
- * -ENOSPC, a lost connection -EIO, out of memory -ENOMEM, all else -EIO.
+ * -ENOSPC, a lost connection -ENOTCONN, out of memory -ENOMEM, all else
+ * -EIO.
  */
 int	pg_code(const struct pg_store *, const PGresult *res);
 /*
@@ -310,17 +330,48 @@ int	pg_fail(struct pg_store *, const char *what, PGresult *res);
 void	pg_turn_failed(struct pg_store *, int code);
 
 /*
- * 0 if the connection works; a lost one is reset once (when no turn is
- * open) and its statements prepared again.  Else -EIO.
+ * 0 if the connection works.  A lost one is made again (when no turn is
+ * open: see the top of this file) and its statements prepared again;
+ * else -ENOTCONN.
  */
 int	pg_connected(struct pg_store *);
 /*
  * The turn's first round trip found the connection broken: resets it as
  * pg_connected does, keeping the turn and what it holds back (only
- * BEGIN, savepoints and releases, which any connection takes).  0 or
- * -EIO.
+ * BEGIN, savepoints and releases, which any connection takes).  0 or a
+ * code.
  */
 int	pg_reconnect_fresh(struct pg_store *);
+/*
+ * After a new connection (a reset): non-blocking mode, the session's
+ * settings, every statement prepared again, reset_cb.  0 or a code.
+ */
+int	pg_reconnected(struct pg_store *);
+
+/*
+ * The answer to a statement just sent with a PQsend* call (sent is what
+ * that call returned), gathered as PQexec does: flushes what is left to
+ * send, waits at most s->answer_ms for the answer (else cuts the
+ * connection, which then fails the statement as lost) and returns the
+ * last result (PQclear it), or NULL when nothing was sent.
+ */
+PGresult *pg_answer(struct pg_store *, int sent, const char *what);
+
+/* ---- the loop's watch on the connection (pg_link.c) ---- */
+
+/* A loss found outside a turn is mended at once if it takes no longer. */
+#define PG_LINK_INLINE_MS	200
+
+/*
+ * A statement found the connection lost (or pg_connected did): from now
+ * on statements fail at once, and the connection is made again in the
+ * background.  With try_now (no turn open), the first attempt is made
+ * at once, for PG_LINK_INLINE_MS at most.  Returns 0 if the connection
+ * works again, else -ENOTCONN.  Without a watch: -ENOTCONN, nothing done.
+ */
+int	pg_link_lost(struct pg_store *, int try_now);
+/* 1 while the watched connection is down or being made again. */
+int	pg_link_down(const struct pg_store *);
 
 /* The name statement id is prepared under. */
 const char *pg_stmt_name(enum pg_stmt_id);

@@ -1,16 +1,21 @@
 /*
  * The PostgreSQL backend's plumbing around a statement: its parameters
  * (text, but bytes in binary so that any byte goes through), sending it
- * (pg.c maps and logs what fails), the shapes of answer most statements
- * want (rows changed, a list of ids), and reading text-format results
- * back into C values.
+ * and waiting for its answer with a deadline (pg.c maps and logs what
+ * fails), the shapes of answer most statements want (rows changed, a
+ * list of ids), and reading text-format results back into C values.
  */
+#include <sys/socket.h>
+
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "log.h"
 #include "store/pg.h"
 
@@ -191,6 +196,99 @@ pg_deps_keep(struct pg_store *s, uint64_t id, const PGresult *res)
 	return 0;
 }
 
+/* ---- waiting for answers ---- */
+
+/* Waits for events on c's socket until end_ms (0: no end).  0 or a code. */
+static int
+wait_socket(PGconn *c, short events, int64_t end_ms, short *revents)
+{
+	struct pollfd	 pfd = {.fd = PQsocket(c), .events = events};
+	int64_t		 left;
+	int		 n;
+
+	if (pfd.fd < 0)
+		return -ENOTCONN;
+	for (;;) {
+		left = end_ms ? end_ms - clock_mono_ms() : -1;
+		if (end_ms && left <= 0)
+			return -ETIMEDOUT;
+		n = poll(&pfd, 1, left < 0 ? -1 : left > INT_MAX ? INT_MAX :
+		    (int)left);
+		if (n > 0) {
+			*revents = pfd.revents;
+			return 0;
+		}
+		if (n < 0 && errno != EINTR)
+			return -errno;
+	}
+}
+
+/* When the answers to what is sent now must have come: 0 for never. */
+static int64_t
+answer_end(const struct pg_store *s)
+{
+	return s->answer_ms > 0 ? clock_mono_ms() + s->answer_ms : 0;
+}
+
+/*
+ * Sends what is left to send and waits until the next result can be
+ * read without blocking, until end (answer_end).  A server that does not
+ * answer by then (hung, or cut off without a word: PQgetResult would
+ * wait for ever) gets its connection cut, so libpq fails what waits.
+ */
+static void
+await_result(struct pg_store *s, int64_t end, const char *what)
+{
+	PGconn	*c = s->conn;
+	short	 ev = 0;
+	int	 rc = 0, f;
+
+	if (PQstatus(c) != CONNECTION_OK)
+		return;
+	/* Non-blocking: what did not fit in the socket goes out as it can,
+	 * the answer read meanwhile (the server may be sending already). */
+	while ((f = PQflush(c)) == 1) {
+		if ((rc = wait_socket(c, POLLOUT | POLLIN, end, &ev)) < 0)
+			break;
+		if ((ev & POLLIN) && !PQconsumeInput(c))
+			break;
+	}
+	while (rc == 0 && f == 0 && PQisBusy(c)) {
+		if ((rc = wait_socket(c, POLLIN, end, &ev)) < 0 ||
+		    !PQconsumeInput(c))
+			break;
+	}
+	if (rc < 0 || f != 0) {
+		if (rc == -ETIMEDOUT) {
+			log_warnx("store: %s: no answer from PostgreSQL in "
+			    "%.1fs: cutting the connection", what,
+			    (double)s->answer_ms / 1000.0);
+			s->answer_cut = 1;
+		}
+		shutdown(PQsocket(c), SHUT_RDWR);
+		PQconsumeInput(c);
+	}
+}
+
+PGresult *
+pg_answer(struct pg_store *s, int sent, const char *what)
+{
+	PGconn		*c = s->conn;
+	PGresult	*r, *last = NULL;
+
+	if (!sent)
+		return NULL;
+	await_result(s, answer_end(s), what);
+	/* As PQexec: the last result; a lost connection ends the list. */
+	while ((r = PQgetResult(c)) != NULL) {
+		PQclear(last);
+		last = r;
+		if (PQstatus(c) != CONNECTION_OK)
+			break;
+	}
+	return last;
+}
+
 /* ---- held back for the next round trip ---- */
 
 void
@@ -335,14 +433,16 @@ pipe_send(struct pg_store *s, const struct pg_stmt *st, int n, int *ok)
  */
 static void
 pipe_read(struct pg_store *s, int sent, int synced, PGresult **res,
-    PGresult **err, const char **early)
+    PGresult **err, const char **early, const char *what)
 {
 	PGconn		*c = s->conn;
 	PGresult	*r;
+	int64_t		 end = answer_end(s);
 	int		 nd = s->ndefer;
 
 	for (int i = 0; synced && i < sent; i++) {
-		while ((r = PQgetResult(c)) != NULL) {
+		while (await_result(s, end, what), (r = PQgetResult(c)) !=
+		    NULL) {
 			ExecStatusType rs = PQresultStatus(r);
 
 			if (i >= nd && res[i - nd] == NULL) {
@@ -358,8 +458,10 @@ pipe_read(struct pg_store *s, int sent, int synced, PGresult **res,
 		if (PQstatus(c) != CONNECTION_OK)
 			break;
 	}
-	if (synced && PQstatus(c) == CONNECTION_OK)
+	if (synced && PQstatus(c) == CONNECTION_OK) {
+		await_result(s, end, what);
 		PQclear(PQgetResult(c));	/* the sync */
+	}
 	if (!PQexitPipelineMode(c) && PQstatus(c) == CONNECTION_OK) {
 		/* Out of step with the server (a send that failed): the
 		 * next pg_begin resets the connection. */
@@ -379,8 +481,8 @@ clear_all(PGresult **res, int n)
 }
 
 int
-pg_send_all(struct pg_store *s, const struct pg_stmt *st, int n,
-    PGresult **res, const char **early, int *again)
+pg_send_all(struct pg_store *s, const char *what, const struct pg_stmt *st,
+    int n, PGresult **res, const char **early, int *again)
 {
 	PGresult	*err = NULL;
 	int		 retry = *again && s->fresh && defer_plain(s);
@@ -396,20 +498,23 @@ pg_send_all(struct pg_store *s, const struct pg_stmt *st, int n,
 		const struct pg_params *p = st->p;
 
 		if (st->name)
-			res[0] = PQexecPrepared(s->conn, st->name, p ? p->n : 0,
-			    p ? p->values : NULL, p ? p->lengths : NULL,
-			    p ? p->formats : NULL, 0);
+			res[0] = pg_answer(s, PQsendQueryPrepared(s->conn,
+			    st->name, p ? p->n : 0, p ? p->values : NULL,
+			    p ? p->lengths : NULL, p ? p->formats : NULL, 0),
+			    what);
 		else if (p)
-			res[0] = PQexecParams(s->conn, st->sql, p->n, NULL,
-			    p->values, p->lengths, p->formats, 0);
+			res[0] = pg_answer(s, PQsendQueryParams(s->conn, st->sql,
+			    p->n, NULL, p->values, p->lengths, p->formats, 0),
+			    what);
 		else
-			res[0] = PQexec(s->conn, st->sql);
+			res[0] = pg_answer(s, PQsendQuery(s->conn, st->sql),
+			    what);
 		return 0;
 	}
 	if (s->ndefer + n == 0)
 		return 0;
 	sent = pipe_send(s, st, n, &ok);
-	pipe_read(s, sent, ok, res, &err, early);
+	pipe_read(s, sent, ok, res, &err, early, what);
 	if (retry && PQstatus(s->conn) != CONNECTION_OK &&
 	    pg_reconnect_fresh(s) == 0) {
 		clear_all(res, n);
@@ -427,13 +532,14 @@ pg_send_all(struct pg_store *s, const struct pg_stmt *st, int n,
 }
 
 PGresult *
-pg_send(struct pg_store *s, const char *name, const char *sql,
-    const struct pg_params *p, const char **early, int *again)
+pg_send(struct pg_store *s, const char *what, const char *name,
+    const char *sql, const struct pg_params *p, const char **early,
+    int *again)
 {
 	struct pg_stmt	 st = {name, sql, p};
 	PGresult	*r;
 
-	pg_send_all(s, &st, 1, &r, early, again);
+	pg_send_all(s, what, &st, 1, &r, early, again);
 	return r;
 }
 
@@ -446,10 +552,11 @@ pg_defer_flush(struct pg_store *s)
 
 	if (s->ndefer == 0)
 		return 0;
-	pg_send_all(s, NULL, 0, &r, &early, &again);
+	pg_send_all(s, "held-back commands", NULL, 0, &r, &early, &again);
 	if (again) {
 		again = 0;
-		pg_send_all(s, NULL, 0, &r, &early, &again);
+		pg_send_all(s, "held-back commands", NULL, 0, &r, &early,
+		    &again);
 	}
 	if (early)
 		return pg_fail_early(s, early, r);
@@ -491,9 +598,11 @@ run(struct pg_store *s, const char *what, const char *name, const char *sql,
 		rc = s->mark_error;
 	else if (PQstatus(s->conn) != CONNECTION_OK ||
 	    (name && !s->prepared)) {
-		/* Logged when it broke; the next pg_begin resets it. */
-		rc = -EIO;
+		/* Logged when it broke; it is being made again. */
+		rc = -ENOTCONN;
 		pg_turn_failed(s, rc);
+		if (PQstatus(s->conn) != CONNECTION_OK)
+			pg_link_lost(s, 0);
 	}
 	/* Several statements in one string go alone (simple protocol). */
 	else if (!name && !p && s->ndefer > 0)
@@ -502,9 +611,10 @@ run(struct pg_store *s, const char *what, const char *name, const char *sql,
 		goto out;
 	/* Sent again once on the new connection: the statements are
 	 * prepared there again. */
-	if ((r = pg_send(s, name, sql, p, &early, &again)) == NULL && again) {
+	if ((r = pg_send(s, what, name, sql, p, &early, &again)) == NULL &&
+	    again) {
 		again = 0;
-		r = pg_send(s, name, sql, p, &early, &again);
+		r = pg_send(s, what, name, sql, p, &early, &again);
 	}
 	st = PQresultStatus(r);
 	if (early) {

@@ -96,7 +96,7 @@ pgio_blob_put(struct pgio *io, const char *path, uint64_t size,
 		goto out;
 	}
 	if ((c = pgio_get(io)) == NULL) {
-		rc = -EIO;
+		rc = -ENOTCONN;
 		goto out;
 	}
 	if ((rc = pgio_simple(c, "begin", "BEGIN")) < 0 ||
@@ -127,6 +127,8 @@ pgio_blob_put(struct pgio *io, const char *path, uint64_t size,
 	*pin = pgio_int(r, 0, 0);
 	ok = 1;
 out:
+	if (c && !ok && rc == -EIO && PQstatus(c) != CONNECTION_OK)
+		rc = -ENOTCONN;	/* the database went away meanwhile */
 	if (c && !ok && PQtransactionStatus(c) != PQTRANS_IDLE)
 		rollback(c, rc);
 	pgio_put(io, c, ok || rc == -EPROTO);

@@ -196,7 +196,7 @@ pg_row_job(const PGresult *r, int row, struct job *j)
 	int c = 0, t, state, oom = 0, rc;
 
 	job_init(j);
-	if (PQnfields(r) != 32)
+	if (PQnfields(r) != 33)
 		return -EIO;
 	j->id = (uint64_t)pg_int(r, row, c++);
 	t = job_type_parse(PQgetvalue(r, row, c++));
@@ -231,6 +231,7 @@ pg_row_job(const PGresult *r, int row, struct job *j)
 	j->file_sha256 = row_str(r, row, c++, &oom);
 	j->after_json = row_str(r, row, c++, &oom);
 	j->deps_left = (int)pg_int(r, row, c++);
+	j->node = row_str(r, row, c++, &oom);
 	rc = oom ? -ENOMEM : t < 0 || state < 0 ? -EIO : 0;
 	if (rc < 0) {
 		job_clear(j);

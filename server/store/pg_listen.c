@@ -122,6 +122,16 @@ down(struct listen *l, const char *why)
 	    l->backoff_ms * 2;
 }
 
+/* The server's notices (its FATAL as it shuts down, say): not stderr. */
+static void
+notice(void *arg, const PGresult *res)
+{
+	const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+
+	(void)arg;
+	log_debug("listen: postgresql: %s", msg ? msg : "?");
+}
+
 static void
 connect_start(struct listen *l)
 {
@@ -130,6 +140,7 @@ connect_start(struct listen *l)
 		down(l, "connect");
 		return;
 	}
+	PQsetNoticeReceiver(l->conn, notice, NULL);
 	l->state = L_CONNECTING;
 	uv_timer_start(&l->timer, on_timer, CONNECT_TIMEOUT_MS, 0);
 	/* As if PQconnectPoll had said PGRES_POLLING_WRITING. */

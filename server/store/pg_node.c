@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "log.h"
 #include "store/pg_cluster.h"
 
@@ -35,17 +36,19 @@ const char *const cl_sql[CL_STMT_COUNT] = {
 	    "workers = excluded.workers, listen = excluded.listen, "
 	    "timeout_ms = excluded.timeout_ms, started_at = now(), "
 	    "beat_at = now()",
-	[CL_BEAT] = "UPDATE nodes SET beat_at = now() WHERE id = $1",
+	/* clock_timestamp(), not now(): the turn may have begun a while ago. */
+	[CL_BEAT] = "UPDATE nodes SET beat_at = now() WHERE id = $1 "
+	    "RETURNING " EPOCH_MS("clock_timestamp()"),
 	[CL_LEAVE] = "DELETE FROM nodes WHERE id = $1",
 	[CL_RESIGN] = "DELETE FROM leader WHERE node = $1",
 	[CL_NODES] = "SELECT n.id, n.host, coalesce(n.listen, ''), n.pid, "
 	    "n.workers, n.timeout_ms, " EPOCH_MS("n.started_at") ", "
 	    EPOCH_MS("n.beat_at") ", " EPOCH_MS("now() - n.beat_at") ", "
 	    "coalesce(l.node = n.id AND l.expires_at > now(), false), "
-	    "(SELECT count(*) FROM jobs j WHERE j.state = 'running' "
-	    "AND j.node = n.id) "
+	    "j.id, coalesce(j.worker, 0), coalesce(j.started_at, 0) "
 	    "FROM nodes n LEFT JOIN leader l ON l.name = 'leader' "
-	    "ORDER BY n.id COLLATE \"C\"",
+	    "LEFT JOIN jobs j ON j.state = 'running' AND j.node = n.id "
+	    "ORDER BY n.id COLLATE \"C\", j.worker, j.id",
 	/*
 	 * The lease: everyone looks (no lock); its holder renews it, and
 	 * anyone takes it over once it expired, locking its row without
@@ -63,10 +66,12 @@ const char *const cl_sql[CL_STMT_COUNT] = {
 	    "expires_at) VALUES ('leader', $1, now(), now() + $2" MS ") "
 	    "ON CONFLICT (name) DO NOTHING RETURNING 1",
 	/* A row locked by its node's open transaction is left for later:
-	 * the leader never waits for a node that may be stopped. */
+	 * the leader never waits for a node that may be stopped.  Never
+	 * the leader's own row: it is alive, whatever its last beat says
+	 * (a beat lost with a commit when the database went away). */
 	[CL_PRUNE] = "DELETE FROM nodes WHERE id IN (SELECT id FROM nodes "
-	    "WHERE beat_at < now() - timeout_ms" MS " FOR UPDATE SKIP LOCKED) "
-	    "RETURNING id, host, pid",
+	    "WHERE beat_at < now() - timeout_ms" MS " AND id <> $1 "
+	    "FOR UPDATE SKIP LOCKED) RETURNING id, host, pid",
 	/*
 	 * Counts made by nodes that are gone join the shared ones; rows a
 	 * transaction holds now stay where they are: they still add up, and
@@ -188,6 +193,7 @@ static struct {
 	/* the session's settings, applied again after a reconnect */
 	int64_t		 lock_ms;
 	int64_t		 idle_ms;
+	int64_t		 statement_ms;
 	int		 (*next_reset)(struct pg_store *, void *);
 	void		*next_arg;
 } cl;
@@ -218,16 +224,17 @@ cl_ready(struct pg_store *s, enum cl_stmt_id id, struct pg_params *p,
 		return p->err;
 	if (s->in_txn && s->mark_error)
 		return s->mark_error;
-	if (PQstatus(s->conn) != CONNECTION_OK)
-		return pg_fail(s, cl_sql[id], NULL);
-	if (!s->prepared) {
-		/* Out of step: the next pg_begin resets it (pg.h). */
-		pg_turn_failed(s, -EIO);
-		return -EIO;
+	if (PQstatus(s->conn) != CONNECTION_OK || !s->prepared) {
+		/* Logged when it broke; it is being made again. */
+		pg_turn_failed(s, -ENOTCONN);
+		if (PQstatus(s->conn) != CONNECTION_OK)
+			pg_link_lost(s, 0);
+		return -ENOTCONN;
 	}
 	snprintf(name, size, "runnel_cl_%d", (int)id);
 	if (!cl.ready[id]) {
-		r = PQprepare(s->conn, name, cl_sql[id], 0, NULL);
+		r = pg_answer(s, PQsendPrepare(s->conn, name, cl_sql[id], 0,
+		    NULL), name);
 		if (PQresultStatus(r) != PGRES_COMMAND_OK)
 			return pg_fail(s, cl_sql[id], r);
 		PQclear(r);
@@ -253,8 +260,8 @@ cl_exec(struct pg_store *s, enum cl_stmt_id id, struct pg_params *p,
 	for (;;) {
 		if ((rc = cl_ready(s, id, p, name, sizeof(name))) < 0)
 			goto out;
-		if ((r = pg_send(s, name, NULL, p, &early, &again)) != NULL ||
-		    !again)
+		if ((r = pg_send(s, name, name, NULL, p, &early, &again)) !=
+		    NULL || !again)
 			break;
 		again = 0;
 	}
@@ -303,7 +310,8 @@ cl_exec_all(struct pg_store *s, int n, const enum cl_stmt_id *ids,
 				goto out;
 			st[i] = (struct pg_stmt){names[i], NULL, ps[i]};
 		}
-		failed = pg_send_all(s, st, n, res, &early, &again);
+		failed = pg_send_all(s, n > 0 ? cl_sql[ids[0]] :
+		    "statements", st, n, res, &early, &again);
 		if (!again)
 			break;
 		again = 0;
@@ -403,16 +411,21 @@ static int
 session_apply(struct pg_store *s)
 {
 	struct pg_params	 p;
-	char			 lock[32], idle[32];
+	char			 lock[32], idle[32], stmt[32];
 
 	snprintf(lock, sizeof(lock), "%lldms", (long long)cl.lock_ms);
 	snprintf(idle, sizeof(idle), "%lldms", (long long)cl.idle_ms);
+	snprintf(stmt, sizeof(stmt), "%lldms", (long long)cl.statement_ms);
 	pg_params_init(&p);
 	pg_param_text(&p, lock);
 	pg_param_text(&p, idle);
+	pg_param_text(&p, stmt);
+	/* A statement_timeout the server or the role set is theirs. */
 	return pg_exec_sql(s, "cluster session", "SELECT "
 	    "set_config('lock_timeout', $1, false), "
-	    "set_config('idle_in_transaction_session_timeout', $2, false)",
+	    "set_config('idle_in_transaction_session_timeout', $2, false), "
+	    "CASE WHEN current_setting('statement_timeout') = '0' "
+	    "THEN set_config('statement_timeout', $3, false) END",
 	    &p, NULL);
 }
 
@@ -430,12 +443,14 @@ session_reset(struct pg_store *s, void *arg)
 }
 
 int
-store_node_session(struct store *store, int64_t lock_ms, int64_t idle_ms)
+store_node_session(struct store *store, int64_t lock_ms, int64_t idle_ms,
+    int64_t statement_ms)
 {
 	struct pg_store *s = pg_of(store);
 
 	cl.lock_ms = lock_ms;
 	cl.idle_ms = idle_ms;
+	cl.statement_ms = statement_ms;
 	if (s->reset_cb != session_reset) {
 		cl.next_reset = s->reset_cb;
 		cl.next_arg = s->reset_arg;
@@ -492,17 +507,28 @@ store_node_join(struct store *store, const struct node_row *me,
 }
 
 int
-store_node_beat(struct store *store, const char *node)
+store_node_beat(struct store *store, const char *node, int64_t *skew_ms)
 {
 	struct pg_params	 p;
+	PGresult		*r = NULL;
+	int64_t			 sent, back;
 	int			 rc;
 
+	*skew_ms = 0;
 	if ((rc = pg_begin(store)) < 0)
 		return rc;
 	pg_params_init(&p);
 	pg_param_text(&p, node);
-	rc = cl_changes(pg_of(store), CL_BEAT, &p);
-	return rc < 0 ? rc : rc == 1 ? 0 : -ENOENT;
+	sent = clock_host_ms();
+	if ((rc = cl_exec(pg_of(store), CL_BEAT, &p, &r)) < 0)
+		return rc;
+	back = clock_host_ms();
+	if (PQntuples(r) == 1)
+		*skew_ms = pg_int(r, 0, 0) - sent - (back - sent) / 2;
+	else
+		rc = -ENOENT;
+	PQclear(r);
+	return rc;
 }
 
 int
@@ -535,33 +561,57 @@ store_node_leave(struct store *store, const char *node)
 	return cl_exec(s, CL_LEAVE, &p, NULL);
 }
 
+/* A row of CL_NODES: the node's columns; then a running job, if any. */
+static void
+node_fill(const PGresult *r, int i, struct node_row *n)
+{
+	memset(n, 0, sizeof(*n));
+	snprintf(n->id, sizeof(n->id), "%s", PQgetvalue(r, i, 0));
+	snprintf(n->host, sizeof(n->host), "%s", PQgetvalue(r, i, 1));
+	snprintf(n->listen, sizeof(n->listen), "%s", PQgetvalue(r, i, 2));
+	n->pid = (int)pg_int(r, i, 3);
+	n->workers = (int)pg_int(r, i, 4);
+	n->timeout_ms = pg_int(r, i, 5);
+	n->started_at = pg_int(r, i, 6);
+	n->beat_at = pg_int(r, i, 7);
+	n->beat_age_ms = pg_int(r, i, 8);
+	n->alive = n->beat_age_ms < n->timeout_ms;
+	n->leader = PQgetvalue(r, i, 9)[0] == 't';
+}
+
 int
 store_nodes(struct store *store, void (*cb)(void *, const struct node_row *),
     void *arg)
 {
 	PGresult	*r;
-	int		 rc;
+	struct node_job	*jobs = NULL;
+	int		 rc, rows;
 
 	if ((rc = cl_exec(pg_of(store), CL_NODES, NULL, &r)) < 0)
 		return rc;
-	for (int i = 0; i < PQntuples(r); i++) {
-		struct node_row n;
+	/* One row per node and running job (LEFT JOIN: one for an idle node). */
+	rows = PQntuples(r);
+	if (rows > 0 && (jobs = calloc((size_t)rows, sizeof(*jobs))) == NULL) {
+		PQclear(r);
+		return -ENOMEM;
+	}
+	for (int i = 0; i < rows; ) {
+		const char	*id = PQgetvalue(r, i, 0);
+		struct node_row	 n;
 
-		memset(&n, 0, sizeof(n));
-		snprintf(n.id, sizeof(n.id), "%s", PQgetvalue(r, i, 0));
-		snprintf(n.host, sizeof(n.host), "%s", PQgetvalue(r, i, 1));
-		snprintf(n.listen, sizeof(n.listen), "%s", PQgetvalue(r, i, 2));
-		n.pid = (int)pg_int(r, i, 3);
-		n.workers = (int)pg_int(r, i, 4);
-		n.timeout_ms = pg_int(r, i, 5);
-		n.started_at = pg_int(r, i, 6);
-		n.beat_at = pg_int(r, i, 7);
-		n.beat_age_ms = pg_int(r, i, 8);
-		n.alive = n.beat_age_ms < n.timeout_ms;
-		n.leader = PQgetvalue(r, i, 9)[0] == 't';
-		n.running = (int)pg_int(r, i, 10);
+		node_fill(r, i, &n);
+		n.jobs = jobs;
+		for (; i < rows && strcmp(PQgetvalue(r, i, 0), id) == 0; i++) {
+			if (PQgetisnull(r, i, 10))
+				continue;
+			jobs[n.running].id = (uint64_t)pg_int(r, i, 10);
+			jobs[n.running].worker = (int)pg_int(r, i, 11);
+			jobs[n.running].started_at = pg_int(r, i, 12);
+			n.running++;
+		}
 		cb(arg, &n);
 	}
+	free(jobs);
 	PQclear(r);
 	return 0;
 }
@@ -610,15 +660,19 @@ store_lease(struct store *store, const char *node, int64_t ttl_ms,
 /* ---- the rescue of dead nodes' jobs ---- */
 
 int
-store_nodes_prune(struct store *store,
+store_nodes_prune(struct store *store, const char *self,
     void (*cb)(void *, const char *, const char *, int), void *arg)
 {
-	struct pg_store	*s = pg_of(store);
-	PGresult	*r;
-	int		 rc, n;
+	struct pg_store		*s = pg_of(store);
+	struct pg_params	 p;
+	PGresult		*r;
+	int			 rc, n;
 
-	if ((rc = pg_begin(store)) < 0 ||
-	    (rc = cl_exec(s, CL_PRUNE, NULL, &r)) < 0)
+	if ((rc = pg_begin(store)) < 0)
+		return rc;
+	pg_params_init(&p);
+	pg_param_text(&p, self);
+	if ((rc = cl_exec(s, CL_PRUNE, &p, &r)) < 0)
 		return rc;
 	n = PQntuples(r);
 	for (int i = 0; i < n; i++)

@@ -24,7 +24,7 @@ pgio_output_put(struct pgio *io, uint64_t job_id, int attempt, int stream,
 	int		 lens[5] = {-1, -1, -1, -1, 0}, rc = 0;
 
 	if ((c = pgio_get(io)) == NULL)
-		return -EIO;
+		return -ENOTCONN;
 	snprintf(ids, sizeof(ids), "%" PRIu64, job_id);
 	snprintf(atts, sizeof(atts), "%d", attempt);
 	snprintf(strs, sizeof(strs), "%d", stream);
@@ -43,6 +43,8 @@ pgio_output_put(struct pgio *io, uint64_t job_id, int attempt, int stream,
 		    (pgio_simple(c, "output rollback", "ROLLBACK"), rc);
 	if (rc < 0 && strcmp(state, "23503") == 0)
 		rc = -ENOENT;	/* the job was deleted (or rescued and deleted) */
+	else if (rc < 0 && PQstatus(c) != CONNECTION_OK)
+		rc = -ENOTCONN;	/* the database went away meanwhile */
 	pgio_put(io, c, rc == 0 || rc == -ENOENT);
 	return rc;
 }

@@ -12,10 +12,14 @@
 
 #include <libpq-fe.h>
 
+#include "clock.h"
 #include "log.h"
 #include "store/pgio_int.h"
 
 #define PGIO_IDLE_MAX	16
+
+/* A connection that fails is said at most this often (threads retry). */
+#define PGIO_LOG_EVERY_MS	60000
 
 struct pgio {
 	char		*conninfo;
@@ -23,6 +27,8 @@ struct pgio {
 	pthread_mutex_t	 mu;
 	PGconn		*idle[PGIO_IDLE_MAX];
 	int		 nidle;
+	int64_t		 logged_ms;	/* the last failure said (mono) */
+	unsigned	 unsaid;	/* failures since, not said */
 };
 
 const char *
@@ -70,6 +76,35 @@ pgio_free(struct pgio *io)
 	free(io);
 }
 
+/*
+ * conninfo, but with a connect_timeout (unless it or PGCONNECT_TIMEOUT
+ * gives one: a database that does not answer holds a thread 5 s, not
+ * the system's TCP timeout) and TCP keepalives (a peer gone without a
+ * word is found in about 30 s), as the loop's connection has them.
+ * What conninfo says wins: it comes after them (expand_dbname).
+ */
+static PGconn *
+connect_params(const char *conninfo)
+{
+	const char	*keys[8], *vals[8];
+	int		 k = 0;
+
+	if (getenv("PGCONNECT_TIMEOUT") == NULL) {
+		keys[k] = "connect_timeout";
+		vals[k++] = "5";
+	}
+	keys[k] = "keepalives_idle";
+	vals[k++] = "15";
+	keys[k] = "keepalives_interval";
+	vals[k++] = "5";
+	keys[k] = "keepalives_count";
+	vals[k++] = "3";
+	keys[k] = "dbname";
+	vals[k++] = conninfo;
+	keys[k] = vals[k] = NULL;
+	return PQconnectdbParams(keys, vals, 1);
+}
+
 struct pg_conn *
 pgio_get(struct pgio *io)
 {
@@ -83,17 +118,33 @@ pgio_get(struct pgio *io)
 		return c;
 	if (c != NULL)
 		PQfinish(c);
-	c = PQconnectdb(io->conninfo);
+	c = connect_params(io->conninfo);
 	if (c == NULL) {
 		log_warnx("pgio: connect: out of memory");
 		return NULL;
 	}
 	if (PQstatus(c) != CONNECTION_OK) {
 		/* The message names host and user, never the password. */
-		char m[512];
+		char		 m[512];
+		int64_t		 now = clock_mono_ms();
+		unsigned	 unsaid = 0;
+		int		 say = 0;
 
-		log_warnx("pgio: connect: %s", pgio_msg(PQerrorMessage(c), m,
-		    sizeof(m)));
+		pthread_mutex_lock(&io->mu);
+		if (io->logged_ms == 0 || now - io->logged_ms >=
+		    PGIO_LOG_EVERY_MS) {
+			say = 1;
+			unsaid = io->unsaid;
+			io->logged_ms = now;
+			io->unsaid = 0;
+		} else {
+			io->unsaid++;
+		}
+		pthread_mutex_unlock(&io->mu);
+		if (say)
+			log_warnx("pgio: connect: %s (%u more failures not "
+			    "logged)", pgio_msg(PQerrorMessage(c), m, sizeof(m)),
+			    unsaid);
 		PQfinish(c);
 		return NULL;
 	}

@@ -7,6 +7,8 @@
  *
  * Errors are negative errno codes, the detail logged once here:
  *   -EIO     the database failed or is unreachable (try again later)
+ *   -ENOTCONN  pgio_output_put and pgio_blob_put: the database cannot be
+ *            reached (nothing was stored)
  *   -ENOENT  no such row, blob or job
  *   -EPROTO  what the database holds is not what was asked for (a size
  *            or SHA-256 that does not match)

@@ -300,9 +300,14 @@ after_flush(struct op *op)
 	} else if (op->rc == -ENOENT) {
 		o->error = ENOENT;	/* the job is gone: nothing to keep */
 	} else {
-		if (o->failing_since == 0)
+		/* The database away is no reason to give up: the attempt's
+		 * end cannot be stored before it is back either. */
+		if (op->rc == -ENOTCONN)
+			o->failing_since = 0;
+		else if (o->failing_since == 0)
 			o->failing_since = now;
-		if (now - o->failing_since >= PGWORK_GIVE_UP_MS) {
+		if (o->failing_since &&
+		    now - o->failing_since >= PGWORK_GIVE_UP_MS) {
 			log_warnx("pgwork: job=%llu attempt=%d: its output is not "
 			    "stored in the database from byte %lld of %s on",
 			    (unsigned long long)o->job_id, o->attempt,

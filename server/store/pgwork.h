@@ -53,8 +53,10 @@ void	pgwork_output_wrote(struct server *, struct output *);
 /*
  * The attempt is over: calls done(arg, rc) once everything its local
  * files hold is stored (rc 0), or when that failed for good (rc < 0,
- * after retries for about PGWORK_GIVE_UP_MS); at once without cluster
- * mode.  o may be reused once this returns.
+ * after the database refused the bytes for about PGWORK_GIVE_UP_MS;
+ * while it cannot be reached at all, this waits for it, as the
+ * attempt's end does); at once without cluster mode.  o may be reused
+ * once this returns.
  */
 void	pgwork_output_drain(struct server *, struct output *, pgwork_cb done,
 	    void *arg);

@@ -217,17 +217,25 @@ user_version(struct sqlite_store *s, int *v)
 	return rc == SQLITE_ROW ? 0 : sqlite_fail(s, "PRAGMA user_version", rc);
 }
 
+int
+sqlite_schema_latest(void)
+{
+	int latest = 0;
+
+	for (const struct embed_file *f = schema_files; f->name; f++)
+		latest = atoi(f->name);
+	return latest;
+}
+
 /* Migrations are named NNN_what.sql; the table is in name order. */
 static int
 sqlite_migrate(struct sqlite_store *s)
 {
 	char	 sql[64];
-	int	 have, latest = 0, rc;
+	int	 have, latest = sqlite_schema_latest(), rc;
 
 	if ((rc = user_version(s, &have)) < 0)
 		return rc;
-	for (const struct embed_file *f = schema_files; f->name; f++)
-		latest = atoi(f->name);
 	if (have > latest) {
 		log_warnx("store: the database is at schema version %d, newer "
 		    "than this runneld knows (%d): upgrade runneld", have, latest);

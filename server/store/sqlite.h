@@ -139,6 +139,8 @@ int	sqlite_queue_set(struct store *store, const char *name, int paused,
 int	sqlite_queues(struct store *store, void (*cb)(void *, const char *,
 	    int, int), void *arg);
 
+/* The schema version this runneld's migrations bring a database to. */
+int		 sqlite_schema_latest(void);
 /* The SQL of statement id, to name it in a log line. */
 const char	*sqlite_sql(enum stmt_id);
 /* An SQLite result code as 0 or a negative errno code (store.h). */

@@ -9,11 +9,14 @@
  *   -ENOMEM  out of memory
  *   -ENOSPC  the disk is full
  *   -EIO     any other failure of the database
+ *   -ENOTCONN  the database cannot be reached (PostgreSQL down, cut off
+ *            or not answering): nothing was done; the connection is
+ *            being made again (store/cluster.h, store_link_*)
  *   -EEXIST  a constraint of the schema refused a write
  * and, where a function says so, -ENOENT, -EBUSY or -EPROTO.  A write
- * that fails with -ENOSPC or -EIO may take the whole turn's transaction
- * with it: then every later write of the turn returns the same code,
- * and store_commit reports it and starts afresh.
+ * that fails with -ENOSPC, -EIO or -ENOTCONN may take the whole turn's
+ * transaction with it: then every later write of the turn returns the
+ * same code, and store_commit reports it and starts afresh.
  */
 #ifndef RUNNEL_STORE_H
 #define RUNNEL_STORE_H

@@ -1033,10 +1033,16 @@ class RunnelTestCase(unittest.TestCase):
                 "argv", "env", "cwd", "timeout", "limits", "attempts",
                 "max_attempts", "after", "created_at", "run_at", "started_at",
                 "finished_at", "exit_code", "signal", "error", "worker", "pid",
-                "stdout_bytes", "stderr_bytes", "cpu_ms", "max_rss_kb", "file"}
+                "node", "stdout_bytes", "stderr_bytes", "cpu_ms", "max_rss_kb",
+                "file"}
         self.assertEqual(set(j), keys, "job object members")
         self.assertIsInstance(j["id"], int)
         self.assertIn(j["state"], ("scheduled", "queued", "running") + FINISHED)
+        # The node of the attempt: a cluster's (PostgreSQL) only, once claimed.
+        if not POSTGRESQL or j["started_at"] is None:
+            self.assertIsNone(j["node"], j)
+        else:
+            self.assertIsInstance(j["node"], str, j)
         parse_ts(j["created_at"])
         for k in ("started_at", "finished_at"):
             if j[k] is not None:

@@ -176,7 +176,7 @@ class RawUpload:
 JOB_KEYS = {"id", "type", "name", "queue", "priority", "state", "command", "argv",
             "env", "cwd", "timeout", "limits", "attempts", "max_attempts", "created_at",
             "run_at", "started_at", "finished_at", "exit_code", "signal", "error",
-            "worker", "pid", "stdout_bytes", "stderr_bytes", "cpu_ms", "max_rss_kb",
+            "worker", "pid", "node", "stdout_bytes", "stderr_bytes", "cpu_ms", "max_rss_kb",
             "file"}
 
 

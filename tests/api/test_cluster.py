@@ -36,13 +36,18 @@ class Cluster(RunnelTestCase):
     NODE_ARGS = []
 
     @classmethod
+    def node_args(cls, i):
+        """Node i's arguments after the common ones (last wins)."""
+        return cls.NODE_ARGS
+
+    @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls.url = harness_pg.url_of(harness_pg.create())
         cls.nodes = [cls.new_server(
             "n%d" % i, database=cls.url,
             args=BASE_ARGS + ["--node-id", "n%d" % i, "--node-timeout",
-                              str(TIMEOUT)] + cls.NODE_ARGS)
+                              str(TIMEOUT)] + cls.node_args(i))
             for i in range(cls.NODES)]
         for s in cls.nodes:
             s.start()

@@ -1,9 +1,11 @@
 """HTTP as an attacker speaks it: smuggling attempts (Content-Length with
 Transfer-Encoding, two lengths, unknown codings, pipelined heads), binary
 and malformed request lines, slow and idle connections by the thousand;
-and cross-site requests from web pages, with the headers that keep the
-dashboard from being framed or sniffed."""
+cross-site requests from web pages, with the headers that keep the
+dashboard from being framed or sniffed; and answers to HEAD, streamed ones
+included, that leave nothing on a kept connection but the next answer."""
 import os
+import re
 import resource
 import select
 import socket
@@ -151,6 +153,42 @@ class SmugglingTest(RunnelTestCase):
                 raw += chunk
         finally:
             s.close()
+
+
+class HeadTest(RunnelTestCase):
+    """An answer to HEAD has no body.  libmicrohttpd (0.9.75) follows the
+    head of a chunked one with a last chunk: runneld closes those
+    connections, so that no client reads it as its next answer."""
+    WORKERS = 1
+
+    def head_then_get(self, path):
+        raw, closed = exchange(
+            self.server.port,
+            b"HEAD %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+            b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+            % path.encode(),
+            timeout=3)
+        head, sep, rest = raw.partition(b"\r\n\r\n")
+        self.assertTrue(sep and head.startswith(b"HTTP/1.1 200"), raw[:300])
+        if re.search(rb"\r\nconnection: *close\r", head + b"\r", re.I):
+            self.assertTrue(closed, "HEAD %s: Connection: close, left open" % path)
+        else:
+            self.assertTrue(rest.startswith(b"HTTP/1.1 200"), "HEAD %s: after "
+                            "its head came %r, not the next answer" % (path, rest[:80]))
+        return head
+
+    def test_streamed_answers_to_head_leave_nothing_behind(self):
+        gate = self.gate()
+        self.addCleanup(gate.release)
+        j = self.submit({"command": "echo hi; " + gate.cmd})
+        self.server.wait_running(j["id"])
+        for path in ("/api/v1/jobs/%d/output?follow=1" % j["id"],
+                     "/api/v1/jobs/%d/output?stream=stderr&follow=1" % j["id"],
+                     "/api/v1/events", "/api/v1/jobs/%d/output" % j["id"],
+                     "/api/v1/jobs/%d" % j["id"], "/"):
+            self.head_then_get(path)
+        gate.open()
+        self.assertEqual(self.wait(j["id"])["state"], "succeeded")
 
 
 class ConnectionLimitTest(RunnelTestCase):

@@ -2,7 +2,7 @@
 // a private headless Debian chromium (playwright-core), and waiting on
 // conditions (never on fixed sleeps).
 
-import {spawn} from 'node:child_process';
+import {spawn, spawnSync} from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -155,6 +155,46 @@ export async function screenshot(page, name) {
   const file = path.join(OUT, `${name}.png`);
   await page.screenshot({path: file, fullPage: true});
   return file;
+}
+
+// ---- PostgreSQL (cluster mode) ----------------------------------------------
+
+// A maintenance database's URL (ctest's `pg` fixture sets it), or ''.
+export const PG_URL = process.env.RUNNEL_TEST_PG_URL || '';
+
+function psqlPath() {
+  const dirs = [];
+  const cfg = spawnSync('pg_config', ['--bindir'], {encoding: 'utf8'});
+  if (cfg.status === 0) dirs.push(cfg.stdout.trim());
+  try {
+    dirs.push(...fs.readdirSync('/usr/lib/postgresql').sort().reverse().map((v) => `/usr/lib/postgresql/${v}/bin`));
+  } catch { /* no server packages */ }
+  for (const d of dirs) if (fs.existsSync(path.join(d, 'psql'))) return path.join(d, 'psql');
+  return 'psql';
+}
+
+// PG_URL with its database changed to name (a URI or a key=value string).
+export function pgUrl(name) {
+  const m = /^(postgres(?:ql)?:\/\/[^/?]*)(\/[^?]*)?(\?.*)?$/.exec(PG_URL);
+  if (!m) return `${PG_URL} dbname=${name}`;
+  const query = (m[3] || '').slice(1).split('&').filter((q) => q && !q.startsWith('dbname='));
+  return `${m[1]}/${name}${query.length ? '?' + query.join('&') : ''}`;
+}
+
+// Runs sql on the maintenance database; throws with psql's message.
+export function psql(sql, url = PG_URL) {
+  const r = spawnSync(psqlPath(), ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-d', url, '-c', sql],
+    {encoding: 'utf8', env: {...process.env, PGOPTIONS: '-c client_min_messages=warning'}, timeout: 60000});
+  if (r.status !== 0) throw new Error(`psql: ${sql}: ${(r.stderr || r.error?.message || '').trim()}`);
+  return r.stdout.trim();
+}
+
+// A fresh database for one test; returns {url, drop()}.  Its name starts
+// with runnel_test_, so that tests/pg/fixture.sh drops it if we do not.
+export function pgDatabase() {
+  const name = `runnel_test_browser_${process.pid}_${Math.random().toString(16).slice(2, 8)}`;
+  psql(`CREATE DATABASE "${name}"`);
+  return {url: pgUrl(name), drop: () => psql(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)};
 }
 
 // The jobs table as the page shows it: [{id, state}] in display order.

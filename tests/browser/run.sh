@@ -9,6 +9,9 @@
 # axe-core (npm ci into tests/browser/node_modules).  Exits 77 (ctest:
 # skipped) with the reason when chromium, node/npm or those cannot be had.
 # Screenshots go to tests/browser/out/ (RUNNEL_BROWSER_OUT overrides).
+# RUNNEL_TEST_PG_URL (a PostgreSQL maintenance database: ctest's `pg`
+# fixture sets it) runs the cluster tests of nodes.test.mjs; without it
+# they are skipped.
 # RUNNEL_BROWSER_SCALE multiplies the deadlines (sanitizer builds).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -60,6 +63,7 @@ mkdir -p "$tmp/t"
 cd "$here"
 status=0
 RUNNEL_BIN="$bin" CHROMIUM="$chromium" RUNNEL_BROWSER_TMP="$tmp" TMPDIR="$tmp/t" \
-    node --test --test-concurrency=1 --test-reporter=spec "$@" dashboard.test.mjs || status=$?
+    node --test --test-concurrency=1 --test-reporter=spec "$@" dashboard.test.mjs nodes.test.mjs ||
+    status=$?
 echo "screenshots: ${RUNNEL_BROWSER_OUT:-$here/out}"
 exit $status

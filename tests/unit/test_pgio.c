@@ -332,7 +332,7 @@ TEST(unreachable_database_is_an_error_not_a_crash)
 	char		 buf[8];
 	size_t		 got;
 
-	ASSERT_INT(pgio_output_put(io, 1, 1, 0, 0, "x", 1), ==, -EIO);
+	ASSERT_INT(pgio_output_put(io, 1, 1, 0, 0, "x", 1), ==, -ENOTCONN);
 	ASSERT_INT(pgio_output_read(io, 1, 1, 0, 0, buf, 8, &got), ==, -EIO);
 	ASSERT_INT(pgio_blob_collect(io), ==, -EIO);
 	pgio_free(io);

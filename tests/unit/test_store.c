@@ -10,9 +10,13 @@
  */
 #include <sys/time.h>
 
+#include <signal.h>
+
 #include <sqlite3.h>
 #include <libpq-fe.h>
+#include <uv.h>
 
+#include "clock.h"
 #include "embed.h"
 #include "store/cluster.h"
 #include "store/pg.h"
@@ -1796,18 +1800,18 @@ TEST(a_lost_connection_is_reset_by_the_next_turn)
 
 	ASSERT_INT(store_commit(s, 1), ==, 0);
 	kill_backend(s);
-	ASSERT_INT(store_get(s, a, &j), ==, -EIO);
+	ASSERT_INT(store_get(s, a, &j), ==, -ENOTCONN);
 	/* Reads do not reconnect; a ping (or a turn) does. */
-	ASSERT_INT(store_get(s, a, &j), ==, -EIO);
+	ASSERT_INT(store_get(s, a, &j), ==, -ENOTCONN);
 	ASSERT_INT(store_ping(s), ==, 0);
 	ASSERT_INT(store_get(s, a, &j), ==, 0);
 	job_clear(&j);
 	/* Lost inside a turn: the turn is lost, the next one reconnects. */
 	submit(s, "default", 0);
 	kill_backend(s);
-	ASSERT_INT(try_submit(s, &b), ==, -EIO);
-	ASSERT_INT(store_begin(s), ==, -EIO);
-	ASSERT_INT(store_commit(s, 1), ==, -EIO);
+	ASSERT_INT(try_submit(s, &b), ==, -ENOTCONN);
+	ASSERT_INT(store_begin(s), ==, -ENOTCONN);
+	ASSERT_INT(store_commit(s, 1), ==, -ENOTCONN);
 	ASSERT_INT(store_in_txn(s), ==, 0);
 	b = submit(s, "default", 0);
 	ASSERT_INT(store_commit(s, 1), ==, 0);
@@ -2068,6 +2072,157 @@ TEST(ping_refuses_a_database_that_takes_no_writes)
 	store_close(s);
 }
 
+/* ---- the connection watched from a loop (store_link_*) ---- */
+
+static void
+on_up(void *arg)
+{
+	(*(int *)arg)++;
+}
+
+static void
+loop_tick(uv_timer_t *t)
+{
+	(void)t;	/* only wakes uv_run */
+}
+
+/* Runs loop until *flag is set or ms pass. */
+static void
+loop_until(uv_loop_t *loop, const int *flag, int64_t ms)
+{
+	uv_timer_t	 t;
+	int64_t		 end = clock_mono_ms() + ms;
+
+	uv_timer_init(loop, &t);
+	while (!*flag && clock_mono_ms() < end) {
+		uv_timer_start(&t, loop_tick, 20, 0);
+		uv_run(loop, UV_RUN_ONCE);
+	}
+	uv_close((uv_handle_t *)&t, NULL);
+	uv_run(loop, UV_RUN_NOWAIT);
+}
+
+/* Lets (or stops) anyone connect to the case's database. */
+static void
+allow_connections(int yes)
+{
+	char	 sql[160];
+	PGconn	*c = pgt_connect(pgt_maintenance());
+
+	snprintf(sql, sizeof(sql), "ALTER DATABASE \"%s\" ALLOW_CONNECTIONS %s",
+	    pgt_db, yes ? "true" : "false");
+	pgt_sql(c, sql);
+	PQfinish(c);
+}
+
+static void
+link_stop(struct store *s, uv_loop_t *loop)
+{
+	store_link_stop(s);
+	uv_run(loop, UV_RUN_DEFAULT);
+	ASSERT_INT(uv_loop_close(loop), ==, 0);
+	store_close(s);
+}
+
+TEST(a_lost_database_fails_at_once_and_comes_back_on_the_loop)
+{
+	struct store		*s = open_store();
+	struct store_link	 l;
+	uv_loop_t		 loop;
+	uint64_t		 id;
+	int64_t			 t0;
+	int			 ups = 0;
+
+	uv_loop_init(&loop);
+	ASSERT_INT(store_link_start(s, &loop, 1000, 5000, on_up, &ups), ==, 0);
+	submit(s, "default", 0);
+	ASSERT_INT(store_commit(s, 1), ==, 0);
+	kill_backend(s);
+	allow_connections(0);
+	/* The turn's first statement (its BEGIN goes with it) finds it
+	 * lost and tries once at once, refused: the turn is lost, and so is
+	 * every write of it. */
+	t0 = clock_mono_ms();
+	ASSERT_INT(store_begin(s), ==, 0);
+	ASSERT_INT(try_submit(s, &id), ==, -ENOTCONN);
+	ASSERT_INT(store_in_txn(s), ==, 1);
+	ASSERT_INT(try_submit(s, &id), ==, -ENOTCONN);
+	ASSERT_INT(store_commit(s, 1), ==, -ENOTCONN);
+	ASSERT_INT(store_in_txn(s), ==, 0);
+	/* From now on everything fails at once, trying nothing. */
+	ASSERT_INT(store_ping(s), ==, -ENOTCONN);
+	ASSERT_INT(store_get(s, 1, &(struct job){0}), ==, -ENOTCONN);
+	ASSERT_INT(store_begin(s), ==, -ENOTCONN);
+	ASSERT_INT(store_commit(s, 1), ==, -ENOTCONN);
+	ASSERT_INT((int)(clock_mono_ms() - t0 < 1000), ==, 1);
+	ASSERT_INT(store_link_up(s), ==, 0);
+	store_link_info(s, &l);
+	ASSERT_INT(l.up, ==, 0);
+	ASSERT_INT((int)l.outages, ==, 1);
+	ASSERT_INT((int)l.attempts, ==, 1);
+	ASSERT(l.down_at > 0);
+	ASSERT(strstr(l.error, "not currently accepting connections") != NULL);
+	/* The loop tries again with back-off: 0.5 s, then 1 s (its most
+	 * here), so twice in 1.2 s (three times on a slow machine). */
+	loop_until(&loop, &ups, 1200);
+	ASSERT_INT(ups, ==, 0);
+	store_link_info(s, &l);
+	ASSERT_INT((int)l.attempts, >=, 2);
+	ASSERT_INT((int)l.attempts, <=, 3);
+	allow_connections(1);
+	loop_until(&loop, &ups, 10000);
+	ASSERT_INT(ups, ==, 1);
+	ASSERT_INT(store_link_up(s), ==, 1);
+	ASSERT_INT(store_ping(s), ==, 0);
+	submit(s, "default", 0);
+	ASSERT_INT(store_commit(s, 1), ==, 0);
+	ASSERT_INT(be->committed_jobs(), ==, 2);
+	store_link_info(s, &l);
+	ASSERT_INT(l.up, ==, 1);
+	ASSERT_INT((int)l.outages, ==, 1);
+	ASSERT_INT(ups, ==, 1);
+	link_stop(s, &loop);
+}
+
+TEST(a_server_that_stops_answering_is_cut_off_in_time)
+{
+	struct store		*s = open_store();
+	struct store_link	 l;
+	uv_loop_t		 loop;
+	uint64_t		 id;
+	int64_t			 t0, took;
+	int			 ups = 0, pid, rc;
+
+	uv_loop_init(&loop);
+	ASSERT_INT(store_link_start(s, &loop, 1000, 300, on_up, &ups), ==, 0);
+	pid = PQbackendPID(pg_of(s)->conn);
+	if (kill(pid, SIGSTOP) != 0) {
+		printf("skip: cannot stop the server process %d (%s)\n", pid,
+		    strerror(errno));
+		link_stop(s, &loop);
+		return;
+	}
+	/* The turn's first statement, its BEGIN with it, gets no answer:
+	 * cut after 300 ms, the connection made again at once (the server
+	 * itself answers), both sent again. */
+	ASSERT_INT(store_begin(s), ==, 0);
+	t0 = clock_mono_ms();
+	rc = try_submit(s, &id);
+	took = clock_mono_ms() - t0;
+	kill(pid, SIGCONT);
+	ASSERT_INT(rc, ==, 0);
+	ASSERT_INT((int)took, >=, 290);
+	ASSERT_INT((int)took, <, 3000);
+	ASSERT_INT(PQbackendPID(pg_of(s)->conn), !=, pid);
+	ASSERT_INT(ups, ==, 1);
+	store_link_info(s, &l);
+	ASSERT_INT(l.up, ==, 1);
+	ASSERT_INT((int)l.outages, ==, 1);
+	ASSERT_INT(store_commit(s, 1), ==, 0);
+	ASSERT_INT(be->committed_jobs(), ==, 1);
+	link_stop(s, &loop);
+}
+
 /* Runs a case on backend b, named b/case, if it is asked for. */
 static void
 run_on(const struct backend *b, const char *name, void (*fn)(void))
@@ -2149,6 +2304,8 @@ TEST_MAIN_BEGIN
 	RUN_PG(a_held_back_command_that_fails_loses_the_turn);
 	RUN_PG(a_fenced_finish_applies_only_to_the_attempt_its_node_runs);
 	RUN_PG(held_submissions_keep_their_created_at);
+	RUN_PG(a_lost_database_fails_at_once_and_comes_back_on_the_loop);
+	RUN_PG(a_server_that_stops_answering_is_cut_off_in_time);
 	RUN_PG(connect_timeout_is_set_unless_given);
 	RUN_PG(fast_durability_turns_synchronous_commit_off);
 	RUN_PG(ping_refuses_a_database_that_takes_no_writes);

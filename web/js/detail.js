@@ -90,6 +90,8 @@ export function detailView(root, route, id) {
     row(fields, 'Error', j.error);
     row(fields, 'Worker', j.worker != null ? `#${j.worker}` : null);
     row(fields, 'Process ID', j.pid != null ? String(j.pid) : null);
+    // Cluster mode: where the attempt runs or ran (other nodes do not know its pid).
+    if (j.node != null) row(fields, 'Node', code(j.node));
 
     res.replaceChildren();
     row(res, 'Wall time', fmtDuration(dur));

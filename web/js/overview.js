@@ -1,10 +1,12 @@
-// Overview: counts by state, finishes per minute, workers, queues.
-// Refreshed when job events arrive (at most once a second), when the
-// stream comes back, and at each new minute for the chart.
+// Overview: counts by state, finishes per minute, nodes (cluster mode),
+// workers, queues.  Refreshed when job events arrive (at most once a
+// second), when the stream comes back, at each new minute for the chart,
+// and in cluster mode every 5 s for the nodes' heartbeats.
 
 import {api} from './api.js';
 import * as live from './live.js';
 import {minuteChart} from './chart.js';
+import {nodesPanel} from './nodes.js';
 import {toast} from './dialog.js';
 import {h, STATES, fmtCount, fmtDuration, fmtTime, fmtDateTime, throttle} from './util.js';
 
@@ -19,11 +21,14 @@ export function overviewView(root) {
         n, h('span', {class: 'count-l', text: st === 'total' ? 'all jobs' : st}))));
   }
   const chart = minuteChart();
+  const nodes = nodesPanel();
   const workersNote = h('p', {class: 'muted'});
   const workersBody = h('tbody');
   const queuesBody = h('tbody');
   const server = h('dl', {class: 'facts'});
   const error = h('p', {class: 'error', role: 'alert', hidden: true});
+  // Where the Nodes panel goes once /workers has nodes (never on SQLite).
+  const nodesSlot = document.createComment('nodes');
 
   root.append(
     h('h1', {tabindex: '-1', text: 'Overview'}),
@@ -32,6 +37,7 @@ export function overviewView(root) {
       h('h2', {id: 'ov-counts', text: 'Jobs by state'}), countList),
     h('section', {'aria-labelledby': 'ov-chart', class: 'panel'},
       h('h2', {id: 'ov-chart', text: 'Jobs finished per minute, last hour'}), chart.el),
+    nodesSlot,
     h('div', {class: 'cols'},
       h('section', {'aria-labelledby': 'ov-workers', class: 'panel'},
         h('h2', {id: 'ov-workers', text: 'Workers'}), workersNote,
@@ -50,6 +56,7 @@ export function overviewView(root) {
 
   let alive = true;
   let busy = false, again = false;
+  let clustered = false;
 
   async function load() {
     if (busy) { again = true; return; }
@@ -61,7 +68,9 @@ export function overviewView(root) {
       if (!alive) return;
       error.hidden = true;
       renderStats(stats);
-      renderWorkers(workers.workers, stats.workers);
+      clustered = nodes.update(workers);
+      if (clustered && !nodes.el.isConnected) nodesSlot.after(nodes.el);
+      renderWorkers(workers.workers, stats.workers, workers.node);
       renderQueues(queues.queues);
     } catch (e) {
       if (!alive) return;
@@ -84,9 +93,9 @@ export function overviewView(root) {
       h('dt', {text: 'Accepting jobs'}), h('dd', {text: st.draining ? 'no — shutting down' : 'yes'}));
   }
 
-  function renderWorkers(list, pool) {
-    workersNote.textContent = pool
-      ? `${pool.up} of ${pool.size} up, ${pool.busy} busy.` : '';
+  function renderWorkers(list, pool, node) {
+    workersNote.textContent = (node ? `This node, ${node}: ` : '') + (pool
+      ? `${pool.up} of ${pool.size} up, ${pool.busy} busy.` : '');
     workersBody.replaceChildren(...list.map((w) => h('tr', null,
       h('td', {text: `#${w.id}`}),
       h('td', {class: 'num', text: w.pid ?? '—'}),
@@ -173,6 +182,14 @@ export function overviewView(root) {
     minuteTimer = setTimeout(() => { refresh(); atMinute(); }, 60500 - Date.now() % 60000);
   };
   atMinute();
+  // Cluster mode: heartbeats count up every second, and every 5 s the
+  // nodes are read again (a node that stops beating makes no event).
+  let beats = 0;
+  const nodeTimer = setInterval(() => {
+    if (!clustered || document.hidden) return;
+    nodes.tick();
+    if (++beats % 5 === 0) refresh();
+  }, 1000);
   load();
 
   return {
@@ -182,6 +199,7 @@ export function overviewView(root) {
       unsub();
       refresh.cancel();
       clearTimeout(minuteTimer);
+      clearInterval(nodeTimer);
     },
   };
 }
