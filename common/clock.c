@@ -16,7 +16,11 @@ clock_read(clockid_t id)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* The one process-wide setting: a cluster node's offset to its database. */
+/*
+ * The one process-wide setting: a cluster node's offset to its database.
+ * Process-wide by nature (every timestamp follows it), so it is kept here
+ * rather than in struct server: server/server.h lists it as an exception.
+ */
 static int64_t clock_skew_ms;
 
 int64_t

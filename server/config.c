@@ -14,6 +14,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "vec.h"
 
 enum {
 	OPT_LISTEN = 256, OPT_DATA, OPT_WORKERS, OPT_TOKEN_FILE, OPT_INSECURE,
@@ -316,7 +317,7 @@ add_origins(struct config *c, const char *list)
 	for (;;) {
 		size_t		 len = strcspn(p, ",");
 		const char	*a = p, *b = p + len;
-		char		*o, **na;
+		char		*o;
 
 		while (a < b && *a == ' ')
 			a++;
@@ -327,13 +328,13 @@ add_origins(struct config *c, const char *list)
 		for (char *q = o; *q; q++)
 			*q = (char)tolower((unsigned char)*q);
 		if (!origin_valid(o, strlen(o)) ||
-		    (na = realloc(c->allow_origins, (size_t)(n + 2) * sizeof(*na))) == NULL) {
+		    vec_grow(&c->allow_origins, &c->allow_origins_cap,
+		    (size_t)n + 2, sizeof(*c->allow_origins)) < 0) {
 			free(o);
 			return -1;
 		}
-		c->allow_origins = na;
-		na[n++] = o;
-		na[n] = NULL;
+		c->allow_origins[n++] = o;
+		c->allow_origins[n] = NULL;
 		if (p[len] == '\0')
 			return 0;
 		p += len + 1;
@@ -735,6 +736,7 @@ config_free(struct config *c)
 		free(c->allow_origins[i]);
 	free(c->allow_origins);
 	c->allow_origins = NULL;
+	c->allow_origins_cap = 0;
 	if (c->token) {
 		explicit_bzero(c->token, strlen(c->token));
 		free(c->token);

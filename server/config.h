@@ -51,6 +51,7 @@ struct config {
 	int64_t			 limits[LIMIT_COUNT];	/* 0: none */
 	int			 access_log;	/* a line per request at info */
 	char			**allow_origins;	/* NULL-ended; NULL: none */
+	size_t			 allow_origins_cap;	/* of allow_origins */
 	int			 max_connections;
 	int			 max_client_connections;	/* per address */
 	int64_t			 header_timeout_ms;

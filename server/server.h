@@ -1,6 +1,17 @@
 /*
  * The server: one libuv loop owns everything below, and this struct ties
- * the modules together.  No module keeps state of its own outside it.
+ * the modules together.  No module keeps state of its own outside it
+ * (the http wing's, sessions included, is struct http).  The exceptions
+ * are process-wide by nature:
+ *  - common/clock.c: a cluster node's offset to its database's clock
+ *    (clock_set_skew_ms), which every timestamp of the process follows,
+ *    and the test clock offset read once from the environment;
+ *  - common/log.c: the program's name, the level shown and the last
+ *    problem logged (one stderr per process; it says why a start failed);
+ *  - a scratch buffer, a cache and random seeds that mean nothing to
+ *    any other module: gate.c's peek buffer, jsonw.c's last formatted
+ *    second, the back-off jitter's seeds in core/finish.c and
+ *    store/pg_link.c.
  */
 #ifndef RUNNEL_SERVER_H
 #define RUNNEL_SERVER_H

@@ -13,7 +13,7 @@ int	api_jobs_cancel(struct request *);
 int	api_jobs_retry(struct request *);
 int	api_jobs_delete(struct request *);
 int	api_output_get(struct request *);
-int	api_file_get(struct request *);
+int	api_uploads_file_get(struct request *);
 int	api_uploads_post(struct request *);
 int	api_workers_list(struct request *);
 int	api_queues_list(struct request *);

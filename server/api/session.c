@@ -34,7 +34,7 @@ api_session_create(struct request *req)
 {
 	char cookie[160];
 
-	if (req->srv->cfg->token && auth_session_new(cookie, sizeof(cookie)) == 0)
+	if (req->srv->cfg->token && auth_session_new(req, cookie, sizeof(cookie)) == 0)
 		response_header(&req->resp, "Set-Cookie", cookie);
 	return session_json(req, 201);
 }
@@ -44,7 +44,7 @@ api_session_delete(struct request *req)
 {
 	char cookie[160];
 
-	auth_session_end(req->cookie, cookie, sizeof(cookie));
+	auth_session_end(req, cookie, sizeof(cookie));
 	response_header(&req->resp, "Set-Cookie", cookie);
 	response_body(&req->resp, 204, NULL, NULL, 0);
 	return API_DONE;

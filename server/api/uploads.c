@@ -187,7 +187,7 @@ disposition(const char *name, char *out, size_t size)
 }
 
 int
-api_file_get(struct request *req)
+api_uploads_file_get(struct request *req)
 {
 	struct job		 j;
 	struct stat		 st;

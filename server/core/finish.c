@@ -344,6 +344,14 @@ finish_restart_store(struct store *st, const struct job *j,
 	*failed_after = 0;
 	restart_exit(j, now_ms, &ex);
 	outcome(j->id, &ex, retry_base_ms, now_ms, &r, error, sizeof(error));
+	/* The transition check every change passes (turn_change's): here a
+	 * job that cannot take the rule's state is the import's error. */
+	if (!job_can(j->state, r.state)) {
+		log_error("import: job=%llu cannot go from %s to %s",
+		    (unsigned long long)j->id, job_state_name(j->state),
+		    job_state_name(r.state));
+		return -EINVAL;
+	}
 	if ((rc = store_finish(st, &r)) < 0)
 		return rc;
 	*state = r.state;

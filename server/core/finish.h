@@ -39,7 +39,8 @@ int	finish_recover(struct server *);
  * "server restarted", the jobs that wait for it failed as deps_settle
  * fails them), in st's open transaction and without a server around
  * it.  *state gets its new state, *failed_after how many waiting jobs
- * failed with it.  Returns 0 or a store code.
+ * failed with it.  Returns 0, -EINVAL (logged, nothing written) if j's
+ * state cannot go to that state (job_can), or a store code.
  */
 struct store;
 int	finish_restart_store(struct store *st, const struct job *j,

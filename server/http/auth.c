@@ -12,17 +12,19 @@
 
 #include "clock.h"
 #include "http/auth.h"
+#include "http/http_int.h"
 #include "http/reply.h"
 #include "server.h"
 
-#define SESSIONS	64
 #define SESSION_TTL_MS	(12LL * 3600 * 1000)
 #define COOKIE		"runnel_session"
 
-static struct {
-	char	 id[65];		/* hex of 32 random bytes; "" = free */
-	int64_t	 seen_ms;
-} sessions[SESSIONS];
+/* The server's sessions; NULL before http_start (a handler under test). */
+static struct auth_sessions *
+sessions_of(const struct request *req)
+{
+	return req->srv->http ? &req->srv->http->sessions : NULL;
+}
 
 int
 auth_equal(const char *a, const char *b)
@@ -74,23 +76,24 @@ cookie_value(const char *header, char *out, size_t size)
 }
 
 static int
-session_valid(const char *cookie_header)
+session_valid(struct auth_sessions *ss, const char *cookie_header)
 {
 	int64_t	 now = clock_now_ms();
 	char	 id[65];
 	int	 ok = 0;
 
-	if (cookie_header == NULL || cookie_value(cookie_header, id, sizeof(id)) < 0)
+	if (ss == NULL || cookie_header == NULL ||
+	    cookie_value(cookie_header, id, sizeof(id)) < 0)
 		return 0;
-	for (int i = 0; i < SESSIONS; i++) {
-		if (sessions[i].id[0] == '\0')
+	for (int i = 0; i < AUTH_SESSIONS; i++) {
+		if (ss->slot[i].id[0] == '\0')
 			continue;
-		if (now - sessions[i].seen_ms > SESSION_TTL_MS) {
-			sessions[i].id[0] = '\0';
+		if (now - ss->slot[i].seen_ms > SESSION_TTL_MS) {
+			ss->slot[i].id[0] = '\0';
 			continue;
 		}
-		if (auth_equal(id, sessions[i].id)) {
-			sessions[i].seen_ms = now;
+		if (auth_equal(id, ss->slot[i].id)) {
+			ss->slot[i].seen_ms = now;
 			ok = 1;
 		}
 	}
@@ -106,7 +109,7 @@ auth_ok(struct request *req)
 	if (token == NULL)
 		return 1;
 	if (h == NULL)
-		return session_valid(req->cookie);
+		return session_valid(sessions_of(req), req->cookie);
 	if (strncasecmp(h, "Bearer ", 7) != 0)
 		return 0;
 	for (h += 7; *h == ' '; h++)
@@ -115,39 +118,41 @@ auth_ok(struct request *req)
 }
 
 int
-auth_session_new(char *cookie, size_t size)
+auth_session_new(struct request *req, char *cookie, size_t size)
 {
-	unsigned char	 raw[32];
-	int		 slot = 0;
+	struct auth_sessions	*ss = sessions_of(req);
+	unsigned char		 raw[32];
+	int			 slot = 0;
 
-	if (getrandom(raw, sizeof(raw), 0) != sizeof(raw))
+	if (ss == NULL || getrandom(raw, sizeof(raw), 0) != sizeof(raw))
 		return -1;
 	/* A free slot, or the one unused the longest. */
-	for (int i = 0; i < SESSIONS; i++) {
-		if (sessions[i].id[0] == '\0') {
+	for (int i = 0; i < AUTH_SESSIONS; i++) {
+		if (ss->slot[i].id[0] == '\0') {
 			slot = i;
 			break;
 		}
-		if (sessions[i].seen_ms < sessions[slot].seen_ms)
+		if (ss->slot[i].seen_ms < ss->slot[slot].seen_ms)
 			slot = i;
 	}
 	for (int i = 0; i < 32; i++)
-		snprintf(sessions[slot].id + 2 * i, 3, "%02x", raw[i]);
-	sessions[slot].seen_ms = clock_now_ms();
+		snprintf(ss->slot[slot].id + 2 * i, 3, "%02x", raw[i]);
+	ss->slot[slot].seen_ms = clock_now_ms();
 	snprintf(cookie, size, COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict; "
-	    "Max-Age=%lld", sessions[slot].id, SESSION_TTL_MS / 1000);
+	    "Max-Age=%lld", ss->slot[slot].id, SESSION_TTL_MS / 1000);
 	return 0;
 }
 
 void
-auth_session_end(const char *cookie_header, char *cookie, size_t size)
+auth_session_end(struct request *req, char *cookie, size_t size)
 {
-	char id[65];
+	struct auth_sessions	*ss = sessions_of(req);
+	char			 id[65];
 
-	if (cookie_header && cookie_value(cookie_header, id, sizeof(id)) == 0)
-		for (int i = 0; i < SESSIONS; i++)
-			if (sessions[i].id[0] && auth_equal(id, sessions[i].id))
-				sessions[i].id[0] = '\0';
+	if (ss && req->cookie && cookie_value(req->cookie, id, sizeof(id)) == 0)
+		for (int i = 0; i < AUTH_SESSIONS; i++)
+			if (ss->slot[i].id[0] && auth_equal(id, ss->slot[i].id))
+				ss->slot[i].id[0] = '\0';
 	snprintf(cookie, size, COOKIE "=; Path=/; HttpOnly; SameSite=Strict; "
 	    "Max-Age=0");
 }

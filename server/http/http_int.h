@@ -11,6 +11,7 @@
 #include <microhttpd.h>
 #include <uv.h>
 
+#include "http/auth.h"
 #include "http/request.h"
 
 struct gate_conn;
@@ -60,6 +61,7 @@ struct http {
 	int			 adopted;	/* MHD took it (STARTED was seen) */
 	struct hreq		*waiting;	/* suspended requests */
 	struct stream		*parked;	/* suspended streams */
+	struct auth_sessions	 sessions;	/* the dashboard's (auth.c) */
 	int			 stopping;
 };
 

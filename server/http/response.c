@@ -64,10 +64,3 @@ response_stream(struct response *r, const char *type, struct stream *s)
 	response_header(r, "Cache-Control", "no-cache");
 	response_header(r, "X-Accel-Buffering", "no");
 }
-
-void
-stream_wake(struct stream *s)
-{
-	if (s->wake)
-		s->wake(s);
-}

@@ -69,7 +69,10 @@ struct stream {
 	struct stream	*park_prev;
 };
 
-/* Resumes a parked stream so that read() is called again (s->wake). */
+/*
+ * Resumes a parked stream so that read() is called again (s->wake).
+ * Defined in http/stream.c, which parks and resumes streams.
+ */
 void		 stream_wake(struct stream *);
 
 #endif

@@ -77,3 +77,10 @@ stream_response(struct http *h, struct MHD_Connection *c, struct stream *s)
 	return MHD_create_response_from_callback(s->sized ? s->size :
 	    MHD_SIZE_UNKNOWN, STREAM_BLOCK, stream_reader, s, stream_free);
 }
+
+void
+stream_wake(struct stream *s)
+{
+	if (s->wake)
+		s->wake(s);
+}

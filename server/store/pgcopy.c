@@ -5,35 +5,41 @@
  * integers big-endian; a count of -1 ends the data.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
 #include "store/pgcopy.h"
+#include "vec.h"
 
 #define SEND_BYTES	(256u << 10)
 
 static const char signature[11] = "PGCOPY\n\377\r\n";
 
-/* Room for n more bytes.  0, or -1 with the failure kept. */
+/*
+ * Room for n more bytes.  0, or -1 with the failure kept.  The first
+ * call makes room for a whole send at once (a row starting past
+ * SEND_BYTES flushes the buffer), so it seldom grows again.
+ */
 static int
 room(struct pgcopy *cp, size_t n)
 {
-	size_t	 cap = cp->cap ? cp->cap : SEND_BYTES + 64;
-	char	*b;
+	size_t	 need = cp->len + n;
+	int	 rc;
 
 	if (cp->err)
 		return -1;
-	if (cp->len + n <= cp->cap)
-		return 0;
-	while (cap < cp->len + n)
-		cap *= 2;
-	if ((b = realloc(cp->buf, cap)) == NULL) {
+	if (n > SIZE_MAX - cp->len) {
 		cp->err = -ENOMEM;
 		return -1;
 	}
-	cp->buf = b;
-	cp->cap = cap;
+	if (cp->cap == 0 && need < SEND_BYTES + 64)
+		need = SEND_BYTES + 64;
+	if ((rc = vec_grow(&cp->buf, &cp->cap, need, 1)) < 0) {
+		cp->err = rc;
+		return -1;
+	}
 	return 0;
 }
 

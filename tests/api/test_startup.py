@@ -1,7 +1,8 @@
 """Start-up as a careless operator meets it: a second runneld on a data
 directory in use, a port that is taken, a data directory that cannot be
-made, the cause of a failed start at --log-level error; and the log lines
-an operator reads (one per finished job, the optional access log)."""
+made, the cause of a failed start at --log-level error, .ci/serve's
+defaults giving way to the environment; and the log lines an operator
+reads (one per finished job, the optional access log)."""
 import os
 import re
 import socket
@@ -9,6 +10,9 @@ import socket
 import harness_pg
 from harness import (POSTGRESQL, RunnelTestCase, bin_path, exchange, pid_running,
                      run_runneld, wait_until)
+
+SERVE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                     ".ci", "serve")
 
 
 def listing(path):
@@ -119,6 +123,53 @@ class StartFailureTest(RunnelTestCase):
         s.stop()
         if POSTGRESQL:
             self.assertEqual(s.sql("SELECT count(*) FROM jobs"), "1")
+
+
+class ServeScriptTest(RunnelTestCase):
+    """.ci/serve, the quick start, run whole but for its install and build
+    (RUNNEL_SERVE_BIN names the runneld to run): its defaults, 127.0.0.1:8080
+    and ./data, give way to RUNNEL_LISTEN and RUNNEL_DATA, and its arguments
+    to runneld win over both."""
+    START_SERVER = False
+
+    def free_port(self):
+        with socket.socket() as sk:
+            sk.bind(("127.0.0.1", 0))
+            return sk.getsockname()[1]
+
+    def serve(self, name, data, env, args=()):
+        s = self.new_server(name, listen=None, data=data)
+        s.env.update({"RUNNEL_SERVE_BIN": os.path.dirname(bin_path("runneld")),
+                      "RUNNEL_WORKERS": "1"})
+        s.env.update(env)
+        if POSTGRESQL:
+            s.env["RUNNEL_DATABASE"] = s.database
+        s.argv = lambda: ["sh", SERVE] + list(args)
+        return s.start()
+
+    def test_serve_honours_runnel_listen_and_runnel_data(self):
+        port = self.free_port()
+        data = os.path.join(self.tmp, "serve-env")
+        s = self.serve("serve-env", data, {"RUNNEL_LISTEN": "127.0.0.1:%d" % port,
+                                           "RUNNEL_DATA": data})
+        self.assertEqual(s.port, port)
+        self.assertTrue(os.path.isfile(os.path.join(data, "runnel.lock")))
+        self.assertTrue(pid_running(s.pid))     # exec'd: the script's pid is runneld's
+        j = s.submit({"command": "echo hi"})
+        self.assertEqual(s.wait(j["id"])["state"], "succeeded")
+        s.stop()
+
+    def test_serve_arguments_win_over_the_environment(self):
+        port = self.free_port()
+        data = os.path.join(self.tmp, "serve-arg")
+        unused = os.path.join(self.tmp, "serve-unused")
+        s = self.serve("serve-arg", data,
+                       {"RUNNEL_LISTEN": "127.0.0.1:1", "RUNNEL_DATA": unused},
+                       ["--listen", "127.0.0.1:%d" % port, "--data", data])
+        self.assertEqual(s.port, port)
+        self.assertTrue(os.path.isfile(os.path.join(data, "runnel.lock")))
+        self.assertFalse(os.path.exists(unused))
+        s.stop()
 
 
 class OperatorLogTest(RunnelTestCase):

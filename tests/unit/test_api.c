@@ -1,8 +1,9 @@
 /*
  * The API handlers driven without sockets: a request is filled in by
  * hand, the handler runs on a real core and store in a temp directory,
- * and the loop turns until the request is completed.  No workers: jobs
- * stay queued, which is what these cases look at.
+ * and the loop turns until the request is completed.  No workers unless
+ * a case starts the pool (real runnel-workers): jobs stay queued, which
+ * is what most cases look at.
  */
 #include <uv.h>
 
@@ -11,8 +12,11 @@
 #include "core/core.h"
 #include "core/counts.h"
 #include "core/events.h"
+#include "core/workers.h"
+#include "http/http_int.h"
 #include "http/request.h"
 #include "log.h"
+#include "pool/pool.h"
 #include "server.h"
 #include "store/datadir.h"
 #include "store/store.h"
@@ -140,6 +144,29 @@ on_job(struct request *req, api_handler fn, enum http_method m,
 	prep(req, m, "/api/v1/jobs/{id}", body);
 	req->path_id = id;
 	return run(req, fn);
+}
+
+static void
+count_idle(void *arg, const struct worker_info *w)
+{
+	*(int *)arg += strcmp(w->state, "idle") == 0;
+}
+
+/* Starts n real workers (core's callbacks) and waits until all are idle. */
+static void
+start_pool(int n)
+{
+	int idle = 0;
+
+	fx.cfg.workers = n;
+	ASSERT_INT(pool_start(&fx.srv, test_worker_path(), &core_pool_cb,
+	    &fx.srv), ==, 0);
+	for (int turns = 0; idle < n; turns++) {
+		ASSERT(turns < 1000);
+		uv_run(&fx.loop, UV_RUN_ONCE);
+		idle = 0;
+		pool_each(fx.srv.pool, count_idle, &idle);
+	}
 }
 
 TEST(a_submit_answers_201_with_its_location_after_the_commit)
@@ -378,6 +405,336 @@ TEST(an_upload_announced_over_the_limit_is_refused_before_its_body)
 	upload_finish(&req);
 }
 
+/* Adds ?key=value to a prepared request. */
+static void
+query(struct request *req, const char *key, const char *value)
+{
+	ASSERT(req->nquery < REQUEST_QUERY_MAX);
+	req->query[req->nquery++] = (struct param){key, value};
+}
+
+/* The jobs list of GET /api/v1/jobs?key=value (NULL: none): its status. */
+static int
+list(struct request *req, const char *key, const char *value)
+{
+	prep(req, HTTP_GET, "/api/v1/jobs", NULL);
+	if (key)
+		query(req, key, value);
+	return run(req, api_jobs_list);
+}
+
+TEST(the_list_filters_by_queue_and_state_and_pages_newest_first)
+{
+	struct request req;
+
+	open_fixture(0);
+	ASSERT_INT(submit("{\"command\": \"a\", \"queue\": \"ops\"}"), ==, 201);
+	ASSERT_INT(submit("{\"command\": \"b\"}"), ==, 201);
+	ASSERT_INT(submit("{\"command\": \"c\", \"queue\": \"ops\"}"), ==, 201);
+	ASSERT_INT(list(&req, NULL, NULL), ==, 200);
+	HAS(&req, "{\"jobs\":[{\"id\":3,");
+	HAS(&req, "\"next\":null}");
+	finish(&req);
+	ASSERT_INT(list(&req, "queue", "ops"), ==, 200);
+	HAS(&req, "{\"jobs\":[{\"id\":3,");
+	ASSERT(strstr(req.resp.body, "\"id\":2,") == NULL);
+	finish(&req);
+	ASSERT_INT(list(&req, "limit", "1"), ==, 200);
+	HAS(&req, "\"next\":3}");
+	ASSERT(strstr(req.resp.body, "\"id\":2,") == NULL);
+	finish(&req);
+	ASSERT_INT(list(&req, "state", "running"), ==, 200);
+	HAS(&req, "{\"jobs\":[],");
+	finish(&req);
+	ASSERT_INT(list(&req, "state", "sleepy"), ==, 400);
+	HAS(&req, "\"field\":\"state\"");
+	finish(&req);
+	ASSERT_INT(list(&req, "limit", "0"), ==, 400);
+	HAS(&req, "\"field\":\"limit\"");
+	finish(&req);
+	ASSERT_INT(list(&req, "queue", "no/such"), ==, 400);
+	HAS(&req, "\"field\":\"queue\"");
+	finish(&req);
+}
+
+TEST(a_job_get_answers_the_job_and_refuses_a_bad_wait)
+{
+	struct request req;
+
+	open_fixture(0);
+	ASSERT_INT(submit("{\"command\": \"echo hi\", \"priority\": 3}"), ==,
+	    201);
+	ASSERT_INT(on_job(&req, api_jobs_get, HTTP_GET, "1", NULL), ==, 200);
+	HAS(&req, "\"id\":1,");
+	HAS(&req, "\"state\":\"queued\"");
+	HAS(&req, "\"command\":\"echo hi\"");
+	HAS(&req, "\"priority\":3");
+	finish(&req);
+	prep(&req, HTTP_GET, "/api/v1/jobs/{id}", NULL);
+	req.path_id = "1";
+	query(&req, "wait", "soon");
+	ASSERT_INT(run(&req, api_jobs_get), ==, 400);
+	HAS(&req, "\"field\":\"wait\"");
+	finish(&req);
+	ASSERT_INT(on_job(&req, api_jobs_get, HTTP_GET, "99", NULL), ==, 404);
+	finish(&req);
+}
+
+static int waited;
+
+static void
+on_waited(struct request *req)
+{
+	(void)req;
+	waited = 1;
+}
+
+TEST(a_job_get_with_wait_answers_when_the_job_is_finished)
+{
+	struct request	 w, req;
+	int		 rc;
+
+	open_fixture(0);
+	ASSERT_INT(submit("{\"command\": \"sleep 9\"}"), ==, 201);
+	prep(&w, HTTP_GET, "/api/v1/jobs/{id}", NULL);
+	w.path_id = "1";
+	w.done = on_waited;
+	query(&w, "wait", "30");
+	waited = 0;
+	ASSERT_INT((rc = api_jobs_get(&w)), ==, API_PENDING);
+	uv_run(&fx.loop, UV_RUN_NOWAIT);
+	ASSERT_INT(waited, ==, 0);
+	/* Its end (a cancel here) answers the waiting request. */
+	ASSERT_INT(on_job(&req, api_jobs_cancel, HTTP_POST, "1", NULL), ==, 200);
+	finish(&req);
+	for (int turns = 0; !waited; turns++) {
+		ASSERT(turns < 1000);
+		uv_run(&fx.loop, UV_RUN_ONCE);
+	}
+	ASSERT_INT(w.resp.status, ==, 200);
+	HAS(&w, "\"state\":\"canceled\"");
+	finish(&w);
+}
+
+TEST(output_answers_the_bytes_so_far_and_refuses_bad_parameters)
+{
+	struct request req;
+
+	open_fixture(0);
+	ASSERT_INT(submit("{\"command\": \"echo hi\"}"), ==, 201);
+	/* Not started: no bytes yet. */
+	ASSERT_INT(on_job(&req, api_output_get, HTTP_GET, "1", NULL), ==, 200);
+	ASSERT_INT(req.resp.body_len + (req.resp.fd >= 0 ?
+	    req.resp.fd_len : 0), ==, 0);
+	finish(&req);
+	prep(&req, HTTP_GET, "/api/v1/jobs/{id}/output", NULL);
+	req.path_id = "1";
+	query(&req, "stream", "stdin");
+	ASSERT_INT(run(&req, api_output_get), ==, 400);
+	HAS(&req, "\"field\":\"stream\"");
+	finish(&req);
+	prep(&req, HTTP_GET, "/api/v1/jobs/{id}/output", NULL);
+	req.path_id = "1";
+	query(&req, "attempt", "2");
+	ASSERT_INT(run(&req, api_output_get), ==, 404);
+	HAS(&req, "\"field\":\"attempt\"");
+	finish(&req);
+	prep(&req, HTTP_GET, "/api/v1/jobs/{id}/output", NULL);
+	req.path_id = "1";
+	query(&req, "offset", "-1");
+	ASSERT_INT(run(&req, api_output_get), ==, 400);
+	HAS(&req, "\"field\":\"offset\"");
+	finish(&req);
+	ASSERT_INT(on_job(&req, api_output_get, HTTP_GET, "42", NULL), ==, 404);
+	HAS(&req, "\"code\":\"not_found\"");
+	finish(&req);
+}
+
+TEST(stats_count_the_jobs_by_state)
+{
+	struct request req;
+
+	open_fixture(0);
+	ASSERT_INT(submit("{\"command\": \"a\"}"), ==, 201);
+	ASSERT_INT(submit("{\"command\": \"b\"}"), ==, 201);
+	ASSERT_INT(on_job(&req, api_jobs_cancel, HTTP_POST, "2", NULL), ==, 200);
+	finish(&req);
+	start_pool(0);
+	ASSERT_INT(call(&req, api_stats_get, HTTP_GET, "/api/v1/stats", NULL),
+	    ==, 200);
+	HAS(&req, "\"queued\":1");
+	HAS(&req, "\"canceled\":1");
+	HAS(&req, "\"total\":2");
+	HAS(&req, "\"workers\":{\"size\":0,\"busy\":0,\"up\":0}");
+	HAS(&req, "\"draining\":false");
+	finish(&req);
+}
+
+TEST(workers_health_and_metrics_show_the_pool)
+{
+	struct request req;
+
+	open_fixture(0);
+	start_pool(1);
+	ASSERT_INT(call(&req, api_workers_list, HTTP_GET, "/api/v1/workers",
+	    NULL), ==, 200);
+	HAS(&req, "{\"workers\":[{\"id\":1,\"pid\":");
+	HAS(&req, "\"state\":\"idle\"");
+	HAS(&req, "\"job\":null");
+	ASSERT(strstr(req.resp.body, "\"nodes\"") == NULL);
+	finish(&req);
+	ASSERT_INT(call(&req, api_health_get, HTTP_GET, "/healthz", NULL), ==,
+	    200);
+	HAS(&req, "\"status\":\"ok\"");
+	finish(&req);
+	ASSERT_INT(submit("{\"command\": \"true\", \"queue\": \"ops\", "
+	    "\"run_at\": \"2999-01-01T00:00:00Z\"}"), ==, 201);
+	ASSERT_INT(call(&req, api_metrics_get, HTTP_GET, "/metrics", NULL), ==,
+	    200);
+	ASSERT(strncmp(req.resp.content_type, "text/plain", 10) == 0);
+	HAS(&req, "runnel_jobs{state=\"scheduled\"} 1\n");
+	HAS(&req, "runnel_jobs_submitted_total 1\n");
+	HAS(&req, "runnel_queue_jobs{queue=\"ops\",state=\"scheduled\"} 1\n");
+	HAS(&req, "runnel_workers{state=\"up\"} 1\n");
+	HAS(&req, "runnel_workers{state=\"busy\"} 0\n");
+	finish(&req);
+	/* Shutting down: health says so. */
+	fx.srv.draining = 1;
+	ASSERT_INT(call(&req, api_health_get, HTTP_GET, "/healthz", NULL), ==,
+	    503);
+	HAS(&req, "\"code\":\"unavailable\"");
+	finish(&req);
+}
+
+TEST(health_is_503_without_a_worker_up)
+{
+	struct request req;
+
+	open_fixture(0);
+	start_pool(0);
+	ASSERT_INT(call(&req, api_health_get, HTTP_GET, "/healthz", NULL), ==,
+	    503);
+	HAS(&req, "\"code\":\"unavailable\"");
+	HAS(&req, "no worker is up");
+	finish(&req);
+}
+
+TEST(a_session_trades_the_token_for_a_cookie_until_it_is_ended)
+{
+	struct request	 req;
+	char		 cookie[160];
+	const char	*set;
+
+	open_fixture(0);
+	/* Without a token: nothing to trade. */
+	ASSERT_INT(call(&req, api_session_get, HTTP_GET, "/api/v1/session",
+	    NULL), ==, 200);
+	HAS(&req, "\"auth\":false");
+	HAS(&req, "\"authorized\":true");
+	finish(&req);
+	fx.cfg.token = "s3cret";
+	ASSERT((fx.srv.http = calloc(1, sizeof(*fx.srv.http))) != NULL);
+	ASSERT_INT(call(&req, api_session_get, HTTP_GET, "/api/v1/session",
+	    NULL), ==, 200);
+	HAS(&req, "\"auth\":true");
+	HAS(&req, "\"authorized\":false");
+	finish(&req);
+	prep(&req, HTTP_POST, "/api/v1/session", NULL);
+	req.authorization = "Bearer s3cret";
+	ASSERT_INT(run(&req, api_session_create), ==, 201);
+	HAS(&req, "\"authorized\":true");
+	ASSERT((set = header(&req, "Set-Cookie")) != NULL);
+	ASSERT(strstr(set, "HttpOnly") != NULL);
+	ASSERT(strstr(set, "SameSite=Strict") != NULL);
+	/* The Cookie header a browser sends back: name=value. */
+	snprintf(cookie, sizeof(cookie), "%.*s", (int)strcspn(set, ";"), set);
+	finish(&req);
+	prep(&req, HTTP_GET, "/api/v1/session", NULL);
+	req.cookie = cookie;
+	ASSERT_INT(run(&req, api_session_get), ==, 200);
+	HAS(&req, "\"authorized\":true");
+	finish(&req);
+	prep(&req, HTTP_DELETE, "/api/v1/session", NULL);
+	req.cookie = cookie;
+	ASSERT_INT(run(&req, api_session_delete), ==, 204);
+	ASSERT(strstr(header(&req, "Set-Cookie"), "Max-Age=0") != NULL);
+	finish(&req);
+	prep(&req, HTTP_GET, "/api/v1/session", NULL);
+	req.cookie = cookie;
+	ASSERT_INT(run(&req, api_session_get), ==, 200);
+	HAS(&req, "\"authorized\":false");
+	finish(&req);
+	free(fx.srv.http);
+	fx.srv.http = NULL;
+}
+
+TEST(events_stream_the_changes_of_jobs)
+{
+	struct request	 req;
+	struct stream	*s;
+	char		 buf[8192];
+	ssize_t		 n;
+	size_t		 got = 0;
+
+	open_fixture(0);
+	ASSERT_INT(call(&req, api_events_get, HTTP_GET, "/api/v1/events",
+	    NULL), ==, 200);
+	ASSERT_STR(req.resp.content_type, "text/event-stream; charset=utf-8");
+	ASSERT((s = req.resp.stream) != NULL);
+	ASSERT((n = s->read(s, 0, buf, sizeof(buf) - 1)) > 0);
+	buf[n] = '\0';
+	ASSERT(strstr(buf, ": connected") != NULL);
+	/* Nothing more until a job changes. */
+	ASSERT_INT(s->read(s, (uint64_t)n, buf, sizeof(buf) - 1), ==, 0);
+	ASSERT_INT(submit("{\"command\": \"x\"}"), ==, 201);
+	while (got < sizeof(buf) - 1 &&
+	    (n = s->read(s, 0, buf + got, sizeof(buf) - 1 - got)) > 0)
+		got += (size_t)n;
+	buf[got] = '\0';
+	if (strstr(buf, "event: job\ndata: {\"id\":1,") == NULL ||
+	    strstr(buf, "\"state\":\"queued\"") == NULL)
+		FAIL("no job event: %s", buf);
+	finish(&req);
+}
+
+TEST(a_file_get_sends_the_upload_whole_or_a_range)
+{
+	static const char *const chunks[] = {"hello\n", "world\n", NULL};
+	struct request	 req;
+
+	open_fixture(0);
+	ASSERT_INT(upload(&req, NULL, 12, chunks), ==, 201);
+	upload_finish(&req);
+	ASSERT_INT(on_job(&req, api_uploads_file_get, HTTP_GET, "1", NULL), ==,
+	    200);
+	ASSERT(req.resp.fd >= 0);
+	ASSERT_INT(req.resp.fd_len, ==, 12);
+	ASSERT_STR(req.resp.content_type, "application/octet-stream");
+	ASSERT(strstr(header(&req, "Content-Disposition"),
+	    "filename=\"notes.txt\"") != NULL);
+	finish(&req);
+	prep(&req, HTTP_GET, "/api/v1/jobs/{id}/file", NULL);
+	req.path_id = "1";
+	req.range = "bytes=6-";
+	ASSERT_INT(run(&req, api_uploads_file_get), ==, 206);
+	ASSERT_INT(req.resp.fd_offset, ==, 6);
+	ASSERT_INT(req.resp.fd_len, ==, 6);
+	ASSERT_STR(header(&req, "Content-Range"), "bytes 6-11/12");
+	finish(&req);
+	prep(&req, HTTP_GET, "/api/v1/jobs/{id}/file", NULL);
+	req.path_id = "1";
+	req.range = "bytes=12-";
+	ASSERT_INT(run(&req, api_uploads_file_get), ==, 416);
+	ASSERT_STR(header(&req, "Content-Range"), "bytes */12");
+	finish(&req);
+	/* A command job has no file. */
+	ASSERT_INT(submit("{\"command\": \"x\"}"), ==, 201);
+	ASSERT_INT(on_job(&req, api_uploads_file_get, HTTP_GET, "2", NULL), ==,
+	    404);
+	HAS(&req, "has no file");
+	finish(&req);
+}
+
 TEST_MAIN_BEGIN
 	RUN(a_submit_answers_201_with_its_location_after_the_commit);
 	RUN(a_batch_answers_every_job);
@@ -390,4 +747,14 @@ TEST_MAIN_BEGIN
 	RUN(an_upload_streams_through_its_sink_and_is_stored_with_its_job);
 	RUN(an_upload_whose_checksum_differs_stores_nothing);
 	RUN(an_upload_announced_over_the_limit_is_refused_before_its_body);
+	RUN(the_list_filters_by_queue_and_state_and_pages_newest_first);
+	RUN(a_job_get_answers_the_job_and_refuses_a_bad_wait);
+	RUN(a_job_get_with_wait_answers_when_the_job_is_finished);
+	RUN(output_answers_the_bytes_so_far_and_refuses_bad_parameters);
+	RUN(stats_count_the_jobs_by_state);
+	RUN(workers_health_and_metrics_show_the_pool);
+	RUN(health_is_503_without_a_worker_up);
+	RUN(a_session_trades_the_token_for_a_cookie_until_it_is_ended);
+	RUN(events_stream_the_changes_of_jobs);
+	RUN(a_file_get_sends_the_upload_whole_or_a_range);
 TEST_MAIN_END

@@ -3,7 +3,8 @@
  * writes with (store/pgcopy.h), against a real PostgreSQL: each case gets
  * a fresh database and a data directory made by the SQLite store in its
  * temp dir.  RUNNEL_TEST_PG_URL names a database to create the others
- * from (ctest's fixture pg); without it the cases are skipped.
+ * from (ctest's fixture pg); without it the cases that need it are
+ * skipped.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -470,7 +471,35 @@ TEST(import_of_a_row_that_does_not_fit_changes_nothing)
 	store_close(dst);
 }
 
+/* The restart rule passes the one transition check (job_can). */
+TEST(restart_rule_refuses_a_job_that_is_not_running_and_writes_nothing)
+{
+	struct store	*st;
+	struct job	 j;
+	enum job_state	 state = JOB_SUCCEEDED;
+	char		 queue[] = "default";
+	int		 after = -1;
+
+	ASSERT_INT(store_open(&st, "runnel.db", STORE_FAST), ==, 0);
+	memset(&j, 0, sizeof(j));
+	j.id = 7;
+	j.state = JOB_SUCCEEDED;
+	j.attempts = 1;
+	j.max_attempts = 1;
+	j.queue = queue;
+	ASSERT_INT(finish_restart_store(st, &j, 1000, clock_now_ms(), &state,
+	    &after), ==, -EINVAL);
+	ASSERT_INT(state, ==, JOB_SUCCEEDED);
+	ASSERT_INT(after, ==, 0);
+	j.state = JOB_CANCELED;
+	ASSERT_INT(finish_restart_store(st, &j, 1000, clock_now_ms(), &state,
+	    &after), ==, -EINVAL);
+	store_close(st);
+}
+
 TEST_MAIN_BEGIN
+	/* Needs no PostgreSQL: the rule is the core's. */
+	RUN(restart_rule_refuses_a_job_that_is_not_running_and_writes_nothing);
 	if (getenv("RUNNEL_TEST_PG_URL") == NULL) {
 		/* A skip, not a failure: the image's build has no server. */
 		printf("skip: RUNNEL_TEST_PG_URL is not set (the URI of a "

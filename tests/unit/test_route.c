@@ -48,7 +48,7 @@ TEST(each_api_path_and_method_reaches_its_handler)
 	ASSERT(find(&req, HTTP_GET, "/api/v1/jobs/7/output", &allow) ==
 	    api_output_get);
 	ASSERT(find(&req, HTTP_GET, "/api/v1/jobs/7/file", &allow) ==
-	    api_file_get);
+	    api_uploads_file_get);
 	ASSERT(find(&req, HTTP_PUT, "/api/v1/uploads", &allow) ==
 	    api_uploads_post);
 	ASSERT(find(&req, HTTP_PATCH, "/api/v1/queues/ops", &allow) ==
