@@ -32,9 +32,9 @@
 #include "pool/pool.h"
 #include "probe.h"
 #include "server.h"
+#include "store/blobs.h"
 #include "store/datadir.h"
 #include "store/files.h"
-#include "store/pgwork.h"
 #include "store/space.h"
 #include "store/store.h"
 
@@ -104,7 +104,7 @@ stop_all(struct runneld *r)
 	core_flush(srv);
 	events_stop(srv);
 	pool_stop(srv);
-	pgwork_stop(srv);
+	blobs_stop(srv);
 	http_stop(srv);
 	/* Nothing runs any more: the node leaves before the turn closes. */
 	cluster_stop(srv);
@@ -305,7 +305,7 @@ start(struct runneld *r)
 	if ((rc = open_store(r)) < 0)
 		return rc;
 	/* Cluster mode: output and files go to the database too. */
-	if (r->cfg.database && (rc = pgwork_start(srv, r->cfg.database)) < 0)
+	if (r->cfg.database && (rc = blobs_start(srv, r->cfg.database)) < 0)
 		return rc;
 	if ((rc = files_sweep(srv)) > 0)
 		log_info("runneld: removed %d file(s) left without a job", rc);
@@ -403,7 +403,7 @@ main(int argc, char **argv)
 	/* Workers' handles still open must not be freed under the loop. */
 	if (!r.abandoned)
 		pool_free(srv);
-	pgwork_free(srv);
+	blobs_free(srv);
 	events_free(srv);
 	cluster_free(srv);
 	core_free(srv);

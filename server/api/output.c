@@ -5,10 +5,10 @@
  * when the job is finished.
  *
  * In cluster mode a node that has no local file of the attempt (another
- * node ran it) reads the bytes from the database (store/pgwork.h) into
+ * node ran it) reads the bytes from the database (store/blobs.h) into
  * a buffer, one read at a time, and a follower that has caught up asks
  * again every TAIL_POLL_MS until the job is finished: the node that runs
- * it stores its output at least every PGWORK_FLUSH_MS.
+ * it stores its output at least every 100 ms (store/blobs.h).
  */
 #include <errno.h>
 #include <stddef.h>
@@ -23,8 +23,8 @@
 #include "core/events.h"
 #include "http/reply.h"
 #include "server.h"
+#include "store/blobs.h"
 #include "store/output.h"
-#include "store/pgwork.h"
 
 #define OCTETS		"application/octet-stream"
 #define TAIL_POLL_MS	200
@@ -163,7 +163,7 @@ remote_read(struct tail *t, uint64_t off, char *buf, size_t max)
 		return -1;
 	t->asked = off;
 	t->got = 0;
-	if (pgwork_output_read(t->srv, t->f.job_id, t->attempt, (int)t->which,
+	if (blobs_output_read(t->srv, t->f.job_id, t->attempt, (int)t->which,
 	    off, t->buf, TAIL_BUF, &t->got, on_remote_read, t) < 0)
 		return -1;
 	t->busy = 1;
@@ -179,7 +179,7 @@ tail_read(struct stream *s, uint64_t pos, char *buf, size_t max)
 
 	if (!t->follow)
 		return remote_read(t, t->offset + pos, buf, max);
-	if (t->fd < 0 && pgwork_on(t->srv)) {
+	if (t->fd < 0 && blobs_shared(t->srv)) {
 		/* Not run here (yet): the database has what another node ran. */
 		if (t->attempt == 0 && tail_open(t))
 			return -1;	/* deleted */
@@ -289,7 +289,7 @@ output_snapshot(struct request *req, const struct job *j,
 	    sizeof(path));
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
 		/* Another node ran it: what it stored in the database. */
-		if (errno == ENOENT && pgwork_on(req->srv))
+		if (errno == ENOENT && blobs_shared(req->srv))
 			return output_follow(req, j->id, which, offset, attempt, 0);
 		if (errno == ENOENT)
 			return API_DONE;	/* no output (yet) */

@@ -4,7 +4,7 @@
  * spec in the query), a temp file per upload, the hash, the limits.
  *
  * In cluster mode the complete file is also stored in the database
- * (store/pgwork.h, off the loop) before its job is submitted, so that
+ * (store/blobs.h, off the loop) before its job is submitted, so that
  * a 201 means every node can read it; the blob stays pinned until the
  * job's commit is over.
  */
@@ -31,8 +31,8 @@
 #include "http/reply.h"
 #include "log.h"
 #include "server.h"
+#include "store/blobs.h"
 #include "store/files.h"
-#include "store/pgwork.h"
 #include "store/space.h"
 #include "vec.h"
 
@@ -326,7 +326,7 @@ upload_submitted(void *arg, const struct core_result *res)
 {
 	struct upload *u = arg;
 
-	pgwork_unpin(u->srv, u->pin);
+	blobs_unpin(u->srv, u->pin);
 	u->pin = 0;
 	api_submitted(u->req, res);
 }
@@ -352,7 +352,7 @@ hand_over(struct upload *u)
 	    sha, u->pin ? upload_submitted : api_submitted,
 	    u->pin ? (void *)u : (void *)u->req, &err);
 	if (rc < 0 && u->pin) {
-		pgwork_unpin(u->srv, u->pin);
+		blobs_unpin(u->srv, u->pin);
 		u->pin = 0;
 	}
 	return api_pending(u->req, rc, &err);
@@ -387,9 +387,9 @@ on_put(void *arg, int rc)
 static int
 put_then_hand_over(struct upload *u)
 {
-	if (!pgwork_on(u->srv))
+	if (!blobs_shared(u->srv))
 		return hand_over(u);
-	if (pgwork_blob_put(u->srv, u->tmp, u->size, u->job.file_sha256,
+	if (blobs_put(u->srv, u->tmp, u->size, u->job.file_sha256,
 	    &u->pin, on_put, u) < 0)
 		return reply_errno(u->req, -EIO);
 	u->putting = 1;
@@ -461,7 +461,7 @@ upload_close(struct request *req)
 	u->closed = 1;
 	if (u->syncing || u->putting)
 		return;		/* on_synced or on_put finishes the job */
-	pgwork_unpin(u->srv, u->pin);
+	blobs_unpin(u->srv, u->pin);
 	if (u->fd >= 0)
 		close(u->fd);
 	if (u->tmp[0] && unlink(u->tmp) != 0 && errno != ENOENT)

@@ -2,7 +2,7 @@
  * POST /api/v1/uploads (the streaming work is upload.c's) and
  * GET /api/v1/jobs/{id}/file: the stored file, with Range.  In cluster
  * mode a node without a local copy streams the file's chunks from the
- * database (store/pgwork.h), one read at a time.
+ * database (store/blobs.h), one read at a time.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,8 +19,8 @@
 #include "http/reply.h"
 #include "log.h"
 #include "server.h"
+#include "store/blobs.h"
 #include "store/files.h"
-#include "store/pgwork.h"
 
 #define BLOB_READ	(1u << 20)
 
@@ -97,7 +97,7 @@ blob_read(struct stream *s, uint64_t pos, char *buf, size_t max)
 	want = b->len - pos < BLOB_READ ? b->len - pos : BLOB_READ;
 	b->asked = off;
 	b->got = 0;
-	if (pgwork_blob_read(b->srv, b->sha, off, b->buf, (size_t)want, &b->got,
+	if (blobs_read(b->srv, b->sha, off, b->buf, (size_t)want, &b->got,
 	    on_blob_read, b) < 0)
 		return -1;
 	b->busy = 1;
@@ -211,7 +211,7 @@ api_uploads_file_get(struct request *req)
 		close(fd);
 		fd = -1;
 	}
-	if (fd < 0 && pgwork_on(req->srv) && j.file_sha256 &&
+	if (fd < 0 && blobs_shared(req->srv) && j.file_sha256 &&
 	    (b = calloc(1, sizeof(*b))) != NULL) {
 		/* Another node took the upload: the database has it. */
 		b->srv = req->srv;

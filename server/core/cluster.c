@@ -693,7 +693,7 @@ listen_up(void *arg)
 	notify_up(arg);
 }
 
-static const struct listen_cb listen_cb = {
+static const struct pg_listen_cb listen_cb = {
 	.message = listen_message,
 	.up = listen_up,
 };
@@ -746,7 +746,7 @@ cluster_start(struct server *srv)
 	if ((rc = store_commit(srv->store, 1)) < 0)
 		return rc;
 	look_peers(srv);
-	if (cfg->notify && (rc = listen_start(srv->loop, cfg->database,
+	if (cfg->notify && (rc = pg_listen_start(srv->loop, cfg->database,
 	    CLUSTER_CHANNEL, &listen_cb, srv, &cl->listen)) < 0)
 		return rc;
 	uv_timer_init(srv->loop, &cl->tick);
@@ -787,7 +787,7 @@ cluster_stop(struct server *srv)
 		    "see it silent after --node-timeout", cl->node);
 	else
 		log_info("cluster: node=%s left", cl->node);
-	listen_stop(cl->listen);
+	pg_listen_stop(cl->listen);
 	cl->listen = NULL;
 	store_link_stop(srv->store);
 	if (cl->tick.loop) {

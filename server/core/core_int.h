@@ -127,7 +127,7 @@ struct cluster {
 	char			 host[NODE_HOST_MAX + 1];
 	uv_timer_t		 tick;		/* lease, beat, chores, poll */
 	uv_timer_t		 retry;		/* a contended queue: claim again */
-	struct listen		*listen;	/* NULL: --notify off */
+	struct pg_listen	*listen;	/* NULL: --notify off */
 	int64_t			 tick_ms;
 	int64_t			 beat_ms;	/* how often the node beats */
 	int64_t			 lease_ms;	/* how long a lease lasts */

@@ -47,7 +47,7 @@ others_hear(const struct server *srv)
 static int
 listening(const struct server *srv)
 {
-	return srv->cluster->listen && listen_is_up(srv->cluster->listen);
+	return srv->cluster->listen && pg_listen_is_up(srv->cluster->listen);
 }
 
 /* ---- what this turn tells ----------------------------------------------- */

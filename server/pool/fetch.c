@@ -1,7 +1,7 @@
 /*
  * Cluster mode: an upload job claimed by a node that does not hold its
  * file.  Before the RUN goes out, the file is fetched from the database
- * (store/pgwork.h: off the loop, its size and SHA-256 checked) into
+ * (store/blobs.h: off the loop, its size and SHA-256 checked) into
  * data/tmp and moved to data/files/<id>/<name>, where the worker finds
  * and verifies it as on the node that took the upload.  The worker is
  * busy with the job meanwhile; a CANCEL for it waits for the RUN.
@@ -17,8 +17,8 @@
 #include "log.h"
 #include "pool/pool_int.h"
 #include "server.h"
+#include "store/blobs.h"
 #include "store/files.h"
-#include "store/pgwork.h"
 
 struct fetch {
 	struct pool	*pool;
@@ -72,8 +72,8 @@ fetch_then_run(struct worker *w, const struct job *j, struct msg_body *b)
 	struct stat	 st;
 	int		 rc, fd;
 
-	if (!pgwork_on(p->srv) || j->type != JOB_UPLOAD || j->file_name == NULL ||
-	    j->file_sha256 == NULL)
+	if (!blobs_shared(p->srv) || j->type != JOB_UPLOAD ||
+	    j->file_name == NULL || j->file_sha256 == NULL)
 		return 0;
 	if ((f = calloc(1, sizeof(*f))) == NULL)
 		return 0;	/* the worker's check says it is missing */
@@ -95,7 +95,7 @@ fetch_then_run(struct worker *w, const struct job *j, struct msg_body *b)
 	close(fd);
 	unlink(f->tmp);
 	f->run = *b;
-	if ((rc = pgwork_blob_fetch(p->srv, j->file_sha256,
+	if ((rc = blobs_fetch(p->srv, j->file_sha256,
 	    (uint64_t)j->file_size, f->tmp, on_fetched, f)) < 0) {
 		free(f);
 		return 0;

@@ -13,8 +13,8 @@
 #include "pool/pool_int.h"
 #include "pool/runmsg.h"
 #include "server.h"
+#include "store/blobs.h"
 #include "store/files.h"
-#include "store/pgwork.h"
 
 /* Worker processes not reaped yet. */
 static int
@@ -183,7 +183,7 @@ pool_run(struct pool *p, int worker, const struct job *j)
 	w->max_attempts = j->max_attempts;
 	snprintf(w->queue, sizeof(w->queue), "%s", j->queue);
 	output_init(&w->out, j->id, j->attempts);
-	pgwork_output_open(p->srv, &w->out);
+	blobs_output_open(p->srv, &w->out);
 	w->fetching = 0;
 	rc = fetch_then_run(w, j, &b) ? 0 : worker_send(w, j->id, &b);
 	msg_body_free(&b);

@@ -18,7 +18,7 @@
 #include "log.h"
 #include "pool/pool_int.h"
 #include "server.h"
-#include "store/pgwork.h"
+#include "store/blobs.h"
 
 #define RESPAWN_MIN_MS		100
 #define RESPAWN_MAX_MS		10000
@@ -187,7 +187,7 @@ on_output(struct worker *w, const struct frame *f, const char **why)
 			    strerror(-rc));
 			p->cb->storage_error(p->arg, "output", -rc);
 		} else {
-			pgwork_output_wrote(p->srv, &w->out);
+			blobs_output_wrote(p->srv, &w->out);
 		}
 	}
 	p->cb->output(p->arg, w->job_id);
@@ -282,7 +282,7 @@ on_exit_frame(struct worker *w, const struct frame *f, const char **why)
 		struct exit_wait *e = calloc(1, sizeof(*e));
 
 		if (e == NULL) {
-			pgwork_output_drain(w->pool->srv, &w->out, lost_drained,
+			blobs_output_drain(w->pool->srv, &w->out, lost_drained,
 			    NULL);
 			w->pool->cb->exited(w->pool->arg, id, &ex);
 			w->pool->cb->ready(w->pool->arg);
@@ -298,7 +298,7 @@ on_exit_frame(struct worker *w, const struct frame *f, const char **why)
 		snprintf(e->queue, sizeof(e->queue), "%s", ex.queue);
 		e->ex.queue = e->queue;
 		w->pool->draining++;
-		pgwork_output_drain(w->pool->srv, &w->out, exit_report, e);
+		blobs_output_drain(w->pool->srv, &w->out, exit_report, e);
 	}
 	return 0;
 }
@@ -439,7 +439,7 @@ worker_gone(struct worker *w)
 		};
 
 		output_close(&w->out);
-		pgwork_output_drain(w->pool->srv, &w->out, lost_drained, NULL);
+		blobs_output_drain(w->pool->srv, &w->out, lost_drained, NULL);
 		w->fetching = 0;
 		w->job_id = 0;
 		ex.stdout_bytes = w->out.bytes[OUTPUT_STDOUT];

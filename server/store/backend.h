@@ -7,7 +7,70 @@
 #ifndef RUNNEL_STORE_BACKEND_H
 #define RUNNEL_STORE_BACKEND_H
 
+#include <uv.h>
+
 #include "store/store.h"
+
+/* cluster.h's */
+struct claim_round;
+struct count_delta;
+struct minute_delta;
+struct node_row;
+struct orphan;
+struct store_link;
+
+/*
+ * The operations of a store shared by nodes, with cluster.h's
+ * contracts; cluster.c's store_* calls come here.  A backend that is
+ * never shared (SQLite) has none.
+ */
+struct store_cluster_ops {
+	int	(*node_session)(struct store *, int64_t, int64_t, int64_t);
+	int	(*link_start)(struct store *, uv_loop_t *, int64_t, int64_t,
+		    void (*)(void *), void *);
+	void	(*link_stop)(struct store *);
+	int	(*link_up)(const struct store *);
+	void	(*link_info)(const struct store *, struct store_link *);
+	int	(*node_join)(struct store *, const struct node_row *,
+		    int (*)(int), struct node_row *);
+	int	(*node_beat)(struct store *, const char *, int64_t *);
+	int	(*node_leave)(struct store *, const char *);
+	int	(*nodes)(struct store *,
+		    void (*)(void *, const struct node_row *), void *);
+	int	(*lease)(struct store *, const char *, int64_t, int *);
+	int	(*nodes_prune)(struct store *, const char *,
+		    void (*)(void *, const char *, const char *, int), void *);
+	int	(*orphans)(struct store *, int,
+		    void (*)(void *, const struct orphan *), void *);
+	int	(*fence)(struct store *, uint64_t, const char *, int);
+	int	(*finish_fenced)(struct store *, const struct job_result *,
+		    const char *, int);
+	int	(*node_jobs)(struct store *, const char *, uint64_t **,
+		    size_t *);
+	int	(*cancel_request)(struct store *, uint64_t, char *);
+	int	(*cancel_requests)(struct store *, const char *, uint64_t **,
+		    size_t *);
+	int	(*notify)(struct store *, const char *, const char *);
+	int	(*submit_held)(struct store *, struct job *, size_t);
+	int	(*claim_round)(struct store *, const char *,
+		    struct claim_round *);
+	int	(*claim_next)(struct store *, const char *, int, int64_t,
+		    struct claim_round *, struct job *);
+	int	(*due_skip)(struct store *, int64_t, int,
+		    void (*)(void *, uint64_t, const char *), void *);
+	int	(*idem_take)(struct store *, const char *, const char *,
+		    const char *, int, int64_t, int64_t);
+	int	(*counts_add)(struct store *, const char *,
+		    const struct count_delta *, size_t,
+		    const struct minute_delta *, size_t);
+	int	(*counts)(struct store *,
+		    void (*)(void *, const char *, enum job_state, int64_t),
+		    void *);
+	int	(*counts_fold)(struct store *);
+	int	(*minutes)(struct store *, int64_t,
+		    void (*)(void *, int64_t, int64_t), void *);
+	int	(*minutes_purge)(struct store *, int64_t);
+};
 
 struct store_ops {
 	const char	*name;		/* "sqlite", "postgresql" */
@@ -52,6 +115,7 @@ struct store_ops {
 	int	(*idem_put)(struct store *, const char *, const char *,
 		    const char *, int, int64_t);
 	int	(*idem_purge)(struct store *, int64_t);
+	const struct store_cluster_ops *cluster;	/* NULL: never shared */
 };
 
 struct store {

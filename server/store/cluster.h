@@ -1,15 +1,17 @@
 /*
  * The store's cluster operations: what nodes sharing one database need
- * beyond store.h.  Only a PostgreSQL store has them (store_clustered);
- * the SQLite backend never gets these calls.  Writes go into the turn's
- * transaction like every other store write.  Time that nodes must agree
- * on (heartbeats, the leader's lease, who is dead) is the database's
- * now(), never the caller's clock.
+ * beyond store.h.  Only a PostgreSQL store has them (store_clustered):
+ * each call goes to the backend's cluster table (backend.h, through
+ * store/cluster.c), and a backend without one (SQLite) answers -ENOTSUP.
+ * Writes go into the turn's transaction like every other store write.
+ * Time that nodes must agree on (heartbeats, the leader's lease, who is
+ * dead) is the database's now(), never the caller's clock.
  *
- * The SQL is in store/pg_node.c (nodes, lease, rescue, fences, cancel
- * requests, notifications), store/pg_claim.c (claims, due jobs,
- * idempotency keys, counts) and store/pg_jobs.c (held submissions);
- * schema/postgresql/002_cluster.sql holds the tables.
+ * The SQL is in store/pg_cluster.c (the statements), store/pg_node.c
+ * (nodes, lease, rescue, fences, cancel requests, notifications),
+ * store/pg_claim.c (claims, due jobs, idempotency keys, counts) and
+ * store/pg_jobs.c (held submissions); schema/postgresql/002_cluster.sql
+ * holds the tables.
  */
 #ifndef RUNNEL_STORE_CLUSTER_H
 #define RUNNEL_STORE_CLUSTER_H

@@ -12,9 +12,9 @@
 #include "fs.h"
 #include "log.h"
 #include "server.h"
+#include "store/blobs.h"
 #include "store/files.h"
 #include "store/job.h"
-#include "store/pgwork.h"
 #include "store/store.h"
 #include "utf8.h"
 
@@ -128,7 +128,7 @@ files_remove(struct server *srv, uint64_t id)
 	if ((rc = fs_remove_tree(dir, 0)) < 0)
 		log_warnx("files: remove %s: %s", dir, strerror(-rc));
 	/* Cluster mode: its blob goes once no other job carries it. */
-	pgwork_collect(srv);
+	blobs_collect(srv);
 }
 
 int

@@ -14,9 +14,9 @@
 
 #include <uv.h>
 
-struct listen;
+struct pg_listen;
 
-struct listen_cb {
+struct pg_listen_cb {
 	/* A notification's payload (valid for the call only). */
 	void	(*message)(void *arg, const char *payload);
 	/* Listening, for the first time or again. */
@@ -29,11 +29,11 @@ struct listen_cb {
  * *out set, or -ENOMEM / -EINVAL (a connection string libpq refuses).
  * The connection itself is made in the background.
  */
-int	listen_start(uv_loop_t *, const char *conninfo, const char *channel,
-	    const struct listen_cb *cb, void *arg, struct listen **out);
+int	pg_listen_start(uv_loop_t *, const char *conninfo, const char *channel,
+	    const struct pg_listen_cb *cb, void *arg, struct pg_listen **out);
 /* Closes the connection; the handles and *l are freed once closed. */
-void	listen_stop(struct listen *);
+void	pg_listen_stop(struct pg_listen *);
 /* 1 while listening. */
-int	listen_is_up(const struct listen *);
+int	pg_listen_is_up(const struct pg_listen *);
 
 #endif

@@ -410,6 +410,8 @@ pg_reconnected(struct pg_store *s)
 	int rc;
 
 	s->prepared = 0;
+	/* A new backend: the cluster's statements are prepared on use. */
+	pg_cluster_forget(s);
 	if (PQsetnonblocking(s->conn, 1) != 0)
 		return pg_fail(s, "non-blocking mode", NULL);
 	if ((rc = session_setup(s)) < 0 || (rc = prepare_all(s)) < 0)
@@ -806,4 +808,5 @@ const struct store_ops pg_ops = {
 	.idem_get = pg_idem_get,
 	.idem_put = pg_idem_put,
 	.idem_purge = pg_idem_purge,
+	.cluster = &pg_cluster_ops,
 };

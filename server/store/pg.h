@@ -130,6 +130,25 @@ struct pg_deferred {
 
 #define PG_DEFER_MAX	16
 struct pg_link;
+struct pg_store;
+
+/* Cluster statements there are room for (pg_cluster.h's). */
+#define PG_CLUSTER_STMT_MAX	32
+
+/*
+ * The cluster's part of a connection (pg_cluster.c, pg_node.c): which
+ * of its statements this connection has prepared (on first use), and
+ * the node session's settings, applied again after a reconnect.
+ */
+struct pg_cluster {
+	unsigned char	 ready[PG_CLUSTER_STMT_MAX];
+	int64_t		 lock_ms;
+	int64_t		 idle_ms;
+	int64_t		 statement_ms;
+	/* the reset_cb the session's own one calls after it */
+	int		(*next_reset)(struct pg_store *, void *);
+	void		*next_arg;
+};
 
 struct pg_store {
 	struct store	 base;		/* first: store.c's handle */
@@ -161,6 +180,7 @@ struct pg_store {
 					 * this long at most; 0: for ever */
 	int		 answer_cut;	/* an answer took too long: cut */
 	struct pg_link	*link;		/* the loop's watch, or NULL */
+	struct pg_cluster cl;
 };
 
 static inline struct pg_store *
@@ -214,6 +234,45 @@ void	pg_param_ids(struct pg_params *, const uint64_t *ids, size_t n);
 /* ---- running statements ---- */
 
 /*
+ * The checks before a statement is sent: its parameters all held (else
+ * their code), no failed savepoint (else its code), and a connection,
+ * its statements prepared when named (else -ENOTCONN, applied to the
+ * turn).  0 when it may go.
+ */
+int	pg_sendable(struct pg_store *, const struct pg_params *p, int named);
+/* 1 if res says the statement is not prepared (26000: a new backend). */
+int	pg_unknown(const PGresult *res);
+
+/*
+ * A statement that is prepared on first use rather than with the
+ * connection (the cluster's): prepare(s, id) readies it before each
+ * send (0, or a code, logged and applied to the turn), and forget(s) is
+ * called when the server no longer knows it.
+ */
+struct pg_prep {
+	int	(*prepare)(struct pg_store *, int id);
+	void	(*forget)(struct pg_store *);
+	int	 id;
+};
+
+/*
+ * What every statement runs through: prepared statement name (else sql,
+ * as pg_exec_sql) with the parameters p (NULL: none), readied by prep
+ * first (NULL: prepared with the connection); what names it in the log.
+ * pg_exec's contract.
+ */
+int	pg_run(struct pg_store *, const char *what, const char *name,
+	    const char *sql, const struct pg_prep *prep, struct pg_params *p,
+	    PGresult **res);
+/* pg_run, then the number of rows it changed, or a code. */
+int	pg_run_changes(struct pg_store *, const char *what, const char *name,
+	    const struct pg_prep *prep, struct pg_params *p);
+/* pg_run, collecting column 0 of every row as ids (pg_ids' contract). */
+int	pg_run_ids(struct pg_store *, const char *what, const char *name,
+	    const struct pg_prep *prep, struct pg_params *p, uint64_t **ids,
+	    size_t *n);
+
+/*
  * Runs prepared statement id with the parameters p (NULL: none), and
  * consumes p.  Returns 0 with *res set to its result (PQclear it; res
  * may be NULL when the rows are not wanted), or a code with *res NULL:
@@ -257,7 +316,7 @@ int	pg_defer_flush(struct pg_store *);
 /*
  * The held-back commands, then prepared statement name (or sql, one
  * statement, with p or none), in one round trip; p is not consumed.
- * What pg_exec and cl_exec send through.  Returns the statement's
+ * What pg_run and pg_cluster_exec_all send through.  Returns the statement's
  * result (NULL: out of memory, or the connection failed) with *early
  * NULL; or, when a held-back command failed, its result (an error) with
  * *early naming it: the statement did not run.  Returns NULL with
@@ -357,6 +416,13 @@ int	pg_reconnected(struct pg_store *);
  */
 PGresult *pg_answer(struct pg_store *, int sent, const char *what);
 
+/* ---- the cluster's statements (pg_cluster.c, pg_cluster.h) ---- */
+
+/* The backend's cluster table (backend.h): pg_ops points to it. */
+extern const struct store_cluster_ops pg_cluster_ops;
+/* The connection is a new backend: none of them is prepared there. */
+void	pg_cluster_forget(struct pg_store *);
+
 /* ---- the loop's watch on the connection (pg_link.c) ---- */
 
 /* A loss found outside a turn is mended at once if it takes no longer. */
@@ -372,6 +438,12 @@ PGresult *pg_answer(struct pg_store *, int sent, const char *what);
 int	pg_link_lost(struct pg_store *, int try_now);
 /* 1 while the watched connection is down or being made again. */
 int	pg_link_down(const struct pg_store *);
+/* store_link_start, _stop, _up and _info (cluster.h), for pg_cluster_ops. */
+int	pg_link_start(struct store *, uv_loop_t *, int64_t retry_max_ms,
+	    int64_t answer_ms, void (*up)(void *arg), void *arg);
+void	pg_link_stop(struct store *);
+int	pg_link_up(const struct store *);
+void	pg_link_info(const struct store *, struct store_link *);
 
 /* The name statement id is prepared under. */
 const char *pg_stmt_name(enum pg_stmt_id);

@@ -18,14 +18,6 @@
 #include "store/pg_cluster.h"
 #include "vec.h"
 
-void
-claim_round_clear(struct claim_round *r)
-{
-	free(r->blocked);
-	free(r->limited);
-	memset(r, 0, sizeof(*r));
-}
-
 static int
 block(struct claim_round *r, const char *queue)
 {
@@ -53,7 +45,7 @@ round_locked(const PGresult *res, const char *name)
  * the first took its locks, with a snapshot of its own.
  */
 int
-store_claim_round(struct store *store, const char *node,
+pg_claim_round(struct store *store, const char *node,
     struct claim_round *r)
 {
 	static const enum cl_stmt_id ids[] = {CL_ROUND_LOCK, CL_ROUND_QUEUES};
@@ -68,7 +60,7 @@ store_claim_round(struct store *store, const char *node,
 		return rc;
 	pg_params_init(&p);
 	pg_param_text(&p, node);
-	if ((rc = cl_exec_all(s, 2, ids, ps, res)) < 0)
+	if ((rc = pg_cluster_exec_all(s, 2, ids, ps, res)) < 0)
 		return rc;
 	locked = res[0];
 	q = res[1];
@@ -146,7 +138,7 @@ take_slot(struct claim_round *r, const char *queue)
 }
 
 int
-store_claim_next(struct store *store, const char *node, int worker,
+pg_claim_next(struct store *store, const char *node, int worker,
     int64_t now_ms, struct claim_round *r, struct job *out)
 {
 	struct pg_params	 p;
@@ -164,7 +156,7 @@ store_claim_next(struct store *store, const char *node, int worker,
 	pg_param_int(&p, now_ms);
 	pg_param_int(&p, worker);
 	pg_param_text(&p, blocked);
-	rc = cl_exec(pg_of(store), CL_CLAIM, &p, &res);
+	rc = pg_cluster_exec(pg_of(store), CL_CLAIM, &p, &res);
 	free(blocked);
 	if (rc < 0)
 		return rc;
@@ -184,7 +176,7 @@ store_claim_next(struct store *store, const char *node, int worker,
 }
 
 int
-store_due_skip(struct store *store, int64_t now_ms, int limit,
+pg_claim_due_skip(struct store *store, int64_t now_ms, int limit,
     void (*cb)(void *, uint64_t, const char *), void *arg)
 {
 	struct pg_params	 p;
@@ -198,7 +190,7 @@ store_due_skip(struct store *store, int64_t now_ms, int limit,
 	pg_params_init(&p);
 	pg_param_int(&p, now_ms);
 	pg_param_int(&p, limit);
-	if ((rc = cl_exec(pg_of(store), CL_DUE, &p, &r)) < 0)
+	if ((rc = pg_cluster_exec(pg_of(store), CL_DUE, &p, &r)) < 0)
 		return rc;
 	if ((n = PQntuples(r)) == 0) {
 		PQclear(r);
@@ -225,7 +217,7 @@ store_due_skip(struct store *store, int64_t now_ms, int limit,
 }
 
 int
-store_idem_take(struct store *store, const char *key, const char *sha,
+pg_claim_idem_take(struct store *store, const char *key, const char *sha,
     const char *jobs_json, int batch, int64_t now_ms, int64_t since_ms)
 {
 	struct pg_params	 p;
@@ -240,14 +232,14 @@ store_idem_take(struct store *store, const char *key, const char *sha,
 	pg_param_int(&p, batch);
 	pg_param_int(&p, now_ms);
 	pg_param_int(&p, since_ms);
-	rc = cl_changes(pg_of(store), CL_IDEM_TAKE, &p);
+	rc = pg_cluster_changes(pg_of(store), CL_IDEM_TAKE, &p);
 	return rc < 0 ? rc : rc == 1 ? 0 : -EEXIST;
 }
 
 /* ---- counts ---- */
 
 int
-store_counts_add(struct store *store, const char *node,
+pg_claim_counts_add(struct store *store, const char *node,
     const struct count_delta *d, size_t nd, const struct minute_delta *m,
     size_t nm)
 {
@@ -301,7 +293,7 @@ store_counts_add(struct store *store, const char *node,
 	pg_param_text(&p, ms);
 	pg_param_text(&p, mn);
 	/* Nobody waits for its answer: it goes with the commit. */
-	rc = cl_defer(pg_of(store), CL_COUNTS_ADD, &p);
+	rc = pg_cluster_defer(pg_of(store), CL_COUNTS_ADD, &p);
 out:
 	free(qs);
 	free(ss);
@@ -312,13 +304,13 @@ out:
 }
 
 int
-store_counts(struct store *store,
+pg_claim_counts(struct store *store,
     void (*cb)(void *, const char *, enum job_state, int64_t), void *arg)
 {
 	PGresult	*r;
 	int		 rc;
 
-	if ((rc = cl_exec(pg_of(store), CL_COUNTS, NULL, &r)) < 0)
+	if ((rc = pg_cluster_exec(pg_of(store), CL_COUNTS, NULL, &r)) < 0)
 		return rc;
 	for (int i = 0; i < PQntuples(r); i++) {
 		int state = job_state_parse(PQgetvalue(r, i, 1));
@@ -331,7 +323,7 @@ store_counts(struct store *store,
 }
 
 int
-store_minutes(struct store *store, int64_t since_ms,
+pg_claim_minutes(struct store *store, int64_t since_ms,
     void (*cb)(void *, int64_t, int64_t), void *arg)
 {
 	struct pg_params	 p;
@@ -340,7 +332,7 @@ store_minutes(struct store *store, int64_t since_ms,
 
 	pg_params_init(&p);
 	pg_param_int(&p, since_ms / 60000);
-	if ((rc = cl_exec(pg_of(store), CL_MINUTES, &p, &r)) < 0)
+	if ((rc = pg_cluster_exec(pg_of(store), CL_MINUTES, &p, &r)) < 0)
 		return rc;
 	for (int i = 0; i < PQntuples(r); i++)
 		cb(arg, pg_int(r, i, 0) * 60000, pg_int(r, i, 1));
@@ -349,7 +341,7 @@ store_minutes(struct store *store, int64_t since_ms,
 }
 
 int
-store_minutes_purge(struct store *store, int64_t before_ms)
+pg_claim_minutes_purge(struct store *store, int64_t before_ms)
 {
 	struct pg_params	 p;
 	int			 rc;
@@ -358,5 +350,5 @@ store_minutes_purge(struct store *store, int64_t before_ms)
 		return rc;
 	pg_params_init(&p);
 	pg_param_int(&p, before_ms / 60000);
-	return cl_exec(pg_of(store), CL_MINUTES_PURGE, &p, NULL);
+	return pg_cluster_exec(pg_of(store), CL_MINUTES_PURGE, &p, NULL);
 }

@@ -581,40 +581,60 @@ pg_fail_early(struct pg_store *s, const char *what, PGresult *res)
 
 /* ---- running statements ---- */
 
-static int
-run(struct pg_store *s, const char *what, const char *name, const char *sql,
-    struct pg_params *p, PGresult **res)
+int
+pg_sendable(struct pg_store *s, const struct pg_params *p, int named)
 {
-	PGresult	*r;
-	ExecStatusType	 st;
-	const char	*early;
-	int		 rc = 0, again = 1;
+	int rc = 0;
 
-	if (res)
-		*res = NULL;
 	if (p && p->err)
 		rc = p->err;
 	else if (s->in_txn && s->mark_error)
 		rc = s->mark_error;
 	else if (PQstatus(s->conn) != CONNECTION_OK ||
-	    (name && !s->prepared)) {
+	    (named && !s->prepared)) {
 		/* Logged when it broke; it is being made again. */
 		rc = -ENOTCONN;
 		pg_turn_failed(s, rc);
 		if (PQstatus(s->conn) != CONNECTION_OK)
 			pg_link_lost(s, 0);
 	}
+	return rc;
+}
+
+int
+pg_unknown(const PGresult *r)
+{
+	const char *code = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+
+	return code != NULL && strcmp(code, "26000") == 0;
+}
+
+int
+pg_run(struct pg_store *s, const char *what, const char *name,
+    const char *sql, const struct pg_prep *prep, struct pg_params *p,
+    PGresult **res)
+{
+	PGresult	*r;
+	ExecStatusType	 st;
+	const char	*early;
+	int		 rc, again = 1;
+
+	if (res)
+		*res = NULL;
+	if ((rc = pg_sendable(s, p, name != NULL)) < 0)
+		goto out;
 	/* Several statements in one string go alone (simple protocol). */
-	else if (!name && !p && s->ndefer > 0)
-		rc = pg_defer_flush(s);
-	if (rc < 0)
+	if (!name && !p && s->ndefer > 0 && (rc = pg_defer_flush(s)) < 0)
 		goto out;
 	/* Sent again once on the new connection: the statements are
 	 * prepared there again. */
-	if ((r = pg_send(s, what, name, sql, p, &early, &again)) == NULL &&
-	    again) {
+	for (;;) {
+		if (prep && (rc = prep->prepare(s, prep->id)) < 0)
+			goto out;
+		if ((r = pg_send(s, what, name, sql, p, &early, &again)) !=
+		    NULL || !again)
+			break;
 		again = 0;
-		r = pg_send(s, what, name, sql, p, &early, &again);
 	}
 	st = PQresultStatus(r);
 	if (early) {
@@ -625,6 +645,8 @@ run(struct pg_store *s, const char *what, const char *name, const char *sql,
 		else
 			PQclear(r);
 	} else {
+		if (prep && pg_unknown(r))
+			prep->forget(s);
 		rc = pg_fail(s, what, r);
 	}
 out:
@@ -637,29 +659,37 @@ int
 pg_exec(struct pg_store *s, enum pg_stmt_id id, struct pg_params *p,
     PGresult **res)
 {
-	return run(s, pg_stmt_name(id), pg_stmt_name(id), NULL, p, res);
+	return pg_run(s, pg_stmt_name(id), pg_stmt_name(id), NULL, NULL, p,
+	    res);
 }
 
 int
 pg_exec_sql(struct pg_store *s, const char *what, const char *sql,
     struct pg_params *p, PGresult **res)
 {
-	return run(s, what, NULL, sql, p, res);
+	return pg_run(s, what, NULL, sql, NULL, p, res);
 }
 
 /* ---- shapes of answers ---- */
 
 int
-pg_changes(struct pg_store *s, enum pg_stmt_id id, struct pg_params *p)
+pg_run_changes(struct pg_store *s, const char *what, const char *name,
+    const struct pg_prep *prep, struct pg_params *p)
 {
 	PGresult	*r;
 	int		 rc;
 
-	if ((rc = pg_exec(s, id, p, &r)) < 0)
+	if ((rc = pg_run(s, what, name, NULL, prep, p, &r)) < 0)
 		return rc;
 	rc = atoi(PQcmdTuples(r));
 	PQclear(r);
 	return rc;
+}
+
+int
+pg_changes(struct pg_store *s, enum pg_stmt_id id, struct pg_params *p)
+{
+	return pg_run_changes(s, pg_stmt_name(id), pg_stmt_name(id), NULL, p);
 }
 
 int
@@ -674,15 +704,16 @@ pg_change(struct pg_store *s, enum pg_stmt_id id, struct pg_params *p,
 }
 
 int
-pg_ids(struct pg_store *s, enum pg_stmt_id id, struct pg_params *p,
-    uint64_t **ids, size_t *n)
+pg_run_ids(struct pg_store *s, const char *what, const char *name,
+    const struct pg_prep *prep, struct pg_params *p, uint64_t **ids,
+    size_t *n)
 {
 	PGresult	*r;
 	int		 rc, rows;
 
 	*ids = NULL;
 	*n = 0;
-	if ((rc = pg_exec(s, id, p, &r)) < 0)
+	if ((rc = pg_run(s, what, name, NULL, prep, p, &r)) < 0)
 		return rc;
 	if ((rows = PQntuples(r)) > 0) {
 		if ((*ids = calloc((size_t)rows, sizeof(**ids))) == NULL) {
@@ -695,6 +726,14 @@ pg_ids(struct pg_store *s, enum pg_stmt_id id, struct pg_params *p,
 	}
 	PQclear(r);
 	return 0;
+}
+
+int
+pg_ids(struct pg_store *s, enum pg_stmt_id id, struct pg_params *p,
+    uint64_t **ids, size_t *n)
+{
+	return pg_run_ids(s, pg_stmt_name(id), pg_stmt_name(id), NULL, p, ids,
+	    n);
 }
 
 /* ---- reading results ---- */

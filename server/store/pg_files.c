@@ -75,7 +75,7 @@ put_chunks(PGconn *c, int fd, const char *sha, uint64_t size, char *buf)
 }
 
 int
-pgio_blob_put(struct pgio *io, const char *path, uint64_t size,
+pg_files_put(struct pgio *io, const char *path, uint64_t size,
     const char *sha, int64_t *pin)
 {
 	PGconn		*c = NULL;
@@ -140,7 +140,7 @@ out:
 }
 
 int
-pgio_unpin(struct pgio *io, int64_t pin)
+pg_files_unpin(struct pgio *io, int64_t pin)
 {
 	PGconn		*c = pgio_get(io);
 	char		 ids[24];
@@ -200,7 +200,7 @@ fetch_rows(PGconn *c, int fd, EVP_MD_CTX *md, uint64_t *got)
 }
 
 int
-pgio_blob_fetch(struct pgio *io, const char *sha, uint64_t size,
+pg_files_fetch(struct pgio *io, const char *sha, uint64_t size,
     const char *path)
 {
 	PGconn		*c = NULL;
@@ -274,7 +274,7 @@ out:
 }
 
 int
-pgio_blob_read(struct pgio *io, const char *sha, uint64_t off, void *buf,
+pg_files_read(struct pgio *io, const char *sha, uint64_t off, void *buf,
     size_t max, size_t *n)
 {
 	PGconn		*c;
@@ -308,7 +308,7 @@ pgio_blob_read(struct pgio *io, const char *sha, uint64_t off, void *buf,
 }
 
 int
-pgio_blob_collect(struct pgio *io)
+pg_files_collect(struct pgio *io)
 {
 	PGconn		*c;
 	PGresult	*r = NULL;

@@ -8,8 +8,7 @@
 #include <string.h>
 
 #include "log.h"
-#include "store/cluster.h"
-#include "store/pg.h"
+#include "store/pg_cluster.h"
 
 /*
  * Rows of one INSERT: PostgreSQL takes at most 65535 parameters, and a
@@ -150,7 +149,7 @@ pg_submit(struct store *store, struct job *jobs, size_t n, int64_t now_ms)
 }
 
 int
-store_submit_held(struct store *store, struct job *jobs, size_t n)
+pg_submit_held(struct store *store, struct job *jobs, size_t n)
 {
 	return submit_rows(store, jobs, n);
 }

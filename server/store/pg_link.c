@@ -362,7 +362,7 @@ connect_ms(PGconn *c)
 }
 
 int
-store_link_start(struct store *store, uv_loop_t *loop, int64_t retry_max_ms,
+pg_link_start(struct store *store, uv_loop_t *loop, int64_t retry_max_ms,
     int64_t answer_ms, void (*up)(void *), void *arg)
 {
 	struct pg_store	*s = pg_of(store);
@@ -396,7 +396,7 @@ timer_closed(uv_handle_t *h)
 }
 
 void
-store_link_stop(struct store *store)
+pg_link_stop(struct store *store)
 {
 	struct pg_store	*s = store ? pg_of(store) : NULL;
 	struct pg_link	*l = s ? s->link : NULL;
@@ -410,7 +410,7 @@ store_link_stop(struct store *store)
 }
 
 int
-store_link_up(const struct store *store)
+pg_link_up(const struct store *store)
 {
 	const struct pg_store *s = pg_of(store);
 
@@ -420,14 +420,14 @@ store_link_up(const struct store *store)
 }
 
 void
-store_link_info(const struct store *store, struct store_link *out)
+pg_link_info(const struct store *store, struct store_link *out)
 {
 	const struct pg_store	*s = pg_of(store);
 	const struct pg_link	*l = s->link;
 	int64_t			 now = clock_mono_ms();
 
 	memset(out, 0, sizeof(*out));
-	out->up = store_link_up(store);
+	out->up = pg_link_up(store);
 	if (l == NULL)
 		return;
 	out->outages = l->outages;

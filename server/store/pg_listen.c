@@ -33,13 +33,13 @@ enum lstate {
 /* A poll handle on one descriptor; freed in its close callback. */
 struct lpoll {
 	uv_poll_t	 h;
-	struct listen	*l;
+	struct pg_listen	*l;
 	int		 fd;
 };
 
-struct listen {
+struct pg_listen {
 	uv_loop_t		*loop;
-	const struct listen_cb	*cb;
+	const struct pg_listen_cb	*cb;
 	void			*arg;
 	PQconninfoOption	*opts;
 	const char		**keys;
@@ -65,7 +65,7 @@ poll_closed(uv_handle_t *h)
 }
 
 static void
-poll_drop(struct listen *l)
+poll_drop(struct pg_listen *l)
 {
 	if (l->poll == NULL)
 		return;
@@ -76,7 +76,7 @@ poll_drop(struct listen *l)
 
 /* Watches the connection's socket for events (it may be a new one). */
 static int
-poll_watch(struct listen *l, int events)
+poll_watch(struct pg_listen *l, int events)
 {
 	int fd = PQsocket(l->conn);
 
@@ -102,7 +102,7 @@ poll_watch(struct listen *l, int events)
 
 /* The connection failed or dropped: close it, try again later. */
 static void
-down(struct listen *l, const char *why)
+down(struct pg_listen *l, const char *why)
 {
 	if (l->state == L_UP || l->was_up == 0)
 		log_warnx("listen: %s%s%s: notifications from other nodes are "
@@ -133,7 +133,7 @@ notice(void *arg, const PGresult *res)
 }
 
 static void
-connect_start(struct listen *l)
+connect_start(struct pg_listen *l)
 {
 	l->conn = PQconnectStartParams(l->keys, l->vals, 0);
 	if (l->conn == NULL || PQstatus(l->conn) == CONNECTION_BAD) {
@@ -150,7 +150,7 @@ connect_start(struct listen *l)
 
 /* Sends q; the rest of it goes out as the socket allows. */
 static int
-send_query(struct listen *l, const char *q)
+send_query(struct pg_listen *l, const char *q)
 {
 	int rc;
 
@@ -163,7 +163,7 @@ send_query(struct listen *l, const char *q)
 }
 
 static void
-connect_step(struct listen *l)
+connect_step(struct pg_listen *l)
 {
 	char q[96];
 
@@ -194,7 +194,7 @@ connect_step(struct listen *l)
 
 /* Reads what came: results of our queries, then notifications. */
 static int
-read_input(struct listen *l)
+read_input(struct pg_listen *l)
 {
 	PGnotify	*n;
 	PGresult	*r;
@@ -231,7 +231,7 @@ read_input(struct listen *l)
 static void
 on_poll(uv_poll_t *h, int status, int events)
 {
-	struct listen	*l = ((struct lpoll *)h->data)->l;
+	struct pg_listen	*l = ((struct lpoll *)h->data)->l;
 	int		 rc;
 
 	if (l == NULL || l->stopping)
@@ -259,7 +259,7 @@ on_poll(uv_poll_t *h, int status, int events)
 static void
 on_timer(uv_timer_t *t)
 {
-	struct listen *l = t->data;
+	struct pg_listen *l = t->data;
 
 	switch (l->state) {
 	case L_DOWN:
@@ -293,7 +293,7 @@ has_option(const PQconninfoOption *opts, const char *key)
 
 /* conninfo's options, with TCP keepalives and a name unless it gives them. */
 static int
-options(struct listen *l, const char *conninfo)
+options(struct pg_listen *l, const char *conninfo)
 {
 	static const char *const extra[][2] = {
 		{"keepalives_idle", "10"}, {"keepalives_interval", "5"},
@@ -327,7 +327,7 @@ options(struct listen *l, const char *conninfo)
 }
 
 static void
-listen_free(struct listen *l)
+pg_listen_free(struct pg_listen *l)
 {
 	if (l->opts)
 		PQconninfoFree(l->opts);
@@ -337,17 +337,17 @@ listen_free(struct listen *l)
 }
 
 int
-listen_start(uv_loop_t *loop, const char *conninfo, const char *channel,
-    const struct listen_cb *cb, void *arg, struct listen **out)
+pg_listen_start(uv_loop_t *loop, const char *conninfo, const char *channel,
+    const struct pg_listen_cb *cb, void *arg, struct pg_listen **out)
 {
-	struct listen	*l;
+	struct pg_listen	*l;
 	int		 rc;
 
 	*out = NULL;
 	if ((l = calloc(1, sizeof(*l))) == NULL)
 		return -ENOMEM;
 	if ((rc = options(l, conninfo)) < 0) {
-		listen_free(l);
+		pg_listen_free(l);
 		return rc;
 	}
 	l->loop = loop;
@@ -365,11 +365,11 @@ listen_start(uv_loop_t *loop, const char *conninfo, const char *channel,
 static void
 timer_closed(uv_handle_t *h)
 {
-	listen_free(h->data);
+	pg_listen_free(h->data);
 }
 
 void
-listen_stop(struct listen *l)
+pg_listen_stop(struct pg_listen *l)
 {
 	if (l == NULL || l->stopping)
 		return;
@@ -382,7 +382,7 @@ listen_stop(struct listen *l)
 }
 
 int
-listen_is_up(const struct listen *l)
+pg_listen_is_up(const struct pg_listen *l)
 {
 	return l != NULL && l->state == L_UP;
 }

@@ -12,7 +12,7 @@
 #include "store/pgio_int.h"
 
 int
-pgio_output_put(struct pgio *io, uint64_t job_id, int attempt, int stream,
+pg_output_put(struct pgio *io, uint64_t job_id, int attempt, int stream,
     uint64_t off, const void *data, size_t len)
 {
 	static const char sql[] = "INSERT INTO job_output (job_id, attempt, "
@@ -50,7 +50,7 @@ pgio_output_put(struct pgio *io, uint64_t job_id, int attempt, int stream,
 }
 
 int
-pgio_output_read(struct pgio *io, uint64_t job_id, int attempt, int stream,
+pg_output_read(struct pgio *io, uint64_t job_id, int attempt, int stream,
     uint64_t off, void *buf, size_t max, size_t *n)
 {
 	/* The row holding off, then the ones after it, in order. */

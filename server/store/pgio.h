@@ -7,7 +7,7 @@
  *
  * Errors are negative errno codes, the detail logged once here:
  *   -EIO     the database failed or is unreachable (try again later)
- *   -ENOTCONN  pgio_output_put and pgio_blob_put: the database cannot be
+ *   -ENOTCONN  pg_output_put and pg_files_put: the database cannot be
  *            reached (nothing was stored)
  *   -ENOENT  no such row, blob or job
  *   -EPROTO  what the database holds is not what was asked for (a size
@@ -39,33 +39,33 @@ void	pgio_free(struct pgio *);
 /*
  * Stores the file at path, of size bytes and SHA-256 sha (hex), as the
  * blob sha unless one is there already (then its size must match), and
- * pins it; *pin gets the pin's id, for pgio_unpin once the job that
+ * pins it; *pin gets the pin's id, for pg_files_unpin once the job that
  * carries sha is committed (or refused).  Returns 0 or a code.
  */
-int	pgio_blob_put(struct pgio *, const char *path, uint64_t size,
+int	pg_files_put(struct pgio *, const char *path, uint64_t size,
 	    const char *sha, int64_t *pin);
-/* Drops a pin of pgio_blob_put.  Returns 0 or a code. */
-int	pgio_unpin(struct pgio *, int64_t pin);
+/* Drops a pin of pg_files_put.  Returns 0 or a code. */
+int	pg_files_unpin(struct pgio *, int64_t pin);
 /*
  * Writes blob sha into a new file at path (mode 0640, fsynced), checking
  * that it has size bytes and that their SHA-256 is sha.  On failure no
  * file is left at path.  Returns 0, -ENOENT (no such blob), -EPROTO (the
  * bytes are not the ones named), or a code.
  */
-int	pgio_blob_fetch(struct pgio *, const char *sha, uint64_t size,
+int	pg_files_fetch(struct pgio *, const char *sha, uint64_t size,
 	    const char *path);
 /*
  * Reads up to max bytes of blob sha from offset off into buf; *n gets
  * how many (0 at or past its end).  Returns 0, -ENOENT, or a code.
  */
-int	pgio_blob_read(struct pgio *, const char *sha, uint64_t off,
+int	pg_files_read(struct pgio *, const char *sha, uint64_t off,
 	    void *buf, size_t max, size_t *n);
 /*
  * Deletes blobs that no job carries and no live pin holds (and pins left
  * over an hour by a node that died).  Returns how many blobs went, or a
  * code.
  */
-int	pgio_blob_collect(struct pgio *);
+int	pg_files_collect(struct pgio *);
 
 /* ---- output (store/pg_output.c) ---- */
 
@@ -76,14 +76,14 @@ int	pgio_blob_collect(struct pgio *);
  * whose answer was lost).  Returns 0, -ENOENT when the job is gone, or a
  * code.
  */
-int	pgio_output_put(struct pgio *, uint64_t job_id, int attempt,
+int	pg_output_put(struct pgio *, uint64_t job_id, int attempt,
 	    int stream, uint64_t off, const void *data, size_t len);
 /*
  * Reads up to max bytes of a stream from offset off into buf, as far as
  * the stored rows run without a gap; *n gets how many (0: none stored
  * there yet).  Returns 0 or a code.
  */
-int	pgio_output_read(struct pgio *, uint64_t job_id, int attempt,
+int	pg_output_read(struct pgio *, uint64_t job_id, int attempt,
 	    int stream, uint64_t off, void *buf, size_t max, size_t *n);
 
 /* ---- for the two files above ---- */

@@ -140,7 +140,7 @@ op_queue(struct op *op)
 static int
 run_collect(struct op *op)
 {
-	int gone = pgio_blob_collect(op->pw->io);
+	int gone = pg_files_collect(op->pw->io);
 
 	if (gone > 0)
 		log_info("pgwork: removed %d file(s) from the database that no "
@@ -274,7 +274,7 @@ run_flush(struct op *op)
 		log_warnx("pgwork: %s is shorter than written", path);
 		return -EIO;
 	}
-	rc = pgio_output_put(op->pw->io, o->job_id, o->attempt, op->stream,
+	rc = pg_output_put(op->pw->io, o->job_id, o->attempt, op->stream,
 	    op->off, op->buf, op->max);
 	return rc;
 }
@@ -451,7 +451,7 @@ pgwork_output_drain(struct server *srv, struct output *out, pgwork_cb done,
 static int
 run_output_read(struct op *op)
 {
-	return pgio_output_read(op->pw->io, op->job_id, op->attempt,
+	return pg_output_read(op->pw->io, op->job_id, op->attempt,
 	    op->stream, op->off, op->buf, op->max, op->n);
 }
 
@@ -479,7 +479,7 @@ pgwork_output_read(struct server *srv, uint64_t job_id, int attempt,
 static int
 run_put(struct op *op)
 {
-	return pgio_blob_put(op->pw->io, op->path, op->size, op->sha, op->pin);
+	return pg_files_put(op->pw->io, op->path, op->size, op->sha, op->pin);
 }
 
 int
@@ -500,7 +500,7 @@ pgwork_blob_put(struct server *srv, const char *path, uint64_t size,
 static int
 run_unpin(struct op *op)
 {
-	return pgio_unpin(op->pw->io, op->pin_id);
+	return pg_files_unpin(op->pw->io, op->pin_id);
 }
 
 void
@@ -517,7 +517,7 @@ pgwork_unpin(struct server *srv, int64_t pin)
 static int
 run_fetch(struct op *op)
 {
-	return pgio_blob_fetch(op->pw->io, op->sha, op->size, op->path);
+	return pg_files_fetch(op->pw->io, op->sha, op->size, op->path);
 }
 
 int
@@ -537,7 +537,7 @@ pgwork_blob_fetch(struct server *srv, const char *sha, uint64_t size,
 static int
 run_blob_read(struct op *op)
 {
-	return pgio_blob_read(op->pw->io, op->sha, op->off, op->buf, op->max,
+	return pg_files_read(op->pw->io, op->sha, op->off, op->buf, op->max,
 	    op->n);
 }
 

@@ -1,21 +1,11 @@
 /*
- * Output and uploaded files in PostgreSQL, the loop's half: in cluster
- * mode (--database) every conversation store/pgio.h has with the
- * database runs on a thread of libuv's pool, and its answer comes back
- * to the loop as a callback, so the loop never waits on the network.
- * Without --database nothing here runs: pgwork_on is 0 and the output
- * calls return at once.
- *
- * What goes where (docs/cluster.md):
- *   - output: the node that runs an attempt appends to its local files
- *     as ever and copies what they gained to job_output every
- *     PGWORK_FLUSH_MS (at once past PGWORK_FLUSH_BYTES); an attempt's
- *     end is reported only once its last bytes are stored, so a reader
- *     that sees the job finished finds all of its output.
- *   - files: an upload is stored as a blob before its job is submitted
- *     (pinned until the job's commit), fetched into data/files/<id>/ by
- *     the node that runs it, and read chunk by chunk by a node that
- *     serves GET .../file without a local copy.
+ * Output and uploaded files in PostgreSQL, the loop's half, for
+ * store/blobs.c only (callers include store/blobs.h, which says what
+ * goes where): in cluster mode (--database) every conversation
+ * store/pgio.h has with the database runs on a thread of libuv's pool,
+ * and its answer comes back to the loop as a callback, so the loop never
+ * waits on the network.  Without --database nothing here runs: pgwork_on
+ * is 0, the output calls return at once and the others -ENOTSUP.
  */
 #ifndef RUNNEL_PGWORK_H
 #define RUNNEL_PGWORK_H

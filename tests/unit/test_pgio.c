@@ -156,25 +156,25 @@ TEST(output_round_trips_binary_bytes_over_several_rows)
 	fill(in, n, 1);
 	job_row(7, NULL);
 	/* Three flushes; the middle one over a chunk, split in rows. */
-	ASSERT_INT(pgio_output_put(io, 7, 1, 0, 0, in, 100), ==, 0);
-	ASSERT_INT(pgio_output_put(io, 7, 1, 0, 100, in + 100,
+	ASSERT_INT(pg_output_put(io, 7, 1, 0, 0, in, 100), ==, 0);
+	ASSERT_INT(pg_output_put(io, 7, 1, 0, 100, in + 100,
 	    PGIO_CHUNK_BYTES + 50), ==, 0);
-	ASSERT_INT(pgio_output_put(io, 7, 1, 0, PGIO_CHUNK_BYTES + 150,
+	ASSERT_INT(pg_output_put(io, 7, 1, 0, PGIO_CHUNK_BYTES + 150,
 	    in + PGIO_CHUNK_BYTES + 150, n - PGIO_CHUNK_BYTES - 150), ==, 0);
 	ASSERT_INT(count("SELECT count(*) FROM job_output"), ==, 5);
 	/* Read back in pieces that start mid-row. */
 	for (size_t off = 0; off < n; off += got) {
-		ASSERT_INT(pgio_output_read(io, 7, 1, 0, off, out + off,
+		ASSERT_INT(pg_output_read(io, 7, 1, 0, off, out + off,
 		    off == 0 ? 77 : 300000, &got), ==, 0);
 		ASSERT(got > 0);
 	}
 	ASSERT(memcmp(in, out, n) == 0);
-	ASSERT_INT(pgio_output_read(io, 7, 1, 0, n, out, 10, &got), ==, 0);
+	ASSERT_INT(pg_output_read(io, 7, 1, 0, n, out, 10, &got), ==, 0);
 	ASSERT_INT(got, ==, 0);
 	/* Another attempt and stream are apart. */
-	ASSERT_INT(pgio_output_read(io, 7, 2, 0, 0, out, 10, &got), ==, 0);
+	ASSERT_INT(pg_output_read(io, 7, 2, 0, 0, out, 10, &got), ==, 0);
 	ASSERT_INT(got, ==, 0);
-	ASSERT_INT(pgio_output_read(io, 7, 1, 1, 0, out, 10, &got), ==, 0);
+	ASSERT_INT(pg_output_read(io, 7, 1, 1, 0, out, 10, &got), ==, 0);
 	ASSERT_INT(got, ==, 0);
 	free(in);
 	free(out);
@@ -188,17 +188,17 @@ TEST(output_read_stops_at_a_gap_and_a_repeat_is_kept_once)
 	size_t		 got;
 
 	job_row(3, NULL);
-	ASSERT_INT(pgio_output_put(io, 3, 1, 1, 0, "abc", 3), ==, 0);
-	ASSERT_INT(pgio_output_put(io, 3, 1, 1, 6, "ghi", 3), ==, 0);
-	ASSERT_INT(pgio_output_read(io, 3, 1, 1, 0, buf, sizeof(buf), &got),
+	ASSERT_INT(pg_output_put(io, 3, 1, 1, 0, "abc", 3), ==, 0);
+	ASSERT_INT(pg_output_put(io, 3, 1, 1, 6, "ghi", 3), ==, 0);
+	ASSERT_INT(pg_output_read(io, 3, 1, 1, 0, buf, sizeof(buf), &got),
 	    ==, 0);
 	ASSERT_INT(got, ==, 3);
-	ASSERT_INT(pgio_output_read(io, 3, 1, 1, 3, buf, sizeof(buf), &got),
+	ASSERT_INT(pg_output_read(io, 3, 1, 1, 3, buf, sizeof(buf), &got),
 	    ==, 0);
 	ASSERT_INT(got, ==, 0);
-	ASSERT_INT(pgio_output_put(io, 3, 1, 1, 3, "def", 3), ==, 0);
-	ASSERT_INT(pgio_output_put(io, 3, 1, 1, 3, "def", 3), ==, 0);
-	ASSERT_INT(pgio_output_read(io, 3, 1, 1, 1, buf, sizeof(buf), &got),
+	ASSERT_INT(pg_output_put(io, 3, 1, 1, 3, "def", 3), ==, 0);
+	ASSERT_INT(pg_output_put(io, 3, 1, 1, 3, "def", 3), ==, 0);
+	ASSERT_INT(pg_output_read(io, 3, 1, 1, 1, buf, sizeof(buf), &got),
 	    ==, 0);
 	ASSERT_INT(got, ==, 8);
 	ASSERT(memcmp(buf, "bcdefghi", 8) == 0);
@@ -210,10 +210,10 @@ TEST(output_of_a_deleted_job_is_gone_and_refused)
 	struct pgio *io = fresh("output_del");
 
 	job_row(5, NULL);
-	ASSERT_INT(pgio_output_put(io, 5, 1, 0, 0, "x", 1), ==, 0);
+	ASSERT_INT(pg_output_put(io, 5, 1, 0, 0, "x", 1), ==, 0);
 	exec_on(db_url, "DELETE FROM jobs WHERE id = 5");
 	ASSERT_INT(count("SELECT count(*) FROM job_output"), ==, 0);
-	ASSERT_INT(pgio_output_put(io, 5, 1, 0, 1, "y", 1), ==, -ENOENT);
+	ASSERT_INT(pg_output_put(io, 5, 1, 0, 1, "y", 1), ==, -ENOENT);
 	pgio_free(io);
 }
 
@@ -229,25 +229,25 @@ TEST(blob_round_trips_and_reads_ranges)
 	fill(in, n, 2);
 	sha_hex(in, n, sha);
 	write_file("up", in, n);
-	ASSERT_INT(pgio_blob_put(io, "up", n, sha, &pin), ==, 0);
+	ASSERT_INT(pg_files_put(io, "up", n, sha, &pin), ==, 0);
 	ASSERT(pin > 0);
 	ASSERT_INT(count("SELECT count(*) FROM blob_chunks"), ==, 4);
-	ASSERT_INT(pgio_blob_fetch(io, sha, n, "down"), ==, 0);
+	ASSERT_INT(pg_files_fetch(io, sha, n, "down"), ==, 0);
 	ASSERT((out = read_file("down", &back)) != NULL);
 	ASSERT_INT(back, ==, n);
 	ASSERT(memcmp(in, out, n) == 0);
 	/* A range across two chunks comes in two reads. */
-	ASSERT_INT(pgio_blob_read(io, sha, PGIO_CHUNK_BYTES - 10, buf,
+	ASSERT_INT(pg_files_read(io, sha, PGIO_CHUNK_BYTES - 10, buf,
 	    sizeof(buf), &got), ==, 0);
 	ASSERT_INT(got, ==, 10);
 	ASSERT(memcmp(buf, in + PGIO_CHUNK_BYTES - 10, 10) == 0);
-	ASSERT_INT(pgio_blob_read(io, sha, PGIO_CHUNK_BYTES, buf, sizeof(buf),
+	ASSERT_INT(pg_files_read(io, sha, PGIO_CHUNK_BYTES, buf, sizeof(buf),
 	    &got), ==, 0);
 	ASSERT_INT(got, ==, sizeof(buf));
 	ASSERT(memcmp(buf, in + PGIO_CHUNK_BYTES, sizeof(buf)) == 0);
-	ASSERT_INT(pgio_blob_read(io, sha, n - 3, buf, sizeof(buf), &got), ==, 0);
+	ASSERT_INT(pg_files_read(io, sha, n - 3, buf, sizeof(buf), &got), ==, 0);
 	ASSERT_INT(got, ==, 3);
-	ASSERT_INT(pgio_blob_read(io, sha, n, buf, sizeof(buf), &got), ==, 0);
+	ASSERT_INT(pg_files_read(io, sha, n, buf, sizeof(buf), &got), ==, 0);
 	ASSERT_INT(got, ==, 0);
 	free(in);
 	free(out);
@@ -262,14 +262,14 @@ TEST(blob_of_the_same_bytes_is_stored_once)
 
 	sha_hex("hello", 5, sha);
 	write_file("up", "hello", 5);
-	ASSERT_INT(pgio_blob_put(io, "up", 5, sha, &a), ==, 0);
-	ASSERT_INT(pgio_blob_put(io, "up", 5, sha, &b), ==, 0);
+	ASSERT_INT(pg_files_put(io, "up", 5, sha, &a), ==, 0);
+	ASSERT_INT(pg_files_put(io, "up", 5, sha, &b), ==, 0);
 	ASSERT(a != b);
 	ASSERT_INT(count("SELECT count(*) FROM blob_chunks"), ==, 1);
 	ASSERT_INT(count("SELECT count(*) FROM blob_pins"), ==, 2);
 	/* A size that does not fit the name is refused. */
 	write_file("up2", "hello!", 6);
-	ASSERT_INT(pgio_blob_put(io, "up2", 6, sha, &b), ==, -EPROTO);
+	ASSERT_INT(pg_files_put(io, "up2", 6, sha, &b), ==, -EPROTO);
 	pgio_free(io);
 }
 
@@ -282,11 +282,11 @@ TEST(blob_fetch_refuses_bytes_that_are_not_the_named_ones)
 
 	sha_hex("hello", 5, sha);
 	write_file("up", "hello", 5);
-	ASSERT_INT(pgio_blob_put(io, "up", 5, sha, &pin), ==, 0);
+	ASSERT_INT(pg_files_put(io, "up", 5, sha, &pin), ==, 0);
 	exec_on(db_url, "UPDATE blob_chunks SET data = 'jello'");
-	ASSERT_INT(pgio_blob_fetch(io, sha, 5, "down"), ==, -EPROTO);
+	ASSERT_INT(pg_files_fetch(io, sha, 5, "down"), ==, -EPROTO);
 	ASSERT(stat("down", &st) != 0);
-	ASSERT_INT(pgio_blob_fetch(io, "00", 5, "down"), ==, -ENOENT);
+	ASSERT_INT(pg_files_fetch(io, "00", 5, "down"), ==, -ENOENT);
 	ASSERT(stat("down", &st) != 0);
 	pgio_free(io);
 }
@@ -299,13 +299,13 @@ TEST(blob_is_collected_once_neither_pin_nor_job_holds_it)
 
 	sha_hex("hello", 5, sha);
 	write_file("up", "hello", 5);
-	ASSERT_INT(pgio_blob_put(io, "up", 5, sha, &pin), ==, 0);
-	ASSERT_INT(pgio_blob_collect(io), ==, 0);	/* pinned */
+	ASSERT_INT(pg_files_put(io, "up", 5, sha, &pin), ==, 0);
+	ASSERT_INT(pg_files_collect(io), ==, 0);	/* pinned */
 	job_row(9, sha);
-	ASSERT_INT(pgio_unpin(io, pin), ==, 0);
-	ASSERT_INT(pgio_blob_collect(io), ==, 0);	/* a job carries it */
+	ASSERT_INT(pg_files_unpin(io, pin), ==, 0);
+	ASSERT_INT(pg_files_collect(io), ==, 0);	/* a job carries it */
 	exec_on(db_url, "DELETE FROM jobs WHERE id = 9");
-	ASSERT_INT(pgio_blob_collect(io), ==, 1);
+	ASSERT_INT(pg_files_collect(io), ==, 1);
 	ASSERT_INT(count("SELECT count(*) FROM blob_chunks"), ==, 0);
 	ASSERT_INT(count("SELECT count(*) FROM blobs"), ==, 0);
 	pgio_free(io);
@@ -320,8 +320,8 @@ TEST(empty_blob_round_trips)
 
 	sha_hex("", 0, sha);
 	write_file("up", "", 0);
-	ASSERT_INT(pgio_blob_put(io, "up", 0, sha, &pin), ==, 0);
-	ASSERT_INT(pgio_blob_fetch(io, sha, 0, "down"), ==, 0);
+	ASSERT_INT(pg_files_put(io, "up", 0, sha, &pin), ==, 0);
+	ASSERT_INT(pg_files_fetch(io, sha, 0, "down"), ==, 0);
 	ASSERT(stat("down", &st) == 0 && st.st_size == 0);
 	pgio_free(io);
 }
@@ -332,9 +332,9 @@ TEST(unreachable_database_is_an_error_not_a_crash)
 	char		 buf[8];
 	size_t		 got;
 
-	ASSERT_INT(pgio_output_put(io, 1, 1, 0, 0, "x", 1), ==, -ENOTCONN);
-	ASSERT_INT(pgio_output_read(io, 1, 1, 0, 0, buf, 8, &got), ==, -EIO);
-	ASSERT_INT(pgio_blob_collect(io), ==, -EIO);
+	ASSERT_INT(pg_output_put(io, 1, 1, 0, 0, "x", 1), ==, -ENOTCONN);
+	ASSERT_INT(pg_output_read(io, 1, 1, 0, 0, buf, 8, &got), ==, -EIO);
+	ASSERT_INT(pg_files_collect(io), ==, -EIO);
 	pgio_free(io);
 }
 

@@ -1338,6 +1338,32 @@ TEST(a_big_batch_keeps_its_order)
 	store_close(s);
 }
 
+TEST(cluster_calls_go_to_the_backend_or_are_not_supported)
+{
+	struct store		*s = open_store();
+	struct store_link	 l;
+	uint64_t		*ids = (uint64_t *)1;
+	size_t			 n = 99;
+	int			 shared = strcmp(be->name, "sqlite") != 0;
+
+	ASSERT_INT(store_clustered(s), ==, shared);
+	ASSERT_INT(store_link_up(s), ==, 1);
+	store_link_info(s, &l);
+	ASSERT_INT(l.up, ==, 1);
+	if (!shared) {
+		ASSERT_INT(store_node_jobs(s, "n1", &ids, &n), ==, -ENOTSUP);
+		ASSERT_INT(store_notify(s, "runnel", "x"), ==, -ENOTSUP);
+		ASSERT_INT(store_counts_fold(s), ==, -ENOTSUP);
+		store_link_stop(s);
+		store_close(s);
+		return;
+	}
+	ASSERT_INT(store_node_jobs(s, "n1", &ids, &n), ==, 0);
+	ASSERT(ids == NULL);
+	ASSERT_INT(n, ==, 0);
+	store_close(s);
+}
+
 TEST(store_is_postgresql_knows_uris_and_keyword_strings)
 {
 	ASSERT(store_is_postgresql("postgresql://db.example/runnel"));
@@ -1830,6 +1856,24 @@ TEST(a_lost_connection_is_reset_by_the_next_turn)
 	ASSERT(s == NULL);
 }
 
+TEST(cluster_statements_are_prepared_again_after_a_reconnect)
+{
+	struct store	*s = open_store();
+	uint64_t	*ids = NULL;
+	size_t		 n = 0;
+
+	ASSERT_INT(store_node_jobs(s, "n1", &ids, &n), ==, 0);
+	kill_backend(s);
+	ASSERT_INT(store_ping(s), ==, 0);
+	/* A new backend: the statement is prepared there on its next run. */
+	ASSERT_INT(store_node_jobs(s, "n1", &ids, &n), ==, 0);
+	ASSERT_INT(n, ==, 0);
+	ASSERT_INT(store_begin(s), ==, 0);
+	ASSERT_INT(store_notify(s, "runnel", "x"), ==, 0);
+	ASSERT_INT(store_commit(s, 1), ==, 0);
+	store_close(s);
+}
+
 TEST(a_turn_whose_first_statement_meets_a_lost_connection_reconnects)
 {
 	struct store	*s = open_store();
@@ -2293,6 +2337,7 @@ TEST_MAIN_BEGIN
 	RUN_ALL(expired_jobs_come_oldest_first_up_to_the_limit);
 	RUN_ALL(idempotency_records_are_found_replaced_and_purged_by_age);
 	RUN_ALL(others_see_a_turn_only_once_it_is_committed);
+	RUN_ALL(cluster_calls_go_to_the_backend_or_are_not_supported);
 	RUN_PG(a_failed_statement_loses_the_turn);
 	RUN_PG(a_savepoint_recovers_from_a_failed_statement);
 	RUN_PG(unmark_keep_after_a_failure_undoes_the_savepoint);
@@ -2301,6 +2346,7 @@ TEST_MAIN_BEGIN
 	RUN_PG(two_stores_opening_a_fresh_database_migrate_once);
 	RUN_PG(a_lost_connection_is_reset_by_the_next_turn);
 	RUN_PG(a_turn_whose_first_statement_meets_a_lost_connection_reconnects);
+	RUN_PG(cluster_statements_are_prepared_again_after_a_reconnect);
 	RUN_PG(a_held_back_command_that_fails_loses_the_turn);
 	RUN_PG(a_fenced_finish_applies_only_to_the_attempt_its_node_runs);
 	RUN_PG(held_submissions_keep_their_created_at);
