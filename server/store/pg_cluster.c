@@ -131,13 +131,15 @@ const char *const pg_cluster_sql[CL_STMT_COUNT] = {
 	/*
 	 * The claim: the first queued job in (priority, id) order of a
 	 * queue not blocked (jobs_claim), skipping rows other nodes hold.
-	 * The rest as store_claim.
+	 * The rest as store_claim.  A job made due by another node, whose
+	 * clock may be a few ms ahead of this one's (each is only aligned
+	 * with the database's), does not start before its run_at.
 	 */
 	[CL_CLAIM] = "WITH next AS (SELECT id AS next_id FROM jobs "
 	    "WHERE state = 'queued' AND NOT (queue = ANY ($4::text[])) "
 	    "ORDER BY priority, id LIMIT 1 FOR UPDATE SKIP LOCKED) "
 	    "UPDATE jobs SET state = 'running', attempts = attempts + 1, "
-	    "started_at = $2, worker = $3, node = $1, "
+	    "started_at = greatest($2, run_at), worker = $3, node = $1, "
 	    "cancel_requested = false, finished_at = NULL, exit_code = NULL, "
 	    "signal = NULL, error = NULL, stdout_bytes = 0, stderr_bytes = 0, "
 	    "cpu_ms = NULL, max_rss_kb = NULL FROM next "

@@ -1934,6 +1934,44 @@ pid_alive(int pid)
 	return 0;
 }
 
+/* A node whose clock is behind the one that made a job due. */
+TEST(a_claim_never_starts_a_job_before_its_run_at)
+{
+	struct store		*s = open_store();
+	uint64_t		 a = submit(s, "default", 0);
+	uint64_t		 b = submit(s, "default", 0);
+	struct node_row		 me, holder;
+	struct claim_round	 r = {0};
+	struct job		 j;
+
+	memset(&me, 0, sizeof(me));
+	snprintf(me.id, sizeof(me.id), "n1");
+	snprintf(me.host, sizeof(me.host), "test");
+	me.pid = 1;
+	me.workers = 2;
+	me.timeout_ms = 60000;
+	ASSERT_INT(store_node_join(s, &me, pid_alive, &holder), ==, 0);
+	ASSERT_INT(pg_exec_sql(pg_of(s), "test", "UPDATE jobs SET run_at = "
+	    "CASE WHEN id = (SELECT min(id) FROM jobs) THEN 5000 ELSE 50 END",
+	    NULL, NULL), ==, 0);
+	ASSERT_INT(store_commit(s, 1), ==, 0);
+	ASSERT_INT(store_claim_round(s, "n1", &r), ==, 0);
+	ASSERT_INT(store_claim_next(s, "n1", 1, 100, &r, &j), ==, 1);
+	ASSERT_INT(j.id, ==, a);
+	ASSERT_INT(j.started_at, ==, 5000);
+	job_clear(&j);
+	ASSERT_INT(store_claim_next(s, "n1", 2, 100, &r, &j), ==, 1);
+	ASSERT_INT(j.id, ==, b);
+	ASSERT_INT(j.started_at, ==, 100);
+	job_clear(&j);
+	claim_round_clear(&r);
+	ASSERT_INT(store_commit(s, 1), ==, 0);
+	ASSERT_INT(store_get(s, a, &j), ==, 0);
+	ASSERT_INT(j.started_at, ==, 5000);
+	job_clear(&j);
+	store_close(s);
+}
+
 TEST(a_fenced_finish_applies_only_to_the_attempt_its_node_runs)
 {
 	struct store		*s = open_store();
@@ -2348,6 +2386,7 @@ TEST_MAIN_BEGIN
 	RUN_PG(a_turn_whose_first_statement_meets_a_lost_connection_reconnects);
 	RUN_PG(cluster_statements_are_prepared_again_after_a_reconnect);
 	RUN_PG(a_held_back_command_that_fails_loses_the_turn);
+	RUN_PG(a_claim_never_starts_a_job_before_its_run_at);
 	RUN_PG(a_fenced_finish_applies_only_to_the_attempt_its_node_runs);
 	RUN_PG(held_submissions_keep_their_created_at);
 	RUN_PG(a_lost_database_fails_at_once_and_comes_back_on_the_loop);
