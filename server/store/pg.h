@@ -352,6 +352,9 @@ int	pg_send_all(struct pg_store *, const char *what,
  */
 int	pg_fail_early(struct pg_store *, const char *what, PGresult *res);
 
+/* The parameters $1..$12 of a finish (pg_jobs.c). */
+void	pg_finish_params(struct pg_params *, const struct job_result *);
+
 /* pg_exec, then 0 if it changed one row, none if it changed no row. */
 int	pg_change(struct pg_store *, enum pg_stmt_id id, struct pg_params *p,
 	    int none);

@@ -283,6 +283,24 @@ pg_claim(struct store *store, uint64_t id, int worker, int64_t now_ms,
 	return rc;
 }
 
+/* The parameters $1..$12 of a finish (PG_FINISH, and the fenced one). */
+void
+pg_finish_params(struct pg_params *p, const struct job_result *res)
+{
+	pg_param_int(p, (int64_t)res->id);
+	pg_param_text(p, job_state_name(res->state));
+	pg_param_opt(p, res->exit_code, res->exit_code >= 0);
+	pg_param_opt(p, res->signal, res->signal > 0);
+	pg_param_text(p, res->error);
+	pg_param_opt(p, res->finished_at, res->state != JOB_SCHEDULED);
+	pg_param_int(p, res->stdout_bytes);
+	pg_param_int(p, res->stderr_bytes);
+	pg_param_opt(p, res->cpu_ms, res->cpu_ms >= 0);
+	pg_param_opt(p, res->max_rss_kb, res->max_rss_kb >= 0);
+	pg_param_opt(p, res->started_at, res->started_at > 0);
+	pg_param_opt(p, res->run_at, res->state == JOB_SCHEDULED);
+}
+
 int
 pg_finish(struct store *store, const struct job_result *res)
 {
@@ -293,18 +311,7 @@ pg_finish(struct store *store, const struct job_result *res)
 	if ((rc = pg_begin(store)) < 0)
 		return rc;
 	pg_params_init(&p);
-	pg_param_int(&p, (int64_t)res->id);
-	pg_param_text(&p, job_state_name(res->state));
-	pg_param_opt(&p, res->exit_code, res->exit_code >= 0);
-	pg_param_opt(&p, res->signal, res->signal > 0);
-	pg_param_text(&p, res->error);
-	pg_param_opt(&p, res->finished_at, res->state != JOB_SCHEDULED);
-	pg_param_int(&p, res->stdout_bytes);
-	pg_param_int(&p, res->stderr_bytes);
-	pg_param_opt(&p, res->cpu_ms, res->cpu_ms >= 0);
-	pg_param_opt(&p, res->max_rss_kb, res->max_rss_kb >= 0);
-	pg_param_opt(&p, res->started_at, res->started_at > 0);
-	pg_param_opt(&p, res->run_at, res->state == JOB_SCHEDULED);
+	pg_finish_params(&p, res);
 	return pg_change(s, PG_FINISH, &p, -EBUSY);
 }
 

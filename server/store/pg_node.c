@@ -367,18 +367,7 @@ pg_node_finish_fenced(struct store *store, const struct job_result *res,
 	if ((rc = pg_begin(store)) < 0)
 		return rc;
 	pg_params_init(&p);
-	pg_param_int(&p, (int64_t)res->id);
-	pg_param_text(&p, job_state_name(res->state));
-	pg_param_opt(&p, res->exit_code, res->exit_code >= 0);
-	pg_param_opt(&p, res->signal, res->signal > 0);
-	pg_param_text(&p, res->error);
-	pg_param_opt(&p, res->finished_at, res->state != JOB_SCHEDULED);
-	pg_param_int(&p, res->stdout_bytes);
-	pg_param_int(&p, res->stderr_bytes);
-	pg_param_opt(&p, res->cpu_ms, res->cpu_ms >= 0);
-	pg_param_opt(&p, res->max_rss_kb, res->max_rss_kb >= 0);
-	pg_param_opt(&p, res->started_at, res->started_at > 0);
-	pg_param_opt(&p, res->run_at, res->state == JOB_SCHEDULED);
+	pg_finish_params(&p, res);
 	pg_param_text(&p, node);
 	pg_param_int(&p, attempt);
 	pg_params_init(&d);
