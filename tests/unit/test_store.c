@@ -1934,23 +1934,31 @@ pid_alive(int pid)
 	return 0;
 }
 
+/* Joins this store as node n1 with so many worker slots. */
+static void
+join_n1(struct store *s, int workers)
+{
+	struct node_row me, holder;
+
+	memset(&me, 0, sizeof(me));
+	snprintf(me.id, sizeof(me.id), "n1");
+	snprintf(me.host, sizeof(me.host), "test");
+	me.pid = 1;
+	me.workers = workers;
+	me.timeout_ms = 60000;
+	ASSERT_INT(store_node_join(s, &me, pid_alive, &holder), ==, 0);
+}
+
 /* A node whose clock is behind the one that made a job due. */
 TEST(a_claim_never_starts_a_job_before_its_run_at)
 {
 	struct store		*s = open_store();
 	uint64_t		 a = submit(s, "default", 0);
 	uint64_t		 b = submit(s, "default", 0);
-	struct node_row		 me, holder;
 	struct claim_round	 r = {0};
 	struct job		 j;
 
-	memset(&me, 0, sizeof(me));
-	snprintf(me.id, sizeof(me.id), "n1");
-	snprintf(me.host, sizeof(me.host), "test");
-	me.pid = 1;
-	me.workers = 2;
-	me.timeout_ms = 60000;
-	ASSERT_INT(store_node_join(s, &me, pid_alive, &holder), ==, 0);
+	join_n1(s, 2);
 	ASSERT_INT(pg_exec_sql(pg_of(s), "test", "UPDATE jobs SET run_at = "
 	    "CASE WHEN id = (SELECT min(id) FROM jobs) THEN 5000 ELSE 50 END",
 	    NULL, NULL), ==, 0);
@@ -1976,7 +1984,6 @@ TEST(a_fenced_finish_applies_only_to_the_attempt_its_node_runs)
 {
 	struct store		*s = open_store();
 	uint64_t		 a = submit(s, "default", 0), x, y, *ids;
-	struct node_row		 me, holder;
 	struct claim_round	 r = {0};
 	struct job_result	 res = {.state = JOB_SUCCEEDED, .exit_code = 0,
 	    .signal = -1, .finished_at = 5, .cpu_ms = -1, .max_rss_kb = -1};
@@ -1985,13 +1992,7 @@ TEST(a_fenced_finish_applies_only_to_the_attempt_its_node_runs)
 
 	x = submit_waiting(s, 0, &a, 1);
 	y = submit_waiting(s, 0, &a, 1);
-	memset(&me, 0, sizeof(me));
-	snprintf(me.id, sizeof(me.id), "n1");
-	snprintf(me.host, sizeof(me.host), "test");
-	me.pid = 1;
-	me.workers = 1;
-	me.timeout_ms = 60000;
-	ASSERT_INT(store_node_join(s, &me, pid_alive, &holder), ==, 0);
+	join_n1(s, 1);
 	ASSERT_INT(store_commit(s, 1), ==, 0);
 	ASSERT_INT(store_claim_round(s, "n1", &r), ==, 0);
 	ASSERT_INT(store_claim_next(s, "n1", 1, 100, &r, &j), ==, 1);
