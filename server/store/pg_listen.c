@@ -16,6 +16,7 @@
 
 #include "log.h"
 #include "store/listen.h"
+#include "store/pg_poll.h"
 
 #define BACKOFF_MIN_MS		100
 #define BACKOFF_MAX_MS		5000
@@ -30,13 +31,6 @@ enum lstate {
 	L_UP
 };
 
-/* A poll handle on one descriptor; freed in its close callback. */
-struct lpoll {
-	uv_poll_t	 h;
-	struct pg_listen	*l;
-	int		 fd;
-};
-
 struct pg_listen {
 	uv_loop_t		*loop;
 	const struct pg_listen_cb	*cb;
@@ -46,7 +40,7 @@ struct pg_listen {
 	const char		**vals;
 	char			 channel[64];
 	PGconn			*conn;
-	struct lpoll		*poll;
+	struct pg_poll		*poll;
 	enum lstate		 state;
 	uv_timer_t		 timer;	/* retry, connect deadline, keepalive */
 	int64_t			 backoff_ms;
@@ -59,45 +53,15 @@ static void	on_poll(uv_poll_t *, int, int);
 static void	on_timer(uv_timer_t *);
 
 static void
-poll_closed(uv_handle_t *h)
-{
-	free(h->data);
-}
-
-static void
 poll_drop(struct pg_listen *l)
 {
-	if (l->poll == NULL)
-		return;
-	uv_poll_stop(&l->poll->h);
-	uv_close((uv_handle_t *)&l->poll->h, poll_closed);
-	l->poll = NULL;
+	pg_poll_drop(&l->poll);
 }
 
-/* Watches the connection's socket for events (it may be a new one). */
 static int
 poll_watch(struct pg_listen *l, int events)
 {
-	int fd = PQsocket(l->conn);
-
-	if (fd < 0)
-		return -EIO;
-	if (l->poll && l->poll->fd != fd)
-		poll_drop(l);
-	if (l->poll == NULL) {
-		if ((l->poll = calloc(1, sizeof(*l->poll))) == NULL)
-			return -ENOMEM;
-		l->poll->l = l;
-		l->poll->fd = fd;
-		l->poll->h.data = l->poll;
-		if (uv_poll_init(l->loop, &l->poll->h, fd) < 0) {
-			free(l->poll);
-			l->poll = NULL;
-			return -EIO;
-		}
-	}
-	uv_poll_start(&l->poll->h, events, on_poll);
-	return 0;
+	return pg_poll_watch(&l->poll, l->loop, l->conn, events, on_poll, l);
 }
 
 /* The connection failed or dropped: close it, try again later. */
@@ -231,7 +195,7 @@ read_input(struct pg_listen *l)
 static void
 on_poll(uv_poll_t *h, int status, int events)
 {
-	struct pg_listen	*l = ((struct lpoll *)h->data)->l;
+	struct pg_listen	*l = ((struct pg_poll *)h->data)->arg;
 	int		 rc;
 
 	if (l == NULL || l->stopping)
