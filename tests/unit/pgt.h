@@ -26,6 +26,26 @@ pgt_exec_on(const char *url, const char *sql)
 }
 
 /*
+ * The text of the first value a query on url answers, "NULL" or "(none)"
+ * when there is none; the buffer is the next call's.
+ */
+static inline char *
+pgt_value(const char *url, const char *sql)
+{
+	static char	 out[4096];
+	PGconn		*c = PQconnectdb(url);
+	PGresult	*r = PQexec(c, sql);
+
+	if (PQresultStatus(r) != PGRES_TUPLES_OK)
+		FAIL("%s: %s", sql, PQerrorMessage(c));
+	snprintf(out, sizeof(out), "%s", PQntuples(r) ? (PQgetisnull(r, 0, 0) ?
+	    "NULL" : PQgetvalue(r, 0, 0)) : "(none)");
+	PQclear(r);
+	PQfinish(c);
+	return out;
+}
+
+/*
  * Makes database prefix_name afresh (dropping what a failed run left)
  * and writes its URI into url: RUNNEL_TEST_PG_URL with the database's
  * name swapped.

@@ -32,17 +32,7 @@ static char	 db_url[1024];
 static char *
 value(const char *sql)
 {
-	static char	 out[4096];
-	PGconn		*c = PQconnectdb(db_url);
-	PGresult	*r = PQexec(c, sql);
-
-	if (PQresultStatus(r) != PGRES_TUPLES_OK)
-		FAIL("%s: %s", sql, PQerrorMessage(c));
-	snprintf(out, sizeof(out), "%s", PQntuples(r) ? (PQgetisnull(r, 0, 0) ?
-	    "NULL" : PQgetvalue(r, 0, 0)) : "(none)");
-	PQclear(r);
-	PQfinish(c);
-	return out;
+	return pgt_value(db_url, sql);
 }
 
 /* A fresh database named after the case, opened as a store (migrated). */

@@ -28,16 +28,7 @@ static char	 db_url[1024];
 static long long
 count(const char *sql)
 {
-	PGconn		*c = PQconnectdb(db_url);
-	PGresult	*r = PQexec(c, sql);
-	long long	 n;
-
-	if (PQresultStatus(r) != PGRES_TUPLES_OK)
-		FAIL("%s: %s", sql, PQerrorMessage(c));
-	n = atoll(PQgetvalue(r, 0, 0));
-	PQclear(r);
-	PQfinish(c);
-	return n;
+	return atoll(pgt_value(db_url, sql));
 }
 
 /* A fresh database named after the case, with the schema. */
