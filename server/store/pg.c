@@ -15,6 +15,7 @@
 #include "embed.h"
 #include "log.h"
 #include "store/pg.h"
+#include "store/pg_conninfo.h"
 
 extern const struct embed_file pg_schema_files[];
 
@@ -263,15 +264,6 @@ notice(void *arg, const PGresult *res)
 		log_debug("store: postgresql: %s", msg ? msg : "?");
 }
 
-static int
-has_option(const PQconninfoOption *opts, const char *key)
-{
-	for (const PQconninfoOption *o = opts; o->keyword; o++)
-		if (strcmp(o->keyword, key) == 0)
-			return o->val != NULL && *o->val != '\0';
-	return 0;
-}
-
 /*
  * Connects with what conninfo says (a URI or key=value pairs), plus,
  * when not given: a connect_timeout so that no connect or reset can hang
@@ -282,65 +274,31 @@ has_option(const PQconninfoOption *opts, const char *key)
 static int
 connect_db(struct pg_store *s, const char *conninfo)
 {
-	PQconninfoOption	*opts;
-	const char		**keys = NULL, **vals = NULL;
+	struct pg_conninfo	 ci;
 	char			*err = NULL;
-	size_t			 n = 0, k = 0;
-	int			 rc = 0;
+	int			 rc;
 
-	if ((opts = PQconninfoParse(conninfo, &err)) == NULL) {
-		if (err == NULL)
-			return -ENOMEM;
-		err[strcspn(err, "\n")] = '\0';
-		log_warnx("store: the PostgreSQL connection string is not "
-		    "valid: %s", err);
-		PQfreemem(err);
-		return -EINVAL;
-	}
-	for (const PQconninfoOption *o = opts; o->keyword; o++)
-		n++;
-	keys = calloc(n + 8, sizeof(*keys));
-	vals = calloc(n + 8, sizeof(*vals));
-	if (keys == NULL || vals == NULL) {
-		rc = -ENOMEM;
+	if ((rc = pg_conninfo_parse(&ci, conninfo, 8, &err)) < 0) {
+		if (rc == -EINVAL) {
+			log_warnx("store: the PostgreSQL connection string is "
+			    "not valid: %s", err);
+			PQfreemem(err);
+		}
 		goto out;
 	}
-	for (const PQconninfoOption *o = opts; o->keyword; o++)
-		if (o->val != NULL) {
-			keys[k] = o->keyword;
-			vals[k++] = o->val;
-		}
-	if (!has_option(opts, "connect_timeout") &&
-	    getenv("PGCONNECT_TIMEOUT") == NULL) {
-		keys[k] = "connect_timeout";
-		vals[k++] = PG_CONNECT_TIMEOUT;
-	}
-	if (!has_option(opts, "client_encoding") &&
-	    getenv("PGCLIENTENCODING") == NULL) {
-		keys[k] = "client_encoding";
-		vals[k++] = "UTF8";
-	}
+	if (getenv("PGCONNECT_TIMEOUT") == NULL)
+		pg_conninfo_default(&ci, "connect_timeout",
+		    PG_CONNECT_TIMEOUT);
+	if (getenv("PGCLIENTENCODING") == NULL)
+		pg_conninfo_default(&ci, "client_encoding", "UTF8");
 	/* Over TCP, a peer that vanished without a word is found in about
 	 * 30 s (15 s idle, then 3 probes 5 s apart) rather than the
 	 * system's two hours (ignored on sockets). */
-	if (!has_option(opts, "keepalives_idle")) {
-		keys[k] = "keepalives_idle";
-		vals[k++] = "15";
-	}
-	if (!has_option(opts, "keepalives_interval")) {
-		keys[k] = "keepalives_interval";
-		vals[k++] = "5";
-	}
-	if (!has_option(opts, "keepalives_count")) {
-		keys[k] = "keepalives_count";
-		vals[k++] = "3";
-	}
-	if (!has_option(opts, "fallback_application_name")) {
-		keys[k] = "fallback_application_name";
-		vals[k++] = "runneld";
-	}
-	keys[k] = vals[k] = NULL;
-	if ((s->conn = PQconnectdbParams(keys, vals, 0)) == NULL) {
+	pg_conninfo_default(&ci, "keepalives_idle", "15");
+	pg_conninfo_default(&ci, "keepalives_interval", "5");
+	pg_conninfo_default(&ci, "keepalives_count", "3");
+	pg_conninfo_default(&ci, "fallback_application_name", "runneld");
+	if ((s->conn = PQconnectdbParams(ci.keys, ci.vals, 0)) == NULL) {
 		rc = -ENOMEM;
 		goto out;
 	}
@@ -358,9 +316,7 @@ connect_db(struct pg_store *s, const char *conninfo)
 		rc = -EPROTO;
 	}
 out:
-	free(keys);
-	free(vals);
-	PQconninfoFree(opts);
+	pg_conninfo_free(&ci);
 	return rc;
 }
 

@@ -354,6 +354,12 @@ int	pg_fail_early(struct pg_store *, const char *what, PGresult *res);
 
 /* The parameters $1..$12 of a finish (pg_jobs.c). */
 void	pg_finish_params(struct pg_params *, const struct job_result *);
+/* The parameters $1..$5 of an idempotency key's record (pg_flow.c). */
+void	pg_idem_params(struct pg_params *, const char *key, const char *sha,
+	    const char *jobs_json, int batch, int64_t now_ms);
+/* Calls cb for each (queue, state, count) row of r (pg_queues.c). */
+void	pg_count_rows(const PGresult *r, void (*cb)(void *, const char *,
+	    enum job_state, int64_t), void *arg);
 
 /* pg_exec, then 0 if it changed one row, none if it changed no row. */
 int	pg_change(struct pg_store *, enum pg_stmt_id id, struct pg_params *p,

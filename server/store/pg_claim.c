@@ -225,12 +225,7 @@ pg_claim_idem_take(struct store *store, const char *key, const char *sha,
 
 	if ((rc = pg_begin(store)) < 0)
 		return rc;
-	pg_params_init(&p);
-	pg_param_text(&p, key);
-	pg_param_text(&p, sha);
-	pg_param_text(&p, jobs_json);
-	pg_param_int(&p, batch);
-	pg_param_int(&p, now_ms);
+	pg_idem_params(&p, key, sha, jobs_json, batch, now_ms);
 	pg_param_int(&p, since_ms);
 	rc = pg_cluster_changes(pg_of(store), CL_IDEM_TAKE, &p);
 	return rc < 0 ? rc : rc == 1 ? 0 : -EEXIST;
@@ -312,12 +307,7 @@ pg_claim_counts(struct store *store,
 
 	if ((rc = pg_cluster_exec(pg_of(store), CL_COUNTS, NULL, &r)) < 0)
 		return rc;
-	for (int i = 0; i < PQntuples(r); i++) {
-		int state = job_state_parse(PQgetvalue(r, i, 1));
-
-		if (state >= 0)
-			cb(arg, PQgetvalue(r, i, 0), state, pg_int(r, i, 2));
-	}
+	pg_count_rows(r, cb, arg);
 	PQclear(r);
 	return 0;
 }

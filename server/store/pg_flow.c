@@ -116,6 +116,18 @@ pg_idem_get(struct store *store, const char *key, int64_t since_ms,
 	return rc;
 }
 
+void
+pg_idem_params(struct pg_params *p, const char *key, const char *sha,
+    const char *jobs_json, int batch, int64_t now_ms)
+{
+	pg_params_init(p);
+	pg_param_text(p, key);
+	pg_param_text(p, sha);
+	pg_param_text(p, jobs_json);
+	pg_param_int(p, batch);
+	pg_param_int(p, now_ms);
+}
+
 int
 pg_idem_put(struct store *store, const char *key, const char *sha,
     const char *jobs_json, int batch, int64_t now_ms)
@@ -125,12 +137,7 @@ pg_idem_put(struct store *store, const char *key, const char *sha,
 
 	if ((rc = pg_begin(store)) < 0)
 		return rc;
-	pg_params_init(&p);
-	pg_param_text(&p, key);
-	pg_param_text(&p, sha);
-	pg_param_text(&p, jobs_json);
-	pg_param_int(&p, batch);
-	pg_param_int(&p, now_ms);
+	pg_idem_params(&p, key, sha, jobs_json, batch, now_ms);
 	return pg_exec(pg_of(store), PG_IDEM_PUT, &p, NULL);
 }
 

@@ -352,10 +352,10 @@ pg_requeue(struct store *store, uint64_t id, enum job_state from,
 	return pg_change(s, PG_REQUEUE, &p, -EBUSY);
 }
 
-int
-pg_promote(struct store *store, uint64_t id)
+/* A change whose one parameter is the job's id; no row is `miss`. */
+static int
+change_id(struct store *store, enum pg_stmt_id stmt, uint64_t id, int miss)
 {
-	struct pg_store		*s = pg_of(store);
 	struct pg_params	 p;
 	int			 rc;
 
@@ -363,21 +363,19 @@ pg_promote(struct store *store, uint64_t id)
 		return rc;
 	pg_params_init(&p);
 	pg_param_int(&p, (int64_t)id);
-	return pg_change(s, PG_PROMOTE, &p, -EBUSY);
+	return pg_change(pg_of(store), stmt, &p, miss);
+}
+
+int
+pg_promote(struct store *store, uint64_t id)
+{
+	return change_id(store, PG_PROMOTE, id, -EBUSY);
 }
 
 int
 pg_delete(struct store *store, uint64_t id)
 {
-	struct pg_store		*s = pg_of(store);
-	struct pg_params	 p;
-	int			 rc;
-
-	if ((rc = pg_begin(store)) < 0)
-		return rc;
-	pg_params_init(&p);
-	pg_param_int(&p, (int64_t)id);
-	return pg_change(s, PG_DELETE, &p, -ENOENT);
+	return change_id(store, PG_DELETE, id, -ENOENT);
 }
 
 int

@@ -21,6 +21,7 @@
 #include "log.h"
 #include "store/cluster.h"
 #include "store/pg.h"
+#include "store/pg_poll.h"
 
 #define RETRY_FIRST_MS		500
 #define CONNECT_DEFAULT_MS	5000
@@ -32,18 +33,11 @@ enum link_state {
 	LINK_CONNECTING		/* PQresetPoll steps */
 };
 
-/* A poll handle on one descriptor; freed in its close callback. */
-struct link_poll {
-	uv_poll_t	 h;
-	struct pg_link	*l;
-	int		 fd;
-};
-
 struct pg_link {
 	struct pg_store		*s;
 	uv_loop_t		*loop;
 	uv_timer_t		 timer;	/* the next attempt; an attempt's end */
-	struct link_poll	*poll;
+	struct pg_poll		*poll;
 	enum link_state		 state;
 	int64_t			 retry_ms;	/* the last back-off */
 	int64_t			 retry_max_ms;
@@ -84,45 +78,15 @@ note_error(struct pg_link *l, const char *why)
 }
 
 static void
-poll_closed(uv_handle_t *h)
-{
-	free(h->data);
-}
-
-static void
 poll_drop(struct pg_link *l)
 {
-	if (l->poll == NULL)
-		return;
-	uv_poll_stop(&l->poll->h);
-	uv_close((uv_handle_t *)&l->poll->h, poll_closed);
-	l->poll = NULL;
+	pg_poll_drop(&l->poll);
 }
 
-/* Watches the connection's socket (it may be a new one) for events. */
 static int
 poll_watch(struct pg_link *l, int events)
 {
-	int fd = PQsocket(l->s->conn);
-
-	if (fd < 0)
-		return -ENOTCONN;
-	if (l->poll && l->poll->fd != fd)
-		poll_drop(l);
-	if (l->poll == NULL) {
-		if ((l->poll = calloc(1, sizeof(*l->poll))) == NULL)
-			return -ENOMEM;
-		l->poll->l = l;
-		l->poll->fd = fd;
-		l->poll->h.data = l->poll;
-		if (uv_poll_init(l->loop, &l->poll->h, fd) < 0) {
-			free(l->poll);
-			l->poll = NULL;
-			return -ENOTCONN;
-		}
-	}
-	uv_poll_start(&l->poll->h, events, on_poll);
-	return 0;
+	return pg_poll_watch(&l->poll, l->loop, l->s->conn, events, on_poll, l);
 }
 
 /*
@@ -277,7 +241,7 @@ attempt_inline(struct pg_link *l)
 static void
 on_poll(uv_poll_t *h, int status, int events)
 {
-	struct pg_link *l = ((struct link_poll *)h->data)->l;
+	struct pg_link *l = ((struct pg_poll *)h->data)->arg;
 
 	(void)events;
 	if (l == NULL || l->state != LINK_CONNECTING)

@@ -16,12 +16,13 @@
 
 #include "log.h"
 #include "store/listen.h"
+#include "store/pg_conninfo.h"
+#include "store/pg_poll.h"
 
 #define BACKOFF_MIN_MS		100
 #define BACKOFF_MAX_MS		5000
 #define CONNECT_TIMEOUT_MS	10000
 #define KEEPALIVE_MS		15000
-#define OPTIONS_MAX		64
 
 enum lstate {
 	L_DOWN,		/* waiting for the retry timer */
@@ -30,23 +31,14 @@ enum lstate {
 	L_UP
 };
 
-/* A poll handle on one descriptor; freed in its close callback. */
-struct lpoll {
-	uv_poll_t	 h;
-	struct pg_listen	*l;
-	int		 fd;
-};
-
 struct pg_listen {
 	uv_loop_t		*loop;
 	const struct pg_listen_cb	*cb;
 	void			*arg;
-	PQconninfoOption	*opts;
-	const char		**keys;
-	const char		**vals;
+	struct pg_conninfo	 ci;
 	char			 channel[64];
 	PGconn			*conn;
-	struct lpoll		*poll;
+	struct pg_poll		*poll;
 	enum lstate		 state;
 	uv_timer_t		 timer;	/* retry, connect deadline, keepalive */
 	int64_t			 backoff_ms;
@@ -59,45 +51,15 @@ static void	on_poll(uv_poll_t *, int, int);
 static void	on_timer(uv_timer_t *);
 
 static void
-poll_closed(uv_handle_t *h)
-{
-	free(h->data);
-}
-
-static void
 poll_drop(struct pg_listen *l)
 {
-	if (l->poll == NULL)
-		return;
-	uv_poll_stop(&l->poll->h);
-	uv_close((uv_handle_t *)&l->poll->h, poll_closed);
-	l->poll = NULL;
+	pg_poll_drop(&l->poll);
 }
 
-/* Watches the connection's socket for events (it may be a new one). */
 static int
 poll_watch(struct pg_listen *l, int events)
 {
-	int fd = PQsocket(l->conn);
-
-	if (fd < 0)
-		return -EIO;
-	if (l->poll && l->poll->fd != fd)
-		poll_drop(l);
-	if (l->poll == NULL) {
-		if ((l->poll = calloc(1, sizeof(*l->poll))) == NULL)
-			return -ENOMEM;
-		l->poll->l = l;
-		l->poll->fd = fd;
-		l->poll->h.data = l->poll;
-		if (uv_poll_init(l->loop, &l->poll->h, fd) < 0) {
-			free(l->poll);
-			l->poll = NULL;
-			return -EIO;
-		}
-	}
-	uv_poll_start(&l->poll->h, events, on_poll);
-	return 0;
+	return pg_poll_watch(&l->poll, l->loop, l->conn, events, on_poll, l);
 }
 
 /* The connection failed or dropped: close it, try again later. */
@@ -135,7 +97,7 @@ notice(void *arg, const PGresult *res)
 static void
 connect_start(struct pg_listen *l)
 {
-	l->conn = PQconnectStartParams(l->keys, l->vals, 0);
+	l->conn = PQconnectStartParams(l->ci.keys, l->ci.vals, 0);
 	if (l->conn == NULL || PQstatus(l->conn) == CONNECTION_BAD) {
 		down(l, "connect");
 		return;
@@ -231,7 +193,7 @@ read_input(struct pg_listen *l)
 static void
 on_poll(uv_poll_t *h, int status, int events)
 {
-	struct pg_listen	*l = ((struct lpoll *)h->data)->l;
+	struct pg_listen	*l = ((struct pg_poll *)h->data)->arg;
 	int		 rc;
 
 	if (l == NULL || l->stopping)
@@ -282,57 +244,26 @@ on_timer(uv_timer_t *t)
 	}
 }
 
-static int
-has_option(const PQconninfoOption *opts, const char *key)
-{
-	for (const PQconninfoOption *o = opts; o->keyword; o++)
-		if (strcmp(o->keyword, key) == 0)
-			return o->val != NULL && *o->val != '\0';
-	return 0;
-}
-
 /* conninfo's options, with TCP keepalives and a name unless it gives them. */
 static int
 options(struct pg_listen *l, const char *conninfo)
 {
-	static const char *const extra[][2] = {
-		{"keepalives_idle", "10"}, {"keepalives_interval", "5"},
-		{"keepalives_count", "3"},
-		{"fallback_application_name", "runneld-listen"},
-	};
-	char	*err = NULL;
-	size_t	 k = 0;
+	int rc;
 
-	if ((l->opts = PQconninfoParse(conninfo, &err)) == NULL) {
-		if (err)
-			PQfreemem(err);
-		return err ? -EINVAL : -ENOMEM;
-	}
-	l->keys = calloc(OPTIONS_MAX + 8, sizeof(*l->keys));
-	l->vals = calloc(OPTIONS_MAX + 8, sizeof(*l->vals));
-	if (l->keys == NULL || l->vals == NULL)
-		return -ENOMEM;
-	for (const PQconninfoOption *o = l->opts; o->keyword && k < OPTIONS_MAX;
-	    o++)
-		if (o->val != NULL) {
-			l->keys[k] = o->keyword;
-			l->vals[k++] = o->val;
-		}
-	for (size_t i = 0; i < sizeof(extra) / sizeof(extra[0]); i++)
-		if (!has_option(l->opts, extra[i][0])) {
-			l->keys[k] = extra[i][0];
-			l->vals[k++] = extra[i][1];
-		}
+	if ((rc = pg_conninfo_parse(&l->ci, conninfo, 4, NULL)) < 0)
+		return rc;
+	pg_conninfo_default(&l->ci, "keepalives_idle", "10");
+	pg_conninfo_default(&l->ci, "keepalives_interval", "5");
+	pg_conninfo_default(&l->ci, "keepalives_count", "3");
+	pg_conninfo_default(&l->ci, "fallback_application_name",
+	    "runneld-listen");
 	return 0;
 }
 
 static void
 pg_listen_free(struct pg_listen *l)
 {
-	if (l->opts)
-		PQconninfoFree(l->opts);
-	free(l->keys);
-	free(l->vals);
+	pg_conninfo_free(&l->ci);
 	free(l);
 }
 

@@ -25,6 +25,18 @@ pg_head(struct store *store, const char *queue, uint64_t *id,
 	return rc;
 }
 
+void
+pg_count_rows(const PGresult *r,
+    void (*cb)(void *, const char *, enum job_state, int64_t), void *arg)
+{
+	for (int i = 0; i < PQntuples(r); i++) {
+		int state = job_state_parse(PQgetvalue(r, i, 1));
+
+		if (state >= 0)
+			cb(arg, PQgetvalue(r, i, 0), state, pg_int(r, i, 2));
+	}
+}
+
 int
 pg_count(struct store *store,
     void (*cb)(void *, const char *, enum job_state, int64_t), void *arg)
@@ -34,12 +46,7 @@ pg_count(struct store *store,
 
 	if ((rc = pg_exec(pg_of(store), PG_COUNT, NULL, &r)) < 0)
 		return rc;
-	for (int i = 0; i < PQntuples(r); i++) {
-		int state = job_state_parse(PQgetvalue(r, i, 1));
-
-		if (state >= 0)
-			cb(arg, PQgetvalue(r, i, 0), state, pg_int(r, i, 2));
-	}
+	pg_count_rows(r, cb, arg);
 	PQclear(r);
 	return 0;
 }

@@ -24,60 +24,24 @@
 #include "store/pgcopy.h"
 #include "store/store.h"
 #include "test.h"
+#include "pgt.h"
 
 static char	 db_url[1024];
-
-static void
-exec_on(const char *url, const char *sql)
-{
-	PGconn		*c = PQconnectdb(url);
-	PGresult	*r;
-
-	if (PQstatus(c) != CONNECTION_OK)
-		FAIL("connect %s: %s", url, PQerrorMessage(c));
-	r = PQexec(c, sql);
-	if (PQresultStatus(r) != PGRES_COMMAND_OK &&
-	    PQresultStatus(r) != PGRES_TUPLES_OK)
-		FAIL("%s: %s", sql, PQerrorMessage(c));
-	PQclear(r);
-	PQfinish(c);
-}
 
 /* The text of the first value a query on the case's database answers. */
 static char *
 value(const char *sql)
 {
-	static char	 out[4096];
-	PGconn		*c = PQconnectdb(db_url);
-	PGresult	*r = PQexec(c, sql);
-
-	if (PQresultStatus(r) != PGRES_TUPLES_OK)
-		FAIL("%s: %s", sql, PQerrorMessage(c));
-	snprintf(out, sizeof(out), "%s", PQntuples(r) ? (PQgetisnull(r, 0, 0) ?
-	    "NULL" : PQgetvalue(r, 0, 0)) : "(none)");
-	PQclear(r);
-	PQfinish(c);
-	return out;
+	return pgt_value(db_url, sql);
 }
 
 /* A fresh database named after the case, opened as a store (migrated). */
 static struct store *
 fresh(const char *name)
 {
-	const char	*base = getenv("RUNNEL_TEST_PG_URL");
-	const char	*q;
 	struct store	*st;
-	char		 sql[256];
 
-	snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS import_%s WITH "
-	    "(FORCE)", name);
-	exec_on(base, sql);
-	snprintf(sql, sizeof(sql), "CREATE DATABASE import_%s", name);
-	exec_on(base, sql);
-	if ((q = strstr(base, ":///")) == NULL)
-		FAIL("RUNNEL_TEST_PG_URL must be postgresql:///DB?...");
-	snprintf(db_url, sizeof(db_url), "%.*s:///import_%s%s", (int)(q - base),
-	    base, name, strchr(q + 4, '?') ? strchr(q + 4, '?') : "");
+	pgt_fresh_db("import", name, db_url, sizeof(db_url));
 	ASSERT_INT(store_open(&st, db_url, STORE_FAST), ==, 0);
 	return st;
 }
@@ -127,7 +91,7 @@ TEST(copy_sends_every_kind_of_value_as_it_is)
 	char		 sha[65], want[65];
 
 	fill(b, big, 7);
-	exec_on(db_url, "CREATE TABLE k (a bigint, b integer, c smallint, "
+	pgt_exec_on(db_url, "CREATE TABLE k (a bigint, b integer, c smallint, "
 	    "d text, e bytea, n integer)");
 	ASSERT_INT(store_begin(st), ==, 0);
 	ASSERT_INT(pgcopy_start(&cp, s, "copy k", "k (a, b, c, d, e, n)"), ==, 0);
@@ -175,7 +139,7 @@ TEST(copy_that_the_caller_abandons_keeps_nothing_and_loses_the_turn)
 	struct store	*st = fresh("copy_abandon");
 	struct pgcopy	 cp;
 
-	exec_on(db_url, "CREATE TABLE k (a bigint)");
+	pgt_exec_on(db_url, "CREATE TABLE k (a bigint)");
 	ASSERT_INT(store_begin(st), ==, 0);
 	ASSERT_INT(pgcopy_start(&cp, (struct pg_store *)st, "copy k", "k (a)"),
 	    ==, 0);
@@ -195,7 +159,7 @@ TEST(copy_the_server_refuses_says_so)
 	struct store	*st = fresh("copy_refused");
 	struct pgcopy	 cp;
 
-	exec_on(db_url, "CREATE TABLE k (a bigint PRIMARY KEY)");
+	pgt_exec_on(db_url, "CREATE TABLE k (a bigint PRIMARY KEY)");
 	ASSERT_INT(store_begin(st), ==, 0);
 	ASSERT_INT(pgcopy_start(&cp, (struct pg_store *)st, "copy k", "k (a)"),
 	    ==, 0);

@@ -18,67 +18,26 @@
 #include "embed.h"
 #include "store/pgio.h"
 #include "test.h"
+#include "pgt.h"
 
 extern const struct embed_file pg_schema_files[];
 
 static char	 db_url[1024];
 
-/* Runs sql on url; FAILs when it does not work. */
-static void
-exec_on(const char *url, const char *sql)
-{
-	PGconn		*c = PQconnectdb(url);
-	PGresult	*r;
-
-	if (PQstatus(c) != CONNECTION_OK)
-		FAIL("connect %s: %s", url, PQerrorMessage(c));
-	r = PQexec(c, sql);
-	if (PQresultStatus(r) != PGRES_COMMAND_OK &&
-	    PQresultStatus(r) != PGRES_TUPLES_OK)
-		FAIL("%s: %s", sql, PQerrorMessage(c));
-	PQclear(r);
-	PQfinish(c);
-}
-
 /* One number from a query on the case's database. */
 static long long
 count(const char *sql)
 {
-	PGconn		*c = PQconnectdb(db_url);
-	PGresult	*r = PQexec(c, sql);
-	long long	 n;
-
-	if (PQresultStatus(r) != PGRES_TUPLES_OK)
-		FAIL("%s: %s", sql, PQerrorMessage(c));
-	n = atoll(PQgetvalue(r, 0, 0));
-	PQclear(r);
-	PQfinish(c);
-	return n;
+	return atoll(pgt_value(db_url, sql));
 }
 
 /* A fresh database named after the case, with the schema. */
 static struct pgio *
 fresh(const char *name)
 {
-	const char	*base = getenv("RUNNEL_TEST_PG_URL");
-	char		 sql[256], url[1024];
-	const char	*q;
-
-	if (base == NULL)
-		FAIL("no PostgreSQL: RUNNEL_TEST_PG_URL is not set");
-	snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS pgio_%s WITH "
-	    "(FORCE)", name);
-	exec_on(base, sql);
-	snprintf(sql, sizeof(sql), "CREATE DATABASE pgio_%s", name);
-	exec_on(base, sql);
-	/* postgresql:///postgres?host=...: swap the database's name */
-	if ((q = strstr(base, ":///")) == NULL)
-		FAIL("RUNNEL_TEST_PG_URL must be postgresql:///DB?...");
-	snprintf(url, sizeof(url), "%.*s:///pgio_%s%s", (int)(q - base), base,
-	    name, strchr(q + 4, '?') ? strchr(q + 4, '?') : "");
-	snprintf(db_url, sizeof(db_url), "%s", url);
+	pgt_fresh_db("pgio", name, db_url, sizeof(db_url));
 	for (const struct embed_file *f = pg_schema_files; f->name; f++)
-		exec_on(db_url, (const char *)f->data);
+		pgt_exec_on(db_url, (const char *)f->data);
 	return pgio_new(db_url, 2);
 }
 
@@ -91,7 +50,7 @@ job_row(long long id, const char *sha)
 	    "priority, state, created_at, file_sha256) VALUES (%lld, '%s', "
 	    "'default', 0, 'running', 0, %s%s%s)", id, sha ? "upload" :
 	    "command", sha ? "'" : "", sha ? sha : "NULL", sha ? "'" : "");
-	exec_on(db_url, sql);
+	pgt_exec_on(db_url, sql);
 }
 
 /* Bytes no text would be: NUL, invalid UTF-8, every value. */
@@ -211,7 +170,7 @@ TEST(output_of_a_deleted_job_is_gone_and_refused)
 
 	job_row(5, NULL);
 	ASSERT_INT(pg_output_put(io, 5, 1, 0, 0, "x", 1), ==, 0);
-	exec_on(db_url, "DELETE FROM jobs WHERE id = 5");
+	pgt_exec_on(db_url, "DELETE FROM jobs WHERE id = 5");
 	ASSERT_INT(count("SELECT count(*) FROM job_output"), ==, 0);
 	ASSERT_INT(pg_output_put(io, 5, 1, 0, 1, "y", 1), ==, -ENOENT);
 	pgio_free(io);
@@ -283,7 +242,7 @@ TEST(blob_fetch_refuses_bytes_that_are_not_the_named_ones)
 	sha_hex("hello", 5, sha);
 	write_file("up", "hello", 5);
 	ASSERT_INT(pg_files_put(io, "up", 5, sha, &pin), ==, 0);
-	exec_on(db_url, "UPDATE blob_chunks SET data = 'jello'");
+	pgt_exec_on(db_url, "UPDATE blob_chunks SET data = 'jello'");
 	ASSERT_INT(pg_files_fetch(io, sha, 5, "down"), ==, -EPROTO);
 	ASSERT(stat("down", &st) != 0);
 	ASSERT_INT(pg_files_fetch(io, "00", 5, "down"), ==, -ENOENT);
@@ -304,7 +263,7 @@ TEST(blob_is_collected_once_neither_pin_nor_job_holds_it)
 	job_row(9, sha);
 	ASSERT_INT(pg_files_unpin(io, pin), ==, 0);
 	ASSERT_INT(pg_files_collect(io), ==, 0);	/* a job carries it */
-	exec_on(db_url, "DELETE FROM jobs WHERE id = 9");
+	pgt_exec_on(db_url, "DELETE FROM jobs WHERE id = 9");
 	ASSERT_INT(pg_files_collect(io), ==, 1);
 	ASSERT_INT(count("SELECT count(*) FROM blob_chunks"), ==, 0);
 	ASSERT_INT(count("SELECT count(*) FROM blobs"), ==, 0);
