@@ -600,17 +600,6 @@ cluster_flush(struct server *srv)
 }
 
 static void
-add_count(void *arg, const char *queue, enum job_state st, int64_t n)
-{
-	struct counts		*t = arg;
-	struct queue_counts	*q = counts_queue(t, queue, 1);
-
-	t->by_state[st] += n;
-	if (q)
-		q->by_state[st] += n;
-}
-
-static void
 add_waiting(void *arg, const char *queue, enum job_state st, int64_t n)
 {
 	(void)queue;
@@ -653,7 +642,7 @@ cluster_counts(struct server *srv, int64_t max_age_ms)
 		memset(t->queues[i].by_state, 0, sizeof(t->queues[i].by_state));
 	memset(t->minute_id, 0, sizeof(t->minute_id));
 	memset(t->minute_count, 0, sizeof(t->minute_count));
-	if ((rc = store_counts(srv->store, add_count, t)) < 0 ||
+	if ((rc = store_counts(srv->store, counts_add, t)) < 0 ||
 	    (rc = store_queues(srv->store, set_queue, t)) < 0 ||
 	    (rc = store_minutes(srv->store, clock_now_ms() -
 	    COUNTS_MINUTES * 60000LL, set_minute, t)) < 0) {

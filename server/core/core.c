@@ -404,17 +404,6 @@ on_redo(uv_timer_t *h)
 /* ---- start-up ---------------------------------------------------------- */
 
 static void
-load_count(void *arg, const char *queue, enum job_state st, int64_t n)
-{
-	struct counts		*t = arg;
-	struct queue_counts	*q = counts_queue(t, queue, 1);
-
-	t->by_state[st] += n;
-	if (q)
-		q->by_state[st] += n;
-}
-
-static void
 load_queue(void *arg, const char *name, int paused, int concurrency)
 {
 	struct queue_counts *q = counts_queue(arg, name, 1);
@@ -444,7 +433,7 @@ core_load(struct server *srv)
 		return 0;
 	}
 	if ((rc = store_queues(srv->store, load_queue, srv->counts)) < 0 ||
-	    (rc = store_count(srv->store, load_count, srv->counts)) < 0 ||
+	    (rc = store_count(srv->store, counts_add, srv->counts)) < 0 ||
 	    (rc = store_finished_since(srv->store, since, load_minute,
 	    srv->counts)) < 0)
 		return rc;

@@ -23,6 +23,17 @@ counts_close(struct counts *t)
 	memset(t, 0, sizeof(*t));
 }
 
+void
+counts_add(void *arg, const char *queue, enum job_state st, int64_t n)
+{
+	struct counts		*t = arg;
+	struct queue_counts	*q = counts_queue(t, queue, 1);
+
+	t->by_state[st] += n;
+	if (q)
+		q->by_state[st] += n;
+}
+
 struct queue_counts *
 counts_queue(struct counts *t, const char *name, int create)
 {

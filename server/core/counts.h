@@ -48,6 +48,11 @@ void	counts_init(struct counts *);
 void	counts_close(struct counts *);
 /* The queue's entry, created when create is set; NULL if absent or ENOMEM. */
 struct queue_counts *counts_queue(struct counts *, const char *name, int create);
+/*
+ * n jobs of queue in state st, added to the counts t (a struct counts):
+ * the callback store_count and store_counts report rows to.
+ */
+void	counts_add(void *t, const char *queue, enum job_state st, int64_t n);
 /* A job of queue moved from state from to state to; -1 means none (new, deleted). */
 void	counts_move(struct counts *, const char *queue, int from, int to);
 /* A job finished at finished_ms after running duration_ms. */

@@ -85,7 +85,8 @@ fetch_then_run(struct worker *w, const struct job *j, struct msg_body *b)
 	f->pool = p;
 	f->slot = (int)(w - p->w);
 	f->job_id = j->id;
-	/* A name of our own that pgio creates (O_EXCL). */
+	/* A unique name in our tmp directory (mkstemp fills the XXXXXX),
+	 * freed again for pgio, which creates the file itself (O_EXCL). */
 	snprintf(f->tmp, sizeof(f->tmp), "%s/fetch-%llu-XXXXXX",
 	    p->srv->tmp_dir, (unsigned long long)j->id);
 	if ((fd = mkstemp(f->tmp)) < 0) {

@@ -384,15 +384,23 @@ pg_node_finish_fenced(struct store *store, const struct job_result *res,
 	return rows == 1 ? 0 : -EBUSY;
 }
 
-int
-pg_node_jobs(struct store *store, const char *node, uint64_t **ids,
-    size_t *n)
+/* The ids statement id lists for node. */
+static int
+node_ids(struct store *store, enum cl_stmt_id id, const char *node,
+    uint64_t **ids, size_t *n)
 {
 	struct pg_params p;
 
 	pg_params_init(&p);
 	pg_param_text(&p, node);
-	return pg_cluster_ids(pg_of(store), CL_NODE_JOBS, &p, ids, n);
+	return pg_cluster_ids(pg_of(store), id, &p, ids, n);
+}
+
+int
+pg_node_jobs(struct store *store, const char *node, uint64_t **ids,
+    size_t *n)
+{
+	return node_ids(store, CL_NODE_JOBS, node, ids, n);
 }
 
 /* ---- cancel requests and notifications ---- */
@@ -421,11 +429,7 @@ int
 pg_node_cancel_requests(struct store *store, const char *node, uint64_t **ids,
     size_t *n)
 {
-	struct pg_params p;
-
-	pg_params_init(&p);
-	pg_param_text(&p, node);
-	return pg_cluster_ids(pg_of(store), CL_CANCEL_REQUESTS, &p, ids, n);
+	return node_ids(store, CL_CANCEL_REQUESTS, node, ids, n);
 }
 
 int

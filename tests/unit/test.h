@@ -45,6 +45,22 @@
 static int test_failed, test_ran;
 static const char *test_only;
 
+/* n bytes no text would be, from seed: NUL, invalid UTF-8, every value. */
+static inline void
+test_fill_bytes(unsigned char *p, size_t n, unsigned seed)
+{
+	for (size_t i = 0; i < n; i++) {
+		seed = seed * 1103515245u + 12345u;
+		p[i] = (unsigned char)(seed >> 16);
+	}
+	if (n > 3) {
+		p[0] = 0;
+		p[1] = 0xff;
+		p[2] = 0xc3;
+		p[3] = 0x28;
+	}
+}
+
 static inline void
 test_run(const char *name, void (*fn)(void))
 {

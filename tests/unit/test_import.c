@@ -47,19 +47,6 @@ fresh(const char *name)
 }
 
 static void
-fill(unsigned char *p, size_t n, unsigned seed)
-{
-	for (size_t i = 0; i < n; i++) {
-		seed = seed * 1103515245u + 12345u;
-		p[i] = (unsigned char)(seed >> 16);
-	}
-	if (n > 2) {
-		p[0] = 0;
-		p[1] = 0xff;
-	}
-}
-
-static void
 write_file(const char *path, const void *p, size_t n)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
@@ -90,7 +77,7 @@ TEST(copy_sends_every_kind_of_value_as_it_is)
 	unsigned char	*b = malloc(big);
 	char		 sha[65], want[65];
 
-	fill(b, big, 7);
+	test_fill_bytes(b, big, 7);
 	pgt_exec_on(db_url, "CREATE TABLE k (a bigint, b integer, c smallint, "
 	    "d text, e bytea, n integer)");
 	ASSERT_INT(store_begin(st), ==, 0);
@@ -297,7 +284,7 @@ TEST(import_moves_rows_output_and_files_and_ends_running_jobs)
 	    ==, 0);
 	ASSERT_INT(store_commit(src, 1), ==, 0);
 	store_close(src);
-	fill(out, big, 3);
+	test_fill_bytes(out, big, 3);
 	snprintf(sql, sizeof(sql), "data/output/%llu.1.out",
 	    (unsigned long long)done);
 	write_file(sql, out, big);

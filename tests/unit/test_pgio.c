@@ -53,22 +53,6 @@ job_row(long long id, const char *sha)
 	pgt_exec_on(db_url, sql);
 }
 
-/* Bytes no text would be: NUL, invalid UTF-8, every value. */
-static void
-fill(unsigned char *p, size_t n, unsigned seed)
-{
-	for (size_t i = 0; i < n; i++) {
-		seed = seed * 1103515245u + 12345u;
-		p[i] = (unsigned char)(seed >> 16);
-	}
-	if (n > 3) {
-		p[0] = 0;
-		p[1] = 0xff;
-		p[2] = 0xc3;
-		p[3] = 0x28;
-	}
-}
-
 static void
 sha_hex(const void *p, size_t n, char out[65])
 {
@@ -112,7 +96,7 @@ TEST(output_round_trips_binary_bytes_over_several_rows)
 	size_t		 n = 2 * PGIO_CHUNK_BYTES + 12345, got;
 	unsigned char	*in = malloc(n), *out = malloc(n);
 
-	fill(in, n, 1);
+	test_fill_bytes(in, n, 1);
 	job_row(7, NULL);
 	/* Three flushes; the middle one over a chunk, split in rows. */
 	ASSERT_INT(pg_output_put(io, 7, 1, 0, 0, in, 100), ==, 0);
@@ -185,7 +169,7 @@ TEST(blob_round_trips_and_reads_ranges)
 	char		 sha[65];
 	int64_t		 pin;
 
-	fill(in, n, 2);
+	test_fill_bytes(in, n, 2);
 	sha_hex(in, n, sha);
 	write_file("up", in, n);
 	ASSERT_INT(pg_files_put(io, "up", n, sha, &pin), ==, 0);
