@@ -20,7 +20,7 @@ enum {
 	OPT_LISTEN = 256, OPT_DATA, OPT_WORKERS, OPT_TOKEN_FILE, OPT_INSECURE,
 	OPT_MAX_UPLOAD, OPT_MAX_BODY, OPT_SHUTDOWN_GRACE, OPT_KILL_GRACE,
 	OPT_DURABILITY, OPT_LOG_LEVEL, OPT_WEB_DIR, OPT_WORKER, OPT_HELP,
-	OPT_VERSION, OPT_CHECK, OPT_RETRY_BASE, OPT_MAX_QUEUED,
+	OPT_VERSION, OPT_CHECK, OPT_RETRY_BASE, OPT_MISFIRE_GRACE, OPT_MAX_QUEUED,
 	OPT_RETAIN_FINISHED, OPT_RETAIN_MAX_JOBS, OPT_LIMIT_MEMORY,
 	OPT_LIMIT_CPU, OPT_LIMIT_FILES, OPT_LIMIT_PROCS, OPT_LIMIT_OUTPUT,
 	OPT_ACCESS_LOG, OPT_ALLOW_ORIGIN, OPT_MAX_CONNECTIONS,
@@ -78,6 +78,9 @@ static const struct option_doc options[] = {
 	    "the runnel-worker binary (default: next to runneld)"},
 	{{"retry-base", 1, 0, OPT_RETRY_BASE}, "RUNNEL_RETRY_BASE", "SECONDS",
 	    "first automatic retry's delay, doubling per attempt (default 1)"},
+	{{"misfire-grace", 1, 0, OPT_MISFIRE_GRACE}, "RUNNEL_MISFIRE_GRACE",
+	    "SECONDS", "a schedule's tick found due later than this was "
+	    "missed (default 60)"},
 	{{"max-queued", 1, 0, OPT_MAX_QUEUED}, "RUNNEL_MAX_QUEUED", "N",
 	    "refuse submissions (429) once N jobs wait (default 0: no limit)"},
 	{{"retain-finished", 1, 0, OPT_RETAIN_FINISHED},
@@ -584,6 +587,8 @@ config_set(struct config *c, int opt, const char *v)
 	case OPT_RETRY_BASE:
 		return parse_seconds(v, &c->retry_base_ms) < 0 ||
 		    c->retry_base_ms < 1 ? -1 : 0;
+	case OPT_MISFIRE_GRACE:
+		return parse_seconds(v, &c->misfire_grace_ms);
 	case OPT_MAX_QUEUED:
 		return parse_count(v, INT64_MAX, &c->max_queued);
 	case OPT_RETAIN_FINISHED:
@@ -619,6 +624,7 @@ config_defaults(struct config *c)
 	c->shutdown_grace_ms = 30000;
 	c->kill_grace_ms = 5000;
 	c->retry_base_ms = 1000;
+	c->misfire_grace_ms = 60000;
 	c->retain_finished_ms = 7LL * 24 * 3600 * 1000;
 	c->durability = STORE_DURABLE;
 	c->log_level = LOG_INFO;

@@ -45,6 +45,7 @@ struct config {
 	char			 import_dir[4096];	/* --import: copy it into
 							 * database and exit; "" */
 	int64_t			 retry_base_ms;
+	int64_t			 misfire_grace_ms;	/* a tick later than this was missed */
 	int64_t			 max_queued;	/* 0: no limit */
 	int64_t			 retain_finished_ms;	/* 0: keep forever */
 	int64_t			 retain_max_jobs;	/* 0: no limit */

@@ -18,6 +18,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "api/api.h"
 #include "api/routes.h"
 #include "clock.h"
 #include "config.h"
@@ -363,6 +364,7 @@ main(int argc, char **argv)
 	srv->lock_fd = -1;
 	srv->counts = &r.counts;
 	srv->routes = api_routes;
+	srv->job_template = api_job_template;
 	srv->nroutes = api_nroutes;
 	srv->started_at = clock_now_ms();
 	counts_init(&r.counts);

@@ -34,6 +34,7 @@ struct gate;
 struct route;
 struct cluster;
 struct pgwork;
+struct job;
 
 struct server {
 	uv_loop_t		*loop;
@@ -49,6 +50,10 @@ struct server {
 	struct cluster		*cluster;	/* cluster mode; NULL on SQLite */
 	struct pgwork		*pgwork;	/* cluster mode: output and files
 						 * in PostgreSQL; NULL without */
+	/* A schedule's job template (JSON text) into a job, checked as
+	 * POST /api/v1/jobs checks a spec (api/spec.c, set by main): 0 or
+	 * a code.  The core makes a schedule's jobs with it. */
+	int			(*job_template)(const char *json, struct job *j);
 	const struct route	*routes;	/* what http serves (api/routes.c) */
 	size_t			 nroutes;
 	int64_t			 started_at;	/* wall-clock ms */

@@ -25,6 +25,20 @@ int	api_metrics_get(struct request *);
 int	api_session_get(struct request *);
 int	api_session_create(struct request *);
 int	api_session_delete(struct request *);
+int	api_schedules_create(struct request *);
+int	api_schedules_list(struct request *);
+int	api_schedules_get(struct request *);
+int	api_schedules_patch(struct request *);
+int	api_schedules_delete(struct request *);
+int	api_schedules_trigger(struct request *);
+
+struct job;
+/*
+ * A schedule's job template (JSON text) into *j (initialised by the
+ * caller), checked as POST /api/v1/jobs checks a spec, without after or
+ * run_at.  0 or -EINVAL.  The core's srv->job_template.
+ */
+int	api_job_template(const char *json, struct job *j);
 
 /*
  * Parses req->path_id into *id; on failure answers 400 invalid_field

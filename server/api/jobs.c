@@ -108,7 +108,7 @@ api_jobs_list(struct request *req)
 	struct job		*jobs;
 	size_t			 n;
 	uint64_t		 next;
-	int64_t			 limit, before;
+	int64_t			 limit, before, schedule;
 	struct jsonw		 w;
 	int			 rc;
 
@@ -116,8 +116,10 @@ api_jobs_list(struct request *req)
 	if (name_set(req, "state", job_state_parse, &f.states) < 0 ||
 	    name_set(req, "type", job_type_parse, &f.types) < 0 ||
 	    api_query_int(req, "limit", 1, LIST_MAX, LIST_DEFAULT, &limit) < 0 ||
-	    api_query_int(req, "before", 1, INT64_MAX, 0, &before) < 0)
+	    api_query_int(req, "before", 1, INT64_MAX, 0, &before) < 0 ||
+	    api_query_int(req, "schedule", 1, INT64_MAX, 0, &schedule) < 0)
 		return API_DONE;
+	f.schedule = (uint64_t)schedule;
 	f.queue = request_query(req, "queue");
 	if (f.queue && !spec_queue_valid(f.queue))
 		return reply_fail(req, 400, "invalid_field", "queue",

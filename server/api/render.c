@@ -111,6 +111,12 @@ render_job(struct jsonw *w, const struct job *j)
 	opt_int(w, j->max_rss_kb, j->max_rss_kb >= 0);
 	jsonw_lit(w, ",\"file\":");
 	file_json(w, j);
+	jsonw_lit(w, ",\"schedule_id\":");
+	opt_int(w, (int64_t)j->schedule_id, j->schedule_id > 0);
+	jsonw_lit(w, ",\"scheduled_for\":");
+	jsonw_time(w, j->schedule_id > 0 ? j->scheduled_for : 0);
+	jsonw_lit(w, ",\"webhooks\":");
+	raw_or(w, j->webhooks_json, "null");
 	jsonw_lit(w, "}");
 }
 

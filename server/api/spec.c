@@ -363,6 +363,79 @@ parse_limits(struct field_ctx *c, const cJSON *v, struct job *j)
 	return 0;
 }
 
+/* A webhook's "on": the finished states it is for (all when absent). */
+static int
+webhook_on(struct field_ctx *c, const cJSON *on, const char *field)
+{
+	const cJSON	*s;
+	int		 st;
+
+	if (on == NULL)
+		return 0;
+	if (!cJSON_IsArray(on) || on->child == NULL)
+		goto bad;
+	cJSON_ArrayForEach(s, on)
+		if (!cJSON_IsString(s) || (st = job_state_parse(s->valuestring))
+		    < 0 || !job_state_finished(st))
+			goto bad;
+	return 0;
+bad:
+	return bad(c, field, "%s must be a non-empty array of \"succeeded\", "
+	    "\"failed\", \"canceled\"", field);
+}
+
+/*
+ * "webhooks": [{"url": "https://...", "on": ["failed", ...]}, ...]:
+ * where to POST the job when it finishes (hook/ sends them).  Kept as
+ * given once checked.
+ */
+static int
+parse_webhooks(struct field_ctx *c, const cJSON *v, struct job *j)
+{
+	const cJSON	*h, *f;
+	char		 field[48];
+	int		 i = 0, rc;
+
+	if (cJSON_IsNull(v))
+		return 0;
+	if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) > JOB_WEBHOOKS_MAX)
+		return bad(c, "webhooks", "webhooks must be an array of at most "
+		    "%d {\"url\", \"on\"} objects", JOB_WEBHOOKS_MAX);
+	cJSON_ArrayForEach(h, v) {
+		const cJSON *url = NULL, *on = NULL;
+
+		snprintf(field, sizeof(field), "webhooks[%d]", i++);
+		if (!cJSON_IsObject(h))
+			return bad(c, field, "%s must be an object", field);
+		cJSON_ArrayForEach(f, h) {
+			if (strcmp(f->string, "url") == 0)
+				url = f;
+			else if (strcmp(f->string, "on") == 0)
+				on = f;
+			else
+				return reply_error_set(c->e, 400,
+				    "unknown_field", fname(c, field), "unknown "
+				    "field \"%.40s\" in %s (url, on)", f->string,
+				    field);
+		}
+		snprintf(field + strlen(field), sizeof(field) - strlen(field),
+		    ".url");
+		if (!cJSON_IsString(url) || strlen(url->valuestring) >
+		    JOB_WEBHOOK_URL_MAX || (strncmp(url->valuestring, "http://",
+		    7) != 0 && strncmp(url->valuestring, "https://", 8) != 0) ||
+		    strpbrk(url->valuestring, " \t\r\n") != NULL)
+			return bad(c, field, "%s must be an http:// or https:// "
+			    "URL of at most %d bytes", field,
+			    JOB_WEBHOOK_URL_MAX);
+		strcpy(field + strlen(field) - 4, ".on");
+		if ((rc = webhook_on(c, on, field)) < 0)
+			return rc;
+	}
+	if (v->child && (j->webhooks_json = cJSON_PrintUnformatted(v)) == NULL)
+		return -ENOMEM;
+	return 0;
+}
+
 static int
 parse_field(struct field_ctx *c, const cJSON *v, struct job *j)
 {
@@ -387,6 +460,8 @@ parse_field(struct field_ctx *c, const cJSON *v, struct job *j)
 		return parse_after(c, v, j);
 	if (strcmp(k, "limits") == 0)
 		return parse_limits(c, v, j);
+	if (strcmp(k, "webhooks") == 0)
+		return parse_webhooks(c, v, j);
 	return reply_error_set(c->e, 400, "unknown_field", fname(c, k),
 	    "unknown field \"%.64s\"", k);
 }

@@ -38,6 +38,7 @@
 #include "core/counts.h"
 #include "core/finish.h"
 #include "core/runq.h"
+#include "core/sched.h"
 #include "log.h"
 #include "pool/pool.h"
 #include "server.h"
@@ -323,8 +324,12 @@ on_tick(uv_timer_t *t)
 		beat(srv);
 	if (!cl->rejoin) {
 		lease(srv);
-		if (cl->leader)
+		if (cl->leader) {
 			chores(srv);
+			/* Schedules other nodes made or changed, and the
+			 * ticks of a leader lost: this node's timer now. */
+			sched_rearm(srv);
+		}
 	}
 	/* Not left for a worker to be idle: such a job waits meanwhile. */
 	if (cl->nunsure && !cl->unsure_settled)

@@ -26,6 +26,7 @@
 #include "core/events.h"
 #include "core/finish.h"
 #include "core/runq.h"
+#include "core/sched.h"
 #include "log.h"
 #include "pool/pool.h"
 #include "server.h"
@@ -264,6 +265,8 @@ publish(struct server *srv, const struct change *ch)
 		counts_finish(srv->counts, ch->finished_at,
 		    ch->finished_at - ch->started_at);
 	events_job(srv, ch->id, ch->to, ch->snap);
+	if (ch->to >= 0 && job_state_finished(ch->to))
+		sched_job_finished(srv, ch->id);
 }
 
 /*
@@ -451,6 +454,9 @@ core_recover(struct server *srv)
 	core_flush(srv);
 	/* Scheduled jobs wait on: the timer takes the first of them. */
 	delay_rearm(srv);
+	/* And schedules theirs; a run owed before the restart is looked at. */
+	srv->core->sched_owed = 1;
+	sched_rearm(srv);
 	return 0;
 }
 
@@ -471,6 +477,7 @@ core_start(struct server *srv)
 	uv_check_start(&c->check, on_check);
 	delay_init(srv);
 	retain_init(srv);
+	sched_init(srv);
 	return 0;
 }
 
@@ -494,6 +501,7 @@ core_stop(struct server *srv)
 	uv_close((uv_handle_t *)&c->redo_timer, on_closed);
 	uv_close((uv_handle_t *)&c->due_timer, on_closed);
 	uv_close((uv_handle_t *)&c->retain_timer, on_closed);
+	uv_close((uv_handle_t *)&c->sched_timer, on_closed);
 }
 
 void

@@ -91,6 +91,9 @@ struct core {
 	uv_timer_t	 redo_timer;
 	uv_timer_t	 due_timer;
 	uv_timer_t	 retain_timer;
+	uv_timer_t	 sched_timer;
+	int64_t		 sched_at;	/* what sched_timer is armed for; 0: nothing */
+	int		 sched_owed;	/* a schedule may owe a run (sched.c) */
 	int64_t		 due_at;	/* what due_timer is armed for; 0: nothing */
 	int		 dirty;
 	int		 runnable;	/* a queued job may exist */

@@ -14,6 +14,7 @@
 #include "core/counts.h"
 #include "log.h"
 #include "server.h"
+#include "store/schedule.h"
 #include "store/store.h"
 
 #define RETAIN_EVERY_MS		60000
@@ -67,6 +68,8 @@ on_retain(uv_timer_t *t)
 	if (n >= 0 && limit > 0)
 		m = store_expired(srv->store, INT64_MAX, limit, expire_one, srv);
 	store_idem_purge(srv->store, now - IDEM_KEEP_MS);
+	/* A tick's row guards it while it may fire: a day is plenty. */
+	store_sched_ticks_purge(srv->store, now - 24 * 3600 * 1000LL);
 	turn_dirty(srv);
 	if (n > 0 || m > 0)
 		log_debug("retain: deleted %d old and %d surplus job(s)", n, m);

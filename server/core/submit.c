@@ -425,3 +425,34 @@ submit_idem(struct server *srv, const char *key, const char *body_sha,
 	return idem_submit(srv, key, body_sha, jobs, n, batch, NULL, done, arg,
 	    err);
 }
+
+int
+submit_made(struct server *srv, struct job *j, struct core_error *err)
+{
+	int64_t	 now = clock_now_ms();
+	size_t	 waiting;
+	int	 rc;
+
+	if (srv->draining || space_full(srv))
+		return refuse_set(err, srv->draining ? -ESHUTDOWN : -ENOSPC,
+		    NULL, "%s", "");
+	if ((rc = plan_all(srv, j, 1, 0, now, err, &waiting)) < 0 ||
+	    (rc = backpressure(srv, waiting, err)) < 0)
+		return rc;
+	if ((rc = store_submit(srv->store, j, 1, now)) < 0)
+		return refuse_set(err, rc, NULL, "%s", "");
+	stored(srv, j, 1);
+	srv->core->runnable = 1;
+	turn_dirty(srv);
+	return 0;
+}
+
+void
+submit_pending(struct server *srv, struct job *j, core_done_cb done, void *arg)
+{
+	struct pending *p = turn_pending(srv->core, P_SUBMIT, done, arg, 0);
+
+	p->jobs = j;
+	p->njobs = 1;
+	turn_dirty(srv);
+}

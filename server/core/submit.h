@@ -34,4 +34,17 @@ int	submit_upload(struct server *, struct job *job, const char *tmp_path,
 	    const char *key, const char *request_sha, core_done_cb done,
 	    void *arg, struct core_error *err);
 
+/*
+ * A job made without a request (a schedule's): planned, counted against
+ * --max-queued and stored in the turn's transaction now; j->id is set.
+ * The caller keeps j.  Returns 0 or a code with *err filled.
+ */
+int	submit_made(struct server *, struct job *j, struct core_error *err);
+/*
+ * Completes done after the commit with j (one job, heap, as made by
+ * submit_made): the pending operation takes and frees it.
+ */
+void	submit_pending(struct server *, struct job *j, core_done_cb done,
+	    void *arg);
+
 #endif

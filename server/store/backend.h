@@ -9,6 +9,7 @@
 
 #include <uv.h>
 
+#include "store/schedule.h"
 #include "store/store.h"
 
 /* cluster.h's */
@@ -72,6 +73,22 @@ struct store_cluster_ops {
 	int	(*minutes_purge)(struct store *, int64_t);
 };
 
+/* schedule.h's store_sched_* contracts; every backend has them. */
+struct store_sched_ops {
+	int	(*add)(struct store *, struct schedule *);
+	int	(*get)(struct store *, uint64_t, struct schedule *);
+	int	(*all)(struct store *, struct schedule **, size_t *);
+	int	(*put)(struct store *, const struct schedule *);
+	int	(*delete)(struct store *, uint64_t);
+	int	(*next)(struct store *, int64_t *);
+	int	(*due)(struct store *, int64_t, int, uint64_t **, size_t *);
+	int	(*owed)(struct store *, uint64_t **, size_t *);
+	int	(*advance)(struct store *, uint64_t, int64_t, int64_t);
+	int	(*made)(struct store *, uint64_t, uint64_t, int64_t);
+	int	(*tick)(struct store *, uint64_t, int64_t, uint64_t);
+	int	(*ticks_purge)(struct store *, int64_t);
+};
+
 struct store_ops {
 	const char	*name;		/* "sqlite", "postgresql" */
 	void	(*close)(struct store *);
@@ -116,6 +133,7 @@ struct store_ops {
 		    const char *, int, int64_t);
 	int	(*idem_purge)(struct store *, int64_t);
 	const struct store_cluster_ops *cluster;	/* NULL: never shared */
+	const struct store_sched_ops *sched;
 };
 
 struct store {

@@ -38,7 +38,7 @@ static const enum col job_cols[] = {
 	C_I64, C_TEXT, C_TEXT, C_TEXT, C_I64, C_TEXT, C_TEXT, C_TEXT, C_TEXT,
 	C_TEXT, C_BYTES, C_I64, C_TEXT, C_I32, C_I32, C_I64, C_I64, C_I64,
 	C_I64, C_I32, C_I32, C_TEXT, C_I32, C_I64, C_I64, C_I64, C_I64,
-	C_TEXT, C_I64, C_TEXT, C_TEXT, C_I32,
+	C_TEXT, C_I64, C_TEXT, C_TEXT, C_I32, C_I64, C_I64, C_TEXT,
 };
 static const enum col queue_cols[] = {C_TEXT, C_I32, C_I32};
 static const enum col dep_cols[] = {C_I64, C_I64};
@@ -60,7 +60,7 @@ static const struct table tables[T_COUNT] = {
 	[T_QUEUES] = {"queues", "SELECT name, paused, concurrency FROM queues",
 	    "queues (name, paused, concurrency)", queue_cols, 3},
 	[T_JOBS] = {"jobs", "SELECT " JOB_COLUMNS " FROM jobs ORDER BY id",
-	    "jobs (" JOB_COLUMNS ")", job_cols, 32},
+	    "jobs (" JOB_COLUMNS ")", job_cols, 35},
 	[T_DEPS] = {"dependencies", "SELECT dep_id, job_id FROM job_deps",
 	    "job_deps (dep_id, job_id)", dep_cols, 2},
 	[T_KEYS] = {"idempotency keys", "SELECT key, body_sha, jobs, batch, "
@@ -68,7 +68,7 @@ static const struct table tables[T_COUNT] = {
 	    "batch, created_at)", key_cols, 5},
 };
 
-_Static_assert(sizeof(job_cols) / sizeof(job_cols[0]) == 32,
+_Static_assert(sizeof(job_cols) / sizeof(job_cols[0]) == 35,
     "a kind for every column of JOB_COLUMNS");
 
 /* ---- the source ---- */

@@ -40,6 +40,7 @@ job_clear(struct job *j)
 	free(j->error);
 	free(j->file_name);
 	free(j->file_sha256);
+	free(j->webhooks_json);
 	free(j->after_json);
 	free(j->after);
 	free(j->node);
@@ -179,6 +180,7 @@ job_copy(struct job *dst, const struct job *src)
 	rc |= dup_str(&dst->error, src->error);
 	rc |= dup_str(&dst->file_name, src->file_name);
 	rc |= dup_str(&dst->file_sha256, src->file_sha256);
+	rc |= dup_str(&dst->webhooks_json, src->webhooks_json);
 	rc |= dup_str(&dst->after_json, src->after_json);
 	rc |= dup_str(&dst->node, src->node);
 	dst->stdin_data = NULL;

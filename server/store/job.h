@@ -82,9 +82,14 @@ struct job {
 	int		 deps_left;	/* of those, not succeeded yet */
 	uint64_t	*after;		/* the same ids (job_after_parse) */
 	size_t		 nafter;
+	uint64_t	 schedule_id;	/* the schedule that made it, or 0 */
+	int64_t		 scheduled_for;	/* its tick (ms), or 0 */
+	char		*webhooks_json;	/* JSON array of {"url", "on"}, or NULL */
 };
 
 #define JOB_AFTER_MAX		1000
+#define JOB_WEBHOOKS_MAX	10
+#define JOB_WEBHOOK_URL_MAX	2048
 #define JOB_ATTEMPTS_MAX	100
 
 /* Sets every field to its absent value. */

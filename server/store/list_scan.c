@@ -3,6 +3,7 @@
  * (store/list_scan.h).
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,7 +18,16 @@ list_scan_run(struct list_scan *ls, const struct job_filter *f,
 		    LIST_BUDGET;
 	int	 rc = 0;
 
-	if (f->states) {
+	if (f->schedule) {
+		char key[24];
+
+		/* A schedule's jobs are few next to the table: its index,
+		 * the rest checked row by row. */
+		snprintf(key, sizeof(key), "%llu",
+		    (unsigned long long)f->schedule);
+		rc = stream(arg, LIST_BY_SCHEDULE, key, f->states || f->queue ||
+		    f->types ? budget : exact, ls);
+	} else if (f->states) {
 		int residual = f->queue || f->types;
 
 		for (int st = 0; st < JOB_STATE_COUNT && rc == 0; st++)

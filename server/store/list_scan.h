@@ -23,7 +23,8 @@ enum list_index {
 	LIST_BY_STATE,
 	LIST_BY_QUEUE,
 	LIST_BY_TYPE,
-	LIST_BY_ALL
+	LIST_BY_ALL,
+	LIST_BY_SCHEDULE
 };
 
 struct list_scan {
@@ -35,7 +36,7 @@ struct list_scan {
 
 /*
  * Runs one stream: the rows of index ix whose value is key (NULL for
- * LIST_BY_ALL), newest first from f->before, at most `budget` of them,
+ * LIST_BY_ALL; a schedule id in decimal for LIST_BY_SCHEDULE), newest first from f->before, at most `budget` of them,
  * keeping the ids that match f with list_scan_add and ending with
  * list_scan_ended.  Returns 0 or a code.
  */

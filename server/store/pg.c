@@ -79,6 +79,9 @@ static const struct {
 	    "FROM jobs WHERE queue = $1 AND id < $2 ORDER BY id DESC LIMIT $3"},
 	[PG_LIST_TYPE] = {"list_type", "SELECT id, state, queue, type "
 	    "FROM jobs WHERE type = $1 AND id < $2 ORDER BY id DESC LIMIT $3"},
+	[PG_LIST_SCHEDULE] = {"list_schedule", "SELECT id, state, queue, type "
+	    "FROM jobs WHERE schedule_id = $1::bigint AND id < $2 "
+	    "ORDER BY id DESC LIMIT $3"},
 	/* Orders below are the ones SQLite's indexes give: the same answers
 	 * in the same order on either backend.  COLLATE "C": SQLite compares
 	 * bytes, whatever the database's locale. */
@@ -125,6 +128,39 @@ static const struct {
 	/* A standby, or a read-only session, cannot take a write. */
 	[PG_PING] = {"ping", "SELECT NOT pg_is_in_recovery() AND "
 	    "current_setting('transaction_read_only') = 'off'"},
+	/* Schedules (pg_sched.c): a name in use or a tick fired changes no row. */
+	[PG_SCHED_ADD] = {"sched_add", "INSERT INTO schedules (name, cron, "
+	    "timezone, job, overlap, misfire, paused, until, created_at, "
+	    "next_at, last_job, waiting) VALUES ($1, $2, $3, $4, $5, $6, $7, "
+	    "$8, $9, $10, $11, $12) ON CONFLICT (name) DO NOTHING "
+	    "RETURNING id"},
+	[PG_SCHED_GET] = {"sched_get", "SELECT " PG_SCHED_COLUMNS
+	    " FROM schedules WHERE id = $1"},
+	[PG_SCHED_ALL] = {"sched_all", "SELECT " PG_SCHED_COLUMNS
+	    " FROM schedules ORDER BY id"},
+	[PG_SCHED_PUT] = {"sched_put", "UPDATE schedules SET name = $2, "
+	    "cron = $3, timezone = $4, job = $5, overlap = $6, misfire = $7, "
+	    "paused = $8, until = $9, next_at = $10, last_job = $11, "
+	    "waiting = $12 WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM schedules WHERE name = $2 AND id <> $1)"},
+	[PG_SCHED_DELETE] = {"sched_delete", "WITH t AS (DELETE FROM "
+	    "schedule_ticks WHERE schedule_id = $1) DELETE FROM schedules "
+	    "WHERE id = $1"},
+	[PG_SCHED_NEXT] = {"sched_next", "SELECT min(next_at) FROM schedules "
+	    "WHERE next_at IS NOT NULL AND paused = 0"},
+	[PG_SCHED_DUE] = {"sched_due", "SELECT id FROM schedules "
+	    "WHERE next_at IS NOT NULL AND paused = 0 AND next_at <= $1 "
+	    "ORDER BY next_at, id LIMIT $2"},
+	[PG_SCHED_OWED] = {"sched_owed", "SELECT id FROM schedules "
+	    "WHERE waiting IS NOT NULL AND paused = 0 ORDER BY id"},
+	[PG_SCHED_ADVANCE] = {"sched_advance", "UPDATE schedules "
+	    "SET next_at = $3 WHERE id = $1 AND next_at = $2"},
+	[PG_SCHED_MADE] = {"sched_made", "UPDATE schedules SET last_job = "
+	    "coalesce($2, last_job), waiting = $3 WHERE id = $1"},
+	[PG_SCHED_TICK] = {"sched_tick", "INSERT INTO schedule_ticks "
+	    "(schedule_id, tick, job_id) VALUES ($1, $2, $3) "
+	    "ON CONFLICT DO NOTHING"},
+	[PG_SCHED_TICKS_PURGE] = {"sched_ticks_purge", "DELETE FROM "
+	    "schedule_ticks WHERE tick < $1"},
 };
 
 const char *
@@ -732,6 +768,7 @@ pg_ping(struct store *store)
 }
 
 const struct store_ops pg_ops = {
+	.sched = &pg_sched_ops,
 	.name = "postgresql",
 	.close = pg_close,
 	.begin = pg_begin,

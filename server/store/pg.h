@@ -64,20 +64,25 @@
  */
 #define PG_MIGRATE_LOCK		0x72756e6e656cLL
 
+/* A schedule row, in the order pg_sched.c reads it. */
+#define PG_SCHED_COLUMNS "id, name, cron, timezone, job, overlap, misfire, " \
+	"paused, until, created_at, next_at, last_job, waiting"
+
 /* A whole job row, in the order pg_row_job reads it (SQLite's, then node). */
 #define PG_JOB_COLUMNS \
 	"id, type, name, queue, priority, state, command, argv, env, cwd, " \
 	"stdin, timeout_ms, limits, attempts, max_attempts, created_at, " \
 	"run_at, started_at, finished_at, exit_code, signal, error, worker, " \
 	"stdout_bytes, stderr_bytes, cpu_ms, max_rss_kb, file_name, " \
-	"file_size, file_sha256, after, deps_left, node"
+	"file_size, file_sha256, after, deps_left, schedule_id, scheduled_for, " \
+	"webhooks, node"
 
 /* The columns an insert writes, and how many parameters a row takes. */
 #define PG_INSERT_COLUMNS "type, name, queue, priority, state, command, " \
 	"argv, env, cwd, stdin, timeout_ms, limits, max_attempts, " \
 	"created_at, run_at, file_name, file_size, file_sha256, after, " \
-	"deps_left, error, finished_at"
-#define PG_INSERT_PARAMS	22
+	"deps_left, error, finished_at, schedule_id, scheduled_for, webhooks"
+#define PG_INSERT_PARAMS	25
 
 /*
  * Every prepared statement; the name and SQL of each are in pg.c's
@@ -99,6 +104,7 @@ enum pg_stmt_id {
 	PG_LIST_STATE,
 	PG_LIST_QUEUE,
 	PG_LIST_TYPE,
+	PG_LIST_SCHEDULE,
 	PG_RUNNING,
 	PG_COUNT,
 	PG_FINISHED_SINCE,
@@ -114,6 +120,18 @@ enum pg_stmt_id {
 	PG_IDEM_PUT,
 	PG_IDEM_PURGE,
 	PG_PING,
+	PG_SCHED_ADD,
+	PG_SCHED_GET,
+	PG_SCHED_ALL,
+	PG_SCHED_PUT,
+	PG_SCHED_DELETE,
+	PG_SCHED_NEXT,
+	PG_SCHED_DUE,
+	PG_SCHED_OWED,
+	PG_SCHED_ADVANCE,
+	PG_SCHED_MADE,
+	PG_SCHED_TICK,
+	PG_SCHED_TICKS_PURGE,
 	PG_STMT_COUNT
 };
 
@@ -474,6 +492,8 @@ int	pg_row_job(const PGresult *, int row, struct job *j);
 /* ---- the backend's table (pg.c) and its entries, store.h's contracts ---- */
 
 extern const struct store_ops pg_ops;
+
+extern const struct store_sched_ops pg_sched_ops;
 
 void	pg_close(struct store *);
 int	pg_begin(struct store *);

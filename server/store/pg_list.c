@@ -31,6 +31,7 @@ list_stream(void *arg, enum list_index ix, const char *key, int budget,
 	static const enum pg_stmt_id stmt[] = {
 		[LIST_BY_STATE] = PG_LIST_STATE, [LIST_BY_QUEUE] = PG_LIST_QUEUE,
 		[LIST_BY_TYPE] = PG_LIST_TYPE, [LIST_BY_ALL] = PG_LIST_ALL,
+		[LIST_BY_SCHEDULE] = PG_LIST_SCHEDULE,
 	};
 	struct list_ctx		*c = arg;
 	const struct job_filter	*f = c->f;

@@ -55,6 +55,8 @@ static const char *stmt_sql[ST_COUNT_MAX] = {
 	    "WHERE queue = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3",
 	[ST_LIST_TYPE] = "SELECT id, state, queue, type FROM jobs "
 	    "WHERE type = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3",
+	[ST_LIST_SCHEDULE] = "SELECT id, state, queue, type FROM jobs "
+	    "WHERE schedule_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3",
 	[ST_RUNNING] = "SELECT id FROM jobs WHERE state = 'running'",
 	[ST_COUNT] = "SELECT queue, state, count(*) FROM jobs "
 	    "GROUP BY queue, state",
@@ -97,6 +99,35 @@ static const char *stmt_sql[ST_COUNT_MAX] = {
 	[ST_MARK] = "SAVEPOINT batch",
 	[ST_UNMARK] = "RELEASE batch",
 	[ST_UNDO] = "ROLLBACK TO batch",
+	/* Schedules (sqlite_sched.c): a name in use changes no row. */
+	[ST_SCHED_ADD] = "INSERT INTO schedules (name, cron, timezone, job, "
+	    "overlap, misfire, paused, until, created_at, next_at, last_job, "
+	    "waiting) VALUES (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
+	    "?13) ON CONFLICT (name) DO NOTHING",
+	[ST_SCHED_GET] = "SELECT " SCHED_COLUMNS " FROM schedules WHERE id = ?1",
+	[ST_SCHED_ALL] = "SELECT " SCHED_COLUMNS " FROM schedules ORDER BY id",
+	[ST_SCHED_PUT] = "UPDATE schedules SET name = ?2, cron = ?3, "
+	    "timezone = ?4, job = ?5, overlap = ?6, misfire = ?7, paused = ?8, "
+	    "until = ?9, next_at = ?11, last_job = ?12, waiting = ?13 "
+	    "WHERE id = ?1 AND NOT EXISTS (SELECT 1 FROM schedules "
+	    "WHERE name = ?2 AND id <> ?1)",
+	[ST_SCHED_DELETE] = "DELETE FROM schedules WHERE id = ?1",
+	[ST_SCHED_TICKS_DELETE] = "DELETE FROM schedule_ticks "
+	    "WHERE schedule_id = ?1",
+	/* Both on the partial index schedules_next. */
+	[ST_SCHED_NEXT] = "SELECT min(next_at) FROM schedules "
+	    "WHERE next_at IS NOT NULL AND paused = 0",
+	[ST_SCHED_DUE] = "SELECT id FROM schedules WHERE next_at IS NOT NULL "
+	    "AND paused = 0 AND next_at <= ?1 ORDER BY next_at, id LIMIT ?2",
+	[ST_SCHED_OWED] = "SELECT id FROM schedules WHERE waiting IS NOT NULL "
+	    "AND paused = 0 ORDER BY id",
+	[ST_SCHED_ADVANCE] = "UPDATE schedules SET next_at = ?3 "
+	    "WHERE id = ?1 AND next_at = ?2",
+	[ST_SCHED_MADE] = "UPDATE schedules SET last_job = "
+	    "coalesce(?2, last_job), waiting = ?3 WHERE id = ?1",
+	[ST_SCHED_TICK] = "INSERT INTO schedule_ticks (schedule_id, tick, "
+	    "job_id) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+	[ST_SCHED_TICKS_PURGE] = "DELETE FROM schedule_ticks WHERE tick < ?1",
 };
 
 const char *
@@ -493,4 +524,5 @@ const struct store_ops sqlite_ops = {
 	.idem_get = sqlite_idem_get,
 	.idem_put = sqlite_idem_put,
 	.idem_purge = sqlite_idem_purge,
+	.sched = &sqlite_sched_ops,
 };

@@ -18,10 +18,11 @@
 #define INSERT_JOBS "INSERT INTO jobs (type, name, queue, priority, state, " \
 	"command, argv, env, cwd, stdin, timeout_ms, limits, attempts, " \
 	"max_attempts, created_at, run_at, file_name, file_size, " \
-	"file_sha256, after, deps_left, error, finished_at) VALUES "
+	"file_sha256, after, deps_left, error, finished_at, schedule_id, " \
+	"scheduled_for, webhooks) VALUES "
 #define INSERT_ROW "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, " \
-	"?, ?, ?, ?)"
-#define INSERT_PARAMS	22
+	"?, ?, ?, ?, ?, ?, ?)"
+#define INSERT_PARAMS	25
 #define INSERT_ROWS	16
 
 /* A whole job row, in the order row_job (sqlite_jobs.c) reads it. */
@@ -30,7 +31,12 @@
 	"stdin, timeout_ms, limits, attempts, max_attempts, created_at, " \
 	"run_at, started_at, finished_at, exit_code, signal, error, worker, " \
 	"stdout_bytes, stderr_bytes, cpu_ms, max_rss_kb, file_name, " \
-	"file_size, file_sha256, after, deps_left"
+	"file_size, file_sha256, after, deps_left, schedule_id, scheduled_for, " \
+	"webhooks"
+
+/* A schedule row, in the order sqlite_sched.c reads it. */
+#define SCHED_COLUMNS "id, name, cron, timezone, job, overlap, misfire, " \
+	"paused, until, created_at, next_at, last_job, waiting"
 
 /* Every statement runnel runs; the SQL is in sqlite.c. */
 enum stmt_id {
@@ -46,6 +52,7 @@ enum stmt_id {
 	ST_LIST_STATE,
 	ST_LIST_QUEUE,
 	ST_LIST_TYPE,
+	ST_LIST_SCHEDULE,
 	ST_RUNNING,
 	ST_COUNT,
 	ST_FINISHED_SINCE,
@@ -68,6 +75,19 @@ enum stmt_id {
 	ST_MARK,
 	ST_UNMARK,
 	ST_UNDO,
+	ST_SCHED_ADD,
+	ST_SCHED_GET,
+	ST_SCHED_ALL,
+	ST_SCHED_PUT,
+	ST_SCHED_DELETE,
+	ST_SCHED_TICKS_DELETE,
+	ST_SCHED_NEXT,
+	ST_SCHED_DUE,
+	ST_SCHED_OWED,
+	ST_SCHED_ADVANCE,
+	ST_SCHED_MADE,
+	ST_SCHED_TICK,
+	ST_SCHED_TICKS_PURGE,
 	ST_COUNT_MAX
 };
 
@@ -138,6 +158,8 @@ int	sqlite_queue_set(struct store *store, const char *name, int paused,
 	    int concurrency);
 int	sqlite_queues(struct store *store, void (*cb)(void *, const char *,
 	    int, int), void *arg);
+
+extern const struct store_sched_ops sqlite_sched_ops;
 
 /* The schema version this runneld's migrations bring a database to. */
 int		 sqlite_schema_latest(void);

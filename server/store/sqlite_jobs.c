@@ -39,6 +39,9 @@ bind_job(sqlite3_stmt *st, int b, const struct job *j)
 	/* A job born failed (its dependency already had) says why. */
 	sqlite_bind_text(st, b + 21, j->error);
 	sqlite_bind_opt(st, b + 22, j->finished_at, j->finished_at > 0);
+	sqlite_bind_opt(st, b + 23, (int64_t)j->schedule_id, j->schedule_id > 0);
+	sqlite_bind_opt(st, b + 24, j->scheduled_for, j->schedule_id > 0);
+	sqlite_bind_text(st, b + 25, j->webhooks_json);
 }
 
 /*
@@ -133,6 +136,9 @@ row_job(sqlite3_stmt *st, struct job *j)
 	j->file_sha256 = sqlite_col_str(st, c++);
 	j->after_json = sqlite_col_str(st, c++);
 	j->deps_left = sqlite3_column_int(st, c++);
+	j->schedule_id = (uint64_t)sqlite_col_opt(st, c++, 0);
+	j->scheduled_for = sqlite_col_opt(st, c++, 0);
+	j->webhooks_json = sqlite_col_str(st, c++);
 	if (t < 0 || state < 0) {
 		job_clear(j);
 		return -EIO;

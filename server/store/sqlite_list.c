@@ -30,6 +30,7 @@ list_stream(void *arg, enum list_index ix, const char *key, int budget,
 	static const enum stmt_id stmt[] = {
 		[LIST_BY_STATE] = ST_LIST_STATE, [LIST_BY_QUEUE] = ST_LIST_QUEUE,
 		[LIST_BY_TYPE] = ST_LIST_TYPE, [LIST_BY_ALL] = ST_LIST_ALL,
+		[LIST_BY_SCHEDULE] = ST_LIST_SCHEDULE,
 	};
 	struct list_ctx		*c = arg;
 	const struct job_filter	*f = c->f;

@@ -54,6 +54,7 @@ struct job_filter {
 	uint32_t	 states;	/* bit per enum job_state; 0 = all */
 	uint32_t	 types;		/* bit per enum job_type; 0 = all */
 	const char	*queue;		/* NULL = all */
+	uint64_t	 schedule;	/* made by this schedule; 0 = any */
 	uint64_t	 before;	/* ids below this; 0 = from the newest */
 	int		 limit;
 };
