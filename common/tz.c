@@ -222,6 +222,12 @@ tz_parse_rule(const char *rule, struct tz **out)
 		tz_free(tz);
 		return -EINVAL;
 	}
+	if ((tz->utoff = malloc(sizeof(*tz->utoff))) == NULL) {
+		tz_free(tz);
+		return -ENOMEM;
+	}
+	tz->utoff[0] = tz->rule.std_utoff;
+	tz->ntypes = 1;
 	tz->has_rule = 1;
 	*out = tz;
 	return 0;
