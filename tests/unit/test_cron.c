@@ -372,6 +372,44 @@ TEST(out_of_range_instants_answer_minus_one)
 	tz_free(utc);
 }
 
+/* Random strings of cron's own words: refused cleanly or usable. */
+TEST(random_expressions_are_refused_cleanly_or_work)
+{
+	static const char *words[] = { "*", "*/5", "1-5", "0", "59", "JAN",
+	    "mon", "1,2", "7", "@every", "1h", "@daily", "x", "-", "/", ",",
+	    "31", "2", "60", "5/", "\t", "1d1s" };
+	struct tz	*utc = zone("UTC");
+	unsigned	 seed = 99;
+	int		 parsed = 0;
+
+	for (int i = 0; i < 20000; i++) {
+		struct cron		*c;
+		struct cron_error	 err;
+		char			 expr[128] = "";
+		int			 n;
+
+		seed = seed * 1103515245u + 12345u;
+		n = 3 + (int)((seed >> 16) % 5);
+		for (int k = 0; k < n; k++) {
+			seed = seed * 1103515245u + 12345u;
+			strcat(expr, words[(seed >> 16) %
+			    (sizeof(words) / sizeof(*words))]);
+			if ((seed >> 8) % 5 != 0)
+				strcat(expr, " ");
+		}
+		if (cron_parse(expr, &c, &err) != 0) {
+			ASSERT(err.pos >= 0 && (size_t)err.pos <= strlen(expr));
+			ASSERT(err.msg[0] != '\0');
+			continue;
+		}
+		parsed++;
+		ASSERT(cron_next(c, utc, 0) != 0);
+		cron_free(c);
+	}
+	ASSERT_INT(parsed, >, 10);
+	tz_free(utc);
+}
+
 /*
  * The oracle: generated expressions (each field from a list whose
  * values and wildcard-ness the oracle knows), a fire time found minute
@@ -552,5 +590,6 @@ TEST_MAIN_BEGIN
 	RUN(never_firing_expressions_answer_minus_one_in_every_zone);
 	RUN(every_adds_its_period_whatever_the_zone);
 	RUN(out_of_range_instants_answer_minus_one);
+	RUN(random_expressions_are_refused_cleanly_or_work);
 	RUN(fire_times_agree_with_a_minute_by_minute_oracle);
 TEST_MAIN_END
