@@ -6,9 +6,10 @@
  *
  * Syntax.  "minute hour day-of-month month day-of-week", separated by
  * blanks.  Each field is a list "a,b,c" of items: "*", a number, a range
- * "a-b", or a step "*\/n", "a-b/n", "a/n" (a to the field's end).  Months
- * JAN-DEC and days SUN-SAT may be named, in any case; day-of-week 0 and 7
- * are both Sunday.  Macros: @yearly (= @annually, "0 0 1 1 *"), @monthly
+ * "a-b", or a step "*\/n", "a-b/n", "a/n" (a to the field's end; the
+ * backslash is only here because a star and a slash end a comment).
+ * Months JAN-DEC and days SUN-SAT may be named, in any case; day-of-week
+ * 0 and 7 are both Sunday.  Macros: @yearly (= @annually, "0 0 1 1 *"), @monthly
  * ("0 0 1 * *"), @weekly ("0 0 * * 0"), @daily (= @midnight, "0 0 * * *"),
  * @hourly ("0 * * * *"), and @every <duration>: integers with units d, h,
  * m, s, largest first, each at most once ("90s", "1h30m", "1d"), from 1 s
@@ -17,7 +18,8 @@
  * Days.  As in Vixie cron, when both day-of-month and day-of-week are
  * restricted, a day matches if EITHER matches ("0 0 13 * 5": the 13th,
  * and every Friday).  A field is unrestricted when it matches every
- * value of its range ("*", "*\/1", "1-31", "0-7"); "*\/2" is restricted.
+ * value of its range ("*", "*\/1", "1-31", "0-7"); "*\/2" is restricted
+ * (Vixie cron calls any field that starts with a star unrestricted).
  *
  * Time zones and daylight saving time, as Vixie/ISC cron(8) documents:
  *  - A FIXED-time entry, whose minute and hour fields are both neither

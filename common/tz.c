@@ -222,6 +222,12 @@ tz_parse_rule(const char *rule, struct tz **out)
 		tz_free(tz);
 		return -EINVAL;
 	}
+	if ((tz->utoff = malloc(sizeof(*tz->utoff))) == NULL) {
+		tz_free(tz);
+		return -ENOMEM;
+	}
+	tz->utoff[0] = tz->rule.std_utoff;
+	tz->ntypes = 1;
 	tz->has_rule = 1;
 	*out = tz;
 	return 0;
@@ -264,15 +270,49 @@ tz_utc(const char *name, struct tz **out)
 	return 0;
 }
 
+/*
+ * Reads the regular file at fd, at most TZ_FILE_MAX bytes, into *buf
+ * (the caller frees it) and its size into *size.
+ */
+static int
+read_zone_file(int fd, unsigned char **buf, size_t *size)
+{
+	struct stat	st;
+	size_t		got = 0;
+	ssize_t		n;
+
+	if (fstat(fd, &st) != 0)
+		return -EIO;
+	if (!S_ISREG(st.st_mode))
+		return -ENOENT;
+	if (st.st_size > TZ_FILE_MAX)
+		return -EPROTO;
+	if ((*buf = malloc((size_t)st.st_size + 1)) == NULL)
+		return -ENOMEM;
+	/* one byte more than fstat said, to see a file that grew */
+	while (got <= (size_t)st.st_size) {
+		n = read(fd, *buf + got, (size_t)st.st_size + 1 - got);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			return -EIO;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	if (got > (size_t)st.st_size)
+		return -EPROTO;
+	*size = got;
+	return 0;
+}
+
 int
 tz_load(const char *name, struct tz **out)
 {
 	char		 path[PATH_MAX];
 	const char	*dir = getenv("TZDIR");
 	unsigned char	*buf = NULL;
-	struct stat	 st;
-	size_t		 got = 0;
-	ssize_t		 n;
+	size_t		 size = 0;
 	int		 fd = -1, rc;
 
 	*out = NULL;
@@ -291,40 +331,9 @@ tz_load(const char *name, struct tz **out)
 		    -ENOENT;
 		goto out;
 	}
-	if (fstat(fd, &st) != 0) {
-		rc = -EIO;
+	if ((rc = read_zone_file(fd, &buf, &size)) != 0)
 		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		rc = -ENOENT;
-		goto out;
-	}
-	if (st.st_size > TZ_FILE_MAX) {
-		rc = -EPROTO;
-		goto out;
-	}
-	if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	/* one byte more than fstat said, to see a file that grew */
-	while (got <= (size_t)st.st_size) {
-		n = read(fd, buf + got, (size_t)st.st_size + 1 - got);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			rc = -EIO;
-			goto out;
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	if (got > (size_t)st.st_size) {
-		rc = -EPROTO;
-		goto out;
-	}
-	rc = tz_decode(buf, got, name, out);
+	rc = tz_decode(buf, size, name, out);
 out:
 	if (fd != -1)
 		close(fd);

@@ -19,12 +19,15 @@
 struct tz;
 
 /*
- * The stretch of time [start_sec, end_sec) over which a zone's UT offset
- * does not change.  start_sec is INT64_MIN and end_sec INT64_MAX when the
- * offset holds for ever on that side.  prev_utoff is the offset just
- * before start_sec (equal to utoff when start_sec is INT64_MIN): the
- * transition at start_sec is a jump forward (a gap in local time) when
- * utoff > prev_utoff, a jump back (a repeat) when utoff < prev_utoff.
+ * The stretch of time [start_sec, end_sec) between two transitions, over
+ * which a zone's UT offset does not change (a transition may change only
+ * the abbreviation: then prev_utoff equals utoff).  Spans tile time: the
+ * next one starts at end_sec.  start_sec is INT64_MIN and end_sec
+ * INT64_MAX when the offset holds for ever on that side.  prev_utoff is
+ * the offset just before start_sec (equal to utoff when start_sec is
+ * INT64_MIN): the transition at start_sec is a jump forward (a gap in
+ * local time) when utoff > prev_utoff, a jump back (a repeat) when
+ * utoff < prev_utoff.
  */
 struct tz_span {
 	int64_t	start_sec;
@@ -41,13 +44,16 @@ struct tz_span {
  * (empty, longer than TZ_NAME_MAX, a leading '/', a ".." component, a
  * byte outside [A-Za-z0-9_+-./]), -ENOENT if no regular file has that
  * name, -EPROTO if the file is not a well-formed TZif file, -ENOTSUP if
- * it carries leap seconds ("right/" zones), -ENOMEM or -EIO.
+ * it carries leap seconds ("right/" zones), -EACCES, -ENOMEM or -EIO.
+ * TZif files are read whole: at most TZ_FILE_MAX bytes.
  */
 int		tz_load(const char *name, struct tz **out);
 /*
- * Decodes a TZif file held in memory (size bytes at data); name is kept
- * for tz_name.  Every count is checked against size before it is used.
- * Returns 0 with *out, -EPROTO, -ENOTSUP or -ENOMEM as tz_load.
+ * Decodes a TZif file held in memory (size bytes at data); name (not
+ * NULL) is copied for tz_name.  Past the last transition the footer's
+ * rule governs; without one, the last transition's type.  Every count
+ * is checked against size before it is used.  Returns 0 with *out,
+ * -EPROTO, -ENOTSUP or -ENOMEM as tz_load.
  */
 int		tz_decode(const void *data, size_t size, const char *name,
 		    struct tz **out);
