@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "hook/allow.h"
 #include "log.h"
 #include "vec.h"
 
@@ -21,6 +22,7 @@ enum {
 	OPT_MAX_UPLOAD, OPT_MAX_BODY, OPT_SHUTDOWN_GRACE, OPT_KILL_GRACE,
 	OPT_DURABILITY, OPT_LOG_LEVEL, OPT_WEB_DIR, OPT_WORKER, OPT_HELP,
 	OPT_VERSION, OPT_CHECK, OPT_RETRY_BASE, OPT_MISFIRE_GRACE, OPT_MAX_QUEUED,
+	OPT_WEBHOOK_ALLOW, OPT_WEBHOOK_SECRET_FILE, OPT_WEBHOOK_RETRY_BASE,
 	OPT_RETAIN_FINISHED, OPT_RETAIN_MAX_JOBS, OPT_LIMIT_MEMORY,
 	OPT_LIMIT_CPU, OPT_LIMIT_FILES, OPT_LIMIT_PROCS, OPT_LIMIT_OUTPUT,
 	OPT_ACCESS_LOG, OPT_ALLOW_ORIGIN, OPT_MAX_CONNECTIONS,
@@ -81,6 +83,15 @@ static const struct option_doc options[] = {
 	{{"misfire-grace", 1, 0, OPT_MISFIRE_GRACE}, "RUNNEL_MISFIRE_GRACE",
 	    "SECONDS", "a schedule's tick found due later than this was "
 	    "missed (default 60)"},
+	{{"webhook-allow", 1, 0, OPT_WEBHOOK_ALLOW}, "RUNNEL_WEBHOOK_ALLOW",
+	    "LIST", "webhook targets allowed: hosts, *.domains, IPs, CIDRs; "
+	    "private and loopback addresses only so (repeatable)"},
+	{{"webhook-secret-file", 1, 0, OPT_WEBHOOK_SECRET_FILE},
+	    "RUNNEL_WEBHOOK_SECRET_FILE", "FILE", "sign webhooks with this "
+	    "secret (RUNNEL_WEBHOOK_SECRET gives it directly)"},
+	{{"webhook-retry-base", 1, 0, OPT_WEBHOOK_RETRY_BASE},
+	    "RUNNEL_WEBHOOK_RETRY_BASE", "SECONDS", "first webhook retry's "
+	    "delay, doubling, for up to a day (default 10)"},
 	{{"max-queued", 1, 0, OPT_MAX_QUEUED}, "RUNNEL_MAX_QUEUED", "N",
 	    "refuse submissions (429) once N jobs wait (default 0: no limit)"},
 	{{"retain-finished", 1, 0, OPT_RETAIN_FINISHED},
@@ -231,31 +242,65 @@ parse_count(const char *s, int64_t max, int64_t *out)
 	return 0;
 }
 
+/* A secret from a file (what names it in errors) into *out. */
 static int
-read_token_file(struct config *c, const char *path)
+read_secret_file(const char *path, const char *what, char **out)
 {
 	FILE	*f = fopen(path, "re");
 	char	 buf[4096];
 	size_t	 n;
 
 	if (f == NULL) {
-		fprintf(stderr, "runneld: token file %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "runneld: %s %s: %s\n", what, path,
+		    strerror(errno));
 		return -1;
 	}
 	n = fread(buf, 1, sizeof(buf), f);
 	fclose(f);
 	if (n == sizeof(buf)) {
-		fprintf(stderr, "runneld: token file %s: longer than %zu bytes\n",
-		    path, sizeof(buf) - 1);
+		fprintf(stderr, "runneld: %s %s: longer than %zu bytes\n",
+		    what, path, sizeof(buf) - 1);
 		return -1;
 	}
 	buf[n] = '\0';
-	/* The file's trailing newline is not part of the token. */
+	/* The file's trailing newline is not part of the secret. */
 	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
 		buf[--n] = '\0';
-	free(c->token);
-	c->token = strdup(buf);
-	return c->token ? 0 : -1;
+	free(*out);
+	*out = strdup(buf);
+	explicit_bzero(buf, sizeof(buf));
+	return *out ? 0 : -1;
+}
+
+static int
+read_token_file(struct config *c, const char *path)
+{
+	return read_secret_file(path, "token file", &c->token);
+}
+
+/* The list, empty until an entry: everything public allowed. */
+static int
+webhook_allow_new(struct config *c)
+{
+	if (c->webhook_allow == NULL &&
+	    (c->webhook_allow = calloc(1, sizeof(*c->webhook_allow))) != NULL)
+		hook_allow_init(c->webhook_allow);
+	return c->webhook_allow ? 0 : -1;
+}
+
+/* One --webhook-allow value's entries onto the list. */
+static int
+webhook_allow_add(struct config *c, const char *v)
+{
+	char why[256];
+
+	if (webhook_allow_new(c) < 0)
+		return -1;
+	if (hook_allow_add(c->webhook_allow, v, why, sizeof(why)) < 0) {
+		fprintf(stderr, "runneld: --webhook-allow: %s\n", why);
+		return -1;
+	}
+	return 0;
 }
 
 /* A flag without a value is on; its variable says 1/true/yes or 0/false/no. */
@@ -587,6 +632,14 @@ config_set(struct config *c, int opt, const char *v)
 	case OPT_RETRY_BASE:
 		return parse_seconds(v, &c->retry_base_ms) < 0 ||
 		    c->retry_base_ms < 1 ? -1 : 0;
+	case OPT_WEBHOOK_ALLOW:
+		return webhook_allow_add(c, v);
+	case OPT_WEBHOOK_SECRET_FILE:
+		return read_secret_file(v, "webhook secret file",
+		    &c->webhook_secret);
+	case OPT_WEBHOOK_RETRY_BASE:
+		return parse_seconds(v, &c->webhook_retry_base_ms) < 0 ||
+		    c->webhook_retry_base_ms < 1 ? -1 : 0;
 	case OPT_MISFIRE_GRACE:
 		return parse_seconds(v, &c->misfire_grace_ms);
 	case OPT_MAX_QUEUED:
@@ -625,6 +678,7 @@ config_defaults(struct config *c)
 	c->kill_grace_ms = 5000;
 	c->retry_base_ms = 1000;
 	c->misfire_grace_ms = 60000;
+	c->webhook_retry_base_ms = 10000;
 	c->retain_finished_ms = 7LL * 24 * 3600 * 1000;
 	c->durability = STORE_DURABLE;
 	c->log_level = LOG_INFO;
@@ -662,6 +716,14 @@ config_env(struct config *c)
 			    "empty or over 4095 bytes" : v);
 			return -1;
 		}
+	}
+	if ((v = getenv("RUNNEL_WEBHOOK_SECRET")) != NULL) {
+		if (*v && c->webhook_secret == NULL &&
+		    (c->webhook_secret = strdup(v)) == NULL)
+			return -1;
+		/* Jobs must not read it from /proc/<runneld>/environ either. */
+		explicit_bzero((char *)v, strlen(v));
+		unsetenv("RUNNEL_WEBHOOK_SECRET");
 	}
 	if ((v = getenv("RUNNEL_TOKEN")) != NULL && *v && c->token == NULL &&
 	    (c->token = strdup(v)) == NULL)
@@ -727,7 +789,7 @@ config_parse(struct config *c, int argc, char **argv)
 		fprintf(stderr, "runneld: the token is empty\n");
 		return -1;
 	}
-	return 0;
+	return webhook_allow_new(c);
 }
 
 void
@@ -747,5 +809,15 @@ config_free(struct config *c)
 		explicit_bzero(c->token, strlen(c->token));
 		free(c->token);
 		c->token = NULL;
+	}
+	if (c->webhook_secret) {
+		explicit_bzero(c->webhook_secret, strlen(c->webhook_secret));
+		free(c->webhook_secret);
+		c->webhook_secret = NULL;
+	}
+	if (c->webhook_allow) {
+		hook_allow_clear(c->webhook_allow);
+		free(c->webhook_allow);
+		c->webhook_allow = NULL;
 	}
 }

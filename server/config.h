@@ -19,6 +19,8 @@ enum limit {
 	LIMIT_COUNT
 };
 
+struct hook_allow;
+
 struct config {
 	char			 listen_host[256];
 	int			 listen_port;
@@ -46,6 +48,9 @@ struct config {
 							 * database and exit; "" */
 	int64_t			 retry_base_ms;
 	int64_t			 misfire_grace_ms;	/* a tick later than this was missed */
+	char			*webhook_secret;	/* signs deliveries; NULL: unsigned */
+	struct hook_allow	*webhook_allow;		/* --webhook-allow; never NULL once parsed */
+	int64_t			 webhook_retry_base_ms;
 	int64_t			 max_queued;	/* 0: no limit */
 	int64_t			 retain_finished_ms;	/* 0: keep forever */
 	int64_t			 retain_max_jobs;	/* 0: no limit */

@@ -20,6 +20,8 @@
 
 #include "api/api.h"
 #include "api/routes.h"
+#include "hook/deliver.h"
+#include "hook/net.h"
 #include "clock.h"
 #include "config.h"
 #include "core/cluster.h"
@@ -103,6 +105,8 @@ stop_all(struct runneld *r)
 		return;
 	r->stopped = 1;
 	core_flush(srv);
+	/* Tries in flight stay due: sent again after the restart. */
+	deliver_stop(srv);
 	events_stop(srv);
 	pool_stop(srv);
 	blobs_stop(srv);
@@ -314,8 +318,10 @@ start(struct runneld *r)
 	if ((rc = core_start(srv)) < 0 || (rc = cluster_start(srv)) < 0 ||
 	    (rc = core_load(srv)) < 0 ||
 	    (rc = events_start(srv)) < 0 || (rc = core_recover(srv)) < 0 ||
-	    (rc = pool_start(srv, wpath, &core_pool_cb, srv)) < 0)
+	    (rc = pool_start(srv, wpath, &core_pool_cb, srv)) < 0 ||
+	    (rc = deliver_start(srv)) < 0)
 		return rc;
+	srv->job_finished = deliver_kick;
 	return 0;
 }
 
@@ -359,12 +365,16 @@ main(int argc, char **argv)
 		    "--insecure)", r.cfg.listen_host);
 	signal(SIGPIPE, SIG_IGN);
 	raise_nofile();
+	/* libcurl's, once, before any thread (the pool's, libpq's) starts. */
+	if (hooknet_global_init() < 0)
+		fatalx("runneld: libcurl could not start");
 	srv->loop = uv_default_loop();
 	srv->cfg = &r.cfg;
 	srv->lock_fd = -1;
 	srv->counts = &r.counts;
 	srv->routes = api_routes;
 	srv->job_template = api_job_template;
+	srv->job_json = api_job_json;
 	srv->nroutes = api_nroutes;
 	srv->started_at = clock_now_ms();
 	counts_init(&r.counts);

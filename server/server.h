@@ -35,6 +35,7 @@ struct route;
 struct cluster;
 struct pgwork;
 struct job;
+struct deliver;
 
 struct server {
 	uv_loop_t		*loop;
@@ -54,6 +55,13 @@ struct server {
 	 * POST /api/v1/jobs checks a spec (api/spec.c, set by main): 0 or
 	 * a code.  The core makes a schedule's jobs with it. */
 	int			(*job_template)(const char *json, struct job *j);
+	/* Job id as its JSON object (api/api.c, set by main): text the
+	 * caller frees, or NULL.  The webhook sender posts it. */
+	char			*(*job_json)(struct server *, uint64_t id,
+				    size_t *len);
+	struct deliver		*deliver;	/* webhook deliveries (hook/) */
+	/* A job finished, committed (hook/deliver.c's kick, set by main). */
+	void			(*job_finished)(struct server *, uint64_t id);
 	const struct route	*routes;	/* what http serves (api/routes.c) */
 	size_t			 nroutes;
 	int64_t			 started_at;	/* wall-clock ms */

@@ -147,6 +147,20 @@ api_reply_job(struct request *req, int status, uint64_t id)
 	return reply_jw(req, status, &w);
 }
 
+char *
+api_job_json(struct server *srv, uint64_t id, size_t *len)
+{
+	struct job	 j;
+	struct jsonw	 w;
+
+	if (core_job_get(srv, id, &j) < 0)
+		return NULL;
+	jsonw_init(&w);
+	render_job(&w, &j);
+	job_clear(&j);
+	return jsonw_take(&w, len);
+}
+
 void
 api_job_done(void *arg, const struct core_result *r)
 {

@@ -25,12 +25,20 @@ int	api_metrics_get(struct request *);
 int	api_session_get(struct request *);
 int	api_session_create(struct request *);
 int	api_session_delete(struct request *);
+int	api_deliveries_list(struct request *);
 int	api_schedules_create(struct request *);
 int	api_schedules_list(struct request *);
 int	api_schedules_get(struct request *);
 int	api_schedules_patch(struct request *);
 int	api_schedules_delete(struct request *);
 int	api_schedules_trigger(struct request *);
+
+/*
+ * Checks the webhooks (JSON text, NULL: none) against --webhook-allow;
+ * a refused URL is answered 422 naming <where>webhooks[i].url and -1
+ * returned, else 0.
+ */
+int	api_hooks_check(struct request *, const char *json, const char *where);
 
 struct job;
 /*
@@ -39,6 +47,10 @@ struct job;
  * run_at.  0 or -EINVAL.  The core's srv->job_template.
  */
 int	api_job_template(const char *json, struct job *j);
+struct server;
+/* Job id as its JSON object, text the caller frees; NULL if none.
+ * The webhook sender's srv->job_json. */
+char	*api_job_json(struct server *, uint64_t id, size_t *len);
 
 /*
  * Parses req->path_id into *id; on failure answers 400 invalid_field

@@ -43,11 +43,20 @@ api_jobs_submit(struct request *req)
 	if (spec_parse_body(req->body ? req->body : "", req->body_len, &jobs,
 	    &n, &batch, &e) < 0)
 		return reply_error(req, &e);
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
+		char where[24] = "";
+
 		if (spec_default_limits(req->srv->cfg->limits, &jobs[i]) < 0) {
 			job_free_all(jobs, n);
 			return reply_errno(req, -ENOMEM);
 		}
+		if (batch)
+			snprintf(where, sizeof(where), "[%zu].", i);
+		if (api_hooks_check(req, jobs[i].webhooks_json, where) < 0) {
+			job_free_all(jobs, n);
+			return API_DONE;
+		}
+	}
 	if (key == NULL) {
 		rc = submit_jobs(req->srv, jobs, n, batch, api_submitted, req,
 		    &err);

@@ -4,6 +4,7 @@
  * run at once.
  */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/api.h"
@@ -15,6 +16,21 @@
 #include "core/counts.h"
 #include "http/reply.h"
 #include "server.h"
+#include "store/delivery.h"
+
+/* A queue object with its webhooks (null: none). */
+static cJSON *
+queue_json(struct server *srv, const char *name, const struct queue_counts *q)
+{
+	cJSON	*o = render_queue(name, q), *h = NULL;
+	char	*json = NULL;
+
+	if (o && store_hook_queue_get(srv->store, name, &json) == 0 && json)
+		h = cJSON_Parse(json);
+	free(json);
+	cJSON_AddItemToObject(o, "webhooks", h ? h : cJSON_CreateNull());
+	return o;
+}
 
 int
 api_queues_list(struct request *req)
@@ -28,8 +44,8 @@ api_queues_list(struct request *req)
 	root = cJSON_CreateObject();
 	arr = cJSON_AddArrayToObject(root, "queues");
 	for (int i = 0; i < t->nqueues; i++)
-		cJSON_AddItemToArray(arr, render_queue(t->queues[i].name,
-		    &t->queues[i]));
+		cJSON_AddItemToArray(arr, queue_json(req->srv,
+		    t->queues[i].name, &t->queues[i]));
 	return reply_json(req, 200, root);
 }
 
@@ -42,7 +58,7 @@ queue_set(void *arg, const struct core_result *r)
 	if (r->rc < 0)
 		reply_errno(req, r->rc);
 	else
-		reply_json(req, 200, render_queue(r->queue,
+		reply_json(req, 200, queue_json(req->srv, r->queue,
 		    counts_queue(req->srv->counts, r->queue, 0)));
 	request_done(req);
 }
@@ -54,7 +70,8 @@ api_queues_patch(struct request *req)
 	struct core_error	 err;
 	const cJSON		*v;
 	cJSON			*root;
-	int			 paused = -1, concurrency = -1;
+	char			*hooks = NULL;
+	int			 paused = -1, concurrency = -1, has_hooks = 0;
 
 	if (api_json_body(req) < 0)
 		return API_DONE;
@@ -70,7 +87,13 @@ api_queues_patch(struct request *req)
 		    "object: {\"paused\": bool, \"concurrency\": n or null}");
 	}
 	cJSON_ArrayForEach(v, root) {
-		if (strcmp(v->string, "paused") == 0) {
+		if (strcmp(v->string, "webhooks") == 0) {
+			if (spec_webhooks(v, &hooks, &e) < 0) {
+				reply_error(req, &e);
+				goto out;
+			}
+			has_hooks = 1;
+		} else if (strcmp(v->string, "paused") == 0) {
 			if (!cJSON_IsBool(v))
 				goto bad_paused;
 			paused = cJSON_IsTrue(v);
@@ -86,12 +109,26 @@ api_queues_patch(struct request *req)
 				goto bad_concurrency;
 		} else {
 			reply_fail(req, 400, "unknown_field", v->string,
-			    "unknown field \"%.64s\" (paused, concurrency)",
-			    v->string);
+			    "unknown field \"%.64s\" (paused, concurrency, "
+			    "webhooks)", v->string);
 			goto out;
 		}
 	}
 	cJSON_Delete(root);
+	root = NULL;
+	if (has_hooks) {
+		int rc;
+
+		if (api_hooks_check(req, hooks, "") < 0)
+			goto out;
+		/* In the turn's transaction, answered with the settings. */
+		if ((rc = store_hook_queue_set(req->srv->store, req->path_name,
+		    hooks)) < 0) {
+			reply_errno(req, rc);
+			goto out;
+		}
+	}
+	free(hooks);
 	return api_pending(req, action_queue_set(req->srv, req->path_name, paused,
 	    concurrency, queue_set, req, &err), &err);
 bad_paused:
@@ -103,5 +140,6 @@ bad_concurrency:
 	    "be an integer from 1 to 1000000, or null for no limit");
 out:
 	cJSON_Delete(root);
+	free(hooks);
 	return API_DONE;
 }

@@ -12,6 +12,7 @@ const struct route api_routes[] = {
 	{HTTP_POST,	"/api/v1/jobs/{id}/retry",	api_jobs_retry, 0},
 	{HTTP_GET,	"/api/v1/jobs/{id}/output",	api_output_get, 0},
 	{HTTP_GET,	"/api/v1/jobs/{id}/file",	api_uploads_file_get, 0},
+	{HTTP_GET,	"/api/v1/jobs/{id}/deliveries",	api_deliveries_list, 0},
 	{HTTP_POST,	"/api/v1/uploads",		api_uploads_post, 1},
 	{HTTP_PUT,	"/api/v1/uploads",		api_uploads_post, 1},	/* curl -T */
 	{HTTP_GET,	"/api/v1/workers",		api_workers_list, 0},

@@ -353,6 +353,24 @@ out:
 	return rc;
 }
 
+/* The template's webhooks against --webhook-allow: answered and -1 if not. */
+static int
+template_hooks(struct request *req, const char *job_json)
+{
+	cJSON	*spec, *h;
+	char	*text = NULL;
+	int	 rc = 0;
+
+	if (job_json == NULL || (spec = cJSON_Parse(job_json)) == NULL)
+		return 0;
+	if ((h = cJSON_GetObjectItemCaseSensitive(spec, "webhooks")) != NULL &&
+	    cJSON_IsArray(h) && (text = cJSON_PrintUnformatted(h)) != NULL)
+		rc = api_hooks_check(req, text, "job.");
+	free(text);
+	cJSON_Delete(spec);
+	return rc;
+}
+
 /* ---- handlers --------------------------------------------------------------- */
 
 static int
@@ -400,6 +418,10 @@ api_schedules_create(struct request *req)
 	if (body_parse(req, &sc, &seen, &e) < 0) {
 		schedule_clear(&sc);
 		return reply_error(req, &e);
+	}
+	if (template_hooks(req, sc.job_json) < 0) {
+		schedule_clear(&sc);
+		return API_DONE;
 	}
 	if (sc.name == NULL || sc.cron == NULL || sc.job_json == NULL) {
 		const char *missing = sc.name == NULL ? "name" :
@@ -470,6 +492,10 @@ api_schedules_patch(struct request *req)
 	if (body_parse(req, &sc, &seen, &e) < 0) {
 		schedule_clear(&sc);
 		return reply_error(req, &e);
+	}
+	if (template_hooks(req, sc.job_json) < 0) {
+		schedule_clear(&sc);
+		return API_DONE;
 	}
 	/* A resume or a new time rule: on from now; owed runs go. */
 	if (seen.resumed || seen.when)

@@ -436,6 +436,22 @@ parse_webhooks(struct field_ctx *c, const cJSON *v, struct job *j)
 	return 0;
 }
 
+int
+spec_webhooks(const cJSON *v, char **json, struct api_error *e)
+{
+	struct field_ctx	 c = {.where = "", .e = e};
+	struct job		 j;
+	int			 rc;
+
+	job_init(&j);
+	if ((rc = parse_webhooks(&c, v, &j)) == -ENOMEM)
+		rc = reply_error_set(e, 500, "internal", NULL, "out of memory");
+	*json = j.webhooks_json;
+	j.webhooks_json = NULL;
+	job_clear(&j);
+	return rc;
+}
+
 static int
 parse_field(struct field_ctx *c, const cJSON *v, struct job *j)
 {

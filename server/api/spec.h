@@ -67,5 +67,10 @@ int	spec_default_limits(const int64_t *dflt, struct job *j);
 
 /* 1 if s is a valid queue name: [A-Za-z0-9_.-]{1,64}. */
 int	spec_queue_valid(const char *s);
+/*
+ * A "webhooks" value (an array of {"url", "on"}, or null) checked into
+ * *json (the caller frees; NULL for null or []).  0 or -EINVAL with *e.
+ */
+int	spec_webhooks(const cJSON *v, char **json, struct api_error *e);
 
 #endif

@@ -287,6 +287,8 @@ multipart_checks(struct upload *u)
 		    "sha256 must be 64 hex digits"), -EINVAL);
 	if (spec_parse_upload(u->job_text, u->job_len, &u->job, &e) < 0)
 		return (reply_error(u->req, &e), -EINVAL);
+	if (api_hooks_check(u->req, u->job.webhooks_json, "") < 0)
+		return -EINVAL;
 	return 0;
 }
 

@@ -38,7 +38,6 @@
 #include "core/counts.h"
 #include "core/finish.h"
 #include "core/runq.h"
-#include "core/sched.h"
 #include "log.h"
 #include "pool/pool.h"
 #include "server.h"

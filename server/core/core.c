@@ -26,7 +26,6 @@
 #include "core/events.h"
 #include "core/finish.h"
 #include "core/runq.h"
-#include "core/sched.h"
 #include "log.h"
 #include "pool/pool.h"
 #include "server.h"
@@ -53,6 +52,12 @@ core_job_get(struct server *srv, uint64_t id, struct job *j)
 	if (j->state == JOB_RUNNING && pool_job_live(srv->pool, id, j) < 0)
 		finish_overlay(srv, j);
 	return 0;
+}
+
+void
+core_touch(struct server *srv)
+{
+	turn_dirty(srv);
 }
 
 void
@@ -265,8 +270,11 @@ publish(struct server *srv, const struct change *ch)
 		counts_finish(srv->counts, ch->finished_at,
 		    ch->finished_at - ch->started_at);
 	events_job(srv, ch->id, ch->to, ch->snap);
-	if (ch->to >= 0 && job_state_finished(ch->to))
+	if (ch->to >= 0 && job_state_finished(ch->to)) {
 		sched_job_finished(srv, ch->id);
+		if (srv->job_finished)
+			srv->job_finished(srv, ch->id);
+	}
 }
 
 /*

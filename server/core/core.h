@@ -25,6 +25,9 @@ void	core_stop(struct server *);
 void	core_free(struct server *);
 /* Runs the end-of-turn work now. */
 void	core_flush(struct server *);
+/* Store writes made outside the core's operations (the webhook sender's):
+ * committed at the end of this turn. */
+void	core_touch(struct server *);
 
 /* Worker-side events, from the pool. */
 void	core_worker_ready(struct server *);

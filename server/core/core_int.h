@@ -168,6 +168,13 @@ struct cluster {
 	int			 stopping;
 };
 
+/* sched.c: the schedules' timer (core/sched.h has the rest). */
+void		 sched_init(struct server *);
+/* sched.c: arms the timer on the first tick due (the leader's, in a cluster). */
+void		 sched_rearm(struct server *);
+/* sched.c: a job finished (from the commit's changes): a run it held up. */
+void		 sched_job_finished(struct server *, uint64_t job_id);
+
 /* turn.c: records a state change; the one transition check (job_can). */
 struct change	*turn_change(struct core *, uint64_t id, int from, int to,
 		    const char *queue);

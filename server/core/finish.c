@@ -66,8 +66,8 @@ exit_outcome(const struct job_exit *ex, char *error, size_t n)
 }
 
 /* --retry-base doubling per attempt, jitter +-25%, at most an hour. */
-static int64_t
-retry_delay(int64_t base_ms, int attempts)
+int64_t
+finish_retry_delay(int64_t base_ms, int attempts)
 {
 	static uint64_t	 seed;
 	int64_t		 d = base_ms;
@@ -129,7 +129,7 @@ outcome(uint64_t id, const struct job_exit *ex, int64_t retry_base_ms,
 	r->state = exit_outcome(ex, error, n);
 	if (r->state == JOB_FAILED && ex->attempts < ex->max_attempts) {
 		r->state = JOB_SCHEDULED;
-		r->run_at = now_ms + retry_delay(retry_base_ms, ex->attempts);
+		r->run_at = now_ms + finish_retry_delay(retry_base_ms, ex->attempts);
 	}
 	r->exit_code = ex->exit_code;
 	r->signal = ex->signal;

@@ -11,6 +11,13 @@
 
 struct server;
 
+/*
+ * The wait before try number `attempts` + 1: base_ms doubling per try,
+ * at most an hour, with jitter of at most 25 % either way (API.md's
+ * retries; the webhook sender's too).
+ */
+int64_t	finish_retry_delay(int64_t base_ms, int attempts);
+
 /* Job id's attempt ended as its worker reported. */
 void	finish_exited(struct server *, uint64_t id, const struct job_exit *);
 /*

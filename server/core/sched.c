@@ -138,12 +138,6 @@ sched_init(struct server *srv)
 }
 
 void
-sched_close(struct server *srv)
-{
-	uv_close((uv_handle_t *)&srv->core->sched_timer, NULL);
-}
-
-void
 sched_rearm(struct server *srv)
 {
 	struct core	*c = srv->core;

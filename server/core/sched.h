@@ -28,11 +28,6 @@ struct server;
 
 #define SCHED_NEXT_RUNS	5
 
-void	sched_init(struct server *);
-void	sched_close(struct server *);
-/* Arms the timer on the first tick due (the leader's, in a cluster). */
-void	sched_rearm(struct server *);
-
 /*
  * Checks sc's cron expression and zone, and computes its next_at from
  * now_ms.  Returns 0, or -EINVAL with err filled (field "cron" with the
@@ -60,8 +55,5 @@ int	sched_delete(struct server *, uint64_t id, core_done_cb done,
 	    void *arg, struct core_error *err);
 int	sched_trigger(struct server *, uint64_t id, core_done_cb done,
 	    void *arg, struct core_error *err);
-
-/* A job of a schedule finished (from the commit's changes). */
-void	sched_job_finished(struct server *, uint64_t job_id);
 
 #endif

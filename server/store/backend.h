@@ -9,6 +9,7 @@
 
 #include <uv.h>
 
+#include "store/delivery.h"
 #include "store/schedule.h"
 #include "store/store.h"
 
@@ -89,6 +90,21 @@ struct store_sched_ops {
 	int	(*ticks_purge)(struct store *, int64_t);
 };
 
+/* delivery.h's store_hook_* contracts; every backend has them. */
+struct store_hook_ops {
+	int	(*next)(struct store *, int64_t *);
+	int	(*due)(struct store *, int64_t, int, struct delivery **,
+		    size_t *);
+	int	(*lease)(struct store *, uint64_t, int64_t, int64_t);
+	int	(*tried)(struct store *, const struct delivery_try *, int,
+		    int64_t);
+	int	(*list)(struct store *, uint64_t, struct delivery **, size_t *);
+	int	(*tries)(struct store *, uint64_t, struct delivery_try **,
+		    size_t *);
+	int	(*queue_set)(struct store *, const char *, const char *);
+	int	(*queue_get)(struct store *, const char *, char **);
+};
+
 struct store_ops {
 	const char	*name;		/* "sqlite", "postgresql" */
 	void	(*close)(struct store *);
@@ -134,6 +150,7 @@ struct store_ops {
 	int	(*idem_purge)(struct store *, int64_t);
 	const struct store_cluster_ops *cluster;	/* NULL: never shared */
 	const struct store_sched_ops *sched;
+	const struct store_hook_ops *hook;
 };
 
 struct store {

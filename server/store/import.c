@@ -40,7 +40,14 @@ static const enum col job_cols[] = {
 	C_I64, C_I32, C_I32, C_TEXT, C_I32, C_I64, C_I64, C_I64, C_I64,
 	C_TEXT, C_I64, C_TEXT, C_TEXT, C_I32, C_I64, C_I64, C_TEXT,
 };
-static const enum col queue_cols[] = {C_TEXT, C_I32, C_I32};
+static const enum col queue_cols[] = {C_TEXT, C_I32, C_I32, C_TEXT};
+static const enum col sched_cols[] = {C_I64, C_TEXT, C_TEXT, C_TEXT, C_TEXT,
+	C_TEXT, C_TEXT, C_I32, C_I64, C_I64, C_I64, C_I64, C_I64};
+static const enum col tick_cols[] = {C_I64, C_I64, C_I64};
+static const enum col delivery_cols[] = {C_I64, C_I64, C_TEXT, C_TEXT, C_I32,
+	C_I64, C_TEXT, C_I32, C_I64, C_I64, C_I32, C_TEXT};
+static const enum col try_cols[] = {C_I64, C_I32, C_I64, C_I32, C_TEXT,
+	C_TEXT};
 static const enum col dep_cols[] = {C_I64, C_I64};
 static const enum col key_cols[] = {C_TEXT, C_TEXT, C_TEXT, C_I32, C_I64};
 
@@ -54,11 +61,13 @@ struct table {
 	int		 ncols;
 };
 
-enum { T_QUEUES, T_JOBS, T_DEPS, T_KEYS, T_COUNT };
+enum { T_QUEUES, T_JOBS, T_DEPS, T_KEYS, T_SCHEDULES, T_TICKS, T_DELIVERIES,
+	T_TRIES, T_COUNT };
 
 static const struct table tables[T_COUNT] = {
-	[T_QUEUES] = {"queues", "SELECT name, paused, concurrency FROM queues",
-	    "queues (name, paused, concurrency)", queue_cols, 3},
+	[T_QUEUES] = {"queues", "SELECT name, paused, concurrency, webhooks "
+	    "FROM queues", "queues (name, paused, concurrency, webhooks)",
+	    queue_cols, 4},
 	[T_JOBS] = {"jobs", "SELECT " JOB_COLUMNS " FROM jobs ORDER BY id",
 	    "jobs (" JOB_COLUMNS ")", job_cols, 35},
 	[T_DEPS] = {"dependencies", "SELECT dep_id, job_id FROM job_deps",
@@ -66,6 +75,22 @@ static const struct table tables[T_COUNT] = {
 	[T_KEYS] = {"idempotency keys", "SELECT key, body_sha, jobs, batch, "
 	    "created_at FROM idempotency", "idempotency (key, body_sha, jobs, "
 	    "batch, created_at)", key_cols, 5},
+	[T_SCHEDULES] = {"schedules", "SELECT id, name, cron, timezone, job, "
+	    "overlap, misfire, paused, until, created_at, next_at, last_job, "
+	    "waiting FROM schedules", "schedules (id, name, cron, timezone, "
+	    "job, overlap, misfire, paused, until, created_at, next_at, "
+	    "last_job, waiting)", sched_cols, 13},
+	[T_TICKS] = {"schedule ticks", "SELECT schedule_id, tick, job_id FROM "
+	    "schedule_ticks", "schedule_ticks (schedule_id, tick, job_id)",
+	    tick_cols, 3},
+	[T_DELIVERIES] = {"webhook deliveries", "SELECT id, job_id, url, event, "
+	    "attempt, created_at, state, tries, next_at, last_at, last_status, "
+	    "last_error FROM deliveries", "deliveries (id, job_id, url, event, "
+	    "attempt, created_at, state, tries, next_at, last_at, last_status, "
+	    "last_error)", delivery_cols, 12},
+	[T_TRIES] = {"webhook tries", "SELECT delivery_id, try, at, status, "
+	    "error, response FROM delivery_tries", "delivery_tries "
+	    "(delivery_id, try, at, status, error, response)", try_cols, 6},
 };
 
 _Static_assert(sizeof(job_cols) / sizeof(job_cols[0]) == 35,
@@ -170,7 +195,7 @@ check_target(struct import *x)
 	int		 rc;
 
 	if ((rc = pg_exec_sql(x->dst, "import: lock", "SET LOCAL lock_timeout "
-	    "= '10s'; LOCK TABLE jobs, queues, job_deps, idempotency IN "
+	    "= '10s'; LOCK TABLE jobs, queues, job_deps, idempotency, schedules, deliveries IN "
 	    "EXCLUSIVE MODE", NULL, NULL)) < 0 ||
 	    (rc = pg_exec_sql(x->dst, "import: the database", "SELECT "
 	    "(SELECT count(*) FROM jobs), (SELECT count(*) FROM queues), "
@@ -355,28 +380,48 @@ counts(struct import *x)
  * AUTOINCREMENT remembers deleted ones) and above the sequence's own.
  */
 static int
-sequence(struct import *x)
+sequence(struct import *x, const char *table, uint64_t *next)
 {
 	struct pg_params	 p;
 	PGresult		*r;
+	char			 sql[256];
 	int64_t			 top;
 	int			 rc;
 
-	if ((rc = import_src_int(x, "SELECT max(coalesce((SELECT seq FROM "
-	    "sqlite_sequence WHERE name = 'jobs'), 0), coalesce((SELECT "
-	    "max(id) FROM jobs), 0))", &top)) < 0)
+	snprintf(sql, sizeof(sql), "SELECT max(coalesce((SELECT seq FROM "
+	    "sqlite_sequence WHERE name = '%s'), 0), coalesce((SELECT "
+	    "max(id) FROM %s), 0))", table, table);
+	if ((rc = import_src_int(x, sql, &top)) < 0)
 		return rc;
 	pg_params_init(&p);
 	pg_param_int(&p, top);
+	pg_param_text(&p, table);
 	if ((rc = pg_exec_sql(x->dst, "import: id sequence", "SELECT setval(q, "
 	    "v) FROM (SELECT s::regclass AS q, greatest($1::bigint, coalesce("
 	    "pg_sequence_last_value(s::regclass), 0)) AS v FROM "
-	    "pg_get_serial_sequence('jobs', 'id') AS s) x WHERE v > 0", &p,
+	    "pg_get_serial_sequence($2, 'id') AS s) x WHERE v > 0", &p,
 	    &r)) < 0)
 		return rc;
-	x->st->next_id = PQntuples(r) == 1 ? (uint64_t)pg_int(r, 0, 0) + 1 : 1;
+	if (next)
+		*next = PQntuples(r) == 1 ? (uint64_t)pg_int(r, 0, 0) + 1 : 1;
 	PQclear(r);
 	return 0;
+}
+
+/* Schedules and webhooks: rows as they are, ids kept. */
+static int
+copy_hooks_and_schedules(struct import *x)
+{
+	int64_t	 n;
+	int	 rc;
+
+	if ((rc = copy_table(x, &tables[T_SCHEDULES], &n, NULL)) < 0 ||
+	    (rc = copy_table(x, &tables[T_TICKS], &n, NULL)) < 0 ||
+	    (rc = copy_table(x, &tables[T_DELIVERIES], &n, NULL)) < 0 ||
+	    (rc = copy_table(x, &tables[T_TRIES], &n, NULL)) < 0 ||
+	    (rc = sequence(x, "schedules", NULL)) < 0)
+		return rc;
+	return sequence(x, "deliveries", NULL);
 }
 
 /* The rows of runnel.db, their consequences, and the data. */
@@ -390,13 +435,20 @@ copy_all(struct import *x)
 	if ((rc = import_src_int(x, "SELECT count(*) FROM jobs",
 	    &x->jobs_total)) < 0 ||
 	    (rc = copy_table(x, &tables[T_QUEUES], &st->queues, NULL)) < 0 ||
-	    (rc = copy_table(x, &tables[T_JOBS], &jobs, job_seen)) < 0)
+	    /* Their deliveries come as they are, not again from the trigger
+	     * that records those of a job born finished. */
+	    (rc = pg_exec_sql(x->dst, "import: hooks", "ALTER TABLE jobs "
+	    "DISABLE TRIGGER jobs_born_hooks", NULL, NULL)) < 0 ||
+	    (rc = copy_table(x, &tables[T_JOBS], &jobs, job_seen)) < 0 ||
+	    (rc = pg_exec_sql(x->dst, "import: hooks", "ALTER TABLE jobs "
+	    "ENABLE TRIGGER jobs_born_hooks", NULL, NULL)) < 0 ||
+	    (rc = copy_hooks_and_schedules(x)) < 0)
 		return rc;
 	import_progress(x, "jobs", st->jobs, x->jobs_total, 0, 1);
 	if ((rc = copy_table(x, &tables[T_DEPS], &st->deps, NULL)) < 0 ||
 	    (rc = copy_table(x, &tables[T_KEYS], &st->keys, NULL)) < 0 ||
 	    (rc = restart_running(x)) < 0 || (rc = counts(x)) < 0 ||
-	    (rc = sequence(x)) < 0 || (rc = import_output(x)) < 0 ||
+	    (rc = sequence(x, "jobs", &st->next_id)) < 0 || (rc = import_output(x)) < 0 ||
 	    (rc = import_files(x)) < 0)
 		return rc;
 	return 0;

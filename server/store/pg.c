@@ -32,7 +32,8 @@ static const struct {
 } stmts[PG_STMT_COUNT] = {
 	[PG_INSERT] = {"insert", "INSERT INTO jobs (" PG_INSERT_COLUMNS ") "
 	    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, "
-	    "$14, $15, $16, $17, $18, $19, $20, $21, $22) RETURNING id"},
+	    "$14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25) "
+	    "RETURNING id"},
 	[PG_GET] = {"get", "SELECT " PG_JOB_COLUMNS " FROM jobs WHERE id = $1"},
 	[PG_GET_MANY] = {"get_many", "SELECT " PG_JOB_COLUMNS " FROM jobs "
 	    "WHERE id = ANY ($1::bigint[]) ORDER BY id DESC"},
@@ -161,6 +162,32 @@ static const struct {
 	    "ON CONFLICT DO NOTHING"},
 	[PG_SCHED_TICKS_PURGE] = {"sched_ticks_purge", "DELETE FROM "
 	    "schedule_ticks WHERE tick < $1"},
+	/* Webhook deliveries (pg_hooks.c); the triggers record them. */
+	[PG_HOOK_NEXT] = {"hook_next", "SELECT min(next_at) FROM deliveries "
+	    "WHERE state = 'pending'"},
+	[PG_HOOK_DUE] = {"hook_due", "SELECT " PG_DELIVERY_COLUMNS " FROM "
+	    "deliveries WHERE state = 'pending' AND next_at <= $1 "
+	    "ORDER BY next_at, id LIMIT $2"},
+	[PG_HOOK_LEASE] = {"hook_lease", "UPDATE deliveries SET tries = "
+	    "tries + 1, next_at = $3 WHERE id = $1 AND state = 'pending' "
+	    "AND next_at = $2"},
+	/* The try's row and the delivery's state, one statement. */
+	[PG_HOOK_TRIED] = {"hook_tried", "WITH t AS (INSERT INTO delivery_tries "
+	    "(delivery_id, try, at, status, error, response) VALUES ($1, $2, "
+	    "$3, $4, $5, $6) ON CONFLICT DO NOTHING) UPDATE deliveries SET "
+	    "state = $7, next_at = $8, last_at = $3, last_status = $4, "
+	    "last_error = $5 WHERE id = $1"},
+	[PG_HOOK_LIST] = {"hook_list", "SELECT " PG_DELIVERY_COLUMNS " FROM "
+	    "deliveries WHERE job_id = $1 ORDER BY id"},
+	[PG_HOOK_TRIES] = {"hook_tries", "SELECT t.delivery_id, t.try, t.at, "
+	    "t.status, t.error, t.response FROM delivery_tries t JOIN "
+	    "deliveries d ON d.id = t.delivery_id WHERE d.job_id = $1 "
+	    "ORDER BY t.delivery_id, t.try"},
+	[PG_HOOK_QUEUE_SET] = {"hook_queue_set", "INSERT INTO queues (name, "
+	    "paused, webhooks) VALUES ($1, 0, $2) ON CONFLICT (name) DO UPDATE "
+	    "SET webhooks = excluded.webhooks"},
+	[PG_HOOK_QUEUE_GET] = {"hook_queue_get", "SELECT webhooks FROM queues "
+	    "WHERE name = $1"},
 };
 
 const char *
@@ -769,6 +796,7 @@ pg_ping(struct store *store)
 
 const struct store_ops pg_ops = {
 	.sched = &pg_sched_ops,
+	.hook = &pg_hook_ops,
 	.name = "postgresql",
 	.close = pg_close,
 	.begin = pg_begin,

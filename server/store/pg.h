@@ -64,6 +64,10 @@
  */
 #define PG_MIGRATE_LOCK		0x72756e6e656cLL
 
+/* A delivery row, in the order pg_hooks.c reads it. */
+#define PG_DELIVERY_COLUMNS "id, job_id, url, event, attempt, created_at, " \
+	"state, tries, next_at, last_at, last_status, last_error"
+
 /* A schedule row, in the order pg_sched.c reads it. */
 #define PG_SCHED_COLUMNS "id, name, cron, timezone, job, overlap, misfire, " \
 	"paused, until, created_at, next_at, last_job, waiting"
@@ -132,6 +136,14 @@ enum pg_stmt_id {
 	PG_SCHED_MADE,
 	PG_SCHED_TICK,
 	PG_SCHED_TICKS_PURGE,
+	PG_HOOK_NEXT,
+	PG_HOOK_DUE,
+	PG_HOOK_LEASE,
+	PG_HOOK_TRIED,
+	PG_HOOK_LIST,
+	PG_HOOK_TRIES,
+	PG_HOOK_QUEUE_SET,
+	PG_HOOK_QUEUE_GET,
 	PG_STMT_COUNT
 };
 
@@ -494,6 +506,7 @@ int	pg_row_job(const PGresult *, int row, struct job *j);
 extern const struct store_ops pg_ops;
 
 extern const struct store_sched_ops pg_sched_ops;
+extern const struct store_hook_ops pg_hook_ops;
 
 void	pg_close(struct store *);
 int	pg_begin(struct store *);

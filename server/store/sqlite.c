@@ -128,6 +128,29 @@ static const char *stmt_sql[ST_COUNT_MAX] = {
 	[ST_SCHED_TICK] = "INSERT INTO schedule_ticks (schedule_id, tick, "
 	    "job_id) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
 	[ST_SCHED_TICKS_PURGE] = "DELETE FROM schedule_ticks WHERE tick < ?1",
+	/* Webhook deliveries (sqlite_hooks.c); the triggers record them. */
+	[ST_HOOK_NEXT] = "SELECT min(next_at) FROM deliveries "
+	    "WHERE state = 'pending'",
+	[ST_HOOK_DUE] = "SELECT " DELIVERY_COLUMNS " FROM deliveries "
+	    "WHERE state = 'pending' AND next_at <= ?1 "
+	    "ORDER BY next_at, id LIMIT ?2",
+	[ST_HOOK_LEASE] = "UPDATE deliveries SET tries = tries + 1, "
+	    "next_at = ?3 WHERE id = ?1 AND state = 'pending' AND next_at = ?2",
+	[ST_HOOK_TRY] = "INSERT INTO delivery_tries (delivery_id, try, at, "
+	    "status, error, response) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+	    "ON CONFLICT DO NOTHING",
+	[ST_HOOK_TRIED] = "UPDATE deliveries SET state = ?2, next_at = ?3, "
+	    "last_at = ?4, last_status = ?5, last_error = ?6 WHERE id = ?1",
+	[ST_HOOK_LIST] = "SELECT " DELIVERY_COLUMNS " FROM deliveries "
+	    "WHERE job_id = ?1 ORDER BY id",
+	[ST_HOOK_TRIES] = "SELECT t.delivery_id, t.try, t.at, t.status, "
+	    "t.error, t.response FROM delivery_tries t JOIN deliveries d "
+	    "ON d.id = t.delivery_id WHERE d.job_id = ?1 "
+	    "ORDER BY t.delivery_id, t.try",
+	[ST_HOOK_QUEUE_SET] = "INSERT INTO queues (name, paused, webhooks) "
+	    "VALUES (?1, 0, ?2) ON CONFLICT (name) DO UPDATE SET "
+	    "webhooks = excluded.webhooks",
+	[ST_HOOK_QUEUE_GET] = "SELECT webhooks FROM queues WHERE name = ?1",
 };
 
 const char *
@@ -525,4 +548,5 @@ const struct store_ops sqlite_ops = {
 	.idem_put = sqlite_idem_put,
 	.idem_purge = sqlite_idem_purge,
 	.sched = &sqlite_sched_ops,
+	.hook = &sqlite_hook_ops,
 };

@@ -38,6 +38,10 @@
 #define SCHED_COLUMNS "id, name, cron, timezone, job, overlap, misfire, " \
 	"paused, until, created_at, next_at, last_job, waiting"
 
+/* A delivery row, in the order the backends read it (store/delivery.h). */
+#define DELIVERY_COLUMNS "id, job_id, url, event, attempt, created_at, " \
+	"state, tries, next_at, last_at, last_status, last_error"
+
 /* Every statement runnel runs; the SQL is in sqlite.c. */
 enum stmt_id {
 	ST_INSERT,
@@ -88,6 +92,15 @@ enum stmt_id {
 	ST_SCHED_MADE,
 	ST_SCHED_TICK,
 	ST_SCHED_TICKS_PURGE,
+	ST_HOOK_NEXT,
+	ST_HOOK_DUE,
+	ST_HOOK_LEASE,
+	ST_HOOK_TRY,
+	ST_HOOK_TRIED,
+	ST_HOOK_LIST,
+	ST_HOOK_TRIES,
+	ST_HOOK_QUEUE_SET,
+	ST_HOOK_QUEUE_GET,
 	ST_COUNT_MAX
 };
 
@@ -160,6 +173,7 @@ int	sqlite_queues(struct store *store, void (*cb)(void *, const char *,
 	    int, int), void *arg);
 
 extern const struct store_sched_ops sqlite_sched_ops;
+extern const struct store_hook_ops sqlite_hook_ops;
 
 /* The schema version this runneld's migrations bring a database to. */
 int		 sqlite_schema_latest(void);

@@ -229,3 +229,133 @@ store_idem_purge(struct store *s, int64_t before_ms)
 {
 	return s->ops->idem_purge(s, before_ms);
 }
+
+/* ---- schedules (schedule.h) ---- */
+
+int
+store_sched_add(struct store *s, struct schedule *sc)
+{
+	return s->ops->sched->add(s, sc);
+}
+
+int
+store_sched_get(struct store *s, uint64_t id, struct schedule *out)
+{
+	return s->ops->sched->get(s, id, out);
+}
+
+int
+store_sched_all(struct store *s, struct schedule **out, size_t *n)
+{
+	return s->ops->sched->all(s, out, n);
+}
+
+int
+store_sched_put(struct store *s, const struct schedule *sc)
+{
+	return s->ops->sched->put(s, sc);
+}
+
+int
+store_sched_delete(struct store *s, uint64_t id)
+{
+	return s->ops->sched->delete(s, id);
+}
+
+int
+store_sched_next(struct store *s, int64_t *at)
+{
+	return s->ops->sched->next(s, at);
+}
+
+int
+store_sched_due(struct store *s, int64_t now_ms, int limit, uint64_t **ids,
+    size_t *n)
+{
+	return s->ops->sched->due(s, now_ms, limit, ids, n);
+}
+
+int
+store_sched_owed(struct store *s, uint64_t **ids, size_t *n)
+{
+	return s->ops->sched->owed(s, ids, n);
+}
+
+int
+store_sched_advance(struct store *s, uint64_t id, int64_t from, int64_t to)
+{
+	return s->ops->sched->advance(s, id, from, to);
+}
+
+int
+store_sched_made(struct store *s, uint64_t id, uint64_t last_job,
+    int64_t waiting)
+{
+	return s->ops->sched->made(s, id, last_job, waiting);
+}
+
+int
+store_sched_tick(struct store *s, uint64_t id, int64_t tick, uint64_t job)
+{
+	return s->ops->sched->tick(s, id, tick, job);
+}
+
+int
+store_sched_ticks_purge(struct store *s, int64_t before_ms)
+{
+	return s->ops->sched->ticks_purge(s, before_ms);
+}
+
+/* ---- webhook deliveries (delivery.h) ---- */
+
+int
+store_hook_next(struct store *s, int64_t *at)
+{
+	return s->ops->hook->next(s, at);
+}
+
+int
+store_hook_due(struct store *s, int64_t now_ms, int limit,
+    struct delivery **out, size_t *n)
+{
+	return s->ops->hook->due(s, now_ms, limit, out, n);
+}
+
+int
+store_hook_lease(struct store *s, uint64_t id, int64_t next_at, int64_t until)
+{
+	return s->ops->hook->lease(s, id, next_at, until);
+}
+
+int
+store_hook_tried(struct store *s, const struct delivery_try *t, int state,
+    int64_t next_at)
+{
+	return s->ops->hook->tried(s, t, state, next_at);
+}
+
+int
+store_hook_list(struct store *s, uint64_t job_id, struct delivery **out,
+    size_t *n)
+{
+	return s->ops->hook->list(s, job_id, out, n);
+}
+
+int
+store_hook_tries(struct store *s, uint64_t job_id, struct delivery_try **out,
+    size_t *n)
+{
+	return s->ops->hook->tries(s, job_id, out, n);
+}
+
+int
+store_hook_queue_set(struct store *s, const char *queue, const char *json)
+{
+	return s->ops->hook->queue_set(s, queue, json);
+}
+
+int
+store_hook_queue_get(struct store *s, const char *queue, char **json)
+{
+	return s->ops->hook->queue_get(s, queue, json);
+}
