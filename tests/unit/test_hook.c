@@ -348,7 +348,8 @@ enum srv_mode {
 	SRV_FAIL,	/* 500 */
 	SRV_REDIRECT,	/* 302 to /elsewhere */
 	SRV_BIG,	/* 200 with 5000 bytes */
-	SRV_SILENT	/* reads the request, never answers */
+	SRV_SILENT,	/* reads the request, never answers */
+	SRV_KEEP	/* 200, and the connection stays open */
 };
 
 struct srv {
@@ -431,7 +432,12 @@ written(uv_write_t *w, int status)
 	struct conn	*c = w->data;
 
 	free(w);
-	uv_close((uv_handle_t *)&c->tcp, conn_closed);
+	if (c->srv->mode != SRV_KEEP) {
+		uv_close((uv_handle_t *)&c->tcp, conn_closed);
+		return;
+	}
+	c->len = 0;	/* ready for the next request */
+	c->done = false;
 }
 
 static void
@@ -464,6 +470,10 @@ answer(struct conn *c)
 	case SRV_OK:
 		snprintf(head, sizeof(head), "HTTP/1.1 200 OK\r\nContent-Length:"
 		    " %zu\r\nConnection: close\r\n\r\n", strlen(body));
+		break;
+	case SRV_KEEP:
+		snprintf(head, sizeof(head), "HTTP/1.1 200 OK\r\nContent-Length:"
+		    " %zu\r\n\r\n", strlen(body));
 		break;
 	}
 	w = calloc(1, sizeof(*w));
@@ -1007,6 +1017,33 @@ TEST(free_from_within_a_callback_cancels_the_rest)
 	hook_allow_clear(&a);
 }
 
+TEST(a_kept_connection_is_reused_and_closed_by_free)
+{
+	struct hook_allow	 a;
+	struct hooknet		*net;
+	struct srv		 srv;
+	struct outcome		 o1 = { 0 }, o2 = { 0 };
+	struct hook_headers	 h = headers(NULL);
+
+	setup(&a, "127.0.0.1", NULL, &net);
+	srv_start(&srv, SRV_KEEP);
+	ASSERT_INT(hooknet_post(net, url_of("127.0.0.1", srv.port, "/1"),
+	    "{}", 2, &h, on_done, &o1), ==, 0);
+	wait_for(&o1.calls);
+	ASSERT_INT(hooknet_post(net, url_of("127.0.0.1", srv.port, "/2"),
+	    "{}", 2, &h, on_done, &o2), ==, 0);
+	wait_for(&o2.calls);
+	ASSERT_INT(o1.status, ==, 200);
+	ASSERT_INT(o2.status, ==, 200);
+	ASSERT_INT(srv.requests, ==, 2);
+	ASSERT_INT(srv.accepted, ==, 1);
+	ASSERT_INT(srv.open, ==, 1);
+	/* libcurl's cache holds the socket: free closes it, and its poll */
+	finish(&srv, net);
+	ASSERT_INT(srv.open, ==, 0);
+	hook_allow_clear(&a);
+}
+
 TEST_MAIN_BEGIN
 	RUN(signature_matches_a_vector_computed_apart);
 	RUN(signature_covers_the_timestamp_and_every_byte_of_the_body);
@@ -1029,4 +1066,5 @@ TEST_MAIN_BEGIN
 	RUN(the_response_kept_is_capped);
 	RUN(free_cancels_what_is_in_flight);
 	RUN(free_from_within_a_callback_cancels_the_rest);
+	RUN(a_kept_connection_is_reused_and_closed_by_free);
 TEST_MAIN_END
