@@ -8,6 +8,8 @@
  *    and the test clock offset read once from the environment;
  *  - common/log.c: the program's name, the level shown and the last
  *    problem logged (one stderr per process; it says why a start failed);
+ *  - hook/net.c: libcurl's global initialisation, once per process
+ *    (hooknet_global_init);
  *  - a scratch buffer, a cache and random seeds that mean nothing to
  *    any other module: gate.c's peek buffer, jsonw.c's last formatted
  *    second, the back-off jitter's seeds in core/finish.c and

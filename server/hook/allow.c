@@ -178,14 +178,40 @@ name_fold(const char *s, char out[256])
 	out[n] = '\0';
 }
 
+/* The prefix after ip's "/" (NULL: a single address) into e. */
+static int
+net_prefix(struct hook_allow_entry *e, const char *text, const char *ip,
+    const char *prefix, char *why, size_t whylen)
+{
+	unsigned long	 bits;
+	char		*end;
+	int		 v6 = strchr(ip, ':') != NULL;
+
+	e->kind = HOOK_ALLOW_NET;
+	e->prefix = 128;
+	if (prefix == NULL)
+		return 0;
+	errno = 0;
+	bits = strtoul(prefix, &end, 10);
+	if (!isdigit((unsigned char)prefix[0]) || *end != '\0' || errno != 0 ||
+	    bits > (v6 ? 128u : 32u))
+		return say(why, whylen, "\"%s\": bad prefix length", text),
+		    -EINVAL;
+	e->prefix = (unsigned)bits + (v6 ? 0 : 96);
+	for (unsigned i = e->prefix; i < 128; i++)
+		if (e->addr[i / 8] & (0x80 >> (i % 8)))
+			return say(why, whylen, "\"%s\": bits set past the "
+			    "prefix (the network is not %s)", text, ip), -EINVAL;
+	return 0;
+}
+
 static int
 entry_parse(const char *text, struct hook_allow_entry *e, char *why,
     size_t whylen)
 {
-	char		 buf[256], *slash, *end;
+	char		 buf[256], *slash;
 	const char	*ip = buf;
 	size_t		 len = strlen(text);
-	unsigned long	 bits;
 
 	memset(e, 0, sizeof(*e));
 	if (len == 0)
@@ -195,7 +221,7 @@ entry_parse(const char *text, struct hook_allow_entry *e, char *why,
 		    NAME_MAX_LEN), -EINVAL;
 	memcpy(buf, text, len + 1);
 	if ((slash = strchr(buf, '/')) != NULL)
-		*slash = '\0';
+		*slash++ = '\0';
 	if (buf[0] == '[') {
 		len = strlen(buf);
 		if (len < 3 || buf[len - 1] != ']')
@@ -205,25 +231,8 @@ entry_parse(const char *text, struct hook_allow_entry *e, char *why,
 		if (strchr(ip, ':') == NULL)
 			goto bad;
 	}
-	if (addr_parse(ip, e->addr)) {
-		e->kind = HOOK_ALLOW_NET;
-		e->prefix = 128;
-		if (slash == NULL)
-			return 0;
-		errno = 0;
-		bits = strtoul(slash + 1, &end, 10);
-		if (!isdigit((unsigned char)slash[1]) || *end != '\0' ||
-		    errno != 0 || bits > (strchr(ip, ':') ? 128u : 32u))
-			return say(why, whylen, "\"%s\": bad prefix length",
-			    text), -EINVAL;
-		e->prefix = (unsigned)bits + (strchr(ip, ':') ? 0 : 96);
-		for (unsigned i = e->prefix; i < 128; i++)
-			if (e->addr[i / 8] & (0x80 >> (i % 8)))
-				return say(why, whylen, "\"%s\": bits set past "
-				    "the prefix (the network is not %s)", text,
-				    ip), -EINVAL;
-		return 0;
-	}
+	if (addr_parse(ip, e->addr))
+		return net_prefix(e, text, ip, slash, why, whylen);
 	if (slash != NULL || ip != buf)
 		goto bad;
 	if (buf[0] == '*') {

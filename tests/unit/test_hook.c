@@ -348,7 +348,8 @@ enum srv_mode {
 	SRV_FAIL,	/* 500 */
 	SRV_REDIRECT,	/* 302 to /elsewhere */
 	SRV_BIG,	/* 200 with 5000 bytes */
-	SRV_SILENT	/* reads the request, never answers */
+	SRV_SILENT,	/* reads the request, never answers */
+	SRV_KEEP	/* 200, and the connection stays open */
 };
 
 struct srv {
@@ -391,6 +392,7 @@ on_done(void *arg, int status, const char *error, const char *resp,
 	struct outcome	*o = arg;
 
 	o->calls++;
+	uv_stop(&loop);	/* wait_n looks again before the loop sleeps */
 	o->status = status;
 	o->had_error = error != NULL;
 	snprintf(o->error, sizeof(o->error), "%s", error ? error : "");
@@ -430,7 +432,12 @@ written(uv_write_t *w, int status)
 	struct conn	*c = w->data;
 
 	free(w);
-	uv_close((uv_handle_t *)&c->tcp, conn_closed);
+	if (c->srv->mode != SRV_KEEP) {
+		uv_close((uv_handle_t *)&c->tcp, conn_closed);
+		return;
+	}
+	c->len = 0;	/* ready for the next request */
+	c->done = false;
 }
 
 static void
@@ -464,6 +471,10 @@ answer(struct conn *c)
 		snprintf(head, sizeof(head), "HTTP/1.1 200 OK\r\nContent-Length:"
 		    " %zu\r\nConnection: close\r\n\r\n", strlen(body));
 		break;
+	case SRV_KEEP:
+		snprintf(head, sizeof(head), "HTTP/1.1 200 OK\r\nContent-Length:"
+		    " %zu\r\n\r\n", strlen(body));
+		break;
 	}
 	w = calloc(1, sizeof(*w));
 	w->data = c;
@@ -494,6 +505,7 @@ conn_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 		return;
 	c->done = true;
 	c->srv->requests++;
+	uv_stop(&loop);
 	memcpy(c->srv->req, c->buf, c->len);
 	c->srv->req_len = c->len;
 	c->srv->head_len = head;
@@ -512,6 +524,7 @@ on_conn(uv_stream_t *l, int status)
 	c->tcp.data = c;
 	ASSERT_INT(uv_accept(l, (uv_stream_t *)&c->tcp), ==, 0);
 	srv->accepted++;
+	uv_stop(&loop);
 	srv->open++;
 	uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, conn_read);
 }
@@ -569,7 +582,11 @@ deadline_cb(uv_timer_t *t)
 	expired = true;
 }
 
-/* Runs the loop until *v reaches n, failing after 5 s. */
+/*
+ * Runs the loop until *v reaches n, failing after 5 s.  What changes *v
+ * calls uv_stop: a change made in a timer's callback would otherwise be
+ * seen only after the loop's next sleep in poll.
+ */
 static void
 wait_n(const int *v, int n)
 {
@@ -592,13 +609,21 @@ wait_for(const int *flag)
 	wait_n(flag, 1);
 }
 
+/* Runs the loop until nothing is left in it (a uv_stop may cut a run). */
+static void
+drain(void)
+{
+	while (uv_run(&loop, UV_RUN_DEFAULT) != 0)
+		continue;
+}
+
 /* Closes the server (and net, unless NULL) and checks nothing is left. */
 static void
 finish(struct srv *srv, struct hooknet *net)
 {
 	hooknet_free(net);
 	uv_close((uv_handle_t *)&srv->tcp, NULL);
-	uv_run(&loop, UV_RUN_DEFAULT);
+	drain();
 	ASSERT_INT(uv_loop_close(&loop), ==, 0);
 }
 
@@ -760,9 +785,11 @@ TEST(loopback_by_name_is_refused_at_connect_time)
 	struct srv		 srv;
 	struct outcome		 o = { 0 };
 	struct hook_headers	 h = headers(NULL);
+	uint64_t		 t0;
 
 	setup(&a, NULL, NULL, &net);
 	srv_start(&srv, SRV_OK);
+	t0 = uv_hrtime();
 	/* the name passes the URL check: only its address is wrong */
 	ASSERT_INT(hook_allow_url(&a, url_of("localhost", srv.port, "/"),
 	    NULL, 0), ==, 0);
@@ -774,6 +801,8 @@ TEST(loopback_by_name_is_refused_at_connect_time)
 	ASSERT(strstr(o.error, "loopback") != NULL);
 	ASSERT(strstr(o.error, "127.0.0.1") || strstr(o.error, "::1"));
 	ASSERT_INT(srv.accepted, ==, 0);
+	/* at once, not at the connect timeout (5 s) */
+	ASSERT_INT((uv_hrtime() - t0) / 1000000, <, 1000);
 	finish(&srv, net);
 	hook_allow_clear(&a);
 }
@@ -953,7 +982,7 @@ TEST(free_cancels_what_is_in_flight)
 	ASSERT_INT(o1.status, ==, 0);
 	/* the connections close: the server sees them go */
 	uv_close((uv_handle_t *)&srv.tcp, NULL);
-	uv_run(&loop, UV_RUN_DEFAULT);
+	drain();
 	ASSERT_INT(srv.open, ==, 0);
 	ASSERT_INT(uv_loop_close(&loop), ==, 0);
 	hook_allow_clear(&a);
@@ -988,6 +1017,33 @@ TEST(free_from_within_a_callback_cancels_the_rest)
 	hook_allow_clear(&a);
 }
 
+TEST(a_kept_connection_is_reused_and_closed_by_free)
+{
+	struct hook_allow	 a;
+	struct hooknet		*net;
+	struct srv		 srv;
+	struct outcome		 o1 = { 0 }, o2 = { 0 };
+	struct hook_headers	 h = headers(NULL);
+
+	setup(&a, "127.0.0.1", NULL, &net);
+	srv_start(&srv, SRV_KEEP);
+	ASSERT_INT(hooknet_post(net, url_of("127.0.0.1", srv.port, "/1"),
+	    "{}", 2, &h, on_done, &o1), ==, 0);
+	wait_for(&o1.calls);
+	ASSERT_INT(hooknet_post(net, url_of("127.0.0.1", srv.port, "/2"),
+	    "{}", 2, &h, on_done, &o2), ==, 0);
+	wait_for(&o2.calls);
+	ASSERT_INT(o1.status, ==, 200);
+	ASSERT_INT(o2.status, ==, 200);
+	ASSERT_INT(srv.requests, ==, 2);
+	ASSERT_INT(srv.accepted, ==, 1);
+	ASSERT_INT(srv.open, ==, 1);
+	/* libcurl's cache holds the socket: free closes it, and its poll */
+	finish(&srv, net);
+	ASSERT_INT(srv.open, ==, 0);
+	hook_allow_clear(&a);
+}
+
 TEST_MAIN_BEGIN
 	RUN(signature_matches_a_vector_computed_apart);
 	RUN(signature_covers_the_timestamp_and_every_byte_of_the_body);
@@ -1010,4 +1066,5 @@ TEST_MAIN_BEGIN
 	RUN(the_response_kept_is_capped);
 	RUN(free_cancels_what_is_in_flight);
 	RUN(free_from_within_a_callback_cancels_the_rest);
+	RUN(a_kept_connection_is_reused_and_closed_by_free);
 TEST_MAIN_END
