@@ -1034,7 +1034,7 @@ class RunnelTestCase(unittest.TestCase):
                 "max_attempts", "after", "created_at", "run_at", "started_at",
                 "finished_at", "exit_code", "signal", "error", "worker", "pid",
                 "node", "stdout_bytes", "stderr_bytes", "cpu_ms", "max_rss_kb",
-                "file"}
+                "file", "schedule_id", "scheduled_for", "webhooks"}
         self.assertEqual(set(j), keys, "job object members")
         self.assertIsInstance(j["id"], int)
         self.assertIn(j["state"], ("scheduled", "queued", "running") + FINISHED)

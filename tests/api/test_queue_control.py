@@ -14,7 +14,8 @@ class QueueControlTest(RunnelTestCase):
     def test_patch_answers_the_queue_and_refuses_bad_input(self):
         r = self.patch_queue("pq", {"paused": True})
         self.assertEqual(r, {"name": "pq", "paused": True, "concurrency": None,
-                             "scheduled": 0, "queued": 0, "running": 0})
+                             "scheduled": 0, "queued": 0, "running": 0,
+                             "webhooks": None})
         r = self.patch_queue("pq", {"concurrency": 2})
         self.assertEqual((r["paused"], r["concurrency"]), (True, 2), r)
         r = self.patch_queue("pq", {"paused": False})
