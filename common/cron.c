@@ -384,8 +384,12 @@ parse_macro(struct parser *p, struct cron *c)
 	char		 word[16];
 
 	while (p->s[p->pos] != '\0' && !is_blank(p->s[p->pos])) {
+		char ch = p->s[p->pos];
+
+		/* Letters to lower case; "@" (0x40) stays itself. */
 		if (n < sizeof(word) - 1)
-			word[n++] = (char)(p->s[p->pos] | 0x20);
+			word[n++] = ch >= 'A' && ch <= 'Z' ?
+			    (char)(ch | 0x20) : ch;
 		p->pos++;
 	}
 	word[n] = '\0';
