@@ -120,7 +120,7 @@ function scheduleDialog(sc, done) {
 
   const form = h('form', {novalidate: true, class: 'sched-form'},
     h('h2', {id: 's-title', text: editing ? `Edit schedule ${sc.name}` : 'New schedule'}),
-    field('s-name', 'Name', name, 'Unique; letters, digits and punctuation.'),
+    field('s-name', 'Name', name, 'Unique among the schedules.'),
     h('div', {class: 'row'},
       field('s-cron', 'When (cron)', cron,
         'minute hour day month weekday, e.g. 30 2 * * *; or @hourly, @daily, @weekly, @monthly, @yearly, @every 90s.'),
@@ -390,8 +390,9 @@ export function schedulesView(root, route) {
       list = list.filter((x) => x.id !== id);
       render();
     }));
-    r.tr = h('tr', {'data-id': id}, nameCell, h('td', null, cells.cron, h('br'), cells.tz),
-      h('td', null, cells.rel, h('br'), cells.abs), cells.last, h('td', null, cells.state),
+    cells.last.dataset.label = 'Last result';
+    r.tr = h('tr', {'data-id': id}, nameCell, h('td', {'data-label': 'When'}, cells.cron, h('br'), cells.tz),
+      h('td', {'data-label': 'Next run'}, cells.rel, h('br'), cells.abs), cells.last, h('td', {'data-label': 'State'}, cells.state),
       h('td', null, h('div', {class: 'actions row-actions'}, pause, run, editB, del)));
     return r;
   }
