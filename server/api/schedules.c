@@ -1,5 +1,7 @@
 /*
- * /api/v1/schedules: recurring jobs.  POST makes one, GET lists them or
+ * /api/v1/schedules: recurring jobs.  POST makes one (with ?dry_run=1
+ * shows the one it would make, next fire times included, and stores
+ * nothing: the dashboard's preview while typing), GET lists them or
  * shows one with its next fire times, PATCH changes it, DELETE removes it
  * (its jobs stay), POST .../trigger runs it now.  A schedule's body is
  * checked field by field here; its job template is a spec as POST
@@ -403,6 +405,32 @@ sched_done(void *arg, const struct core_result *r)
 	request_done(req);
 }
 
+/* ?dry_run=1: 1, 0 (absent, 0, false), or -1 with the reply sent. */
+static int
+dry_run(struct request *req)
+{
+	const char *v = request_query(req, "dry_run");
+
+	if (v == NULL || strcmp(v, "0") == 0 || strcmp(v, "false") == 0)
+		return 0;
+	if (strcmp(v, "1") == 0 || strcmp(v, "true") == 0)
+		return 1;
+	reply_fail(req, 400, "invalid_field", "dry_run", "dry_run must be "
+	    "1, true, 0 or false, not \"%.40s\"", v);
+	return -1;
+}
+
+/* A dry run: the schedule the body would make, with id 0, not stored. */
+static int
+reply_dry(struct request *req, const struct schedule *sc)
+{
+	struct jsonw w;
+
+	jsonw_init(&w);
+	render_schedule(&w, req->srv, sc);
+	return reply_jw(req, 200, &w);
+}
+
 int
 api_schedules_create(struct request *req)
 {
@@ -410,9 +438,9 @@ api_schedules_create(struct request *req)
 	struct body_seen	 seen;
 	struct api_error	 e;
 	struct core_error	 err = {0};
-	int			 rc;
+	int			 dry, rc;
 
-	if (api_json_body(req) < 0)
+	if (api_json_body(req) < 0 || (dry = dry_run(req)) < 0)
 		return API_DONE;
 	schedule_init(&sc);
 	if (body_parse(req, &sc, &seen, &e) < 0) {
@@ -436,7 +464,12 @@ api_schedules_create(struct request *req)
 		return reply_errno(req, -ENOMEM);
 	}
 	sc.created_at = clock_now_ms();
-	if ((rc = sched_check(&sc, sc.created_at, &err)) == 0)
+	if ((rc = sched_check(&sc, sc.created_at, &err)) == 0 && dry) {
+		rc = reply_dry(req, &sc);
+		schedule_clear(&sc);
+		return rc;
+	}
+	if (rc == 0)
 		rc = sched_create(req->srv, &sc, sched_done, req, &err);
 	schedule_clear(&sc);
 	return rc < 0 ? sched_refused(req, rc, &err) : API_PENDING;

@@ -3,6 +3,7 @@
 //   #/jobs?state=a,b&queue=q&type=t   jobs (filters bookmarkable)
 //   #/jobs/42      one job
 //   #/submit       submit a command or an upload
+//   #/schedules?id=7   recurring jobs (7 selected)
 
 import {api, onUnauthorized, setToken, hasToken} from './api.js';
 import * as live from './live.js';
@@ -11,6 +12,7 @@ import {overviewView} from './overview.js';
 import {jobsView} from './jobs.js';
 import {detailView} from './detail.js';
 import {submitView} from './submit.js';
+import {schedulesView} from './schedules.js';
 
 const main = document.getElementById('main');
 const conn = document.getElementById('conn');
@@ -47,6 +49,7 @@ function route() {
   else if (r.path === '/jobs') { key = 'jobs'; make = () => jobsView(main, r); }
   else if ((m = /^\/jobs\/(\d+)$/.exec(r.path))) { key = 'job' + m[1]; make = () => detailView(main, r, Number(m[1])); }
   else if (r.path === '/submit') { key = 'submit'; make = () => submitView(main, r); }
+  else if (r.path === '/schedules') { key = 'schedules'; make = () => schedulesView(main, r); }
   else { key = 'none'; make = () => notFound(main); }
 
   if (view && key === viewKey && view.update) { view.update(r); return; }

@@ -14,6 +14,9 @@ function bytes(n) {
 
 function code(text, cls = 'mono') { return h('code', {class: cls, text}); }
 
+// Schedule names by id, asked once per page load (null: not there).
+const schedNames = new Map();
+
 export function detailView(root, route, id) {
   const title = h('h1', {tabindex: '-1', text: `Job #${id}`});
   const badge = h('span');
@@ -68,6 +71,7 @@ export function detailView(root, route, id) {
     row(fields, 'Name', j.name);
     row(fields, 'Queue', h('a', {href: `#/jobs?queue=${encodeURIComponent(j.queue)}`, text: j.queue}));
     row(fields, 'Priority', String(j.priority));
+    if (j.schedule_id != null) row(fields, 'Schedule', schedule(j));
     if (j.argv) row(fields, 'Program and arguments', h('ol', {class: 'argv'}, ...j.argv.map((a) => h('li', null, code(a)))));
     else row(fields, 'Command', j.command != null ? code(j.command, 'mono block') : null);
     const env = Object.entries(j.env || {});
@@ -115,6 +119,22 @@ export function detailView(root, route, id) {
     }
     buttons();
     for (const p of out) p.update(j);
+  }
+
+  // "nightly (tick 2026-12-07 02:30:00)", linking to the schedule.
+  function schedule(j) {
+    const sid = j.schedule_id;
+    if (!schedNames.has(sid)) {
+      schedNames.set(sid, undefined);
+      api(`/schedules/${sid}`).then((s) => s.name, () => null).then((nm) => {
+        schedNames.set(sid, nm);
+        if (alive && job && job.schedule_id === sid) render();
+      });
+    }
+    const nm = schedNames.get(sid);
+    const tick = j.scheduled_for ? ` (tick ${fmtDateTime(j.scheduled_for).slice(0, 19)})` : ' (run by hand)';
+    if (nm === null) return `#${sid} (deleted)${tick}`;
+    return h('span', {class: 'jd-sched'}, h('a', {href: `#/schedules?id=${sid}`, text: nm || `#${sid}`}), tick);
   }
 
   function buttons() {

@@ -18,10 +18,12 @@ const CHUNK = 25;       // rows per chunk (a chunk splits at twice that)
 export function parseFilter(query) {
   const states = (query.get('state') || '').split(',').filter((s) => STATES.includes(s));
   const type = query.get('type');
+  const sched = query.get('schedule') || '';
   return {
     states: STATES.filter((s) => states.includes(s)),
     queue: (query.get('queue') || '').trim(),
     type: type === 'command' || type === 'upload' ? type : '',
+    schedule: /^[1-9]\d{0,15}$/.test(sched) ? Number(sched) : 0,
   };
 }
 
@@ -30,12 +32,14 @@ export function filterQuery(f) {
   if (f.states.length) parts.push('state=' + f.states.join(','));
   if (f.queue) parts.push('queue=' + encodeURIComponent(f.queue));
   if (f.type) parts.push('type=' + f.type);
+  if (f.schedule) parts.push('schedule=' + f.schedule);
   return parts.join('&');
 }
 
 function matches(f, j) {
   return (!f.states.length || f.states.includes(j.state)) &&
-    (!f.queue || j.queue === f.queue) && (!f.type || j.type === f.type);
+    (!f.queue || j.queue === f.queue) && (!f.type || j.type === f.type) &&
+    (!f.schedule || j.schedule_id === f.schedule);
 }
 
 // The table is a CSS grid with ARIA table roles rather than a <table>: a
@@ -127,17 +131,25 @@ export function jobsView(root, route) {
       h('button', {type: 'submit', class: 'btn', text: 'Apply'}),
       h('button', {type: 'button', class: 'btn ghost', text: 'Clear filters',
         onclick: () => { location.hash = '#/jobs'; }})));
+  const schedNote = h('p', {class: 'note', hidden: true});
   form.addEventListener('submit', (e) => { e.preventDefault(); apply(); });
   form.addEventListener('change', (e) => { if (e.target !== queueIn) apply(); });
 
   function formFilter() {
     return {states: STATES.filter((s) => boxes[s].checked), queue: queueIn.value.trim(),
-      type: typeIn.value};
+      type: typeIn.value, schedule: filter.schedule};
   }
   function showFilter(f) {
     for (const s of STATES) boxes[s].checked = f.states.includes(s);
     queueIn.value = f.queue;
     typeIn.value = f.type;
+    schedNote.hidden = !f.schedule;
+    if (f.schedule) {
+      const q = filterQuery(Object.assign({}, f, {schedule: 0}));
+      schedNote.replaceChildren(`Only the jobs of schedule `,
+        h('a', {href: `#/schedules?id=${f.schedule}`, text: `#${f.schedule}`}), '. ',
+        h('a', {href: '#/jobs' + (q ? '?' + q : ''), text: 'Show the jobs of every schedule'}), '.');
+    }
   }
   function apply() {
     const q = filterQuery(formFilter());
@@ -167,7 +179,7 @@ export function jobsView(root, route) {
   root.append(
     h('div', {class: 'title-row'}, h('h1', {tabindex: '-1', text: 'Jobs'}),
       h('a', {class: 'btn primary', href: '#/submit', text: 'New job'})),
-    form, error,
+    form, schedNote, error,
     h('div', {class: 'table-wrap'}, table),
     h('p', {class: 'list-foot'}, shown, ' ', moreBtn));
 

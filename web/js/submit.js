@@ -6,7 +6,7 @@ import {api, upload} from './api.js';
 import {h, fmtBytes} from './util.js';
 
 // A labelled control with a hint and an error line wired by aria.
-function field(id, label, control, hint) {
+export function field(id, label, control, hint) {
   control.id = id;
   const err = h('p', {class: 'field-error', id: `${id}-err`, hidden: true});
   const desc = [hint ? `${id}-hint` : null, `${id}-err`].filter(Boolean).join(' ');
@@ -15,18 +15,19 @@ function field(id, label, control, hint) {
     hint ? h('p', {class: 'hint', id: `${id}-hint`, text: hint}) : null, err);
 }
 
-function input(attrs) { return h('input', Object.assign({type: 'text', autocomplete: 'off', spellcheck: 'false'}, attrs)); }
+export function input(attrs) { return h('input', Object.assign({type: 'text', autocomplete: 'off', spellcheck: 'false'}, attrs)); }
 
 // Form-level helpers: clear and show errors.
-function errors(form, summary) {
+export function errors(form, summary) {
   return {
     clear() {
       for (const el of form.querySelectorAll('.field-error')) { el.hidden = true; el.textContent = ''; }
       for (const el of form.querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');
       summary.hidden = true;
     },
-    // Shows the message next to the control for `name` (ids are prefix-name).
-    show(prefix, name, message) {
+    // Shows the message next to the control for `name` (ids are prefix-name);
+    // moves the focus there unless focus is false (a preview while typing).
+    show(prefix, name, message, focus = true) {
       const full = name ? String(name).replace(/^job\./, '').replace(/^\[\d+\]\./, '') : '';
       // "limits.memory_mb" is its own control; "env.X" or "argv[2]" the whole field's.
       let key = full.replace(/\./g, '-');
@@ -39,12 +40,12 @@ function errors(form, summary) {
         err.textContent = message;
         err.hidden = false;
         ctl.setAttribute('aria-invalid', 'true');
-        ctl.focus();
+        if (focus) ctl.focus();
         return;
       }
       summary.textContent = name ? `${name}: ${message}` : message;
       summary.hidden = false;
-      summary.focus();
+      if (focus) summary.focus();
     },
   };
 }
@@ -62,8 +63,10 @@ function parseEnv(text) {
   return env;
 }
 
-// The fields both forms share; puts them into spec, or reports the bad one.
-function common(prefix) {
+// The fields both forms share (and a schedule's job template, which has
+// no "after"); fill() puts them into spec or reports the bad one, set()
+// shows a spec's, keys are the spec keys they own.
+export function common(prefix, {template = false} = {}) {
   const els = {
     name: input({name: 'name', maxlength: '200'}),
     queue: input({name: 'queue', placeholder: 'default', pattern: '[A-Za-z0-9_.\\-]{1,64}', list: `${prefix}-queues`}),
@@ -72,7 +75,7 @@ function common(prefix) {
     env: h('textarea', {name: 'env', rows: '3', spellcheck: 'false', placeholder: 'NAME=value'}),
     delay: input({type: 'number', name: 'delay', min: '0', step: 'any', placeholder: '0', inputmode: 'decimal'}),
     max_attempts: input({type: 'number', name: 'max_attempts', min: '1', max: '100', step: '1', placeholder: '1', inputmode: 'numeric'}),
-    after: input({name: 'after', placeholder: 'e.g. 41, 42', inputmode: 'numeric'}),
+    after: template ? null : input({name: 'after', placeholder: 'e.g. 41, 42', inputmode: 'numeric'}),
   };
   const LIMITS = [['memory_mb', 'Memory (MB)'], ['cpu_seconds', 'CPU time (s)'], ['output_mb', 'Output (MB)'],
     ['open_files', 'Open files'], ['processes', 'Processes']];
@@ -90,7 +93,7 @@ function common(prefix) {
       h('div', {class: 'row'},
         field(`${prefix}-delay`, 'Start after (seconds)', els.delay),
         field(`${prefix}-max_attempts`, 'Attempts at most', els.max_attempts, 'Failed attempts are retried with back-off.')),
-      field(`${prefix}-after`, 'Run after jobs', els.after, 'Job ids that must succeed first.'),
+      template ? null : field(`${prefix}-after`, 'Run after jobs', els.after, 'Job ids that must succeed first.'),
       h('fieldset', {class: 'limits'}, h('legend', {text: 'Resource limits'}),
         h('div', {class: 'row'}, ...LIMITS.map(([k, label]) => field(`${prefix}-limits-${k}`, label, limits[k]))))),
     h('datalist', {id: `${prefix}-queues`}),
@@ -122,7 +125,7 @@ function common(prefix) {
       if (!Number.isInteger(n)) { err.show(prefix, 'max_attempts', 'attempts must be a whole number'); return false; }
       spec.max_attempts = n;
     }
-    if (v(els.after)) {
+    if (els.after && v(els.after)) {
       const ids = v(els.after).split(/[\s,]+/).filter(Boolean).map((x) => Number(x.replace(/^#/, '')));
       if (ids.some((x) => !Number.isInteger(x) || x <= 0)) { err.show(prefix, 'after', 'give job ids, e.g. 41, 42'); return false; }
       spec.after = ids;
@@ -135,7 +138,15 @@ function common(prefix) {
     }
     return true;
   }
-  return {nodes, fill};
+  function set(spec) {
+    const put = (el, x) => { if (el) el.value = x == null ? '' : String(x); };
+    for (const k of ['name', 'queue', 'priority', 'timeout', 'delay', 'max_attempts']) put(els[k], spec[k]);
+    put(els.after, Array.isArray(spec.after) ? spec.after.join(', ') : '');
+    els.env.value = Object.entries(spec.env || {}).map(([k, x]) => `${k}=${x}`).join('\n');
+    for (const [k] of LIMITS) put(limits[k], spec.limits && spec.limits[k]);
+  }
+  const keys = ['name', 'queue', 'priority', 'timeout', 'env', 'delay', 'max_attempts', 'after', 'limits'];
+  return {nodes, fill, set, keys};
 }
 
 function commandForm(go) {
