@@ -1570,6 +1570,11 @@ TEST(put_changes_a_schedule_and_refuses_a_name_taken_by_another)
 	schedule_clear(&got);
 	/* The old name is free again. */
 	ASSERT_INT(add_sched(s, "a", 0, 0), >, b);
+	/* Gone meanwhile: no such schedule, not a name in use. */
+	free(sc.name);
+	sc.name = strdup("elsewhere");
+	sc.id = b + 100;
+	ASSERT_INT(store_sched_put(s, &sc), ==, -ENOENT);
 	ASSERT_INT(store_commit(s, 1), ==, 0);
 	schedule_clear(&sc);
 	store_close(s);
