@@ -1922,6 +1922,22 @@ TEST(a_finished_job_gets_a_delivery_per_hook_that_names_its_state)
 	d = deliveries(s, canceled, 1);
 	expect_delivery(&d[0], canceled, "http://b/", "job.canceled", 0, 7000);
 	delivery_free_all(d, 1);
+	/* Failed by a state change (as a failed dependency does): a and b. */
+	plain = submit_hooked(s, "default", HOOKS_AB, JOB_QUEUED);
+	ASSERT_INT(store_set_state(s, plain, JOB_QUEUED, JOB_FAILED,
+	    "dependency 1 failed", 7500), ==, 0);
+	d = deliveries(s, plain, 2);
+	expect_delivery(&d[0], plain, "http://a/", "job.failed", 0, 7500);
+	expect_delivery(&d[1], plain, "http://b/", "job.failed", 0, 7500);
+	delivery_free_all(d, 2);
+	/* A retry scheduled is not an end: nothing yet. */
+	plain = submit_hooked(s, "default", HOOKS_AB, JOB_QUEUED);
+	ASSERT_INT(store_claim(s, plain, 1, 7600, &j), ==, 1);
+	job_clear(&j);
+	r = result(plain, JOB_SCHEDULED, 7700);
+	r.run_at = 9999;
+	ASSERT_INT(store_finish(s, &r), ==, 0);
+	d = deliveries(s, plain, 0);
 	/* No hooks, no deliveries. */
 	plain = submit_hooked(s, "default", NULL, JOB_QUEUED);
 	run_to(s, plain, JOB_FAILED, 8000);
