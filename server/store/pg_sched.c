@@ -129,6 +129,17 @@ sched_all(struct store *store, struct schedule **out, size_t *n)
 	return 0;
 }
 
+/* Why a put changed no row: -ENOENT if the schedule is gone, else -EEXIST. */
+static int
+put_refused(struct store *store, uint64_t id)
+{
+	struct schedule	 sc;
+	int		 rc = sched_get(store, id, &sc);
+
+	schedule_clear(&sc);
+	return rc == 0 ? -EEXIST : rc;
+}
+
 static int
 sched_put(struct store *store, const struct schedule *sc)
 {
@@ -141,8 +152,11 @@ sched_put(struct store *store, const struct schedule *sc)
 	pg_param_int(&p, (int64_t)sc->id);
 	params_fields(&p, sc);
 	params_state(&p, sc);
-	/* The caller read it: a row unchanged is a name in use. */
-	return pg_change(pg_of(store), PG_SCHED_PUT, &p, -EEXIST);
+	/* A row unchanged is a name in use, or a schedule gone. */
+	if ((rc = pg_change(pg_of(store), PG_SCHED_PUT, &p, -EEXIST)) ==
+	    -EEXIST)
+		rc = put_refused(store, sc->id);
+	return rc;
 }
 
 /* One id parameter, in the turn's transaction; none: no row changed. */

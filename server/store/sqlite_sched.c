@@ -134,6 +134,17 @@ sched_all(struct store *store, struct schedule **out, size_t *n)
 	return 0;
 }
 
+/* Why a put changed no row: -ENOENT if the schedule is gone, else -EEXIST. */
+static int
+put_refused(struct store *store, uint64_t id)
+{
+	struct schedule	 sc;
+	int		 rc = sched_get(store, id, &sc);
+
+	schedule_clear(&sc);
+	return rc == 0 ? -EEXIST : rc;
+}
+
 static int
 sched_put(struct store *store, const struct schedule *sc)
 {
@@ -143,8 +154,10 @@ sched_put(struct store *store, const struct schedule *sc)
 	if ((rc = sqlite_begin(store)) < 0)
 		return rc;
 	bind_sched(s->st[ST_SCHED_PUT], sc);
-	/* The caller read it: a row unchanged is a name in use. */
-	return sqlite_change(s, ST_SCHED_PUT, -EEXIST);
+	/* A row unchanged is a name in use, or a schedule gone. */
+	if ((rc = sqlite_change(s, ST_SCHED_PUT, -EEXIST)) == -EEXIST)
+		rc = put_refused(store, sc->id);
+	return rc;
 }
 
 static int

@@ -19,7 +19,9 @@
 #include "clock.h"
 #include "embed.h"
 #include "store/cluster.h"
+#include "store/delivery.h"
 #include "store/pg.h"
+#include "store/schedule.h"
 #include "store/store.h"
 #include "test.h"
 
@@ -797,6 +799,9 @@ TEST(every_field_comes_back_as_it_was_written)
 	j.deps_left = 1;
 	j.error = strdup("dependency 1 failed");
 	j.finished_at = 888;
+	j.schedule_id = 9;
+	j.scheduled_for = 1700000000123;
+	j.webhooks_json = strdup("[{\"url\":\"http://a/\",\"on\":[\"failed\"]}]");
 	ASSERT_INT(store_submit(s, &j, 1, 555), ==, 0);
 	ASSERT_INT(store_get(s, j.id, &got), ==, 0);
 	ASSERT_INT(got.id, ==, j.id);
@@ -832,6 +837,9 @@ TEST(every_field_comes_back_as_it_was_written)
 	ASSERT_STR(got.file_sha256, "ab");
 	ASSERT_STR(got.after_json, "[1]");
 	ASSERT_INT(got.deps_left, ==, 1);
+	ASSERT_INT(got.schedule_id, ==, 9);
+	ASSERT_INT(got.scheduled_for, ==, 1700000000123);
+	ASSERT_STR(got.webhooks_json, j.webhooks_json);
 	job_clear(&got);
 	job_clear(&j);
 	/* Absent values stay absent: no stdin, no timeout, no file. */
@@ -848,6 +856,9 @@ TEST(every_field_comes_back_as_it_was_written)
 	ASSERT_INT(got.run_at, ==, 0);
 	ASSERT_INT(got.file_size, ==, -1);
 	ASSERT(got.file_name == NULL && got.after_json == NULL);
+	ASSERT_INT(got.schedule_id, ==, 0);
+	ASSERT_INT(got.scheduled_for, ==, 0);
+	ASSERT(got.webhooks_json == NULL);
 	job_clear(&got);
 	job_clear(&j);
 	store_close(s);
@@ -1361,6 +1372,820 @@ TEST(cluster_calls_go_to_the_backend_or_are_not_supported)
 	ASSERT_INT(store_node_jobs(s, "n1", &ids, &n), ==, 0);
 	ASSERT(ids == NULL);
 	ASSERT_INT(n, ==, 0);
+	store_close(s);
+}
+
+/* ---- schedules ---- */
+
+/* A schedule named name, due at next_at (0: none left), paused or not. */
+static void
+sched_of(struct schedule *sc, const char *name, int64_t next_at, int paused)
+{
+	schedule_init(sc);
+	sc->name = strdup(name);
+	sc->cron = strdup("*/5 * * * *");
+	sc->timezone = strdup("UTC");
+	sc->job_json = strdup("{\"command\":\"true\"}");
+	sc->next_at = next_at;
+	sc->paused = paused;
+	sc->created_at = 100;
+}
+
+/* Adds a schedule as sched_of makes it; returns its id. */
+static uint64_t
+add_sched(struct store *s, const char *name, int64_t next_at, int paused)
+{
+	struct schedule	 sc;
+	uint64_t	 id;
+
+	sched_of(&sc, name, next_at, paused);
+	ASSERT_INT(store_sched_add(s, &sc), ==, 0);
+	ASSERT_INT(sc.id, >, 0);
+	id = sc.id;
+	schedule_clear(&sc);
+	return id;
+}
+
+/* Checks the n ids at ids are want's, in order, and frees them. */
+static void
+expect_ids(uint64_t *ids, size_t n, const uint64_t *want, size_t nwant)
+{
+	ASSERT_INT(n, ==, nwant);
+	for (size_t i = 0; i < n; i++)
+		ASSERT_INT(ids[i], ==, want[i]);
+	free(ids);
+}
+
+TEST(a_taken_schedule_name_is_refused_and_the_turn_goes_on)
+{
+	struct store	*s = open_store();
+	struct schedule	 sc, *all;
+	size_t		 n;
+	uint64_t	 a, b, c;
+
+	a = add_sched(s, "a", 1000, 0);
+	b = add_sched(s, "b", 2000, 0);
+	ASSERT_INT(b, >, a);
+	sched_of(&sc, "a", 3000, 0);
+	ASSERT_INT(store_sched_add(s, &sc), ==, -EEXIST);
+	ASSERT_INT(sc.id, ==, 0);
+	schedule_clear(&sc);
+	/* The refusal lost nothing: the turn still writes and commits. */
+	c = add_sched(s, "c", 3000, 0);
+	ASSERT_INT(c, >, b);
+	submit(s, "default", 0);
+	ASSERT_INT(store_commit(s, 1), ==, 0);
+	ASSERT_INT(be->committed_jobs(), ==, 1);
+	ASSERT_INT(store_sched_all(s, &all, &n), ==, 0);
+	ASSERT_INT(n, ==, 3);
+	ASSERT_INT(all[0].id, ==, a);
+	ASSERT_STR(all[0].name, "a");
+	ASSERT_INT(all[0].next_at, ==, 1000);
+	ASSERT_INT(all[1].id, ==, b);
+	ASSERT_INT(all[2].id, ==, c);
+	schedule_free_all(all, n);
+	store_close(s);
+}
+
+TEST(a_schedule_comes_back_as_it_was_written)
+{
+	struct store	*s = open_store();
+	struct schedule	 sc, got, *all;
+	size_t		 n;
+	uint64_t	 bare;
+
+	schedule_init(&sc);
+	sc.name = strdup("nightly backup");
+	sc.cron = strdup("0 3 * * 1-5");
+	sc.timezone = strdup("Europe/Berlin");
+	sc.job_json = strdup("{\"command\":\"backup\",\"queue\":\"q\"}");
+	sc.overlap = SCHED_OVERLAP_QUEUE;
+	sc.misfire = SCHED_MISFIRE_ALL;
+	sc.paused = 1;
+	sc.until = 1800000000000;
+	sc.created_at = 1700000000000;
+	sc.next_at = 1700000100000;
+	sc.last_job = 42;
+	sc.waiting = 1700000050000;
+	ASSERT_INT(store_sched_add(s, &sc), ==, 0);
+	bare = add_sched(s, "bare", 0, 0);
+	ASSERT_INT(store_commit(s, 1), ==, 0);
+	ASSERT_INT(store_sched_get(s, sc.id, &got), ==, 0);
+	ASSERT_INT(got.id, ==, sc.id);
+	ASSERT_STR(got.name, "nightly backup");
+	ASSERT_STR(got.cron, "0 3 * * 1-5");
+	ASSERT_STR(got.timezone, "Europe/Berlin");
+	ASSERT_STR(got.job_json, sc.job_json);
+	ASSERT_INT(got.overlap, ==, SCHED_OVERLAP_QUEUE);
+	ASSERT_INT(got.misfire, ==, SCHED_MISFIRE_ALL);
+	ASSERT_INT(got.paused, ==, 1);
+	ASSERT_INT(got.until, ==, 1800000000000);
+	ASSERT_INT(got.created_at, ==, 1700000000000);
+	ASSERT_INT(got.next_at, ==, 1700000100000);
+	ASSERT_INT(got.last_job, ==, 42);
+	ASSERT_INT(got.waiting, ==, 1700000050000);
+	schedule_clear(&got);
+	/* Absent values stay absent: no end, no tick left, no job, none owed. */
+	ASSERT_INT(store_sched_get(s, bare, &got), ==, 0);
+	ASSERT_INT(got.paused, ==, 0);
+	ASSERT_INT(got.overlap, ==, SCHED_OVERLAP_ALLOW);
+	ASSERT_INT(got.misfire, ==, SCHED_MISFIRE_ONCE);
+	ASSERT_INT(got.until, ==, 0);
+	ASSERT_INT(got.next_at, ==, 0);
+	ASSERT_INT(got.last_job, ==, 0);
+	ASSERT_INT(got.waiting, ==, 0);
+	ASSERT_INT(got.created_at, ==, 100);
+	schedule_clear(&got);
+	ASSERT_INT(store_sched_all(s, &all, &n), ==, 0);
+	ASSERT_INT(n, ==, 2);
+	ASSERT_INT(all[0].id, ==, sc.id);
+	ASSERT_STR(all[0].timezone, "Europe/Berlin");
+	ASSERT_INT(all[0].waiting, ==, 1700000050000);
+	ASSERT_INT(all[1].id, ==, bare);
+	ASSERT_INT(all[1].waiting, ==, 0);
+	schedule_free_all(all, n);
+	ASSERT_INT(store_sched_get(s, bare + 100, &got), ==, -ENOENT);
+	ASSERT(got.name == NULL);
+	schedule_clear(&sc);
+	store_close(s);
+}
+
+TEST(put_changes_a_schedule_and_refuses_a_name_taken_by_another)
+{
+	struct store	*s = open_store();
+	struct schedule	 sc, got;
+	uint64_t	 a = add_sched(s, "a", 1000, 0);
+	uint64_t	 b = add_sched(s, "b", 2000, 0);
+
+	ASSERT_INT(store_sched_get(s, a, &sc), ==, 0);
+	free(sc.name);
+	sc.name = strdup("a2");
+	free(sc.cron);
+	sc.cron = strdup("@hourly");
+	sc.overlap = SCHED_OVERLAP_CANCEL;
+	sc.misfire = SCHED_MISFIRE_SKIP;
+	sc.paused = 1;
+	sc.until = 9000;
+	sc.next_at = 5000;
+	sc.last_job = 7;
+	sc.waiting = 4000;
+	sc.created_at = 1;	/* not written */
+	ASSERT_INT(store_sched_put(s, &sc), ==, 0);
+	ASSERT_INT(store_sched_get(s, a, &got), ==, 0);
+	ASSERT_STR(got.name, "a2");
+	ASSERT_STR(got.cron, "@hourly");
+	ASSERT_STR(got.timezone, "UTC");
+	ASSERT_INT(got.overlap, ==, SCHED_OVERLAP_CANCEL);
+	ASSERT_INT(got.misfire, ==, SCHED_MISFIRE_SKIP);
+	ASSERT_INT(got.paused, ==, 1);
+	ASSERT_INT(got.until, ==, 9000);
+	ASSERT_INT(got.next_at, ==, 5000);
+	ASSERT_INT(got.last_job, ==, 7);
+	ASSERT_INT(got.waiting, ==, 4000);
+	ASSERT_INT(got.created_at, ==, 100);
+	schedule_clear(&got);
+	/* Back to absent values, keeping its own name: not a conflict. */
+	sc.until = 0;
+	sc.next_at = 0;
+	sc.last_job = 0;
+	sc.waiting = 0;
+	ASSERT_INT(store_sched_put(s, &sc), ==, 0);
+	ASSERT_INT(store_sched_get(s, a, &got), ==, 0);
+	ASSERT_INT(got.until, ==, 0);
+	ASSERT_INT(got.next_at, ==, 0);
+	ASSERT_INT(got.last_job, ==, 0);
+	ASSERT_INT(got.waiting, ==, 0);
+	schedule_clear(&got);
+	/* b's name: refused, nothing changed, and the turn goes on. */
+	free(sc.name);
+	sc.name = strdup("b");
+	sc.next_at = 6000;
+	ASSERT_INT(store_sched_put(s, &sc), ==, -EEXIST);
+	ASSERT_INT(store_sched_get(s, a, &got), ==, 0);
+	ASSERT_STR(got.name, "a2");
+	ASSERT_INT(got.next_at, ==, 0);
+	schedule_clear(&got);
+	ASSERT_INT(store_sched_get(s, b, &got), ==, 0);
+	ASSERT_INT(got.next_at, ==, 2000);
+	schedule_clear(&got);
+	/* The old name is free again. */
+	ASSERT_INT(add_sched(s, "a", 0, 0), >, b);
+	/* Gone meanwhile: no such schedule, not a name in use. */
+	free(sc.name);
+	sc.name = strdup("elsewhere");
+	sc.id = b + 100;
+	ASSERT_INT(store_sched_put(s, &sc), ==, -ENOENT);
+	ASSERT_INT(store_commit(s, 1), ==, 0);
+	schedule_clear(&sc);
+	store_close(s);
+}
+
+TEST(delete_removes_the_schedule_and_its_ticks)
+{
+	struct store	*s = open_store();
+	struct schedule	 got;
+	uint64_t	 a = add_sched(s, "a", 1000, 0);
+	uint64_t	 b = add_sched(s, "b", 1000, 0);
+
+	ASSERT_INT(store_sched_tick(s, a, 1000, 0), ==, 0);
+	ASSERT_INT(store_sched_tick(s, b, 1000, 0), ==, 0);
+	ASSERT_INT(store_commit(s, 1), ==, 0);
+	ASSERT_INT(store_sched_delete(s, a), ==, 0);
+	ASSERT_INT(store_sched_get(s, a, &got), ==, -ENOENT);
+	ASSERT_INT(store_sched_delete(s, a), ==, -ENOENT);
+	/* Its tick went with it; b's stays. */
+	ASSERT_INT(store_sched_tick(s, a, 1000, 0), ==, 0);
+	ASSERT_INT(store_sched_tick(s, b, 1000, 0), ==, -EEXIST);
+	ASSERT_INT(store_sched_get(s, b, &got), ==, 0);
+	schedule_clear(&got);
+	/* The name is free, under a new id. */
+	ASSERT_INT(add_sched(s, "a", 0, 0), >, b);
+	ASSERT_INT(store_commit(s, 1), ==, 0);
+	store_close(s);
+}
+
+TEST(next_and_due_see_only_unpaused_schedules_with_a_tick_left)
+{
+	struct store	*s = open_store();
+	struct schedule	 sc;
+	uint64_t	*ids;
+	size_t		 n;
+	int64_t		 at = -1;
+	uint64_t	 c, d, e;
+
+	ASSERT_INT(store_sched_next(s, &at), ==, 0);
+	ASSERT_INT(at, ==, 0);
+	ASSERT_INT(store_sched_due(s, 1000000, 10, &ids, &n), ==, 0);
+	expect_ids(ids, n, NULL, 0);
+	add_sched(s, "paused", 500, 1);
+	add_sched(s, "done", 0, 0);
+	ASSERT_INT(store_sched_next(s, &at), ==, 0);
+	ASSERT_INT(at, ==, 0);
+	c = add_sched(s, "c", 900, 0);
+	d = add_sched(s, "d", 700, 0);
+	e = add_sched(s, "e", 700, 0);
+	ASSERT_INT(store_sched_next(s, &at), ==, 0);
+	ASSERT_INT(at, ==, 700);
+	{
+		uint64_t want[] = {d, e, c};
+
+		ASSERT_INT(store_sched_due(s, 1000, 10, &ids, &n), ==, 0);
+		expect_ids(ids, n, want, 3);
+		ASSERT_INT(store_sched_due(s, 1000, 2, &ids, &n), ==, 0);
+		expect_ids(ids, n, want, 2);
+		ASSERT_INT(store_sched_due(s, 700, 10, &ids, &n), ==, 0);
+		expect_ids(ids, n, want, 2);
+	}
+	ASSERT_INT(store_sched_due(s, 699, 10, &ids, &n), ==, 0);
+	expect_ids(ids, n, NULL, 0);
+	/* Paused, d and e drop out. */
+	ASSERT_INT(store_sched_get(s, d, &sc), ==, 0);
+	sc.paused = 1;
+	ASSERT_INT(store_sched_put(s, &sc), ==, 0);
+	schedule_clear(&sc);
+	ASSERT_INT(store_sched_get(s, e, &sc), ==, 0);
+	sc.paused = 1;
+	ASSERT_INT(store_sched_put(s, &sc), ==, 0);
+	schedule_clear(&sc);
+	ASSERT_INT(store_sched_next(s, &at), ==, 0);
+	ASSERT_INT(at, ==, 900);
+	ASSERT_INT(store_sched_due(s, 1000, 10, &ids, &n), ==, 0);
+	expect_ids(ids, n, &c, 1);
+	ASSERT_INT(store_commit(s, 1), ==, 0);
+	store_close(s);
+}
+
+TEST(advance_is_a_compare_and_set_on_next_at)
+{
+	struct store	*s = open_store();
+	struct schedule	 got;
+	uint64_t	 a = add_sched(s, "a", 100, 0);
+	int64_t		 at;
+
+	ASSERT_INT(store_sched_advance(s, a, 100, 200), ==, 0);
+	/* A second firing of the same tick finds it moved. */
+	ASSERT_INT(store_sched_advance(s, a, 100, 300), ==, -ESTALE);
+	ASSERT_INT(store_sched_get(s, a, &got), ==, 0);
+	ASSERT_INT(got.next_at, ==, 200);
+	schedule_clear(&got);
+	ASSERT_INT(store_sched_advance(s, a + 100, 200, 300), ==, -ESTALE);
+	/* None left: next_at absent, nothing to arm on. */
+	ASSERT_INT(store_sched_advance(s, a, 200, 0), ==, 0);
+	ASSERT_INT(store_sched_get(s, a, &got), ==, 0);
+	ASSERT_INT(got.next_at, ==, 0);
+	schedule_clear(&got);
+	ASSERT_INT(store_sched_next(s, &at), ==, 0);
+	ASSERT_INT(at, ==, 0);
+	ASSERT_INT(store_sched_advance(s, a, 0, 500), ==, -ESTALE);
+	/* The refusals lost nothing of the turn. */
+	submit(s, "default", 0);
+	ASSERT_INT(store_commit(s, 1), ==, 0);
+	ASSERT_INT(be->committed_jobs(), ==, 1);
+	ASSERT_INT(store_sched_get(s, a, &got), ==, 0);
+	ASSERT_INT(got.next_at, ==, 0);
+	schedule_clear(&got);
+	store_close(s);
+}
+
+TEST(a_tick_is_recorded_once_until_purged)
+{
+	struct store	*s = open_store();
+	uint64_t	 a = add_sched(s, "a", 100, 0);
+	uint64_t	 b = add_sched(s, "b", 100, 0);
+	uint64_t	 job = submit(s, "default", 0);
+
+	ASSERT_INT(store_sched_tick(s, a, 100, job), ==, 0);
+	ASSERT_INT(store_sched_tick(s, a, 100, 0), ==, -EEXIST);
+	ASSERT_INT(store_sched_tick(s, a, 200, 0), ==, 0);
+	/* Another schedule's same tick is its own. */
+	ASSERT_INT(store_sched_tick(s, b, 100, 0), ==, 0);
+	/* The refusal lost nothing of the turn. */
+	submit(s, "default", 0);
+	ASSERT_INT(store_commit(s, 1), ==, 0);
+	ASSERT_INT(be->committed_jobs(), ==, 2);
+	ASSERT_INT(store_sched_tick(s, a, 200, 0), ==, -EEXIST);
+	ASSERT_INT(store_sched_ticks_purge(s, 150), ==, 0);
+	ASSERT_INT(store_commit(s, 1), ==, 0);
+	ASSERT_INT(store_sched_tick(s, a, 100, 0), ==, 0);
+	ASSERT_INT(store_sched_tick(s, b, 100, 0), ==, 0);
+	ASSERT_INT(store_sched_tick(s, a, 200, 0), ==, -EEXIST);
+	ASSERT_INT(store_commit(s, 1), ==, 0);
+	store_close(s);
+}
+
+TEST(owed_lists_the_unpaused_schedules_owing_a_run)
+{
+	struct store	*s = open_store();
+	struct schedule	 sc;
+	uint64_t	*ids;
+	size_t		 n;
+	uint64_t	 a, b, c, d;
+
+	ASSERT_INT(store_sched_owed(s, &ids, &n), ==, 0);
+	expect_ids(ids, n, NULL, 0);
+	a = add_sched(s, "a", 1000, 0);
+	sched_of(&sc, "b", 1000, 0);
+	sc.waiting = 500;
+	ASSERT_INT(store_sched_add(s, &sc), ==, 0);
+	b = sc.id;
+	schedule_clear(&sc);
+	sched_of(&sc, "c", 1000, 1);
+	sc.waiting = 600;
+	ASSERT_INT(store_sched_add(s, &sc), ==, 0);
+	c = sc.id;
+	schedule_clear(&sc);
+	d = add_sched(s, "d", 1000, 0);
+	ASSERT_INT(store_sched_made(s, d, 33, 700), ==, 0);
+	{
+		uint64_t want[] = {b, d};
+
+		ASSERT_INT(store_sched_owed(s, &ids, &n), ==, 0);
+		expect_ids(ids, n, want, 2);
+	}
+	ASSERT_INT(store_sched_get(s, d, &sc), ==, 0);
+	ASSERT_INT(sc.last_job, ==, 33);
+	ASSERT_INT(sc.waiting, ==, 700);
+	schedule_clear(&sc);
+	/* Made with no job keeps the last one; waiting 0 owes nothing. */
+	ASSERT_INT(store_sched_made(s, d, 0, 0), ==, 0);
+	ASSERT_INT(store_sched_get(s, d, &sc), ==, 0);
+	ASSERT_INT(sc.last_job, ==, 33);
+	ASSERT_INT(sc.waiting, ==, 0);
+	schedule_clear(&sc);
+	ASSERT_INT(store_sched_owed(s, &ids, &n), ==, 0);
+	expect_ids(ids, n, &b, 1);
+	ASSERT_INT(store_sched_made(s, a + 100, 1, 1), ==, -ENOENT);
+	(void)c;
+	ASSERT_INT(store_commit(s, 1), ==, 0);
+	store_close(s);
+}
+
+/* ---- jobs made by schedules ---- */
+
+/* Submits a job of schedule sched (0: none) for tick in state. */
+static uint64_t
+submit_for(struct store *s, uint64_t sched, int64_t tick,
+    enum job_state state)
+{
+	struct job	 j;
+	uint64_t	 id;
+
+	job_init(&j);
+	j.command = strdup("true");
+	j.queue = strdup("default");
+	j.state = state;
+	j.schedule_id = sched;
+	j.scheduled_for = tick;
+	if (job_state_finished(state))
+		j.finished_at = 1000;
+	ASSERT_INT(store_submit(s, &j, 1, 1000), ==, 0);
+	id = j.id;
+	job_clear(&j);
+	return id;
+}
+
+TEST(list_filters_by_schedule_newest_first)
+{
+	struct store		*s = open_store();
+	struct job_filter	 f = {.limit = 2, .schedule = 5};
+	uint64_t		 ids[12], seen[12];
+	struct job		*jobs;
+	size_t			 n;
+	uint64_t		 next;
+
+	/* Schedule 5 makes every third job; every other of those fails. */
+	for (int i = 0; i < 12; i++)
+		ids[i] = submit_for(s, i % 3 == 0 ? 5 : i % 3 == 1 ? 6 : 0,
+		    1000 * i, i % 6 == 0 ? JOB_FAILED : JOB_QUEUED);
+	ASSERT_INT(store_commit(s, 1), ==, 0);
+	ASSERT_INT(walk(s, &f, seen, 12), ==, 4);
+	for (int i = 0; i < 4; i++)
+		ASSERT_INT(seen[i], ==, ids[9 - 3 * i]);
+	f.states = 1u << JOB_FAILED;
+	ASSERT_INT(walk(s, &f, seen, 12), ==, 2);
+	ASSERT_INT(seen[0], ==, ids[6]);
+	ASSERT_INT(seen[1], ==, ids[0]);
+	f.states = 1u << JOB_QUEUED;
+	f.limit = 10;
+	f.before = 0;
+	ASSERT_INT(store_list(s, &f, &jobs, &n, &next), ==, 0);
+	ASSERT_INT(n, ==, 2);
+	ASSERT_INT(next, ==, 0);
+	ASSERT_INT(jobs[0].id, ==, ids[9]);
+	ASSERT_INT(jobs[0].schedule_id, ==, 5);
+	ASSERT_INT(jobs[0].scheduled_for, ==, 9000);
+	ASSERT_INT(jobs[1].id, ==, ids[3]);
+	job_free_all(jobs, n);
+	/* A schedule with no jobs lists none. */
+	f.schedule = 7;
+	f.states = 0;
+	ASSERT_INT(store_list(s, &f, &jobs, &n, &next), ==, 0);
+	ASSERT_INT(n, ==, 0);
+	job_free_all(jobs, n);
+	store_close(s);
+}
+
+/* ---- webhook deliveries ---- */
+
+#define HOOKS_AB	"[{\"url\":\"http://a/\",\"on\":[\"failed\"]}," \
+			"{\"url\":\"http://b/\"}]"
+
+/* Submits a job of queue with webhooks (NULL: none) in state. */
+static uint64_t
+submit_hooked(struct store *s, const char *queue, const char *webhooks,
+    enum job_state state)
+{
+	struct job	 j;
+	uint64_t	 id;
+
+	job_init(&j);
+	j.command = strdup("true");
+	j.queue = strdup(queue);
+	j.state = state;
+	if (webhooks)
+		j.webhooks_json = strdup(webhooks);
+	if (job_state_finished(state)) {
+		j.finished_at = 4000;
+		j.error = strdup("dependency 1 failed");
+	}
+	ASSERT_INT(store_submit(s, &j, 1, 1000), ==, 0);
+	id = j.id;
+	job_clear(&j);
+	return id;
+}
+
+/* Job id's deliveries, which must number n; the caller frees them. */
+static struct delivery *
+deliveries(struct store *s, uint64_t id, size_t n)
+{
+	struct delivery	*d = (struct delivery *)1;
+	size_t		 got = 99;
+
+	ASSERT_INT(store_hook_list(s, id, &d, &got), ==, 0);
+	ASSERT_INT(got, ==, n);
+	if (n == 0)
+		ASSERT(d == NULL);
+	return d;
+}
+
+/* Checks d is a new delivery of job to url for event at finished_at. */
+static void
+expect_delivery(const struct delivery *d, uint64_t job, const char *url,
+    const char *event, int attempt, int64_t finished_at)
+{
+	ASSERT_INT(d->id, >, 0);
+	ASSERT_INT(d->job_id, ==, job);
+	ASSERT_STR(d->url, url);
+	ASSERT_STR(d->event, event);
+	ASSERT_INT(d->attempt, ==, attempt);
+	ASSERT_INT(d->created_at, ==, finished_at);
+	ASSERT_INT(d->state, ==, DELIVERY_PENDING);
+	ASSERT_INT(d->tries, ==, 0);
+	ASSERT_INT(d->next_at, ==, finished_at);
+	ASSERT_INT(d->last_at, ==, 0);
+	ASSERT_INT(d->last_status, ==, -1);
+	ASSERT(d->last_error == NULL);
+}
+
+TEST(a_finished_job_gets_a_delivery_per_hook_that_names_its_state)
+{
+	struct store		*s = open_store();
+	uint64_t		 failed = submit_hooked(s, "default", HOOKS_AB,
+	    JOB_QUEUED);
+	uint64_t		 ok, canceled, plain;
+	struct job_result	 r = result(failed, JOB_FAILED, 5000);
+	struct job		 j;
+	struct delivery		*d;
+
+	/* Nothing until it finishes. */
+	ASSERT_INT(store_claim(s, failed, 1, 4999, &j), ==, 1);
+	job_clear(&j);
+	d = deliveries(s, failed, 0);
+	r.exit_code = 1;
+	r.error = "exit status 1";
+	ASSERT_INT(store_finish(s, &r), ==, 0);
+	d = deliveries(s, failed, 2);
+	expect_delivery(&d[0], failed, "http://a/", "job.failed", 1, 5000);
+	expect_delivery(&d[1], failed, "http://b/", "job.failed", 1, 5000);
+	ASSERT_INT(d[1].id, >, d[0].id);
+	delivery_free_all(d, 2);
+	/* Succeeded: a is only for failures. */
+	ok = submit_hooked(s, "default", HOOKS_AB, JOB_QUEUED);
+	run_to(s, ok, JOB_SUCCEEDED, 6000);
+	d = deliveries(s, ok, 1);
+	expect_delivery(&d[0], ok, "http://b/", "job.succeeded", 1, 6000);
+	delivery_free_all(d, 1);
+	/* Canceled before it ran: its own event, for the hooks on all. */
+	canceled = submit_hooked(s, "default", HOOKS_AB, JOB_QUEUED);
+	ASSERT_INT(store_set_state(s, canceled, JOB_QUEUED, JOB_CANCELED,
+	    "canceled", 7000), ==, 0);
+	d = deliveries(s, canceled, 1);
+	expect_delivery(&d[0], canceled, "http://b/", "job.canceled", 0, 7000);
+	delivery_free_all(d, 1);
+	/* Failed by a state change (as a failed dependency does): a and b. */
+	plain = submit_hooked(s, "default", HOOKS_AB, JOB_QUEUED);
+	ASSERT_INT(store_set_state(s, plain, JOB_QUEUED, JOB_FAILED,
+	    "dependency 1 failed", 7500), ==, 0);
+	d = deliveries(s, plain, 2);
+	expect_delivery(&d[0], plain, "http://a/", "job.failed", 0, 7500);
+	expect_delivery(&d[1], plain, "http://b/", "job.failed", 0, 7500);
+	delivery_free_all(d, 2);
+	/* A retry scheduled is not an end: nothing yet. */
+	plain = submit_hooked(s, "default", HOOKS_AB, JOB_QUEUED);
+	ASSERT_INT(store_claim(s, plain, 1, 7600, &j), ==, 1);
+	job_clear(&j);
+	r = result(plain, JOB_SCHEDULED, 7700);
+	r.run_at = 9999;
+	ASSERT_INT(store_finish(s, &r), ==, 0);
+	d = deliveries(s, plain, 0);
+	/* No hooks, no deliveries. */
+	plain = submit_hooked(s, "default", NULL, JOB_QUEUED);
+	run_to(s, plain, JOB_FAILED, 8000);
+	d = deliveries(s, plain, 0);
+	/* A retry that ends again is told again. */
+	ASSERT_INT(store_requeue(s, failed, JOB_FAILED, 0, 0), ==, 0);
+	d = deliveries(s, failed, 2);
+	delivery_free_all(d, 2);
+	run_to(s, failed, JOB_SUCCEEDED, 9000);
+	d = deliveries(s, failed, 3);
+	expect_delivery(&d[2], failed, "http://b/", "job.succeeded", 2, 9000);
+	delivery_free_all(d, 3);
+	ASSERT_INT(store_commit(s, 1), ==, 0);
+	store_close(s);
+}
+
+TEST(a_queue_s_webhooks_apply_to_every_job_of_the_queue)
+{
+	struct store	*s = open_store();
+	struct delivery	*d;
+	char		*json = (char *)1;
+	uint64_t	 own, bare, other, after;
+
+	ASSERT_INT(store_hook_queue_get(s, "hq", &json), ==, 0);
+	ASSERT(json == NULL);
+	ASSERT_INT(store_hook_queue_set(s, "hq",
+	    "[{\"url\":\"http://q/\",\"on\":[\"failed\",\"canceled\"]}]"), ==, 0);
+	ASSERT_INT(store_hook_queue_get(s, "hq", &json), ==, 0);
+	ASSERT_STR(json, "[{\"url\":\"http://q/\",\"on\":[\"failed\",\"canceled\"]}]");
+	free(json);
+	own = submit_hooked(s, "hq", HOOKS_AB, JOB_QUEUED);
+	bare = submit_hooked(s, "hq", NULL, JOB_QUEUED);
+	other = submit_hooked(s, "default", NULL, JOB_QUEUED);
+	run_to(s, own, JOB_FAILED, 5000);
+	run_to(s, bare, JOB_FAILED, 5000);
+	run_to(s, other, JOB_FAILED, 5000);
+	d = deliveries(s, own, 3);
+	expect_delivery(&d[0], own, "http://a/", "job.failed", 1, 5000);
+	expect_delivery(&d[1], own, "http://b/", "job.failed", 1, 5000);
+	expect_delivery(&d[2], own, "http://q/", "job.failed", 1, 5000);
+	delivery_free_all(d, 3);
+	d = deliveries(s, bare, 1);
+	expect_delivery(&d[0], bare, "http://q/", "job.failed", 1, 5000);
+	delivery_free_all(d, 1);
+	d = deliveries(s, other, 0);
+	/* Its "on" holds for the queue's hooks too. */
+	after = submit_hooked(s, "hq", NULL, JOB_QUEUED);
+	run_to(s, after, JOB_SUCCEEDED, 6000);
+	d = deliveries(s, after, 0);
+	/* Cleared: none from then on. */
+	ASSERT_INT(store_hook_queue_set(s, "hq", NULL), ==, 0);
+	ASSERT_INT(store_hook_queue_get(s, "hq", &json), ==, 0);
+	ASSERT(json == NULL);
+	after = submit_hooked(s, "hq", NULL, JOB_QUEUED);
+	run_to(s, after, JOB_FAILED, 7000);
+	d = deliveries(s, after, 0);
+	ASSERT_INT(store_commit(s, 1), ==, 0);
+	store_close(s);
+}
+
+TEST(a_job_born_failed_gets_its_deliveries_too)
+{
+	struct store	*s = open_store();
+	struct delivery	*d;
+	uint64_t	 born, waiting, plain;
+
+	/* As a dependency's failure makes it: failed at submit. */
+	born = submit_hooked(s, "default", HOOKS_AB, JOB_FAILED);
+	d = deliveries(s, born, 2);
+	expect_delivery(&d[0], born, "http://a/", "job.failed", 0, 4000);
+	expect_delivery(&d[1], born, "http://b/", "job.failed", 0, 4000);
+	delivery_free_all(d, 2);
+	waiting = submit_hooked(s, "default", HOOKS_AB, JOB_SCHEDULED);
+	d = deliveries(s, waiting, 0);
+	plain = submit_hooked(s, "default", NULL, JOB_FAILED);
+	d = deliveries(s, plain, 0);
+	ASSERT_INT(store_commit(s, 1), ==, 0);
+	store_close(s);
+}
+
+TEST(deleting_a_job_removes_its_deliveries_and_their_tries)
+{
+	struct store		*s = open_store();
+	uint64_t		 gone = submit_hooked(s, "default", HOOKS_AB,
+	    JOB_QUEUED);
+	uint64_t		 kept = submit_hooked(s, "default", HOOKS_AB,
+	    JOB_QUEUED);
+	struct delivery		*d;
+	struct delivery_try	*t, try;
+	size_t			 n;
+	int64_t			 at;
+
+	run_to(s, gone, JOB_FAILED, 5000);
+	run_to(s, kept, JOB_SUCCEEDED, 6000);
+	d = deliveries(s, gone, 2);
+	ASSERT_INT(store_hook_lease(s, d[0].id, 5000, 65000), ==, 0);
+	memset(&try, 0, sizeof(try));
+	try.delivery_id = d[0].id;
+	try.try = 1;
+	try.at = 5100;
+	try.status = 500;
+	ASSERT_INT(store_hook_tried(s, &try, DELIVERY_PENDING, 15000), ==, 0);
+	delivery_free_all(d, 2);
+	ASSERT_INT(store_hook_tries(s, gone, &t, &n), ==, 0);
+	ASSERT_INT(n, ==, 1);
+	delivery_try_free_all(t, n);
+	ASSERT_INT(store_delete(s, gone), ==, 0);
+	d = deliveries(s, gone, 0);
+	ASSERT_INT(store_hook_tries(s, gone, &t, &n), ==, 0);
+	ASSERT_INT(n, ==, 0);
+	delivery_try_free_all(t, n);
+	/* Only the other job's delivery is left to send. */
+	ASSERT_INT(store_hook_next(s, &at), ==, 0);
+	ASSERT_INT(at, ==, 6000);
+	d = deliveries(s, kept, 1);
+	delivery_free_all(d, 1);
+	ASSERT_INT(store_commit(s, 1), ==, 0);
+	store_close(s);
+}
+
+TEST(deliveries_are_leased_tried_and_read_back)
+{
+	struct store		*s = open_store();
+	uint64_t		 j1 = submit_hooked(s, "default",
+	    "[{\"url\":\"http://a/\"}]", JOB_QUEUED);
+	uint64_t		 j2 = submit_hooked(s, "default",
+	    "[{\"url\":\"http://b/\"}]", JOB_QUEUED);
+	struct delivery		*d, *due;
+	struct delivery_try	*t, try;
+	uint64_t		 d1, d2;
+	size_t			 n;
+	int64_t			 at = -1;
+
+	ASSERT_INT(store_hook_next(s, &at), ==, 0);
+	ASSERT_INT(at, ==, 0);
+	run_to(s, j2, JOB_FAILED, 2000);
+	run_to(s, j1, JOB_FAILED, 1000);
+	d = deliveries(s, j2, 1);
+	d2 = d[0].id;
+	delivery_free_all(d, 1);
+	d = deliveries(s, j1, 1);
+	d1 = d[0].id;
+	delivery_free_all(d, 1);
+	ASSERT_INT(store_commit(s, 1), ==, 0);
+	ASSERT_INT(store_hook_next(s, &at), ==, 0);
+	ASSERT_INT(at, ==, 1000);
+	/* Due: first due first, then by id, at most limit. */
+	ASSERT_INT(store_hook_due(s, 999, 10, &due, &n), ==, 0);
+	ASSERT_INT(n, ==, 0);
+	delivery_free_all(due, n);
+	ASSERT_INT(store_hook_due(s, 1500, 10, &due, &n), ==, 0);
+	ASSERT_INT(n, ==, 1);
+	ASSERT_INT(due[0].id, ==, d1);
+	delivery_free_all(due, n);
+	ASSERT_INT(store_hook_due(s, 5000, 10, &due, &n), ==, 0);
+	ASSERT_INT(n, ==, 2);
+	ASSERT_INT(due[0].id, ==, d1);
+	expect_delivery(&due[0], j1, "http://a/", "job.failed", 1, 1000);
+	ASSERT_INT(due[1].id, ==, d2);
+	delivery_free_all(due, n);
+	ASSERT_INT(store_hook_due(s, 5000, 1, &due, &n), ==, 0);
+	ASSERT_INT(n, ==, 1);
+	ASSERT_INT(due[0].id, ==, d1);
+	delivery_free_all(due, n);
+	/* A lease counts the try and moves next_at; a second one is stale. */
+	ASSERT_INT(store_hook_lease(s, d1, 1000, 61000), ==, 0);
+	ASSERT_INT(store_hook_lease(s, d1, 1000, 62000), ==, -ESTALE);
+	ASSERT_INT(store_hook_next(s, &at), ==, 0);
+	ASSERT_INT(at, ==, 2000);
+	d = deliveries(s, j1, 1);
+	ASSERT_INT(d[0].tries, ==, 1);
+	ASSERT_INT(d[0].next_at, ==, 61000);
+	ASSERT_INT(d[0].state, ==, DELIVERY_PENDING);
+	delivery_free_all(d, 1);
+	/* An answer 500: pending again, the next try later. */
+	memset(&try, 0, sizeof(try));
+	try.delivery_id = d1;
+	try.try = 1;
+	try.at = 1100;
+	try.status = 500;
+	try.error = "HTTP status 500";
+	try.response = "oops";
+	ASSERT_INT(store_hook_tried(s, &try, DELIVERY_PENDING, 11000), ==, 0);
+	d = deliveries(s, j1, 1);
+	ASSERT_INT(d[0].state, ==, DELIVERY_PENDING);
+	ASSERT_INT(d[0].tries, ==, 1);
+	ASSERT_INT(d[0].next_at, ==, 11000);
+	ASSERT_INT(d[0].last_at, ==, 1100);
+	ASSERT_INT(d[0].last_status, ==, 500);
+	ASSERT_STR(d[0].last_error, "HTTP status 500");
+	delivery_free_all(d, 1);
+	/* No answer at all, and it gives up. */
+	ASSERT_INT(store_hook_lease(s, d1, 11000, 71000), ==, 0);
+	try.try = 2;
+	try.at = 11200;
+	try.status = -1;
+	try.error = "timed out";
+	try.response = NULL;
+	ASSERT_INT(store_hook_tried(s, &try, DELIVERY_FAILED, 11200), ==, 0);
+	d = deliveries(s, j1, 1);
+	ASSERT_INT(d[0].state, ==, DELIVERY_FAILED);
+	ASSERT_INT(d[0].tries, ==, 2);
+	ASSERT_INT(d[0].last_at, ==, 11200);
+	ASSERT_INT(d[0].last_status, ==, -1);
+	ASSERT_STR(d[0].last_error, "timed out");
+	delivery_free_all(d, 1);
+	/* Failed is no longer pending: no lease, not due. */
+	ASSERT_INT(store_hook_lease(s, d1, 11200, 80000), ==, -ESTALE);
+	/* d2 delivered at its first try. */
+	ASSERT_INT(store_hook_lease(s, d2, 2000, 62000), ==, 0);
+	memset(&try, 0, sizeof(try));
+	try.delivery_id = d2;
+	try.try = 1;
+	try.at = 2100;
+	try.status = 204;
+	ASSERT_INT(store_hook_tried(s, &try, DELIVERY_DELIVERED, 2100), ==, 0);
+	d = deliveries(s, j2, 1);
+	ASSERT_INT(d[0].state, ==, DELIVERY_DELIVERED);
+	ASSERT_INT(d[0].last_status, ==, 204);
+	ASSERT(d[0].last_error == NULL);
+	delivery_free_all(d, 1);
+	ASSERT_INT(store_hook_lease(s, d2, 2100, 80000), ==, -ESTALE);
+	ASSERT_INT(store_commit(s, 1), ==, 0);
+	ASSERT_INT(store_hook_next(s, &at), ==, 0);
+	ASSERT_INT(at, ==, 0);
+	ASSERT_INT(store_hook_due(s, 1000000, 10, &due, &n), ==, 0);
+	ASSERT_INT(n, ==, 0);
+	delivery_free_all(due, n);
+	/* Every try, by delivery then try. */
+	ASSERT_INT(store_hook_tries(s, j1, &t, &n), ==, 0);
+	ASSERT_INT(n, ==, 2);
+	ASSERT_INT(t[0].delivery_id, ==, d1);
+	ASSERT_INT(t[0].try, ==, 1);
+	ASSERT_INT(t[0].at, ==, 1100);
+	ASSERT_INT(t[0].status, ==, 500);
+	ASSERT_STR(t[0].error, "HTTP status 500");
+	ASSERT_STR(t[0].response, "oops");
+	ASSERT_INT(t[1].try, ==, 2);
+	ASSERT_INT(t[1].status, ==, -1);
+	ASSERT_STR(t[1].error, "timed out");
+	ASSERT(t[1].response == NULL);
+	delivery_try_free_all(t, n);
+	ASSERT_INT(store_hook_tries(s, j2, &t, &n), ==, 0);
+	ASSERT_INT(n, ==, 1);
+	ASSERT_INT(t[0].delivery_id, ==, d2);
+	ASSERT_INT(t[0].status, ==, 204);
+	ASSERT(t[0].error == NULL && t[0].response == NULL);
+	delivery_try_free_all(t, n);
 	store_close(s);
 }
 
@@ -2377,6 +3202,20 @@ TEST_MAIN_BEGIN
 	RUN_ALL(idempotency_records_are_found_replaced_and_purged_by_age);
 	RUN_ALL(others_see_a_turn_only_once_it_is_committed);
 	RUN_ALL(cluster_calls_go_to_the_backend_or_are_not_supported);
+	RUN_ALL(a_taken_schedule_name_is_refused_and_the_turn_goes_on);
+	RUN_ALL(a_schedule_comes_back_as_it_was_written);
+	RUN_ALL(put_changes_a_schedule_and_refuses_a_name_taken_by_another);
+	RUN_ALL(delete_removes_the_schedule_and_its_ticks);
+	RUN_ALL(next_and_due_see_only_unpaused_schedules_with_a_tick_left);
+	RUN_ALL(advance_is_a_compare_and_set_on_next_at);
+	RUN_ALL(a_tick_is_recorded_once_until_purged);
+	RUN_ALL(owed_lists_the_unpaused_schedules_owing_a_run);
+	RUN_ALL(list_filters_by_schedule_newest_first);
+	RUN_ALL(a_finished_job_gets_a_delivery_per_hook_that_names_its_state);
+	RUN_ALL(a_queue_s_webhooks_apply_to_every_job_of_the_queue);
+	RUN_ALL(a_job_born_failed_gets_its_deliveries_too);
+	RUN_ALL(deleting_a_job_removes_its_deliveries_and_their_tries);
+	RUN_ALL(deliveries_are_leased_tried_and_read_back);
 	RUN_PG(a_failed_statement_loses_the_turn);
 	RUN_PG(a_savepoint_recovers_from_a_failed_statement);
 	RUN_PG(unmark_keep_after_a_failure_undoes_the_savepoint);
