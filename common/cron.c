@@ -145,9 +145,11 @@ parse_value(struct parser *p, enum field f, int *out)
 			p->pos++;
 		}
 		if (v < fd->min || v > fd->max)
-			return fail(p, start, "%s: %.9s%s is out of range "
-			    "%d-%d", fd->name, p->s + start,
-			    p->pos - start > 9 ? "..." : "", fd->min, fd->max);
+			return fail(p, start, "%s: %.*s%s is out of range "
+			    "%d-%d", fd->name,
+			    (int)(p->pos - start > 9 ? 9 : p->pos - start),
+			    p->s + start, p->pos - start > 9 ? "..." : "",
+			    fd->min, fd->max);
 		*out = (int)v;
 		return 0;
 	}
@@ -219,9 +221,10 @@ parse_item(struct parser *p, enum field f, uint64_t *bits, int *whole)
 			p->pos++;
 		}
 		if (v < 1 || v > fd->max - fd->min + 1)
-			return fail(p, start, "%s: step %.9s is out of range "
-			    "1-%d", fd->name, p->s + start,
-			    fd->max - fd->min + 1);
+			return fail(p, start, "%s: step %.*s is out of range "
+			    "1-%d", fd->name,
+			    (int)(p->pos - start > 9 ? 9 : p->pos - start),
+			    p->s + start, fd->max - fd->min + 1);
 		step = (int)v;
 		/* "a/n" runs from a to the field's end */
 		if (!star && !ranged)
@@ -384,8 +387,10 @@ parse_macro(struct parser *p, struct cron *c)
 	char		 word[16];
 
 	while (p->s[p->pos] != '\0' && !is_blank(p->s[p->pos])) {
+		/* Letters in any case; '@' | 0x20 would be '`'. */
 		if (n < sizeof(word) - 1)
-			word[n++] = (char)(p->s[p->pos] | 0x20);
+			word[n++] = is_alpha(p->s[p->pos]) ?
+			    (char)(p->s[p->pos] | 0x20) : p->s[p->pos];
 		p->pos++;
 	}
 	word[n] = '\0';
