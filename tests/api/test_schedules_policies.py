@@ -6,7 +6,8 @@ The schedule resource itself is in test_schedules.py.
 """
 import time
 
-from harness import BASE_ARGS, FINISHED, allowance, wait_until
+import harness_pg
+from harness import BASE_ARGS, allowance, postgresql_only, wait_until
 from sched_util import ScheduleCase, ms
 
 SLEEP = {"command": "exec sleep 3"}
@@ -173,3 +174,55 @@ class MisfireTest(ScheduleCase):
             self.assertConsecutive(jobs)
         else:
             self.skipTest("runneld took too long to restart for this check")
+
+
+@postgresql_only("nodes sharing one database")
+class ClusterScheduleTest(ScheduleCase):
+    """Three nodes on one database: only the leader fires, a tick once;
+    the leader killed, the next one goes on with no tick lost or doubled
+    (a takeover of seconds is within the default grace of 60 s)."""
+    START_SERVER = False
+    NODES = 3
+    TIMEOUT = 3
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.url = harness_pg.url_of(harness_pg.create())
+        cls.nodes = [cls.new_server(
+            "n%d" % i, database=cls.url,
+            args=BASE_ARGS + ["--node-id", "n%d" % i, "--node-timeout",
+                              str(cls.TIMEOUT)]) for i in range(cls.NODES)]
+        for s in cls.nodes:
+            s.start()
+        cls.server = cls.nodes[0]
+
+    def leader(self):
+        """The node leading now, once there is one."""
+        name = wait_until(lambda: harness_pg.psql(
+            self.url, "SELECT coalesce((SELECT node FROM leader WHERE "
+            "expires_at > now()), '')"), self.TIMEOUT + 10, "a leader")
+        return self.nodes[int(name[1:])]
+
+    def test_one_job_per_tick_across_nodes_and_a_leader_kill9(self):
+        lead = self.leader()
+        others = [n for n in self.nodes if n is not lead]
+        # made and watched through a node that is not the leader
+        type(self).server = others[0]
+        sc = self.every("cluster")
+        self.wait_jobs(sc["id"], 4, 30)
+        lead.kill9()
+        killed = self.now_ms()
+        new = wait_until(lambda: (lambda n: n if n is not lead else None)(
+            self.leader()), self.TIMEOUT + 10, "another leader")
+        self.assertIn(new, others)
+        jobs = self.wait_jobs(sc["id"], 3, 30, pred=lambda j: j["sf"] > killed +
+                              1000 * (self.TIMEOUT + 1))
+        self.assertEqual(jobs[0]["sf"], ms(sc["created_at"]) + 1000)
+        self.assertConsecutive(jobs)
+        for j in jobs:
+            self.assertEqual(j["schedule_id"], sc["id"])
+        lead.start()
+        jobs = self.wait_jobs(sc["id"], len(jobs) + 3, 30)
+        self.assertConsecutive(jobs)
+        self.patch(sc["id"], {"paused": True})
