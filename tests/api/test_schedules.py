@@ -556,6 +556,30 @@ class SchedulesTickTest(ScheduleCase):
         self.wait_for_time(time.time() + 2.2, "ticks of the old expression")
         self.assertEqual(len(self.jobs_of(sc["id"])), n)
 
+    def test_patches_and_triggers_between_ticks_do_not_refire_a_tick(self):
+        # PATCHes that do not replan and triggers, as fast as they come:
+        # the ticks go on, each with one job, none fired again
+        sc = self.every("hammer")
+        end = time.monotonic() + 5
+        k = 0
+        triggered = set()
+        while time.monotonic() < end:
+            k += 1
+            if k % 10 == 0:
+                r = self.api("POST", "/api/v1/schedules/%d/trigger" % sc["id"])
+                self.assertEqual(r.status, 201, r.raw[:300])
+                triggered.add(r.data["id"])
+                continue
+            r = self.api("PATCH", "/api/v1/schedules/%d" % sc["id"], body={
+                "job": {"command": "true", "name": "p%d" % (k % 2)},
+                "misfire": ("once", "all")[k % 2]})
+            self.assertEqual(r.status, 200, r.raw[:300])
+        self.patch(sc["id"], {"paused": True})
+        jobs = [j for j in self.ticked(sc["id"]) if j["id"] not in triggered]
+        self.assertGreaterEqual(len(jobs), 4, jobs)
+        self.assertEqual(jobs[0]["sf"], ms(sc["created_at"]) + 1000)
+        self.assertConsecutive(jobs)
+
     def test_a_minute_cron_fires_on_the_minute(self):
         # "* * * * *": the next whole minute, in whatever zone
         sc = self.create({"name": "minute", "cron": "* * * * *",

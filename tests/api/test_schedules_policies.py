@@ -226,3 +226,22 @@ class ClusterScheduleTest(ScheduleCase):
         jobs = self.wait_jobs(sc["id"], len(jobs) + 3, 30)
         self.assertConsecutive(jobs)
         self.patch(sc["id"], {"paused": True})
+
+    def test_patches_on_another_node_do_not_make_a_tick_fire_twice(self):
+        # A PATCH that does not replan (here: the template) must leave the
+        # leader's bookkeeping (next tick, last job) as the leader wrote it.
+        lead = self.leader()
+        other = [n for n in self.nodes if n is not lead][0]
+        type(self).server = other
+        sc = self.every("cluster-patch")
+        end = time.monotonic() + 8
+        k = 0
+        while time.monotonic() < end:
+            k += 1
+            r = other.api("PATCH", "/api/v1/schedules/%d" % sc["id"],
+                          body={"job": {"command": "true", "name": "p%d" % (k % 2)}})
+            self.assertEqual(r.status, 200, r.raw[:300])
+        self.patch(sc["id"], {"paused": True})
+        jobs = self.ticked(sc["id"])
+        self.assertGreaterEqual(len(jobs), 5)
+        self.assertConsecutive(jobs)
