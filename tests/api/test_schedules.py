@@ -6,12 +6,10 @@ graceful restart and a kill -9.
 
 The overlap and misfire policies are in test_schedules_policies.py.
 """
-import datetime
 import time
 import zoneinfo
 
-from harness import (BASE_ARGS, FINISHED, allowance, epoch, parse_ts, rfc3339,
-                     scaled, wait_until)
+from harness import BASE_ARGS, allowance, epoch, parse_ts, rfc3339, scaled
 from sched_util import LAST_JOB_KEYS, ScheduleCase, ms
 
 # a template and an expression that will not fire while a test runs
