@@ -81,6 +81,26 @@ class OverlapTest(ScheduleCase):
             self.assertGreater(b["sf"], a["sf"])
             self.assertLessEqual(b["sf"], ended, (a, b))
 
+    def test_a_run_owed_before_a_kill9_is_made_once_after_it(self):
+        s = self.server
+        sc = self.every("queue-kill9", {"command": "exec sleep 30"}, overlap="queue")
+        first = self.wait_jobs(sc["id"], 1)[0]
+        running = s.wait_running(first["id"])
+        self.track_pid(running["pid"])
+        owed = ms(wait_until(lambda: self.sched(sc["id"])["waiting"], 10,
+                             "a tick owed"))
+        s.kill9()
+        s.start()
+        # the running job ends with the restart; the owed run is made then
+        self.assertEqual(s.wait(first["id"])["state"], "failed")
+        jobs = self.wait_jobs(sc["id"], 2, 20)
+        self.assertEqual(jobs[1]["sf"], owed, jobs[1])
+        self.cancel_later(jobs[1]["id"])
+        wait_until(lambda: self.sched(sc["id"])["waiting"], 10, "the next tick owed")
+        self.patch(sc["id"], {"paused": True})
+        jobs = self.ticked(sc["id"])
+        self.assertEqual([j["sf"] for j in jobs], [first["sf"], owed], jobs)
+
     def test_cancel_cancels_the_running_job_for_the_new_one(self):
         sc = self.every("cancel", SLEEP, overlap="cancel")
         jobs = self.wait_jobs(sc["id"], 4, 30)
