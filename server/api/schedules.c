@@ -251,7 +251,9 @@ set_job(struct schedule *sc, const cJSON *v, struct api_error *e)
 		    "", e->field);
 		snprintf(e->field, sizeof(e->field), "%.*s",
 		    (int)sizeof(e->field) - 1, field);
-		if (e->status == 400)
+		/* A bad value in it is the schedule's 422; a body that is
+		 * not strict JSON (a key given twice) stays a 400. */
+		if (e->status == 400 && strcmp(e->code, "invalid_json") != 0)
 			e->status = 422;
 		return rc;
 	}

@@ -1044,6 +1044,12 @@ class RunnelTestCase(unittest.TestCase):
         else:
             self.assertIsInstance(j["node"], str, j)
         parse_ts(j["created_at"])
+        # a schedule's job: its schedule and tick; else both null
+        if j["schedule_id"] is None:
+            self.assertIsNone(j["scheduled_for"], j)
+        else:
+            self.assertIsInstance(j["schedule_id"], int)
+            parse_ts(j["scheduled_for"])
         for k in ("started_at", "finished_at"):
             if j[k] is not None:
                 parse_ts(j[k])
