@@ -9,7 +9,7 @@ ALTER TABLE jobs ADD COLUMN webhooks TEXT;
 CREATE INDEX jobs_schedule ON jobs (schedule_id, id) WHERE schedule_id IS NOT NULL;
 
 CREATE TABLE schedules (
-	id         INTEGER PRIMARY KEY,		-- never reused
+	id         INTEGER PRIMARY KEY AUTOINCREMENT,		-- never reused
 	name       TEXT    NOT NULL UNIQUE,
 	cron       TEXT    NOT NULL,		-- the expression as given
 	timezone   TEXT    NOT NULL,		-- an IANA zone

@@ -7,7 +7,7 @@
 ALTER TABLE queues ADD COLUMN webhooks TEXT;
 
 CREATE TABLE deliveries (
-	id          INTEGER PRIMARY KEY,	-- X-Runnel-Delivery: never reused
+	id          INTEGER PRIMARY KEY AUTOINCREMENT,	-- X-Runnel-Delivery: never reused
 	job_id      INTEGER NOT NULL,
 	url         TEXT    NOT NULL,
 	event       TEXT    NOT NULL,	-- job.succeeded job.failed job.canceled

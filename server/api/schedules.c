@@ -253,8 +253,10 @@ set_job(struct schedule *sc, const cJSON *v, struct api_error *e)
 		    (int)sizeof(e->field) - 1, field);
 		/* A bad value in it is the schedule's 422; a body that is
 		 * not strict JSON (a key given twice) stays a 400. */
-		if (e->status == 400 && strcmp(e->code, "invalid_json") != 0)
+		if (e->status == 400 && strcmp(e->code, "invalid_json") != 0) {
 			e->status = 422;
+			e->code = "invalid_field";
+		}
 		return rc;
 	}
 	if ((text = cJSON_PrintUnformatted(v)) == NULL)
@@ -276,7 +278,7 @@ set_until(struct schedule *sc, const cJSON *v, struct api_error *e)
 	if (!cJSON_IsString(v) || clock_parse_ms(v->valuestring, &ms) < 0 ||
 	    ms <= 0)
 		return reply_error_set(e, 400, "invalid_field", "until", "until "
-		    "must be an RFC 3339 timestamp or null");
+		    "must be an RFC 3339 timestamp after 1970, or null");
 	sc->until = ms;
 	return 0;
 }

@@ -225,8 +225,17 @@ fire_tick(struct server *srv, struct schedule *sc, int64_t tick)
 {
 	struct core_error	 err;
 	uint64_t		 id = 0;
-	int			 busy = last_unfinished(srv, sc), rc;
+	int			 busy, rc;
 
+	/* The tick's row first: a tick fired already makes nothing. */
+	if ((rc = store_sched_tick(srv->store, sc->id, tick, 0)) == -EEXIST) {
+		log_warnx("schedule=%llu: tick %lld fired already: not again",
+		    (unsigned long long)sc->id, (long long)tick);
+		return 0;
+	}
+	if (rc < 0)
+		return rc;
+	busy = last_unfinished(srv, sc);
 	if (busy && sc->overlap == SCHED_OVERLAP_SKIP) {
 		log_info("schedule=%llu tick skipped: job=%llu still runs",
 		    (unsigned long long)sc->id,
@@ -245,11 +254,13 @@ fire_tick(struct server *srv, struct schedule *sc, int64_t tick)
 		rc = make_job(srv, sc, tick, &id);
 		if (rc == -ENOSPC || rc == -EIO || rc == -ENOTCONN)
 			return rc;
-		if (id)
+		if (id) {
 			sc->last_job = id;
+			return store_sched_tick_job(srv->store, sc->id, tick,
+			    id);
+		}
 	}
-	rc = store_sched_tick(srv->store, sc->id, tick, id);
-	return rc == -EEXIST ? 0 : rc;
+	return 0;
 }
 
 /*
@@ -502,6 +513,8 @@ sched_update(struct server *srv, struct schedule *sc, int replan,
 	if ((rc = store_mark(srv->store)) < 0)
 		return refused(err, rc, sc->name);
 	rc = store_sched_put(srv->store, sc);
+	if (rc == 0 && replan)
+		rc = store_sched_replan(srv->store, sc->id, sc->next_at);
 	if (store_unmark(srv->store, rc == 0) < 0 && rc == 0)
 		rc = -EIO;
 	if (rc < 0)
@@ -550,7 +563,7 @@ sched_trigger(struct server *srv, uint64_t id, core_done_cb done, void *arg,
 		goto fail;
 	}
 	if ((rc = submit_made(srv, j, err)) == 0)
-		rc = store_sched_made(srv->store, id, j->id, sc.waiting);
+		rc = store_sched_made(srv->store, id, j->id, SCHED_KEEP);
 	if (store_unmark(srv->store, rc == 0) < 0 && rc == 0)
 		rc = -EIO;
 	if (rc < 0) {

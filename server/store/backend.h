@@ -80,6 +80,7 @@ struct store_sched_ops {
 	int	(*get)(struct store *, uint64_t, struct schedule *);
 	int	(*all)(struct store *, struct schedule **, size_t *);
 	int	(*put)(struct store *, const struct schedule *);
+	int	(*replan)(struct store *, uint64_t, int64_t);
 	int	(*delete)(struct store *, uint64_t);
 	int	(*next)(struct store *, int64_t *);
 	int	(*due)(struct store *, int64_t, int, uint64_t **, size_t *);
@@ -87,6 +88,7 @@ struct store_sched_ops {
 	int	(*advance)(struct store *, uint64_t, int64_t, int64_t);
 	int	(*made)(struct store *, uint64_t, uint64_t, int64_t);
 	int	(*tick)(struct store *, uint64_t, int64_t, uint64_t);
+	int	(*tick_job)(struct store *, uint64_t, int64_t, uint64_t);
 	int	(*ticks_purge)(struct store *, int64_t);
 };
 

@@ -141,8 +141,9 @@ static const struct {
 	    " FROM schedules ORDER BY id"},
 	[PG_SCHED_PUT] = {"sched_put", "UPDATE schedules SET name = $2, "
 	    "cron = $3, timezone = $4, job = $5, overlap = $6, misfire = $7, "
-	    "paused = $8, until = $9, next_at = $10, last_job = $11, "
-	    "waiting = $12 WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM schedules WHERE name = $2 AND id <> $1)"},
+	    "paused = $8, until = $9 WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM schedules WHERE name = $2 AND id <> $1)"},
+	[PG_SCHED_REPLAN] = {"sched_replan", "UPDATE schedules SET next_at = $2, "
+	    "waiting = NULL WHERE id = $1"},
 	[PG_SCHED_DELETE] = {"sched_delete", "WITH t AS (DELETE FROM "
 	    "schedule_ticks WHERE schedule_id = $1) DELETE FROM schedules "
 	    "WHERE id = $1"},
@@ -156,10 +157,13 @@ static const struct {
 	[PG_SCHED_ADVANCE] = {"sched_advance", "UPDATE schedules "
 	    "SET next_at = $3 WHERE id = $1 AND next_at = $2"},
 	[PG_SCHED_MADE] = {"sched_made", "UPDATE schedules SET last_job = "
-	    "coalesce($2, last_job), waiting = $3 WHERE id = $1"},
+	    "coalesce($2, last_job), waiting = CASE $3::bigint WHEN -1 THEN "
+	    "waiting ELSE $3 END WHERE id = $1"},
 	[PG_SCHED_TICK] = {"sched_tick", "INSERT INTO schedule_ticks "
 	    "(schedule_id, tick, job_id) VALUES ($1, $2, $3) "
 	    "ON CONFLICT DO NOTHING"},
+	[PG_SCHED_TICK_JOB] = {"sched_tick_job", "UPDATE schedule_ticks "
+	    "SET job_id = $3 WHERE schedule_id = $1 AND tick = $2"},
 	[PG_SCHED_TICKS_PURGE] = {"sched_ticks_purge", "DELETE FROM "
 	    "schedule_ticks WHERE tick < $1"},
 	/* Webhook deliveries (pg_hooks.c); the triggers record them. */

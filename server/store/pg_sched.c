@@ -151,7 +151,6 @@ sched_put(struct store *store, const struct schedule *sc)
 	pg_params_init(&p);
 	pg_param_int(&p, (int64_t)sc->id);
 	params_fields(&p, sc);
-	params_state(&p, sc);
 	/* A row unchanged is a name in use, or a schedule gone. */
 	if ((rc = pg_change(pg_of(store), PG_SCHED_PUT, &p, -EEXIST)) ==
 	    -EEXIST)
@@ -239,8 +238,37 @@ sched_made(struct store *store, uint64_t id, uint64_t last_job,
 	pg_params_init(&p);
 	pg_param_int(&p, (int64_t)id);
 	pg_param_opt(&p, (int64_t)last_job, last_job > 0);
-	pg_param_opt(&p, waiting, waiting > 0);
+	pg_param_opt(&p, waiting, waiting > 0 || waiting == SCHED_KEEP);
 	return pg_change(pg_of(store), PG_SCHED_MADE, &p, -ENOENT);
+}
+
+static int
+sched_replan(struct store *store, uint64_t id, int64_t next_at)
+{
+	struct pg_params	 p;
+	int			 rc;
+
+	if ((rc = pg_begin(store)) < 0)
+		return rc;
+	pg_params_init(&p);
+	pg_param_int(&p, (int64_t)id);
+	pg_param_opt(&p, next_at, next_at > 0);
+	return pg_change(pg_of(store), PG_SCHED_REPLAN, &p, -ENOENT);
+}
+
+static int
+sched_tick_job(struct store *store, uint64_t id, int64_t tick, uint64_t job)
+{
+	struct pg_params	 p;
+	int			 rc;
+
+	if ((rc = pg_begin(store)) < 0)
+		return rc;
+	pg_params_init(&p);
+	pg_param_int(&p, (int64_t)id);
+	pg_param_int(&p, tick);
+	pg_param_opt(&p, (int64_t)job, job > 0);
+	return pg_change(pg_of(store), PG_SCHED_TICK_JOB, &p, -ENOENT);
 }
 
 static int
@@ -276,6 +304,7 @@ const struct store_sched_ops pg_sched_ops = {
 	.get = sched_get,
 	.all = sched_all,
 	.put = sched_put,
+	.replan = sched_replan,
 	.delete = sched_delete,
 	.next = sched_next,
 	.due = sched_due,
@@ -283,5 +312,6 @@ const struct store_sched_ops pg_sched_ops = {
 	.advance = sched_advance,
 	.made = sched_made,
 	.tick = sched_tick,
+	.tick_job = sched_tick_job,
 	.ticks_purge = sched_ticks_purge,
 };

@@ -32,6 +32,7 @@ enum sched_misfire {
 #define SCHED_NAME_MAX		200
 #define SCHED_CRON_MAX		200
 #define SCHED_CATCHUP_MAX	100
+#define SCHED_KEEP		(-1)	/* store_sched_made: waiting as it is */
 
 /* Absent values: 0 for times and ids, NULL for strings. */
 struct schedule {
@@ -69,8 +70,14 @@ int	store_sched_add(struct store *, struct schedule *s);
 int	store_sched_get(struct store *, uint64_t id, struct schedule *out);
 /* Every schedule, by id; the caller frees with schedule_free_all. */
 int	store_sched_all(struct store *, struct schedule **out, size_t *n);
-/* Writes every field of s but id and created_at. */
+/*
+ * Writes what a client sets (name, cron, timezone, job, overlap,
+ * misfire, paused, until), not where the ticks stand: the leader moves
+ * those meanwhile, maybe on another node.
+ */
 int	store_sched_put(struct store *, const struct schedule *s);
+/* Plans again: next_at (0: none left), and no run owed any more. */
+int	store_sched_replan(struct store *, uint64_t id, int64_t next_at);
 /* Removes the schedule and its ticks; its jobs keep its id. */
 int	store_sched_delete(struct store *, uint64_t id);
 /* The first next_at of the schedules not paused, 0 when none. */
@@ -86,11 +93,15 @@ int	store_sched_owed(struct store *, uint64_t **ids, size_t *n);
  */
 int	store_sched_advance(struct store *, uint64_t id, int64_t from,
 	    int64_t to);
-/* Sets the last job made (0 leaves it) and the tick owed (0: none). */
+/* Sets the last job made (0 leaves it) and the tick owed (0: none,
+ * SCHED_KEEP: as it is). */
 int	store_sched_made(struct store *, uint64_t id, uint64_t last_job,
 	    int64_t waiting);
 /* Records tick as fired, making job (0: none); -EEXIST if it was. */
 int	store_sched_tick(struct store *, uint64_t id, int64_t tick,
+	    uint64_t job);
+/* The job a recorded tick made. */
+int	store_sched_tick_job(struct store *, uint64_t id, int64_t tick,
 	    uint64_t job);
 /* Forgets the ticks fired before before_ms. */
 int	store_sched_ticks_purge(struct store *, int64_t before_ms);

@@ -108,9 +108,10 @@ static const char *stmt_sql[ST_COUNT_MAX] = {
 	[ST_SCHED_ALL] = "SELECT " SCHED_COLUMNS " FROM schedules ORDER BY id",
 	[ST_SCHED_PUT] = "UPDATE schedules SET name = ?2, cron = ?3, "
 	    "timezone = ?4, job = ?5, overlap = ?6, misfire = ?7, paused = ?8, "
-	    "until = ?9, next_at = ?11, last_job = ?12, waiting = ?13 "
-	    "WHERE id = ?1 AND NOT EXISTS (SELECT 1 FROM schedules "
+	    "until = ?9 WHERE id = ?1 AND NOT EXISTS (SELECT 1 FROM schedules "
 	    "WHERE name = ?2 AND id <> ?1)",
+	[ST_SCHED_REPLAN] = "UPDATE schedules SET next_at = ?2, waiting = NULL "
+	    "WHERE id = ?1",
 	[ST_SCHED_DELETE] = "DELETE FROM schedules WHERE id = ?1",
 	[ST_SCHED_TICKS_DELETE] = "DELETE FROM schedule_ticks "
 	    "WHERE schedule_id = ?1",
@@ -124,9 +125,12 @@ static const char *stmt_sql[ST_COUNT_MAX] = {
 	[ST_SCHED_ADVANCE] = "UPDATE schedules SET next_at = ?3 "
 	    "WHERE id = ?1 AND next_at = ?2",
 	[ST_SCHED_MADE] = "UPDATE schedules SET last_job = "
-	    "coalesce(?2, last_job), waiting = ?3 WHERE id = ?1",
+	    "coalesce(?2, last_job), waiting = CASE ?3 WHEN -1 THEN waiting "
+	    "ELSE ?3 END WHERE id = ?1",
 	[ST_SCHED_TICK] = "INSERT INTO schedule_ticks (schedule_id, tick, "
 	    "job_id) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+	[ST_SCHED_TICK_JOB] = "UPDATE schedule_ticks SET job_id = ?3 "
+	    "WHERE schedule_id = ?1 AND tick = ?2",
 	[ST_SCHED_TICKS_PURGE] = "DELETE FROM schedule_ticks WHERE tick < ?1",
 	/* Webhook deliveries (sqlite_hooks.c); the triggers record them. */
 	[ST_HOOK_NEXT] = "SELECT min(next_at) FROM deliveries "

@@ -7,9 +7,10 @@
 
 #include "store/sqlite.h"
 
-/* Binds every field of sc as ?1 (id) ... ?13 (waiting). */
+/* Binds sc's fields as ?1 (id) ... ?9 (until), and with state the rest
+ * up to ?13 (waiting). */
 static void
-bind_sched(sqlite3_stmt *st, const struct schedule *sc)
+bind_sched(sqlite3_stmt *st, const struct schedule *sc, int state)
 {
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)sc->id);
 	sqlite_bind_text(st, 2, sc->name);
@@ -22,6 +23,8 @@ bind_sched(sqlite3_stmt *st, const struct schedule *sc)
 	    SQLITE_STATIC);
 	sqlite3_bind_int(st, 8, sc->paused != 0);
 	sqlite_bind_opt(st, 9, sc->until, sc->until > 0);
+	if (!state)
+		return;
 	sqlite3_bind_int64(st, 10, sc->created_at);
 	sqlite_bind_opt(st, 11, sc->next_at, sc->next_at > 0);
 	sqlite_bind_opt(st, 12, (int64_t)sc->last_job, sc->last_job > 0);
@@ -69,7 +72,7 @@ sched_add(struct store *store, struct schedule *sc)
 
 	if ((rc = sqlite_begin(store)) < 0)
 		return rc;
-	bind_sched(s->st[ST_SCHED_ADD], sc);
+	bind_sched(s->st[ST_SCHED_ADD], sc, 1);
 	if ((rc = sqlite_change(s, ST_SCHED_ADD, -EEXIST)) < 0)
 		return rc;
 	sc->id = (uint64_t)sqlite3_last_insert_rowid(s->db);
@@ -153,7 +156,7 @@ sched_put(struct store *store, const struct schedule *sc)
 
 	if ((rc = sqlite_begin(store)) < 0)
 		return rc;
-	bind_sched(s->st[ST_SCHED_PUT], sc);
+	bind_sched(s->st[ST_SCHED_PUT], sc, 0);
 	/* A row unchanged is a name in use, or a schedule gone. */
 	if ((rc = sqlite_change(s, ST_SCHED_PUT, -EEXIST)) == -EEXIST)
 		rc = put_refused(store, sc->id);
@@ -232,8 +235,37 @@ sched_made(struct store *store, uint64_t id, uint64_t last_job,
 		return rc;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
 	sqlite_bind_opt(st, 2, (int64_t)last_job, last_job > 0);
-	sqlite_bind_opt(st, 3, waiting, waiting > 0);
+	sqlite_bind_opt(st, 3, waiting, waiting > 0 || waiting == SCHED_KEEP);
 	return sqlite_change(s, ST_SCHED_MADE, -ENOENT);
+}
+
+static int
+sched_replan(struct store *store, uint64_t id, int64_t next_at)
+{
+	struct sqlite_store	*s = sqlite_of(store);
+	sqlite3_stmt		*st = s->st[ST_SCHED_REPLAN];
+	int			 rc;
+
+	if ((rc = sqlite_begin(store)) < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
+	sqlite_bind_opt(st, 2, next_at, next_at > 0);
+	return sqlite_change(s, ST_SCHED_REPLAN, -ENOENT);
+}
+
+static int
+sched_tick_job(struct store *store, uint64_t id, int64_t tick, uint64_t job)
+{
+	struct sqlite_store	*s = sqlite_of(store);
+	sqlite3_stmt		*st = s->st[ST_SCHED_TICK_JOB];
+	int			 rc;
+
+	if ((rc = sqlite_begin(store)) < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
+	sqlite3_bind_int64(st, 2, tick);
+	sqlite_bind_opt(st, 3, (int64_t)job, job > 0);
+	return sqlite_change(s, ST_SCHED_TICK_JOB, -ENOENT);
 }
 
 static int
@@ -268,6 +300,7 @@ const struct store_sched_ops sqlite_sched_ops = {
 	.get = sched_get,
 	.all = sched_all,
 	.put = sched_put,
+	.replan = sched_replan,
 	.delete = sched_delete,
 	.next = sched_next,
 	.due = sched_due,
@@ -275,5 +308,6 @@ const struct store_sched_ops sqlite_sched_ops = {
 	.advance = sched_advance,
 	.made = sched_made,
 	.tick = sched_tick,
+	.tick_job = sched_tick_job,
 	.ticks_purge = sched_ticks_purge,
 };

@@ -257,6 +257,18 @@ store_sched_put(struct store *s, const struct schedule *sc)
 }
 
 int
+store_sched_replan(struct store *s, uint64_t id, int64_t next_at)
+{
+	return s->ops->sched->replan(s, id, next_at);
+}
+
+int
+store_sched_tick_job(struct store *s, uint64_t id, int64_t tick, uint64_t job)
+{
+	return s->ops->sched->tick_job(s, id, tick, job);
+}
+
+int
 store_sched_delete(struct store *s, uint64_t id)
 {
 	return s->ops->sched->delete(s, id);

@@ -1510,7 +1510,7 @@ TEST(a_schedule_comes_back_as_it_was_written)
 	store_close(s);
 }
 
-TEST(put_changes_a_schedule_and_refuses_a_name_taken_by_another)
+TEST(put_changes_what_a_client_sets_and_replan_where_the_ticks_stand)
 {
 	struct store	*s = open_store();
 	struct schedule	 sc, got;
@@ -1539,23 +1539,34 @@ TEST(put_changes_a_schedule_and_refuses_a_name_taken_by_another)
 	ASSERT_INT(got.misfire, ==, SCHED_MISFIRE_SKIP);
 	ASSERT_INT(got.paused, ==, 1);
 	ASSERT_INT(got.until, ==, 9000);
-	ASSERT_INT(got.next_at, ==, 5000);
-	ASSERT_INT(got.last_job, ==, 7);
-	ASSERT_INT(got.waiting, ==, 4000);
 	ASSERT_INT(got.created_at, ==, 100);
-	schedule_clear(&got);
-	/* Back to absent values, keeping its own name: not a conflict. */
-	sc.until = 0;
-	sc.next_at = 0;
-	sc.last_job = 0;
-	sc.waiting = 0;
-	ASSERT_INT(store_sched_put(s, &sc), ==, 0);
-	ASSERT_INT(store_sched_get(s, a, &got), ==, 0);
-	ASSERT_INT(got.until, ==, 0);
-	ASSERT_INT(got.next_at, ==, 0);
+	/* Where its ticks stand is the leader's, not the client's. */
+	ASSERT_INT(got.next_at, ==, 1000);
 	ASSERT_INT(got.last_job, ==, 0);
 	ASSERT_INT(got.waiting, ==, 0);
 	schedule_clear(&got);
+	ASSERT_INT(store_sched_made(s, a, 7, 4000), ==, 0);
+	ASSERT_INT(store_sched_made(s, a, 8, SCHED_KEEP), ==, 0);
+	ASSERT_INT(store_sched_get(s, a, &got), ==, 0);
+	ASSERT_INT(got.last_job, ==, 8);
+	ASSERT_INT(got.waiting, ==, 4000);
+	schedule_clear(&got);
+	/* A replan moves next_at and drops the run owed. */
+	ASSERT_INT(store_sched_replan(s, a, 5000), ==, 0);
+	ASSERT_INT(store_sched_get(s, a, &got), ==, 0);
+	ASSERT_INT(got.next_at, ==, 5000);
+	ASSERT_INT(got.waiting, ==, 0);
+	ASSERT_INT(got.last_job, ==, 8);
+	schedule_clear(&got);
+	/* Back to absent values, keeping its own name: not a conflict. */
+	sc.until = 0;
+	ASSERT_INT(store_sched_put(s, &sc), ==, 0);
+	ASSERT_INT(store_sched_replan(s, a, 0), ==, 0);
+	ASSERT_INT(store_sched_get(s, a, &got), ==, 0);
+	ASSERT_INT(got.until, ==, 0);
+	ASSERT_INT(got.next_at, ==, 0);
+	schedule_clear(&got);
+	ASSERT_INT(store_sched_replan(s, a + 1000, 0), ==, -ENOENT);
 	/* b's name: refused, nothing changed, and the turn goes on. */
 	free(sc.name);
 	sc.name = strdup("b");
@@ -3204,7 +3215,7 @@ TEST_MAIN_BEGIN
 	RUN_ALL(cluster_calls_go_to_the_backend_or_are_not_supported);
 	RUN_ALL(a_taken_schedule_name_is_refused_and_the_turn_goes_on);
 	RUN_ALL(a_schedule_comes_back_as_it_was_written);
-	RUN_ALL(put_changes_a_schedule_and_refuses_a_name_taken_by_another);
+	RUN_ALL(put_changes_what_a_client_sets_and_replan_where_the_ticks_stand);
 	RUN_ALL(delete_removes_the_schedule_and_its_ticks);
 	RUN_ALL(next_and_due_see_only_unpaused_schedules_with_a_tick_left);
 	RUN_ALL(advance_is_a_compare_and_set_on_next_at);
