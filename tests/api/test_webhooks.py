@@ -22,7 +22,6 @@ from harness import (BASE_ARGS, RunnelTestCase, epoch, scaled,
 SECRET = "s3cret-for-the-webhook-tests"
 
 
-
 # ---- the receiving end -----------------------------------------------------
 
 class Receiver:
@@ -36,9 +35,9 @@ class Receiver:
         self.lock = threading.Lock()
         self.requests = []	# {path, headers (lower-case keys), body, at}
         self.codes = {}
-        rec = self
-
+        self.holds = {}		# path: threading.Event its answers wait for
         self.conns = set()
+        rec = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"	# keep-alive, as receivers do
@@ -66,6 +65,9 @@ class Receiver:
                         "header_names": [k.lower() for k in self.headers.keys()]})
                     seq = rec.codes.get(self.path)
                     code = seq.pop(0) if seq else 200
+                    hold = rec.holds.get(self.path)
+                if hold is not None:
+                    hold.wait(scaled(30))
                 out = b"answer %d" % code
                 self.send_response(code)
                 self.send_header("Content-Type", "text/plain")
@@ -91,11 +93,20 @@ class Receiver:
         with self.lock:
             self.codes[path] = list(codes)
 
+    def hold(self, path):
+        """Answers to path wait until the returned event is set."""
+        ev = threading.Event()
+        with self.lock:
+            self.holds[path] = ev
+        return ev
+
     def stop(self):
         """Down: no listener, and the kept-alive connections cut too."""
         if self.up:
             with self.lock:
                 self.up = False
+                for ev in self.holds.values():
+                    ev.set()
             self.httpd.shutdown()
             self.httpd.server_close()
             with self.lock:
@@ -605,6 +616,53 @@ class WebhookTest(HookCase):
         self.assertEqual(len(self.rx.got(p)), time_n,
                          "tries go on for a deleted job")
         self.rx.program(p, [])
+
+    def test_delivery_ids_are_never_reused(self):
+        """X-Runnel-Delivery is what a receiver deduplicates on: a delivery
+        of a deleted job must not hand its id to a later one."""
+        p = self.path()
+        a = self.submit({"command": "true", "webhooks": [self.hook(p)]})
+        self.wait(a["id"])
+        ra = self.rx.wait_job(p, a["id"])[0]
+        self.wait_delivery(a["id"], lambda ds: ds and ds[0]["state"] == "delivered")
+        r = self.api("DELETE", "/api/v1/jobs/%d" % a["id"])
+        self.assertIn(r.status, (200, 204), r.raw)
+        b = self.submit({"command": "true", "webhooks": [self.hook(p)]})
+        self.wait(b["id"])
+        rb = self.rx.wait_job(p, b["id"])[0]
+        self.assertNotEqual(rb["headers"]["x-runnel-delivery"],
+                            ra["headers"]["x-runnel-delivery"],
+                            "the delivery id of deleted job %d was given to "
+                            "job %d's delivery" % (a["id"], b["id"]))
+
+    def test_answer_of_a_deleted_jobs_try_does_not_settle_another_delivery(self):
+        """A try in flight when its job is deleted: its answer, when it
+        comes, must not be stored on another job's delivery."""
+        pa, pb = self.path("-a"), self.path("-b")
+        release = self.rx.hold(pa)
+        self.rx.program(pb, [500] * 1000)
+        try:
+            a = self.submit({"command": "true", "webhooks": [self.hook(pa)]})
+            self.wait(a["id"])
+            self.rx.wait(pa)		# A's try is in flight, held
+            r = self.api("DELETE", "/api/v1/jobs/%d" % a["id"])
+            self.assertIn(r.status, (200, 204), r.raw)
+            b = self.submit({"command": "true", "webhooks": [self.hook(pb)]})
+            self.wait(b["id"])
+            self.rx.wait_job(pb, b["id"])
+            self.wait_delivery(b["id"], lambda ds: ds and ds[0]["tries"] >= 1 and
+                               ds[0]["last_status"] == 500, what="a 500")
+        finally:
+            release.set()
+        # A's held try gets its 200 now; then B's next tries still come
+        n = len(self.rx.got(pb))
+        self.rx.wait(pb, n + 2)
+        d = self.deliveries(b["id"])[0]
+        self.rx.program(pb, [])
+        self.assertEqual(d["state"], "pending",
+                         "job %d's delivery was settled by another's answer: %r"
+                         % (b["id"], d))
+        self.assertTrue(all(x["status"] == 500 for x in d["answers"]), d)
 
 
 # ---- no secret: no signature ---------------------------------------------
