@@ -663,6 +663,12 @@ class WebhookTest(HookCase):
                          "job %d's delivery was settled by another's answer: %r"
                          % (b["id"], d))
         self.assertTrue(all(x["status"] == 500 for x in d["answers"]), d)
+        # storing the late answer did not fail the turn's transaction (on
+        # PostgreSQL a foreign key error undid everything else in it)
+        bad = [l for l in self.server.log_since_start().decode(
+            errors="replace").splitlines()
+            if "commit failed" in l or "could not be stored" in l]
+        self.assertEqual(bad, [], "runneld's log")
 
 
 # ---- no secret: no signature ---------------------------------------------
