@@ -28,7 +28,8 @@ class Receiver:
     """An HTTP server on 127.0.0.1 in a thread that records every request.
 
     program(path, codes): the answers to the next requests to path, in
-    order; 200 once they run out.
+    order (a code, or (code, body bytes)); 200 once they run out.
+    hold(path): its answers wait until the test sets the event.
     """
 
     def __init__(self, port=0):
@@ -65,10 +66,14 @@ class Receiver:
                         "header_names": [k.lower() for k in self.headers.keys()]})
                     seq = rec.codes.get(self.path)
                     code = seq.pop(0) if seq else 200
+                    out = None
+                    if isinstance(code, tuple):
+                        code, out = code
                     hold = rec.holds.get(self.path)
                 if hold is not None:
                     hold.wait(scaled(30))
-                out = b"answer %d" % code
+                if out is None:
+                    out = b"answer %d" % code
                 self.send_response(code)
                 self.send_header("Content-Type", "text/plain")
                 self.send_header("Content-Length", str(len(out)))
@@ -670,6 +675,95 @@ class WebhookTest(HookCase):
             if "commit failed" in l or "could not be stored" in l]
         self.assertEqual(bad, [], "runneld's log")
 
+    def test_any_2xx_delivers_3xx_is_not_followed(self):
+        p, q = self.path("-204"), self.path("-302")
+        self.rx.program(p, [(204, b"")])
+        self.rx.program(q, [302, 200])
+        a = self.submit({"command": "true", "webhooks": [self.hook(p)]})
+        b = self.submit({"command": "true", "webhooks": [self.hook(q)]})
+        self.wait_all([a["id"], b["id"]])
+        d = self.wait_delivery(a["id"], lambda ds: ds and
+                               ds[0]["state"] == "delivered")[0]
+        self.assertEqual((d["tries"], d["last_status"]), (1, 204), d)
+        d = self.wait_delivery(b["id"], lambda ds: ds and
+                               ds[0]["state"] == "delivered")[0]
+        self.assertEqual([x["status"] for x in d["answers"]], [302, 200], d)
+        self.assertEqual(len(self.rx.got(q)), 2)
+
+    def test_response_kept_as_printable_first_bytes(self):
+        p = self.path()
+        self.rx.program(p, [(500, b"oops\x00\x01\xff\n" + b"x" * 5000), 200])
+        j = self.submit({"command": "true", "webhooks": [self.hook(p)]})
+        self.wait(j["id"])
+        d = self.wait_delivery(j["id"], lambda ds: ds and
+                               ds[0]["state"] == "delivered")[0]
+        resp = d["answers"][0]["response"]
+        self.assertTrue(resp.startswith("oops???\n"), resp[:20])
+        self.assertLessEqual(len(resp), 1024)
+        self.assertGreaterEqual(len(resp), 100)
+
+    def test_automatic_retries_deliver_once_at_the_end(self):
+        """A failed attempt that will be retried has not finished the job:
+        one job.failed, for the last attempt."""
+        p = self.path()
+        j = self.submit({"command": "exit 1", "max_attempts": 3,
+                         "webhooks": [self.hook(p)]})
+        done = self.wait(j["id"], 60)
+        self.assertEqual((done["state"], done["attempts"]), ("failed", 3), done)
+        req = self.rx.wait(p)[0]
+        self.assertHeaders(req, "job.failed")
+        self.assertEqual(json.loads(req["body"])["attempts"], 3)
+        self.sentinel_delivery()
+        ds = self.deliveries(j["id"])
+        self.assertEqual([(d["event"], d["attempt"]) for d in ds],
+                         [("job.failed", 3)], ds)
+        self.assertEqual(len(self.rx.got(p)), 1)
+
+    def test_batch_jobs_each_deliver(self):
+        p = self.path()
+        jobs = self.batch([{"command": "exit %d" % i, "webhooks": [self.hook(p)]}
+                           for i in range(3)])
+        self.wait_all([x["id"] for x in jobs])
+        for i, x in enumerate(jobs):
+            r = self.rx.wait_job(p, x["id"])[0]
+            self.assertHeaders(r, "job.succeeded" if i == 0 else "job.failed")
+            self.assertSigned(r)
+
+    def test_schedule_patch_refused_by_the_policy(self):
+        r = self.api("POST", "/api/v1/schedules", body={
+            "name": "patched", "cron": "@every 1h", "job": {"command": "true"}})
+        self.assertEqual(r.status, 201, r.raw)
+        sid = r.data["id"]
+        self.addCleanup(self.api, "DELETE", "/api/v1/schedules/%d" % sid)
+        r = self.api("PATCH", "/api/v1/schedules/%d" % sid, body={
+            "job": {"command": "true", "webhooks": [{"url": "http://10.9.8.7/"}]}})
+        self.assertError(r, 422, "invalid_field", "job.webhooks[0].url")
+        r = self.api("GET", "/api/v1/schedules/%d" % sid)
+        self.assertNotIn("10.9.8.7", r.raw.decode(), r.raw)
+        r = self.api("PATCH", "/api/v1/schedules/%d" % sid, body={
+            "job": {"command": "true", "webhooks": [self.hook("/ok")]}})
+        self.assertEqual(r.status, 200, r.raw)
+
+    def test_hanging_receiver_times_out_and_is_tried_again(self):
+        p = self.path()
+        release = self.rx.hold(p)
+        try:
+            j = self.submit({"command": "true", "webhooks": [self.hook(p)]})
+            self.wait(j["id"])
+            t0 = time.monotonic()
+            d = self.wait_delivery(j["id"], lambda ds: ds and ds[0]["tries"] >= 1
+                                   and ds[0]["last_error"], 30, "a timeout")[0]
+            self.assertGreaterEqual(time.monotonic() - t0, 5, "gave up early")
+            self.assertIsNone(d["answers"][0]["status"], d)
+            self.assertIn("timed out", d["answers"][0]["error"], d)
+        finally:
+            with self.rx.lock:
+                del self.rx.holds[p]
+            release.set()
+        d = self.wait_delivery(j["id"], lambda ds: ds and
+                               ds[0]["state"] == "delivered", 30)[0]
+        self.assertEqual(d["last_status"], 200, d)
+
 
 # ---- no secret: no signature ---------------------------------------------
 
@@ -827,6 +921,38 @@ class KillTest(HookCase):
         self.assertEqual(d["answers"][-1]["status"], 200, d)
         self.assertEqual(len(d["answers"]), d["tries"], d)
 
+    def test_queue_webhooks_survive_a_restart(self):
+        s = self.server
+        p = self.path()
+        self.patch_queue("kept-hooks", {"webhooks": [self.hook(p, ["failed"])]})
+        self.assertEqual(s.stop(), 0)
+        s.start()
+        self.assertEqual(self.queue("kept-hooks")["webhooks"],
+                         [self.hook(p, ["failed"])])
+        j = self.submit({"command": "exit 9", "queue": "kept-hooks"})
+        self.wait(j["id"])
+        self.assertHeaders(self.rx.wait_job(p, j["id"])[0], "job.failed")
+
+    def test_sigterm_while_a_try_hangs_exits_cleanly(self):
+        s = self.server
+        p = self.path()
+        release = self.rx.hold(p)
+        try:
+            j = self.submit({"command": "true", "webhooks": [self.hook(p)]})
+            self.wait(j["id"])
+            self.rx.wait(p)		# in flight, held
+            t0 = time.monotonic()
+            self.assertEqual(s.stop(), 0)
+            self.assertLess(time.monotonic() - t0, scaled(8),
+                            "SIGTERM waited for the webhook")
+        finally:
+            with self.rx.lock:
+                del self.rx.holds[p]
+            release.set()
+        s.start()
+        d = self.deliveries(j["id"])[0]
+        self.assertEqual(d["state"], "pending", d)
+
     def test_delivery_recorded_at_finish_survives_kill9_before_any_try(self):
         """The finishing transaction holds the delivery: kill -9 with the
         receiver down, before the first answer, and it still goes out."""
@@ -848,3 +974,35 @@ class KillTest(HookCase):
         d = self.wait_delivery(j["id"], lambda ds: ds and
                                ds[0]["state"] == "delivered")[0]
         self.assertEqual(d["answers"][-1]["status"], 200)
+
+
+class LeaseTest(HookCase):
+    """runneld killed during a try: the delivery is sent again once the
+    try's 60 s lease has run out, with the same delivery id."""
+    WORKERS = 1
+
+    def test_killed_mid_try_sent_again_after_the_lease(self):
+        s = self.server
+        p = self.path()
+        release = self.rx.hold(p)
+        try:
+            j = self.submit({"command": "true", "webhooks": [self.hook(p)]})
+            self.wait(j["id"])
+            first = self.rx.wait(p)[0]
+            d = self.deliveries(j["id"])[0]
+            self.assertEqual((d["state"], d["tries"]), ("pending", 1), d)
+            s.kill9()
+        finally:
+            with self.rx.lock:
+                del self.rx.holds[p]
+            release.set()
+        s.start()
+        again = self.rx.wait(p, 2, 90)[1]
+        self.assertEqual(again["headers"]["x-runnel-delivery"],
+                         first["headers"]["x-runnel-delivery"])
+        self.assertGreaterEqual(again["at"] - first["at"], 60 - 1,
+                                "sent again before the lease ran out")
+        self.assertSigned(again)
+        d = self.wait_delivery(j["id"], lambda ds: ds and
+                               ds[0]["state"] == "delivered")[0]
+        self.assertEqual(d["last_status"], 200, d)
