@@ -568,6 +568,8 @@ class WebhookTest(HookCase):
             ([{"url": ok, "on": ["failed", "bogus"]}], 400, "invalid_field",
              "webhooks[0].on"),
             ([{"url": ok, "on": [None]}], 400, "invalid_field", "webhooks[0].on"),
+            ([{"url": ok, "on": ["FAILED"]}], 400, "invalid_field",
+             "webhooks[0].on"),
             ([{"url": ok}] * 11, 400, "invalid_field", "webhooks"),
         ]
         for hooks, status, code, field in cases:
@@ -598,6 +600,10 @@ class WebhookTest(HookCase):
     def test_deliveries_of_a_missing_job_is_404(self):
         r = self.api("GET", "/api/v1/jobs/987654321/deliveries")
         self.assertError(r, 404, "not_found")
+        r = self.api("GET", "/api/v1/jobs/abc/deliveries")
+        self.assertIn(r.status, (400, 404), r.raw)
+        r = self.api("POST", "/api/v1/jobs/1/deliveries")
+        self.assertEqual(r.status, 405, r.raw)
         j = self.run_job({"command": "true"})
         self.assertEqual(self.deliveries(j["id"]), [])
 
@@ -764,6 +770,25 @@ class WebhookTest(HookCase):
                                ds[0]["state"] == "delivered", 30)[0]
         self.assertEqual(d["last_status"], 200, d)
 
+    def test_more_deliveries_than_may_be_in_flight_at_once(self):
+        """64 POSTs at once at most: the rest wait for a free slot."""
+        p = self.path()
+        release = self.rx.hold(p)
+        try:
+            jobs = self.batch([{"command": "true", "queue": "many-hooks",
+                                "webhooks": [self.hook(p)]} for _ in range(80)])
+            self.rx.wait(p, 64)
+        finally:
+            with self.rx.lock:
+                del self.rx.holds[p]
+            release.set()
+        rs = self.rx.wait(p, 80, 30)
+        got = {json.loads(r["body"])["id"] for r in rs}
+        self.assertEqual(got, {x["id"] for x in jobs})
+        for x in jobs:
+            self.wait_delivery(x["id"], lambda ds: ds and
+                               ds[0]["state"] == "delivered")
+
 
 # ---- no secret: no signature ---------------------------------------------
 
@@ -842,6 +867,33 @@ class ConnectRefusalTest(HookCase):
         for url in ("http://localhost:%d/" % self.rx.port,
                     "http://127.0.0.1:%d/" % self.rx.port,
                     "http://notlocalhost/", "http://example.com/"):
+            r = self.api("POST", "/api/v1/jobs",
+                         body={"command": "true", "webhooks": [{"url": url}]})
+            self.assertError(r, 422, "invalid_field", "webhooks[0].url", url)
+        self.assertEqual(self.server.total(), total)
+
+
+class NamedEntryTest(HookCase):
+    """An exact host-name entry lets that name reach whatever it resolves
+    to, loopback included; the address itself is still not listed."""
+    SERVER_ARGS = BASE_ARGS + ["--webhook-allow", "LocalHost.",
+                               "--webhook-retry-base", "0.2"]
+    WORKERS = 1
+
+    def test_listed_name_reaches_loopback(self):
+        p = self.path()
+        j = self.submit({"command": "true", "webhooks": [
+            {"url": "http://localhost:%d%s" % (self.rx.port, p)}]})
+        self.wait(j["id"])
+        req = self.rx.wait(p)[0]
+        self.assertHeaders(req, "job.succeeded")
+        self.assertSigned(req)
+
+    def test_the_address_itself_is_not_listed(self):
+        total = self.server.total()
+        for url in ("http://127.0.0.1:%d/" % self.rx.port,
+                    "http://[::1]:%d/" % self.rx.port,
+                    "http://sub.localhost:%d/" % self.rx.port):
             r = self.api("POST", "/api/v1/jobs",
                          body={"command": "true", "webhooks": [{"url": url}]})
             self.assertError(r, 422, "invalid_field", "webhooks[0].url", url)
