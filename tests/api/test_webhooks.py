@@ -16,7 +16,7 @@ import socket
 import threading
 import time
 
-from harness import (BASE_ARGS, RunnelTestCase, epoch, scaled,
+from harness import (BASE_ARGS, RunnelTestCase, epoch, proc_environ, scaled,
                      wait_until)
 
 SECRET = "s3cret-for-the-webhook-tests"
@@ -788,6 +788,20 @@ class WebhookTest(HookCase):
         for x in jobs:
             self.wait_delivery(x["id"], lambda ds: ds and
                                ds[0]["state"] == "delivered")
+
+    def test_the_secret_stays_out_of_jobs_workers_and_the_log(self):
+        j = self.run_job({"command": "env; cat /proc/$PPID/environ; "
+                          "cat /proc/%d/environ" % self.server.pid})
+        self.assertNotIn(SECRET.encode(), self.output(j["id"]))
+        for pid in [self.server.pid] + self.server.worker_pids():
+            env = proc_environ(pid)
+            self.assertIsNotNone(env, pid)
+            self.assertNotIn(SECRET.encode(), env, pid)
+        self.assertNotIn(SECRET.encode(), self.server.log())
+
+    def test_queues_without_hooks_show_null(self):
+        self.submit({"command": "true", "queue": "plain-q"})
+        self.assertIsNone(self.queue("plain-q")["webhooks"])
 
 
 # ---- no secret: no signature ---------------------------------------------
