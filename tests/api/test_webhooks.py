@@ -1042,6 +1042,38 @@ class KillTest(HookCase):
         self.assertEqual(d["answers"][-1]["status"], 200)
 
 
+class RetentionTest(HookCase):
+    """--retain-max-jobs deletes old finished jobs: a job whose delivery is
+    still pending must not take it along (at least once, for a day)."""
+    SERVER_ARGS = HookCase.SERVER_ARGS + ["--retain-max-jobs", "2"]
+    WORKERS = 1
+
+    def test_pending_delivery_outlives_retention(self):
+        p = self.path()
+        self.rx.program(p, [500, 500])
+        release = self.rx.hold(p)
+        try:
+            j = self.submit({"command": "true", "webhooks": [self.hook(p)]})
+            self.wait(j["id"])
+            self.rx.wait(p)
+            # newer finished jobs push it past --retain-max-jobs
+            newer = [self.run_job({"command": "true"}) for _ in range(4)]
+            # retention has run: the oldest of those is gone
+            wait_until(lambda: self.job_gone(newer[0]["id"]), 30,
+                       "retention to delete job %d" % newer[0]["id"])
+        finally:
+            with self.rx.lock:
+                del self.rx.holds[p]
+            release.set()
+        try:
+            rs = self.rx.wait(p, 3, 30)
+        except AssertionError as e:
+            self.fail("job %d's pending delivery was never tried again after "
+                      "retention deleted the job (job gone: %s; %s)" %
+                      (j["id"], self.job_gone(j["id"]), e))
+        self.assertEqual(json.loads(rs[-1]["body"])["id"], j["id"])
+
+
 class LeaseTest(HookCase):
     """runneld killed during a try: the delivery is sent again once the
     try's 60 s lease has run out, with the same delivery id."""
