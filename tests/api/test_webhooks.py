@@ -12,6 +12,8 @@ import hashlib
 import hmac
 import http.server
 import json
+import os
+import signal
 import socket
 import threading
 import time
@@ -445,6 +447,22 @@ class WebhookTest(HookCase):
             self.assertError(r, 422, "invalid_field", "job.webhooks[0].url", url)
         self.assertEqual(self.api("GET", "/api/v1/schedules").data, before)
 
+    def test_schedule_template_bad_webhooks(self):
+        before = self.api("GET", "/api/v1/schedules").data
+        for hooks, code, field in (
+                ("http://127.0.0.1/", "invalid_field", "job.webhooks"),
+                ([{"url": "http://127.0.0.1/", "x": 1}], "unknown_field", None),
+                ([{"url": "ftp://127.0.0.1/"}], "invalid_field",
+                 "job.webhooks[0].url"),
+                ([{"url": "http://127.0.0.1/", "on": []}], "invalid_field",
+                 "job.webhooks[0].on")):
+            r = self.api("POST", "/api/v1/schedules", body={
+                "name": "bad-hooks", "cron": "@every 1h",
+                "job": {"command": "true", "webhooks": hooks}})
+            # a template's errors are the schedule's: 422, named job.*
+            self.assertError(r, 422, code, field, repr(hooks))
+        self.assertEqual(self.api("GET", "/api/v1/schedules").data, before)
+
     def test_job_born_failed_by_its_failed_dependency(self):
         p = self.path()
         a = self.submit({"command": "exit 1"})
@@ -707,6 +725,23 @@ class WebhookTest(HookCase):
         self.assertTrue(resp.startswith("oops???\n"), resp[:20])
         self.assertLessEqual(len(resp), 1024)
         self.assertGreaterEqual(len(resp), 100)
+
+    def test_timed_out_and_worker_killed_jobs_deliver_job_failed(self):
+        p = self.path()
+        j = self.submit({"command": "sleep 30", "timeout": 0.3,
+                         "webhooks": [self.hook(p)]})
+        self.cancel_later(j["id"])
+        self.assertEqual(self.wait(j["id"])["state"], "failed")
+        self.assertHeaders(self.rx.wait_job(p, j["id"])[0], "job.failed")
+        k = self.submit({"command": "sleep 30", "webhooks": [self.hook(p)]})
+        self.cancel_later(k["id"])
+        w = self.server.wait_running(k["id"])["worker"]
+        pid = [x["pid"] for x in self.server.workers_info() if x["id"] == w][0]
+        os.kill(pid, signal.SIGKILL)
+        self.assertEqual(self.wait(k["id"])["state"], "failed")
+        r = self.rx.wait_job(p, k["id"])[0]
+        self.assertHeaders(r, "job.failed")
+        self.assertSigned(r)
 
     def test_automatic_retries_deliver_once_at_the_end(self):
         """A failed attempt that will be retried has not finished the job:
