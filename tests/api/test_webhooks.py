@@ -18,8 +18,8 @@ import socket
 import threading
 import time
 
-from harness import (BASE_ARGS, RunnelTestCase, epoch, proc_environ, scaled,
-                     wait_until)
+from harness import (BASE_ARGS, RunnelTestCase, epoch, proc_environ,
+                     run_runneld, scaled, wait_until)
 
 SECRET = "s3cret-for-the-webhook-tests"
 
@@ -947,6 +947,32 @@ class NamedEntryTest(HookCase):
                          body={"command": "true", "webhooks": [{"url": url}]})
             self.assertError(r, 422, "invalid_field", "webhooks[0].url", url)
         self.assertEqual(self.server.total(), total)
+
+
+class WebhookOptionsTest(RunnelTestCase):
+    """Bad --webhook-* options stop runneld at start-up, saying which."""
+    START_SERVER = False
+
+    def refused(self, args, words):
+        data = os.path.join(self.tmp, "data-%d" % time.monotonic_ns())
+        rc, out = run_runneld(["--listen", "127.0.0.1:0", "--data", data,
+                               "--workers", "1"] + args)
+        self.assertIn(rc, (1, 2), "%r: %s" % (args, out))	# 2: usage
+        for w in words:
+            self.assertIn(w, out, args)
+        self.assertNotIn("listening", out)
+
+    def test_bad_allow_entries(self):
+        for entry in ("10.0.0.1/33", "10.0.0.1/8", "*.", "*", "a b",
+                      "http://x/", "[10.0.0.1]", "1.2.3.4/-1", "x/24"):
+            self.refused(["--webhook-allow", entry], ["--webhook-allow"])
+        self.refused(["--webhook-allow", "ok.example,", ], ["--webhook-allow"])
+
+    def test_bad_retry_base_and_secret_file(self):
+        for v in ("0", "-1", "x", ""):
+            self.refused(["--webhook-retry-base", v], ["webhook-retry-base"])
+        self.refused(["--webhook-secret-file",
+                      os.path.join(self.tmp, "no-such-secret")], ["secret"])
 
 
 class NoListPolicyTest(HookCase):
