@@ -18,8 +18,9 @@ import socket
 import threading
 import time
 
-from harness import (BASE_ARGS, RunnelTestCase, epoch, proc_environ,
-                     run_runneld, scaled, wait_until)
+import harness_pg
+from harness import (BASE_ARGS, RunnelTestCase, epoch, postgresql_only,
+                     proc_environ, run_runneld, scaled, wait_until)
 
 SECRET = "s3cret-for-the-webhook-tests"
 
@@ -1133,6 +1134,73 @@ class RetentionTest(HookCase):
                       "retention deleted the job (job gone: %s; %s)" %
                       (j["id"], self.job_gone(j["id"]), e))
         self.assertEqual(json.loads(rs[-1]["body"])["id"], j["id"])
+
+
+@postgresql_only("runneld --import moves SQLite's deliveries into PostgreSQL")
+class ImportTest(HookCase):
+    """A single node's deliveries moved into a cluster by --import: the
+    delivered ones are not sent again, the pending one goes out with its
+    id, and a job the import ends (it was running) is told of."""
+    START_SERVER = False
+    WORKERS = 1
+
+    def test_deliveries_move_with_the_import(self):
+        single = self.new_server("single", database="")
+        single.start()
+        pa, pb, pc = self.path("-a"), self.path("-b"), self.path("-c")
+        self.rx.program(pb, [500] * 1000)
+        a = single.submit({"command": "true", "webhooks": [self.hook(pa)]})
+        single.wait(a["id"])
+        ra = self.rx.wait(pa)[0]
+        b = single.submit({"command": "exit 2", "webhooks": [self.hook(pb)]})
+        single.wait(b["id"])
+        rb = self.rx.wait(pb)[0]
+        c = single.submit({"command": "sleep 30", "webhooks": [self.hook(pc)]})
+        single.wait_running(c["id"])
+        self.track_pid(single.job(c["id"])["pid"])
+
+        def between_tries():
+            ds = self.deliveries(b["id"], single)
+            da = self.deliveries(a["id"], single)
+            if not da or da[0]["state"] != "delivered" or ds[0]["tries"] < 2:
+                return None
+            left = epoch(ds[0]["next_try_at"]) - time.time()
+            return ds if 0.5 < left < 30 else None
+        wait_until(between_tries, 30, "a gap between job %d's tries" % b["id"])
+        single.kill9()
+        n_a = len(self.rx.got(pa))
+
+        db = harness_pg.create()
+        url = harness_pg.url_of(db)
+        rc, out = run_runneld(["--import", single.data, "--database", url],
+                              timeout=120)
+        self.assertEqual(rc, 0, out)
+        self.rx.program(pb, [])
+        node = self.new_server("node", database=url, args=self.SERVER_ARGS +
+                               ["--node-id", "n1"])
+        node.start()
+        r = self.rx.wait_job(pb, b["id"], len(self.rx.for_job(pb, b["id"])) + 1, 30)[-1]
+        self.assertEqual(r["headers"]["x-runnel-delivery"],
+                         rb["headers"]["x-runnel-delivery"])
+        self.assertSigned(r)
+        rc_ = self.rx.wait_job(pc, c["id"], 1, 30)[0]
+        self.assertHeaders(rc_, "job.failed")
+        self.assertNotIn(rc_["headers"]["x-runnel-delivery"],
+                         (ra["headers"]["x-runnel-delivery"],
+                          rb["headers"]["x-runnel-delivery"]))
+        d = self.deliveries(b["id"], node)[0]
+        self.assertEqual(d["state"], "delivered", d)
+        self.assertEqual(d["answers"][0]["status"], 500, d)
+        d = self.deliveries(a["id"], node)[0]
+        self.assertEqual((d["state"], d["tries"]), ("delivered", 1), d)
+        # a later job's delivery: A's was not sent again meanwhile
+        pd = self.path("-d")
+        j = node.submit({"command": "true", "webhooks": [self.hook(pd)]})
+        node.wait(j["id"])
+        rd = self.rx.wait_job(pd, j["id"])[0]
+        self.assertEqual(len(self.rx.got(pa)), n_a, "delivered again")
+        self.assertGreater(int(rd["headers"]["x-runnel-delivery"]),
+                           int(rc_["headers"]["x-runnel-delivery"]))
 
 
 class LeaseTest(HookCase):
