@@ -607,9 +607,16 @@ class WebhookTest(HookCase):
         long_url = base + "?" + "a" * (2048 - len(base) - 1)
         self.assertEqual(len(long_url), 2048)
         j = self.submit({"command": "true",
-                         "webhooks": [{"url": long_url, "on": ["failed"]}] * 10})
+                         "webhooks": [{"url": long_url, "on": ["failed"]}] * 9 +
+                         [{"url": long_url}]})
         self.assertEqual(len(j["webhooks"]), 10)
         self.assertEqual(self.wait(j["id"])["state"], "succeeded")
+        # the one for succeeded goes out, to the whole URL
+        path = long_url[len(base) - len(p):]
+        req = self.rx.wait(path)[0]
+        self.assertEqual(len(self.rx.got(path)), 1)
+        self.assertEqual(len(self.wait_delivery(j["id"], lambda ds: ds and
+                             ds[0]["state"] == "delivered")), 1)
         j = self.submit({"command": "true", "webhooks": None})
         self.assertIsNone(j["webhooks"])
         j = self.submit({"command": "true", "webhooks": []})
