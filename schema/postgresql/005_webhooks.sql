@@ -31,6 +31,20 @@ CREATE TABLE delivery_tries (
 	PRIMARY KEY (delivery_id, try)
 );
 
+-- The answer to a try of a delivery deleted meanwhile (its job was) is
+-- dropped: not a foreign key error that would abort the turn's
+-- transaction and all else in it.
+CREATE FUNCTION runnel_delivery_try_orphan() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM deliveries WHERE id = NEW.delivery_id) THEN
+		RETURN NULL;
+	END IF;
+	RETURN NEW;
+END $$;
+CREATE TRIGGER delivery_tries_orphan BEFORE INSERT ON delivery_tries
+	FOR EACH ROW EXECUTE FUNCTION runnel_delivery_try_orphan();
+
 -- A job that reaches a finished state: a delivery per hook (its own and
 -- its queue's) whose "on" names that state, all states when "on" is absent.
 CREATE FUNCTION runnel_job_hooks() RETURNS trigger LANGUAGE plpgsql AS $$

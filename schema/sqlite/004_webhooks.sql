@@ -7,7 +7,9 @@
 ALTER TABLE queues ADD COLUMN webhooks TEXT;
 
 CREATE TABLE deliveries (
-	id          INTEGER PRIMARY KEY AUTOINCREMENT,	-- X-Runnel-Delivery: never reused
+	-- X-Runnel-Delivery: never reused (AUTOINCREMENT: not the id of a
+	-- deleted job's delivery, whose try may still be answered)
+	id          INTEGER PRIMARY KEY AUTOINCREMENT,
 	job_id      INTEGER NOT NULL,
 	url         TEXT    NOT NULL,
 	event       TEXT    NOT NULL,	-- job.succeeded job.failed job.canceled
@@ -33,6 +35,14 @@ CREATE TABLE delivery_tries (
 	response    TEXT,		-- the answer's first bytes
 	PRIMARY KEY (delivery_id, try)
 ) WITHOUT ROWID;
+
+-- The answer to a try of a delivery deleted meanwhile (its job was) is
+-- dropped, not kept under an id no delivery has.
+CREATE TRIGGER delivery_tries_orphan BEFORE INSERT ON delivery_tries
+WHEN NOT EXISTS (SELECT 1 FROM deliveries WHERE id = new.delivery_id)
+BEGIN
+	SELECT RAISE(IGNORE);
+END;
 
 -- A job that reaches a finished state: a delivery per hook whose "on"
 -- names that state (all of them when "on" is absent), at the finish time.
