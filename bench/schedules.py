@@ -77,13 +77,15 @@ def task_switches(pid):
     return total
 
 
-def idle(srv, seconds):
-    """CPU seconds and context switches of runneld over seconds of quiet."""
-    c0, s0 = srv.cpu_s(), task_switches(srv.proc.pid)
+def idle(srv, seconds, backends):
+    """CPU seconds and context switches of runneld, and CPU seconds of its
+    PostgreSQL backends (backends(): 0 on SQLite), over seconds of quiet."""
+    c0, s0, b0 = srv.cpu_s(), task_switches(srv.proc.pid), backends()
     t0 = time.monotonic()
     time.sleep(seconds)
     wall = time.monotonic() - t0
-    return srv.cpu_s() - c0, task_switches(srv.proc.pid) - s0, wall
+    return (srv.cpu_s() - c0, task_switches(srv.proc.pid) - s0, wall,
+            backends() - b0)
 
 
 def create_all(port, bodies, conns):
@@ -166,14 +168,21 @@ def main():
     if a.pg or a.pg_url:
         from cluster import Postgres, node
         pg = Postgres(a.pg_url)
-        srv = node(a.bin, pg.createdb("schedules"), "a", a.workers)
+        url = pg.createdb("schedules")
+        srv = node(a.bin, url, "a", a.workers)
         store = "PostgreSQL"
+
+        def backends():
+            return pg.backends_cpu_s(url)
     else:
+        def backends():
+            return 0.0
+
         srv = Server(a.bin, workers=a.workers)
         store = "SQLite"
     try:
         time.sleep(1)
-        base_cpu, base_sw, base_wall = idle(srv, a.idle)
+        base_cpu, base_sw, base_wall, base_pg = idle(srv, a.idle, backends)
         base_rss = srv.pid_rss_kb()
 
         bodies = [{"name": "quiet-%05d" % i, "cron": quiet_cron(i),
@@ -194,22 +203,26 @@ def main():
         size = len(data)
 
         time.sleep(1)
-        full_cpu, full_sw, full_wall = idle(srv, a.idle)
+        full_cpu, full_sw, full_wall, full_pg = idle(srv, a.idle, backends)
         full_rss = srv.pid_rss_kb()
         jobs_before = srv.request("GET", "/api/v1/stats")[1]["total"]
 
         print("schedules (%s, --workers %d): %d created over %d connections "
               "in %.1f s (%.0f/s)" % (store, a.workers, a.schedules, a.conns,
                                       made_s, a.schedules / made_s))
+        pgs = lambda cpu, wall: ("; its PostgreSQL backends %s"
+                                 % per_min(cpu, wall)) if pg else ""
         print("  idle %.0f s, 0 schedules: %s, %d context switches, "
-              "RSS %.1f MiB" % (base_wall, per_min(base_cpu, base_wall),
-                                base_sw, base_rss / 1024))
+              "RSS %.1f MiB%s" % (base_wall, per_min(base_cpu, base_wall),
+                                  base_sw, base_rss / 1024,
+                                  pgs(base_pg, base_wall)))
         print("  idle %.0f s, %d schedules (none due): %s, %d context "
-              "switches, RSS %.1f MiB; ratio %s; jobs made meanwhile %d"
+              "switches, RSS %.1f MiB%s; ratio %s; jobs made meanwhile %d"
               % (full_wall, a.schedules, per_min(full_cpu, full_wall),
-                 full_sw, full_rss / 1024,
-                 "%.2fx" % (full_cpu / base_cpu) if base_cpu else
-                 "n/a (baseline 0 ticks)", jobs_before))
+                 full_sw, full_rss / 1024, pgs(full_pg, full_wall),
+                 "%.2fx" % ((full_cpu + full_pg) / (base_cpu + base_pg))
+                 if base_cpu + base_pg else
+                 "n/a (baseline under one 10 ms clock tick)", jobs_before))
         print("  GET /api/v1/schedules with %d: %.0f ms median (%s), "
               "%.1f MiB" % (listed, median(lst),
                             ", ".join("%.0f" % x for x in lst),
@@ -221,7 +234,7 @@ def main():
         ticking += [{"name": "minutely-%03d" % i, "cron": "* * * * *",
                      "timezone": ZONES[i % len(ZONES)],
                      "job": {"command": "true"}} for i in range(a.minutely)]
-        c0, t0 = srv.cpu_s(), time.monotonic()
+        c0, t0, b0 = srv.cpu_s(), time.monotonic(), backends()
         scheds = create_all(srv.port, ticking, a.conns)
         window = a.ticks
         if a.minutely:
@@ -229,20 +242,33 @@ def main():
             to_min = 60 - time.time() % 60
             window = max(window, to_min + 5)
         time.sleep(window)
+        paused = {}
         for s in scheds:
             srv.request("PATCH", "/api/v1/schedules/%d" % s["id"],
                         {"paused": True})
+            paused[s["id"]] = time.time() * 1000
         tick_wall = time.monotonic() - t0
         tick_cpu = srv.cpu_s() - c0
+        tick_pg = backends() - b0
         time.sleep(3)	# the last jobs start
 
         made, started = {"every": [], "minutely": []}, {"every": [],
                                                          "minutely": []}
         counts = {"every": 0, "minutely": 0}
-        unstarted = 0
+        unstarted = gaps = dups = 0
+        expect_every = 0
         for s in scheds:
             kind = s["name"].split("-")[0]
-            for j in jobs_of(srv, s["id"]):
+            js = jobs_of(srv, s["id"])
+            if kind == "every":
+                # Ticks at created_at + k s, up to the pause (+- 1 for the
+                # PATCH in flight); each one once, none skipped.
+                expect_every += int((paused[s["id"]] - ms(s["created_at"]))
+                                    // 1000)
+                fors = sorted(ms(j["scheduled_for"]) for j in js)
+                gaps += sum(1 for x, y in zip(fors, fors[1:]) if y - x > 1000)
+                dups += len(fors) - len(set(fors))
+            for j in js:
                 assert j["schedule_id"] == s["id"], j
                 counts[kind] += 1
                 due = ms(j["scheduled_for"])
@@ -251,12 +277,13 @@ def main():
                     started[kind].append(ms(j["started_at"]) - due)
                 else:
                     unstarted += 1
-        expect_every = a.every * int(tick_wall)
-        print("  ticks over %.0f s (runneld %s while ticking):"
-              % (tick_wall, per_min(tick_cpu, tick_wall)))
+        print("  ticks over %.0f s (runneld %s while ticking%s):"
+              % (tick_wall, per_min(tick_cpu, tick_wall),
+                 pgs(tick_pg, tick_wall)))
         for kind, label, expect in (
                 ("every", '%d x "@every 1s"' % a.every,
-                 "about %d" % expect_every),
+                 "%d from creation to pause; %d gaps, %d twice"
+                 % (expect_every, gaps, dups)),
                 ("minutely", '%d x "* * * * *"' % a.minutely,
                  "%d" % a.minutely)):
             if not made[kind]:
