@@ -18,7 +18,9 @@ and the lag of a due tick.
 Schedules are created over --conns keep-alive connections at once.  With
 --pg (a private PostgreSQL from tests/pg/pg.sh) or --pg-url URL the node
 stores in PostgreSQL instead of SQLite (a single-node cluster, which polls
-every --poll-interval: its idle floor is not zero).
+every second: its idle floor is not zero); the CPU of its PostgreSQL
+backends is counted beside runneld's, and the idle window with the
+schedules is measured again once autovacuum has analyzed the table.
 
 usage: bench/schedules.py [--bin DIR] [--schedules 10000] [--every 50]
                           [--minutely 100] [--idle 20] [--ticks 30]
@@ -223,6 +225,24 @@ def main():
                  "%.2fx" % ((full_cpu + full_pg) / (base_cpu + base_pg))
                  if base_cpu + base_pg else
                  "n/a (baseline under one 10 ms clock tick)", jobs_before))
+        if pg:
+            # PostgreSQL re-plans runneld's prepared statements on schedules
+            # once autovacuum has analyzed the table: idle again after that.
+            q = ("SELECT autoanalyze_count + analyze_count FROM "
+                 "pg_stat_user_tables WHERE relname = 'schedules'")
+            t0 = time.monotonic()
+            while pg.psql(q, url) == "0" and time.monotonic() - t0 < 180:
+                time.sleep(1)
+            waited = time.monotonic() - t0
+            time.sleep(1)
+            an_cpu, an_sw, an_wall, an_pg = idle(srv, a.idle, backends)
+            print("  idle %.0f s, %d schedules, after autovacuum analyzed "
+                  "them (%.0f s more): %s, %d context switches%s; ratio %s"
+                  % (an_wall, a.schedules, waited, per_min(an_cpu, an_wall),
+                     an_sw, pgs(an_pg, an_wall),
+                     "%.2fx" % ((an_cpu + an_pg) / (base_cpu + base_pg))
+                     if base_cpu + base_pg else "n/a"))
+        srv.conn.close()
         print("  GET /api/v1/schedules with %d: %.0f ms median (%s), "
               "%.1f MiB" % (listed, median(lst),
                             ", ".join("%.0f" % x for x in lst),
@@ -242,6 +262,8 @@ def main():
             to_min = 60 - time.time() % 60
             window = max(window, to_min + 5)
         time.sleep(window)
+        # runneld closes a keep-alive connection idle for 60 s: a new one.
+        srv.conn.close()
         paused = {}
         for s in scheds:
             srv.request("PATCH", "/api/v1/schedules/%d" % s["id"],
