@@ -253,10 +253,8 @@ set_job(struct schedule *sc, const cJSON *v, struct api_error *e)
 		    (int)sizeof(e->field) - 1, field);
 		/* A bad value in it is the schedule's 422; a body that is
 		 * not strict JSON (a key given twice) stays a 400. */
-		if (e->status == 400 && strcmp(e->code, "invalid_json") != 0) {
+		if (e->status == 400 && strcmp(e->code, "invalid_json") != 0)
 			e->status = 422;
-			e->code = "invalid_field";
-		}
 		return rc;
 	}
 	if ((text = cJSON_PrintUnformatted(v)) == NULL)

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "api/spec.h"
@@ -421,8 +422,9 @@ parse_webhooks(struct field_ctx *c, const cJSON *v, struct job *j)
 		snprintf(field + strlen(field), sizeof(field) - strlen(field),
 		    ".url");
 		if (!cJSON_IsString(url) || strlen(url->valuestring) >
-		    JOB_WEBHOOK_URL_MAX || (strncmp(url->valuestring, "http://",
-		    7) != 0 && strncmp(url->valuestring, "https://", 8) != 0) ||
+		    JOB_WEBHOOK_URL_MAX || (strncasecmp(url->valuestring,
+		    "http://", 7) != 0 && strncasecmp(url->valuestring,
+		    "https://", 8) != 0) ||
 		    strpbrk(url->valuestring, " \t\r\n") != NULL)
 			return bad(c, field, "%s must be an http:// or https:// "
 			    "URL of at most %d bytes", field,

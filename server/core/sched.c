@@ -461,7 +461,7 @@ sched_job_finished(struct server *srv, uint64_t job_id)
 static int
 refused(struct core_error *err, int rc, const char *name)
 {
-	if (rc == -EEXIST)
+	if (rc == -EEXIST && name != NULL)
 		return refuse_set(err, rc, "name",
 		    "a schedule named \"%s\" exists", name);
 	if (rc == -ENOENT)

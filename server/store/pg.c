@@ -93,9 +93,11 @@ static const struct {
 	    "state COLLATE \"C\""},
 	[PG_FINISHED_SINCE] = {"finished_since", "SELECT finished_at FROM jobs "
 	    "WHERE finished_at >= $1 ORDER BY finished_at"},
+	/* A job whose webhooks are still being delivered is kept for them. */
 	[PG_EXPIRED] = {"expired", "SELECT id, attempts FROM jobs "
-	    "WHERE finished_at IS NOT NULL AND finished_at < $1 "
-	    "ORDER BY finished_at, id LIMIT $2"},
+	    "WHERE finished_at IS NOT NULL AND finished_at < $1 AND NOT EXISTS "
+	    "(SELECT 1 FROM deliveries d WHERE d.job_id = jobs.id AND "
+	    "d.state = 'pending') ORDER BY finished_at, id LIMIT $2"},
 	[PG_QUEUES] = {"queues", "SELECT name, paused, concurrency FROM queues "
 	    "ORDER BY name COLLATE \"C\""},
 	[PG_QUEUE_SET] = {"queue_set", "INSERT INTO queues (name, paused, "
@@ -110,9 +112,9 @@ static const struct {
 	[PG_DEP_DONE] = {"dep_done", "UPDATE jobs SET deps_left = deps_left - 1 "
 	    "WHERE id = $1 AND state = 'scheduled' AND deps_left > 0"},
 	/* Both on the partial index jobs_due. */
-	[PG_NEXT_DUE] = {"next_due", "SELECT min(run_at) FROM jobs "
+	[PG_NEXT_DUE] = {"next_due", "SELECT run_at FROM jobs "
 	    "WHERE state = 'scheduled' AND deps_left = 0 "
-	    "AND run_at IS NOT NULL"},
+	    "AND run_at IS NOT NULL ORDER BY run_at, id LIMIT 1"},
 	[PG_DUE] = {"due", "SELECT id, queue FROM jobs "
 	    "WHERE state = 'scheduled' AND deps_left = 0 "
 	    "AND run_at IS NOT NULL AND run_at <= $1 "
@@ -147,8 +149,10 @@ static const struct {
 	[PG_SCHED_DELETE] = {"sched_delete", "WITH t AS (DELETE FROM "
 	    "schedule_ticks WHERE schedule_id = $1) DELETE FROM schedules "
 	    "WHERE id = $1"},
-	[PG_SCHED_NEXT] = {"sched_next", "SELECT min(next_at) FROM schedules "
-	    "WHERE next_at IS NOT NULL AND paused = 0"},
+	/* ORDER BY ... LIMIT 1, not min(): a plan made on an empty table
+	 * must still stop at the index's first entry. */
+	[PG_SCHED_NEXT] = {"sched_next", "SELECT next_at FROM schedules "
+	    "WHERE next_at IS NOT NULL AND paused = 0 ORDER BY next_at LIMIT 1"},
 	[PG_SCHED_DUE] = {"sched_due", "SELECT id FROM schedules "
 	    "WHERE next_at IS NOT NULL AND paused = 0 AND next_at <= $1 "
 	    "ORDER BY next_at, id LIMIT $2"},
@@ -167,8 +171,8 @@ static const struct {
 	[PG_SCHED_TICKS_PURGE] = {"sched_ticks_purge", "DELETE FROM "
 	    "schedule_ticks WHERE tick < $1"},
 	/* Webhook deliveries (pg_hooks.c); the triggers record them. */
-	[PG_HOOK_NEXT] = {"hook_next", "SELECT min(next_at) FROM deliveries "
-	    "WHERE state = 'pending'"},
+	[PG_HOOK_NEXT] = {"hook_next", "SELECT next_at FROM deliveries "
+	    "WHERE state = 'pending' ORDER BY next_at LIMIT 1"},
 	[PG_HOOK_DUE] = {"hook_due", "SELECT " PG_DELIVERY_COLUMNS " FROM "
 	    "deliveries WHERE state = 'pending' AND next_at <= $1 "
 	    "ORDER BY next_at, id LIMIT $2"},

@@ -89,8 +89,11 @@ static const char *stmt_sql[ST_COUNT_MAX] = {
 	[ST_QUEUE_SET] = "INSERT INTO queues (name, paused, concurrency) "
 	    "VALUES (?1, ?2, ?3) ON CONFLICT (name) DO UPDATE SET "
 	    "paused = excluded.paused, concurrency = excluded.concurrency",
+	/* A job whose webhooks are still being delivered is kept for them. */
 	[ST_EXPIRED] = "SELECT id, attempts FROM jobs WHERE finished_at IS "
-	    "NOT NULL AND finished_at < ?1 ORDER BY finished_at LIMIT ?2",
+	    "NOT NULL AND finished_at < ?1 AND NOT EXISTS (SELECT 1 FROM "
+	    "deliveries d WHERE d.job_id = jobs.id AND d.state = 'pending') "
+	    "ORDER BY finished_at LIMIT ?2",
 	[ST_PROMOTE] = "UPDATE jobs SET state = 'queued' WHERE id = ?1 AND "
 	    "state = 'scheduled' AND deps_left = 0",
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
