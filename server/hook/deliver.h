@@ -16,7 +16,9 @@
 struct server;
 
 #define DELIVER_INFLIGHT_MAX	64		/* POSTs at once */
-#define DELIVER_LEASE_MS	60000		/* a try's hold on its delivery */
+/* A try's hold on its delivery: three times the longest a try lasts
+ * (HOOKNET_TOTAL_MS), so a live try is never sent twice at once. */
+#define DELIVER_LEASE_MS	30000
 #define DELIVER_GIVE_UP_MS	(24 * 3600 * 1000LL)	/* then failed */
 #define DELIVER_RETRY_MAX_MS	(3600 * 1000LL)
 

@@ -443,7 +443,7 @@ class SchedulesTickTest(ScheduleCase):
             self.assertEqual(j["command"], "true")
             made = ms(j["created_at"])
             self.assertGreaterEqual(made, j["sf"], "made before its tick: %r" % j)
-            self.assertLessEqual(made - j["sf"], 1000 * allowance(0.3),
+            self.assertLessEqual(made - j["sf"], 1000 * allowance(1.0),
                                  "made %d ms after its tick" % (made - j["sf"]))
         done = self.wait(jobs[0]["id"])
         self.assertEqual(done["state"], "succeeded", done)
@@ -495,7 +495,7 @@ class SchedulesTickTest(ScheduleCase):
         nr = [ms(t) for t in r["next_runs"]]
         self.assertEqual(len(nr), 5, r)
         self.assertGreater(nr[0], resume_at, "on from now: %r" % r)
-        self.assertLessEqual(nr[0], resume_at + 1000 + 1000 * allowance(0.2), r)
+        self.assertLessEqual(nr[0], resume_at + 1000 + 1000 * allowance(1.0), r)
         jobs = self.wait_jobs(sc["id"], n + 2)
         after = jobs[n:]
         self.assertGreater(after[0]["sf"], resume_at, "a tick passed while paused "
@@ -543,7 +543,7 @@ class SchedulesTickTest(ScheduleCase):
         p = self.patch(sc["id"], {"cron": "@every 1s"})
         nr = [ms(t) for t in p["next_runs"]]
         self.assertGreater(nr[0], at)
-        self.assertLessEqual(nr[0], at + 1000 + 1000 * allowance(0.2), p)
+        self.assertLessEqual(nr[0], at + 1000 + 1000 * allowance(1.0), p)
         jobs = self.wait_jobs(sc["id"], 3)
         self.assertEqual(jobs[0]["sf"], nr[0])
         self.assertConsecutive(jobs)

@@ -1029,7 +1029,7 @@ class KillTest(HookCase):
         self.rx.stop()		# the receiver is down: tries get no answer
 
         # Kill while no try is in flight: after a try's outcome is stored
-        # and its next one is at least 0.5 s away (a try holds a 60 s lease).
+        # and its next one is at least 0.5 s away (a try holds a 30 s lease).
         def between_tries():
             d = self.deliveries(j["id"])[0]
             if d["tries"] < 2 or d["state"] != "pending":
@@ -1212,7 +1212,7 @@ class ImportTest(HookCase):
 
 class LeaseTest(HookCase):
     """runneld killed during a try: the delivery is sent again once the
-    try's 60 s lease has run out, with the same delivery id."""
+    try's 30 s lease has run out, with the same delivery id."""
     WORKERS = 1
 
     def test_killed_mid_try_sent_again_after_the_lease(self):
@@ -1234,7 +1234,7 @@ class LeaseTest(HookCase):
         again = self.rx.wait(p, 2, 90)[1]
         self.assertEqual(again["headers"]["x-runnel-delivery"],
                          first["headers"]["x-runnel-delivery"])
-        self.assertGreaterEqual(again["at"] - first["at"], 60 - 1,
+        self.assertGreaterEqual(again["at"] - first["at"], 30 - 1,
                                 "sent again before the lease ran out")
         self.assertSigned(again)
         d = self.wait_delivery(j["id"], lambda ds: ds and
