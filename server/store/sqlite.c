@@ -158,6 +158,25 @@ static const char *stmt_sql[ST_COUNT_MAX] = {
 	    "VALUES (?1, 0, ?2) ON CONFLICT (name) DO UPDATE SET "
 	    "webhooks = excluded.webhooks",
 	[ST_HOOK_QUEUE_GET] = "SELECT webhooks FROM queues WHERE name = ?1",
+	/* A finished job's deliveries: its own hooks and its queue's whose
+	 * "on" names its state (all of them when "on" is absent). */
+	[ST_HOOK_RECORD] = "INSERT INTO deliveries (job_id, url, event, "
+	    "attempt, created_at, next_at) SELECT j.id, "
+	    "json_extract(h.value, '$.url'), 'job.' || j.state, j.attempts, "
+	    "coalesce(j.finished_at, 0), coalesce(j.finished_at, 0) FROM jobs j, "
+	    "(SELECT value FROM jobs a, json_each(coalesce(a.webhooks, '[]')) "
+	    "WHERE a.id = ?1 UNION ALL SELECT value FROM jobs b JOIN queues q "
+	    "ON q.name = b.queue, json_each(coalesce(q.webhooks, '[]')) "
+	    "WHERE b.id = ?1) AS h WHERE j.id = ?1 AND j.state IN "
+	    "('succeeded', 'failed', 'canceled') AND (json_extract(h.value, "
+	    "'$.on') IS NULL OR EXISTS (SELECT 1 FROM json_each("
+	    "json_extract(h.value, '$.on')) AS o WHERE o.value = j.state))",
+	[ST_HOOK_FORGET] = "DELETE FROM deliveries WHERE job_id = ?1",
+	[ST_HOOK_FORGET_TRIES] = "DELETE FROM delivery_tries WHERE delivery_id "
+	    "IN (SELECT id FROM deliveries WHERE job_id = ?1)",
+	[ST_HOOK_ANY] = "SELECT EXISTS (SELECT 1 FROM jobs WHERE webhooks IS "
+	    "NOT NULL) OR EXISTS (SELECT 1 FROM queues WHERE webhooks IS NOT "
+	    "NULL)",
 };
 
 const char *
@@ -411,7 +430,8 @@ sqlite_open(struct store **out, const char *path, enum store_durability d)
 			goto fail;
 		}
 	}
-	if ((rc = prepare_insert_many(s)) < 0)
+	if ((rc = prepare_insert_many(s)) < 0 ||
+	    (rc = sqlite_hooks_load(s)) < 0)
 		goto fail;
 	*out = &s->base;
 	return 0;

@@ -103,6 +103,10 @@ enum stmt_id {
 	ST_HOOK_TRIES,
 	ST_HOOK_QUEUE_SET,
 	ST_HOOK_QUEUE_GET,
+	ST_HOOK_RECORD,
+	ST_HOOK_FORGET,
+	ST_HOOK_FORGET_TRIES,
+	ST_HOOK_ANY,
 	ST_COUNT_MAX
 };
 
@@ -115,6 +119,8 @@ struct sqlite_store {
 	int		 in_txn;
 	int		 txn_lost;	/* SQLite rolled the turn's transaction back */
 	int		 txn_error;	/* the code that lost it */
+	int		 hooks;		/* a job or queue may have webhooks: a
+					 * job's end records its deliveries */
 };
 
 /* The backend's table (sqlite.c) and its entries, store.h's contracts. */
@@ -173,6 +179,15 @@ int	sqlite_queue_set(struct store *store, const char *name, int paused,
 	    int concurrency);
 int	sqlite_queues(struct store *store, void (*cb)(void *, const char *,
 	    int, int), void *arg);
+/*
+ * Webhooks (sqlite_hooks.c): whether any may exist (s->hooks, at open);
+ * job id, just finished, gets a delivery per hook of its own and of its
+ * queue that names its state; a job deleted loses its deliveries.  Each
+ * does nothing while no webhook was ever set.
+ */
+int	sqlite_hooks_load(struct sqlite_store *);
+int	sqlite_hooks_record(struct sqlite_store *, uint64_t id);
+int	sqlite_hooks_forget(struct sqlite_store *, uint64_t id);
 
 extern const struct store_sched_ops sqlite_sched_ops;
 extern const struct store_hook_ops sqlite_hook_ops;

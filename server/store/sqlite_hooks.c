@@ -195,6 +195,42 @@ hook_tries(struct store *store, uint64_t job_id, struct delivery_try **out,
 	return 0;
 }
 
+int
+sqlite_hooks_load(struct sqlite_store *s)
+{
+	sqlite3_stmt	*st = s->st[ST_HOOK_ANY];
+	int		 rc = sqlite3_step(st);
+
+	s->hooks = rc == SQLITE_ROW && sqlite3_column_int(st, 0) != 0;
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : sqlite_fail(s, "any webhooks", rc);
+}
+
+int
+sqlite_hooks_record(struct sqlite_store *s, uint64_t id)
+{
+	if (!s->hooks)
+		return 0;
+	sqlite3_bind_int64(s->st[ST_HOOK_RECORD], 1, (sqlite3_int64)id);
+	return sqlite_run(s, ST_HOOK_RECORD);
+}
+
+int
+sqlite_hooks_forget(struct sqlite_store *s, uint64_t id)
+{
+	int rc;
+
+	if (!s->hooks)
+		return 0;
+	/* Their tries go with them (the orphan trigger of delivery_tries
+	 * keeps a late answer from landing). */
+	sqlite3_bind_int64(s->st[ST_HOOK_FORGET_TRIES], 1, (sqlite3_int64)id);
+	if ((rc = sqlite_run(s, ST_HOOK_FORGET_TRIES)) < 0)
+		return rc;
+	sqlite3_bind_int64(s->st[ST_HOOK_FORGET], 1, (sqlite3_int64)id);
+	return sqlite_run(s, ST_HOOK_FORGET);
+}
+
 static int
 hook_queue_set(struct store *store, const char *queue, const char *json)
 {
@@ -204,6 +240,7 @@ hook_queue_set(struct store *store, const char *queue, const char *json)
 
 	if ((rc = sqlite_begin(store)) < 0)
 		return rc;
+	s->hooks |= json != NULL;
 	sqlite3_bind_text(st, 1, queue, -1, SQLITE_STATIC);
 	sqlite_bind_text(st, 2, json);
 	return sqlite_run(s, ST_HOOK_QUEUE_SET);

@@ -76,13 +76,19 @@ sqlite_submit(struct store *store, struct job *jobs, size_t n, int64_t now_ms)
 
 	if ((rc = sqlite_begin(&s->base)) < 0)
 		return rc;
-	for (size_t k = 0; k < n; k++)
+	for (size_t k = 0; k < n; k++) {
 		jobs[k].created_at = now_ms;
+		s->hooks |= jobs[k].webhooks_json != NULL;
+	}
 	/* A statement costs about as much as three rows: batches share them. */
 	for (; rc == 0 && n - i >= INSERT_ROWS; i += INSERT_ROWS)
 		rc = insert_rows(s, s->insert_many, jobs + i, INSERT_ROWS);
 	for (; rc == 0 && i < n; i++)
 		rc = insert_rows(s, s->st[ST_INSERT], jobs + i, 1);
+	/* Born finished (a dependency had failed): told of too. */
+	for (size_t k = 0; rc == 0 && k < n; k++)
+		if (job_state_finished(jobs[k].state))
+			rc = sqlite_hooks_record(s, jobs[k].id);
 	return rc;
 }
 
@@ -215,7 +221,9 @@ sqlite_finish(struct store *store, const struct job_result *r)
 	sqlite_bind_opt(st, 10, r->max_rss_kb, r->max_rss_kb >= 0);
 	sqlite_bind_opt(st, 11, r->started_at, r->started_at > 0);
 	sqlite_bind_opt(st, 12, r->run_at, r->state == JOB_SCHEDULED);
-	return sqlite_change(s, ST_FINISH, -EBUSY);
+	if ((rc = sqlite_change(s, ST_FINISH, -EBUSY)) < 0)
+		return rc;
+	return job_state_finished(r->state) ? sqlite_hooks_record(s, r->id) : 0;
 }
 
 int
@@ -233,7 +241,9 @@ sqlite_set_state(struct store *store, uint64_t id, enum job_state from,
 	sqlite3_bind_text(st, 3, job_state_name(to), -1, SQLITE_STATIC);
 	sqlite_bind_text(st, 4, error);
 	sqlite_bind_opt(st, 5, finished_at, finished_at > 0);
-	return sqlite_change(s, ST_SET_STATE, -EBUSY);
+	if ((rc = sqlite_change(s, ST_SET_STATE, -EBUSY)) < 0)
+		return rc;
+	return job_state_finished(to) ? sqlite_hooks_record(s, id) : 0;
 }
 
 int
@@ -277,7 +287,9 @@ sqlite_delete(struct store *store, uint64_t id)
 	if ((rc = sqlite_run(s, ST_DEPS_FORGET)) < 0)
 		return rc;
 	sqlite3_bind_int64(s->st[ST_DELETE], 1, (sqlite3_int64)id);
-	return sqlite_change(s, ST_DELETE, -ENOENT);
+	if ((rc = sqlite_change(s, ST_DELETE, -ENOENT)) < 0)
+		return rc;
+	return sqlite_hooks_forget(s, id);
 }
 
 int
