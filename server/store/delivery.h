@@ -1,7 +1,8 @@
 /*
  * Webhook deliveries as stored: one per hook of a finished job whose
- * "on" names its state, recorded by the statement that finished the job
- * (the schema's triggers), so none is lost between the finish and its
+ * "on" names its state, recorded as the job finishes
+ * (SQLite: the store calls that finish a job; PostgreSQL: a trigger on
+ * jobs), in its transaction, so none is lost between the finish and its
  * record.  The sender (hook/deliver.c) leases a due one, POSTs it, and
  * stores each try's answer; pending ones are tried again with back-off
  * for up to a day.

@@ -135,7 +135,7 @@ static const char *stmt_sql[ST_COUNT_MAX] = {
 	[ST_SCHED_TICK_JOB] = "UPDATE schedule_ticks SET job_id = ?3 "
 	    "WHERE schedule_id = ?1 AND tick = ?2",
 	[ST_SCHED_TICKS_PURGE] = "DELETE FROM schedule_ticks WHERE tick < ?1",
-	/* Webhook deliveries (sqlite_hooks.c); the triggers record them. */
+	/* Webhook deliveries (sqlite_hooks.c), recorded as a job finishes. */
 	[ST_HOOK_NEXT] = "SELECT min(next_at) FROM deliveries "
 	    "WHERE state = 'pending'",
 	[ST_HOOK_DUE] = "SELECT " DELIVERY_COLUMNS " FROM deliveries "

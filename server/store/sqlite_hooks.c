@@ -1,6 +1,6 @@
 /*
- * The SQLite backend's webhook deliveries (store/delivery.h): the rows the
- * schema's triggers record, leased, tried and read back.
+ * The SQLite backend's webhook deliveries (store/delivery.h): recorded by
+ * the store calls that finish a job, leased, tried and read back.
  */
 #include <errno.h>
 #include <stdlib.h>
