@@ -272,9 +272,19 @@ static size_t
 due_ticks(const struct when *w, const struct schedule *sc, int64_t now,
     int64_t *ticks, size_t *due, int64_t *next)
 {
-	int64_t	 t = sc->next_at;
+	int64_t	 t = sc->next_at, every = cron_every_ms(w->cron);
+	int64_t	 end = w->until > 0 && w->until < now ? w->until : now;
 	size_t	 n = 0, k = 0;
 
+	/* @every: the ticks due are counted, not walked; the latest kept
+	 * (all of them at or before end, so the ring below fills). */
+	if (every > 0 && t > 0 && end - t >= every *
+	    (int64_t)SCHED_CATCHUP_MAX) {
+		int64_t skip = (end - t) / every - (SCHED_CATCHUP_MAX - 1);
+
+		n = (size_t)skip;
+		t += skip * every;
+	}
 	while (t > 0 && t <= now && k < SCHED_SCAN_MAX) {
 		/* A ring of the latest: the oldest drop out. */
 		ticks[n % SCHED_CATCHUP_MAX] = t;
@@ -390,6 +400,10 @@ pay_owed(struct server *srv, uint64_t id)
 		rc = make_job(srv, &sc, sc.waiting, &job);
 		if (rc == 0)
 			rc = store_sched_made(srv->store, id, job, 0);
+		/* The tick it was owed for made it. */
+		if (rc == 0 && job)
+			rc = store_sched_tick_job(srv->store, id, sc.waiting,
+			    job);
 		if (store_unmark(srv->store, rc == 0) < 0 && rc == 0)
 			rc = -EIO;
 	}

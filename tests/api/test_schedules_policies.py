@@ -196,6 +196,53 @@ class MisfireTest(ScheduleCase):
             self.skipTest("runneld took too long to restart for this check")
 
 
+class LongDowntimeTest(ScheduleCase):
+    """runneld back after two days (its clock moved on by
+    RUNNEL_TEST_CLOCK_OFFSET_MS): 172 800 ticks of "@every 1s" were missed,
+    more than runneld walks one by one; "all" makes jobs for the latest 100
+    of them, "once" one for the latest."""
+    WORKERS = 2
+    SERVER_ARGS = BASE_ARGS + ["--misfire-grace", "1"]
+    DOWN_MS = 2 * 86400 * 1000
+
+    def back_after_two_days(self, policy):
+        s = self.server
+        sc = self.every("down-" + policy, misfire=policy)
+        self.wait_jobs(sc["id"], 2, 20)
+        self.assertEqual(s.stop(), 0)
+        # two days on from wherever its clock is now (a test before may
+        # have moved it already)
+        key = "RUNNEL_TEST_CLOCK_OFFSET_MS"
+        s.env[key] = str(int(s.env.get(key, "0")) + self.DOWN_MS)
+        s.start()
+
+        def split():
+            # the jobs before the stop, and those after the gap
+            js = self.ticked(sc["id"])
+            cut = [i for i in range(1, len(js))
+                   if js[i]["sf"] - js[i - 1]["sf"] > self.DOWN_MS / 2]
+            return (js[:cut[0]], js[cut[0]:]) if cut else None
+        before, after = wait_until(split, 20, "jobs after the two days")
+        # the catch-up is one pass: the ticks due when its first job was made
+        made = ms(after[0]["created_at"])
+        return before, [j for j in after if j["sf"] <= made], made
+
+    def test_all_makes_the_latest_100_of_two_days_of_ticks(self):
+        before, caught, made = self.back_after_two_days("all")
+        self.assertEqual(len(caught), 100, [j["scheduled_for"] for j in caught])
+        self.assertConsecutive(caught)
+        self.assertLessEqual(made - caught[-1]["sf"], 1000 + 1000, caught[-1])
+        self.assertGreater(caught[0]["sf"] - before[-1]["sf"],
+                           self.DOWN_MS - 200 * 1000)
+
+    def test_once_makes_one_job_for_the_latest_tick_of_two_days(self):
+        before, caught, made = self.back_after_two_days("once")
+        self.assertEqual(len(caught), 1, [j["scheduled_for"] for j in caught])
+        self.assertLessEqual(made - caught[0]["sf"], 1000 + 1000, caught[0])
+        self.assertGreaterEqual(caught[0]["sf"] - before[-1]["sf"],
+                                self.DOWN_MS - 1000)
+
+
 @postgresql_only("nodes sharing one database")
 class ClusterScheduleTest(ScheduleCase):
     """Three nodes on one database: only the leader fires, a tick once;
