@@ -1029,13 +1029,15 @@ class KillTest(HookCase):
         self.rx.stop()		# the receiver is down: tries get no answer
 
         # Kill while no try is in flight: after a try's outcome is stored
-        # and its next one is at least 0.5 s away (a try holds a 30 s lease).
+        # (as many answers as tries) and its next one is at least 0.5 s
+        # away.  A try in flight shows its 30 s lease as next_try_at.
         def between_tries():
             d = self.deliveries(j["id"])[0]
-            if d["tries"] < 2 or d["state"] != "pending":
+            if d["tries"] < 2 or d["state"] != "pending" or \
+                    len(d["answers"]) != d["tries"]:
                 return None
             left = epoch(d["next_try_at"]) - time.time()
-            return d if 0.5 < left < 30 else None
+            return d if 0.5 < left < 20 else None
         d = wait_until(between_tries, 30, "a gap between tries")
         self.assertIsNotNone(d["last_error"], d)
         self.assertIsNone(d["last_status"], d)
