@@ -1171,10 +1171,13 @@ class ImportTest(HookCase):
         def between_tries():
             ds = self.deliveries(b["id"], single)
             da = self.deliveries(a["id"], single)
-            if not da or da[0]["state"] != "delivered" or ds[0]["tries"] < 2:
+            # every try answered: a try in flight shows its 30 s lease
+            if not da or da[0]["state"] != "delivered" or \
+                    ds[0]["tries"] < 2 or \
+                    len(ds[0]["answers"]) != ds[0]["tries"]:
                 return None
             left = epoch(ds[0]["next_try_at"]) - time.time()
-            return ds if 0.5 < left < 30 else None
+            return ds if 0.5 < left < 20 else None
         wait_until(between_tries, 30, "a gap between job %d's tries" % b["id"])
         single.kill9()
         n_a = len(self.rx.got(pa))
