@@ -1029,7 +1029,7 @@ class KillTest(HookCase):
         self.rx.stop()		# the receiver is down: tries get no answer
 
         # Kill while no try is in flight: after a try's outcome is stored
-        # (as many answers as tries) and its next one is at least 0.5 s
+        # (as many answers as tries) and its next one is at least 2 s
         # away.  A try in flight shows its 30 s lease as next_try_at.
         def between_tries():
             d = self.deliveries(j["id"])[0]
@@ -1037,7 +1037,7 @@ class KillTest(HookCase):
                     len(d["answers"]) != d["tries"]:
                 return None
             left = epoch(d["next_try_at"]) - time.time()
-            return d if 0.5 < left < 20 else None
+            return d if 2 < left < 20 else None
         d = wait_until(between_tries, 30, "a gap between tries")
         self.assertIsNotNone(d["last_error"], d)
         self.assertIsNone(d["last_status"], d)
@@ -1177,7 +1177,7 @@ class ImportTest(HookCase):
                     len(ds[0]["answers"]) != ds[0]["tries"]:
                 return None
             left = epoch(ds[0]["next_try_at"]) - time.time()
-            return ds if 0.5 < left < 20 else None
+            return ds if 2 < left < 20 else None
         wait_until(between_tries, 30, "a gap between job %d's tries" % b["id"])
         single.kill9()
         n_a = len(self.rx.got(pa))
