@@ -3,12 +3,8 @@
 
 #define TODO(f) int f(struct cli *c, int argc, char **argv) \
 	{ cli_warnx("%s: not yet", argv[0] + 7); return EXIT_FAIL; }
-TODO(cmd_run)
-TODO(cmd_upload)
 TODO(cmd_ls)
 TODO(cmd_show)
-TODO(cmd_log)
-TODO(cmd_wait)
 TODO(cmd_cancel)
 TODO(cmd_retry)
 TODO(cmd_rm)
