@@ -25,6 +25,7 @@ struct tail {
 	int		 which;		/* 0 stdout, 1 stderr */
 	int		 fd;
 	uint64_t	 offset;	/* bytes of the attempt written */
+	uint64_t	 start_offset;	/* offset when the transfer began */
 	CURL		*h;
 	int		 busy;		/* in the multi handle */
 	int		 over;		/* ended with a whole 200 answer */
@@ -110,6 +111,7 @@ tail_start(struct tail *t, CURLM *m)
 	curl_easy_setopt(t->h, CURLOPT_TCP_KEEPINTVL, 5L);
 	t->over = 0;
 	t->retry_at = 0;
+	t->start_offset = t->offset;
 	if (curl_multi_add_handle(m, t->h) != CURLM_OK)
 		return EXIT_FAIL;
 	t->busy = 1;
@@ -153,7 +155,12 @@ tail_ended(struct tail *t, CURLcode cc)
 		cli_warnx("job %llu's output: HTTP %ld", f->id, code);
 		return EXIT_REFUSED;
 	}
-	/* the connection broke, or the server is going away: again later */
+	/* the connection broke, or the server is going away: again at once
+	 * when bytes came (a proxy cut it), else after a growing pause */
+	if (t->offset > t->start_offset) {
+		t->down_since = 0;
+		t->pause_ms = 0;
+	}
 	if (t->down_since == 0) {
 		t->down_since = now;
 		if (f->notes && t->which == 0)
@@ -164,11 +171,9 @@ tail_ended(struct tail *t, CURLcode cc)
 		    f->cli->client.url, f->retry_s);
 		return EXIT_UNREACHABLE;
 	}
-	if (t->pause_ms < PAUSE_MIN_MS)
-		t->pause_ms = PAUSE_MIN_MS;
 	t->retry_at = now + t->pause_ms;
-	if (t->pause_ms < PAUSE_MAX_MS)
-		t->pause_ms *= 2;
+	t->pause_ms = t->pause_ms < PAUSE_MIN_MS ? PAUSE_MIN_MS :
+	    t->pause_ms < PAUSE_MAX_MS ? t->pause_ms * 2 : PAUSE_MAX_MS;
 	return 0;
 }
 

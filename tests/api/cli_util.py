@@ -46,3 +46,73 @@ class CliMixin:
                              env=self.cli_env(server, env), **kw)
         self.track_pid(p.pid)
         return p
+
+
+class CuttingProxy:
+    """A TCP proxy on 127.0.0.1 in front of a runneld that closes each
+    connection once it has passed cut_after bytes from the server (None:
+    never), so that a client must resume.  target() points it at another
+    port (a restarted server)."""
+
+    def __init__(self, port, cut_after=None):
+        import socket
+        import threading
+        self.upstream = port
+        self.cut_after = cut_after
+        self.cuts = 0
+        self.lsock = socket.socket()
+        self.lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.lsock.bind(("127.0.0.1", 0))
+        self.lsock.listen(64)
+        self.port = self.lsock.getsockname()[1]
+        self.closed = False
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def target(self, port):
+        self.upstream = port
+
+    def _accept(self):
+        import threading
+        while not self.closed:
+            try:
+                c, _ = self.lsock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(c,), daemon=True).start()
+
+    def _serve(self, c):
+        import selectors
+        import socket
+        try:
+            u = socket.create_connection(("127.0.0.1", self.upstream))
+        except OSError:
+            c.close()
+            return
+        sel = selectors.DefaultSelector()
+        sel.register(c, selectors.EVENT_READ, u)
+        sel.register(u, selectors.EVENT_READ, c)
+        passed = 0
+        try:
+            while not self.closed:
+                for key, _ in sel.select(timeout=0.5):
+                    data = key.fileobj.recv(65536)
+                    if not data:
+                        return
+                    if key.fileobj is u and self.cut_after is not None:
+                        room = self.cut_after - passed
+                        if len(data) >= room:
+                            key.data.sendall(data[:room])
+                            self.cuts += 1
+                            return
+                        passed += len(data)
+                    key.data.sendall(data)
+        except OSError:
+            return
+        finally:
+            c.close()
+            u.close()
+
+    def close(self):
+        self.closed = True
+        self.lsock.close()
