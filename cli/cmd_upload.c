@@ -83,6 +83,7 @@ file_sha256(int fd, uint64_t size, struct progress *p, char hex[65])
 		done += (uint64_t)n;
 		progress_draw(p, done, size, 0);
 	}
+	progress_draw(p, done, size, 1);
 	EVP_DigestFinal_ex(ctx, md, &mdlen);
 	for (unsigned int i = 0; i < mdlen; i++)
 		sprintf(hex + 2 * i, "%02x", md[i]);
@@ -213,8 +214,12 @@ upload_send(struct cli *cli, struct spec *s, const char *path,
 		rc = EXIT_UNREACHABLE;
 		goto out;
 	}
-	if (p->on)
-		fputc('\n', stderr);
+	{
+		curl_off_t sent = 0;
+
+		curl_easy_getinfo(h, CURLINFO_SIZE_UPLOAD_T, &sent);
+		progress_draw(p, (uint64_t)sent, (uint64_t)sent, 1);
+	}
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
 	if (r->body != NULL)
 		r->json = cJSON_ParseWithLength(r->body, r->len);
