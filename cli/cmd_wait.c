@@ -67,7 +67,7 @@ cmd_wait(struct cli *cli, int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	unsigned long long	*ids;
-	int			 c, n, rc = 0, first = 0, status;
+	int			 c, n, rc = 0, first = 0, status = 0;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {

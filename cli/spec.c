@@ -336,14 +336,18 @@ spec_command(struct spec *s, int argc, char **argv, const char *cmd)
 	}
 	for (int i = 0; i < argc; i++)
 		len += strlen(argv[i]) + 1;
-	if ((line = malloc(len)) == NULL)
+	if ((line = malloc(len + 1)) == NULL)
 		return EXIT_FAIL;
-	line[0] = '\0';
+	len = 0;
 	for (int i = 0; i < argc; i++) {
+		size_t n = strlen(argv[i]);
+
 		if (i > 0)
-			strcat(line, " ");
-		strcat(line, argv[i]);
+			line[len++] = ' ';
+		memcpy(line + len, argv[i], n);
+		len += n;
 	}
+	line[len] = '\0';
 	len = set_string(s->json, "command", line) < 0;
 	free(line);
 	return len ? EXIT_FAIL : 0;
