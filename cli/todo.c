@@ -5,7 +5,6 @@
 	{ cli_warnx("%s: not yet", argv[0] + 7); return EXIT_FAIL; }
 TODO(cmd_run)
 TODO(cmd_upload)
-TODO(cmd_show)
 TODO(cmd_log)
 TODO(cmd_wait)
 TODO(cmd_cancel)
