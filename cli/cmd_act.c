@@ -69,7 +69,7 @@ act(struct cli *cli, const struct action *a, int argc, char **argv)
 	int			 c, n, rc = 0, first = 0;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c != CLI_OPT_URL)
 			return cli_usage(a->cmd, NULL);
 		cli->url_flag = optarg;

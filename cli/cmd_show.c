@@ -183,7 +183,7 @@ cmd_show(struct cli *cli, int argc, char **argv)
 	int			 c, rc;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c == CLI_OPT_URL)
 			cli->url_flag = optarg;
 		else if (c == CLI_OPT_JSON)
