@@ -42,6 +42,21 @@ query_add(CURL *h, char *buf, size_t size, const char *name, const char *v)
 	return 0;
 }
 
+static const char *const ls_names[] = {
+	"state", "queue", "type", "limit", "before",
+};
+
+/* The listing's path with the query of the filters q (as ls_names). */
+static int
+ls_path(CURL *h, char *path, size_t size, const char *const *q)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < 5 && rc == 0; i++)
+		rc = query_add(h, path, size, ls_names[i], q[i]);
+	return rc;
+}
+
 /* A row for job j; pri: whether the PRI column is shown. */
 static int
 ls_row(struct table *t, const cJSON *j, int pri)
@@ -73,8 +88,24 @@ ls_row(struct table *t, const cJSON *j, int pri)
 	return rc;
 }
 
+/* On a terminal: how to read the page after this one, filters kept. */
+static void
+ls_hint(const cJSON *answer, const char *const *q)
+{
+	const cJSON *next = cJSON_GetObjectItemCaseSensitive(answer, "next");
+
+	if (!cJSON_IsNumber(next) || !term_is_tty(2))
+		return;
+	fflush(stdout);
+	fprintf(stderr, "more: runnel ls");
+	for (size_t i = 0; i < 4; i++)
+		if (q[i] != NULL)
+			fprintf(stderr, " --%s %s", ls_names[i], q[i]);
+	fprintf(stderr, " --before %lld\n", (long long)next->valuedouble);
+}
+
 static int
-ls_print(const cJSON *answer)
+ls_print(const cJSON *answer, const char *const *q)
 {
 	static const char *const heads[] = {
 		"ID", "STATE", "QUEUE", "PRI", "AGE", "TIME", "EXIT", "WHAT",
@@ -83,7 +114,7 @@ ls_print(const cJSON *answer)
 		"ID", "STATE", "QUEUE", "AGE", "TIME", "EXIT", "WHAT",
 	};
 	const cJSON	*jobs = cJSON_GetObjectItemCaseSensitive(answer, "jobs");
-	const cJSON	*j, *next;
+	const cJSON	*j;
 	struct table	 t;
 	int		 pri = 0, rc = 0;
 
@@ -99,12 +130,7 @@ ls_print(const cJSON *answer)
 			goto out;
 		}
 	table_print(&t, term_width(), term_color(1));
-	next = cJSON_GetObjectItemCaseSensitive(answer, "next");
-	if (cJSON_IsNumber(next) && term_is_tty(2)) {
-		fflush(stdout);
-		fprintf(stderr, "more: runnel ls --before %lld\n",
-		    (long long)next->valuedouble);
-	}
+	ls_hint(answer, q);
 out:
 	table_free(&t);
 	return rc;
@@ -123,8 +149,7 @@ cmd_ls(struct cli *cli, int argc, char **argv)
 		{"json", no_argument, NULL, CLI_OPT_JSON},
 		{NULL, 0, NULL, 0},
 	};
-	const char		*state = NULL, *queue = NULL, *type = NULL;
-	const char		*limit = NULL, *before = NULL;
+	const char		*q[5] = {NULL};	/* as ls_names */
 	unsigned long long	 id;
 	struct reply		 r;
 	char			 path[2048] = "/api/v1/jobs", idbuf[32], *end;
@@ -134,11 +159,11 @@ cmd_ls(struct cli *cli, int argc, char **argv)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+s:q:n:", opts, NULL)) != -1) {
 		switch (c) {
-		case 's': state = optarg; break;
-		case 'q': queue = optarg; break;
-		case 'n': limit = optarg; break;
-		case OPT_TYPE: type = optarg; break;
-		case OPT_BEFORE: before = optarg; break;
+		case 's': q[0] = optarg; break;
+		case 'q': q[1] = optarg; break;
+		case 'n': q[3] = optarg; break;
+		case OPT_TYPE: q[2] = optarg; break;
+		case OPT_BEFORE: q[4] = optarg; break;
 		case CLI_OPT_URL: cli->url_flag = optarg; break;
 		case CLI_OPT_JSON: cli->json = 1; break;
 		default: return cli_usage("ls", NULL);
@@ -146,27 +171,17 @@ cmd_ls(struct cli *cli, int argc, char **argv)
 	}
 	if (optind < argc)
 		return cli_usage("ls", "unexpected argument %s", argv[optind]);
-	if (limit != NULL && ((n = strtol(limit, &end, 10)) < 1 || n > 1000 ||
-	    *end != '\0' || end == limit))
-		return cli_usage("ls", "--limit %s: 1 ... 1000", limit);
-	if (before != NULL) {
-		if ((rc = cli_parse_id("ls", before, &id)) != 0)
+	if (q[3] != NULL && ((n = strtol(q[3], &end, 10)) < 1 || n > 1000 ||
+	    *end != '\0' || end == q[3]))
+		return cli_usage("ls", "--limit %s: 1 ... 1000", q[3]);
+	if (q[4] != NULL) {
+		if ((rc = cli_parse_id("ls", q[4], &id)) != 0)
 			return rc;
 		snprintf(idbuf, sizeof(idbuf), "%llu", id);
-		before = idbuf;
+		q[4] = idbuf;
 	}
-	if ((rc = cli_connect(cli)) != 0)
-		return rc;
-	if ((rc = query_add(cli->client.curl, path, sizeof(path), "state",
-	    state)) != 0 ||
-	    (rc = query_add(cli->client.curl, path, sizeof(path), "queue",
-	    queue)) != 0 ||
-	    (rc = query_add(cli->client.curl, path, sizeof(path), "type",
-	    type)) != 0 ||
-	    (rc = query_add(cli->client.curl, path, sizeof(path), "limit",
-	    limit)) != 0 ||
-	    (rc = query_add(cli->client.curl, path, sizeof(path), "before",
-	    before)) != 0)
+	if ((rc = cli_connect(cli)) != 0 ||
+	    (rc = ls_path(cli->client.curl, path, sizeof(path), q)) != 0)
 		return rc;
 	if ((rc = api_call(cli, "GET", path, NULL, "ls", &r)) != 0)
 		return rc;
@@ -176,7 +191,7 @@ cmd_ls(struct cli *cli, int argc, char **argv)
 		cli_warnx("ls: the server's answer is not a list of jobs");
 		rc = EXIT_SERVER;
 	} else
-		rc = ls_print(r.json);
+		rc = ls_print(r.json, q);
 	reply_clear(&r);
 	return rc;
 }

@@ -123,7 +123,7 @@ class LsTest(CliMixin, PtyMixin, RunnelTestCase):
         self.assertIn(ESC + b"32msucceeded", out)
         self.assertIn(ESC + b"31mfailed", out)
         self.assertIn("…".encode(), out)
-        self.assertIn(b"more: runnel ls --before %d" % self.bad, out)
+        self.assertIn(b"more: runnel ls --queue lsq --limit 3 --before %d" % self.bad, out)
         rc, out = self.cli_pty("ls", "-q", "lsq", env={"NO_COLOR": "1"})
         self.assertEqual(rc, 0, out)
         self.assertNotIn(ESC, out)
