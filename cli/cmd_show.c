@@ -12,11 +12,24 @@
 
 #include "submit.h"
 
+/* Prints "key: value"; a value's lines are indented under the first,
+ * and its other control characters (escapes a job's command or name may
+ * hold) are shown as '?' rather than sent to the terminal. */
 static void
 kv(const char *key, const char *value)
 {
-	if (value != NULL)
-		printf("%-12s %s\n", key, value);
+	if (value == NULL)
+		return;
+	printf("%-12s ", key);
+	for (const unsigned char *p = (const unsigned char *)value; *p; p++) {
+		if (*p == '\n')
+			printf("\n%-12s ", "");
+		else if ((*p < 0x20 && *p != '\t') || *p == 0x7f)
+			putchar('?');
+		else
+			putchar(*p);
+	}
+	putchar('\n');
 }
 
 static void

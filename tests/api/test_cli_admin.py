@@ -171,6 +171,15 @@ class ShowTest(CliMixin, RunnelTestCase):
         self.assertIn(b"signal:      15 (SIGTERM)", p.stdout)
         self.assertIn(b"argv:        sh -c 'kill -TERM $$' 'a b'", p.stdout)
 
+    def test_control_characters_do_not_reach_the_terminal(self):
+        j = self.submit(later("showq", name="a\x1b[2Jb", command="echo 1\necho 2"))
+        p = self.cli("show", j["id"], check=0)
+        self.assertNotIn(b"\x1b", p.stdout)
+        self.assertIn(b"name:        a?[2Jb\n", p.stdout)
+        self.assertIn(b"command:     echo 1\n             echo 2\n", p.stdout)
+        p = self.cli("ls", "-q", "showq", check=0)
+        self.assertNotIn(b"\x1b", p.stdout)
+
     def test_json_is_the_job_as_get_has_it(self):
         j = self.run_job({"command": "true"})
         p = self.cli("show", j["id"], "--json", check=0)
