@@ -129,9 +129,10 @@ cmd_queue(struct cli *cli, int argc, char **argv)
 {
 	const char	*sub = "ls", *conc = NULL;
 	char		 body[64];
-	int		 c, rc;
+	int		 c, rc, verb = 0;
 
 	if (argc > 1 && argv[1][0] != '-') {
+		verb = 1;
 		sub = argv[1];
 		argv[1] = argv[0];	/* getopt starts after the verb */
 		argc--, argv++;
@@ -143,13 +144,18 @@ cmd_queue(struct cli *cli, int argc, char **argv)
 			cli->url_flag = optarg;
 		else if (c == CLI_OPT_JSON)
 			cli->json = 1;
-		else if (c == OPT_CONCURRENCY && strcmp(sub, "set") == 0)
+		else if (c == OPT_CONCURRENCY)
 			conc = optarg;
 		else
-			return cli_usage("queue", c == OPT_CONCURRENCY ?
-			    "--concurrency goes with queue set" : NULL);
+			return cli_usage("queue", NULL);
 	}
 	argc -= optind, argv += optind;
+	if (!verb && argc > 0) {	/* options came before the verb */
+		sub = argv[0];
+		argc--, argv++;
+	}
+	if (conc != NULL && strcmp(sub, "set") != 0)
+		return cli_usage("queue", "--concurrency goes with queue set");
 	if (strcmp(sub, "ls") == 0) {
 		if (argc != 0)
 			return cli_usage("queue", "queue ls takes no argument");

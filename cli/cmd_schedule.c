@@ -248,9 +248,10 @@ cmd_schedule(struct cli *cli, int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	const char	*sub = "ls";
-	int		 c;
+	int		 c, verb = 0;
 
 	if (argc > 1 && argv[1][0] != '-') {
+		verb = 1;
 		sub = argv[1];
 		argv[1] = argv[0];	/* getopt starts after the verb */
 		argc--, argv++;
@@ -269,6 +270,13 @@ cmd_schedule(struct cli *cli, int argc, char **argv)
 			cli->json = 1;
 		else
 			return cli_usage("schedule", NULL);
+	}
+	if (!verb && optind < argc) {	/* options came before the verb */
+		sub = argv[optind++];
+		if (strcmp(sub, "ls") != 0 && strcmp(sub, "rm") != 0 &&
+		    strcmp(sub, "trigger") != 0)
+			return cli_usage("schedule", "no schedule command %s "
+			    "(ls, add first, rm, trigger)", sub);
 	}
 	if (strcmp(sub, "ls") == 0) {
 		if (optind != argc)

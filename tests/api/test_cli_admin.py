@@ -276,8 +276,12 @@ class QueueTest(CliMixin, RunnelTestCase):
                                             "QUEUED", "RUNNING"])
         row = [l for l in lines if l.split()[0] == "qls"]
         self.assertEqual(row[0].split(), ["qls", "yes", "2", "1", "0", "0"])
-        p = self.cli("queue", "--json", check=0)
-        self.assertEqual(json.loads(p.stdout), self.api("GET", "/api/v1/queues").data)
+        for args in (["queue", "--json"], ["queue", "--json", "ls"]):
+            p = self.cli(*args, check=0)
+            self.assertEqual(json.loads(p.stdout),
+                             self.api("GET", "/api/v1/queues").data)
+        self.cli("queue", "--json", "pause", "qls2", check=0)
+        self.assertTrue(self.queue("qls2")["paused"])
 
     def test_usage_errors_change_nothing(self):
         self.patch_queue("qu", {"paused": False, "concurrency": 4})
