@@ -1,8 +1,9 @@
 /*
  * Human output shared by the listing commands: a table whose columns are
  * as wide as their widest cell and whose last column is cut to fit the
- * terminal, and the short forms of a job's fields (age, duration, exit,
- * what it runs, colored state).
+ * terminal, the short forms of a job's fields (age, duration, exit,
+ * what it runs, colored state), and the one-request call these commands
+ * share (api_call).
  */
 #ifndef RUNNEL_CLI_TABLE_H
 #define RUNNEL_CLI_TABLE_H
