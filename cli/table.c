@@ -159,9 +159,11 @@ cell_print(const char *s, size_t w, int last, const char *sgr, int color)
 void
 table_print(const struct table *t, int width, int color)
 {
-	size_t	w[TABLE_MAX_COLS], used = 0, c;
+	size_t	w[TABLE_MAX_COLS] = {0}, used = 0, c;
 	int	n = t->ncols;
 
+	if (n < 1 || n > TABLE_MAX_COLS)
+		return;
 	for (int i = 0; i < n; i++) {
 		w[i] = table_columns(t->head[i]);
 		for (size_t r = 0; r < t->nrows; r++)
