@@ -75,3 +75,22 @@ class AuthTest(CliMixin, RunnelTestCase):
         env = {"RUNNEL_CONFIG": cfg, "RUNNEL_TOKEN": "", "RUNNEL_URL": ""}
         p = self.cli("add", "--", "true", env=env, check=0)
         self.assertEqual(p.stderr, b"")
+
+
+class DrainingServerTest(CliMixin, RunnelTestCase):
+    SERVER_ARGS = ["--kill-grace", "1", "--shutdown-grace", "60"]
+
+    def test_a_server_that_refuses_writes_gives_status_7(self):
+        import signal
+        g = self.gate()
+        jid = self.submit({"command": g.cmd})["id"]
+        self.server.wait_running(jid)
+        self.server.send_signal(signal.SIGTERM)	# drains: writes get 503
+        from harness import wait_until
+        wait_until(lambda: self.api("POST", "/api/v1/jobs",
+                                    body={"command": "true"}).status == 503,
+                   what="runneld to refuse writes while draining")
+        p = self.cli("add", "--", "true", check=7)
+        self.assertIn(b"submit", p.stderr)
+        g.open()
+        self.server.wait_exit()
