@@ -91,6 +91,8 @@ static const struct member run_members[] = {
 	{M("attempt", INT, OPTIONAL, msg_run, attempt),
 	    .min = 1, .max = MSG_ATTEMPT_MAX, .none = 1},
 	{M("command", STR, OPTIONAL, msg_run, command), .max = MSG_COMMAND_MAX},
+	{M("shell", INT, OPTIONAL, msg_run, shell), .min = 0, .max = 1,
+	    .none = 0},
 	{M("argv", ARGV, OPTIONAL, msg_run, argv),
 	    .aux = offsetof(struct msg_run, argc), .min = 1, .max = MSG_ARGV_MAX,
 	    .item_max = MSG_COMMAND_MAX},

@@ -97,6 +97,8 @@ struct msg_file {
 struct msg_run {
 	int		 attempt;	/* 1 ... MSG_ATTEMPT_MAX; absent: 1 */
 	const char	*command;	/* shell form, or NULL */
+	int		 shell;		/* 1: through /bin/sh even when it could
+					   be exec'd directly (worker/direct.h) */
 	const char	**argv;		/* exec form, argc strings, or NULL */
 	size_t		 argc;		/* 0, or 1 ... MSG_ARGV_MAX */
 	struct member_env	*env;		/* nenv entries, or NULL */

@@ -65,7 +65,7 @@ static int
 spawn_env(struct spawn *s, uint64_t job_id, const struct msg_run *spec)
 {
 	const struct member_env	*e;
-	size_t			 n = 0, bytes = 0, count = SPAWN_NKEPT + 5;
+	size_t			 n = 0, bytes = 0, count = SPAWN_NKEPT + 6;
 	char			*p;
 
 	for (size_t i = 0; i < spec->nenv; i++) {
@@ -166,17 +166,16 @@ spawn_lookup(struct spawn *s, const char *name, const char *cwd)
 	}
 }
 
-/* argv for the exec form, and the /bin/sh fallback for ENOEXEC scripts. */
+/* argv from words, and the /bin/sh fallback for ENOEXEC scripts. */
 static int
-spawn_argv(struct spawn *s, const struct msg_run *spec, const char *cwd)
+spawn_argv(struct spawn *s, const char *const *words, size_t argc,
+    const char *cwd)
 {
-	size_t	 argc = spec->argc;
-
 	if ((s->argv = calloc(argc + 1, sizeof(char *))) == NULL ||
 	    (s->sh_argv = calloc(argc + 2, sizeof(char *))) == NULL)
 		return -ENOMEM;
 	for (size_t i = 0; i < argc; i++)
-		s->argv[i] = (char *)spec->argv[i];
+		s->argv[i] = (char *)words[i];
 	if (strchr(s->argv[0], '/') != NULL)
 		s->path = s->argv[0];
 	else {
@@ -191,6 +190,95 @@ spawn_argv(struct spawn *s, const struct msg_run *spec, const char *cwd)
 	s->sh_argv[1] = (char *)s->path;
 	for (size_t i = 1; i < argc; i++)
 		s->sh_argv[i + 1] = s->argv[i];
+	return 0;
+}
+
+/*
+ * PWD as /bin/sh exports it: the environment's when it names cwd,
+ * else cwd's physical path.  Without it a program would see no PWD
+ * where, through the shell, it saw one.
+ */
+static int
+spawn_pwd(struct spawn *s, const char *cwd)
+{
+	struct stat	  a, b;
+	char		**e, *real;
+
+	for (e = s->envp; *e != NULL; e++)
+		if (env_is(*e, "PWD", 3))
+			break;
+	if (*e != NULL && (*e)[4] == '/' && stat(*e + 4, &a) == 0 &&
+	    stat(cwd, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+		return 0;
+	if ((real = realpath(cwd, NULL)) == NULL)
+		return errno == ENOMEM ? -ENOMEM : 0;
+	if (asprintf(&s->pwd_var, "PWD=%s", real) < 0) {
+		free(real);
+		return -ENOMEM;
+	}
+	free(real);
+	if (*e == NULL)
+		e[1] = NULL;
+	*e = s->pwd_var;
+	return 0;
+}
+
+/* 1 when path (relative to cwd unless absolute) is an executable file. */
+static int
+spawn_runnable(const char *path, const char *cwd)
+{
+	struct stat	st;
+	char		buf[8192];
+
+	if (path[0] != '/') {
+		if (snprintf(buf, sizeof(buf), "%s/%s", cwd, path) >=
+		    (int)sizeof(buf))
+			return 0;
+		path = buf;
+	}
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+	    access(path, X_OK) == 0;
+}
+
+/*
+ * The direct path for a shell-form command: 1 when it is set up, 0 when
+ * the command goes to the shell, which then also says, as it always has,
+ * that a program is missing (127) or not executable (126).
+ */
+static int
+spawn_direct(struct spawn *s, const struct msg_run *spec, const char *cwd)
+{
+	size_t	 len = strlen(spec->command) + 1;
+	int	 n, rc;
+
+	if (spec->shell || len > 4096)
+		return 0;
+	if ((s->words_buf = malloc(len)) == NULL)
+		return -ENOMEM;
+	if ((n = direct_split(spec->command, s->words_buf, len, s->words)) == 0)
+		return 0;
+	if ((rc = spawn_argv(s, (const char *const *)s->words, (size_t)n,
+	    cwd)) < 0) {
+		free(s->argv);
+		free(s->sh_argv);
+		free(s->path_buf);
+		s->argv = s->sh_argv = NULL;
+		s->path_buf = NULL;
+		s->path = NULL;
+		s->stage = SPAWN_OK;
+		return rc == -ENOMEM ? rc : 0;
+	}
+	if (s->path != s->path_buf && !spawn_runnable(s->path, cwd))
+		goto shell;	/* a path with a '/': the shell says what is wrong */
+	if ((rc = spawn_pwd(s, cwd)) < 0)
+		return rc;
+	s->direct = 1;
+	return 1;
+shell:
+	free(s->argv);
+	free(s->sh_argv);
+	s->argv = s->sh_argv = NULL;
+	s->path = NULL;
 	return 0;
 }
 
@@ -239,6 +327,8 @@ spawn_prepare(struct spawn *s, uint64_t job_id, const struct msg_run *spec,
 	if ((rc = spawn_env(s, job_id, spec)) < 0)
 		return rc;
 	if (spec->command != NULL) {
+		if ((rc = spawn_direct(s, spec, cwd)) != 0)
+			return rc < 0 ? rc : 0;
 		s->sh_vec[0] = "/bin/sh";
 		s->sh_vec[1] = "-c";
 		s->sh_vec[2] = spec->command;
@@ -247,7 +337,7 @@ spawn_prepare(struct spawn *s, uint64_t job_id, const struct msg_run *spec,
 		s->path = "/bin/sh";
 		return 0;
 	}
-	return spawn_argv(s, spec, cwd);
+	return spawn_argv(s, spec->argv, spec->argc, cwd);
 }
 
 void
@@ -261,6 +351,9 @@ spawn_free(struct spawn *s)
 	free(s->file_vars[0]);
 	free(s->file_vars[1]);
 	s->file_vars[0] = s->file_vars[1] = NULL;
+	free(s->pwd_var);
+	free(s->words_buf);
+	s->pwd_var = s->words_buf = NULL;
 	free(s->path_buf);
 	s->argv = s->sh_argv = s->envp = NULL;
 	s->env_buf = s->path_buf = NULL;

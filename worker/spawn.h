@@ -10,6 +10,7 @@
 #include <sys/resource.h>
 #include <sys/types.h>
 
+#include "direct.h"
 #include "msg.h"
 
 /* The step at which starting the process failed. */
@@ -43,6 +44,10 @@ struct spawn {
 	char		  id_var[40];
 	char		  attempt_var[32];
 	char		 *file_vars[2];	/* RUNNEL_FILE=, RUNNEL_FILE_NAME= */
+	char		 *pwd_var;	/* PWD=, as the shell would have set it */
+	char		 *words_buf;	/* a command split for the direct path */
+	char		 *words[DIRECT_MAX_WORDS + 1];
+	int		  direct;	/* 1: a shell-form command exec'd directly */
 	struct {
 		int		 resource;
 		struct rlimit	 rl;
@@ -54,7 +59,9 @@ struct spawn {
 /*
  * Builds the process's argv, environment and program path for spec, the
  * RUN of job job_id, to run in cwd (absolute).  The exec form's PATH search happens here,
- * in the job's PATH.  Returns 0; -ENOMEM; or -ENOENT / -EACCES when the
+ * in the job's PATH.  A shell-form command with no shell syntax whose
+ * program is found is exec'd directly (s->direct), with the PWD the shell
+ * would have exported; any other goes to /bin/sh -c.  Returns 0; -ENOMEM; or -ENOENT / -EACCES when the
  * program cannot be found, with s->stage = SPAWN_EXEC.  Strings point
  * into spec, which must outlive s.  Free with spawn_free() in any case.
  */
