@@ -1,12 +1,20 @@
 #!/usr/bin/env python3
 """End to end: N `true` jobs submitted as one batch to runneld with two
-workers, timed until all are finished, against `xargs -P2 -n1 sh -c true`
-over the same N in the same run (rounds alternate; medians reported).
-With --baseline-bin DIR, another build of runneld (an earlier commit) runs
-the same rounds too, alternating with this one.
+workers, timed until all are finished, against, in the same run (rounds
+alternate; medians reported):
+  - `xargs -P2 -n1 sh -c true` over the same N;
+  - bench/spawnloop (built beside runneld's build, in ../bench): a bare C
+    loop that posix_spawns `/bin/sh -c true` with 2 in flight ("sh loop"),
+    and the same loop exec'ing `/bin/true` ("exec loop");
+  - N `true #` jobs: the same command, but one that needs the shell (a
+    comment), so it runs through /bin/sh -c as every job once did.
+`true` alone takes the direct path (worker/direct.c).  With --baseline-bin
+DIR, another build of runneld (an earlier commit) runs the same rounds
+too, alternating with this one.
 
 usage: bench/e2e.py [--bin DIR] [--baseline-bin DIR] [--jobs 5000] [--rounds 5]
 """
+import os
 import argparse
 import subprocess
 import time
@@ -14,8 +22,8 @@ import time
 from runnel_bench import Server, default_bindir, median
 
 
-def runnel_round(srv, n):
-    body = ("[" + ",".join(['{"command":"true"}'] * n) + "]").encode()
+def runnel_round(srv, n, command="true"):
+    body = ("[" + ",".join(['{"command":"%s"}' % command] * n) + "]").encode()
     t0 = time.monotonic()
     jobs = srv.submit(body)["jobs"]
     # Two workers: the last two jobs are the last to finish.
@@ -34,6 +42,13 @@ def xargs_round(n):
     return time.monotonic() - t0
 
 
+def spawnloop_round(bindir, n, mode):
+    exe = os.path.join(os.path.dirname(os.path.abspath(bindir)), "bench", "spawnloop")
+    out = subprocess.run([exe, str(n), "2", mode], check=True,
+                         stdout=subprocess.PIPE).stdout
+    return float(out)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", default=default_bindir())
@@ -45,11 +60,15 @@ def main():
     base = Server(a.baseline_bin, workers=2) if a.baseline_bin else None
     try:
         r, x, cpu, b, bcpu = [], [], [], [], []
+        shl, exl, rsh = [], [], []
         for _ in range(a.rounds):
             c0 = srv.cpu_s()
             r.append(runnel_round(srv, a.jobs))
             cpu.append(srv.cpu_s() - c0)
             x.append(xargs_round(a.jobs))
+            shl.append(spawnloop_round(a.bin, a.jobs, "sh"))
+            exl.append(spawnloop_round(a.bin, a.jobs, "exec"))
+            rsh.append(runnel_round(srv, a.jobs, "true #"))
             if base:
                 c0 = base.cpu_s()
                 b.append(runnel_round(base, a.jobs))
@@ -59,8 +78,16 @@ def main():
               "xargs -P2 %.2f s (%.0f jobs/s): ratio %.2f (target >= 1.0); "
               "runneld CPU %.0f us/job" % (a.jobs, rm, a.jobs / rm, xm, a.jobs / xm,
                                           xm / rm, median(cpu) / a.jobs * 1e6))
+        sm, em, rshm = median(shl), median(exl), median(rsh)
+        print("  sh loop %.2f s (%.0f/s): runnel %.2fx (target >= 1.15); exec loop "
+              "%.2f s (%.0f/s): runnel %.2fx (target >= 0.9); `true #` jobs "
+              "(through the shell) %.2f s: %.2fx the sh loop (target >= 0.97)" %
+              (sm, a.jobs / sm, sm / rm, em, a.jobs / em, em / rm, rshm, sm / rshm))
         print("  rounds runnel:", " ".join("%.2f" % v for v in r))
         print("  rounds xargs: ", " ".join("%.2f" % v for v in x))
+        print("  rounds sh loop:", " ".join("%.2f" % v for v in shl))
+        print("  rounds exec loop:", " ".join("%.2f" % v for v in exl))
+        print("  rounds `true #`:", " ".join("%.2f" % v for v in rsh))
         if base:
             bm = median(b)
             print("  baseline build %s: %.2f s (%.0f jobs/s), runneld CPU %.0f us/job; "
