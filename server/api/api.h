@@ -22,6 +22,8 @@ int	api_stats_get(struct request *);
 int	api_events_get(struct request *);
 int	api_health_get(struct request *);
 int	api_metrics_get(struct request *);
+/* The OpenAPI description (docs/openapi.yaml) as JSON. */
+int	api_openapi_get(struct request *);
 int	api_session_get(struct request *);
 int	api_session_create(struct request *);
 int	api_session_delete(struct request *);

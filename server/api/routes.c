@@ -29,6 +29,7 @@ const struct route api_routes[] = {
 	{HTTP_GET,	"/api/v1/session",		api_session_get, 0},
 	{HTTP_POST,	"/api/v1/session",		api_session_create, 0},
 	{HTTP_DELETE,	"/api/v1/session",		api_session_delete, 0},
+	{HTTP_GET,	"/api/v1/openapi.json",		api_openapi_get, 0},
 	{HTTP_GET,	"/healthz",			api_health_get, 0},
 	{HTTP_GET,	"/metrics",			api_metrics_get, 0},
 	{HTTP_GET,	"*",				static_get, 0},	/* the rest */

@@ -103,12 +103,31 @@ not_modified(struct request *req, const char *etag)
 	return 1;
 }
 
+int
+static_embedded(struct request *req, const struct embed_file *f,
+    const char *type)
+{
+	char	 etag[24];
+	int	 gz;
+
+	etag_of(f->data, f->size, etag);
+	if (not_modified(req, etag))
+		return API_DONE;
+	gz = f->gz != NULL && accepts_gzip(req);
+	response_static(&req->resp, 200, type, gz ? f->gz : f->data,
+	    gz ? f->gz_size : f->size);
+	response_header(&req->resp, "ETag", etag);
+	response_header(&req->resp, "Cache-Control", "no-cache");
+	response_header(&req->resp, "Vary", "Accept-Encoding");
+	if (gz)
+		response_header(&req->resp, "Content-Encoding", "gzip");
+	return API_DONE;
+}
+
 static int
 serve_embedded(struct request *req, const char *name)
 {
-	const struct embed_file	*f;
-	char			 etag[24];
-	int			 gz;
+	const struct embed_file *f;
 
 	for (f = web_files; f->name; f++)
 		if (strcmp(f->name, name) == 0)
@@ -116,18 +135,7 @@ serve_embedded(struct request *req, const char *name)
 	if (f->name == NULL)
 		return reply_fail(req, 404, "not_found", NULL, "no such file: "
 		    "%.200s", req->path);
-	etag_of(f->data, f->size, etag);
-	if (not_modified(req, etag))
-		return API_DONE;
-	gz = f->gz != NULL && accepts_gzip(req);
-	response_static(&req->resp, 200, content_type(name),
-	    gz ? f->gz : f->data, gz ? f->gz_size : f->size);
-	response_header(&req->resp, "ETag", etag);
-	response_header(&req->resp, "Cache-Control", "no-cache");
-	response_header(&req->resp, "Vary", "Accept-Encoding");
-	if (gz)
-		response_header(&req->resp, "Content-Encoding", "gzip");
-	return API_DONE;
+	return static_embedded(req, f, content_type(name));
 }
 
 /* Opens name below dir, refusing symlinks on the way. */

@@ -39,6 +39,7 @@ import stat
 import struct
 import subprocess
 import tempfile
+import threading
 import time
 import unittest
 import urllib.parse
@@ -215,6 +216,45 @@ class Response(tuple):
     data = property(lambda self: self[2])
 
 
+# ---- recording answers -----------------------------------------------------
+# With RUNNEL_API_RECORD set (ctest sets it), http_request appends one JSON
+# line per exchange to <dir>/<class>-<pid>.jsonl: method, path, query,
+# status, content type and the parsed JSON body (under RECORD_BODY_MAX
+# bytes).  tests/openapi/ checks every recorded answer against
+# docs/openapi.yaml.
+RECORD_DIR = os.environ.get("RUNNEL_API_RECORD", "")
+RECORD_BODY_MAX = 1 << 20
+_record = {"file": None}
+_record_lock = threading.Lock()
+
+
+def record_exchange(method, path, status, ctype, payload):
+    """Appends one exchange to this process's record file (if recording)."""
+    if not RECORD_DIR:
+        return
+    target, _, query = path.partition("?")
+    rec = {"method": method, "path": target, "query": query,
+           "status": status, "content_type": ctype}
+    if ctype.startswith("application/json") and payload:
+        if len(payload) > RECORD_BODY_MAX:
+            rec["body_skipped"] = "over %d bytes" % RECORD_BODY_MAX
+        else:
+            try:
+                rec["body"] = json.loads(payload)
+            except ValueError:
+                rec["body_invalid"] = payload[:200].decode("utf-8", "replace")
+    line = json.dumps(rec) + "\n"
+    with _record_lock:
+        if _record["file"] is None:
+            os.makedirs(RECORD_DIR, exist_ok=True)
+            name = "%s-%d.jsonl" % (os.environ.get("RUNNEL_API_RECORD_NAME",
+                                                   "api"), os.getpid())
+            _record["file"] = open(os.path.join(RECORD_DIR, name), "a",
+                                   encoding="utf-8")
+        _record["file"].write(line)
+        _record["file"].flush()
+
+
 def http_request(port, method, path, body=None, headers=None, raw=None,
                  token=None, timeout=None):
     """One request on a fresh connection; see Server.api."""
@@ -245,6 +285,7 @@ def http_request(port, method, path, body=None, headers=None, raw=None,
             raise AssertionError("no answer to %s %s within %.1fs" %
                                  (method, path[:100], scaled(timeout))) from None
         ctype = resp.getheader("Content-Type") or ""
+        record_exchange(method, path, resp.status, ctype, payload)
         parsed = payload
         if ctype.startswith("application/json"):
             try:

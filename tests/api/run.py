@@ -156,6 +156,8 @@ def run_class(args, modname, cname, names):
     env["RUNNEL_API_TEST_KEEP"] = "1" if args.keep else ""
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     env["RUNNEL_API_TEST_PG_URL"] = args.database_url
+    # names the file its answers are recorded in (harness.record_exchange)
+    env["RUNNEL_API_RECORD_NAME"] = "%s.%s" % (modname, cname)
     t0 = time.monotonic()
     # Its own process group: a class that hangs is killed with its runnelds.
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
