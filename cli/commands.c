@@ -28,6 +28,8 @@
 "      --argv              send CMD ARGS... as an argv (exec form); without\n" \
 "                          it they are joined with spaces into one shell\n" \
 "                          command, run by /bin/sh -c\n" \
+"      --shell             through /bin/sh -c even when the command has no\n" \
+"                          shell syntax (else it may be exec'd directly)\n" \
 "      --url URL           the server (else RUNNEL_URL, the config file,\n" \
 "                          http://127.0.0.1:8080)\n"
 

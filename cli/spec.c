@@ -16,6 +16,7 @@
 
 enum {
 	OPT_CWD = 0x200, OPT_AT, OPT_WEBHOOK, OPT_IDEM, OPT_STDIN, OPT_ARGV,
+	OPT_SHELL,
 };
 
 static const struct option spec_long[] = {
@@ -34,6 +35,7 @@ static const struct option spec_long[] = {
 	{"idempotency-key", required_argument, NULL, OPT_IDEM},
 	{"stdin", required_argument, NULL, OPT_STDIN},
 	{"argv", no_argument, NULL, OPT_ARGV},
+	{"shell", no_argument, NULL, OPT_SHELL},
 	{NULL, 0, NULL, 0},
 };
 
@@ -312,6 +314,9 @@ spec_option(struct spec *s, int c, const char *arg, const char *cmd)
 	case OPT_ARGV:
 		s->argv_form = 1;
 		return 0;
+	case OPT_SHELL:
+		cJSON_DeleteItemFromObjectCaseSensitive(s->json, "shell");
+		return cJSON_AddTrueToObject(s->json, "shell") ? 0 : EXIT_FAIL;
 	}
 	return 1;
 }

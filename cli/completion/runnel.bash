@@ -3,7 +3,7 @@
 
 _runnel_spec_opts='-q --queue -p --priority -n --name -e --env --cwd -t --timeout
 -r --retries -a --after -d --delay --at -l --limit --webhook --idempotency-key
---stdin --argv'
+--stdin --argv --shell'
 
 _runnel()
 {

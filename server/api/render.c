@@ -61,6 +61,10 @@ render_job(struct jsonw *w, const struct job *j)
 	jsonw_str(w, job_state_name(j->state));
 	jsonw_lit(w, ",\"command\":");
 	jsonw_str(w, j->command);
+	if (j->shell)
+		jsonw_lit(w, ",\"shell\":true");
+	else
+		jsonw_lit(w, ",\"shell\":false");
 	jsonw_lit(w, ",\"argv\":");
 	raw_or(w, j->argv_json, "null");
 	jsonw_lit(w, ",\"env\":");

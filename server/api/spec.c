@@ -254,6 +254,12 @@ parse_scalar(struct field_ctx *c, const cJSON *v, struct job *j)
 		j->max_attempts = (int)n;
 		return 0;
 	}
+	if (strcmp(k, "shell") == 0) {
+		if (!cJSON_IsBool(v))
+			return bad(c, k, "shell must be true or false");
+		j->shell = cJSON_IsTrue(v);
+		return 0;
+	}
 	if (strcmp(k, "stdin") == 0) {
 		if (cJSON_IsNull(v))
 			return 0;
@@ -513,6 +519,9 @@ spec_parse_type(const cJSON *spec, const char *where, struct job *j,
 	}
 	if (j->command && j->argv_json)
 		return bad(&c, "argv", "give command or argv, not both");
+	if (j->shell && j->command == NULL)
+		return bad(&c, "shell", "shell applies to a command: an argv "
+		    "never goes through the shell");
 	if (!j->command && !j->argv_json && type == JOB_COMMAND)
 		return bad(&c, "command", "command (or argv) is required");
 	if (type == JOB_UPLOAD && j->has_stdin)

@@ -109,6 +109,7 @@ runmsg_make(struct runmsg *rm, const struct job *j, int64_t kill_grace_ms,
 	memset(rm, 0, sizeof(*rm));
 	m->attempt = j->attempts;
 	m->command = j->command;
+	m->shell = j->shell;
 	m->cwd = j->cwd;
 	if (j->has_stdin) {
 		/* A NUL never reaches a job: the API refuses one in stdin. */

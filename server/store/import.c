@@ -38,7 +38,7 @@ static const enum col job_cols[] = {
 	C_I64, C_TEXT, C_TEXT, C_TEXT, C_I64, C_TEXT, C_TEXT, C_TEXT, C_TEXT,
 	C_TEXT, C_BYTES, C_I64, C_TEXT, C_I32, C_I32, C_I64, C_I64, C_I64,
 	C_I64, C_I32, C_I32, C_TEXT, C_I32, C_I64, C_I64, C_I64, C_I64,
-	C_TEXT, C_I64, C_TEXT, C_TEXT, C_I32, C_I64, C_I64, C_TEXT,
+	C_TEXT, C_I64, C_TEXT, C_TEXT, C_I32, C_I64, C_I64, C_TEXT, C_I32,
 };
 static const enum col queue_cols[] = {C_TEXT, C_I32, C_I32, C_TEXT};
 static const enum col sched_cols[] = {C_I64, C_TEXT, C_TEXT, C_TEXT, C_TEXT,
@@ -69,7 +69,7 @@ static const struct table tables[T_COUNT] = {
 	    "FROM queues", "queues (name, paused, concurrency, webhooks)",
 	    queue_cols, 4},
 	[T_JOBS] = {"jobs", "SELECT " JOB_COLUMNS " FROM jobs ORDER BY id",
-	    "jobs (" JOB_COLUMNS ")", job_cols, 35},
+	    "jobs (" JOB_COLUMNS ")", job_cols, 36},
 	[T_DEPS] = {"dependencies", "SELECT dep_id, job_id FROM job_deps",
 	    "job_deps (dep_id, job_id)", dep_cols, 2},
 	[T_KEYS] = {"idempotency keys", "SELECT key, body_sha, jobs, batch, "
@@ -93,7 +93,7 @@ static const struct table tables[T_COUNT] = {
 	    "(delivery_id, try, at, status, error, response)", try_cols, 6},
 };
 
-_Static_assert(sizeof(job_cols) / sizeof(job_cols[0]) == 35,
+_Static_assert(sizeof(job_cols) / sizeof(job_cols[0]) == 36,
     "a kind for every column of JOB_COLUMNS");
 
 /* ---- the source ---- */

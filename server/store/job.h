@@ -49,6 +49,7 @@ struct job {
 	char		*queue;
 	int64_t		 priority;
 	char		*command;
+	int		 shell;		/* 1: command through /bin/sh always */
 	char		*argv_json;	/* JSON array text, exec form */
 	char		*env_json;	/* JSON object text */
 	char		*cwd;

@@ -32,7 +32,7 @@ static const struct {
 } stmts[PG_STMT_COUNT] = {
 	[PG_INSERT] = {"insert", "INSERT INTO jobs (" PG_INSERT_COLUMNS ") "
 	    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, "
-	    "$14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25) "
+	    "$14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26) "
 	    "RETURNING id"},
 	[PG_GET] = {"get", "SELECT " PG_JOB_COLUMNS " FROM jobs WHERE id = $1"},
 	[PG_GET_MANY] = {"get_many", "SELECT " PG_JOB_COLUMNS " FROM jobs "

@@ -79,14 +79,15 @@
 	"run_at, started_at, finished_at, exit_code, signal, error, worker, " \
 	"stdout_bytes, stderr_bytes, cpu_ms, max_rss_kb, file_name, " \
 	"file_size, file_sha256, after, deps_left, schedule_id, scheduled_for, " \
-	"webhooks, node"
+	"webhooks, shell, node"
 
 /* The columns an insert writes, and how many parameters a row takes. */
 #define PG_INSERT_COLUMNS "type, name, queue, priority, state, command, " \
 	"argv, env, cwd, stdin, timeout_ms, limits, max_attempts, " \
 	"created_at, run_at, file_name, file_size, file_sha256, after, " \
-	"deps_left, error, finished_at, schedule_id, scheduled_for, webhooks"
-#define PG_INSERT_PARAMS	25
+	"deps_left, error, finished_at, schedule_id, scheduled_for, webhooks, " \
+	"shell"
+#define PG_INSERT_PARAMS	26
 
 /*
  * Every prepared statement; the name and SQL of each are in pg.c's

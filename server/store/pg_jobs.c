@@ -48,6 +48,7 @@ param_job(struct pg_params *p, const struct job *j)
 	pg_param_opt(p, (int64_t)j->schedule_id, j->schedule_id > 0);
 	pg_param_opt(p, j->scheduled_for, j->schedule_id > 0);
 	pg_param_text(p, j->webhooks_json);
+	pg_param_int(p, j->shell);
 }
 
 /* INSERT ... VALUES with n rows of parameters, RETURNING id. */
@@ -198,7 +199,7 @@ pg_row_job(const PGresult *r, int row, struct job *j)
 	int c = 0, t, state, oom = 0, rc;
 
 	job_init(j);
-	if (PQnfields(r) != 36)
+	if (PQnfields(r) != 37)
 		return -EIO;
 	j->id = (uint64_t)pg_int(r, row, c++);
 	t = job_type_parse(PQgetvalue(r, row, c++));
@@ -236,6 +237,7 @@ pg_row_job(const PGresult *r, int row, struct job *j)
 	j->schedule_id = (uint64_t)pg_opt(r, row, c++, 0);
 	j->scheduled_for = pg_opt(r, row, c++, 0);
 	j->webhooks_json = row_str(r, row, c++, &oom);
+	j->shell = (int)pg_int(r, row, c++);
 	j->node = row_str(r, row, c++, &oom);
 	rc = oom ? -ENOMEM : t < 0 || state < 0 ? -EIO : 0;
 	if (rc < 0) {

@@ -19,10 +19,10 @@
 	"command, argv, env, cwd, stdin, timeout_ms, limits, attempts, " \
 	"max_attempts, created_at, run_at, file_name, file_size, " \
 	"file_sha256, after, deps_left, error, finished_at, schedule_id, " \
-	"scheduled_for, webhooks) VALUES "
+	"scheduled_for, webhooks, shell) VALUES "
 #define INSERT_ROW "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, " \
-	"?, ?, ?, ?, ?, ?, ?)"
-#define INSERT_PARAMS	25
+	"?, ?, ?, ?, ?, ?, ?, ?)"
+#define INSERT_PARAMS	26
 #define INSERT_ROWS	16
 
 /* A whole job row, in the order row_job (sqlite_jobs.c) reads it. */
@@ -32,7 +32,7 @@
 	"run_at, started_at, finished_at, exit_code, signal, error, worker, " \
 	"stdout_bytes, stderr_bytes, cpu_ms, max_rss_kb, file_name, " \
 	"file_size, file_sha256, after, deps_left, schedule_id, scheduled_for, " \
-	"webhooks"
+	"webhooks, shell"
 
 /* A schedule row, in the order sqlite_sched.c reads it. */
 #define SCHED_COLUMNS "id, name, cron, timezone, job, overlap, misfire, " \

@@ -42,6 +42,7 @@ bind_job(sqlite3_stmt *st, int b, const struct job *j)
 	sqlite_bind_opt(st, b + 23, (int64_t)j->schedule_id, j->schedule_id > 0);
 	sqlite_bind_opt(st, b + 24, j->scheduled_for, j->schedule_id > 0);
 	sqlite_bind_text(st, b + 25, j->webhooks_json);
+	sqlite3_bind_int(st, b + 26, j->shell);
 }
 
 /*
@@ -145,6 +146,7 @@ row_job(sqlite3_stmt *st, struct job *j)
 	j->schedule_id = (uint64_t)sqlite_col_opt(st, c++, 0);
 	j->scheduled_for = sqlite_col_opt(st, c++, 0);
 	j->webhooks_json = sqlite_col_str(st, c++);
+	j->shell = sqlite3_column_int(st, c++);
 	if (t < 0 || state < 0) {
 		job_clear(j);
 		return -EIO;

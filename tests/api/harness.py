@@ -1070,7 +1070,7 @@ class RunnelTestCase(unittest.TestCase):
             self.assertEqual(err.get("field"), field, "%s: %r" % (where, r.data))
 
     def assertJobShape(self, j):
-        keys = {"id", "type", "name", "queue", "priority", "state", "command",
+        keys = {"id", "type", "name", "queue", "priority", "state", "command", "shell",
                 "argv", "env", "cwd", "timeout", "limits", "attempts",
                 "max_attempts", "after", "created_at", "run_at", "started_at",
                 "finished_at", "exit_code", "signal", "error", "worker", "pid",

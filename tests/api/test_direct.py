@@ -100,3 +100,39 @@ class DirectPathTest(RunnelTestCase):
         j = self.wait(j["id"])
         self.assertEqual(j["state"], "canceled")
         self.assertEqual(j["signal"], 15)
+
+
+class ShellFieldTest(RunnelTestCase):
+    def test_shell_true_runs_the_command_through_the_shell(self):
+        j = self.submit({"command": "cat /proc/self/stat", "shell": True})
+        self.assertIs(j["shell"], True)
+        j = self.wait(j["id"])
+        out = self.server.output(j["id"])
+        pid, pgrp = int(out.split()[0]), int(out.split(b") ")[1].split()[2])
+        self.assertNotEqual(pid, pgrp)		# cat is the shell's child
+        plain = self.wait(self.submit({"command": "cat /proc/self/stat"})["id"])
+        self.assertIs(plain["shell"], False)
+        out = self.server.output(plain["id"])
+        self.assertEqual(int(out.split()[0]), int(out.split(b") ")[1].split()[2]))
+
+    def test_shell_must_be_a_boolean_and_go_with_a_command(self):
+        before = self.server.total()
+        for spec, field in (({"command": "ls", "shell": 1}, "shell"),
+                            ({"command": "ls", "shell": "yes"}, "shell"),
+                            ({"argv": ["ls"], "shell": True}, "shell")):
+            r = self.api("POST", "/api/v1/jobs", body=spec)
+            self.assertEqual(r.status, 400, spec)
+            self.assertEqual(r.data["error"]["field"], field)
+        self.assertEqual(self.server.total(), before)
+        j = self.submit({"argv": ["true"], "shell": False})
+        self.assertIs(j["shell"], False)
+
+    def test_shell_survives_a_restart(self):
+        g = self.gate()
+        held = self.submit({"command": g.cmd})
+        self.server.wait_running(held["id"])
+        j = self.submit({"command": "cat /proc/self/stat", "shell": True})
+        g.open()
+        self.server.stop()
+        self.server.start()
+        self.assertIs(self.job(j["id"])["shell"], True)
