@@ -63,7 +63,7 @@ mkdir -p "$tmp/t"
 cd "$here"
 status=0
 RUNNEL_BIN="$bin" CHROMIUM="$chromium" RUNNEL_BROWSER_TMP="$tmp" TMPDIR="$tmp/t" \
-    node --test --test-concurrency=1 --test-reporter=spec "$@" dashboard.test.mjs nodes.test.mjs schedules.test.mjs ||
+    node --test --test-concurrency=1 --test-reporter=spec "$@" dashboard.test.mjs nodes.test.mjs schedules.test.mjs operator.test.mjs ||
     status=$?
 echo "screenshots: ${RUNNEL_BROWSER_OUT:-$here/out}"
 exit $status
