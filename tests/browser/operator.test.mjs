@@ -113,3 +113,41 @@ test('a 100 MiB output scrolls with no long task and jumps to its last line', as
   await screenshot(p, 'op-big-output');
   noErrors(p);
 });
+
+test('edit and resubmit: the form holds the job spec, and running it makes a new job with the same spec', async (t) => {
+  const p = await page(t);
+  const dep = await srv.submit({command: 'true'});
+  await srv.waitJob(dep.id, (x) => x.state === 'succeeded');
+  const spec = {argv: ['sh', '-c', 'echo "$GREETING from $(pwd)"'], name: 'resubmit me', queue: 'edits', priority: 7,
+    env: {GREETING: 'hello', OTHER: 'x=y'}, cwd: '/tmp', timeout: 30, max_attempts: 2,
+    limits: {memory_mb: 512, open_files: 256}, after: [dep.id]};
+  const old = await srv.submit(spec);
+  await srv.waitJob(old.id, (x) => FINISHED.has(x.state));
+  await p.goto(`${srv.url}/#/jobs/${old.id}`);
+  await live(p);
+  await p.click('a:has-text("Edit and resubmit")');
+  await p.waitForURL(new RegExp(`#/submit\\?from=${old.id}$`));
+  await waitFor(async () => (await p.inputValue('#c-name')) === 'resubmit me', {what: 'the form to be filled'});
+  assert.equal(await p.isChecked('#c-mode-argv'), true);
+  assert.equal(await p.inputValue('#c-argv'), 'sh\n-c\necho "$GREETING from $(pwd)"');
+  assert.equal(await p.inputValue('#c-queue'), 'edits');
+  assert.equal(await p.inputValue('#c-priority'), '7');
+  assert.equal(await p.inputValue('#c-env'), 'GREETING=hello\nOTHER=x=y');
+  assert.equal(await p.inputValue('#c-cwd'), '/tmp');
+  assert.equal(await p.inputValue('#c-timeout'), '30');
+  assert.equal(await p.inputValue('#c-max_attempts'), '2');
+  assert.equal(await p.inputValue('#c-limits-memory_mb'), '512');
+  assert.equal(await p.inputValue('#c-after'), String(dep.id));
+  await screenshot(p, 'op-resubmit-form');
+  await p.click('button:has-text("Run")');
+  await p.waitForURL(/#\/jobs\/\d+$/, {timeout: T(5000)});
+  const id = Number(/#\/jobs\/(\d+)$/.exec(p.url())[1]);
+  assert.notEqual(id, old.id);
+  const a = await srv.job(old.id), b = await srv.waitJob(id, (x) => FINISHED.has(x.state));
+  for (const k of ['argv', 'command', 'name', 'queue', 'priority', 'env', 'cwd', 'timeout', 'max_attempts', 'limits', 'after', 'type']) {
+    assert.deepEqual(b[k], a[k], k);
+  }
+  assert.equal(b.state, 'succeeded');
+  await waitFor(async () => (await outText(p)) === 'hello from /tmp\n', {what: 'the new job output'});
+  noErrors(p);
+});
