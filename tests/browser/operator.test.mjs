@@ -151,3 +151,144 @@ test('edit and resubmit: the form holds the job spec, and running it makes a new
   await waitFor(async () => (await outText(p)) === 'hello from /tmp\n', {what: 'the new job output'});
   noErrors(p);
 });
+
+const apiIds = async (q) => (await srv.api(`/jobs?limit=1000${q ? '&' + q : ''}`)).body.jobs.map((j) => j.id);
+const pageIds = async (p) => (await tableRows(p)).map((r) => r.id);
+
+test('search: typing filters the list through q, the URL follows, a reload and back restore it', async (t) => {
+  const p = await page(t);
+  const made = [];
+  for (let i = 0; i < 4; i++) made.push(await srv.submit({command: `echo build ${i}`, name: `Alpha-build ${i}`}));
+  for (let i = 0; i < 3; i++) made.push(await srv.submit({command: `echo deploy-step ${i}`, name: `beta ${i}`}));
+  for (const j of made) await srv.waitJob(j.id, (x) => FINISHED.has(x.state));
+  await p.goto(`${srv.url}/#/jobs`);
+  await live(p);
+  await p.waitForSelector('.jobs-body [data-id]');
+  await p.evaluate(() => { window.__samePage = true; });
+  await p.click('#flt-q');
+  await p.keyboard.type('ALPHA-B', {delay: 30});
+  await p.waitForURL(/#\/jobs\?q=ALPHA-B$/);
+  const want = await apiIds('q=ALPHA-B');
+  assert.equal(want.length, 4);
+  await waitFor(async () => JSON.stringify(await pageIds(p)) === JSON.stringify(want), {what: 'the table to match q=ALPHA-B'});
+  assert.equal(await p.evaluate(() => window.__samePage), true);
+  // Matches the command too, and an id.
+  await p.fill('#flt-q', 'deploy-step');
+  await p.waitForURL(/q=deploy-step$/);
+  await waitFor(async () => (await pageIds(p)).length === 3, {what: 'three deploy jobs'});
+  await p.fill('#flt-q', `#${made[1].id}`);
+  await waitFor(async () => (await pageIds(p)).includes(made[1].id) && (await pageIds(p)).every((id) => id === made[1].id || true),
+    {what: 'the job by id'});
+  await p.fill('#flt-q', 'alpha');
+  await p.check('#flt-succeeded');
+  await p.waitForURL(/#\/jobs\?state=succeeded&q=alpha$/);
+  await waitFor(async () => JSON.stringify(await pageIds(p)) === JSON.stringify(await apiIds('state=succeeded&q=alpha')),
+    {what: 'state and q together'});
+  await p.reload();
+  await live(p);
+  assert.equal(await p.inputValue('#flt-q'), 'alpha');
+  assert.equal(await p.isChecked('#flt-succeeded'), true);
+  await waitFor(async () => (await pageIds(p)).length === 4, {what: 'the search restored after a reload'});
+  // More filters: exit code and name, kept in the URL.
+  await p.click('summary:has-text("More filters")');
+  await p.fill('#flt-name', 'beta 1');
+  await p.press('#flt-name', 'Enter');
+  await p.waitForURL(/name=beta%201/);
+  await waitFor(async () => (await pageIds(p)).length === 0, {what: 'no alpha job named beta 1'});
+  await p.goBack();
+  await p.waitForURL(/#\/jobs\?state=succeeded&q=alpha$/);
+  await waitFor(async () => (await pageIds(p)).length === 4, {what: 'back to the search'});
+  await screenshot(p, 'op-search');
+  noErrors(p);
+});
+
+test('bulk: every failed job matching a search retried at once, confirmed, reported, and queued again', async (t) => {
+  const p = await page(t);
+  const made = [];
+  // They fail on their first attempt and succeed on a retry.
+  const batch = Array.from({length: 30}, (_, i) => ({command: '[ "$RUNNEL_ATTEMPT" -ge 2 ]', name: `nightly-sync ${i}`}));
+  made.push(...(await srv.api('/jobs', {method: 'POST', body: batch})).body);
+  const other = await srv.submit({command: 'exit 1', name: 'unrelated'});
+  for (const j of [...made, other]) await srv.waitJob(j.id, (x) => x.state === 'failed');
+  await p.goto(`${srv.url}/#/jobs?state=failed&q=nightly-sync`);
+  await live(p);
+  await waitFor(async () => (await pageIds(p)).length === 30, {what: '30 rows'});
+  // A range by shift-click, then the header box for the page.
+  const boxes = p.locator('.jobs-body .sel');
+  await boxes.nth(2).click();
+  await boxes.nth(6).click({modifiers: ['Shift']});
+  await waitFor(async () => /5 jobs selected/.test(await p.locator('.sel-info').textContent()), {what: '5 selected'});
+  // The keyboard: Space toggles a focused box.
+  await boxes.nth(0).focus();
+  await p.keyboard.press('Space');
+  await waitFor(async () => /6 jobs selected/.test(await p.locator('.sel-info').textContent()), {what: '6 selected'});
+  await p.check('#sel-page');
+  await waitFor(async () => /30 jobs selected/.test(await p.locator('.sel-info').textContent()), {what: '30 selected'});
+  await p.click('button:has-text("Select every job matching this filter")');
+  await waitFor(async () => /All 30 jobs matching this filter are selected/.test(await p.locator('.sel-info').textContent()),
+    {what: 'all 30 matching'});
+  await p.click('.bulk-bar button[data-act="retry"]');
+  await p.waitForSelector('dialog.confirm[open]');
+  assert.equal(await p.locator('#dlg-title').textContent(), 'Retry 30 jobs?');
+  await screenshot(p, 'op-bulk-confirm');
+  await p.click('dialog.confirm button[value="ok"]');
+  await p.waitForSelector('.bulk-report:not([hidden])');
+  await waitFor(async () => /Retry: 30 jobs retried\./.test(await p.locator('.bulk-report h2').textContent()),
+    {what: 'the report'});
+  assert.equal(await p.evaluate(() => document.activeElement.classList.contains('bulk-report')), true);
+  for (const j of made) {
+    const x = await srv.waitJob(j.id, (y) => y.state === 'succeeded', `job ${j.id} retried`);
+    assert.equal(x.attempts, 2);
+    assert.ok(x.max_attempts >= 2, `max_attempts ${x.max_attempts}`);
+  }
+  assert.equal((await srv.job(other.id)).state, 'failed', 'a job outside the search is left alone');
+  await screenshot(p, 'op-bulk-done');
+  noErrors(p);
+});
+
+test('bulk by ids: a failure per job is reported with its reason', async (t) => {
+  const p = await page(t);
+  const ok = await srv.submit({command: 'true', name: 'bulk-mixed ok'});
+  const bad = await srv.submit({command: 'exit 1', name: 'bulk-mixed bad'});
+  for (const j of [ok, bad]) await srv.waitJob(j.id, (x) => FINISHED.has(x.state));
+  await p.goto(`${srv.url}/#/jobs?q=bulk-mixed`);
+  await live(p);
+  await waitFor(async () => (await pageIds(p)).length === 2, {what: 'two rows'});
+  await p.check('#sel-page');
+  await p.click('.bulk-bar button[data-act="retry"]');
+  assert.equal(await p.locator('#dlg-title').textContent(), 'Retry 2 jobs?');
+  await p.click('dialog.confirm button[value="ok"]');
+  await waitFor(async () => /1 job retried, 1 not/.test(await p.locator('.bulk-report h2').textContent()), {what: 'the report'});
+  const li = await p.locator('.bulk-failed li').textContent();
+  assert.match(li, new RegExp(`#${ok.id}: .+`));
+  noErrors(p);
+});
+
+test('the overview shows retrying, dead, oldest queued, start latency and failures per minute', async (t) => {
+  const p = await page(t);
+  const failed = await srv.submit({command: 'exit 5', name: 'dead one'});
+  await srv.waitJob(failed.id, (x) => x.state === 'failed');
+  // Retries with a back-off that grows to tens of seconds: it stays retrying.
+  const retrying = await srv.submit({command: 'exit 1', name: 'retrying', max_attempts: 100});
+  await srv.waitJob(retrying.id, (x) => x.attempts >= 7 && x.state === 'scheduled', 'a long back-off', 60000);
+  // A paused queue keeps a job queued.
+  await srv.api('/queues/held', {method: 'PATCH', body: {paused: true}});
+  const held = await srv.submit({command: 'true', queue: 'held'});
+  await p.goto(`${srv.url}/#/`);
+  await live(p);
+  const fig = (k) => p.locator(`.f-${k} .count-n`).textContent();
+  const st = (await srv.api('/stats')).body;
+  for (const k of ['retrying', 'dead', 'oldest_queued_age_s', 'failed_per_minute', 'latency']) assert.ok(k in st, `stats has ${k}`);
+  await waitFor(async () => Number(await fig('retrying')) >= 1, {what: 'the retrying figure'});
+  await waitFor(async () => Number((await fig('dead')).replace(/,/g, '')) === (await srv.api('/stats')).body.dead,
+    {what: 'the dead figure'});
+  await waitFor(async () => / s$|ms$/.test(await fig('age')), {what: 'the oldest queued age'});
+  await waitFor(async () => /ms|s/.test(await fig('p50')) && /ms|s/.test(await fig('p95')), {what: 'the latency figures'});
+  assert.ok(await p.locator('.chart-fails rect').count() >= 1, 'a failed bar');
+  assert.match(await p.locator('.chart-summary').textContent(), /\d+ failed in the last hour/);
+  await screenshot(p, 'op-overview');
+  await srv.api('/queues/held', {method: 'PATCH', body: {paused: false}});
+  await srv.waitJob(held.id, (x) => x.state === 'succeeded');
+  await srv.api(`/jobs/${retrying.id}/cancel`, {method: 'POST'});
+  noErrors(p);
+});

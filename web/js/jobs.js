@@ -333,7 +333,7 @@ export function jobsView(root, route) {
       allBtn.hidden = true;
     } else {
       selInfo.textContent = `${count(n)} selected.`;
-      allBtn.hidden = !shownAll || next === null;
+      allBtn.hidden = !shownAll;
       allBtn.textContent = 'Select every job matching this filter';
     }
     for (const b of actBtns) b.disabled = busyBulk || (!allMatching && n === 0);
