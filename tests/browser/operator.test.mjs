@@ -5,6 +5,7 @@
 import {test, before, after} from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import path from 'node:path';
 import {startServer, launchBrowser, newPage, screenshot, waitFor, tableRows, FINISHED, SCALE} from './lib.mjs';
 
 const T = (ms) => ms * SCALE;
@@ -38,6 +39,30 @@ function noErrors(p) {
   assert.deepEqual(p.errors, [], 'the browser console has errors');
 }
 
+// axe (as dashboard.test.mjs runs it) on the page as it is, in light and
+// dark, at its width and at 360 px; a page wider than the viewport counts.
+const AXE = path.join(path.dirname(new URL(import.meta.url).pathname), 'node_modules/axe-core/axe.min.js');
+async function axeClean(p, what) {
+  const found = [];
+  if (!(await p.evaluate(() => !!window.axe))) await p.evaluate(fs.readFileSync(AXE, 'utf8'));
+  const size = p.viewportSize();
+  for (const [scheme, width] of [['light', size.width], ['dark', 360]]) {
+    await p.emulateMedia({colorScheme: scheme});
+    await p.setViewportSize({width, height: size.height});
+    const r = await p.evaluate(() => window.axe.run(document,
+      {runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice']}));
+    const wide = await p.evaluate(() => document.documentElement.scrollWidth);
+    if (wide > width) found.push(`${what} ${scheme} ${width}px: the page is ${wide} px wide`);
+    for (const v of r.violations) {
+      found.push(`${what} ${scheme} ${width}px: ${v.id} (${v.impact}) ${v.help}: ` +
+        v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', '));
+    }
+  }
+  await p.emulateMedia({colorScheme: 'light'});
+  await p.setViewportSize(size);
+  assert.deepEqual(found, []);
+}
+
 const outText = (p, n = 0) => p.locator('.out-text').nth(n).textContent();
 
 test('a job page answers first: summary header, and the output of each of 3 attempts', async (t) => {
@@ -64,6 +89,7 @@ test('a job page answers first: summary header, and the output of each of 3 atte
     const href = await p.locator('.out a:has-text("Download")').first().getAttribute('href');
     assert.equal(href, `/api/v1/jobs/${job.id}/output?stream=stdout&attempt=${a}`);
   }
+  await axeClean(p, 'job page');
   await screenshot(p, 'op-attempts');
   noErrors(p);
 });
@@ -110,6 +136,7 @@ test('a 100 MiB output scrolls with no long task and jumps to its last line', as
   assert.ok(long.every((d) => d <= 200), `a long task over 200 ms: ${long}`);
   const nodes = await p.evaluate(() => document.querySelector('.out-text').textContent.length);
   assert.ok(nodes < 10000, `${nodes} characters in the page`);
+  await axeClean(p, 'big output');
   await screenshot(p, 'op-big-output');
   noErrors(p);
 });
@@ -138,6 +165,7 @@ test('edit and resubmit: the form holds the job spec, and running it makes a new
   assert.equal(await p.inputValue('#c-max_attempts'), '2');
   assert.equal(await p.inputValue('#c-limits-memory_mb'), '512');
   assert.equal(await p.inputValue('#c-after'), String(dep.id));
+  await axeClean(p, 'resubmit form');
   await screenshot(p, 'op-resubmit-form');
   await p.click('button:has-text("Run")');
   await p.waitForURL(/#\/jobs\/\d+$/, {timeout: T(5000)});
@@ -198,6 +226,7 @@ test('search: typing filters the list through q, the URL follows, a reload and b
   await p.goBack();
   await p.waitForURL(/#\/jobs\?state=succeeded&q=alpha$/);
   await waitFor(async () => (await pageIds(p)).length === 4, {what: 'back to the search'});
+  await axeClean(p, 'search');
   await screenshot(p, 'op-search');
   noErrors(p);
 });
@@ -227,6 +256,7 @@ test('bulk: every failed job matching a search retried at once, confirmed, repor
   await p.click('button:has-text("Select every job matching this filter")');
   await waitFor(async () => /All 30 jobs matching this filter are selected/.test(await p.locator('.sel-info').textContent()),
     {what: 'all 30 matching'});
+  await axeClean(p, 'bulk bar');
   await p.click('.bulk-bar button[data-act="retry"]');
   await p.waitForSelector('dialog.confirm[open]');
   assert.equal(await p.locator('#dlg-title').textContent(), 'Retry 30 jobs?');
@@ -242,6 +272,7 @@ test('bulk: every failed job matching a search retried at once, confirmed, repor
     assert.ok(x.max_attempts >= 2, `max_attempts ${x.max_attempts}`);
   }
   assert.equal((await srv.job(other.id)).state, 'failed', 'a job outside the search is left alone');
+  await axeClean(p, 'bulk report');
   await screenshot(p, 'op-bulk-done');
   noErrors(p);
 });
@@ -286,6 +317,7 @@ test('the overview shows retrying, dead, oldest queued, start latency and failur
   await waitFor(async () => /ms|s/.test(await fig('p50')) && /ms|s/.test(await fig('p95')), {what: 'the latency figures'});
   assert.ok(await p.locator('.chart-fails rect').count() >= 1, 'a failed bar');
   assert.match(await p.locator('.chart-summary').textContent(), /\d+ failed in the last hour/);
+  await axeClean(p, 'overview');
   await screenshot(p, 'op-overview');
   await srv.api('/queues/held', {method: 'PATCH', body: {paused: false}});
   await srv.waitJob(held.id, (x) => x.state === 'succeeded');
