@@ -50,6 +50,13 @@ struct job_result {
 	int64_t		 max_rss_kb;	/* -1 if unknown */
 };
 
+/* Which of a filter's bounds are set (a zeroed filter has none). */
+#define FILTER_CREATED_AFTER	0x01
+#define FILTER_CREATED_BEFORE	0x02
+#define FILTER_FINISHED_AFTER	0x04
+#define FILTER_FINISHED_BEFORE	0x08
+#define FILTER_EXIT_CODE	0x10
+
 struct job_filter {
 	uint32_t	 states;	/* bit per enum job_state; 0 = all */
 	uint32_t	 types;		/* bit per enum job_type; 0 = all */
@@ -57,6 +64,19 @@ struct job_filter {
 	uint64_t	 schedule;	/* made by this schedule; 0 = any */
 	uint64_t	 before;	/* ids below this; 0 = from the newest */
 	int		 limit;
+	/* the search's: see store/list_where.h */
+	const char	*q;		/* in name, command, argv or file name
+					 * (ASCII case folded); NULL = any */
+	uint64_t	 q_id;		/* q is this id too; 0 = not a number */
+	const char	*name;		/* exactly this name; NULL = any */
+	unsigned	 has;		/* FILTER_* bits: the bounds below set */
+	int64_t		 created_after_ms;	/* created_at >= it */
+	int64_t		 created_before_ms;	/* created_at < it */
+	int64_t		 finished_after_ms;	/* finished_at >= it */
+	int64_t		 finished_before_ms;	/* finished_at < it */
+	int		 exit_code;	/* finished, having exited with it */
+	int64_t		 window;	/* ids a search page examines; 0:
+					 * LIST_WINDOW (store/list_where.h) */
 };
 
 /* ---- the connection and the turn's transaction ---- */
