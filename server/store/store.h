@@ -174,7 +174,10 @@ int	store_set_state(struct store *, uint64_t id, enum job_state from,
  * Queues a job in state from again, clearing its previous result;
  * scheduled instead while deps_left > 0 of its dependencies have not
  * succeeded.  undo_attempt also takes back the attempt count (a
- * shutdown ended the run through no fault of the job).  Returns 0,
+ * shutdown ended the run through no fault of the job).  max_attempts
+ * is raised to at least the attempts made so far plus one, so that a
+ * job retried by hand runs once more and never shows more attempts
+ * than max_attempts.  Returns 0,
  * -EBUSY when it is not in state from (or not there), or a code.
  */
 int	store_requeue(struct store *, uint64_t id, enum job_state from,
