@@ -17,6 +17,7 @@
 const struct route api_routes[] = {
 	{HTTP_GET,	"/api/v1/jobs",			api_jobs_list, 0, LIST_PARAMS},
 	{HTTP_POST,	"/api/v1/jobs",			api_jobs_submit, 0, NONE},
+	{HTTP_POST,	"/api/v1/jobs/bulk",		api_jobs_bulk, 0, NONE},
 	{HTTP_GET,	"/api/v1/jobs/{id}",		api_jobs_get, 0, "wait"},
 	{HTTP_DELETE,	"/api/v1/jobs/{id}",		api_jobs_delete, 0, NONE},
 	{HTTP_POST,	"/api/v1/jobs/{id}/cancel",	api_jobs_cancel, 0, NONE},

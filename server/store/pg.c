@@ -60,6 +60,8 @@ static const struct {
 	[PG_REQUEUE] = {"requeue", "UPDATE jobs SET state = CASE WHEN "
 	    "$4::integer > 0 THEN 'scheduled' ELSE 'queued' END, "
 	    "deps_left = $4, attempts = attempts - $3::integer, "
+	    "max_attempts = GREATEST(max_attempts, "
+	    "attempts - $3::integer + 1), "
 	    "started_at = NULL, finished_at = NULL, exit_code = NULL, "
 	    "signal = NULL, error = NULL, stdout_bytes = 0, stderr_bytes = 0, "
 	    "cpu_ms = NULL, max_rss_kb = NULL, node = NULL "

@@ -40,7 +40,10 @@ static const char *stmt_sql[ST_COUNT_MAX] = {
 	    "finished_at = ?5 WHERE id = ?1 AND state = ?2",
 	[ST_REQUEUE] = "UPDATE jobs SET state = CASE WHEN ?4 > 0 THEN "
 	    "'scheduled' ELSE 'queued' END, deps_left = ?4, "
-	    "attempts = attempts - ?3, started_at = NULL, finished_at = NULL, "
+	    "attempts = attempts - ?3, "
+	    /* a manual retry gets one attempt more than it has had */
+	    "max_attempts = max(max_attempts, attempts - ?3 + 1), "
+	    "started_at = NULL, finished_at = NULL, "
 	    "exit_code = NULL, signal = NULL, error = NULL, "
 	    "stdout_bytes = 0, stderr_bytes = 0, cpu_ms = NULL, "
 	    "max_rss_kb = NULL WHERE id = ?1 AND state = ?2",
