@@ -237,7 +237,7 @@ test('bulk: every failed job matching a search retried at once, confirmed, repor
   const made = [];
   // They fail on their first attempt and succeed on a retry.
   const batch = Array.from({length: 30}, (_, i) => ({command: '[ "$RUNNEL_ATTEMPT" -ge 2 ]', name: `nightly-sync ${i}`}));
-  made.push(...(await srv.api('/jobs', {method: 'POST', body: batch})).body);
+  made.push(...(await srv.api('/jobs', {method: 'POST', body: batch})).body.jobs);
   const other = await srv.submit({command: 'exit 1', name: 'unrelated'});
   for (const j of [...made, other]) await srv.waitJob(j.id, (x) => x.state === 'failed');
   await p.goto(`${srv.url}/#/jobs?state=failed&q=nightly-sync`);

@@ -77,7 +77,8 @@ function textMatch(q, j) {
   const id = /^#?(\d+)$/.exec(t);
   if (id && Number(id[1]) === j.id) return true;
   const low = t.toLowerCase();
-  const hay = [j.name || '', j.command || '', Array.isArray(j.argv) ? j.argv.join(' ') : ''];
+  const hay = [j.name || '', j.command || '', Array.isArray(j.argv) ? j.argv.join(' ') : '',
+    j.type === 'upload' && j.file ? j.file.name : ''];
   return hay.some((x) => x.toLowerCase().includes(low));
 }
 
@@ -394,7 +395,7 @@ export function jobsView(root, route) {
     try {
       const r = await dryRun('delete');
       if (!allMatching || f !== filterQuery(filter)) return;
-      matchCount = {matched: r.matched, more: !!r.more};
+      matchCount = {matched: r.more ? Math.min(r.matched, 10000) : r.matched, more: !!r.more};
     } catch (e) {
       allMatching = false;
       error.textContent = `Could not count the matching jobs: ${e.message}`;
@@ -417,8 +418,8 @@ export function jobsView(root, route) {
     try {
       if (useFilter) {
         const r = await dryRun(action);
-        n = r.matched;
         more = !!r.more;
+        n = more ? Math.min(r.matched, 10000) : r.matched;
       } else n = list.length;
     } catch (e) {
       error.textContent = `Could not count the jobs: ${e.message}`;
@@ -437,24 +438,31 @@ export function jobsView(root, route) {
     busyBulk = true;
     selUpdate();
     selInfo.textContent = `${Verb === 'Retry' ? 'Retrying' : Verb === 'Cancel' ? 'Canceling' : 'Deleting'} ${what}…`;
-    let matched = 0, okN = 0;
-    const failed = [];
+    let matched = 0;
+    const okIds = new Set();
+    const failedBy = new Map();
+    const take = (r) => {
+      for (const x of r.results || []) {
+        if (x.ok) { okIds.add(x.id); failedBy.delete(x.id); } else if (!okIds.has(x.id)) failedBy.set(x.id, x);
+      }
+    };
     let failure = null;
     try {
       if (useFilter) {
         for (let round = 0; round < 1000; round++) {
           const r = await api('/jobs/bulk', {method: 'POST', body: {action, filter: bulkFilter(filter)}});
           matched += r.matched;
-          for (const x of r.results || []) if (x.ok) okN++; else failed.push(x);
+          take(r);
+          // A filter the action does not change finds the same jobs again.
           const progressed = (r.results || []).some((x) => x.ok);
           if (!r.more || !progressed) break;
-          selInfo.textContent = `${count(okN)} ${done} so far…`;
+          selInfo.textContent = `${count(okIds.size)} ${done} so far…`;
         }
       } else {
         for (let i = 0; i < list.length; i += 10000) {
           const r = await api('/jobs/bulk', {method: 'POST', body: {action, ids: list.slice(i, i + 10000)}});
           matched += r.matched;
-          for (const x of r.results || []) if (x.ok) okN++; else failed.push(x);
+          take(r);
         }
       }
     } catch (e) {
@@ -462,6 +470,8 @@ export function jobsView(root, route) {
     }
     busyBulk = false;
     if (!alive) return;
+    const okN = okIds.size;
+    const failed = [...failedBy.values()];
     clearSel();
     // The report: how many, and which failed and why.
     const title = h('h2', {id: 'bulk-title', text: `${Verb}: ${count(okN)} ${done}` +
