@@ -65,6 +65,19 @@ static const char *stmt_sql[ST_COUNT_MAX] = {
 	    "GROUP BY queue, state",
 	[ST_FINISHED_SINCE] = "SELECT finished_at FROM jobs "
 	    "WHERE finished_at >= ?1",
+	/* The overview (store/overview.h), each through an index. */
+	[ST_OV_RETRYING] = "SELECT count(*) FROM jobs "
+	    "WHERE state = 'scheduled' AND error IS NOT NULL",
+	[ST_OV_OLDEST] = "SELECT max(created_at, coalesce(run_at, 0)) "
+	    "FROM jobs WHERE state = 'queued' ORDER BY id LIMIT 1",
+	[ST_OV_FAILED] = "SELECT finished_at / 60000, count(*) FROM jobs "
+	    "WHERE state = 'failed' AND finished_at >= ?1 GROUP BY 1",
+	[ST_OV_FINISHED] = "SELECT started_at - max(created_at, "
+	    "coalesce(run_at, 0)) FROM jobs WHERE finished_at >= ?1 "
+	    "AND started_at >= ?1 ORDER BY finished_at DESC LIMIT ?2",
+	[ST_OV_RUNNING] = "SELECT started_at - max(created_at, "
+	    "coalesce(run_at, 0)) FROM jobs WHERE state = 'running' "
+	    "AND started_at >= ?1",
 	[ST_QUEUES] = "SELECT name, paused, concurrency FROM queues "
 	    "ORDER BY name",
 	[ST_DEP_ADD] = "INSERT OR IGNORE INTO job_deps (dep_id, job_id) "
@@ -566,6 +579,7 @@ const struct store_ops sqlite_ops = {
 	.running = sqlite_running,
 	.count = sqlite_count,
 	.finished_since = sqlite_finished_since,
+	.overview = sqlite_overview,
 	.expired = sqlite_expired,
 	.queue_set = sqlite_queue_set,
 	.queues = sqlite_queues,
