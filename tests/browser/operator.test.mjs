@@ -314,10 +314,13 @@ test('the overview shows retrying, dead, oldest queued, start latency and failur
   await waitFor(async () => Number(await fig('retrying')) >= 1, {what: 'the retrying figure'});
   await waitFor(async () => Number((await fig('dead')).replace(/,/g, '')) === (await srv.api('/stats')).body.dead,
     {what: 'the dead figure'});
-  await waitFor(async () => / s$|ms$/.test(await fig('age')), {what: 'the oldest queued age'});
+  // The held job's wait counts on by the second, with no new event.
+  await waitFor(async () => /^\d+(\.\d)? s$/.test(await fig('age')) && parseFloat(await fig('age')) >= 1,
+    {what: 'the oldest queued age, counting on'});
   await waitFor(async () => /ms|s/.test(await fig('p50')) && /ms|s/.test(await fig('p95')), {what: 'the latency figures'});
   assert.ok(await p.locator('.chart-fails rect').count() >= 1, 'a failed bar');
   assert.match(await p.locator('.chart-summary').textContent(), /\d+ failed in the last hour/);
+  assert.match(await p.locator('.fig-note').textContent(), /started in the last 5 minutes/);
   await axeClean(p, 'overview');
   await screenshot(p, 'op-overview');
   await srv.api('/queues/held', {method: 'PATCH', body: {paused: false}});

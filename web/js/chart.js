@@ -86,7 +86,7 @@ export function minuteChart() {
     yMax.textContent = String(top);
     const text = total === 0
       ? 'No jobs finished in the last hour.'
-      : `${total.toLocaleString('en-US')} jobs finished in the last hour; ` +
+      : `${total.toLocaleString('en-US')} job${total === 1 ? '' : 's'} finished in the last hour; ` +
         `peak ${peak.toLocaleString('en-US')} per minute at ${hhmm(peakAt)}; ` +
         `${(data[n - 1] || 0).toLocaleString('en-US')} so far this minute.` +
         (hasFailed ? ` ${failedTotal.toLocaleString('en-US')} failed in the last hour.` : '');

@@ -24,16 +24,18 @@ export function overviewView(root) {
   // the oldest queued job has waited, how long jobs wait to start.
   const fig = {};
   const figList = h('ul', {class: 'counts figures'});
-  for (const [k, label, href] of [['retrying', 'retrying', '#/jobs?state=scheduled'], ['dead', 'dead (no attempts left)', '#/jobs?state=failed'],
-    ['age', 'oldest queued job waits', '#/jobs?state=queued'], ['p50', 'start latency p50', null], ['p95', 'start latency p95', null]]) {
+  for (const [k, label, href] of [['retrying', 'retrying', '#/jobs?state=scheduled'], ['dead', 'dead (failed for good)', '#/jobs?state=failed'],
+    ['age', 'oldest queued wait', '#/jobs?state=queued'], ['p50', 'start latency p50', null], ['p95', 'start latency p95', null]]) {
     const n = h('span', {class: 'count-n', text: '…'});
     const l = h('span', {class: 'count-l', text: label});
     fig[k] = {n, l, li: h('li', {hidden: true},
       href ? h('a', {class: `count f-${k}`, href}, n, l) : h('div', {class: `count f-${k}`}, n, l))};
     figList.append(fig[k].li);
   }
+  const latNote = h('p', {class: 'muted small fig-note'});
   const figSection = h('section', {'aria-labelledby': 'ov-health', hidden: true},
-    h('h2', {id: 'ov-health', text: 'Health'}), figList);
+    h('h2', {id: 'ov-health', text: 'Health'}), figList, latNote);
+  let age = null; // {s, at}: the oldest queued job's wait when read, to count on
   const chart = minuteChart();
   const nodes = nodesPanel();
   const workersNote = h('p', {class: 'muted'});
@@ -107,16 +109,16 @@ export function overviewView(root) {
     };
     set('retrying', fmtCount(st.retrying), st.retrying !== undefined);
     set('dead', fmtCount(st.dead), st.dead !== undefined);
-    set('age', st.oldest_queued_age_s == null ? 'none queued' : fmtDuration(st.oldest_queued_age_s * 1000),
-      st.oldest_queued_age_s !== undefined);
+    age = st.oldest_queued_age_s == null ? null : {s: st.oldest_queued_age_s, at: Date.now()};
+    set('age', age ? fmtDuration(age.s * 1000) : 'none queued', st.oldest_queued_age_s !== undefined);
     const lat = st.latency;
     const ms = (v) => (v == null ? '—' : fmtDuration(v));
     set('p50', lat ? ms(lat.p50_ms) : '', !!lat);
     set('p95', lat ? ms(lat.p95_ms) : '', !!lat);
+    latNote.hidden = !lat;
     if (lat) {
-      const span = `last ${fmtDuration((lat.window_s || 300) * 1000)}, ${fmtCount(lat.samples || 0)} started`;
-      fig.p50.l.textContent = `queued → started, p50 (${span})`;
-      fig.p95.l.textContent = `queued → started, p95 (${span})`;
+      latNote.textContent = `Start latency: from queued to started, over the jobs that started in the last ` +
+        `${Math.round((lat.window_s || 300) / 60)} minutes (${fmtCount(lat.samples || 0)}).`;
     }
     figSection.hidden = [...Object.values(fig)].every((x) => x.li.hidden);
     server.replaceChildren(
@@ -219,6 +221,10 @@ export function overviewView(root) {
   // nodes are read again (a node that stops beating makes no event).
   let beats = 0;
   const nodeTimer = setInterval(() => {
+    if (age && !document.hidden) {
+      const t = fmtDuration((age.s * 1000) + Date.now() - age.at);
+      if (fig.age.n.textContent !== t) fig.age.n.textContent = t;
+    }
     if (!clustered || document.hidden) return;
     nodes.tick();
     if (++beats % 5 === 0) refresh();
