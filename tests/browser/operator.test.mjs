@@ -178,6 +178,19 @@ test('edit and resubmit: the form holds the job spec, and running it makes a new
   }
   assert.equal(b.state, 'succeeded');
   await waitFor(async () => (await outText(p)) === 'hello from /tmp\n', {what: 'the new job output'});
+
+  // An upload job: its spec in the upload form, and the file to choose again.
+  const fd = new FormData();
+  fd.append('job', JSON.stringify({command: 'wc -c', name: 'an upload', queue: 'files'}));
+  fd.append('file', new Blob(['12345']), 'five.txt');
+  const up = await srv.api('/uploads', {method: 'POST', body: fd});
+  assert.equal(up.status, 201, JSON.stringify(up.body));
+  await p.goto(`${srv.url}/#/submit?from=${up.body.id}`);
+  await waitFor(async () => (await p.inputValue('#u-name')) === 'an upload', {what: 'the upload form to be filled'});
+  assert.equal(await p.inputValue('#u-command'), 'wc -c');
+  assert.equal(await p.inputValue('#u-queue'), 'files');
+  assert.equal(await p.isVisible('#c-command'), false);
+  assert.match(await p.locator('.note').textContent(), /Choose the file again \(it was five\.txt/);
   noErrors(p);
 });
 
