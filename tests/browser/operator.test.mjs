@@ -341,3 +341,19 @@ test('the overview shows retrying, dead, oldest queued, start latency and failur
   await srv.api(`/jobs/${retrying.id}/cancel`, {method: 'POST'});
   noErrors(p);
 });
+
+test('after navigation by keyboard the page heading has the focus, with no focus ring', async (t) => {
+  const p = await page(t);
+  await p.goto(`${srv.url}/#/`);
+  await live(p);
+  await p.focus('.nav a[href="#/jobs"]');
+  await p.keyboard.press('Enter');
+  await p.waitForURL(/#\/jobs$/);
+  await waitFor(() => p.evaluate(() => document.activeElement.tagName === 'H1'), {what: 'the heading to take the focus'});
+  const ring = await p.evaluate(() => {
+    const s = getComputedStyle(document.activeElement);
+    return `${s.outlineStyle} ${s.outlineWidth}`;
+  });
+  assert.match(ring, /^none /, `the heading shows an outline: ${ring}`);
+  noErrors(p);
+});
