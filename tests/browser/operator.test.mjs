@@ -357,3 +357,37 @@ test('after navigation by keyboard the page heading has the focus, with no focus
   assert.match(ring, /^none /, `the heading shows an outline: ${ring}`);
   noErrors(p);
 });
+
+test('a search whose pages come back short, even empty, with more to come: the list keeps following next', async (t) => {
+  const p = await page(t);
+  // Matching jobs between others, so that some windows hold none.
+  const want = [];
+  for (let i = 0; i < 12; i++) {
+    const j = await srv.submit({command: 'true', name: i % 3 === 0 ? `windowed ${i}` : `filler ${i}`});
+    if (i % 3 === 0) want.push(j.id);
+  }
+  // The server looks at a window of 2 ids per request (it looks at
+  // 200 000): pages of 0 or 1 jobs with `next` below the window.
+  const W = 2;
+  const seen = [];
+  await p.route(/\/api\/v1\/jobs\?.*q=windowed/, async (route) => {
+    const url = new URL(route.request().url());
+    const before = Number(url.searchParams.get('before') || 0);
+    seen.push(before);
+    url.searchParams.delete('before');
+    url.searchParams.set('limit', '1000');
+    const all = (await (await route.fetch({url: url.toString()})).json()).jobs;
+    const newest = (await srv.api('/jobs?limit=1')).body.jobs[0].id;
+    const top = before || newest + 1;
+    const jobs = all.filter((j) => j.id < top && j.id >= top - W);
+    const next = top - W > 1 ? top - W : null;
+    await route.fulfill({status: 200, contentType: 'application/json', body: JSON.stringify({jobs, next})});
+  });
+  await p.goto(`${srv.url}/#/jobs?q=windowed`);
+  await live(p);
+  await waitFor(async () => JSON.stringify(await pageIds(p)) === JSON.stringify([...want].reverse()),
+    {what: 'every matching job, through short and empty pages'});
+  assert.ok(seen.length > want.length, `${seen.length} requests`);
+  assert.ok(await p.locator('button:has-text("Load more")').isHidden(), 'nothing more to load');
+  noErrors(p);
+});
