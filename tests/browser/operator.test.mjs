@@ -387,7 +387,11 @@ test('a search whose pages come back short, even empty, with more to come: the l
   await live(p);
   await waitFor(async () => JSON.stringify(await pageIds(p)) === JSON.stringify([...want].reverse()),
     {what: 'every matching job, through short and empty pages'});
+  // It goes on to the oldest window (the page cannot know that none match).
+  await waitFor(async () => (await p.locator('.list-foot').textContent()).includes('all of them'),
+    {what: 'the search to reach the oldest job'});
   assert.ok(seen.length > want.length, `${seen.length} requests`);
   assert.ok(await p.locator('button:has-text("Load more")').isHidden(), 'nothing more to load');
+  assert.equal(JSON.stringify(await pageIds(p)), JSON.stringify([...want].reverse()));
   noErrors(p);
 });
