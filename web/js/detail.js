@@ -163,7 +163,9 @@ export function detailView(root, route, id) {
       picker.value = String(sel);
     }
     pickerRow.hidden = n < 2;
-    const key = sel !== 'latest' ? `a${sel}` : (paneKey === 'live' || !fin || !n) ? 'live' : `a${n}`;
+    // The attempt under way is followed live, whichever way it was picked.
+    const latest = sel === 'latest' || (sel === n && !fin);
+    const key = !latest ? `a${sel}` : (paneKey === 'live' || !fin || !n) ? 'live' : `a${n}`;
     if (key !== paneKey) {
       for (const p of out) p.stop();
       paneKey = key;
