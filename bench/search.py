@@ -14,32 +14,28 @@ request is timed --rounds times (after 3 to warm up) on one keep-alive
 connection: p50 and p95 in ms, with the page's size and whether it has a
 next.
 
+With --database-url URL (a maintenance database: tests/pg/pg.sh start
+DIR prints one) the same on PostgreSQL: a database of its own, filled
+with INSERT ... SELECT FROM generate_series, then ANALYZE, dropped after.
+
 usage: bench/search.py [--bin DIR] [--jobs 1000000] [--rounds 30]
+                       [--database-url URL]
 """
 import argparse
+import http.client
 import os
+import shutil
 import signal
 import sqlite3
+import subprocess
 import time
 import urllib.parse
 
 from runnel_bench import Server, default_bindir, percentile
 
 
-def filled(bindir, jobs):
-    """The data directory of a stopped runneld whose store holds jobs."""
-    srv = Server(bindir, workers=1)
-    j = srv.submit({"command": "echo template", "name": "template"})
-    srv.wait(j["id"])
-    template = j["id"]
-    srv.conn.close()
-    srv.proc.send_signal(signal.SIGTERM)
-    srv.proc.wait(30)
-    srv.log.close()
-    db = sqlite3.connect(os.path.join(srv.data, "runnel.db"))
-    cols = [r[1] for r in db.execute("PRAGMA table_info(jobs)") if r[1] != "id"]
-    now_ms = int(time.time() * 1000)
-    start = now_ms - jobs * 1000
+def columns_expr(cols, start):
+    """The INSERT ... SELECT's expressions, n.i being the job's id."""
     expr = {
         "created_at": "%d + n.i * 1000" % start,
         "started_at": "%d + n.i * 1000 + 10" % start,
@@ -51,15 +47,66 @@ def filled(bindir, jobs):
         "state": "CASE WHEN n.i % 10 = 3 THEN 'failed' ELSE 'succeeded' END",
         "error": "CASE WHEN n.i % 10 = 3 THEN 'exit status 3' ELSE NULL END",
     }
+    return ", ".join(expr.get(c, "t." + c) for c in cols)
+
+
+def psql(url, sql):
+    exe = shutil.which("psql") or sorted(
+        p for p in (os.path.join("/usr/lib/postgresql", v, "bin/psql")
+                    for v in os.listdir("/usr/lib/postgresql"))
+        if os.path.exists(p))[-1]
+    return subprocess.run([exe, "-X", "-q", "-A", "-t", "-d", url, "-c", sql],
+                          check=True, capture_output=True, text=True).stdout.strip()
+
+
+def db_url(url, name):
+    head, _, rest = url.partition("://")
+    netloc, _, tail = rest.partition("/")
+    query = tail.partition("?")[2]
+    return "%s://%s/%s%s" % (head, netloc, name, "?" + query if query else "")
+
+
+def template_run(bindir, args):
+    """A stopped runneld (its directory kept) that ran one job; its id."""
+    srv = Server(bindir, workers=1, args=args)
+    j = srv.submit({"command": "echo template", "name": "template"})
+    srv.wait(j["id"])
+    srv.conn.close()
+    srv.proc.send_signal(signal.SIGTERM)
+    srv.proc.wait(30)
+    srv.log.close()
+    return srv, j["id"]
+
+
+def filled(bindir, jobs, database=None):
+    """The stopped runneld of a store that holds jobs, and the first's
+    created_at."""
+    srv, template = template_run(bindir, ["--database", database] if database else [])
+    start = int(time.time() * 1000) - jobs * 1000
     t0 = time.monotonic()
-    db.execute("WITH RECURSIVE n(i) AS (SELECT %d UNION ALL SELECT i + 1 FROM n "
-               "WHERE i < %d) INSERT INTO jobs (id, %s) SELECT n.i, %s FROM n, "
-               "jobs t WHERE t.id = %d" % (
-                   template + 1, jobs, ", ".join(cols),
-                   ", ".join(expr.get(c, "t." + c) for c in cols), template))
-    db.commit()
-    db.close()
-    print("search: %d jobs written in %.1f s" % (jobs, time.monotonic() - t0))
+    if database:
+        cols = psql(database, "SELECT string_agg(column_name, ',' ORDER BY "
+                    "ordinal_position) FROM information_schema.columns WHERE "
+                    "table_name = 'jobs' AND column_name <> 'id'").split(",")
+        psql(database, "INSERT INTO jobs (id, %s) SELECT n.i, %s FROM "
+             "generate_series(%d, %d) AS n(i), jobs t WHERE t.id = %d" % (
+                 ", ".join(cols), columns_expr(cols, start), template + 1,
+                 jobs, template))
+        psql(database, "SELECT setval(pg_get_serial_sequence('jobs', 'id'), "
+             "max(id)) FROM jobs")
+        psql(database, "ANALYZE jobs")
+    else:
+        db = sqlite3.connect(os.path.join(srv.data, "runnel.db"))
+        cols = [r[1] for r in db.execute("PRAGMA table_info(jobs)") if r[1] != "id"]
+        db.execute("WITH RECURSIVE n(i) AS (SELECT %d UNION ALL SELECT i + 1 "
+                   "FROM n WHERE i < %d) INSERT INTO jobs (id, %s) SELECT n.i, "
+                   "%s FROM n, jobs t WHERE t.id = %d" % (
+                       template + 1, jobs, ", ".join(cols),
+                       columns_expr(cols, start), template))
+        db.commit()
+        db.close()
+    print("search: %d jobs written in %.1f s (%s)" % (
+        jobs, time.monotonic() - t0, "postgresql" if database else "sqlite"))
     return srv, start
 
 
@@ -86,8 +133,22 @@ def main():
     ap.add_argument("--bin", default=default_bindir())
     ap.add_argument("--jobs", type=int, default=1000000)
     ap.add_argument("--rounds", type=int, default=30)
+    ap.add_argument("--database-url")
     a = ap.parse_args()
-    first, start = filled(a.bin, a.jobs)
+    database = None
+    if a.database_url:
+        name = "runnel_bench_search_%d" % os.getpid()
+        psql(a.database_url, 'CREATE DATABASE "%s"' % name)
+        database = db_url(a.database_url, name)
+    try:
+        run(a, database)
+    finally:
+        if database:
+            psql(a.database_url, 'DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % name)
+
+
+def run(a, database):
+    first, start = filled(a.bin, a.jobs, database)
     data = first.data
     mid = start + a.jobs * 500	# the middle of the table's time
     hour = 3600 * 1000
@@ -110,8 +171,6 @@ def main():
     ]
     srv = Server.__new__(Server)
     # a runneld on the filled directory (Server makes a directory of its own)
-    import subprocess
-    import http.client
     srv.dir = first.dir
     srv.data = data
     srv.log = open(os.path.join(first.dir, "runneld2.log"), "w+")
@@ -119,7 +178,8 @@ def main():
     t0 = time.monotonic()
     srv.proc = subprocess.Popen(
         [os.path.join(a.bin, "runneld"), "--listen", "127.0.0.1:0", "--data",
-         data, "--workers", "1"], stdout=srv.log, stderr=srv.log, env=e)
+         data, "--workers", "1"] + (["--database", database] if database else []),
+        stdout=srv.log, stderr=srv.log, env=e)
     srv.port = srv._port()
     srv.conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=600)
     while srv.request("GET", "/healthz")[0] != 200:
