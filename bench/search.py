@@ -6,8 +6,9 @@ against the plain first page (the baseline) in the same run.  Target:
 
 A real runneld on SQLite makes the schema and a template row (a command
 job that ran), then, stopped, the jobs table is filled straight in SQLite
-with --jobs copies (ids in order, created a second apart over the last
-days, finished a second later): command "echo item-N", name
+with --jobs copies (ids in order, created half a second apart over the
+last days, all within the default 7 days' retention so that runneld has
+nothing to delete meanwhile; each finished 250 ms after): command "echo item-N", name
 "nightly-(N mod 1000)", exit code 3 for one in ten (failed), "needle" in
 the command of one in 100 000.  runneld is started again on it and each
 request is timed --rounds times (after 3 to warm up) on one keep-alive
@@ -37,9 +38,9 @@ from runnel_bench import Server, default_bindir, percentile
 def columns_expr(cols, start):
     """The INSERT ... SELECT's expressions, n.i being the job's id."""
     expr = {
-        "created_at": "%d + n.i * 1000" % start,
-        "started_at": "%d + n.i * 1000 + 10" % start,
-        "finished_at": "%d + n.i * 1000 + 500" % start,
+        "created_at": "%d + n.i * 500" % start,
+        "started_at": "%d + n.i * 500 + 10" % start,
+        "finished_at": "%d + n.i * 500 + 250" % start,
         "name": "'nightly-' || (n.i % 1000)",
         "command": "CASE WHEN n.i % 100000 = 77 THEN 'echo needle-' || n.i "
                    "ELSE 'echo item-' || n.i END",
@@ -82,7 +83,7 @@ def filled(bindir, jobs, database=None):
     """The stopped runneld of a store that holds jobs, and the first's
     created_at."""
     srv, template = template_run(bindir, ["--database", database] if database else [])
-    start = int(time.time() * 1000) - jobs * 1000
+    start = int(time.time() * 1000) - jobs * 500
     t0 = time.monotonic()
     if database:
         cols = psql(database, "SELECT string_agg(column_name, ',' ORDER BY "
@@ -150,7 +151,8 @@ def main():
 def run(a, database):
     first, start = filled(a.bin, a.jobs, database)
     data = first.data
-    mid = start + a.jobs * 500	# the middle of the table's time
+    end = start + a.jobs * 500
+    mid = start + a.jobs * 250	# the middle of the table's time
     hour = 3600 * 1000
     cases = [
         ("plain first page (baseline)", {}),
@@ -159,15 +161,16 @@ def run(a, database):
         ("q, miss", {"q": "no-such-text"}),
         ("q, a job id", {"q": "#%d" % (a.jobs // 2)}),
         ("name= (1 000 jobs of 1 000 000)", {"name": "nightly-7"}),
-        ("created_after, the last hour", {"created_after": ts(start + a.jobs * 1000 - hour)}),
+        ("created_after, the last hour", {"created_after": ts(end - hour)}),
         ("created range, an hour mid-table", {"created_after": ts(mid),
                                               "created_before": ts(mid + hour)}),
         ("finished_after + finished_before, the last day",
-         {"finished_after": ts(start + a.jobs * 1000 - 24 * hour),
-          "finished_before": ts(start + a.jobs * 1000 + hour)}),
+         {"finished_after": ts(end - 24 * hour),
+          "finished_before": ts(end + hour)}),
         ("exit_code=3 (1 in 10)", {"exit_code": 3}),
         ("exit_code=4 (none)", {"exit_code": 4}),
         ("q + state=failed", {"q": "item-", "state": "failed"}),
+        ("plain first page again (baseline)", {}),
     ]
     srv = Server.__new__(Server)
     # a runneld on the filled directory (Server makes a directory of its own)
