@@ -22,7 +22,7 @@
 
 #include "store/store.h"
 
-#define LIST_WINDOW		200000
+#define LIST_WINDOW		100000
 #define LIST_SQL_MAX		4096
 #define LIST_PARAMS_MAX		32
 #define LIST_Q_MAX		200	/* bytes of q */

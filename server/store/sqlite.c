@@ -70,7 +70,9 @@ static const char *stmt_sql[ST_COUNT_MAX] = {
 	    "WHERE state = 'scheduled' AND error IS NOT NULL",
 	[ST_OV_OLDEST] = "SELECT max(created_at, coalesce(run_at, 0)) "
 	    "FROM jobs WHERE state = 'queued' ORDER BY id LIMIT 1",
+	/* Without statistics SQLite would walk every failed job by state. */
 	[ST_OV_FAILED] = "SELECT finished_at / 60000, count(*) FROM jobs "
+	    "INDEXED BY jobs_failed_at "
 	    "WHERE state = 'failed' AND finished_at >= ?1 GROUP BY 1",
 	[ST_OV_FINISHED] = "SELECT started_at - max(created_at, "
 	    "coalesce(run_at, 0)) FROM jobs WHERE finished_at >= ?1 "
