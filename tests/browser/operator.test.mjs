@@ -240,6 +240,28 @@ test('search: typing filters the list through q, the URL follows, a reload and b
   await p.goBack();
   await p.waitForURL(/#\/jobs\?state=succeeded&q=alpha$/);
   await waitFor(async () => (await pageIds(p)).length === 4, {what: 'back to the search'});
+  // Exit code and a creation time range, in the API's terms.
+  const failing = await srv.submit({command: 'exit 3', name: 'alpha-exit'});
+  await srv.waitJob(failing.id, (x) => x.state === 'failed');
+  await p.goto(`${srv.url}/#/jobs`);
+  await p.waitForSelector('.jobs-body [data-id]');
+  if (!(await p.locator('.more-filters').evaluate((d) => d.open))) await p.click('summary:has-text("More filters")');
+  await p.fill('#flt-exit_code', '3');
+  await p.press('#flt-exit_code', 'Enter');
+  await p.waitForURL(/#\/jobs\?exit_code=3$/);
+  await waitFor(async () => JSON.stringify(await pageIds(p)) === JSON.stringify(await apiIds('exit_code=3')),
+    {what: 'the table to match exit_code=3'});
+  assert.ok((await pageIds(p)).includes(failing.id));
+  await p.fill('#flt-created_after', '2000-01-01T00:00');
+  await p.dispatchEvent('#flt-created_after', 'change');
+  await p.waitForURL(/created_after=2000-01-01T\d\d%3A00%3A00\.000Z|created_after=1999-12-31T/);
+  const q = new URL(p.url()).hash.split('?')[1];
+  await waitFor(async () => JSON.stringify(await pageIds(p)) === JSON.stringify(await apiIds(q)),
+    {what: `the table to match ${q}`});
+  await p.reload();
+  await live(p);
+  assert.equal(await p.inputValue('#flt-created_after'), '2000-01-01T00:00');
+  assert.equal(await p.inputValue('#flt-exit_code'), '3');
   await axeClean(p, 'search');
   await screenshot(p, 'op-search');
   noErrors(p);
