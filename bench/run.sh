@@ -20,6 +20,7 @@ python3 output.py
 python3 upload.py
 python3 flow.py
 python3 depth.py
+python3 search.py
 python3 conns.py
 python3 schedules.py
 python3 cli.py

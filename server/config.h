@@ -39,6 +39,9 @@ struct config {
 	uint64_t		 max_body;	/* bytes of a JSON body */
 	int64_t			 shutdown_grace_ms;
 	int64_t			 kill_grace_ms;
+	int64_t			 list_window;	/* ids a search page examines;
+						 * 0: the store's (tests set
+						 * RUNNEL_LIST_WINDOW) */
 	enum store_durability	 durability;
 	int			 log_level;
 	char			 web_dir[4096];	/* "" = the built-in copy */

@@ -12,6 +12,7 @@ int	api_jobs_get(struct request *);
 int	api_jobs_cancel(struct request *);
 int	api_jobs_retry(struct request *);
 int	api_jobs_delete(struct request *);
+int	api_jobs_bulk(struct request *);
 int	api_output_get(struct request *);
 int	api_uploads_file_get(struct request *);
 int	api_uploads_post(struct request *);

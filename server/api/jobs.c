@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "api/filter.h"
 #include "api/idem.h"
 #include "api/render.h"
 #include "api/spec.h"
@@ -68,36 +69,6 @@ api_jobs_submit(struct request *req)
 	return api_pending(req, rc, &err);
 }
 
-/* Parses a comma list of names into a bit set. */
-static int
-name_set(struct request *req, const char *key, int (*parse)(const char *),
-    uint32_t *bits)
-{
-	const char	*v = request_query(req, key);
-	char		 buf[256], *tok, *save = NULL;
-
-	*bits = 0;
-	if (v == NULL)
-		return 0;
-	if (strlen(v) >= sizeof(buf))
-		goto bad;
-	strcpy(buf, v);
-	for (tok = strtok_r(buf, ",", &save); tok;
-	    tok = strtok_r(NULL, ",", &save)) {
-		int i = parse(tok);
-
-		if (i < 0)
-			goto bad;
-		*bits |= 1u << i;
-	}
-	if (*bits)
-		return 0;
-bad:
-	reply_fail(req, 400, "invalid_field", key, "%s: unknown value in "
-	    "\"%.100s\"", key, v);
-	return -1;
-}
-
 static void
 jobs_json(struct jsonw *w, struct server *srv, struct job *jobs, size_t n)
 {
@@ -110,32 +81,38 @@ jobs_json(struct jsonw *w, struct server *srv, struct job *jobs, size_t n)
 	}
 }
 
+/* The filters of the listing, in the order their errors are reported. */
+static const char *const filter_keys[] = {
+	"state", "type", "schedule", "queue", "q", "name", "created_after",
+	"created_before", "finished_after", "finished_before", "exit_code",
+	NULL
+};
+
 int
 api_jobs_list(struct request *req)
 {
-	struct job_filter	 f;
+	struct api_filter	 af;
+	struct api_error	 e;
 	struct job		*jobs;
 	size_t			 n;
 	uint64_t		 next;
-	int64_t			 limit, before, schedule;
+	int64_t			 limit, before;
 	struct jsonw		 w;
 	int			 rc;
 
-	memset(&f, 0, sizeof(f));
-	if (name_set(req, "state", job_state_parse, &f.states) < 0 ||
-	    name_set(req, "type", job_type_parse, &f.types) < 0 ||
-	    api_query_int(req, "limit", 1, LIST_MAX, LIST_DEFAULT, &limit) < 0 ||
-	    api_query_int(req, "before", 1, INT64_MAX, 0, &before) < 0 ||
-	    api_query_int(req, "schedule", 1, INT64_MAX, 0, &schedule) < 0)
+	filter_init(&af, req->srv->cfg->list_window);
+	for (const char *const *k = filter_keys; *k; k++) {
+		const char *v = request_query(req, *k);
+
+		if (v && filter_set(&af, *k, v, &e) < 0)
+			return reply_error(req, &e);
+	}
+	if (api_query_int(req, "limit", 1, LIST_MAX, LIST_DEFAULT, &limit) < 0 ||
+	    api_query_int(req, "before", 1, INT64_MAX, 0, &before) < 0)
 		return API_DONE;
-	f.schedule = (uint64_t)schedule;
-	f.queue = request_query(req, "queue");
-	if (f.queue && !spec_queue_valid(f.queue))
-		return reply_fail(req, 400, "invalid_field", "queue",
-		    "queue must be " SPEC_QUEUE_RULE);
-	f.limit = (int)limit;
-	f.before = (uint64_t)before;
-	if ((rc = store_list(req->srv->store, &f, &jobs, &n, &next)) < 0)
+	af.f.limit = (int)limit;
+	af.f.before = (uint64_t)before;
+	if ((rc = store_list(req->srv->store, &af.f, &jobs, &n, &next)) < 0)
 		return reply_errno(req, rc);
 	jsonw_init(&w);
 	jsonw_lit(&w, "{\"jobs\":[");

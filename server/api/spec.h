@@ -62,7 +62,7 @@ int	spec_from_query(const struct param *q, int n, const char *const *skip,
 int	spec_default_limits(const int64_t *dflt, struct job *j);
 
 /* What a queue name and an env name are made of, in words for errors. */
-#define SPEC_QUEUE_RULE	"1 to 64 letters, digits, '_', '.' or '-'"
+#define SPEC_QUEUE_RULE	"1 to 64 characters: letters, digits, '_', '.' or '-'"
 #define SPEC_ENV_RULE	"a letter or '_', then letters, digits or '_'"
 
 /* 1 if s is a valid queue name: [A-Za-z0-9_.-]{1,64}. */

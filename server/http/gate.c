@@ -182,7 +182,7 @@ answer(int fd, int status, const char *code, const char *message,
 	    i++)
 		;
 	body = snprintf(buf, sizeof(buf), "{\"error\":{\"code\":\"%s\","
-	    "\"message\":\"%s\"}}", code, message);
+	    "\"message\":\"%s\"}}\n", code, message);
 	n = snprintf(buf + body, sizeof(buf) - (size_t)body, "HTTP/1.1 %d %s\r\n"
 	    "Content-Type: application/json; charset=utf-8\r\n"
 	    "X-Content-Type-Options: nosniff\r\n"

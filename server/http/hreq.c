@@ -401,6 +401,9 @@ route(struct hreq *r)
 		    "parameters", REQUEST_QUERY_MAX);
 		r->proceed = 0;
 	}
+	if (r->proceed && r->fn && route_params_check(route_found(
+	    req->srv->routes, req->srv->nroutes, req), req) < 0)
+		r->proceed = 0;
 	if (!streams || r->fn == NULL)
 		return;
 	if (!r->proceed || r->fn(req) != API_STREAM) {

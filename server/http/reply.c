@@ -1,4 +1,8 @@
-/* JSON success and error replies; the errno -> HTTP status mapping. */
+/*
+ * JSON success and error replies; the errno -> HTTP status mapping.
+ * Every JSON body ends with a newline (so `curl -s` leaves the prompt on
+ * a line of its own), added here and nowhere else.
+ */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -29,7 +33,7 @@ static int
 reply_oom(struct request *req)
 {
 	static const char text[] = "{\"error\":{\"code\":\"internal\","
-	    "\"message\":\"out of memory\"}}";
+	    "\"message\":\"out of memory\"}}\n";
 	char *copy = strdup(text);
 
 	response_body(&req->resp, 500, JSON_TYPE, copy, copy ? strlen(copy) : 0);
@@ -39,14 +43,22 @@ reply_oom(struct request *req)
 int
 reply_json(struct request *req, int status, cJSON *json)
 {
-	char *text;
+	char	*text, *nl;
+	size_t	 len;
 
 	if (json == NULL || (text = cJSON_PrintUnformatted(json)) == NULL) {
 		cJSON_Delete(json);
 		return reply_oom(req);
 	}
 	cJSON_Delete(json);
-	response_body(&req->resp, status, JSON_TYPE, text, strlen(text));
+	len = strlen(text);
+	if ((nl = realloc(text, len + 2)) == NULL) {
+		free(text);
+		return reply_oom(req);
+	}
+	nl[len++] = '\n';
+	nl[len] = '\0';
+	response_body(&req->resp, status, JSON_TYPE, nl, len);
 	return API_DONE;
 }
 
@@ -54,7 +66,10 @@ int
 reply_jw(struct request *req, int status, struct jsonw *w)
 {
 	size_t	 len;
-	char	*text = jsonw_take(w, &len);
+	char	*text;
+
+	jsonw_lit(w, "\n");
+	text = jsonw_take(w, &len);
 
 	if (text == NULL)
 		return reply_oom(req);

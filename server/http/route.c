@@ -43,17 +43,17 @@ match(const char *pattern, const char *path, struct request *req,
 	return *p == '\0' && *s == '\0';
 }
 
-api_handler
-route_find(const struct route *routes, size_t n, struct request *req,
-    unsigned *allow, int *streams)
+/* The first route of the method matching req's path, captures set. */
+static const struct route *
+lookup(const struct route *routes, size_t n, struct request *req,
+    unsigned *allow)
 {
 	enum http_method	 m = req->method == HTTP_HEAD ? HTTP_GET : req->method;
-	api_handler		 found = NULL;
+	const struct route	*found = NULL;
 	const char		*cap;
 	size_t			 caplen = 0;
 
 	*allow = 0;
-	*streams = 0;
 	for (size_t i = 0; i < n; i++) {
 		const struct route *r = &routes[i];
 
@@ -64,8 +64,7 @@ route_find(const struct route *routes, size_t n, struct request *req,
 			*allow |= 1u << HTTP_HEAD;
 		if (r->method != m || found)
 			continue;
-		found = r->fn;
-		*streams = r->streams;
+		found = r;
 		if (cap) {
 			snprintf(req->path_param, sizeof(req->path_param), "%.*s",
 			    (int)(caplen < sizeof(req->path_param) ? caplen :
@@ -77,6 +76,64 @@ route_find(const struct route *routes, size_t n, struct request *req,
 		}
 	}
 	return found;
+}
+
+api_handler
+route_find(const struct route *routes, size_t n, struct request *req,
+    unsigned *allow, int *streams)
+{
+	const struct route *r = lookup(routes, n, req, allow);
+
+	*streams = r ? r->streams : 0;
+	return r ? r->fn : NULL;
+}
+
+const struct route *
+route_found(const struct route *routes, size_t n, struct request *req)
+{
+	unsigned allow;
+
+	return lookup(routes, n, req, &allow);
+}
+
+/* Whether key is one of the space-separated words of list. */
+static int
+listed(const char *list, const char *key)
+{
+	size_t n = strlen(key);
+
+	for (const char *p = list; *p; ) {
+		size_t w = strcspn(p, " ");
+
+		if (w == n && strncmp(p, key, n) == 0)
+			return 1;
+		p += w;
+		p += strspn(p, " ");
+	}
+	return 0;
+}
+
+int
+route_params_check(const struct route *r, struct request *req)
+{
+	if (r == NULL || r->params == NULL)
+		return 0;
+	for (int i = 0; i < req->nquery; i++) {
+		const char *k = req->query[i].key;
+
+		if (listed(r->params, k))
+			continue;
+		if (r->params[0] == '\0')
+			reply_fail(req, 400, "unknown_parameter", k, "unknown "
+			    "query parameter \"%.64s\": %s takes none", k,
+			    r->pattern);
+		else
+			reply_fail(req, 400, "unknown_parameter", k, "unknown "
+			    "query parameter \"%.64s\"; %s takes: %s", k,
+			    r->pattern, r->params);
+		return -1;
+	}
+	return 0;
 }
 
 int

@@ -14,6 +14,8 @@ struct route {
 	const char		*pattern;	/* "/a/{id}/b"; "*": any non-API path */
 	api_handler		 fn;
 	int			 streams;	/* called with the headers; body to a sink */
+	const char		*params;	/* the query parameters it takes,
+						 * space-separated; NULL: any */
 };
 
 /*
@@ -24,6 +26,18 @@ struct route {
  */
 api_handler	route_find(const struct route *routes, size_t n,
 		    struct request *req, unsigned *allow, int *streams);
+/*
+ * The route route_find picked for req (NULL if none): for
+ * route_params_check.
+ */
+const struct route *route_found(const struct route *routes, size_t n,
+		    struct request *req);
+/*
+ * Refuses a query parameter the route r does not take: answers 400
+ * unknown_parameter naming the first one and returns -1; 0 when all
+ * are known (or r takes any).
+ */
+int		route_params_check(const struct route *r, struct request *req);
 /* Answers 404, or 405 with an Allow header built from allow. */
 int		route_refuse(struct request *req, unsigned allow);
 

@@ -20,6 +20,7 @@ struct minute_delta;
 struct node_row;
 struct orphan;
 struct store_link;
+struct store_overview;
 
 /*
  * The operations of a store shared by nodes, with cluster.h's
@@ -134,6 +135,7 @@ struct store_ops {
 		    void *);
 	int	(*finished_since)(struct store *, int64_t,
 		    void (*)(void *, int64_t), void *);
+	int	(*overview)(struct store *, int64_t, struct store_overview *);
 	int	(*expired)(struct store *, int64_t, int,
 		    void (*)(void *, uint64_t, int), void *);
 	int	(*queue_set)(struct store *, const char *, int, int);

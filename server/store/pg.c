@@ -60,6 +60,8 @@ static const struct {
 	[PG_REQUEUE] = {"requeue", "UPDATE jobs SET state = CASE WHEN "
 	    "$4::integer > 0 THEN 'scheduled' ELSE 'queued' END, "
 	    "deps_left = $4, attempts = attempts - $3::integer, "
+	    "max_attempts = GREATEST(max_attempts, "
+	    "attempts - $3::integer + 1), "
 	    "started_at = NULL, finished_at = NULL, exit_code = NULL, "
 	    "signal = NULL, error = NULL, stdout_bytes = 0, stderr_bytes = 0, "
 	    "cpu_ms = NULL, max_rss_kb = NULL, node = NULL "
@@ -93,6 +95,22 @@ static const struct {
 	    "state COLLATE \"C\""},
 	[PG_FINISHED_SINCE] = {"finished_since", "SELECT finished_at FROM jobs "
 	    "WHERE finished_at >= $1 ORDER BY finished_at"},
+	/* The overview (store/overview.h), each through an index. */
+	[PG_OV_RETRYING] = {"ov_retrying", "SELECT count(*) FROM jobs "
+	    "WHERE state = 'scheduled' AND error IS NOT NULL"},
+	[PG_OV_OLDEST] = {"ov_oldest", "SELECT GREATEST(created_at, "
+	    "coalesce(run_at, 0)) FROM jobs WHERE state = 'queued' "
+	    "ORDER BY id LIMIT 1"},
+	[PG_OV_FAILED] = {"ov_failed", "SELECT finished_at / 60000, count(*) "
+	    "FROM jobs WHERE state = 'failed' AND finished_at >= $1 "
+	    "GROUP BY 1"},
+	[PG_OV_FINISHED] = {"ov_finished", "SELECT started_at - "
+	    "GREATEST(created_at, coalesce(run_at, 0)) FROM jobs "
+	    "WHERE finished_at >= $1 AND started_at >= $1 "
+	    "ORDER BY finished_at DESC LIMIT $2"},
+	[PG_OV_RUNNING] = {"ov_running", "SELECT started_at - "
+	    "GREATEST(created_at, coalesce(run_at, 0)) FROM jobs "
+	    "WHERE state = 'running' AND started_at >= $1"},
 	/* A job whose webhooks are still being delivered is kept for them. */
 	[PG_EXPIRED] = {"expired", "SELECT id, attempts FROM jobs "
 	    "WHERE finished_at IS NOT NULL AND finished_at < $1 AND NOT EXISTS "
@@ -826,6 +844,7 @@ const struct store_ops pg_ops = {
 	.running = pg_running,
 	.count = pg_count,
 	.finished_since = pg_finished_since,
+	.overview = pg_overview,
 	.expired = pg_expired,
 	.queue_set = pg_queue_set,
 	.queues = pg_queues,

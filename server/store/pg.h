@@ -113,6 +113,11 @@ enum pg_stmt_id {
 	PG_RUNNING,
 	PG_COUNT,
 	PG_FINISHED_SINCE,
+	PG_OV_RETRYING,
+	PG_OV_OLDEST,
+	PG_OV_FAILED,
+	PG_OV_FINISHED,
+	PG_OV_RUNNING,
 	PG_EXPIRED,
 	PG_QUEUES,
 	PG_QUEUE_SET,
@@ -533,6 +538,8 @@ int	pg_requeue(struct store *, uint64_t, enum job_state, int, int);
 int	pg_promote(struct store *, uint64_t);
 int	pg_delete(struct store *, uint64_t);
 int	pg_running(struct store *, uint64_t **, size_t *);
+struct store_overview;
+int	pg_overview(struct store *, int64_t, struct store_overview *);
 int	pg_finished_since(struct store *, int64_t, void (*)(void *, int64_t),
 	    void *);
 int	pg_expired(struct store *, int64_t, int, void (*)(void *, uint64_t,

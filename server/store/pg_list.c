@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "store/list_scan.h"
+#include "store/list_where.h"
 #include "store/pg.h"
 
 static int
@@ -95,6 +96,40 @@ list_rows(struct pg_store *s, const uint64_t *ids, size_t n, struct job **jobs,
 	return 0;
 }
 
+/* list_where's statement, not prepared (it varies). */
+static int
+where_ids(void *arg, const struct list_sql *q, uint64_t **ids, size_t *n)
+{
+	struct list_ctx		*c = arg;
+	struct pg_params	 p;
+	PGresult		*r;
+	int			 rc, rows;
+
+	*ids = NULL;
+	*n = 0;
+	pg_params_init(&p);
+	for (int i = 0; i < q->n; i++) {
+		if (q->is_text[i])
+			pg_param_text(&p, q->text[i]);
+		else
+			pg_param_int(&p, q->num[i]);
+	}
+	if ((rc = pg_exec_sql(c->s, "list search", q->sql, &p, &r)) < 0)
+		return rc;
+	rows = PQntuples(r);
+	if (rows > 0 && (*ids = calloc((size_t)rows, sizeof(**ids))) == NULL) {
+		PQclear(r);
+		return -ENOMEM;
+	}
+	for (int i = 0; i < rows; i++)
+		(*ids)[i] = (uint64_t)pg_int(r, i, 0);
+	*n = (size_t)rows;
+	PQclear(r);
+	return 0;
+}
+
+static const struct list_where_ops where_ops = {where_ids};
+
 int
 pg_list(struct store *store, const struct job_filter *f, struct job **jobs,
     size_t *n, uint64_t *next)
@@ -108,9 +143,16 @@ pg_list(struct store *store, const struct job_filter *f, struct job **jobs,
 	*jobs = NULL;
 	*n = 0;
 	*next = 0;
-	if ((rc = list_scan_run(&ls, f, list_stream, &c)) < 0)
-		goto out;
-	take = list_scan_page(&ls, f->limit, &resume);
+	if (list_where_wanted(f)) {
+		rc = list_where_page(f, LIST_POSTGRESQL, &where_ops, &c,
+		    &ls.ids, &take, &resume);
+		if (rc < 0)
+			goto out;
+	} else {
+		if ((rc = list_scan_run(&ls, f, list_stream, &c)) < 0)
+			goto out;
+		take = list_scan_page(&ls, f->limit, &resume);
+	}
 	if (take && (rc = list_rows(c.s, ls.ids, take, jobs, n)) < 0)
 		goto out;
 	*next = resume;

@@ -40,7 +40,10 @@ static const char *stmt_sql[ST_COUNT_MAX] = {
 	    "finished_at = ?5 WHERE id = ?1 AND state = ?2",
 	[ST_REQUEUE] = "UPDATE jobs SET state = CASE WHEN ?4 > 0 THEN "
 	    "'scheduled' ELSE 'queued' END, deps_left = ?4, "
-	    "attempts = attempts - ?3, started_at = NULL, finished_at = NULL, "
+	    "attempts = attempts - ?3, "
+	    /* a manual retry gets one attempt more than it has had */
+	    "max_attempts = max(max_attempts, attempts - ?3 + 1), "
+	    "started_at = NULL, finished_at = NULL, "
 	    "exit_code = NULL, signal = NULL, error = NULL, "
 	    "stdout_bytes = 0, stderr_bytes = 0, cpu_ms = NULL, "
 	    "max_rss_kb = NULL WHERE id = ?1 AND state = ?2",
@@ -62,6 +65,21 @@ static const char *stmt_sql[ST_COUNT_MAX] = {
 	    "GROUP BY queue, state",
 	[ST_FINISHED_SINCE] = "SELECT finished_at FROM jobs "
 	    "WHERE finished_at >= ?1",
+	/* The overview (store/overview.h), each through an index. */
+	[ST_OV_RETRYING] = "SELECT count(*) FROM jobs "
+	    "WHERE state = 'scheduled' AND error IS NOT NULL",
+	[ST_OV_OLDEST] = "SELECT max(created_at, coalesce(run_at, 0)) "
+	    "FROM jobs WHERE state = 'queued' ORDER BY id LIMIT 1",
+	/* Without statistics SQLite would walk every failed job by state. */
+	[ST_OV_FAILED] = "SELECT finished_at / 60000, count(*) FROM jobs "
+	    "INDEXED BY jobs_failed_at "
+	    "WHERE state = 'failed' AND finished_at >= ?1 GROUP BY 1",
+	[ST_OV_FINISHED] = "SELECT started_at - max(created_at, "
+	    "coalesce(run_at, 0)) FROM jobs WHERE finished_at >= ?1 "
+	    "AND started_at >= ?1 ORDER BY finished_at DESC LIMIT ?2",
+	[ST_OV_RUNNING] = "SELECT started_at - max(created_at, "
+	    "coalesce(run_at, 0)) FROM jobs WHERE state = 'running' "
+	    "AND started_at >= ?1",
 	[ST_QUEUES] = "SELECT name, paused, concurrency FROM queues "
 	    "ORDER BY name",
 	[ST_DEP_ADD] = "INSERT OR IGNORE INTO job_deps (dep_id, job_id) "
@@ -563,6 +581,7 @@ const struct store_ops sqlite_ops = {
 	.running = sqlite_running,
 	.count = sqlite_count,
 	.finished_since = sqlite_finished_since,
+	.overview = sqlite_overview,
 	.expired = sqlite_expired,
 	.queue_set = sqlite_queue_set,
 	.queues = sqlite_queues,

@@ -60,6 +60,11 @@ enum stmt_id {
 	ST_RUNNING,
 	ST_COUNT,
 	ST_FINISHED_SINCE,
+	ST_OV_RETRYING,
+	ST_OV_OLDEST,
+	ST_OV_FAILED,
+	ST_OV_FINISHED,
+	ST_OV_RUNNING,
 	ST_QUEUES,
 	ST_DEP_ADD,
 	ST_DEPENDENTS,
@@ -165,6 +170,9 @@ int	sqlite_requeue(struct store *store, uint64_t id, enum job_state from,
 int	sqlite_promote(struct store *store, uint64_t id);
 int	sqlite_delete(struct store *store, uint64_t id);
 int	sqlite_running(struct store *store, uint64_t **ids, size_t *n);
+struct store_overview;
+int	sqlite_overview(struct store *store, int64_t now_ms,
+	    struct store_overview *out);
 int	sqlite_finished_since(struct store *store, int64_t since_ms,
 	    void (*cb)(void *, int64_t), void *arg);
 int	sqlite_expired(struct store *store, int64_t before_ms, int limit,

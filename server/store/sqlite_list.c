@@ -6,6 +6,8 @@
 #include <stdlib.h>
 
 #include "store/list_scan.h"
+#include "store/list_where.h"
+#include "vec.h"
 #include "store/sqlite.h"
 
 static int
@@ -59,6 +61,52 @@ list_stream(void *arg, enum list_index ix, const char *key, int budget,
 	return 0;
 }
 
+/* list_where's statement, prepared for the occasion (it varies). */
+static int
+where_ids(void *arg, const struct list_sql *q, uint64_t **ids, size_t *n)
+{
+	struct list_ctx	*c = arg;
+	sqlite3_stmt	*st = NULL;
+	size_t		 cap = 0;
+	int		 rc;
+
+	*ids = NULL;
+	*n = 0;
+	rc = sqlite3_prepare_v2(c->s->db, q->sql, (int)q->len, &st, NULL);
+	if (rc != SQLITE_OK)
+		return sqlite_fail(c->s, "list search", rc);
+	for (int i = 0; i < q->n; i++) {
+		if (q->is_text[i])
+			sqlite3_bind_text(st, i + 1, q->text[i], -1,
+			    SQLITE_STATIC);
+		else
+			sqlite3_bind_int64(st, i + 1, q->num[i]);
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (vec_grow(ids, &cap, *n + 1, sizeof(**ids)) < 0) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+		(*ids)[(*n)++] = (uint64_t)sqlite3_column_int64(st, 0);
+	}
+	sqlite3_finalize(st);
+	if (rc == SQLITE_NOMEM) {
+		free(*ids);
+		*ids = NULL;
+		*n = 0;
+		return -ENOMEM;
+	}
+	if (rc != SQLITE_DONE) {
+		free(*ids);
+		*ids = NULL;
+		*n = 0;
+		return sqlite_fail(c->s, "list search", rc);
+	}
+	return 0;
+}
+
+static const struct list_where_ops where_ops = {where_ids};
+
 int
 sqlite_list(struct store *store, const struct job_filter *f, struct job **jobs,
     size_t *n, uint64_t *next)
@@ -73,9 +121,16 @@ sqlite_list(struct store *store, const struct job_filter *f, struct job **jobs,
 	*jobs = NULL;
 	*n = 0;
 	*next = 0;
-	if ((rc = list_scan_run(&ls, f, list_stream, &c)) < 0)
-		goto out;
-	take = list_scan_page(&ls, f->limit, &resume);
+	if (list_where_wanted(f)) {
+		rc = list_where_page(f, LIST_SQLITE, &where_ops, &c, &ls.ids,
+		    &take, &resume);
+		if (rc < 0)
+			goto out;
+	} else {
+		if ((rc = list_scan_run(&ls, f, list_stream, &c)) < 0)
+			goto out;
+		take = list_scan_page(&ls, f->limit, &resume);
+	}
 	if (take && (js = calloc(take, sizeof(*js))) == NULL) {
 		rc = -ENOMEM;
 		goto out;

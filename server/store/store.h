@@ -50,6 +50,13 @@ struct job_result {
 	int64_t		 max_rss_kb;	/* -1 if unknown */
 };
 
+/* Which of a filter's bounds are set (a zeroed filter has none). */
+#define FILTER_CREATED_AFTER	0x01
+#define FILTER_CREATED_BEFORE	0x02
+#define FILTER_FINISHED_AFTER	0x04
+#define FILTER_FINISHED_BEFORE	0x08
+#define FILTER_EXIT_CODE	0x10
+
 struct job_filter {
 	uint32_t	 states;	/* bit per enum job_state; 0 = all */
 	uint32_t	 types;		/* bit per enum job_type; 0 = all */
@@ -57,6 +64,19 @@ struct job_filter {
 	uint64_t	 schedule;	/* made by this schedule; 0 = any */
 	uint64_t	 before;	/* ids below this; 0 = from the newest */
 	int		 limit;
+	/* the search's: see store/list_where.h */
+	const char	*q;		/* in name, command, argv or file name
+					 * (ASCII case folded); NULL = any */
+	uint64_t	 q_id;		/* q is this id too; 0 = not a number */
+	const char	*name;		/* exactly this name; NULL = any */
+	unsigned	 has;		/* FILTER_* bits: the bounds below set */
+	int64_t		 created_after_ms;	/* created_at >= it */
+	int64_t		 created_before_ms;	/* created_at < it */
+	int64_t		 finished_after_ms;	/* finished_at >= it */
+	int64_t		 finished_before_ms;	/* finished_at < it */
+	int		 exit_code;	/* finished, having exited with it */
+	int64_t		 window;	/* ids a search page examines; 0:
+					 * LIST_WINDOW (store/list_where.h) */
 };
 
 /* ---- the connection and the turn's transaction ---- */
@@ -154,7 +174,10 @@ int	store_set_state(struct store *, uint64_t id, enum job_state from,
  * Queues a job in state from again, clearing its previous result;
  * scheduled instead while deps_left > 0 of its dependencies have not
  * succeeded.  undo_attempt also takes back the attempt count (a
- * shutdown ended the run through no fault of the job).  Returns 0,
+ * shutdown ended the run through no fault of the job).  max_attempts
+ * is raised to at least the attempts made so far plus one, so that a
+ * job retried by hand runs once more and never shows more attempts
+ * than max_attempts.  Returns 0,
  * -EBUSY when it is not in state from (or not there), or a code.
  */
 int	store_requeue(struct store *, uint64_t id, enum job_state from,

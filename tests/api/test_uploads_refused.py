@@ -66,7 +66,7 @@ class UploadRefusedTest(UploadCase):
 
     def test_bad_raw_uploads_are_refused_and_change_nothing(self):
         cases = [
-            ("an unknown parameter", "?name=a&color=red", 400, "unknown_field", "color"),
+            ("an unknown parameter", "?name=a&color=red", 400, "unknown_parameter", "color"),
             ("stdin", "?name=a&stdin=x", 400, "invalid_field", "stdin"),
             ("a bad priority", "?priority=high", 400, "invalid_field", "priority"),
             ("a priority out of range", "?priority=1000001", 400, "invalid_field", "priority"),

@@ -221,21 +221,22 @@ test('live output appears while the job runs; auto-scroll stops when the user sc
   noErrors(p);
 });
 
-test('a large output shows its tail with a link to the whole', async (t) => {
+test('a large output shows a window of its lines, jumps to the end, and links to the whole', async (t) => {
   const p = await page(t);
   const job = await srv.submit({command: 'i=0; while [ $i -lt 8000 ]; do echo "line $i ....................................................................."; i=$((i+1)); done'});
   const j = await srv.waitJob(job.id, (x) => FINISHED.has(x.state));
   assert.ok(j.stdout_bytes > 600000);
   await p.goto(`${srv.url}/#/jobs/${job.id}`);
   await live(p);
-  await p.waitForSelector('.out-note:has-text("Showing the end of the output")');
+  await waitFor(async () => (await p.locator('.out-text').first().textContent()).startsWith('line 0 '), {what: 'the first lines'});
+  await p.click('.out button:has-text("Jump to end")');
   const text = await waitFor(async () => {
     const tx = await p.locator('.out-text').first().textContent();
     return tx.endsWith('line 7999 .....................................................................\n') && tx;
   }, {what: 'the tail'});
-  assert.ok(text.length <= 256 * 1024 && !text.includes('line 0 '), `${text.length} characters shown`);
-  const href = await p.locator('.out-note a').getAttribute('href');
-  assert.equal(href, `/api/v1/jobs/${job.id}/output?stream=stdout`);
+  assert.ok(text.length <= 16 * 1024 && !text.includes('line 0 '), `${text.length} characters shown`);
+  const href = await p.locator('.out a:has-text("Download")').first().getAttribute('href');
+  assert.equal(href, `/api/v1/jobs/${job.id}/output?stream=stdout&attempt=1`);
   const whole = await (await fetch(srv.url + href)).text();
   assert.equal(whole.length, j.stdout_bytes);
   for (const width of [1280, 360]) {

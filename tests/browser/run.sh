@@ -13,6 +13,7 @@
 # fixture sets it) runs the cluster tests of nodes.test.mjs; without it
 # they are skipped.
 # RUNNEL_BROWSER_SCALE multiplies the deadlines (sanitizer builds).
+# RUNNEL_BROWSER_FILES: the test files to run (default: all of them).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 bin=${1:?usage: run.sh BIN_DIR [node --test arguments...]}
@@ -63,7 +64,7 @@ mkdir -p "$tmp/t"
 cd "$here"
 status=0
 RUNNEL_BIN="$bin" CHROMIUM="$chromium" RUNNEL_BROWSER_TMP="$tmp" TMPDIR="$tmp/t" \
-    node --test --test-concurrency=1 --test-reporter=spec "$@" dashboard.test.mjs nodes.test.mjs schedules.test.mjs ||
+    node --test --test-concurrency=1 --test-reporter=spec "$@" ${RUNNEL_BROWSER_FILES:-dashboard.test.mjs nodes.test.mjs schedules.test.mjs operator.test.mjs} ||
     status=$?
 echo "screenshots: ${RUNNEL_BROWSER_OUT:-$here/out}"
 exit $status

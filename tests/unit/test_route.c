@@ -136,8 +136,48 @@ TEST(an_unknown_api_path_is_404_and_never_the_dashboard)
 	ASSERT(find(&req, HTTP_GET, "/apix", &allow) == static_get);
 }
 
+TEST(bulk_is_its_own_route_before_the_job_ids)
+{
+	struct request	 req;
+	unsigned	 allow;
+
+	ASSERT(find(&req, HTTP_POST, "/api/v1/jobs/bulk", &allow) ==
+	    api_jobs_bulk);
+	ASSERT(find(&req, HTTP_POST, "/api/v1/jobs/7/cancel", &allow) ==
+	    api_jobs_cancel);
+}
+
+TEST(a_parameter_the_route_does_not_take_is_refused_by_name)
+{
+	struct request		 req;
+	unsigned		 allow;
+	const struct route	*r;
+
+	ASSERT(find(&req, HTTP_GET, "/api/v1/jobs/3", &allow) == api_jobs_get);
+	r = route_found(api_routes, api_nroutes, &req);
+	ASSERT(r != NULL);
+	req.query[0] = (struct param){"wait", "1"};
+	req.nquery = 1;
+	ASSERT_INT(route_params_check(r, &req), ==, 0);
+	req.query[1] = (struct param){"wiat", "1"};
+	req.nquery = 2;
+	ASSERT_INT(route_params_check(r, &req), ==, -1);
+	ASSERT_INT(req.resp.status, ==, 400);
+	ASSERT(strstr(req.resp.body, "\"unknown_parameter\"") != NULL);
+	ASSERT(strstr(req.resp.body, "\"field\":\"wiat\"") != NULL);
+	response_clear(&req.resp);
+	/* The dashboard's files take any. */
+	ASSERT(find(&req, HTTP_GET, "/app.js", &allow) == static_get);
+	r = route_found(api_routes, api_nroutes, &req);
+	req.query[0] = (struct param){"v", "123"};
+	req.nquery = 1;
+	ASSERT_INT(route_params_check(r, &req), ==, 0);
+}
+
 TEST_MAIN_BEGIN
 	RUN(each_api_path_and_method_reaches_its_handler);
+	RUN(bulk_is_its_own_route_before_the_job_ids);
+	RUN(a_parameter_the_route_does_not_take_is_refused_by_name);
 	RUN(captures_fill_the_id_or_the_name);
 	RUN(uploads_stream_their_body_and_nothing_else_does);
 	RUN(head_is_served_as_get);

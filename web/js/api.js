@@ -20,9 +20,21 @@ export function setToken(t) {
 }
 
 // An answer that is not 2xx, or no answer at all (status 0).
+const STATUS_WORDS = {400: 'the request was refused as malformed', 401: 'the access token was refused',
+  403: 'this is not allowed', 404: 'not found', 405: 'this runneld does not support that',
+  409: 'that does not fit the job\'s state', 413: 'too large', 415: 'the wrong kind of content',
+  422: 'the request does not add up', 429: 'too many jobs are waiting; try again shortly',
+  500: 'runneld failed with an internal error', 502: 'a proxy in front of runneld got no good answer',
+  503: 'runneld is unavailable (shutting down, or its storage is)', 504: 'a proxy in front of runneld timed out'};
+
+// An error in words for people, whatever the answer held.
+export function statusWords(status) {
+  return STATUS_WORDS[status] || (status >= 500 ? `runneld failed (HTTP ${status})` : `the request was refused (HTTP ${status})`);
+}
+
 export class ApiError extends Error {
   constructor(status, err) {
-    super(err && err.message ? err.message : `HTTP ${status}`);
+    super(err && err.message ? err.message : statusWords(status));
     this.status = status;
     this.code = (err && err.code) || (status ? 'http_' + status : 'network');
     this.field = (err && err.field) || null;

@@ -23,24 +23,31 @@ function hhmm(d) {
   return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
 }
 
-// Returns {el, update(perMinute)}; the array is oldest first, the last
-// element the current minute.
+// Returns {el, update(perMinute, failedPerMinute)}; the arrays are oldest
+// first, the last element the current minute.  Failures are drawn over
+// the finished bars (they are among them).
 export function minuteChart() {
   const svg = s('svg', {viewBox: `0 0 ${W} ${H}`, preserveAspectRatio: 'none',
     class: 'chart-svg', 'aria-hidden': 'true', focusable: 'false'});
   const grid = s('g', {class: 'chart-grid'});
   const bars = s('g', {class: 'chart-bars'});
-  svg.append(grid, bars);
+  const fails = s('g', {class: 'chart-fails'});
+  svg.append(grid, bars, fails);
   const yMax = h('span', {class: 'chart-ymax'});
   const summary = h('p', {class: 'chart-summary'});
   const el = h('figure', {class: 'chart'},
     h('div', {class: 'chart-plot', role: 'img'}, yMax, svg),
     h('div', {class: 'chart-x', 'aria-hidden': 'true'},
       h('span', {text: '60 min ago'}), h('span', {text: '30 min'}), h('span', {text: 'now'})),
-    h('figcaption', null, summary));
+    h('figcaption', null,
+      h('span', {class: 'chart-legend', 'aria-hidden': 'true'},
+        h('span', {class: 'key k-done'}), 'finished ', h('span', {class: 'key k-failed'}), 'of which failed'),
+      summary));
   const plot = el.firstChild;
 
-  function update(data) {
+  function update(data, failed) {
+    const hasFailed = Array.isArray(failed) && failed.length === data.length;
+    if (!hasFailed) failed = [];
     const n = data.length || 60;
     const peak = Math.max(0, ...data);
     const top = niceMax(peak);
@@ -51,7 +58,10 @@ export function minuteChart() {
       grid.append(s('line', {x1: 0, x2: W, y1: y, y2: y}));
     }
     bars.replaceChildren();
+    fails.replaceChildren();
+    el.classList.toggle('no-failed', !hasFailed);
     const now = new Date();
+    let failedTotal = 0;
     let total = 0, peakAt = null;
     data.forEach((v, i) => {
       total += v;
@@ -61,16 +71,25 @@ export function minuteChart() {
       const bh = Math.max(1.5, (H - TOP) * v / top);
       const r = s('rect', {x: i * bw + bw * 0.15, y: H - bh, width: bw * 0.7, height: bh});
       const title = s('title', {});
-      title.textContent = `${hhmm(t)}: ${v} finished`;
+      const f = failed[i] || 0;
+      failedTotal += f;
+      title.textContent = `${hhmm(t)}: ${v} finished${hasFailed ? `, ${f} failed` : ''}`;
       r.append(title);
       bars.append(r);
+      if (f > 0) {
+        const fh = Math.max(1.5, (H - TOP) * Math.min(f, v) / top);
+        const fr = s('rect', {x: i * bw + bw * 0.15, y: H - fh, width: bw * 0.7, height: fh});
+        fr.append(title.cloneNode(true));
+        fails.append(fr);
+      }
     });
     yMax.textContent = String(top);
     const text = total === 0
       ? 'No jobs finished in the last hour.'
-      : `${total.toLocaleString('en-US')} jobs finished in the last hour; ` +
+      : `${total.toLocaleString('en-US')} job${total === 1 ? '' : 's'} finished in the last hour; ` +
         `peak ${peak.toLocaleString('en-US')} per minute at ${hhmm(peakAt)}; ` +
-        `${(data[n - 1] || 0).toLocaleString('en-US')} so far this minute.`;
+        `${(data[n - 1] || 0).toLocaleString('en-US')} so far this minute.` +
+        (hasFailed ? ` ${failedTotal.toLocaleString('en-US')} failed in the last hour.` : '');
     summary.textContent = text;
     plot.setAttribute('aria-label', `Bar chart of jobs finished per minute. ${text}`);
   }

@@ -5,8 +5,10 @@ import {api, apiUrl} from './api.js';
 import * as live from './live.js';
 import * as store from './store.js';
 import {outputPane} from './output.js';
+import {logView} from './logview.js';
 import {confirmDialog, toast} from './dialog.js';
 import {h, FINISHED, fmtDateTime, fmtDuration, jobDuration, fmtBytes, fmtCount, stateBadge} from './util.js';
+
 
 function bytes(n) {
   return n < 1024 ? `${fmtCount(n)} bytes` : `${fmtBytes(n)} (${fmtCount(n)} bytes)`;
@@ -29,18 +31,32 @@ export function detailView(root, route, id) {
   const cancelBtn = btn('Cancel', 'danger', () => act('cancel'));
   const retryBtn = btn('Retry', '', () => act('retry'));
   const deleteBtn = btn('Delete', 'danger', () => act('delete'));
+  const editBtn = h('a', {class: 'btn', href: `#/submit?from=${id}`, text: 'Edit and resubmit'});
   const hint = h('p', {class: 'muted small', id: 'jd-hint'});
-  const out = [outputPane(id, 'stdout'), outputPane(id, 'stderr')];
+  // The first questions first: how it ended, how long, which attempt.
+  const head = h('dl', {class: 'jd-head panel'});
+  const picker = h('select', {id: 'jd-attempt', name: 'attempt'});
+  const pickerRow = h('div', {class: 'attempts', hidden: true},
+    h('label', {for: 'jd-attempt', text: 'Output of attempt'}), picker);
+  const outs = h('div', {class: 'outs'});
+  let out = [];
+  let paneKey = '';
+  let sel = 'latest';
+  picker.addEventListener('change', () => {
+    sel = picker.value === 'latest' ? 'latest' : Number(picker.value);
+    if (job) panes(job);
+  });
 
   root.append(
     h('p', {class: 'crumbs'}, h('a', {href: '#/jobs', text: '← All jobs'})),
     h('div', {class: 'title-row'}, h('div', null, h('div', {class: 'title-line'}, title, badge), sub),
       h('div', {class: 'actions', role: 'group', 'aria-label': 'Actions', 'aria-describedby': 'jd-hint'},
-        cancelBtn, retryBtn, deleteBtn)),
+        cancelBtn, retryBtn, deleteBtn, editBtn)),
     hint, msg);
   const body = h('div', {class: 'detail', hidden: true},
+    head,
     h('section', {class: 'panel', 'aria-labelledby': 'jd-out'},
-      h('h2', {id: 'jd-out', text: 'Output'}), h('div', {class: 'outs'}, out[0].el, out[1].el)),
+      h('h2', {id: 'jd-out', text: 'Output'}), pickerRow, outs),
     h('div', {class: 'cols'},
       h('section', {class: 'panel', 'aria-labelledby': 'jd-fields'}, h('h2', {id: 'jd-fields', text: 'Details'}), fields),
       h('div', null,
@@ -117,7 +133,50 @@ export function detailView(root, route, id) {
     } else {
       fileBox.hidden = true;
     }
+    summary(j, dur);
     buttons();
+    panes(j);
+  }
+
+  function summary(j, dur) {
+    const item = (label, value, cls) => [h('div', null, h('dt', {text: label}), h('dd', {class: cls || null}, value))];
+    const ended = j.exit_code != null ? `exit ${j.exit_code}` : j.signal != null ? `signal ${j.signal}` : null;
+    head.replaceChildren(
+      ...item('State', stateBadge(j.state)),
+      ...(ended ? item(j.exit_code != null ? 'Exit code' : 'Signal', ended, j.exit_code === 0 ? null : 'jd-bad') : []),
+      ...(j.error ? item('Error', j.error, 'jd-bad') : []),
+      ...item('Duration', h('span', {class: 'jd-dur', text: fmtDuration(dur)})),
+      ...item('Attempts', `${j.attempts} of ${j.max_attempts}`),
+      ...(j.run_at && (j.state === 'scheduled' || j.state === 'queued') ? item('Runs at', fmtDateTime(j.run_at)) : []));
+  }
+
+  // The output panes: the latest attempt live while the job runs or
+  // waits, a finished attempt by byte ranges (any size).
+  function panes(j) {
+    const fin = FINISHED.has(j.state);
+    const n = j.attempts || 0;
+    if (picker.options.length !== n + 1) {
+      const opts = [h('option', {value: 'latest', text: `the latest${n ? ` (${n})` : ''}`})];
+      for (let a = n; a >= 1; a--) opts.push(h('option', {value: String(a), text: `attempt ${a}`}));
+      picker.replaceChildren(...opts);
+      if (sel !== 'latest' && sel > n) sel = 'latest';
+      picker.value = String(sel);
+    }
+    pickerRow.hidden = n < 2;
+    // The attempt under way is followed live, whichever way it was picked.
+    const latest = sel === 'latest' || (sel === n && !fin);
+    const key = !latest ? `a${sel}` : (paneKey === 'live' || !fin || !n) ? 'live' : `a${n}`;
+    if (key !== paneKey) {
+      for (const p of out) p.stop();
+      paneKey = key;
+      if (key === 'live') out = [outputPane(id, 'stdout'), outputPane(id, 'stderr')];
+      else {
+        const a = Number(key.slice(1));
+        const last = a === n && fin;
+        out = ['stdout', 'stderr'].map((st) => logView(id, st, a, last ? j[`${st}_bytes`] || 0 : null));
+      }
+      outs.replaceChildren(...out.map((p) => p.el));
+    }
     for (const p of out) p.update(j);
   }
 
@@ -240,8 +299,7 @@ export function detailView(root, route, id) {
   });
   const ticker = setInterval(() => {
     if (job && job.state === 'running') {
-      const el = fields.querySelector('.jd-dur');
-      if (el) el.textContent = fmtDuration(jobDuration(job));
+      for (const el of body.querySelectorAll('.jd-dur')) el.textContent = fmtDuration(jobDuration(job));
     }
   }, 1000);
   buttons();

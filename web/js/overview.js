@@ -20,6 +20,22 @@ export function overviewView(root) {
       h('a', {class: `count c-${st}`, href: st === 'total' ? '#/jobs' : `#/jobs?state=${st}`},
         n, h('span', {class: 'count-l', text: st === 'total' ? 'all jobs' : st}))));
   }
+  // Health figures, Sidekiq style: what retries, what is dead, how long
+  // the oldest queued job has waited, how long jobs wait to start.
+  const fig = {};
+  const figList = h('ul', {class: 'counts figures'});
+  for (const [k, label, href] of [['retrying', 'retrying', '#/jobs?state=scheduled'], ['dead', 'dead (failed for good)', '#/jobs?state=failed'],
+    ['age', 'oldest queued wait', '#/jobs?state=queued'], ['p50', 'start latency p50', null], ['p95', 'start latency p95', null]]) {
+    const n = h('span', {class: 'count-n', text: '…'});
+    const l = h('span', {class: 'count-l', text: label});
+    fig[k] = {n, l, li: h('li', {hidden: true},
+      href ? h('a', {class: `count f-${k}`, href}, n, l) : h('div', {class: `count f-${k}`}, n, l))};
+    figList.append(fig[k].li);
+  }
+  const latNote = h('p', {class: 'muted small fig-note'});
+  const figSection = h('section', {'aria-labelledby': 'ov-health', hidden: true},
+    h('h2', {id: 'ov-health', text: 'Health'}), figList, latNote);
+  let age = null; // {s, at}: the oldest queued job's wait when read, to count on
   const chart = minuteChart();
   const nodes = nodesPanel();
   const workersNote = h('p', {class: 'muted'});
@@ -35,8 +51,9 @@ export function overviewView(root) {
     error,
     h('section', {'aria-labelledby': 'ov-counts'},
       h('h2', {id: 'ov-counts', text: 'Jobs by state'}), countList),
+    figSection,
     h('section', {'aria-labelledby': 'ov-chart', class: 'panel'},
-      h('h2', {id: 'ov-chart', text: 'Jobs finished per minute, last hour'}), chart.el),
+      h('h2', {id: 'ov-chart', text: 'Jobs finished and failed per minute, last hour'}), chart.el),
     nodesSlot,
     h('div', {class: 'cols'},
       h('section', {'aria-labelledby': 'ov-workers', class: 'panel'},
@@ -85,7 +102,25 @@ export function overviewView(root) {
   function renderStats(st) {
     for (const s of STATES) counts[s].textContent = fmtCount(st.jobs[s] || 0);
     counts.total.textContent = fmtCount(st.total);
-    chart.update(st.finished_per_minute || []);
+    chart.update(st.finished_per_minute || [], st.failed_per_minute);
+    const set = (k, text, show = true) => {
+      fig[k].li.hidden = !show;
+      if (fig[k].n.textContent !== text) fig[k].n.textContent = text;
+    };
+    set('retrying', fmtCount(st.retrying), st.retrying !== undefined);
+    set('dead', fmtCount(st.dead), st.dead !== undefined);
+    age = st.oldest_queued_age_s == null ? null : {s: st.oldest_queued_age_s, at: Date.now()};
+    set('age', age ? fmtDuration(age.s * 1000) : 'none queued', st.oldest_queued_age_s !== undefined);
+    const lat = st.latency;
+    const ms = (v) => (v == null ? '—' : fmtDuration(v));
+    set('p50', lat ? ms(lat.p50_ms) : '', !!lat);
+    set('p95', lat ? ms(lat.p95_ms) : '', !!lat);
+    latNote.hidden = !lat;
+    if (lat) {
+      latNote.textContent = `Start latency: from queued to started, over the jobs that started in the last ` +
+        `${Math.round((lat.window_s || 300) / 60)} minutes (${fmtCount(lat.samples || 0)}).`;
+    }
+    figSection.hidden = [...Object.values(fig)].every((x) => x.li.hidden);
     server.replaceChildren(
       h('dt', {text: 'Up for'}), h('dd', {text: fmtDuration(st.uptime_seconds * 1000)}),
       h('dt', {text: 'Started'}), h('dd', {text: fmtDateTime(st.started_at)}),
@@ -186,6 +221,10 @@ export function overviewView(root) {
   // nodes are read again (a node that stops beating makes no event).
   let beats = 0;
   const nodeTimer = setInterval(() => {
+    if (age && !document.hidden) {
+      const t = fmtDuration((age.s * 1000) + Date.now() - age.at);
+      if (fig.age.n.textContent !== t) fig.age.n.textContent = t;
+    }
     if (!clustered || document.hidden) return;
     nodes.tick();
     if (++beats % 5 === 0) refresh();

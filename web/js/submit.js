@@ -177,6 +177,7 @@ function commandForm(go) {
     h('div', {class: 'form-actions'}, submit));
   const err = errors(form, summary);
   const mode = () => (exec.checked ? 'argv' : 'shell');
+  let carry = {};  // spec fields the form has no control for (webhooks)
   form.addEventListener('change', (e) => {
     if (e.target.name !== 'mode') return;
     cmdField.hidden = mode() !== 'shell';
@@ -198,6 +199,7 @@ function commandForm(go) {
     if (!more.fill(spec, err)) return;
     if (cwd.value.trim()) spec.cwd = cwd.value.trim();
     if (stdin.value) spec.stdin = stdin.value;
+    Object.assign(spec, carry);
     submit.disabled = true;
     submit.textContent = 'Submitting…';
     try {
@@ -210,7 +212,23 @@ function commandForm(go) {
       submit.textContent = 'Run';
     }
   });
-  return form;
+  // Fills the form with a job's spec (edit and resubmit).
+  function load(j) {
+    const argvMode = Array.isArray(j.argv);
+    exec.checked = argvMode;
+    shell.checked = !argvMode;
+    cmdField.hidden = argvMode;
+    argvField.hidden = !argvMode;
+    command.value = j.command || '';
+    argv.value = argvMode ? j.argv.join('\n') : '';
+    more.set(j);
+    cwd.value = j.cwd || '';
+    carry = Array.isArray(j.webhooks) && j.webhooks.length ? {webhooks: j.webhooks} : {};
+    if (j.cwd || j.max_attempts > 1 || j.limits || (j.after && j.after.length)) {
+      for (const d of form.querySelectorAll('details')) d.open = true;
+    }
+  }
+  return {form, load};
 }
 
 function uploadForm(go) {
@@ -325,14 +343,48 @@ function uploadForm(go) {
       abort.hidden = true;
     }
   });
-  return {form, busy: () => !!xfer, abort: () => { if (xfer) xfer.abort(); }};
+  function load(j) {
+    command.value = j.command || '';
+    more.set(j);
+  }
+  return {form, load, busy: () => !!xfer, abort: () => { if (xfer) xfer.abort(); }};
 }
 
-export function submitView(root) {
+export function submitView(root, route) {
   const go = (job) => { location.hash = `#/jobs/${job.id}`; };
   const cmd = commandForm(go);
   const up = uploadForm(go);
-  root.append(h('h1', {tabindex: '-1', text: 'Submit a job'}), h('div', {class: 'cols'}, cmd, up.form));
+  const from = Number((route && route.query.get('from')) || 0);
+  const note = h('div', {class: 'note', role: 'status', hidden: true});
+  root.append(h('h1', {tabindex: '-1', text: from ? `Edit and resubmit job #${from}` : 'Submit a job'}), note,
+    h('div', {class: 'cols'}, cmd.form, up.form));
+  let alive = true;
+  if (Number.isInteger(from) && from > 0) {
+    note.hidden = false;
+    note.textContent = `Loading job #${from}…`;
+    api(`/jobs/${from}`).then((j) => {
+      if (!alive) return;
+      const extra = [];
+      if (j.webhooks && j.webhooks.length) extra.push(`its ${j.webhooks.length === 1 ? 'webhook goes' : `${j.webhooks.length} webhooks go`} along`);
+      if (j.type === 'upload') {
+        up.load(j);
+        cmd.form.hidden = true;
+        note.replaceChildren(`The form holds the spec of `, h('a', {href: `#/jobs/${j.id}`, text: `job #${j.id}`}),
+          `, an upload job. Choose the file again${j.file ? ` (it was ${j.file.name}, ${fmtBytes(j.file.size)})` : ''}: ` +
+          'runneld does not resubmit an uploaded file. Uploading makes a new job; the old one stays as it is.');
+      } else {
+        cmd.load(j);
+        up.form.hidden = true;
+        note.replaceChildren(`The form holds the spec of `, h('a', {href: `#/jobs/${j.id}`, text: `job #${j.id}`}),
+          `: change what you need and run it as a new job; the old one stays as it is. ` +
+          'Its standard input, if it had one, is not kept: enter it again.' + (extra.length ? ` ${extra.join('; ')}.` : ''));
+      }
+    }, (e) => {
+      if (!alive) return;
+      note.className = 'error';
+      note.textContent = `Could not load job #${from}: ${e.message}`;
+    });
+  }
   api('/queues').then((r) => {
     for (const id of ['c-queues', 'u-queues']) {
       const dl = document.getElementById(id);
@@ -340,7 +392,7 @@ export function submitView(root) {
     }
   }).catch(() => {});
   return {
-    title: 'Submit',
-    unmount() { up.abort(); },
+    title: from ? `Resubmit #${from}` : 'Submit',
+    unmount() { alive = false; up.abort(); },
   };
 }
