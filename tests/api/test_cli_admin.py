@@ -12,6 +12,7 @@ import subprocess
 import termios
 import unittest
 
+import harness
 from cli_util import CliMixin
 from harness import RunnelTestCase, bin_path, wait_until
 
@@ -390,11 +391,14 @@ class StatsWorkersTest(CliMixin, RunnelTestCase):
         self.addCleanup(self.api, "POST", "/api/v1/jobs/%d/cancel" % j)
         self.server.wait_running(j)
         p = self.cli("workers", check=0)
-        lines = p.stdout.decode().splitlines()
-        self.assertEqual(lines[0].split(), ["ID", "STATE", "PID", "JOB", "JOBS",
-                                            "DONE", "STARTED"])
+        # a node of a cluster (PostgreSQL) adds a NODE column, and a table
+        # of the nodes after a blank line
+        lines = p.stdout.decode().split("\n\n")[0].splitlines()
+        node = ["NODE"] if harness.POSTGRESQL else []
+        self.assertEqual(lines[0].split(), node + ["ID", "STATE", "PID", "JOB",
+                                                   "JOBS", "DONE", "STARTED"])
         self.assertEqual(len(lines), 3)
-        busy = [l.split() for l in lines[1:] if "busy" in l]
+        busy = [l.split()[len(node):] for l in lines[1:] if "busy" in l]
         self.assertEqual(len(busy), 1)
         self.assertEqual(busy[0][3], str(j))
         p = self.cli("workers", "--json", check=0)
