@@ -45,6 +45,10 @@ struct command {
  * file name; prints why and returns an exit status when it cannot. */
 int	cli_connect(struct cli *);
 
+/* Takes --url and --json (anywhere: getopt permutes), leaving the other
+ * words from argv[optind] on; 0 or EXIT_USAGE after saying why. */
+int	cli_options(struct cli *, const char *cmd, int argc, char **argv);
+
 /* Prints "runnel: " and the message to stderr. */
 void	cli_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -6,7 +6,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -86,30 +85,14 @@ on_signal(struct follow *f, int sig)
 int
 cmd_run(struct cli *cli, int argc, char **argv)
 {
-	static const struct option own[] = {
-		{"url", required_argument, NULL, CLI_OPT_URL},
-		{NULL, 0, NULL, 0},
-	};
-	struct option	 opts[SPEC_OPTIONS + 4];
 	struct follow	 f;
 	struct spec	 s;
 	cJSON		*job = NULL, *end = NULL;
-	int		 c, rc;
+	int		 rc;
 
 	if (spec_init(&s) < 0)
 		return EXIT_FAIL;
-	spec_options_with(own, opts, sizeof(opts) / sizeof(opts[0]));
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+" SPEC_SHORT, opts, NULL)) != -1) {
-		if (c == CLI_OPT_URL)
-			cli->url_flag = optarg;
-		else if ((rc = spec_option(&s, c, optarg, "run")) != 0) {
-			if (rc == 1)
-				rc = cli_usage("run", NULL);
-			goto out;
-		}
-	}
-	if ((rc = spec_command(&s, argc - optind, argv + optind, "run")) != 0 ||
+	if ((rc = spec_from_args(&s, cli, argc, argv, "run", NULL)) != 0 ||
 	    (rc = submit_job(cli, &s, &job)) != 0)
 		goto out;
 	memset(&f, 0, sizeof(f));

@@ -242,13 +242,8 @@ sched_act(struct cli *cli, const char *sub, int argc, char **argv)
 int
 cmd_schedule(struct cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"url", required_argument, NULL, CLI_OPT_URL},
-		{"json", no_argument, NULL, CLI_OPT_JSON},
-		{NULL, 0, NULL, 0},
-	};
 	const char	*sub = "ls";
-	int		 c, verb = 0;
+	int		 rc, verb = 0;
 
 	if (argc > 1 && argv[1][0] != '-') {
 		verb = 1;
@@ -262,15 +257,8 @@ cmd_schedule(struct cli *cli, int argc, char **argv)
 	    strcmp(sub, "trigger") != 0)
 		return cli_usage("schedule", "no schedule command %s (ls, add, "
 		    "rm, trigger)", sub);
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c == CLI_OPT_URL)
-			cli->url_flag = optarg;
-		else if (c == CLI_OPT_JSON)
-			cli->json = 1;
-		else
-			return cli_usage("schedule", NULL);
-	}
+	if ((rc = cli_options(cli, "schedule", argc, argv)) != 0)
+		return rc;
 	if (!verb && optind < argc) {	/* options came before the verb */
 		sub = argv[optind++];
 		if (strcmp(sub, "ls") != 0 && strcmp(sub, "rm") != 0 &&

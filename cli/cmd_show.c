@@ -2,7 +2,6 @@
  * runnel show: one job's fields as "key: value" lines, with times in
  * local RFC 3339 and how long ago, or the job object with --json.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -185,25 +184,13 @@ show_job(const cJSON *j)
 int
 cmd_show(struct cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"url", required_argument, NULL, CLI_OPT_URL},
-		{"json", no_argument, NULL, CLI_OPT_JSON},
-		{NULL, 0, NULL, 0},
-	};
 	unsigned long long	 id;
 	struct reply		 r;
 	char			 path[64], what[48];
-	int			 c, rc;
+	int			 rc;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c == CLI_OPT_URL)
-			cli->url_flag = optarg;
-		else if (c == CLI_OPT_JSON)
-			cli->json = 1;
-		else
-			return cli_usage("show", NULL);
-	}
+	if ((rc = cli_options(cli, "show", argc, argv)) != 0)
+		return rc;
 	if (argc - optind != 1)
 		return cli_usage("show", "one job id: runnel show ID");
 	if ((rc = cli_parse_id("show", argv[optind], &id)) != 0)

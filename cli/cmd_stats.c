@@ -3,7 +3,6 @@
  * /api/v1/stats) in a few lines, and its worker pool (GET
  * /api/v1/workers) as a table, with the cluster's nodes when it has them.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -16,22 +15,10 @@
 static int
 plain_options(struct cli *cli, const char *cmd, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"url", required_argument, NULL, CLI_OPT_URL},
-		{"json", no_argument, NULL, CLI_OPT_JSON},
-		{NULL, 0, NULL, 0},
-	};
-	int c;
+	int rc;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c == CLI_OPT_URL)
-			cli->url_flag = optarg;
-		else if (c == CLI_OPT_JSON)
-			cli->json = 1;
-		else
-			return cli_usage(cmd, NULL);
-	}
+	if ((rc = cli_options(cli, cmd, argc, argv)) != 0)
+		return rc;
 	if (optind != argc)
 		return cli_usage(cmd, "unexpected argument %s", argv[optind]);
 	return 0;

@@ -4,6 +4,7 @@
  * parses its own options, talks to the server through client.h and
  * returns the exit status.
  */
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +55,28 @@ cli_parse_id(const char *cmd, const char *s, unsigned long long *id)
 	*id = strtoull(s, &end, 10);
 	if (*end != '\0' || *id == 0 || *id > (1ull << 53))
 		return cli_usage(cmd, "%s is not a job id", s);
+	return 0;
+}
+
+int
+cli_options(struct cli *cli, const char *cmd, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"url", required_argument, NULL, CLI_OPT_URL},
+		{"json", no_argument, NULL, CLI_OPT_JSON},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == CLI_OPT_URL)
+			cli->url_flag = optarg;
+		else if (c == CLI_OPT_JSON)
+			cli->json = 1;
+		else
+			return cli_usage(cmd, NULL);
+	}
 	return 0;
 }
 

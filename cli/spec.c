@@ -322,6 +322,36 @@ spec_option(struct spec *s, int c, const char *arg, const char *cmd)
 }
 
 int
+spec_from_args(struct spec *s, struct cli *cli, int argc, char **argv,
+    const char *cmd, int *json)
+{
+	static const struct option with_json[] = {
+		{"url", required_argument, NULL, CLI_OPT_URL},
+		{"json", no_argument, NULL, CLI_OPT_JSON},
+		{NULL, 0, NULL, 0},
+	};
+	static const struct option plain[] = {
+		{"url", required_argument, NULL, CLI_OPT_URL},
+		{NULL, 0, NULL, 0},
+	};
+	struct option	 opts[SPEC_OPTIONS + 4];
+	int		 c, rc;
+
+	spec_options_with(json ? with_json : plain, opts,
+	    sizeof(opts) / sizeof(opts[0]));
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+" SPEC_SHORT, opts, NULL)) != -1) {
+		if (c == CLI_OPT_URL)
+			cli->url_flag = optarg;
+		else if (c == CLI_OPT_JSON && json != NULL)
+			*json = 1;
+		else if ((rc = spec_option(s, c, optarg, cmd)) != 0)
+			return rc == 1 ? cli_usage(cmd, NULL) : rc;
+	}
+	return spec_command(s, argc - optind, argv + optind, cmd);
+}
+
+int
 spec_command(struct spec *s, int argc, char **argv, const char *cmd)
 {
 	cJSON	*a;

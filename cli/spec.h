@@ -9,6 +9,8 @@
 #include <getopt.h>
 #include <cjson/cJSON.h>
 
+struct cli;
+
 struct spec {
 	cJSON		*json;		/* the spec object */
 	char		*idem_key;	/* Idempotency-Key, or NULL */
@@ -29,6 +31,12 @@ void	spec_clear(struct spec *);
 /* Takes option c with its argument; 0 when it was a spec option, 1 when
  * it is not one, EXIT_USAGE (said) when its value is wrong. */
 int	spec_option(struct spec *, int c, const char *arg, const char *cmd);
+
+/* The command line of run and add: --url, --json when json is not NULL
+ * (it is set then), the job options, then the command.  0, or an exit
+ * status after saying why. */
+int	spec_from_args(struct spec *, struct cli *, int argc, char **argv,
+	    const char *cmd, int *json);
 
 /* Sets the command from the words left: 0, or EXIT_USAGE (said). */
 int	spec_command(struct spec *, int argc, char **argv, const char *cmd);

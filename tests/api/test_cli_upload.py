@@ -1,21 +1,12 @@
 """runnel upload: files streamed with their SHA-256 (checked by the
 server), flat client memory for 1 GiB, the job spec and command, a
 progress bar on a terminal only, and errors."""
-import hashlib
 import os
 import pty
 import subprocess
 
 from cli_util import CliMixin
-from harness import RunnelTestCase, bin_path, scaled, sqlite_only, GiB
-
-
-def sha256_of(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+from harness import RunnelTestCase, bin_path, scaled, sha256_file, sqlite_only, GiB
 
 
 class UploadTest(CliMixin, RunnelTestCase):
@@ -32,9 +23,9 @@ class UploadTest(CliMixin, RunnelTestCase):
         self.assertEqual(j["queue"], "media")
         self.assertEqual(j["name"], "the data")
         self.assertEqual(j["file"]["name"], "renamed.bin")
-        self.assertEqual(j["file"]["sha256"], sha256_of(src))
+        self.assertEqual(j["file"]["sha256"], sha256_file(src))
         self.assertEqual(self.server.output(jid),
-                         ("%s  -\nrenamed.bin\n" % sha256_of(src)).encode())
+                         ("%s  -\nrenamed.bin\n" % sha256_file(src)).encode())
         r = self.api("GET", "/api/v1/jobs/%d/file" % jid)
         with open(src, "rb") as f:
             self.assertEqual(r.raw, f.read())
@@ -119,4 +110,4 @@ class BigUploadTest(CliMixin, RunnelTestCase):
         j = self.wait(int(out), timeout=120)
         self.assertEqual(j["state"], "succeeded", j)
         self.assertEqual(j["file"]["size"], GiB)
-        self.assertEqual(j["file"]["sha256"], sha256_of(src))
+        self.assertEqual(j["file"]["sha256"], sha256_file(src))
