@@ -191,6 +191,17 @@ test('edit and resubmit: the form holds the job spec, and running it makes a new
   assert.equal(await p.inputValue('#u-queue'), 'files');
   assert.equal(await p.isVisible('#c-command'), false);
   assert.match(await p.locator('.note').textContent(), /Choose the file again \(it was five\.txt/);
+
+  // "shell": true (no control of its own) goes along with the command
+  const sh = await srv.submit({command: 'ls /', shell: true});
+  await srv.waitJob(sh.id, (x) => FINISHED.has(x.state));
+  await p.goto(`${srv.url}/#/submit?from=${sh.id}`);
+  await waitFor(async () => (await p.inputValue('#c-command')) === 'ls /', {what: 'the command form to be filled'});
+  await p.click('button:has-text("Run")');
+  await p.waitForURL(new RegExp(`#/jobs/(?!${sh.id}$)\\d+$`), {timeout: T(5000)});
+  const again = await srv.job(Number(/#\/jobs\/(\d+)$/.exec(p.url())[1]));
+  assert.equal(again.command, 'ls /');
+  assert.equal(again.shell, true);
   noErrors(p);
 });
 

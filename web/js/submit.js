@@ -177,7 +177,7 @@ function commandForm(go) {
     h('div', {class: 'form-actions'}, submit));
   const err = errors(form, summary);
   const mode = () => (exec.checked ? 'argv' : 'shell');
-  let carry = {};  // spec fields the form has no control for (webhooks)
+  let carry = {};  // spec fields the form has no control for (webhooks, shell)
   form.addEventListener('change', (e) => {
     if (e.target.name !== 'mode') return;
     cmdField.hidden = mode() !== 'shell';
@@ -200,6 +200,7 @@ function commandForm(go) {
     if (cwd.value.trim()) spec.cwd = cwd.value.trim();
     if (stdin.value) spec.stdin = stdin.value;
     Object.assign(spec, carry);
+    if (spec.argv) delete spec.shell;  // an argv never goes through the shell
     submit.disabled = true;
     submit.textContent = 'Submitting…';
     try {
@@ -224,6 +225,7 @@ function commandForm(go) {
     more.set(j);
     cwd.value = j.cwd || '';
     carry = Array.isArray(j.webhooks) && j.webhooks.length ? {webhooks: j.webhooks} : {};
+    if (j.shell) carry.shell = true;  // "always through /bin/sh" goes along
     if (j.cwd || j.max_attempts > 1 || j.limits || (j.after && j.after.length)) {
       for (const d of form.querySelectorAll('details')) d.open = true;
     }
