@@ -437,8 +437,9 @@ out1=$(api "$U/api/v1/jobs/$j1/output")
 ok "command job $j1 with the token: succeeded, output read back ($(wc -c <<<"$out1") bytes)"
 
 # the client in the image, with the token from the environment
-cli_out=$(podman exec -e RUNNEL_TOKEN="$TOKEN" "$C" runnel run -- 'echo from the client; exit 4' 2>&1)
-cli_rc=$?
+cli_rc=0
+cli_out=$(podman exec -e RUNNEL_TOKEN="$token" "$C" runnel run -- 'echo from the client; exit 4' 2>&1) ||
+    cli_rc=$?
 [ "$cli_rc" = 4 ] && [ "$cli_out" = "from the client" ] ||
     fail "runnel run in the container: exit $cli_rc, output: $cli_out"
 ok "runnel run in the container: the job's output and its exit status 4"
