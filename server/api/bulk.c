@@ -38,6 +38,7 @@ struct bulk_item {
 	struct bulk	*b;
 	uint64_t	 id;
 	int		 rc;		/* 0 done, else the refusal */
+	int		 state;		/* as matched; -1 not found */
 	int		 running;	/* a cancel that ends a process group */
 	char		 message[REPLY_MESSAGE_MAX];
 };
@@ -106,7 +107,12 @@ render_item(struct jsonw *w, struct server *srv, const struct bulk *b,
 	jsonw_int(w, (int64_t)it->id);
 	if (it->rc == 0) {
 		jsonw_lit(w, ",\"ok\":true");
-		if (b->action != BULK_DELETE &&
+		/* A cancel's outcome is known without another read. */
+		if (b->action == BULK_CANCEL) {
+			jsonw_lit(w, ",\"state\":");
+			jsonw_str(w, job_state_name(it->running ? JOB_RUNNING :
+			    JOB_CANCELED));
+		} else if (b->action == BULK_RETRY &&
 		    core_job_get(srv, it->id, &j) == 0) {
 			jsonw_lit(w, ",\"state\":");
 			jsonw_str(w, job_state_name(j.state));
@@ -197,7 +203,9 @@ act(struct bulk *b, struct bulk_item *it)
 	memset(&err, 0, sizeof(err));
 	switch (b->action) {
 	case BULK_CANCEL:
-		if (core_job_get(srv, it->id, &j) == 0) {
+		/* Only a stored "running" can differ from what reads show. */
+		if (it->state == JOB_RUNNING &&
+		    core_job_get(srv, it->id, &j) == 0) {
 			it->running = j.state == JOB_RUNNING;
 			job_clear(&j);
 		}
@@ -249,6 +257,7 @@ ids_parse(struct bulk *b, const cJSON *v, struct api_error *e)
 				    "ids", "job %llu is given twice",
 				    (unsigned long long)d);
 		b->items[i].b = b;
+		b->items[i].state = -1;
 		b->items[i].id = (uint64_t)d;
 		i++;
 	}
@@ -339,6 +348,7 @@ filter_ids(struct bulk *b, struct api_filter *af)
 			return rc;
 		for (size_t i = 0; i < n && b->n < cap; i++) {
 			b->items[b->n].b = b;
+			b->items[b->n].state = (int)jobs[i].state;
 			b->items[b->n++].id = jobs[i].id;
 		}
 		job_free_all(jobs, n);
@@ -443,6 +453,7 @@ api_jobs_bulk(struct request *req)
 
 			if (core_job_get(req->srv, b->items[i].id, &j) == 0) {
 				b->matched++;
+				b->items[i].state = (int)j.state;
 				job_clear(&j);
 			}
 		}
