@@ -45,6 +45,12 @@ clock_now_ms(void)
 	return clock_host_ms() + clock_skew_ms;
 }
 
+int64_t
+clock_from_host_ms(int64_t host_ms)
+{
+	return host_ms + clock_skew_ms;
+}
+
 void
 clock_set_skew_ms(int64_t skew_ms)
 {

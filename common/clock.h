@@ -14,6 +14,9 @@
 int64_t	clock_now_ms(void);
 /* CLOCK_REALTIME of this host, without the skew. */
 int64_t	clock_host_ms(void);
+/* A time read from this host's clock (a worker's), as clock_now_ms
+ * would have told it. */
+int64_t	clock_from_host_ms(int64_t host_ms);
 /* From now on clock_now_ms adds skew_ms to the host's clock. */
 void	clock_set_skew_ms(int64_t skew_ms);
 /* Milliseconds of CLOCK_MONOTONIC: only differences mean anything. */

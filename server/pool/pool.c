@@ -49,12 +49,15 @@ pool_reaped(void *arg, pid_t pid, int status)
 static void
 pool_env(struct pool *p)
 {
-	static const char *names[] = {"PATH", "HOME", "LANG", "TMPDIR"};
+	/* The last stands, in tests, for the host's clock, which a worker
+	 * reads as runneld does. */
+	static const char *names[] = {"PATH", "HOME", "LANG", "TMPDIR",
+	    "RUNNEL_TEST_CLOCK_OFFSET_MS"};
 	static const char *defaults[] = {"/usr/local/bin:/usr/bin:/bin", "/",
-	    "C.UTF-8", NULL};
+	    "C.UTF-8", NULL, NULL};
 	int n = 0;
 
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < 5; i++) {
 		const char *v = getenv(names[i]);
 
 		if (v == NULL)

@@ -69,7 +69,7 @@ struct pool {
 						 * still going to the database */
 	uint64_t		 restarts;
 	char			 path[4096];
-	char			*env[5];
+	char			*env[6];
 };
 
 /*

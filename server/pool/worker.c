@@ -156,8 +156,9 @@ on_started(struct worker *w, const struct frame *f, const char **why)
 	    (rc = msg_started_decode(f, &m, why)) < 0)
 		return rc;
 	w->job_pid = m.pid;
-	/* The process's own start, not the claim's: what users measure. */
-	w->job_started_at = m.started_at;
+	/* The process's own start, not the claim's: what users measure.
+	 * The worker reads the host's clock; stored times follow ours. */
+	w->job_started_at = clock_from_host_ms(m.started_at);
 	return 0;
 }
 
@@ -249,7 +250,7 @@ on_exit_frame(struct worker *w, const struct frame *f, const char **why)
 	ex.signal = m.signal;
 	ex.cpu_ms = m.cpu_ms;
 	ex.max_rss_kb = m.max_rss_kb;
-	ex.finished_at = m.finished_at;
+	ex.finished_at = clock_from_host_ms(m.finished_at);
 	ex.reason = m.reason;
 	ex.error = m.error[0] ? m.error : NULL;
 	/* Output it could not keep makes a job fail, never look clean. */

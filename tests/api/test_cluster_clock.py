@@ -54,3 +54,18 @@ class ClockTest(RunnelTestCase):
             self.assertGreaterEqual(waited, 1.9, taker.name)
             self.assertLess(waited, 10, taker.name)
             self.assertLess(abs(epoch(done["started_at"]) - self.db_now()), 30)
+
+    def test_run_times_follow_the_databases_clock_on_either_node(self):
+        # 8 jobs of half a second on 2 + 2 workers: both nodes run some.
+        # A worker reads its host's clock; the node stores its times in
+        # the database's, so that started_at never comes after finished_at.
+        before = self.db_now()
+        ids = [self.right.submit({"command": "sleep 0.5"})["id"] for _ in range(8)]
+        done = [self.right.wait(i, 30) for i in ids]
+        after = self.db_now()
+        for j in done:
+            self.assertEqual(j["state"], "succeeded", j)
+            started, finished = epoch(j["started_at"]), epoch(j["finished_at"])
+            self.assertLessEqual(started, finished, j)
+            self.assertGreaterEqual(started, before - 1, j)
+            self.assertLessEqual(finished, after + 1, j)
