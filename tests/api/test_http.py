@@ -197,7 +197,9 @@ class ConnectionLimitTest(RunnelTestCase):
     WORKERS = 1
     SERVER_ARGS = RunnelTestCase.SERVER_ARGS + [
         "--max-client-connections", "64", "--max-connections", "256",
-        "--header-timeout", "2"]
+        # long enough for 4 000 connections to be opened on a busy machine
+        # before the first admitted ones are cut off
+        "--header-timeout", str(int(scaled(4)))]
 
     @classmethod
     def setUpClass(cls):
@@ -258,8 +260,10 @@ class ConnectionLimitTest(RunnelTestCase):
             # the ones over the per-address limit are told so at once
             wait_until(lambda: len(readable(slow)) >= 4000 - 64, 30,
                        "refusals of the connections over the limit")
+            # the last one opened: the first ones may be admitted ones
+            # already cut off at the header deadline
             over = readable(slow)
-            got = responses(self.answer_of(over[0]))
+            got = responses(self.answer_of(over[-1]))
             self.assertEqual(got[0][0], 503)
             self.assertIn(b"too_many_connections", got[0][2])
             # keep sending header lines, slowly, on the rest
@@ -280,7 +284,7 @@ class ConnectionLimitTest(RunnelTestCase):
             t0 = time.monotonic()
             got = responses(self.answer_of(admitted[0], 10))
             self.assertEqual(got[0][0], 408, got)
-            self.assertLess(time.monotonic() - t0, scaled(4))
+            self.assertLess(time.monotonic() - t0, scaled(6))
         finally:
             self.close_all(slow)
         # and the address is welcome again
