@@ -83,7 +83,7 @@ worker_on_run(struct worker *w, const struct frame *f)
 {
 	struct msg_run	 spec;
 	const char	*why = NULL;
-	int		 rc;
+	int		 rc, recycled;
 
 	if (w->busy) {
 		log_warnx("protocol error: RUN job=%llu while busy",
@@ -99,9 +99,11 @@ worker_on_run(struct worker *w, const struct frame *f)
 	rc = run_job(&w->run, &w->ctx, f->job_id, &spec);
 	w->busy = 0;
 	/* After EXIT, while runneld picks the next job: see scratch.h. */
-	if (w->run.used_scratch)
+	recycled = w->run.used_scratch &&
+	    scratch_recycle(w->scratch, w->run.scratch) == 0;
+	if (w->run.used_scratch && !recycled)
 		(void)scratch_remove(w->run.scratch);
-	if (rc == 0 && scratch_spare(w->scratch) < 0)
+	if (rc == 0 && !recycled && scratch_spare(w->scratch) < 0)
 		log_warnx("cannot make the spare scratch directory in %s",
 		    w->scratch);
 	if (rc < 0)

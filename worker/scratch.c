@@ -107,6 +107,28 @@ scratch_spare(const char *root)
 }
 
 int
+scratch_recycle(const char *root, const char *path)
+{
+	char		 spare[PATH_MAX];
+	struct stat	 st;
+	int		 fd, as_made;
+
+	if (snprintf(spare, sizeof(spare), "%s/" SPARE, root) >=
+	    (int)sizeof(spare))
+		return -ENAMETOOLONG;
+	if ((fd = scratch_open(path)) < 0)
+		return -errno;
+	/* As mkdir made it: no entries, mode, owner, no ACL or xattr. */
+	as_made = fstat(fd, &st) == 0 && (st.st_mode & 07777) == S_IRWXU &&
+	    st.st_uid == getuid() && st.st_nlink == 2 &&
+	    flistxattr(fd, NULL, 0) == 0 && dir_empty(fd);
+	close(fd);
+	if (!as_made)
+		return -ENOTEMPTY;
+	return rename(path, spare) == 0 ? 0 : -errno;
+}
+
+int
 scratch_take(const char *root, uint64_t job_id, int attempt, char *out,
     size_t size)
 {

@@ -8,7 +8,8 @@
  * as much as the rest of a short job's round: so the worker removes a
  * job's directory and makes the next one (the spare) right after the
  * job's EXIT, while runneld answers it and picks the next job, and a job
- * starts with a rename of the spare.
+ * starts with a rename of the spare.  Most short jobs leave their
+ * directory as it was made: it becomes the spare with one rename.
  */
 #ifndef RUNNEL_SCRATCH_H
 #define RUNNEL_SCRATCH_H
@@ -43,6 +44,14 @@ int	scratch_spare(const char *root);
  */
 int	scratch_take(const char *root, uint64_t job_id, int attempt, char *out,
 	    size_t size);
+
+/*
+ * Makes a job's directory the spare, root/.next, if the job left it as
+ * it was made (empty, mode 0700, ours, no extended attributes): a rename
+ * instead of an rmdir and a mkdir.  Returns 0, or a negative errno code
+ * (-ENOTEMPTY: changed) and the directory is left where it is.
+ */
+int	scratch_recycle(const char *root, const char *path);
 
 /* Removes a job's directory and all it holds.  0 or the first -errno (logged). */
 int	scratch_remove(const char *path);

@@ -233,6 +233,22 @@ class LeftBehindTest(RunnelTestCase):
     """One worker, so the next job runs right where the last one ran."""
     WORKERS = 1
 
+    def test_the_next_directory_is_as_new_whatever_the_last_job_did_to_its_own(self):
+        # A directory left as made becomes the next one (a rename); one
+        # opened up, or not empty, is replaced.
+        look = "pwd; stat -c %a .; ls -A | wc -l"
+        for last in ("true", ":", "chmod 0777 .", "chmod 0500 .", "touch x",
+                     "mkdir d", "touch x; rm x", "chmod 0700 .", "chmod 0 ."):
+            with self.subTest(last=last):
+                a = self.run_job({"command": last + "; pwd"})
+                self.assertEqual(a["state"], "succeeded", a)
+                b = self.run_job({"command": look})
+                self.assertEqual(b["state"], "succeeded", b)
+                path, mode, count = self.output(b["id"]).decode().split("\n")[:3]
+                self.assertEqual((mode, count.strip()), ("700", "0"), last)
+                self.assertNotEqual(path, self.output(a["id"]).decode().strip())
+                self.assertTrue(path.endswith("/%d.1" % b["id"]), path)
+
     def test_no_process_of_a_finished_job_outlives_it(self):
         for name, leak in sorted(LEAKERS.items()):
             with self.subTest(leaker=name):
