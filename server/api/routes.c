@@ -12,7 +12,7 @@
  * (those that need an array or object are refused by the handler). */
 #define UPLOAD_PARAMS	"name sha256 command queue priority timeout " \
 			"max_attempts delay run_at cwd stdin argv env " \
-			"after limits webhooks"
+			"after limits webhooks shell"
 
 const struct route api_routes[] = {
 	{HTTP_GET,	"/api/v1/jobs",			api_jobs_list, 0, LIST_PARAMS},

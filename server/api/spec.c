@@ -560,7 +560,8 @@ spec_parse_upload(const char *text, size_t len, struct job *j,
 	return rc;
 }
 
-/* A query value as a JSON number when it is one, else as a string. */
+/* A query value as a JSON number or boolean when it is one, else as a
+ * string. */
 static cJSON *
 query_value(const char *key, const char *v)
 {
@@ -568,6 +569,9 @@ query_value(const char *key, const char *v)
 	    "delay"};
 	char	*end;
 
+	if (strcmp(key, "shell") == 0 && (strcmp(v, "true") == 0 ||
+	    strcmp(v, "false") == 0))
+		return cJSON_CreateBool(v[0] == 't');
 	for (size_t i = 0; i < sizeof(numeric) / sizeof(numeric[0]); i++) {
 		if (strcmp(key, numeric[i]) != 0)
 			continue;

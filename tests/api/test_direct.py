@@ -127,6 +127,19 @@ class ShellFieldTest(RunnelTestCase):
         j = self.submit({"argv": ["true"], "shell": False})
         self.assertIs(j["shell"], False)
 
+    def test_shell_in_a_raw_uploads_query(self):
+        for value, want in (("true", True), ("false", False)):
+            r = self.api("POST", "/api/v1/uploads?name=a.txt&command=cat&shell=" + value,
+                         raw=b"x", headers={"Content-Type": "application/octet-stream"})
+            self.assertEqual(r.status, 201, r.raw[:300])
+            self.assertIs(r.data["shell"], want)
+            self.assertEqual(self.wait(r.data["id"])["state"], "succeeded")
+        before = self.server.total()
+        r = self.api("POST", "/api/v1/uploads?name=a.txt&command=cat&shell=yes",
+                     raw=b"x", headers={"Content-Type": "application/octet-stream"})
+        self.assertEqual((r.status, r.data["error"]["field"]), (400, "shell"))
+        self.assertEqual(self.server.total(), before)
+
     def test_shell_survives_a_restart(self):
         g = self.gate()
         held = self.submit({"command": g.cmd})
