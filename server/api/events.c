@@ -150,7 +150,7 @@ sse_due(struct sse *sub)
 		uv_timer_start(&lg->flush, on_flush, SSE_FLUSH_MS, 0);
 }
 
-/* Appends text (taken) as a chunk; NULL if out of memory. */
+/* Appends a copy of text as the newest chunk; NULL if out of memory. */
 static struct sse_chunk *
 log_append(struct sse_log *lg, uint64_t seq, const char *text, size_t len)
 {
