@@ -22,6 +22,7 @@ python3 flow.py
 python3 depth.py
 python3 search.py
 python3 conns.py
+python3 watchers.py
 python3 schedules.py
 python3 cli.py
 # Cluster mode: a private PostgreSQL (tests/pg/pg.sh), started and stopped

@@ -720,6 +720,9 @@ config_env(struct config *c)
 	/* Not an option: the tests' way to a small search window. */
 	if ((v = getenv("RUNNEL_LIST_WINDOW")) != NULL)
 		c->list_window = strtoll(v, NULL, 10);
+	/* Nor this: the tests' way to drop a stalled subscriber soon. */
+	if ((v = getenv("RUNNEL_SSE_BUFFER")) != NULL)
+		c->sse_buffer_max = strtoull(v, NULL, 10);
 	if ((v = getenv("RUNNEL_WEBHOOK_SECRET")) != NULL) {
 		if (*v && c->webhook_secret == NULL &&
 		    (c->webhook_secret = strdup(v)) == NULL)

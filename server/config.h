@@ -42,6 +42,9 @@ struct config {
 	int64_t			 list_window;	/* ids a search page examines;
 						 * 0: the store's (tests set
 						 * RUNNEL_LIST_WINDOW) */
+	uint64_t		 sse_buffer_max;	/* bytes an event subscriber
+						 * may fall behind; 0: 4 MiB
+						 * (tests set RUNNEL_SSE_BUFFER) */
 	enum store_durability	 durability;
 	int			 log_level;
 	char			 web_dir[4096];	/* "" = the built-in copy */

@@ -38,6 +38,7 @@ struct cluster;
 struct pgwork;
 struct job;
 struct deliver;
+struct sse_log;
 
 struct server {
 	uv_loop_t		*loop;
@@ -62,6 +63,9 @@ struct server {
 	char			*(*job_json)(struct server *, uint64_t id,
 				    size_t *len);
 	struct deliver		*deliver;	/* webhook deliveries (hook/) */
+	struct sse_log		*sse_log;	/* the event stream's text
+						 * (api/events.c); NULL when
+						 * nobody subscribes */
 	/* A job finished, committed (hook/deliver.c's kick, set by main). */
 	void			(*job_finished)(struct server *, uint64_t id);
 	const struct route	*routes;	/* what http serves (api/routes.c) */

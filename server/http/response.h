@@ -60,6 +60,7 @@ struct stream {
 	void	(*free)(struct stream *);
 	int		 sized;
 	uint64_t	 size;
+	size_t		 block;		/* bytes MHD asks for at most; 0: 64 KiB */
 	/* stream.c's: how to wake it, the connection, the parked streams */
 	void		 (*wake)(struct stream *);
 	void		*conn;
@@ -74,5 +75,10 @@ struct stream {
  * Defined in http/stream.c, which parks and resumes streams.
  */
 void		 stream_wake(struct stream *);
+/*
+ * Ends the stream's connection now, even if its client reads nothing
+ * (shuts its socket down; free() follows when MHD closes it).
+ */
+void		 stream_abort(struct stream *);
 
 #endif

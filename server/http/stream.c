@@ -6,6 +6,7 @@
  * the request ended.
  */
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include "http/http_int.h"
@@ -75,7 +76,7 @@ stream_response(struct http *h, struct MHD_Connection *c, struct stream *s)
 	s->http = h;
 	s->wake = stream_resume;
 	return MHD_create_response_from_callback(s->sized ? s->size :
-	    MHD_SIZE_UNKNOWN, STREAM_BLOCK, stream_reader, s, stream_free);
+	    MHD_SIZE_UNKNOWN, s->block ? s->block : STREAM_BLOCK, stream_reader, s, stream_free);
 }
 
 void
@@ -83,4 +84,21 @@ stream_wake(struct stream *s)
 {
 	if (s->wake)
 		s->wake(s);
+}
+
+void
+stream_abort(struct stream *s)
+{
+	const union MHD_ConnectionInfo *ci;
+
+	if (s->conn == NULL)
+		return;
+	/*
+	 * A client that reads nothing never makes MHD call the reader
+	 * again: the socket's next send fails instead, and MHD closes it.
+	 */
+	ci = MHD_get_connection_info(s->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (ci != NULL)
+		(void)shutdown(ci->connect_fd, SHUT_RDWR);
+	stream_resume(s);
 }

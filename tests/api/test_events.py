@@ -1,5 +1,8 @@
 """GET /api/v1/events: the Server-Sent Events stream of job changes."""
-from harness import RunnelTestCase
+import socket
+import time
+
+from harness import RunnelTestCase, scaled
 
 
 class EventsTest(RunnelTestCase):
@@ -85,3 +88,71 @@ class EventsTest(RunnelTestCase):
         sb, qb, _ = self.states_of(b, j["id"], ("succeeded",))
         self.assertEqual(sa, sb)
         self.assertEqual(qa, qb)
+
+
+class StalledSubscriberTest(RunnelTestCase):
+    """A subscriber that reads nothing is dropped once it is more than
+    RUNNEL_SSE_BUFFER bytes behind (a test-only knob: 4 MiB otherwise),
+    its connection closed, while a reading one gets every event."""
+    WORKERS = 2
+    SERVER_ENV = {"RUNNEL_SSE_BUFFER": "262144"}
+
+    def subscribers(self):
+        r = self.api("GET", "/metrics")
+        for line in r.raw.decode().splitlines():
+            if line.startswith("runnel_event_subscribers "):
+                return int(line.split()[1])
+        raise AssertionError("no runnel_event_subscribers in /metrics")
+
+    def test_a_stalled_subscriber_is_dropped_and_a_reader_is_not(self):
+        reader = self.open_events()
+        stalled = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.addCleanup(stalled.close)
+        stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        stalled.connect(("127.0.0.1", self.server.port))
+        stalled.sendall(b"GET /api/v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        end = time.monotonic() + scaled(15)
+        while self.subscribers() != 2:
+            self.assertLess(time.monotonic(), end, "the stalled client subscribed")
+            time.sleep(0.01)
+        # Big events (8 KiB of env each) fill the kernel's buffers soon.
+        spec = {"command": "true", "env": {"PAD": "x" * 8192}}
+        ids = []
+        end = time.monotonic() + scaled(60)
+        while self.subscribers() != 1:
+            self.assertLess(time.monotonic(), end, "the stalled client was dropped")
+            ids.extend(j["id"] for j in self.batch([spec] * 10))
+            # the reader keeps up meanwhile: it is no reason to drop it
+            self.wait_all(ids[-1:])
+            while True:
+                e = reader.next_job_event(timeout=15)
+                if e["event"] == "job" and e["json"]["id"] == ids[-1] and \
+                        e["json"]["state"] == "succeeded":
+                    break
+        self.assertEqual(self.server.log().count(b"dropping a subscriber"), 1)
+        # Its connection is closed: what the kernel holds, then the end.
+        stalled.settimeout(scaled(15))
+        while True:
+            try:
+                if stalled.recv(1 << 20) == b"":
+                    break
+            except ConnectionResetError:
+                break
+        # The reader goes on: every job's end, with no gap in the ids.
+        more = [j["id"] for j in self.batch([{"command": "true"}] * 5)]
+        ids.extend(more)
+        self.wait_all(more)
+        seen, last_seq = set(), None
+        reader2 = self.open_events()	# and a newcomer is served
+        j = self.submit({"command": "true"})
+        e = reader2.next_job_event(lambda e: e["json"]["id"] == j["id"], 15)
+        self.assertEqual(e["event"], "job")
+        ids.append(j["id"])
+        while seen != set(ids[-6:]):
+            e = reader.next_job_event(timeout=15)
+            seq = int(e["id"])
+            if last_seq is not None:
+                self.assertEqual(seq, last_seq + 1, "no event skipped")
+            last_seq = seq
+            if e["json"].get("state") == "succeeded":
+                seen.add(e["json"]["id"])
