@@ -192,6 +192,7 @@ static const char *stmt_sql[ST_COUNT_MAX] = {
 	[ST_HOOK_FORGET] = "DELETE FROM deliveries WHERE job_id = ?1",
 	[ST_HOOK_FORGET_TRIES] = "DELETE FROM delivery_tries WHERE delivery_id "
 	    "IN (SELECT id FROM deliveries WHERE job_id = ?1)",
+	/* On the partial index jobs_webhooks (schema 008). */
 	[ST_HOOK_ANY] = "SELECT EXISTS (SELECT 1 FROM jobs WHERE webhooks IS "
 	    "NOT NULL) OR EXISTS (SELECT 1 FROM queues WHERE webhooks IS NOT "
 	    "NULL)",
