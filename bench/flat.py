@@ -37,6 +37,7 @@ import argparse
 import http.client
 import json
 import os
+import re
 import shutil
 import signal
 import sqlite3
@@ -76,7 +77,8 @@ def fill(data, tid, jobs, now):
     cols = [r[1] for r in db.execute("PRAGMA table_info(jobs)") if r[1] != "id"]
     # p: 0 .. jobs-1; the first `done` finished, oldest first.
     fin = "%d + p * %d" % (now - 9 * DAY, step)
-    q = "CASE p %% 4 %s END" % " ".join(
+    # p % 13 % 4: every queue gets failed and canceled jobs too
+    q = "CASE p %% 13 %% 4 %s END" % " ".join(
         "WHEN %d THEN '%s'" % (i, n) for i, n in enumerate(QUEUES))
     finished = {
         "queue": q,
@@ -128,7 +130,7 @@ class Runneld:
             [os.path.join(bindir, "runneld"), "--listen", "127.0.0.1:0",
              "--data", data, "--workers", "2", *args],
             stdout=self.log, stderr=self.log, env=e)
-        self.port = Server._port(self)
+        self.port = self._port()
         self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=600)
         while True:
             try:
@@ -140,6 +142,18 @@ class Runneld:
         self.startup_s = time.monotonic() - t0
 
     request = Server.request
+
+    def _port(self):
+        # a migration of a big table may come before the listening
+        while True:
+            self.log.seek(0)
+            m = re.search(r"listening on http://127\.0\.0\.1:(\d+)",
+                          self.log.read())
+            if m:
+                return int(m.group(1))
+            if self.proc.poll() is not None:
+                raise RuntimeError("runneld exited")
+            time.sleep(0.002)
 
     def mem_kb(self):
         out = {}
@@ -221,7 +235,8 @@ def retention(bindir, data, expired):
     srv.stop()
     return {"startup_s": srv.startup_s, "deleted": gone, "took_s": t_end,
             "requests": len(took), "p99_ms": percentile(took, 99),
-            "max_ms": max(took), "mem": mem}
+            "max_ms": max(took), "over_50ms": sum(t > 50 for t in took),
+            "mem": mem}
 
 
 def measure(a, prepared, work, jobs, m):
@@ -293,6 +308,10 @@ def main():
                     jobs, time.monotonic() - t0), flush=True)
             with open(meta) as f:
                 m = json.load(f)
+            # a store filled by an older runneld gets its migrations here,
+            # not in the timed start-up
+            srv = Runneld(a.bin, prepared, ["--retain-finished", str(30 * 86400)])
+            srv.stop()
             results[jobs] = measure(a, prepared, work, jobs, m)
             print("flat: %d: %s" % (jobs, json.dumps(results[jobs])), flush=True)
     finally:
@@ -328,10 +347,11 @@ def report(a, results):
     print("| retention: jobs deleted, in | %d, %s s | %d, %s s | |" % (
         rs["deleted"], "%.1f" % rs["took_s"] if rs["took_s"] else "-",
         rb["deleted"], "%.1f" % rb["took_s"] if rb["took_s"] else "-"))
-    print("| retention: stats + submit meanwhile, p99 / worst (%d / %d "
-          "requests) | %.1f / %.1f ms | %.1f / %.1f ms | worst <= 50 ms |" % (
+    print("| retention: stats + submit meanwhile, p99 / worst / over 50 ms "
+          "(%d / %d requests) | %.1f / %.1f ms / %d | %.1f / %.1f ms / %d "
+          "| worst <= 50 ms |" % (
               rs["requests"], rb["requests"], rs["p99_ms"], rs["max_ms"],
-              rb["p99_ms"], rb["max_ms"]))
+              rs["over_50ms"], rb["p99_ms"], rb["max_ms"], rb["over_50ms"]))
     print("| runneld VmRSS / VmHWM after retention | %.1f / %.1f MiB | "
           "%.1f / %.1f MiB | <= 48 MiB |" % (
               rs["mem"]["VmRSS"] / 1024, rs["mem"]["VmHWM"] / 1024,
