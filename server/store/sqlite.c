@@ -61,8 +61,8 @@ static const char *stmt_sql[ST_COUNT_MAX] = {
 	[ST_LIST_SCHEDULE] = "SELECT id, state, queue, type FROM jobs "
 	    "WHERE schedule_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3",
 	[ST_RUNNING] = "SELECT id FROM jobs WHERE state = 'running'",
-	[ST_COUNT] = "SELECT queue, state, count(*) FROM jobs "
-	    "GROUP BY queue, state",
+	/* Kept by triggers (schema 007): a few rows, whatever the jobs. */
+	[ST_COUNT] = "SELECT queue, state, n FROM job_counts WHERE n > 0",
 	[ST_FINISHED_SINCE] = "SELECT finished_at FROM jobs "
 	    "WHERE finished_at >= ?1",
 	/* The overview (store/overview.h), each through an index. */
@@ -192,6 +192,7 @@ static const char *stmt_sql[ST_COUNT_MAX] = {
 	[ST_HOOK_FORGET] = "DELETE FROM deliveries WHERE job_id = ?1",
 	[ST_HOOK_FORGET_TRIES] = "DELETE FROM delivery_tries WHERE delivery_id "
 	    "IN (SELECT id FROM deliveries WHERE job_id = ?1)",
+	/* On the partial index jobs_webhooks (schema 008). */
 	[ST_HOOK_ANY] = "SELECT EXISTS (SELECT 1 FROM jobs WHERE webhooks IS "
 	    "NOT NULL) OR EXISTS (SELECT 1 FROM queues WHERE webhooks IS NOT "
 	    "NULL)",

@@ -1062,6 +1062,32 @@ TEST(count_gives_each_queue_and_state_with_jobs)
 	store_close(s);
 }
 
+/* The counts runneld starts from follow a retry and a delete and outlive
+ * a restart (SQLite keeps them in job_counts, not by counting jobs). */
+TEST(count_follows_retries_and_deletes_across_a_reopen)
+{
+	struct store	*s = open_store();
+	uint64_t	 a1 = submit(s, "a", 0);
+	uint64_t	 a2 = submit(s, "a", 0);
+	int64_t		 sum = 0;
+
+	submit(s, "b", 0);
+	run_to(s, a1, JOB_FAILED, 400);
+	ASSERT_INT(store_requeue(s, a1, JOB_FAILED, 0, 0), ==, 0);
+	run_to(s, a2, JOB_SUCCEEDED, 500);
+	ASSERT_INT(store_delete(s, a2), ==, 0);
+	store_close(s);
+	s = open_store();
+	ASSERT_INT(store_count(s, on_count, NULL), ==, 0);
+	ASSERT_INT(counted[0][JOB_QUEUED], ==, 1);
+	ASSERT_INT(counted[1][JOB_QUEUED], ==, 1);
+	for (int q = 0; q < 4; q++)
+		for (int st = 0; st < JOB_STATE_COUNT; st++)
+			sum += counted[q][st];
+	ASSERT_INT(sum, ==, 2);
+	store_close(s);
+}
+
 struct seen_queue {
 	char	 name[16];
 	int	 paused;
@@ -3203,6 +3229,7 @@ TEST_MAIN_BEGIN
 	RUN_ALL(running_jobs_are_found_after_an_unclean_stop);
 	RUN_ALL(running_is_empty_when_nothing_runs);
 	RUN_ALL(count_gives_each_queue_and_state_with_jobs);
+	RUN_ALL(count_follows_retries_and_deletes_across_a_reopen);
 	RUN_ALL(queues_keep_their_settings_and_come_in_name_order);
 	RUN_ALL(due_jobs_come_in_time_order_and_only_when_free_of_deps);
 	RUN_ALL(due_takes_at_most_limit_in_time_then_id_order);
