@@ -5,9 +5,10 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 .ci/deps test
-command -v wrk >/dev/null || {
+# wrk drives the HTTP load; beanstalkd is enqueue's baseline (beanstalk.py)
+command -v wrk >/dev/null && command -v beanstalkd >/dev/null || {
 	sudo=""; [ "$(id -u)" -ne 0 ] && sudo=sudo
-	$sudo apt-get -o DPkg::Lock::Timeout=600 install -y -qq wrk >/dev/null
+	$sudo apt-get -o DPkg::Lock::Timeout=600 install -y -qq wrk beanstalkd >/dev/null
 }
 cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build-release -j"$(nproc)" >/dev/null
@@ -15,6 +16,7 @@ echo "# $(date -u +%Y-%m-%d) on $(nproc) CPUs, $(uname -r), $(awk '/MemTotal/ {p
 cd bench
 python3 e2e.py "$@"
 python3 enqueue.py
+python3 beanstalk.py
 python3 latency.py
 python3 output.py
 python3 upload.py
