@@ -8,11 +8,10 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import {startServer, launchBrowser, newPage, screenshot, waitFor, tableRows, tempDir,
-  FINISHED, SCALE} from './lib.mjs';
+  FINISHED, SCALE, stopClean, openPage} from './lib.mjs';
 
 const T = (ms) => ms * SCALE;
 let srv, browser, gates;
-const SANITIZER = /ERROR: \w*Sanitizer|runtime error:|SUMMARY: \w*Sanitizer/;
 
 before(async () => {
   gates = tempDir('runnel-gates-');
@@ -23,10 +22,7 @@ before(async () => {
 after(async () => {
   if (browser) await browser.close();
   if (srv) {
-    const r = await srv.stop();
-    assert.equal(r.code, 0, `runneld exited with ${r.code ?? r.sig}:\n${srv.log().slice(-4000)}`);
-    assert.doesNotMatch(srv.log(), SANITIZER);
-    fs.rmSync(srv.dataDir, {recursive: true, force: true});
+    await stopClean(srv);
   }
   if (gates) fs.rmSync(gates, {recursive: true, force: true});
 });
@@ -36,11 +32,7 @@ const open = (name) => fs.writeFileSync(gate(name), '');
 // A shell loop that waits until the test creates the file.
 const waitGate = (name) => `while [ ! -e '${gate(name)}' ]; do sleep 0.02; done`;
 
-async function page(t, opts) {
-  const p = await newPage(browser.context, opts);
-  t.after(() => p.close().catch(() => {}));
-  return p;
-}
+const page = (t, opts) => openPage(browser, t, opts);
 
 async function live(p) {
   try {

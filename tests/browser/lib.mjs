@@ -2,6 +2,7 @@
 // a private headless Debian chromium (playwright-core), and waiting on
 // conditions (never on fixed sleeps).
 
+import assert from 'node:assert/strict';
 import {spawn, spawnSync} from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -133,6 +134,29 @@ export async function launchBrowser() {
       fs.rmSync(profile, {recursive: true, force: true});
     },
   };
+}
+
+const SANITIZER = /ERROR: \w*Sanitizer|runtime error:|SUMMARY: \w*Sanitizer/;
+
+// Stops srv (SIGTERM), checks that it exited cleanly with no sanitizer
+// report in its log, and removes its data directory.
+export async function stopClean(srv) {
+  const r = await srv.stop();
+  assert.equal(r.code, 0, `runneld exited with ${r.code ?? r.sig}:\n${srv.log().slice(-4000)}`);
+  assert.doesNotMatch(srv.log(), SANITIZER);
+  fs.rmSync(srv.dataDir, {recursive: true, force: true});
+}
+
+// A new page (newPage) in browser, closed when test t ends.
+export async function openPage(browser, t, opts) {
+  const p = await newPage(browser.context, opts);
+  t.after(() => p.close().catch(() => {}));
+  return p;
+}
+
+// The dashboard's event stream is connected.
+export async function waitLive(p) {
+  await p.waitForSelector('#conn.live', {timeout: 20000 * SCALE});
 }
 
 // A new page that records console errors and uncaught exceptions.

@@ -8,11 +8,10 @@ import {test, before, after} from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import {startServer, launchBrowser, newPage, screenshot, waitFor, tempDir, pgDatabase,
-  PG_URL, FINISHED, SCALE} from './lib.mjs';
+import {startServer, launchBrowser, screenshot, waitFor, tempDir, pgDatabase,
+  PG_URL, FINISHED, SCALE, stopClean, openPage, waitLive} from './lib.mjs';
 
 const T = (ms) => ms * SCALE;
-const SANITIZER = /ERROR: \w*Sanitizer|runtime error:|SUMMARY: \w*Sanitizer/;
 const AXE = path.join(path.dirname(new URL(import.meta.url).pathname), 'node_modules/axe-core/axe.min.js');
 let browser, gates;
 
@@ -30,23 +29,9 @@ const gate = (name) => path.join(gates, name);
 const open = (name) => fs.writeFileSync(gate(name), '');
 const waitGate = (name) => `while [ ! -e '${gate(name)}' ]; do sleep 0.02; done`;
 
-async function page(t, opts) {
-  const p = await newPage(browser.context, opts);
-  t.after(() => p.close().catch(() => {}));
-  return p;
-}
+const page = (t, opts) => openPage(browser, t, opts);
 
-async function live(p) {
-  await p.waitForSelector('#conn.live', {timeout: T(20000)});
-}
-
-// Stops srv (SIGTERM) and checks that it exited cleanly.
-async function stopClean(srv) {
-  const r = await srv.stop();
-  assert.equal(r.code, 0, `runneld exited with ${r.code ?? r.sig}:\n${srv.log().slice(-4000)}`);
-  assert.doesNotMatch(srv.log(), SANITIZER);
-  fs.rmSync(srv.dataDir, {recursive: true, force: true});
-}
+const live = waitLive;
 
 // The overview has loaded /stats and /workers.
 async function overviewLoaded(p) {

@@ -6,7 +6,8 @@ import {test, before, after} from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import {startServer, launchBrowser, newPage, screenshot, waitFor, tableRows, FINISHED, SCALE} from './lib.mjs';
+import {startServer, launchBrowser, screenshot, waitFor, tableRows, FINISHED, SCALE,
+  stopClean, openPage, waitLive} from './lib.mjs';
 
 const T = (ms) => ms * SCALE;
 let srv, browser;
@@ -19,21 +20,13 @@ before(async () => {
 after(async () => {
   if (browser) await browser.close();
   if (srv) {
-    const r = await srv.stop();
-    assert.equal(r.code, 0, `runneld exited with ${r.code ?? r.sig}:\n${srv.log().slice(-4000)}`);
-    fs.rmSync(srv.dataDir, {recursive: true, force: true});
+    await stopClean(srv);
   }
 });
 
-async function page(t, opts) {
-  const p = await newPage(browser.context, opts);
-  t.after(() => p.close().catch(() => {}));
-  return p;
-}
+const page = (t, opts) => openPage(browser, t, opts);
 
-async function live(p) {
-  await p.waitForSelector('#conn.live', {timeout: T(20000)});
-}
+const live = waitLive;
 
 function noErrors(p) {
   assert.deepEqual(p.errors, [], 'the browser console has errors');

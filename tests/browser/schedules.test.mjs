@@ -7,11 +7,11 @@ import {test, before, after} from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import {startServer, launchBrowser, newPage, screenshot, waitFor, SCALE} from './lib.mjs';
+import {startServer, launchBrowser, screenshot, waitFor, SCALE, stopClean, openPage,
+  waitLive} from './lib.mjs';
 
 const T = (ms) => ms * SCALE;
 const AXE = path.join(path.dirname(new URL(import.meta.url).pathname), 'node_modules/axe-core/axe.min.js');
-const SANITIZER = /ERROR: \w*Sanitizer|runtime error:|SUMMARY: \w*Sanitizer/;
 // Chromium logs the refusals the preview and the form provoke on purpose.
 const REFUSALS = [/status of 4(09|22)/];
 let srv, browser;
@@ -24,22 +24,13 @@ before(async () => {
 after(async () => {
   if (browser) await browser.close();
   if (srv) {
-    const r = await srv.stop();
-    assert.equal(r.code, 0, `runneld exited with ${r.code ?? r.sig}:\n${srv.log().slice(-4000)}`);
-    assert.doesNotMatch(srv.log(), SANITIZER);
-    fs.rmSync(srv.dataDir, {recursive: true, force: true});
+    await stopClean(srv);
   }
 });
 
-async function page(t) {
-  const p = await newPage(browser.context, {ignore: REFUSALS});
-  t.after(() => p.close().catch(() => {}));
-  return p;
-}
+const page = (t) => openPage(browser, t, {ignore: REFUSALS});
 
-async function live(p) {
-  await p.waitForSelector('#conn.live', {timeout: T(20000)});
-}
+const live = waitLive;
 
 async function schedules() {
   const r = await srv.api('/schedules');
