@@ -558,7 +558,7 @@ acked() { cat "$W/acked" 2>/dev/null || echo 0; }
 for _ in $(seq 100); do [ "$(acked)" -ge 30 ] && break; sleep 0.05; done
 start=$(acked)
 # The documented command, as is:
-dc exec -T runneld sh -c 'set -e; d=$(mktemp -d); sqlite3 /data/runnel.db ".backup $d/runnel.db"; tar -cf - -C "$d" runnel.db -C /data files output; rm -rf "$d"' \
+dc exec -T runneld sh -c 'set -e; d=$(mktemp -d); sqlite3 /data/runnel.db ".backup $d/runnel.db"; tar --warning=no-file-changed --warning=no-file-removed -cf - -C "$d" runnel.db -C /data files output || [ $? -eq 1 ]; rm -rf "$d"' \
     >"$W/runnel-backup.tar" || fail "backup command"
 end=$(acked)
 # The host-side form: the host's sqlite3 on the volume's directory.
