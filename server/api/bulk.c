@@ -51,6 +51,7 @@ struct bulk {
 	size_t			 waiting;	/* completions still due */
 	int			 issued;	/* every action was asked for */
 	int64_t			 matched;
+	int64_t			 actionable;	/* dry_run: matched the action fits */
 	int			 more;
 	int			 dry;
 };
@@ -146,6 +147,9 @@ bulk_reply(struct bulk *b)
 	if (!b->dry) {
 		jsonw_lit(&w, ",\"done\":");
 		jsonw_int(&w, (int64_t)done);
+	} else {
+		jsonw_lit(&w, ",\"actionable\":");
+		jsonw_int(&w, b->actionable);
 	}
 	jsonw_lit(&w, ",\"more\":");
 	if (b->more)
@@ -228,6 +232,22 @@ act(struct bulk *b, struct bulk_item *it)
 	}
 	b->waiting++;
 	return 0;
+}
+
+/* 1 when the action fits a job in state st (-1: no such job). */
+static int
+fits(enum bulk_action action, int st)
+{
+	if (st < 0)
+		return 0;
+	switch (action) {
+	case BULK_CANCEL:
+		return action_can_cancel((enum job_state)st);
+	case BULK_RETRY:
+		return action_can_retry((enum job_state)st);
+	default:
+		return action_can_delete((enum job_state)st);
+	}
 }
 
 /* ---- the body ---------------------------------------------------------- */
@@ -458,8 +478,11 @@ api_jobs_bulk(struct request *req)
 			}
 		}
 	}
-	if (b->dry)
+	if (b->dry) {
+		for (size_t i = 0; i < b->n; i++)
+			b->actionable += fits(b->action, b->items[i].state);
 		return bulk_reply(b);
+	}
 	for (size_t i = 0; i < b->n; i++)
 		act(b, &b->items[i]);
 	b->issued = 1;

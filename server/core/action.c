@@ -22,6 +22,25 @@
 #include "store/store.h"
 
 int
+action_can_cancel(enum job_state st)
+{
+	return job_can(st, JOB_CANCELED);
+}
+
+/* Finished jobs leave their state only through a retry. */
+int
+action_can_retry(enum job_state st)
+{
+	return job_state_finished(st) && job_can(st, JOB_QUEUED);
+}
+
+int
+action_can_delete(enum job_state st)
+{
+	return job_state_finished(st);
+}
+
+int
 action_cancel(struct server *srv, uint64_t id, core_done_cb done, void *arg,
     struct core_error *err)
 {
@@ -33,7 +52,7 @@ action_cancel(struct server *srv, uint64_t id, core_done_cb done, void *arg,
 	/* As reads show it: a job whose end is not stored yet has ended. */
 	if ((rc = core_job_get(srv, id, &j)) < 0)
 		return refuse_set(err, rc, NULL, "%s", "");
-	if (!job_can(j.state, JOB_CANCELED))
+	if (!action_can_cancel(j.state))
 		return refuse_state(err, &j, "cancel");
 	if (j.state == JOB_RUNNING) {
 		job_clear(&j);
@@ -112,8 +131,7 @@ action_retry(struct server *srv, uint64_t id, core_done_cb done, void *arg,
 
 	if ((rc = store_get(srv->store, id, &j)) < 0)
 		return refuse_set(err, rc, NULL, "%s", "");
-	/* Finished jobs leave their state only through a retry. */
-	if (!job_state_finished(j.state) || !job_can(j.state, JOB_QUEUED))
+	if (!action_can_retry(j.state))
 		return refuse_state(err, &j, "retry");
 	if (srv->draining || space_full(srv)) {
 		rc = refuse_set(err, srv->draining ? -ESHUTDOWN : -ENOSPC,
@@ -173,7 +191,7 @@ action_delete(struct server *srv, uint64_t id, core_done_cb done, void *arg,
 
 	if ((rc = store_get(srv->store, id, &j)) < 0)
 		return refuse_set(err, rc, NULL, "%s", "");
-	if (!job_state_finished(j.state))
+	if (!action_can_delete(j.state))
 		return refuse_state(err, &j, "delete");
 	rc = delete_job(srv, &j, done, arg);
 	job_clear(&j);

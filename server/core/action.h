@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "core/result.h"
+#include "store/job.h"
 
 struct server;
 
@@ -35,6 +36,15 @@ int	action_delete(struct server *, uint64_t id, core_done_cb done, void *arg,
 int	action_queue_set(struct server *, const char *name, int paused,
 	    int concurrency, core_done_cb done, void *arg,
 	    struct core_error *err);
+
+/*
+ * 1 when a job in state st may be canceled, retried or deleted, as far
+ * as its state says: the checks the actions below make first (a retry
+ * may still be refused for a failed dependency).
+ */
+int	action_can_cancel(enum job_state st);
+int	action_can_retry(enum job_state st);
+int	action_can_delete(enum job_state st);
 
 /* Deletes a finished job without a request (retention). */
 void	action_expire(struct server *, uint64_t id);

@@ -16,7 +16,7 @@ class BulkTest(RunnelTestCase):
         r = self.api("POST", BULK, body=body, timeout=timeout)
         self.assertEqual(r.status, expect, r.raw[:500])
         if expect == 200:
-            self.assertEqual(set(r.data) - {"done"},
+            self.assertEqual(set(r.data) - {"done", "actionable"},
                              {"action", "matched", "more", "results"}, r.data)
         return r.data
 
@@ -79,12 +79,34 @@ class BulkTest(RunnelTestCase):
         ids = self.held("bq2", 4)
         d = self.bulk({"action": "cancel", "filter": {"queue": "bq2"},
                        "dry_run": True})
-        self.assertEqual(d, {"action": "cancel", "matched": 4, "more": False,
-                             "results": []})
+        self.assertEqual(d, {"action": "cancel", "matched": 4, "actionable": 4,
+                             "more": False, "results": []})
+        # queued jobs cannot be deleted: matched, but not actionable
         d = self.bulk({"action": "delete", "ids": ids + [987654321], "dry_run": True})
-        self.assertEqual(d["matched"], 4)
+        self.assertEqual((d["matched"], d["actionable"]), (4, 0))
+        self.assertNotIn("done", d)
         for jid in ids:
             self.assertEqual(self.job(jid)["state"], "queued")
+
+    def test_dry_run_says_how_many_the_action_fits(self):
+        failed = [self.run_job({"command": "exit 3", "name": "bulk-fit"})["id"]
+                  for _ in range(2)]
+        ok = self.run_job({"command": "true", "name": "bulk-fit"})["id"]
+        held = self.held("bq-fit", 1, name="bulk-fit")
+        every = failed + [ok] + held
+        cases = [("retry", 2), ("delete", 3), ("cancel", 1)]
+        for action, n in cases:
+            d = self.bulk({"action": action, "filter": {"name": "bulk-fit"},
+                           "dry_run": True})
+            self.assertEqual((d["matched"], d["actionable"], d["results"]),
+                             (4, n, []), action)
+            d = self.bulk({"action": action, "ids": every + [987654321],
+                           "dry_run": True})
+            self.assertEqual((d["matched"], d["actionable"]), (4, n), action)
+        # what the dry run said is what the action then does
+        d = self.bulk({"action": "retry", "ids": every})
+        self.assertEqual(d["done"], 2)
+        self.assertEqual([x["ok"] for x in d["results"]], [True, True, False, False])
 
     def test_delete_by_filter(self):
         keep = self.run_job({"command": "exit 2", "name": "bulk-del"})["id"]

@@ -325,9 +325,18 @@ test('bulk by ids: a failure per job is reported with its reason', async (t) => 
   await p.goto(`${srv.url}/#/jobs?q=bulk-mixed`);
   await live(p);
   await waitFor(async () => (await pageIds(p)).length === 2, {what: 'two rows'});
+  // The succeeded one alone: nothing to retry, said before any dialog.
+  await p.check(`input.sel[value="${ok.id}"]`);
+  await p.click('.bulk-bar button[data-act="retry"]');
+  await waitFor(async () => (await p.locator('p.error[role=alert]').first().textContent() || '')
+    .includes('This job cannot be retried in the state it is in.'), {what: 'the nothing-to-do message'});
+  assert.equal(await p.locator('dialog.confirm[open]').count(), 0);
   await p.check('#sel-page');
   await p.click('.bulk-bar button[data-act="retry"]');
-  assert.equal(await p.locator('#dlg-title').textContent(), 'Retry 2 jobs?');
+  await p.waitForSelector('dialog.confirm[open]');
+  // The dry run knows the succeeded one cannot be retried.
+  assert.equal(await p.locator('#dlg-title').textContent(), 'Retry 1 of 2 jobs?');
+  assert.match(await p.locator('dialog.confirm').textContent(), /1 job cannot be retried in the state it is in and is left alone/);
   await p.click('dialog.confirm button[value="ok"]');
   await waitFor(async () => /1 job retried, 1 not/.test(await p.locator('.bulk-report h2').textContent()), {what: 'the report'});
   const li = await p.locator('.bulk-failed li').textContent();

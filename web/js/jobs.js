@@ -383,8 +383,9 @@ export function jobsView(root, route) {
     selUpdate();
   });
 
-  async function dryRun(action) {
-    return api('/jobs/bulk', {method: 'POST', body: {action, filter: bulkFilter(filter), dry_run: true}});
+  async function dryRun(action, ids) {
+    const body = ids ? {action, ids, dry_run: true} : {action, filter: bulkFilter(filter), dry_run: true};
+    return api('/jobs/bulk', {method: 'POST', body});
   }
 
   async function selectAll() {
@@ -412,15 +413,21 @@ export function jobsView(root, route) {
     if (busyBulk) return;
     const [Verb, done] = VERB[action];
     let n;
+    let fit = null; // how many of the n the action fits, as the dry run says
     let more = false;
     const useFilter = allMatching;
     const list = [...selected];
+    error.hidden = true;
     try {
       if (useFilter) {
         const r = await dryRun(action);
         more = !!r.more;
         n = more ? Math.min(r.matched, 10000) : r.matched;
-      } else n = list.length;
+        if (!more) fit = r.actionable;
+      } else {
+        n = list.length;
+        if (n <= 10000) fit = (await dryRun(action, list)).actionable;
+      }
     } catch (e) {
       error.textContent = `Could not count the jobs: ${e.message}`;
       error.hidden = false;
@@ -428,12 +435,22 @@ export function jobsView(root, route) {
     }
     if (!alive) return;
     const what = `${more ? 'more than ' : ''}${count(n)}`;
-    const ok = await confirmDialog({title: `${Verb} ${what}?`,
-      message: (useFilter ? 'Every job that matches this filter. ' : '') + (action === 'delete'
-        ? 'Their records, output and uploaded files are removed for good; jobs that have not finished are left alone.'
-        : action === 'cancel' ? 'Jobs that wait do not run; running jobs get SIGTERM, then SIGKILL. Finished jobs are left alone.'
-          : 'Failed and canceled jobs are queued again; the others are left alone.'),
-      ok: `${Verb} ${count(n)}`, cancel: 'Keep them', danger: action !== 'retry'});
+    const past = VERB[action][1];
+    if (fit === 0) {
+      error.textContent = n === 1 ? `This job cannot be ${past} in the state it is in.`
+        : `None of these ${count(n)} can be ${past} in the state they are in.`;
+      error.hidden = false;
+      return;
+    }
+    const partial = fit != null && fit < n;
+    const ok = await confirmDialog({title: partial ? `${Verb} ${fit.toLocaleString('en-US')} of ${what}?` : `${Verb} ${what}?`,
+      message: (useFilter ? 'Every job that matches this filter. ' : '') +
+        (partial ? `${count(n - fit)} cannot be ${past} in the state ${n - fit === 1 ? 'it is in and is' : 'they are in and are'} left alone. ` : '') +
+        (action === 'delete'
+          ? 'Their records, output and uploaded files are removed for good; jobs that have not finished are left alone.'
+          : action === 'cancel' ? 'Jobs that wait do not run; running jobs get SIGTERM, then SIGKILL. Finished jobs are left alone.'
+            : 'Failed and canceled jobs are queued again; the others are left alone.'),
+      ok: `${Verb} ${count(fit != null ? fit : n)}`, cancel: 'Keep them', danger: action !== 'retry'});
     if (!ok || !alive) return;
     busyBulk = true;
     selUpdate();
