@@ -285,7 +285,10 @@ ids_parse(struct bulk *b, const cJSON *v, struct api_error *e)
 	return 0;
 }
 
-/* A filter member as the text the listing's query parameter would hold. */
+/*
+ * A filter member as the text the listing's query parameter would hold.
+ * Returns 0, -EINVAL (not a type the filter takes) or -E2BIG.
+ */
 static int
 member_text(const cJSON *v, char *buf, size_t size)
 {
@@ -295,23 +298,23 @@ member_text(const cJSON *v, char *buf, size_t size)
 
 	if (cJSON_IsString(v))
 		return snprintf(buf, size, "%s", v->valuestring) < (int)size ?
-		    0 : -1;
+		    0 : -E2BIG;
 	if (cJSON_IsNumber(v)) {
 		if (!isfinite(d) || floor(d) != d || fabs(d) > 9e15)
-			return -1;
+			return -EINVAL;
 		snprintf(buf, size, "%lld", (long long)d);
 		return 0;
 	}
 	if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) == 0)
-		return -1;
+		return -EINVAL;
 	buf[0] = '\0';
 	cJSON_ArrayForEach(it, v) {
 		if (!cJSON_IsString(it))
-			return -1;
+			return -EINVAL;
 		o += (size_t)snprintf(buf + o, o < size ? size - o : 0, "%s%s",
 		    o ? "," : "", it->valuestring);
 		if (o >= size)
-			return -1;
+			return -E2BIG;
 	}
 	return 0;
 }
@@ -329,9 +332,13 @@ filter_parse(struct api_filter *af, const cJSON *v, struct api_error *e)
 		int rc;
 
 		snprintf(field, sizeof(field), "filter.%.60s", m->string);
-		if (member_text(m, text, sizeof(text)) < 0) {
+		if ((rc = member_text(m, text, sizeof(text))) < 0) {
 			if (filter_set(af, m->string, "", e) == 0)
 				goto unknown;
+			if (rc == -E2BIG)
+				return reply_error_set(e, 400, "invalid_field",
+				    field, "%s is too long (%zu bytes at most)",
+				    field, sizeof(text) - 1);
 			return reply_error_set(e, 400, "invalid_field", field,
 			    "%s has the wrong type", field);
 		}

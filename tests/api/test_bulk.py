@@ -179,11 +179,17 @@ class BulkTest(RunnelTestCase):
              "filter.state"),
             ({"action": "cancel", "filter": {"state": 3}}, "invalid_field",
              "filter.state"),
+            ({"action": "cancel", "filter": {"q": "x" * 201}}, "invalid_field",
+             "filter.q"),
+            ({"action": "cancel", "filter": {"q": "x" * 5000}}, "invalid_field",
+             "filter.q"),
         ]
         for body, code, field in cases:
             with self.subTest(body=str(body)[:80]):
                 r = self.api("POST", BULK, body=body)
                 self.assertError(r, 400, code, field)
+                self.assertNotIn("wrong type", r.data["error"]["message"]
+                                 if "filter.q" == field else "")
         r = self.api("POST", BULK, raw=b"[1", headers={"Content-Type":
                                                        "application/json"})
         self.assertError(r, 400, "invalid_json")
