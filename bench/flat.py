@@ -123,7 +123,10 @@ class Runneld:
 
     def __init__(self, bindir, data, args=()):
         self.dir = data
-        self.log = open(os.path.join(data, "runneld.log"), "w+")
+        # O_APPEND: seeking to read it back must not move where runneld
+        # writes (one open file, shared with the child)
+        open(os.path.join(data, "runneld.log"), "w").close()
+        self.log = open(os.path.join(data, "runneld.log"), "a+")
         e = {k: v for k, v in os.environ.items() if not k.startswith("RUNNEL_")}
         t0 = time.monotonic()
         self.proc = subprocess.Popen(

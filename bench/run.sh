@@ -26,6 +26,8 @@ python3 search.py
 # 1 000 000 jobs against 1 000 (about 1 min); --jobs 10000000 for issue 15's
 # figures (about 4 min, 1.7 GB of temporary store)
 python3 flat.py
+# retention of 100 000 expired jobs that have output files (about 4 min)
+python3 retention.py --rounds 1
 python3 conns.py
 python3 watchers.py
 python3 schedules.py

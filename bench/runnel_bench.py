@@ -19,7 +19,9 @@ class Server:
     def __init__(self, bindir, workers=2, args=(), env=None):
         self.dir = tempfile.mkdtemp(prefix="runnel-bench-")
         self.data = os.path.join(self.dir, "data")
-        self.log = open(os.path.join(self.dir, "runneld.log"), "w+")
+        # O_APPEND: seeking to read it back must not move where runneld
+        # writes (one open file, shared with the child)
+        self.log = open(os.path.join(self.dir, "runneld.log"), "a+")
         e = {k: v for k, v in os.environ.items() if not k.startswith("RUNNEL_")}
         e.update(env or {})
         self.proc = subprocess.Popen(

@@ -40,6 +40,7 @@
 #include "store/files.h"
 #include "store/space.h"
 #include "store/store.h"
+#include "store/trash.h"
 
 #define STOP_DEADLINE_MS	5000
 #define KILL_WAIT_MS		2000
@@ -416,6 +417,8 @@ main(int argc, char **argv)
 	if (!r.abandoned)
 		pool_free(srv);
 	blobs_free(srv);
+	if (!r.abandoned)
+		trash_free(srv);
 	events_free(srv);
 	cluster_free(srv);
 	core_free(srv);

@@ -36,6 +36,7 @@ struct gate;
 struct route;
 struct cluster;
 struct pgwork;
+struct trash;
 struct job;
 struct deliver;
 struct sse_log;
@@ -63,6 +64,9 @@ struct server {
 	char			*(*job_json)(struct server *, uint64_t id,
 				    size_t *len);
 	struct deliver		*deliver;	/* webhook deliveries (hook/) */
+	struct trash		*trash;		/* retention's file removals
+						 * (store/trash.c); NULL until
+						 * the first */
 	struct sse_log		*sse_log;	/* the event stream's text
 						 * (api/events.c); NULL when
 						 * nobody subscribes */

@@ -33,6 +33,7 @@
 #include "store/output.h"
 #include "store/space.h"
 #include "store/store.h"
+#include "store/trash.h"
 #include "vec.h"
 
 #define REDO_DELAY_MS	1000
@@ -224,7 +225,10 @@ pending_done(struct server *srv, struct pending *p, int rc)
 		r.queue = p->queue;
 		break;
 	case P_DELETE:
-		if (rc == 0) {
+		/* A request's delete answers once the files are gone;
+		 * retention's go on a thread, the loop not waiting. */
+		if (rc == 0 && (p->done != NULL ||
+		    trash_add(srv, p->id, p->attempts) < 0)) {
 			output_remove(srv->output_dir, p->id, p->attempts);
 			files_remove(srv, p->id);
 		}

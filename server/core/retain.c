@@ -5,7 +5,11 @@
  * RETAIN_EVERY_MS; each turn deletes at most RETAIN_BATCH jobs (an index
  * walk on finished_at) and, when more are due, comes back right after
  * the commit, so the loop is never held for more than a few milliseconds.
- * In a cluster only the leader does this, on the cluster's counts.
+ * The deleted jobs' files are removed on a thread (store/trash.c), which
+ * is slower than the deletes: retention waits while more than
+ * RETAIN_BACKLOG jobs' files are still to go, so that a stop never has
+ * many to finish.  In a cluster only the leader does this, on the
+ * cluster's counts.
  */
 #include "clock.h"
 #include "core/action.h"
@@ -16,9 +20,12 @@
 #include "server.h"
 #include "store/schedule.h"
 #include "store/store.h"
+#include "store/trash.h"
 
 #define RETAIN_EVERY_MS		60000
 #define RETAIN_BATCH		200
+#define RETAIN_BACKLOG		1000
+#define RETAIN_BACKLOG_WAIT_MS	10
 #define IDEM_KEEP_MS		(24LL * 3600 * 1000)
 
 static void	on_retain(uv_timer_t *);
@@ -53,6 +60,10 @@ on_retain(uv_timer_t *t)
 
 	if (srv->cluster && !cluster_leader(srv))
 		goto again;
+	if (trash_backlog(srv) > RETAIN_BACKLOG) {
+		uv_timer_start(t, on_retain, RETAIN_BACKLOG_WAIT_MS, 0);
+		return;
+	}
 	cluster_counts(srv, 0);
 	excess = over_max(srv);
 	if (store_begin(srv->store) < 0)

@@ -118,15 +118,21 @@ files_store(struct server *srv, uint64_t id, const char *name,
 }
 
 void
-files_remove(struct server *srv, uint64_t id)
+files_remove_dir(const char *files_dir, uint64_t id)
 {
 	char	 dir[PATH_MAX + 32];
 	int	 rc;
 
-	snprintf(dir, sizeof(dir), "%s/%llu", srv->files_dir,
+	snprintf(dir, sizeof(dir), "%s/%llu", files_dir,
 	    (unsigned long long)id);
 	if ((rc = fs_remove_tree(dir, 0)) < 0)
 		log_warnx("files: remove %s: %s", dir, strerror(-rc));
+}
+
+void
+files_remove(struct server *srv, uint64_t id)
+{
+	files_remove_dir(srv->files_dir, id);
 	/* Cluster mode: its blob goes once no other job carries it. */
 	blobs_collect(srv);
 }

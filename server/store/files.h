@@ -41,6 +41,9 @@ int	files_store(struct server *, uint64_t id, const char *name,
  * the database if no other job carries it.
  */
 void	files_remove(struct server *, uint64_t id);
+/* Removes files_dir/<id> and what it holds: system calls only, so that
+ * a thread may call it (store/trash.c). */
+void	files_remove_dir(const char *files_dir, uint64_t id);
 
 /*
  * Start-up: removes every data/files/<id> whose job is not an upload job
