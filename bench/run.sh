@@ -28,6 +28,7 @@ python3 search.py
 python3 flat.py
 # retention of 100 000 expired jobs that have output files (about 4 min)
 python3 retention.py --rounds 1
+python3 bulk_delete.py
 python3 conns.py
 python3 watchers.py
 python3 schedules.py

@@ -84,6 +84,11 @@ on_deadline(uv_timer_t *t)
 {
 	struct runneld *r = t->data;
 
+	/* Only deleted jobs' file removals keep the loop: they end. */
+	if (pool_up(r->srv.pool) == 0 && trash_backlog(&r->srv) > 0) {
+		uv_timer_start(&r->deadline, on_deadline, KILL_WAIT_MS, 0);
+		return;
+	}
 	if (!r->killed) {
 		log_warnx("runneld: workers did not exit in time: killing them");
 		pool_kill(&r->srv);

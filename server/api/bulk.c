@@ -222,7 +222,7 @@ act(struct bulk *b, struct bulk_item *it)
 		rc = action_retry(srv, it->id, item_done, it, &err);
 		break;
 	default:
-		rc = action_delete(srv, it->id, item_done, it, &err);
+		rc = action_delete(srv, it->id, 1, item_done, it, &err);
 		break;
 	}
 	if (rc < 0) {

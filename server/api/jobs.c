@@ -222,6 +222,6 @@ api_jobs_delete(struct request *req)
 
 	if (api_path_id(req, &id) < 0)
 		return API_DONE;
-	return api_pending(req, action_delete(req->srv, id, deleted, req, &err),
+	return api_pending(req, action_delete(req->srv, id, 0, deleted, req, &err),
 	    &err);
 }

@@ -165,9 +165,13 @@ out:
 	return rc;
 }
 
-/* Deletes a finished job; done NULL for retention.  0 or < 0. */
+/*
+ * Deletes a finished job; done NULL for retention.  With files_later its
+ * output and files go after done is called (store/trash.c).  0 or < 0.
+ */
 static int
-delete_job(struct server *srv, struct job *j, core_done_cb done, void *arg)
+delete_job(struct server *srv, struct job *j, int files_later,
+    core_done_cb done, void *arg)
 {
 	struct core	*c = srv->core;
 	struct pending	*p;
@@ -178,13 +182,14 @@ delete_job(struct server *srv, struct job *j, core_done_cb done, void *arg)
 	turn_change(c, j->id, j->state, -1, j->queue);
 	p = turn_pending(c, P_DELETE, done, arg, j->id);
 	p->attempts = j->attempts;
+	p->files_later = files_later;
 	turn_dirty(srv);
 	return 0;
 }
 
 int
-action_delete(struct server *srv, uint64_t id, core_done_cb done, void *arg,
-    struct core_error *err)
+action_delete(struct server *srv, uint64_t id, int files_later,
+    core_done_cb done, void *arg, struct core_error *err)
 {
 	struct job	 j;
 	int		 rc;
@@ -193,7 +198,7 @@ action_delete(struct server *srv, uint64_t id, core_done_cb done, void *arg,
 		return refuse_set(err, rc, NULL, "%s", "");
 	if (!action_can_delete(j.state))
 		return refuse_state(err, &j, "delete");
-	rc = delete_job(srv, &j, done, arg);
+	rc = delete_job(srv, &j, files_later, done, arg);
 	job_clear(&j);
 	return rc < 0 ? refuse_set(err, rc, NULL, "%s", "") : 0;
 }
@@ -206,7 +211,7 @@ action_expire(struct server *srv, uint64_t id)
 	if (store_get(srv->store, id, &j) < 0)
 		return;
 	if (job_state_finished(j.state))
-		delete_job(srv, &j, NULL, NULL);
+		delete_job(srv, &j, 1, NULL, NULL);
 	job_clear(&j);
 }
 

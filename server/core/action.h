@@ -26,9 +26,13 @@ int	action_cancel(struct server *, uint64_t id, core_done_cb done, void *arg,
 /* Queues a failed or canceled job again, behind its dependencies. */
 int	action_retry(struct server *, uint64_t id, core_done_cb done, void *arg,
 	    struct core_error *err);
-/* Deletes a finished job with its output and files. */
-int	action_delete(struct server *, uint64_t id, core_done_cb done, void *arg,
-	    struct core_error *err);
+/*
+ * Deletes a finished job with its output and files: before done is
+ * called, or with files_later right after, on a thread (many deletes
+ * at once: the loop does not wait for their unlinks).
+ */
+int	action_delete(struct server *, uint64_t id, int files_later,
+	    core_done_cb done, void *arg, struct core_error *err);
 /*
  * Sets a queue's settings: paused (-1: keep) and concurrency (-1: keep,
  * 0: no limit), creating the queue.

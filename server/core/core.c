@@ -225,9 +225,9 @@ pending_done(struct server *srv, struct pending *p, int rc)
 		r.queue = p->queue;
 		break;
 	case P_DELETE:
-		/* A request's delete answers once the files are gone;
-		 * retention's go on a thread, the loop not waiting. */
-		if (rc == 0 && (p->done != NULL ||
+		/* DELETE answers once the files are gone; retention's
+		 * and bulk deletes' go on a thread, the loop not waiting. */
+		if (rc == 0 && (!p->files_later ||
 		    trash_add(srv, p->id, p->attempts) < 0)) {
 			output_remove(srv->output_dir, p->id, p->attempts);
 			files_remove(srv, p->id);

@@ -48,6 +48,9 @@ struct pending {
 	uint64_t		 id;
 	int			 attempts;
 	int			 upload;	/* P_SUBMIT: its file was moved in */
+	int			 files_later;	/* P_DELETE: files go on a thread
+						 * (store/trash.c), done not
+						 * waiting for them */
 	int			 held;		/* P_SUBMIT: stored at the turn's end
 						 * (submit_flush) */
 	int			 rc;		/* its own failure, before the

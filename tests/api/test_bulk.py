@@ -109,9 +109,10 @@ class BulkTest(RunnelTestCase):
         self.assertEqual([x["ok"] for x in d["results"]], [True, True, False, False])
 
     def test_delete_by_filter(self):
-        keep = self.run_job({"command": "exit 2", "name": "bulk-del"})["id"]
-        gone = [self.run_job({"command": "true", "name": "bulk-del"})["id"]
+        keep = self.run_job({"command": "echo kept; exit 2", "name": "bulk-del"})["id"]
+        gone = [self.run_job({"command": "echo out; echo err >&2", "name": "bulk-del"})["id"]
                 for _ in range(2)]
+        had = [f for jid in gone for f in self.output_files(jid)]
         d = self.bulk({"action": "delete", "filter": {"name": "bulk-del",
                                                      "exit_code": 0}})
         self.assertEqual(d["done"], 2)
@@ -120,6 +121,12 @@ class BulkTest(RunnelTestCase):
         for jid in gone:
             self.assertEqual(self.api("GET", "/api/v1/jobs/%d" % jid).status, 404)
         self.assertEqual(self.job(keep)["state"], "failed")
+        self.assertEqual(self.output(keep), b"kept\n")
+        # their output goes right after the answer, off the loop
+        wait_until(lambda: not any(os.path.exists(f) for f in had), 10,
+                   "the deleted jobs' output files to be removed")
+        if had:
+            self.assertTrue(self.output_files(keep))
 
     def test_cancel_of_a_running_job_does_not_wait_for_its_end(self):
         # The job ignores SIGTERM: it ends at the SIGKILL a kill grace
