@@ -85,7 +85,8 @@ on_deadline(uv_timer_t *t)
 	struct runneld *r = t->data;
 
 	/* Only deleted jobs' file removals keep the loop: they end. */
-	if (pool_up(r->srv.pool) == 0 && trash_backlog(&r->srv) > 0) {
+	if ((r->srv.pool == NULL || pool_up(r->srv.pool) == 0) &&
+	    trash_backlog(&r->srv) > 0) {
 		uv_timer_start(&r->deadline, on_deadline, KILL_WAIT_MS, 0);
 		return;
 	}
