@@ -44,6 +44,7 @@
 #include "store/cluster.h"
 #include "store/datadir.h"
 #include "store/listen.h"
+#include "store/space.h"
 #include "store/store.h"
 #include "vec.h"
 
@@ -391,17 +392,52 @@ settle_unsure(struct server *srv)
 }
 
 int
+cluster_first_worker(struct server *srv)
+{
+	return srv->cluster ? srv->cluster->first_worker : 0;
+}
+
+void
+cluster_first_drop(struct server *srv)
+{
+	struct cluster	*cl = srv->cluster;
+	int		 rc;
+
+	if (cl == NULL || cl->first_worker == 0)
+		return;
+	/* Running here in the store, on no worker: never left so (a failed
+	 * statement loses the turn, the claim with it). */
+	if ((rc = store_requeue(srv->store, cl->first.id, JOB_RUNNING, 1,
+	    0)) < 0)
+		log_warnx("cluster: job=%llu: its claim could not be undone "
+		    "(%s)", (unsigned long long)cl->first.id, strerror(-rc));
+	cl->first_worker = 0;
+	job_clear(&cl->first);
+}
+
+int
 cluster_claim(struct server *srv, int worker, int64_t now_ms, struct job *out)
 {
 	struct cluster	*cl = srv->cluster;
 	int		 rc;
 
+	if (cl->first_worker) {
+		if (cl->first_worker == worker) {
+			*out = cl->first;
+			job_init(&cl->first);
+			cl->first_worker = 0;
+			return 1;
+		}
+		/* Its worker is not idle after all. */
+		cluster_first_drop(srv);
+	}
 	if (cl->rejoin)
 		return 0;
 	if (cl->nunsure && !cl->unsure_settled &&
 	    (rc = settle_unsure(srv)) < 0)
 		return rc;
-	if (!cl->round.open) {
+	if (!cl->round.open || cl->round.early) {
+		/* Kept when the finish before it opened it (no round trip). */
 		rc = store_claim_round(srv->store, cl->node, &cl->round);
 		if (rc == -ENOENT) {
 			gone(srv);
@@ -454,13 +490,34 @@ int
 cluster_finish(struct server *srv, const struct job_result *r,
     const struct job_exit *ex)
 {
-	struct cluster	*cl = srv->cluster;
-	const char	*node = ex->node ? ex->node : cl->node;
-	int		 rc;
+	struct cluster		*cl = srv->cluster;
+	const char		*node = ex->node ? ex->node : cl->node;
+	struct finish_next	 next, *np = NULL;
+	int			 rc, w;
 
-	/* One round trip: the fence, the finish and the dependents. */
-	if ((rc = store_finish_fenced(srv->store, r, node, ex->attempts)) ==
-	    -EBUSY) {
+	/*
+	 * One round trip: the fence, the finish and the dependents, and the
+	 * dispatch round that this node's worker, idle now, will want with
+	 * its first claim (a rescue's finish frees no worker here).
+	 */
+	memset(&next, 0, sizeof(next));
+	if (ex->node == NULL && !cl->rejoin && !cl->stopping &&
+	    !srv->draining && (cl->nunsure == 0 || cl->unsure_settled) &&
+	    (!cl->round.open || cl->round.early)) {
+		next.round = &cl->round;
+		np = &next;
+		if (cl->first_worker == 0 && srv->pool && !space_full(srv) &&
+		    (w = pool_idle(srv->pool)) >= 0) {
+			next.worker = w;
+			next.now_ms = clock_now_ms();
+		}
+	}
+	rc = store_finish_fenced(srv->store, r, node, ex->attempts, np);
+	if (np && next.claimed == 1) {
+		cl->first = next.job;
+		cl->first_worker = next.worker;
+	}
+	if (rc == -EBUSY) {
 		refused(r->id, node, ex);
 		return -ESTALE;
 	}
@@ -657,6 +714,13 @@ cluster_counts(struct server *srv, int64_t max_age_ms)
 	return 0;
 }
 
+void
+cluster_counts_stale(struct server *srv)
+{
+	if (srv->cluster)
+		srv->cluster->counts_at = 0;
+}
+
 int64_t
 cluster_waiting(struct server *srv)
 {
@@ -773,6 +837,7 @@ cluster_stop(struct server *srv)
 	if (cl == NULL || cl->stopping)
 		return;
 	cl->stopping = 1;
+	cluster_first_drop(srv);
 	/* Gone at once: no waiting for a timeout to see it. */
 	if (store_node_leave(srv->store, cl->node) < 0 ||
 	    store_commit(srv->store, 1) < 0)
@@ -797,6 +862,7 @@ cluster_free(struct server *srv)
 	if (cl == NULL)
 		return;
 	claim_round_clear(&cl->round);
+	job_clear(&cl->first);
 	free(cl->unsure);
 	free(cl->wake);
 	free(cl->cancels);

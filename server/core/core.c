@@ -69,6 +69,18 @@ core_worker_ready(struct server *srv)
 
 /* ---- end of turn ------------------------------------------------------- */
 
+/* The next idle worker: the one a job claimed with a finish waits for
+ * first (cluster mode), so that it starts where the store says. */
+static int
+next_idle(struct server *srv)
+{
+	int w = srv->cluster ? cluster_first_worker(srv) : 0;
+
+	if (w > 0 && pool_is_idle(srv->pool, w))
+		return w;
+	return pool_idle(srv->pool);
+}
+
 /*
  * Claims runnable jobs for idle workers, inside the turn's transaction.
  * Their RUN frames go out only after the commit (turn_start): a job
@@ -87,9 +99,11 @@ dispatch(struct server *srv)
 	uint64_t	 id;
 	int		 w, rc;
 
+	if (srv->cluster && cluster_first_worker(srv))
+		c->runnable = 1;
 	/* A full disk could store neither their output nor their end. */
 	while (!srv->draining && c->runnable && srv->pool &&
-	    (w = pool_idle(srv->pool)) >= 0 && !space_full(srv)) {
+	    (w = next_idle(srv)) >= 0 && !space_full(srv)) {
 		if (vec_grow(&t->runs, &t->capruns, t->nruns + 1, sizeof(*t->runs)) < 0)
 			break;
 		run = &t->runs[t->nruns];
@@ -268,7 +282,10 @@ publish(struct server *srv, const struct change *ch)
 {
 	if (ch->to >= 0 && job_state_finished(ch->to))
 		log_finish(ch);
-	counts_move(srv->counts, ch->queue, ch->from, ch->to);
+	/* A node's copy of the cluster's counts went behind: read again. */
+	if (counts_move(srv->counts, ch->queue, ch->from, ch->to) &&
+	    srv->cluster)
+		cluster_counts_stale(srv);
 	if (ch->to >= 0 && job_state_finished(ch->to) && ch->finished_at &&
 	    ch->from == JOB_RUNNING)
 		counts_finish(srv->counts, ch->finished_at,
@@ -312,8 +329,11 @@ core_flush(struct server *srv)
 	if (c->turn.nheld)
 		submit_flush(srv);
 	dispatch(srv);
-	if (srv->cluster)
+	if (srv->cluster) {
+		/* A job claimed with a finish that nothing could start. */
+		cluster_first_drop(srv);
 		cluster_flush(srv);
+	}
 	rc = store_commit(srv->store, turn_acknowledges(srv, &c->turn));
 	if (srv->cluster) {
 		notify_committed(srv, rc);

@@ -155,6 +155,9 @@ struct cluster {
 	int			 unsure_settled;	/* ... in this turn */
 	/* this turn */
 	struct claim_round	 round;
+	struct job		 first;		/* claimed with a finish for
+						 * first_worker, to dispatch */
+	int			 first_worker;	/* 0: none */
 	int			 claimed_all;	/* a claim found nothing more */
 	char			(*wake)[JOB_QUEUE_MAX + 1];
 	size_t			 nwake, capwake;
@@ -256,9 +259,15 @@ void		 retain_init(struct server *);
 void		 submit_flush(struct server *);
 
 /* cluster.c: claims the best job for worker (core.c's dispatch): 1 with
- * *out filled, 0 when there is none to claim, or a code. */
+ * *out filled, 0 when there is none to claim, or a code.  A job claimed
+ * with a finish of this turn (for cluster_first_worker) comes first. */
 int		 cluster_claim(struct server *, int worker, int64_t now_ms,
 		    struct job *out);
+/* cluster.c: the worker a job claimed with a finish waits for; 0: none. */
+int		 cluster_first_worker(struct server *);
+/* cluster.c: that job was not dispatched: queued again, the attempt not
+ * counted, in the turn's transaction (before its commit). */
+void		 cluster_first_drop(struct server *);
 /* cluster.c: before the turn's commit: its counts, its notifications. */
 void		 cluster_flush(struct server *);
 /* cluster.c: 0 while the attempt ex reports is still the one its node
@@ -276,6 +285,9 @@ int		 cluster_finish(struct server *, const struct job_result *r,
  */
 void		 cluster_turn_over(struct server *, int rc,
 		    const struct run *runs, size_t nruns);
+/* cluster.c: the counts read from the store are read again when next
+ * asked for. */
+void		 cluster_counts_stale(struct server *);
 /* cluster.c: queued + scheduled jobs in the cluster, this turn's too. */
 int64_t		 cluster_waiting(struct server *);
 /* cluster.c: the running jobs of this node (free *ids). */

@@ -64,15 +64,21 @@ counts_queue(struct counts *t, const char *name, int create)
 	return &t->queues[lo];
 }
 
-void
+int
 counts_move(struct counts *t, const char *queue, int from, int to)
 {
-	struct queue_counts *q = counts_queue(t, queue, 1);
+	struct queue_counts	*q = counts_queue(t, queue, 1);
+	int			 under = 0;
 
 	if (from >= 0) {
-		t->by_state[from]--;
-		if (q)
+		if (t->by_state[from] > 0)
+			t->by_state[from]--;
+		else
+			under = 1;
+		if (q && q->by_state[from] > 0)
 			q->by_state[from]--;
+		else if (q)
+			under = 1;
 	}
 	if (to >= 0) {
 		t->by_state[to]++;
@@ -84,6 +90,7 @@ counts_move(struct counts *t, const char *queue, int from, int to)
 	if (to >= 0 && job_state_finished(to) && from >= 0 &&
 	    !job_state_finished(from))
 		t->finished_total[to]++;
+	return under;
 }
 
 void

@@ -53,8 +53,12 @@ struct queue_counts *counts_queue(struct counts *, const char *name, int create)
  * the callback store_count and store_counts report rows to.
  */
 void	counts_add(void *t, const char *queue, enum job_state st, int64_t n);
-/* A job of queue moved from state from to state to; -1 means none (new, deleted). */
-void	counts_move(struct counts *, const char *queue, int from, int to);
+/*
+ * A job of queue moved from state from to state to; -1 means none (new,
+ * deleted).  Returns 1 when a count would have gone below zero (it stays
+ * at 0): a cluster node's copy is behind what other nodes changed.
+ */
+int	counts_move(struct counts *, const char *queue, int from, int to);
 /* A job finished at finished_ms after running duration_ms. */
 void	counts_finish(struct counts *, int64_t finished_ms, int64_t duration_ms);
 /* Counts a finish in its minute only (start-up, from the store). */

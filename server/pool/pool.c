@@ -120,6 +120,14 @@ slot(struct pool *p, int worker)
 }
 
 int
+pool_is_idle(struct pool *p, int worker)
+{
+	struct worker *w = slot(p, worker);
+
+	return w != NULL && w->state == W_IDLE;
+}
+
+int
 pool_reserve(struct pool *p, int worker, uint64_t job_id)
 {
 	struct worker *w = slot(p, worker);

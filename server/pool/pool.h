@@ -84,6 +84,8 @@ void	pool_kill(struct server *);
 
 /* A worker that said READY and has no job, or -1. */
 int	pool_idle(struct pool *);
+/* 1 if worker is such a worker, else 0. */
+int	pool_is_idle(struct pool *, int worker);
 /*
  * Holds an idle worker for job_id, claimed in the turn's transaction:
  * nothing is sent until pool_run, after the commit.  0 or -EPIPE.

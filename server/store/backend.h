@@ -15,6 +15,7 @@
 
 /* cluster.h's */
 struct claim_round;
+struct finish_next;
 struct count_delta;
 struct minute_delta;
 struct node_row;
@@ -46,8 +47,9 @@ struct store_cluster_ops {
 	int	(*orphans)(struct store *, int,
 		    void (*)(void *, const struct orphan *), void *);
 	int	(*fence)(struct store *, uint64_t, const char *, int);
+	int	(*dep_state)(struct store *, uint64_t, int *);
 	int	(*finish_fenced)(struct store *, const struct job_result *,
-		    const char *, int);
+		    const char *, int, struct finish_next *);
 	int	(*node_jobs)(struct store *, const char *, uint64_t **,
 		    size_t *);
 	int	(*cancel_request)(struct store *, uint64_t, char *);

@@ -139,6 +139,14 @@ store_orphans(struct store *s, int limit,
 }
 
 int
+store_dep_state(struct store *s, uint64_t id, int *state)
+{
+	if (ops(s) == NULL)
+		return -ENOTSUP;
+	return ops(s)->dep_state(s, id, state);
+}
+
+int
 store_fence(struct store *s, uint64_t id, const char *node, int attempt)
 {
 	if (ops(s) == NULL)
@@ -148,11 +156,11 @@ store_fence(struct store *s, uint64_t id, const char *node, int attempt)
 
 int
 store_finish_fenced(struct store *s, const struct job_result *r,
-    const char *node, int attempt)
+    const char *node, int attempt, struct finish_next *next)
 {
 	if (ops(s) == NULL)
 		return -ENOTSUP;
-	return ops(s)->finish_fenced(s, r, node, attempt);
+	return ops(s)->finish_fenced(s, r, node, attempt, next);
 }
 
 int

@@ -81,6 +81,27 @@ struct claim_round {
 	int		 contended;	/* a limited queue with work was skipped:
 					 * another node holds it; try again soon */
 	int		 open;		/* filled for this turn */
+	int		 early;		/* opened with an attempt's finish
+					 * (store_finish_fenced), before the
+					 * turn's dispatch asked for it */
+	uint64_t	 stamp;		/* the store's statement count then */
+	int		 none;		/* ... and the claim made with it found
+					 * nothing to claim */
+};
+
+/*
+ * What store_finish_fenced does in the same round trip, after the
+ * finish: open round, the dispatch round that would come next, and with
+ * worker > 0 claim for that worker at now_ms, as store_claim_next would
+ * right after (its slot taken from round).
+ */
+struct finish_next {
+	struct claim_round *round;
+	int		 worker;
+	int64_t		 now_ms;
+	int		 claimed;	/* out: 1 that claim took job (job_clear
+					 * it), 0 none was there, -1 none made */
+	struct job	 job;
 };
 
 /* 1 if the store is shared by nodes (PostgreSQL), else 0. */
@@ -176,6 +197,14 @@ int	store_nodes_prune(struct store *, const char *self,
 int	store_orphans(struct store *, int limit,
 	    void (*cb)(void *arg, const struct orphan *), void *arg);
 /*
+ * The state (enum job_state) of job id, named in the after of a job
+ * this turn submits; its row stays locked (FOR SHARE) until the turn
+ * ends, so that an end of it that another node stores meanwhile waits
+ * for this turn's commit and then sees the new job among its
+ * dependents.  Returns 0, -ENOENT when there is no such job, or a code.
+ */
+int	store_dep_state(struct store *, uint64_t id, int *state);
+/*
  * The fence of an attempt: 0 when job id is still running attempt
  * attempt on node (its row is then locked until the commit), -EBUSY
  * when not (rescued, canceled, claimed again), or a code.
@@ -187,10 +216,17 @@ int	store_fence(struct store *, uint64_t id, const char *node, int attempt);
  * job no longer runs that attempt there (nothing changed), or a code.
  * The job's dependents are read in the same round trip: the
  * store_dependents of r->id that follows, with no other statement in
- * between, is answered from them.
+ * between, is answered from them.  With next (may be NULL), node's
+ * dispatch round is opened and its first claim made in that round trip
+ * too (after the finish, as the dispatch that follows would):
+ * next->round->open tells whether the round was (it stays closed when
+ * that part failed), next->claimed what the claim did.  store_claim_round
+ * answers from that round, and store_claim_next a claim that found
+ * nothing, while no other statement was sent or held back since; else
+ * they ask again.
  */
 int	store_finish_fenced(struct store *, const struct job_result *r,
-	    const char *node, int attempt);
+	    const char *node, int attempt, struct finish_next *next);
 /* The ids of the jobs running on node (free *ids).  0 or a code. */
 int	store_node_jobs(struct store *, const char *node, uint64_t **ids,
 	    size_t *n);
@@ -224,7 +260,8 @@ int	store_submit_held(struct store *, struct job *jobs, size_t n);
  * be declared dead under a claim) and the limited queues that have work
  * and no other claimer, then reads their room.  Returns 0, -ENOENT when
  * node's row is gone (it was declared dead: join again first), or a
- * code.  claim_round_clear frees r.
+ * code.  A round store_finish_fenced opened is kept (no round trip) when
+ * nothing else was sent since.  claim_round_clear frees r.
  */
 int	store_claim_round(struct store *, const char *node,
 	    struct claim_round *r);

@@ -203,6 +203,9 @@ struct pg_store {
 	int		 ndefer;
 	int		 fresh;		/* the turn's BEGIN is held back: nothing
 					 * of the turn reached the server yet */
+	uint64_t	 stmts;		/* statements sent or held back so far
+					 * (a round read with a finish serves
+					 * while this has not moved) */
 	uint64_t	 deps_of;	/* the job whose dependents deps holds,
 					 * read with its finish; 0: none */
 	uint64_t	*deps;

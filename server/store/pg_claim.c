@@ -40,34 +40,16 @@ round_locked(const PGresult *res, const char *name)
 	return 0;
 }
 
-/*
- * The two statements go in one round trip: the second still runs after
- * the first took its locks, with a snapshot of its own.
- */
 int
-pg_claim_round(struct store *store, const char *node,
-    struct claim_round *r)
+pg_claim_round_read(struct claim_round *r, const PGresult *locked,
+    const PGresult *q)
 {
-	static const enum cl_stmt_id ids[] = {CL_ROUND_LOCK, CL_ROUND_QUEUES};
-	struct pg_store		*s = pg_of(store);
-	struct pg_params	 p, *ps[] = {&p, NULL};
-	PGresult		*res[2], *locked, *q;
-	size_t			 cap = 0;
-	int			 rc;
+	size_t	 cap = 0;
+	int	 rc = 0;
 
 	claim_round_clear(r);
-	if ((rc = pg_begin(store)) < 0)
-		return rc;
-	pg_params_init(&p);
-	pg_param_text(&p, node);
-	if ((rc = pg_cluster_exec_all(s, 2, ids, ps, res)) < 0)
-		return rc;
-	locked = res[0];
-	q = res[1];
-	if (pg_int(locked, 0, 0) != 1) {
-		rc = -ENOENT;
-		goto out;
-	}
+	if (pg_int(locked, 0, 0) != 1)
+		return -ENOENT;
 	for (int i = 0; i < PQntuples(q) && rc == 0; i++) {
 		const char	*name = PQgetvalue(q, i, 0);
 		int		 paused = pg_int(q, i, 1) != 0;
@@ -95,12 +77,44 @@ pg_claim_round(struct store *store, const char *node,
 		if (pg_int(q, i, 1) == 0 && PQgetvalue(q, i, 4)[0] == 't' &&
 		    !round_locked(locked, PQgetvalue(q, i, 0)))
 			r->contended = 1;
-	r->open = rc == 0;
-out:
-	PQclear(locked);
-	PQclear(q);
 	if (rc < 0)
 		claim_round_clear(r);
+	r->open = rc == 0;
+	return rc;
+}
+
+/*
+ * The two statements go in one round trip: the second still runs after
+ * the first took its locks, with a snapshot of its own.  A round opened
+ * with the finish before it serves while no statement went out since:
+ * what it locked is still held and what it read is what this one would
+ * read (the finishes it came with included).
+ */
+int
+pg_claim_round(struct store *store, const char *node,
+    struct claim_round *r)
+{
+	static const enum cl_stmt_id ids[] = {CL_ROUND_LOCK, CL_ROUND_QUEUES};
+	struct pg_store		*s = pg_of(store);
+	struct pg_params	 p, *ps[] = {&p, NULL};
+	PGresult		*res[2];
+	int			 rc;
+
+	if (r->open && r->early && r->stamp == s->stmts && s->in_txn &&
+	    !s->txn_lost) {
+		r->early = 0;
+		return 0;
+	}
+	claim_round_clear(r);
+	if ((rc = pg_begin(store)) < 0)
+		return rc;
+	pg_params_init(&p);
+	pg_param_text(&p, node);
+	if ((rc = pg_cluster_exec_all(s, 2, ids, ps, res)) < 0)
+		return rc;
+	rc = pg_claim_round_read(r, res[0], res[1]);
+	PQclear(res[0]);
+	PQclear(res[1]);
 	return rc;
 }
 
@@ -149,6 +163,12 @@ pg_claim_next(struct store *store, const char *node, int worker,
 	job_init(out);
 	if (!r->open)
 		return -EINVAL;
+	/* The claim made with the round's finish found none, just now. */
+	if (r->none) {
+		r->none = 0;
+		if (r->stamp == pg_of(store)->stmts)
+			return 0;
+	}
 	if ((blocked = blocked_array(r)) == NULL)
 		return -ENOMEM;
 	pg_params_init(&p);
@@ -160,15 +180,22 @@ pg_claim_next(struct store *store, const char *node, int worker,
 	free(blocked);
 	if (rc < 0)
 		return rc;
-	if (PQntuples(res) != 1) {
-		PQclear(res);
-		return 0;
-	}
-	rc = pg_row_job(res, 0, out);
+	rc = pg_claim_took(r, res, out);
 	PQclear(res);
-	if (rc < 0)
+	return rc;
+}
+
+int
+pg_claim_took(struct claim_round *r, const PGresult *res, struct job *out)
+{
+	int rc;
+
+	job_init(out);
+	if (PQntuples(res) != 1)
+		return 0;
+	if ((rc = pg_row_job(res, 0, out)) < 0)
 		return rc;
-	if ((rc = take_slot(r, out->queue)) < 0) {
+	if (r->open && (rc = take_slot(r, out->queue)) < 0) {
 		job_clear(out);
 		return rc;
 	}

@@ -110,13 +110,17 @@ const char *const pg_cluster_sql[CL_STMT_COUNT] = {
 	 * A dispatch round, first statement: the node's row (KEY SHARE: a
 	 * prune waits for this turn's claims, then sees them) and the
 	 * limited queues with work that no other node is claiming from.
+	 * Their names are also kept for the transaction in runnel.round,
+	 * for CL_CLAIM_FIRST.
 	 */
 	[CL_ROUND_LOCK] = "WITH me AS (SELECT id FROM nodes WHERE id = $1 "
 	    "FOR KEY SHARE), lim AS (SELECT q.name FROM queues q "
 	    "WHERE q.paused = 0 AND q.concurrency IS NOT NULL AND "
-	    HAS_QUEUED("q.name") " ORDER BY q.name FOR UPDATE OF q SKIP LOCKED) "
-	    "SELECT (SELECT count(*) FROM me), l.name FROM (SELECT 1) one "
-	    "LEFT JOIN lim l ON true",
+	    HAS_QUEUED("q.name") " ORDER BY q.name FOR UPDATE OF q SKIP LOCKED), "
+	    "kept AS (SELECT set_config('runnel.round', coalesce((SELECT "
+	    "string_agg(name, ',') FROM lim), ''), true) AS held) "
+	    "SELECT (SELECT count(*) FROM me), l.name, kept.held "
+	    "FROM (SELECT 1) one LEFT JOIN lim l ON true CROSS JOIN kept",
 	/*
 	 * Second statement, a snapshot taken after the locks: every claim
 	 * of a limited queue by another node is committed by now, and
@@ -137,6 +141,31 @@ const char *const pg_cluster_sql[CL_STMT_COUNT] = {
 	 */
 	[CL_CLAIM] = "WITH next AS (SELECT id AS next_id FROM jobs "
 	    "WHERE state = 'queued' AND NOT (queue = ANY ($4::text[])) "
+	    "ORDER BY priority, id LIMIT 1 FOR UPDATE SKIP LOCKED) "
+	    "UPDATE jobs SET state = 'running', attempts = attempts + 1, "
+	    "started_at = greatest($2, run_at), worker = $3, node = $1, "
+	    "cancel_requested = false, finished_at = NULL, exit_code = NULL, "
+	    "signal = NULL, error = NULL, stdout_bytes = 0, stderr_bytes = 0, "
+	    "cpu_ms = NULL, max_rss_kb = NULL FROM next "
+	    "WHERE id = next.next_id RETURNING " PG_JOB_COLUMNS,
+	/*
+	 * CL_CLAIM right after a round's CL_ROUND_LOCK in one pipeline,
+	 * before its answer: what is blocked comes from the database as
+	 * pg_claim_round_read would make it (paused; limited and not locked
+	 * by this round, or full, counted after the lock), and nothing is
+	 * claimed when the node's row is gone.  NOT IN (a hashed subplan)
+	 * rather than <> ALL (ARRAY(...)), whose estimate of 1 row made the
+	 * planner sort every queued job instead of walking jobs_claim.
+	 */
+	[CL_CLAIM_FIRST] = "WITH held AS (SELECT unnest(string_to_array("
+	    "current_setting('runnel.round', true), ',')) AS name), "
+	    "blocked AS (SELECT q.name FROM queues q WHERE q.paused <> 0 OR "
+	    "(q.concurrency IS NOT NULL AND (q.name NOT IN (SELECT name FROM "
+	    "held) OR (SELECT count(*) FROM jobs j WHERE j.state = 'running' "
+	    "AND j.queue = q.name) >= q.concurrency))), "
+	    "next AS (SELECT id AS next_id FROM jobs "
+	    "WHERE state = 'queued' AND queue NOT IN (SELECT name FROM "
+	    "blocked) AND EXISTS (SELECT 1 FROM nodes WHERE id = $1) "
 	    "ORDER BY priority, id LIMIT 1 FOR UPDATE SKIP LOCKED) "
 	    "UPDATE jobs SET state = 'running', attempts = attempts + 1, "
 	    "started_at = greatest($2, run_at), worker = $3, node = $1, "
@@ -180,6 +209,13 @@ const char *const pg_cluster_sql[CL_STMT_COUNT] = {
 	/* As pg.c's dependents, sent right after CL_FINISH. */
 	[CL_DEPENDENTS] = "SELECT job_id FROM job_deps WHERE dep_id = $1 "
 	    "ORDER BY job_id",
+	/*
+	 * A dependency's state for a submit naming it in after, its row held
+	 * until the commit (FOR SHARE): an end another node stores meanwhile
+	 * waits for this turn, then reads the new job among its dependents;
+	 * one stored before is what this reads.
+	 */
+	[CL_DEP_STATE] = "SELECT state FROM jobs WHERE id = $1 FOR SHARE",
 };
 
 /* ---- statements ---- */
@@ -341,6 +377,7 @@ const struct store_cluster_ops pg_cluster_ops = {
 	.nodes_prune = pg_node_prune,
 	.orphans = pg_node_orphans,
 	.fence = pg_node_fence,
+	.dep_state = pg_node_dep_state,
 	.finish_fenced = pg_node_finish_fenced,
 	.node_jobs = pg_node_jobs,
 	.cancel_request = pg_node_cancel_request,

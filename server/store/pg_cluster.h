@@ -33,6 +33,7 @@ enum cl_stmt_id {
 	CL_ROUND_LOCK,
 	CL_ROUND_QUEUES,
 	CL_CLAIM,
+	CL_CLAIM_FIRST,
 	CL_DUE,
 	CL_IDEM_TAKE,
 	CL_COUNTS_ADD,
@@ -41,6 +42,7 @@ enum cl_stmt_id {
 	CL_MINUTES_PURGE,
 	CL_FINISH,
 	CL_DEPENDENTS,
+	CL_DEP_STATE,
 	CL_STMT_COUNT
 };
 
@@ -54,7 +56,7 @@ extern const char *const pg_cluster_sql[CL_STMT_COUNT];
 int	pg_cluster_exec(struct pg_store *, enum cl_stmt_id, struct pg_params *p,
 	    PGresult **res);
 /* Statements pg_cluster_exec_all sends together, at most. */
-#define CL_EXEC_MAX	4
+#define CL_EXEC_MAX	5
 
 /*
  * pg_cluster_exec for n statements in one round trip, each run after the
@@ -98,10 +100,11 @@ int	pg_node_prune(struct store *, const char *self,
 	    void *arg);
 int	pg_node_orphans(struct store *, int limit,
 	    void (*cb)(void *arg, const struct orphan *), void *arg);
+int	pg_node_dep_state(struct store *, uint64_t id, int *state);
 int	pg_node_fence(struct store *, uint64_t id, const char *node,
 	    int attempt);
 int	pg_node_finish_fenced(struct store *, const struct job_result *r,
-	    const char *node, int attempt);
+	    const char *node, int attempt, struct finish_next *next);
 int	pg_node_jobs(struct store *, const char *node, uint64_t **ids,
 	    size_t *n);
 int	pg_node_cancel_request(struct store *, uint64_t id, char *node);
@@ -114,6 +117,19 @@ int	pg_node_counts_fold(struct store *);
 /* ---- (pg_claim.c) ---- */
 
 int	pg_claim_round(struct store *, const char *node, struct claim_round *r);
+/*
+ * Fills r (cleared) from the answers of CL_ROUND_LOCK and
+ * CL_ROUND_QUEUES.  Returns 0, -ENOENT when the node's row is gone, or
+ * -ENOMEM; r is cleared on failure.
+ */
+int	pg_claim_round_read(struct claim_round *r, const PGresult *locked,
+	    const PGresult *q);
+/*
+ * The job a claim statement's answer holds, its slot taken from r (when
+ * open): 1 with *out filled, 0 when it holds none, or a code.
+ */
+int	pg_claim_took(struct claim_round *r, const PGresult *res,
+	    struct job *out);
 int	pg_claim_next(struct store *, const char *node, int worker,
 	    int64_t now_ms, struct claim_round *r, struct job *out);
 /* store_due_skip */

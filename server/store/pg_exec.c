@@ -359,6 +359,7 @@ pg_defer(struct pg_store *s, const char *what, const char *name,
 		rc = pg_defer_flush(s);
 	if (rc < 0)
 		goto out;
+	s->stmts++;
 	d = &s->defer[s->ndefer];
 	memset(d, 0, sizeof(*d));
 	d->what = what;
@@ -490,6 +491,7 @@ pg_send_all(struct pg_store *s, const char *what, const struct pg_stmt *st,
 
 	/* Whatever it is, it comes after the finish they were read with. */
 	pg_deps_forget(s);
+	s->stmts++;
 	*early = NULL;
 	*again = 0;
 	for (int i = 0; i < (n > 0 ? n : 1); i++)

@@ -334,6 +334,27 @@ pg_node_orphans(struct store *store, int limit,
 }
 
 int
+pg_node_dep_state(struct store *store, uint64_t id, int *state)
+{
+	struct pg_params	 p;
+	PGresult		*r;
+	int			 rc;
+
+	if ((rc = pg_begin(store)) < 0)
+		return rc;
+	pg_params_init(&p);
+	pg_param_int(&p, (int64_t)id);
+	if ((rc = pg_cluster_exec(pg_of(store), CL_DEP_STATE, &p, &r)) < 0)
+		return rc;
+	if (PQntuples(r) != 1)
+		rc = -ENOENT;
+	else if ((*state = job_state_parse(PQgetvalue(r, 0, 0))) < 0)
+		rc = -EIO;
+	PQclear(r);
+	return rc;
+}
+
+int
 pg_node_fence(struct store *store, uint64_t id, const char *node, int attempt)
 {
 	struct pg_params	 p;
@@ -352,18 +373,28 @@ pg_node_fence(struct store *store, uint64_t id, const char *node, int attempt)
 /*
  * The fence and the finish in one statement, and the job's dependents
  * read right after it in the same round trip, for the store_dependents
- * that follows a final state (pg_dependents takes them).
+ * that follows a final state (pg_dependents takes them); with next, the
+ * dispatch round's two statements and its first claim after them, still
+ * in that round trip (CL_CLAIM_FIRST needs no answer of theirs).
  */
 int
 pg_node_finish_fenced(struct store *store, const struct job_result *res,
-    const char *node, int attempt)
+    const char *node, int attempt, struct finish_next *next)
 {
-	static const enum cl_stmt_id ids[] = {CL_FINISH, CL_DEPENDENTS};
+	static const enum cl_stmt_id ids[] = {CL_FINISH, CL_DEPENDENTS,
+	    CL_ROUND_LOCK, CL_ROUND_QUEUES, CL_CLAIM_FIRST};
 	struct pg_store		*s = pg_of(store);
-	struct pg_params	 p, d, *ps[] = {&p, &d};
-	PGresult		*r[2];
-	int			 rc, rows;
+	struct pg_params	 p, d, rp, cp, *ps[] = {&p, &d, &rp, NULL, &cp};
+	struct claim_round	*round = next ? next->round : NULL;
+	PGresult		*r[5];
+	int			 rc, rows, n = 2;
 
+	if (next) {
+		next->claimed = -1;
+		job_init(&next->job);
+		claim_round_clear(round);
+		n = next->worker > 0 ? 5 : 4;
+	}
 	if ((rc = pg_begin(store)) < 0)
 		return rc;
 	pg_params_init(&p);
@@ -372,13 +403,48 @@ pg_node_finish_fenced(struct store *store, const struct job_result *res,
 	pg_param_int(&p, attempt);
 	pg_params_init(&d);
 	pg_param_int(&d, (int64_t)res->id);
-	if ((rc = pg_cluster_exec_all(s, 2, ids, ps, r)) < 0)
+	pg_params_init(&rp);
+	pg_params_init(&cp);
+	if (n > 2)
+		pg_param_text(&rp, node);
+	if (n > 4) {
+		pg_param_text(&cp, node);
+		pg_param_int(&cp, next->now_ms);
+		pg_param_int(&cp, next->worker);
+	}
+	if ((rc = pg_cluster_exec_all(s, n, ids, ps, r)) < 0)
 		return rc;
 	rows = atoi(PQcmdTuples(r[0]));
-	PQclear(r[0]);
 	if (rows == 1)
 		rc = pg_deps_keep(s, res->id, r[1]);
-	PQclear(r[1]);
+	/* Left closed when it failed: the dispatch opens it again. */
+	if (n > 2 && pg_claim_round_read(round, r[2], r[3]) == 0) {
+		round->early = 1;
+		round->stamp = s->stmts;
+	}
+	/*
+	 * Taken whatever became of the round: the job runs here now.  One
+	 * that cannot be taken in must not stay so: the turn is undone.
+	 */
+	if (n > 4) {
+		int took = pg_claim_took(round, r[4], &next->job);
+
+		if (rc == 0 && took < 0)
+			rc = took;
+		next->claimed = took < 0 ? -1 : took;
+		if (rc < 0 && next->claimed == 1) {
+			job_clear(&next->job);
+			next->claimed = -1;
+		}
+		if (rc < 0 && took != 0) {
+			claim_round_clear(round);
+			pg_turn_failed(s, rc);
+		}
+		if (next->claimed == 0 && round->open)
+			round->none = 1;
+	}
+	for (int i = 0; i < n; i++)
+		PQclear(r[i]);
 	if (rc < 0)
 		return rc;
 	return rows == 1 ? 0 : -EBUSY;

@@ -2811,6 +2811,176 @@ join_n1(struct store *s, int workers)
 	ASSERT_INT(store_node_join(s, &me, pid_alive, &holder), ==, 0);
 }
 
+/*
+ * The dispatch round read with an attempt's finish (one round trip)
+ * serves the claim after it, and sees that finish; any statement in
+ * between makes the claim read it again.
+ */
+TEST(a_round_read_with_a_finish_serves_until_another_statement)
+{
+	struct store		*s = open_store();
+	struct claim_round	 r = {0};
+	struct finish_next	 nx = {.round = &r};
+	struct job_result	 res = {.state = JOB_SUCCEEDED, .exit_code = 0,
+	    .signal = -1, .finished_at = 5, .cpu_ms = -1, .max_rss_kb = -1};
+	uint64_t		 a, b;
+	struct job		 j;
+
+	ASSERT_INT(store_queue_set(s, "lim", 0, 1), ==, 0);
+	a = submit(s, "lim", 0);
+	b = submit(s, "lim", 0);
+	submit(s, "lim", 0);
+	join_n1(s, 2);
+	ASSERT_INT(store_commit(s, 1), ==, 0);
+	ASSERT_INT(store_claim_round(s, "n1", &r), ==, 0);
+	ASSERT_INT(store_claim_next(s, "n1", 1, 100, &r, &j), ==, 1);
+	ASSERT_INT(j.id, ==, a);
+	job_clear(&j);
+	/* The queue's one slot is taken. */
+	ASSERT_INT(store_claim_next(s, "n1", 2, 100, &r, &j), ==, 0);
+	claim_round_clear(&r);
+	ASSERT_INT(store_commit(s, 1), ==, 0);
+
+	res.id = a;
+	ASSERT_INT(store_finish_fenced(s, &res, "n1", 1, &nx), ==, 0);
+	ASSERT_INT(r.open, ==, 1);
+	ASSERT_INT(r.early, ==, 1);
+	ASSERT_INT(nx.claimed, ==, -1);
+	/* Kept, and it counted a's end: the slot is free again. */
+	ASSERT_INT(store_claim_round(s, "n1", &r), ==, 0);
+	ASSERT_INT(r.early, ==, 0);
+	ASSERT_INT(store_claim_next(s, "n1", 1, 100, &r, &j), ==, 1);
+	ASSERT_INT(j.id, ==, b);
+	job_clear(&j);
+	claim_round_clear(&r);
+	ASSERT_INT(store_commit(s, 1), ==, 0);
+
+	/* Paused between the finish and the claim: read again, so the
+	 * queue's last job stays queued. */
+	res.id = b;
+	ASSERT_INT(store_finish_fenced(s, &res, "n1", 1, &nx), ==, 0);
+	ASSERT_INT(r.early, ==, 1);
+	ASSERT_INT(store_queue_set(s, "lim", 1, 1), ==, 0);
+	ASSERT_INT(store_claim_round(s, "n1", &r), ==, 0);
+	ASSERT_INT(r.early, ==, 0);
+	ASSERT_INT(store_claim_next(s, "n1", 1, 100, &r, &j), ==, 0);
+	claim_round_clear(&r);
+	ASSERT_INT(store_commit(s, 1), ==, 0);
+
+	/* A refused end reads the round all the same. */
+	ASSERT_INT(store_finish_fenced(s, &res, "n1", 1, &nx), ==, -EBUSY);
+	ASSERT_INT(r.open, ==, 1);
+	claim_round_clear(&r);
+	ASSERT_INT(store_commit(s, 1), ==, 0);
+	store_close(s);
+}
+
+/* Finishes attempt 1 of id on n1 with a claim for worker 1 after it. */
+static int
+finish_and_claim(struct store *s, uint64_t id, struct claim_round *r,
+    struct finish_next *nx)
+{
+	struct job_result res = {.id = id, .state = JOB_SUCCEEDED,
+	    .exit_code = 0, .signal = -1, .finished_at = 5, .cpu_ms = -1,
+	    .max_rss_kb = -1};
+
+	memset(nx, 0, sizeof(*nx));
+	nx->round = r;
+	nx->worker = 1;
+	nx->now_ms = 200;
+	return store_finish_fenced(s, &res, "n1", 1, nx);
+}
+
+/*
+ * The claim made in a finish's round trip takes what store_claim_next
+ * would take right after: priority first, never from a paused queue or
+ * past a limit (counted with the finish), nothing once the node's row is
+ * gone; and a claim that found nothing answers the next one while
+ * nothing else was sent.
+ */
+TEST(a_claim_made_with_a_finish_keeps_priority_pause_and_limits)
+{
+	struct store		*s = open_store();
+	struct claim_round	 r = {0};
+	struct finish_next	 nx;
+	uint64_t		 a, hi, lo, l2, l3;
+	struct job		 j;
+
+	ASSERT_INT(store_queue_set(s, "lim", 0, 1), ==, 0);
+	ASSERT_INT(store_queue_set(s, "off", 1, 0), ==, 0);
+	a = submit(s, "lim", 0);
+	l2 = submit(s, "lim", 0);
+	l3 = submit(s, "lim", 0);
+	submit(s, "off", -5);
+	lo = submit(s, "default", 5);
+	hi = submit(s, "default", 1);
+	join_n1(s, 2);
+	ASSERT_INT(store_commit(s, 1), ==, 0);
+	ASSERT_INT(store_claim_round(s, "n1", &r), ==, 0);
+	ASSERT_INT(store_claim_next(s, "n1", 1, 100, &r, &j), ==, 1);
+	ASSERT_INT(j.id, ==, a);
+	job_clear(&j);
+	claim_round_clear(&r);
+	ASSERT_INT(store_commit(s, 1), ==, 0);
+
+	/* a's end frees lim's slot: lim's next (priority 0) before the
+	 * default queue's, the paused queue's -5 left alone. */
+	ASSERT_INT(finish_and_claim(s, a, &r, &nx), ==, 0);
+	ASSERT_INT(nx.claimed, ==, 1);
+	ASSERT_INT(nx.job.id, ==, l2);
+	ASSERT_INT(nx.job.state, ==, JOB_RUNNING);
+	ASSERT_INT(nx.job.attempts, ==, 1);
+	ASSERT_INT(nx.job.worker, ==, 1);
+	ASSERT_INT(nx.job.started_at, ==, 200);
+	job_clear(&nx.job);
+	/* Its slot is taken in the round: the next claim skips lim. */
+	ASSERT_INT(store_claim_round(s, "n1", &r), ==, 0);
+	ASSERT_INT(store_claim_next(s, "n1", 2, 100, &r, &j), ==, 1);
+	ASSERT_INT(j.id, ==, hi);
+	job_clear(&j);
+	claim_round_clear(&r);
+	ASSERT_INT(store_commit(s, 1), ==, 0);
+	ASSERT_INT(store_get(s, l2, &j), ==, 0);
+	ASSERT_INT(j.state, ==, JOB_RUNNING);
+	job_clear(&j);
+
+	/* lim is full (l2 runs): hi's end leads to lo, not to l3. */
+	ASSERT_INT(finish_and_claim(s, hi, &r, &nx), ==, 0);
+	ASSERT_INT(nx.claimed, ==, 1);
+	ASSERT_INT(nx.job.id, ==, lo);
+	job_clear(&nx.job);
+	claim_round_clear(&r);
+	ASSERT_INT(store_commit(s, 1), ==, 0);
+
+	/* Nothing left that may run: none, and the claim after it answers
+	 * from that without asking. */
+	ASSERT_INT(finish_and_claim(s, lo, &r, &nx), ==, 0);
+	ASSERT_INT(nx.claimed, ==, 0);
+	ASSERT_INT(r.none, ==, 1);
+	ASSERT_INT(store_claim_round(s, "n1", &r), ==, 0);
+	ASSERT_INT(store_claim_next(s, "n1", 1, 100, &r, &j), ==, 0);
+	claim_round_clear(&r);
+	ASSERT_INT(store_commit(s, 1), ==, 0);
+	ASSERT_INT(store_get(s, l3, &j), ==, 0);
+	ASSERT_INT(j.state, ==, JOB_QUEUED);
+	job_clear(&j);
+
+	/* The node's row gone: its end is still stored, nothing claimed. */
+	ASSERT_INT(store_queue_set(s, "lim", 0, 0), ==, 0);
+	ASSERT_INT(store_commit(s, 1), ==, 0);
+	ASSERT_INT(pg_exec_sql(pg_of(s), "test", "DELETE FROM nodes",
+	    NULL, NULL), ==, 0);
+	ASSERT_INT(store_commit(s, 1), ==, 0);
+	ASSERT_INT(finish_and_claim(s, l2, &r, &nx), ==, 0);
+	ASSERT_INT(nx.claimed, ==, 0);
+	ASSERT_INT(r.open, ==, 0);
+	ASSERT_INT(store_commit(s, 1), ==, 0);
+	ASSERT_INT(store_get(s, l3, &j), ==, 0);
+	ASSERT_INT(j.state, ==, JOB_QUEUED);
+	job_clear(&j);
+	store_close(s);
+}
+
 /* A node whose clock is behind the one that made a job due. */
 TEST(a_claim_never_starts_a_job_before_its_run_at)
 {
@@ -2865,12 +3035,12 @@ TEST(a_fenced_finish_applies_only_to_the_attempt_its_node_runs)
 	ASSERT_INT(store_commit(s, 1), ==, 0);
 	res.id = a;
 	/* Another node, another attempt: refused, nothing changed. */
-	ASSERT_INT(store_finish_fenced(s, &res, "n2", 1), ==, -EBUSY);
-	ASSERT_INT(store_finish_fenced(s, &res, "n1", 2), ==, -EBUSY);
+	ASSERT_INT(store_finish_fenced(s, &res, "n2", 1, NULL), ==, -EBUSY);
+	ASSERT_INT(store_finish_fenced(s, &res, "n1", 2, NULL), ==, -EBUSY);
 	ASSERT_INT(store_get(s, a, &j), ==, 0);
 	ASSERT_INT(j.state, ==, JOB_RUNNING);
 	job_clear(&j);
-	ASSERT_INT(store_finish_fenced(s, &res, "n1", 1), ==, 0);
+	ASSERT_INT(store_finish_fenced(s, &res, "n1", 1, NULL), ==, 0);
 	/* Its dependents, read with it. */
 	ASSERT_INT(store_dependents(s, a, &ids, &n), ==, 0);
 	ASSERT_INT(n, ==, 2);
@@ -2885,7 +3055,7 @@ TEST(a_fenced_finish_applies_only_to_the_attempt_its_node_runs)
 	ASSERT_INT(ids[0], ==, x);
 	free(ids);
 	/* Finished: a second end is refused too. */
-	ASSERT_INT(store_finish_fenced(s, &res, "n1", 1), ==, -EBUSY);
+	ASSERT_INT(store_finish_fenced(s, &res, "n1", 1, NULL), ==, -EBUSY);
 	ASSERT_INT(store_commit(s, 1), ==, 0);
 	ASSERT_INT(store_get(s, a, &j), ==, 0);
 	ASSERT_INT(j.state, ==, JOB_SUCCEEDED);
@@ -3266,6 +3436,8 @@ TEST_MAIN_BEGIN
 	RUN_PG(a_held_back_command_that_fails_loses_the_turn);
 	RUN_PG(a_claim_never_starts_a_job_before_its_run_at);
 	RUN_PG(a_fenced_finish_applies_only_to_the_attempt_its_node_runs);
+	RUN_PG(a_round_read_with_a_finish_serves_until_another_statement);
+	RUN_PG(a_claim_made_with_a_finish_keeps_priority_pause_and_limits);
 	RUN_PG(held_submissions_keep_their_created_at);
 	RUN_PG(a_lost_database_fails_at_once_and_comes_back_on_the_loop);
 	RUN_PG(a_server_that_stops_answering_is_cut_off_in_time);
