@@ -59,6 +59,29 @@ backpressure(struct server *srv, size_t adding, struct core_error *err)
 }
 
 /*
+ * The state of dependency id.  Other nodes store ends too: its row is
+ * held until this turn commits (store_dep_state), or an end stored
+ * meanwhile would miss the dependent this turn adds and leave it
+ * waiting for ever.  Returns 0, or a code (-ENOENT: no such job).
+ */
+static int
+dep_state(struct server *srv, uint64_t id, enum job_state *st)
+{
+	struct job	 d;
+	int		 rc, s;
+
+	if (srv->cluster) {
+		if ((rc = store_dep_state(srv->store, id, &s)) == 0)
+			*st = (enum job_state)s;
+		return rc;
+	}
+	if ((rc = store_get(srv->store, id, &d)) == 0)
+		*st = d.state;
+	job_clear(&d);
+	return rc;
+}
+
+/*
  * Sets j's first state from its dependencies and time; j->after keeps
  * only the dependencies still to wait for.  Returns 0, or -EINVAL with
  * err filled when one does not exist.
@@ -72,17 +95,17 @@ plan(struct server *srv, struct job *j, int64_t now, const char *where,
 	char		 field[32];
 
 	for (size_t i = 0; i < j->nafter; i++) {
-		struct job	 d;
-		enum job_state	 st;
+		enum job_state	 st = JOB_SCHEDULED;
+		int		 rc;
 
-		if (store_get(srv->store, j->after[i], &d) < 0) {
+		if ((rc = dep_state(srv, j->after[i], &st)) == -ENOENT) {
 			snprintf(field, sizeof(field), "%safter", where);
 			return refuse_set(err, -EINVAL, field,
 			    "job %llu (in after) does not exist",
 			    (unsigned long long)j->after[i]);
 		}
-		st = d.state;
-		job_clear(&d);
+		if (rc < 0)
+			return refuse_set(err, rc, NULL, "%s", "");
 		if (st == JOB_SUCCEEDED)
 			continue;
 		if ((st == JOB_FAILED || st == JOB_CANCELED) && failed == 0)

@@ -272,6 +272,22 @@ class ClusterTest(Cluster):
         self.assertEqual(self.nodes[0].wait(then["id"], 15)["state"],
                          "succeeded")
 
+    def test_a_dependent_stored_as_its_dependency_ends_elsewhere_runs(self):
+        # One node stores the end of a job while another stores a job
+        # that waits for it: whichever commits first, the dependent is
+        # released (it used to stay scheduled for ever now and then).
+        self.patch_queue("gated", {"concurrency": 2})
+        pairs = []
+        for k in range(150):
+            a = self.nodes[k % 3].submit({"command": "true",
+                                          "queue": "gated"})["id"]
+            b = self.nodes[(k + 1) % 3].submit({"command": "true",
+                                                "after": [a]})["id"]
+            pairs.append((a, b))
+        for a, b in pairs:
+            self.assertEqual(self.nodes[2].wait(b, 30)["state"], "succeeded",
+                             (a, b))
+
     def test_workers_and_metrics_show_every_node(self):
         def one_leader():
             r = self.nodes[0].api("GET", "/api/v1/workers")
