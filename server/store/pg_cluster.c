@@ -26,6 +26,16 @@ _Static_assert(CL_STMT_COUNT <= PG_CLUSTER_STMT_MAX,
 #define GONE(c)	c ".node <> '' AND NOT EXISTS (SELECT 1 FROM nodes n " \
 	"WHERE n.id = " c ".node)"
 
+/* A claim's change of the job in next (its id as next_id): $1 the node,
+ * $2 now, $3 the worker. */
+#define CLAIM_NEXT \
+	"UPDATE jobs SET state = 'running', attempts = attempts + 1, " \
+	"started_at = greatest($2, run_at), worker = $3, node = $1, " \
+	"cancel_requested = false, finished_at = NULL, exit_code = NULL, " \
+	"signal = NULL, error = NULL, stdout_bytes = 0, stderr_bytes = 0, " \
+	"cpu_ms = NULL, max_rss_kb = NULL FROM next " \
+	"WHERE id = next.next_id RETURNING " PG_JOB_COLUMNS
+
 const char *const pg_cluster_sql[CL_STMT_COUNT] = {
 	[CL_JOIN_HOLDER] = "SELECT host, pid, " EPOCH_MS("now() - beat_at")
 	    ", timeout_ms FROM nodes WHERE id = $1",
@@ -142,12 +152,7 @@ const char *const pg_cluster_sql[CL_STMT_COUNT] = {
 	[CL_CLAIM] = "WITH next AS (SELECT id AS next_id FROM jobs "
 	    "WHERE state = 'queued' AND NOT (queue = ANY ($4::text[])) "
 	    "ORDER BY priority, id LIMIT 1 FOR UPDATE SKIP LOCKED) "
-	    "UPDATE jobs SET state = 'running', attempts = attempts + 1, "
-	    "started_at = greatest($2, run_at), worker = $3, node = $1, "
-	    "cancel_requested = false, finished_at = NULL, exit_code = NULL, "
-	    "signal = NULL, error = NULL, stdout_bytes = 0, stderr_bytes = 0, "
-	    "cpu_ms = NULL, max_rss_kb = NULL FROM next "
-	    "WHERE id = next.next_id RETURNING " PG_JOB_COLUMNS,
+	    CLAIM_NEXT,
 	/*
 	 * CL_CLAIM right after a round's CL_ROUND_LOCK in one pipeline,
 	 * before its answer: what is blocked comes from the database as
@@ -167,12 +172,7 @@ const char *const pg_cluster_sql[CL_STMT_COUNT] = {
 	    "WHERE state = 'queued' AND queue NOT IN (SELECT name FROM "
 	    "blocked) AND EXISTS (SELECT 1 FROM nodes WHERE id = $1) "
 	    "ORDER BY priority, id LIMIT 1 FOR UPDATE SKIP LOCKED) "
-	    "UPDATE jobs SET state = 'running', attempts = attempts + 1, "
-	    "started_at = greatest($2, run_at), worker = $3, node = $1, "
-	    "cancel_requested = false, finished_at = NULL, exit_code = NULL, "
-	    "signal = NULL, error = NULL, stdout_bytes = 0, stderr_bytes = 0, "
-	    "cpu_ms = NULL, max_rss_kb = NULL FROM next "
-	    "WHERE id = next.next_id RETURNING " PG_JOB_COLUMNS,
+	    CLAIM_NEXT,
 	[CL_DUE] = "SELECT id, queue FROM jobs WHERE state = 'scheduled' "
 	    "AND deps_left = 0 AND run_at IS NOT NULL AND run_at <= $1 "
 	    "ORDER BY run_at, id LIMIT $2 FOR UPDATE SKIP LOCKED",
