@@ -411,6 +411,10 @@ cluster_first_drop(struct server *srv)
 	    0)) < 0)
 		log_warnx("cluster: job=%llu: its claim could not be undone "
 		    "(%s)", (unsigned long long)cl->first.id, strerror(-rc));
+	else
+		log_debug("cluster: job=%llu: claimed with an end, not started "
+		    "(worker=%d): queued again", (unsigned long long)cl->first.id,
+		    cl->first_worker);
 	cl->first_worker = 0;
 	job_clear(&cl->first);
 }

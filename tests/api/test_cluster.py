@@ -288,6 +288,24 @@ class ClusterTest(Cluster):
             self.assertEqual(self.nodes[2].wait(b, 30)["state"], "succeeded",
                              (a, b))
 
+    def test_a_node_stopped_under_load_leaves_each_job_run_once(self):
+        # SIGTERM while its workers end jobs and claim the next: a job it
+        # claimed with an end and can no longer start goes back, its
+        # attempt not counted, and the other nodes run the rest.
+        n0 = self.nodes[0]
+        jobs = n0.submit([{"command": "true"}] * 1500)["jobs"]
+        wait_until(lambda: int(self.sql(
+            "SELECT count(*) FROM jobs WHERE node = 'n0' AND state = "
+            "'succeeded' AND id >= %d" % jobs[0]["id"])) >= 100, 30,
+            "n0 at work")
+        self.assertEqual(n0.stop(), 0)
+        for j in jobs:
+            self.assertEqual(self.nodes[1].wait(j["id"], 60)["state"],
+                             "succeeded", j["id"])
+        self.assertEqual(self.sql(
+            "SELECT count(*) FROM jobs WHERE id BETWEEN %d AND %d AND "
+            "attempts <> 1" % (jobs[0]["id"], jobs[-1]["id"])), "0")
+
     def test_workers_and_metrics_show_every_node(self):
         def one_leader():
             r = self.nodes[0].api("GET", "/api/v1/workers")
