@@ -282,10 +282,16 @@ publish(struct server *srv, const struct change *ch)
 {
 	if (ch->to >= 0 && job_state_finished(ch->to))
 		log_finish(ch);
-	/* A node's copy of the cluster's counts went behind: read again. */
-	if (counts_move(srv->counts, ch->queue, ch->from, ch->to) &&
-	    srv->cluster)
-		cluster_counts_stale(srv);
+	/* A node's copy of the cluster's counts went behind: read again.
+	 * One node's counts are exact: going below zero is a bug. */
+	if (counts_move(srv->counts, ch->queue, ch->from, ch->to)) {
+		if (srv->cluster)
+			cluster_counts_stale(srv);
+		else
+			log_warnx("core: job=%llu queue=%s: a count went below "
+			    "zero (kept at 0)", (unsigned long long)ch->id,
+			    ch->queue);
+	}
 	if (ch->to >= 0 && job_state_finished(ch->to) && ch->finished_at &&
 	    ch->from == JOB_RUNNING)
 		counts_finish(srv->counts, ch->finished_at,

@@ -96,7 +96,7 @@ struct claim_round {
  * right after (its slot taken from round).
  */
 struct finish_next {
-	struct claim_round *round;
+	struct claim_round *round;	/* never NULL */
 	int		 worker;
 	int64_t		 now_ms;
 	int		 claimed;	/* out: 1 that claim took job (job_clear
