@@ -72,6 +72,9 @@ struct server {
 						 * nobody subscribes */
 	/* A job finished, committed (hook/deliver.c's kick, set by main). */
 	void			(*job_finished)(struct server *, uint64_t id);
+	/* The turn is over, its writes committed or undone: the reads held
+	 * meanwhile may run (http's http_reads_release, set by http_start). */
+	void			(*turn_over)(struct server *);
 	const struct route	*routes;	/* what http serves (api/routes.c) */
 	size_t			 nroutes;
 	int64_t			 started_at;	/* wall-clock ms */

@@ -61,6 +61,12 @@ core_touch(struct server *srv)
 	turn_dirty(srv);
 }
 
+int
+core_turn_open(const struct server *srv)
+{
+	return srv->store && store_in_txn(srv->store);
+}
+
 void
 core_worker_ready(struct server *srv)
 {
@@ -409,6 +415,9 @@ on_check(uv_check_t *h)
 
 	if (srv->core->dirty || store_in_txn(srv->store))
 		core_flush(srv);
+	/* The reads that came meanwhile see what is committed now. */
+	if (srv->turn_over)
+		srv->turn_over(srv);
 }
 
 static void

@@ -28,6 +28,9 @@ void	core_flush(struct server *);
 /* Store writes made outside the core's operations (the webhook sender's):
  * committed at the end of this turn. */
 void	core_touch(struct server *);
+/* 1 while the store holds this turn's writes uncommitted: a read now
+ * would see them before they are durable. */
+int	core_turn_open(const struct server *);
 
 /* Worker-side events, from the pool. */
 void	core_worker_ready(struct server *);

@@ -8,6 +8,12 @@
  * complete (answering on the very first call makes MHD close keep-alive
  * connections).  A handler may return API_PENDING: the connection is
  * suspended until request_done() calls back.
+ *
+ * A read that comes while the store has a turn open is held until that
+ * turn is over: its handler would see rows not committed yet, which a
+ * crash or a failed commit then takes back (a reader must never see a
+ * job that later vanishes).  Writes need not wait: they join the turn
+ * and are answered after its commit anyway.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -17,6 +23,7 @@
 #include <sys/uio.h>
 
 #include "clock.h"
+#include "core/core.h"
 #include "core/counts.h"
 #include "http/auth.h"
 #include "http/gate.h"
@@ -414,11 +421,80 @@ route(struct hreq *r)
 	r->phase = PH_STREAM;
 }
 
+/* Runs the handler; a pending request sleeps until request_done(). */
+static void
+run(struct hreq *r)
+{
+	struct request	*req = &r->req;
+	int		 rc;
+
+	r->phase = PH_WAIT;
+	rc = r->phase_stream ? req->sink->end(req) : r->fn(req);
+	if (rc == API_DONE)
+		r->phase = PH_READY;
+	if (r->phase == PH_READY)
+		hreq_resume(r);
+	else if (!r->suspended)
+		hreq_suspend(r);
+}
+
+/* ---- reads held for a commit ------------------------------------------ */
+
+static int
+reads_wait(const struct hreq *r)
+{
+	return (r->req.method == HTTP_GET || r->req.method == HTTP_HEAD) &&
+	    core_turn_open(r->req.srv);
+}
+
+static void
+hold(struct hreq *r)
+{
+	struct http *h = r->http;
+
+	if (h->held == NULL)
+		h->held_tail = &h->held;
+	r->held = 1;
+	r->hnext = NULL;
+	*h->held_tail = r;
+	h->held_tail = &r->hnext;
+	r->phase = PH_WAIT;
+	hreq_suspend(r);
+}
+
+static void
+unhold(struct hreq *r)
+{
+	struct http	*h = r->http;
+	struct hreq	**p;
+
+	if (!r->held)
+		return;
+	r->held = 0;
+	for (p = &h->held; *p != r; p = &(*p)->hnext)
+		;
+	*p = r->hnext;
+	if (h->held_tail == &r->hnext)
+		h->held_tail = p;
+}
+
+void
+http_reads_release(struct server *srv)
+{
+	struct http *h = srv->http;
+	struct hreq *r;
+
+	while (h && (r = h->held) != NULL && !h->stopping &&
+	    !core_turn_open(srv)) {
+		unhold(r);
+		run(r);
+	}
+}
+
 static void
 dispatch(struct hreq *r)
 {
 	struct request	*req = &r->req;
-	int		 rc;
 
 	if (!r->proceed) {
 		r->phase = PH_READY;
@@ -429,12 +505,11 @@ dispatch(struct hreq *r)
 		r->phase = PH_READY;
 		return;
 	}
-	r->phase = PH_WAIT;
-	rc = r->phase_stream ? req->sink->end(req) : r->fn(req);
-	if (rc == API_DONE)
-		r->phase = PH_READY;
-	else if (r->phase == PH_WAIT)
-		hreq_suspend(r);
+	if (reads_wait(r)) {
+		hold(r);
+		return;
+	}
+	run(r);
 }
 
 /* ---- bodies that stop arriving ---------------------------------------- */
@@ -633,6 +708,7 @@ hreq_on_completed(void *cls, struct MHD_Connection *c, void **ctx,
 	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
 		log_debug("http: %s %s ended early (%d)", r->req.method_name,
 		    r->req.path, (int)toe);
+	unhold(r);
 	hreq_resume(r);
 	receiving_del(r);
 	if (r->req.sink)

@@ -147,6 +147,7 @@ http_start(struct server *srv)
 		return -ENOMEM;
 	h->srv = srv;
 	srv->http = h;
+	srv->turn_over = http_reads_release;
 	if ((rc = gate_listen(srv, cfg->listen_host, cfg->listen_port)) < 0)
 		return rc;
 	/*
@@ -269,4 +270,5 @@ http_free(struct server *srv)
 	gate_free(srv);
 	free(h);
 	srv->http = NULL;
+	srv->turn_over = NULL;
 }

@@ -13,6 +13,12 @@ struct server;
 int	http_start(struct server *);
 /* The port actually bound (for --listen HOST:0). */
 int	http_port(const struct server *);
+/*
+ * Answers the reads held while the store had a turn open (hreq.c): they
+ * run once what they would see is committed or undone.  The core calls
+ * it after each turn, as srv->turn_over.
+ */
+void	http_reads_release(struct server *);
 /* Wakes every sleeping connection and stops the daemon. */
 void	http_stop(struct server *);
 void	http_free(struct server *);

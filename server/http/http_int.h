@@ -46,6 +46,8 @@ struct hreq {
 	struct hreq		*rprev;
 	struct hreq		*next;		/* suspended requests */
 	struct hreq		*prev;
+	int			 held;		/* a read waiting for a commit */
+	struct hreq		*hnext;		/* on http's held list */
 	struct gate_conn	*gc;		/* the gate's record of the connection */
 };
 
@@ -60,6 +62,8 @@ struct http {
 	struct gate_conn	*adopting;	/* being handed to MHD now */
 	int			 adopted;	/* MHD took it (STARTED was seen) */
 	struct hreq		*waiting;	/* suspended requests */
+	struct hreq		*held;		/* reads waiting for a commit, */
+	struct hreq		**held_tail;	/* in their order */
 	struct stream		*parked;	/* suspended streams */
 	struct auth_sessions	 sessions;	/* the dashboard's (auth.c) */
 	int			 stopping;
