@@ -30,10 +30,15 @@ static const struct {
 	const char	*name;
 	const char	*sql;
 } stmts[PG_STMT_COUNT] = {
+	/* Rows come out of unnest, and take their ids, in the arrays' order. */
 	[PG_INSERT] = {"insert", "INSERT INTO jobs (" PG_INSERT_COLUMNS ") "
-	    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, "
-	    "$14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26) "
-	    "RETURNING id"},
+	    "SELECT * FROM unnest($1::text[], $2::text[], $3::text[], "
+	    "$4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[], "
+	    "$9::text[], $10::bytea[], $11::bigint[], $12::text[], "
+	    "$13::integer[], $14::bigint[], $15::bigint[], $16::text[], "
+	    "$17::bigint[], $18::text[], $19::text[], $20::integer[], "
+	    "$21::text[], $22::bigint[], $23::bigint[], $24::bigint[], "
+	    "$25::text[], $26::integer[]) RETURNING id"},
 	[PG_GET] = {"get", "SELECT " PG_JOB_COLUMNS " FROM jobs WHERE id = $1"},
 	[PG_GET_MANY] = {"get_many", "SELECT " PG_JOB_COLUMNS " FROM jobs "
 	    "WHERE id = ANY ($1::bigint[]) ORDER BY id DESC"},

@@ -95,7 +95,7 @@
  * statement is one id here and one row there.
  */
 enum pg_stmt_id {
-	PG_INSERT,		/* one job row, RETURNING id */
+	PG_INSERT,		/* job rows, a column an array, RETURNING id */
 	PG_GET,
 	PG_GET_MANY,		/* rows of $1::bigint[], newest first */
 	PG_HEAD,
@@ -269,6 +269,8 @@ void	pg_param_int(struct pg_params *, int64_t v);
 void	pg_param_opt(struct pg_params *, int64_t v, int present);
 /* len bytes (any, NUL included) as a binary bytea; not copied. */
 void	pg_param_bytes(struct pg_params *, const void *v, size_t len);
+/* A NUL-terminated text value that the parameters free. */
+void	pg_param_owned(struct pg_params *, char *v);
 /* ids as a bigint[] literal (copied). */
 void	pg_param_ids(struct pg_params *, const uint64_t *ids, size_t n);
 

@@ -151,6 +151,12 @@ pg_param_bytes(struct pg_params *p, const void *v, size_t len)
 }
 
 void
+pg_param_owned(struct pg_params *p, char *v)
+{
+	add(p, v, 0, 0, v);
+}
+
+void
 pg_param_ids(struct pg_params *p, const uint64_t *ids, size_t n)
 {
 	size_t	 size = 3 + n * 21, len = 0;

@@ -8,105 +8,70 @@
 #include <string.h>
 
 #include "log.h"
+#include "store/pg_array.h"
 #include "store/pg_cluster.h"
 
-/*
- * Rows of one INSERT: PostgreSQL takes at most 65535 parameters, and a
- * row has PG_INSERT_PARAMS.  A batch of more goes in several.
- */
-#define INSERT_ROWS_MAX		1000
+/* Rows of one INSERT: a bound on the arrays' memory, not on PostgreSQL. */
+#define INSERT_ROWS_MAX		5000
 
+/* A job's row, a value to each column's array (PG_INSERT_COLUMNS). */
 static void
-param_job(struct pg_params *p, const struct job *j)
+column_job(struct pg_array *a, const struct job *j)
 {
-	pg_param_text(p, job_type_name(j->type));
-	pg_param_text(p, j->name);
-	pg_param_text(p, j->queue);
-	pg_param_int(p, j->priority);
-	pg_param_text(p, job_state_name(j->state));
-	pg_param_text(p, j->command);
-	pg_param_text(p, j->argv_json);
-	pg_param_text(p, j->env_json);
-	pg_param_text(p, j->cwd);
-	if (j->has_stdin)
-		pg_param_bytes(p, j->stdin_data, j->stdin_len);
-	else
-		pg_param_text(p, NULL);
-	pg_param_opt(p, j->timeout_ms, j->timeout_ms > 0);
-	pg_param_text(p, j->limits_json);
-	pg_param_int(p, j->max_attempts);
-	pg_param_int(p, j->created_at);
-	pg_param_opt(p, j->run_at, j->run_at > 0);
-	pg_param_text(p, j->file_name);
-	pg_param_opt(p, j->file_size, j->file_name != NULL);
-	pg_param_text(p, j->file_sha256);
-	pg_param_text(p, j->after_json);
-	pg_param_int(p, j->deps_left);
+	pg_array_text(a++, job_type_name(j->type));
+	pg_array_text(a++, j->name);
+	pg_array_text(a++, j->queue);
+	pg_array_int(a++, j->priority, 1);
+	pg_array_text(a++, job_state_name(j->state));
+	pg_array_text(a++, j->command);
+	pg_array_text(a++, j->argv_json);
+	pg_array_text(a++, j->env_json);
+	pg_array_text(a++, j->cwd);
+	pg_array_bytes(a++, j->has_stdin ? (j->stdin_data ? j->stdin_data :
+	    "") : NULL, j->stdin_len);
+	pg_array_int(a++, j->timeout_ms, j->timeout_ms > 0);
+	pg_array_text(a++, j->limits_json);
+	pg_array_int(a++, j->max_attempts, 1);
+	pg_array_int(a++, j->created_at, 1);
+	pg_array_int(a++, j->run_at, j->run_at > 0);
+	pg_array_text(a++, j->file_name);
+	pg_array_int(a++, j->file_size, j->file_name != NULL);
+	pg_array_text(a++, j->file_sha256);
+	pg_array_text(a++, j->after_json);
+	pg_array_int(a++, j->deps_left, 1);
 	/* A job born failed (its dependency already had) says why. */
-	pg_param_text(p, j->error);
-	pg_param_opt(p, j->finished_at, j->finished_at > 0);
-	pg_param_opt(p, (int64_t)j->schedule_id, j->schedule_id > 0);
-	pg_param_opt(p, j->scheduled_for, j->schedule_id > 0);
-	pg_param_text(p, j->webhooks_json);
-	pg_param_int(p, j->shell);
-}
-
-/* INSERT ... VALUES with n rows of parameters, RETURNING id. */
-static char *
-insert_sql(int n)
-{
-	size_t	 size = sizeof("INSERT INTO jobs () VALUES  RETURNING id") +
-		    sizeof(PG_INSERT_COLUMNS) + (size_t)n * PG_INSERT_PARAMS * 9;
-	size_t	 len;
-	char	*sql;
-	int	 k = 1;
-
-	if ((sql = malloc(size)) == NULL)
-		return NULL;
-	len = (size_t)snprintf(sql, size, "INSERT INTO jobs (%s) VALUES ",
-	    PG_INSERT_COLUMNS);
-	for (int i = 0; i < n; i++) {
-		len += (size_t)snprintf(sql + len, size - len, "%s(", i ? "," :
-		    "");
-		for (int c = 0; c < PG_INSERT_PARAMS; c++)
-			len += (size_t)snprintf(sql + len, size - len, "%s$%d",
-			    c ? "," : "", k++);
-		len += (size_t)snprintf(sql + len, size - len, ")");
-	}
-	snprintf(sql + len, size - len, " RETURNING id");
-	return sql;
+	pg_array_text(a++, j->error);
+	pg_array_int(a++, j->finished_at, j->finished_at > 0);
+	pg_array_int(a++, (int64_t)j->schedule_id, j->schedule_id > 0);
+	pg_array_int(a++, j->scheduled_for, j->schedule_id > 0);
+	pg_array_text(a++, j->webhooks_json);
+	pg_array_int(a, j->shell, 1);
 }
 
 /*
- * Inserts n jobs with one statement.  PostgreSQL inserts the rows of a
- * VALUES list in order, each taking the next id of the sequence as it
- * goes, and returns them in that order: the ids are ascending, and
- * consecutive unless another connection inserts meanwhile.  A batch
- * that does not come back so is refused, and the turn with it.
+ * Inserts n jobs with one prepared statement, a column an array: its
+ * plan is the same whatever n is, and nothing is parsed per row.
+ * PostgreSQL inserts the rows in unnest's order, each taking the next
+ * id of the sequence as it goes, and returns them in that order: the
+ * ids are ascending, and consecutive unless another connection inserts
+ * meanwhile.  A batch that does not come back so is refused, and the
+ * turn with it.
  */
 static int
 insert_rows(struct pg_store *s, struct job *jobs, int n)
 {
+	struct pg_array		 cols[PG_INSERT_PARAMS];
 	struct pg_params	 p;
 	PGresult		*r;
-	char			*sql = NULL;
 	int			 rc;
 
-	pg_params_init(&p);
+	memset(cols, 0, sizeof(cols));
 	for (int i = 0; i < n; i++)
-		param_job(&p, &jobs[i]);
-	if (n == 1) {
-		rc = pg_exec(s, PG_INSERT, &p, &r);
-	} else if ((sql = insert_sql(n)) == NULL) {
-		pg_params_clear(&p);
-		return -ENOMEM;
-	} else {
-		/* Not prepared: one plan per batch size would pile up in the
-		 * session, and planning a VALUES list costs little. */
-		rc = pg_exec_sql(s, "insert jobs", sql, &p, &r);
-		free(sql);
-	}
-	if (rc < 0)
+		column_job(cols, &jobs[i]);
+	pg_params_init(&p);
+	for (int c = 0; c < PG_INSERT_PARAMS; c++)
+		pg_param_array(&p, &cols[c]);
+	if ((rc = pg_exec(s, PG_INSERT, &p, &r)) < 0)
 		return rc;
 	if (PQntuples(r) != n)
 		rc = -EIO;

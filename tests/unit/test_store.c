@@ -2500,6 +2500,42 @@ TEST(stdin_of_any_bytes_round_trips)
 	store_close(s);
 }
 
+/* Values an array literal must quote or escape, in a batch with NULLs. */
+TEST(text_of_any_characters_round_trips_in_a_batch)
+{
+	static const char *names[] = {"NULL", "", "a\"b", "c\\d", "{e,f}",
+	    " g ", "\\\"", "h,NULL", "\u00e9\u65e5", "\\x41", "}", "\t\n"};
+	enum { N = sizeof(names) / sizeof(names[0]) + 1 };
+	struct store	*s = open_store();
+	struct job	 jobs[N], got;
+
+	for (int i = 0; i < N; i++) {
+		job_init(&jobs[i]);
+		jobs[i].state = JOB_QUEUED;
+		jobs[i].queue = strdup("q");
+		jobs[i].command = strdup(i < N - 1 ? names[i] : "x");
+		jobs[i].name = i < N - 1 ? strdup(names[i]) : NULL;
+		jobs[i].env_json = strdup("{\"K\":\"v \\\" w\"}");
+		jobs[i].priority = i - 3;
+	}
+	ASSERT_INT(store_submit(s, jobs, N, 1000), ==, 0);
+	ASSERT_INT(store_commit(s, 1), ==, 0);
+	for (int i = 0; i < N; i++) {
+		ASSERT_INT(store_get(s, jobs[i].id, &got), ==, 0);
+		ASSERT_STR(got.command, jobs[i].command);
+		if (i < N - 1)
+			ASSERT_STR(got.name, names[i]);
+		else
+			ASSERT(got.name == NULL);
+		ASSERT_STR(got.env_json, jobs[i].env_json);
+		ASSERT_INT(got.priority, ==, i - 3);
+		ASSERT(got.cwd == NULL && got.has_stdin == 0);
+		job_clear(&got);
+		job_clear(&jobs[i]);
+	}
+	store_close(s);
+}
+
 /* Submits a batch of n on s into ids, and checks they ascend. */
 static void
 submit_batch(struct store *s, uint64_t *ids, int n)
@@ -3383,6 +3419,7 @@ TEST_MAIN_BEGIN
 	RUN_ALL(head_is_the_smallest_priority_then_id_of_its_queue);
 	RUN_ALL(get_and_finish_refuse_what_is_not_there);
 	RUN_ALL(every_field_comes_back_as_it_was_written);
+	RUN_ALL(text_of_any_characters_round_trips_in_a_batch);
 	RUN_ALL(finish_records_the_result_once);
 	RUN_ALL(batch_insert_gives_ascending_ids_in_order);
 	RUN_ALL(a_big_batch_keeps_its_order);
