@@ -10,6 +10,9 @@ the same run, the two alternating round by round:
             SQLite node (target >= 10 000 jobs/s)
   e2e       5 000 `true` jobs as one batch, --workers 2: one PostgreSQL
             node against the SQLite node (target >= 0.8x)
+  bulk      one POST of 10 000 jobs (a paused queue) to a PostgreSQL node,
+            and the worst /healthz answer meanwhile (the loop's stall),
+            against the SQLite node
   claim     the cluster claim path of store/pg_claim.c at 1 000 and at
             1 000 000 queued (build-release/bench/cluster_claim; target
             <= 1.5x)
@@ -28,12 +31,14 @@ usage: bench/cluster.py [--bin DIR] [--baseline-bin DIR] [--pg-url URL]
                         [--rounds N] [WHAT ...]
 """
 import argparse
+import http.client
 import os
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.parse
 from datetime import datetime
@@ -247,6 +252,66 @@ def e2e(a, pg):
                 s.stop()
 
 
+class Prober:
+    """/healthz on its own connection every 2 ms: the worst answer time."""
+
+    def __init__(self, port):
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        self.worst = 0.0
+        self.stop_ = threading.Event()
+        self.thread = threading.Thread(target=self.run)
+        self.thread.start()
+
+    def run(self):
+        while not self.stop_.is_set():
+            t = time.monotonic()
+            self.conn.request("GET", "/healthz")
+            self.conn.getresponse().read()
+            self.worst = max(self.worst, time.monotonic() - t)
+            self.stop_.wait(0.002)
+
+    def stop(self):
+        self.stop_.set()
+        self.thread.join()
+        self.conn.close()
+        return self.worst
+
+
+def bulk(a, pg):
+    n = 10000
+    body = ("[" + ",".join(['{"command":"true","queue":"b"}'] * n) +
+            "]").encode()
+    pgn = node(a.bin, pg.createdb("bulk"), "a", 1)
+    lite = Server(a.bin, workers=1)
+    base = node(a.baseline_bin, pg.createdb("bulk_base"), "a", 1) \
+        if a.baseline_bin else None
+    servers = [s for s in (pgn, lite, base) if s]
+    times = {s: [] for s in servers}
+    stalls = {s: [] for s in servers}
+    try:
+        for s in servers:
+            s.request("PATCH", "/api/v1/queues/b", {"paused": True})
+        for _ in range(a.rounds):
+            for s in servers:
+                probe = Prober(s.port)
+                t0 = time.monotonic()
+                assert len(s.submit(body)["jobs"]) == n
+                times[s].append(time.monotonic() - t0)
+                stalls[s].append(probe.stop())
+        say("bulk, one POST of %d jobs, %d rounds: PostgreSQL node %s s "
+            "(worst /healthz meanwhile %s s), SQLite node %s s (%s s)", n,
+            a.rounds, spread(times[pgn], "%.3f"), spread(stalls[pgn], "%.3f"),
+            spread(times[lite], "%.3f"), spread(stalls[lite], "%.3f"))
+        if base:
+            say("  baseline build %s, PostgreSQL node: %s s (worst /healthz "
+                "%s s); this build / baseline by round: %s", a.baseline_bin,
+                spread(times[base], "%.3f"), spread(stalls[base], "%.3f"),
+                paired(times[pgn], times[base]))
+    finally:
+        for s in servers:
+            s.stop()
+
+
 def claim(a, pg):
     builds = [("", a.bin)] + ([("baseline build: ", a.baseline_bin)]
                               if a.baseline_bin else [])
@@ -331,7 +396,8 @@ def dispatch(a, pg):
             nb.stop()
 
 
-WHAT = {"scale": scale, "enqueue": enqueue, "e2e": e2e, "claim": claim,
+WHAT = {"scale": scale, "enqueue": enqueue, "e2e": e2e, "bulk": bulk,
+        "claim": claim,
         "dispatch": dispatch}
 
 
