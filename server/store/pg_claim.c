@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/pg_array.h"
 #include "store/pg_cluster.h"
 #include "vec.h"
 
@@ -265,64 +266,28 @@ pg_claim_counts_add(struct store *store, const char *node,
     const struct count_delta *d, size_t nd, const struct minute_delta *m,
     size_t nm)
 {
+	struct pg_array		 col[5];
 	struct pg_params	 p;
-	size_t			 size = 16 + nd * (JOB_QUEUE_MAX + 24) + nm * 24;
-	char			*qs, *ss, *ns, *ms, *mn;
-	size_t			 lq = 0, ls = 0, ln = 0, lm = 0, lmn = 0;
 	int			 rc;
 
 	if ((rc = pg_begin(store)) < 0)
 		return rc;
-	qs = malloc(size);
-	ss = malloc(size);
-	ns = malloc(size);
-	ms = malloc(size);
-	mn = malloc(size);
-	if (!qs || !ss || !ns || !ms || !mn) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	/* Array literals; queue names need no escaping ([A-Za-z0-9_.-]). */
-	qs[lq++] = ss[ls++] = ns[ln++] = ms[lm++] = mn[lmn++] = '{';
+	memset(col, 0, sizeof(col));
 	for (size_t i = 0; i < nd; i++) {
-		const char *sep = i ? "," : "";
-
-		lq += (size_t)snprintf(qs + lq, size - lq, "%s\"%s\"", sep,
-		    d[i].queue);
-		ls += (size_t)snprintf(ss + ls, size - ls, "%s%s", sep,
-		    job_state_name(d[i].state));
-		ln += (size_t)snprintf(ns + ln, size - ln, "%s%lld", sep,
-		    (long long)d[i].n);
+		pg_array_text(&col[0], d[i].queue);
+		pg_array_text(&col[1], job_state_name(d[i].state));
+		pg_array_int(&col[2], d[i].n, 1);
 	}
 	for (size_t i = 0; i < nm; i++) {
-		const char *sep = i ? "," : "";
-
-		lm += (size_t)snprintf(ms + lm, size - lm, "%s%lld", sep,
-		    (long long)(m[i].minute_ms / 60000));
-		lmn += (size_t)snprintf(mn + lmn, size - lmn, "%s%lld", sep,
-		    (long long)m[i].n);
+		pg_array_int(&col[3], m[i].minute_ms / 60000, 1);
+		pg_array_int(&col[4], m[i].n, 1);
 	}
-	snprintf(qs + lq, size - lq, "}");
-	snprintf(ss + ls, size - ls, "}");
-	snprintf(ns + ln, size - ln, "}");
-	snprintf(ms + lm, size - lm, "}");
-	snprintf(mn + lmn, size - lmn, "}");
 	pg_params_init(&p);
 	pg_param_text(&p, node);
-	pg_param_text(&p, qs);
-	pg_param_text(&p, ss);
-	pg_param_text(&p, ns);
-	pg_param_text(&p, ms);
-	pg_param_text(&p, mn);
+	for (int c = 0; c < 5; c++)
+		pg_param_array(&p, &col[c]);
 	/* Nobody waits for its answer: it goes with the commit. */
-	rc = pg_cluster_defer(pg_of(store), CL_COUNTS_ADD, &p);
-out:
-	free(qs);
-	free(ss);
-	free(ns);
-	free(ms);
-	free(mn);
-	return rc;
+	return pg_cluster_defer(pg_of(store), CL_COUNTS_ADD, &p);
 }
 
 int

@@ -124,6 +124,10 @@ class ClusterTest(Cluster):
         for s in self.nodes:
             wait_until(lambda: s.stats()["jobs"]["succeeded"] >= n, 5,
                        "%s's stats to count every node's jobs" % s.name)
+        # The counts the nodes kept turn by turn are the table's.
+        self.assertEqual(self.sql(
+            "SELECT state || ' ' || sum(n) FROM job_counts WHERE queue = "
+            "'once' GROUP BY state HAVING sum(n) <> 0"), "succeeded %d" % n)
 
     def test_concurrency_holds_across_nodes(self):
         self.patch_queue("duo", {"concurrency": 2}, server=self.nodes[1])
