@@ -31,21 +31,19 @@ usage: bench/cluster.py [--bin DIR] [--baseline-bin DIR] [--pg-url URL]
                         [--rounds N] [WHAT ...]
 """
 import argparse
-import http.client
 import os
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.parse
 from datetime import datetime
 
 from e2e import runnel_round
 from enqueue import wrk
-from runnel_bench import Server, default_bindir, median, percentile
+from runnel_bench import Reader, Server, default_bindir, median, percentile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(HERE)
@@ -252,31 +250,6 @@ def e2e(a, pg):
                 s.stop()
 
 
-class Prober:
-    """/healthz on its own connection every 2 ms: the worst answer time."""
-
-    def __init__(self, port):
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        self.worst = 0.0
-        self.stop_ = threading.Event()
-        self.thread = threading.Thread(target=self.run)
-        self.thread.start()
-
-    def run(self):
-        while not self.stop_.is_set():
-            t = time.monotonic()
-            self.conn.request("GET", "/healthz")
-            self.conn.getresponse().read()
-            self.worst = max(self.worst, time.monotonic() - t)
-            self.stop_.wait(0.002)
-
-    def stop(self):
-        self.stop_.set()
-        self.thread.join()
-        self.conn.close()
-        return self.worst
-
-
 def bulk(a, pg):
     n = 10000
     body = ("[" + ",".join(['{"command":"true","queue":"b"}'] * n) +
@@ -293,11 +266,11 @@ def bulk(a, pg):
             s.request("PATCH", "/api/v1/queues/b", {"paused": True})
         for _ in range(a.rounds):
             for s in servers:
-                probe = Prober(s.port)
+                probe = Reader(s.port)
                 t0 = time.monotonic()
                 assert len(s.submit(body)["jobs"]) == n
                 times[s].append(time.monotonic() - t0)
-                stalls[s].append(probe.stop())
+                stalls[s].append(max(probe.stop()) / 1000)
         say("bulk, one POST of %d jobs, %d rounds: PostgreSQL node %s s "
             "(worst /healthz meanwhile %s s), SQLite node %s s (%s s)", n,
             a.rounds, spread(times[pgn], "%.3f"), spread(stalls[pgn], "%.3f"),

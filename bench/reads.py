@@ -10,38 +10,9 @@ usage: bench/reads.py [--bin DIR] --baseline-bin DIR [--jobs 5000]
                       [--rounds 3] [--arg=--database --arg=URL]
 """
 import argparse
-import http.client
-import threading
-import time
 
 from e2e import runnel_round
-from runnel_bench import Server, default_bindir, median, percentile
-
-
-class Reader:
-    def __init__(self, port, path):
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        self.path = path
-        self.times = []
-        self.stop_ = threading.Event()
-        self.thread = threading.Thread(target=self.run)
-        self.thread.start()
-
-    def run(self):
-        while not self.stop_.is_set():
-            t = time.monotonic()
-            self.conn.request("GET", self.path)
-            r = self.conn.getresponse()
-            r.read()
-            assert r.status == 200, r.status
-            self.times.append((time.monotonic() - t) * 1000)
-            self.stop_.wait(0.002)
-
-    def stop(self):
-        self.stop_.set()
-        self.thread.join()
-        self.conn.close()
-        return self.times
+from runnel_bench import Reader, Server, default_bindir, median, percentile
 
 
 def main():

@@ -15,6 +15,8 @@
 
 static const char	*log_prog = "runnel";
 static enum log_level	 log_min = LOG_INFO;
+/* Taken once: a line per finished job need not ask the kernel each time. */
+static int		 log_pid;
 /* The last warning or error, whatever the level shown: why a start failed. */
 static char		 log_problem[512];
 
@@ -23,6 +25,7 @@ log_init(const char *prog, enum log_level level)
 {
 	log_prog = prog;
 	log_min = level;
+	log_pid = (int)getpid();
 }
 
 int
@@ -62,7 +65,7 @@ log_vline(enum log_level level, int err, const char *fmt, va_list ap)
 		return;
 	clock_format_ms(clock_now_ms(), ts);
 	n = snprintf(line, sizeof(line), "%s %s[%d] %s: %s\n", ts, log_prog,
-	    (int)getpid(), tags[level], msg);
+	    log_pid ? log_pid : (int)getpid(), tags[level], msg);
 	if (n > 0)
 		(void)!write(STDERR_FILENO, line, (size_t)n < sizeof(line) ?
 		    (size_t)n : sizeof(line) - 1);
