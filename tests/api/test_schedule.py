@@ -189,6 +189,8 @@ class DueStallTest(RunnelTestCase):
             if info["queued"] == self.N:
                 break
             self.assertLess(time.monotonic(), end, "promotion unfinished: %r" % info)
+        print("due stall: worst GET /api/v1/queues %.3f s (sent %.2f s "
+              "after run_at)" % (worst, when))
         self.assertTrue([v for v in seen if 0 < v < self.N],
                         "the %d due jobs were promoted in one go (queued counts "
                         "seen: %r); GET took up to %.2fs (sent %.2fs after run_at)" %
