@@ -434,7 +434,7 @@ run(struct hreq *r)
 		r->phase = PH_READY;
 	if (r->phase == PH_READY)
 		hreq_resume(r);
-	else if (!r->suspended)
+	else if (r->phase == PH_WAIT && !r->suspended)
 		hreq_suspend(r);
 }
 
