@@ -65,9 +65,11 @@ class UncommittedTest(RunnelTestCase):
 
     def test_a_read_never_sees_a_turn_that_then_fails(self):
         self.sql(PG_DOOM if POSTGRESQL else SQLITE_DOOM)
-        ids = [self.submit({"command": "true", "name": "doomed",
-                            "queue": QUEUE, "delay": 0.3})["id"]
-               for _ in range(20)]
+        # One batch, one turn: stored before any of them is due (a submit
+        # in a turn whose commit fails would be refused with it).
+        ids = [j["id"] for j in self.batch(
+            [{"command": "true", "name": "doomed", "queue": QUEUE,
+              "delay": 1}] * 20)]
         before = self.failed_commits()
         seen, reads, errors = [], [0], []
         stop = threading.Event()
