@@ -108,7 +108,7 @@ class UncommittedTest(RunnelTestCase):
         self.assertEqual(errors, [])
         print("reads: %d reads over %d failed commits" %
               (reads[0], self.failed_commits() - before))
-        self.assertFalse(seen, "%d reads showed jobs whose promotion was "
+        self.assertEqual(len(seen), 0, "%d reads showed jobs whose promotion was "
                          "never committed (jobs %s)" %
                          (len(seen), sorted(set(seen))[:5]))
         for jid in ids:
