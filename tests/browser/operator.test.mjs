@@ -127,7 +127,11 @@ test('a 100 MiB output scrolls with no long task and jumps to its last line', as
   for (let i = 0; i < 50; i++) await p.mouse.wheel(0, -300);
   const long = await p.evaluate(() => window.__long);
   t.diagnostic(`long tasks while scrolling: ${JSON.stringify(long.map(Math.round))}`);
-  assert.ok(long.every((d) => d <= 200), `a long task over 200 ms: ${long}`);
+  // 200 ms where this was written; on a slower machine of the same kind a
+  // single task of 156 to 237 ms came with main's dashboard too (a browser
+  // alone on 2 CPUs).  Rendering or indexing the whole output would take
+  // seconds: 350 ms still catches that.
+  assert.ok(long.every((d) => d <= 350), `a long task over 350 ms: ${long}`);
   const nodes = await p.evaluate(() => document.querySelector('.out-text').textContent.length);
   assert.ok(nodes < 10000, `${nodes} characters in the page`);
   await axeClean(p, 'big output');
