@@ -95,6 +95,10 @@ test('two PostgreSQL nodes: the overview shows each node, its heartbeat, the lea
     '--node-timeout', '3']});
   const nodesOf = async (srv) => (await srv.api('/workers')).body.nodes;
   await waitFor(async () => (await nodesOf(n0)).length === 2, {what: 'both nodes in /workers'});
+  // n1 claims a job in the turn of its submit only with a worker idle then
+  // (not still starting: under a sanitizer n0 took it once).
+  await waitFor(async () => (await n1.api('/workers')).body.workers.every((w) => w.state === 'idle'),
+    {what: "n1's workers idle"});
 
   // A job that n1 runs (n1 is idle: it claims what it is given at once).
   const job = await n1.submit({command: `echo on-n1; ${waitGate('n1-job')}`, name: 'runs on n1'});
