@@ -34,6 +34,11 @@ struct pgwork {
 	int		 collecting;
 	int		 collect_again;
 	int		 stopped;
+	/* Ops whose run has not ended: a thread may still use io.  Counted
+	 * here, not by the loop, since the loop may be stopped first. */
+	uv_mutex_t	 lock;
+	uv_cond_t	 idle;
+	int		 running;
 };
 
 /* The copy of one attempt's output to job_output. */
@@ -88,9 +93,14 @@ pgwork_on(const struct server *srv)
 static void
 op_work(uv_work_t *req)
 {
-	struct op *op = req->data;
+	struct op	*op = req->data;
+	struct pgwork	*pw = op->pw;
 
 	op->rc = op->run(op);
+	uv_mutex_lock(&pw->lock);
+	if (--pw->running == 0)
+		uv_cond_signal(&pw->idle);
+	uv_mutex_unlock(&pw->lock);
 }
 
 static void
@@ -125,10 +135,17 @@ op_new(struct server *srv, int (*run)(struct op *), pgwork_cb cb, void *arg)
 static int
 op_queue(struct op *op)
 {
-	int rc = uv_queue_work(op->pw->srv->loop, &op->req, op_work,
-	    op_after_work);
+	struct pgwork	*pw = op->pw;
+	int		 rc;
 
-	if (rc < 0) {
+	uv_mutex_lock(&pw->lock);
+	pw->running++;
+	uv_mutex_unlock(&pw->lock);
+	if ((rc = uv_queue_work(pw->srv->loop, &op->req, op_work,
+	    op_after_work)) < 0) {
+		uv_mutex_lock(&pw->lock);
+		pw->running--;
+		uv_mutex_unlock(&pw->lock);
 		free(op);
 		return -EIO;
 	}
@@ -205,6 +222,11 @@ pgwork_start(struct server *srv, const char *conninfo)
 		free(pw);
 		return -ENOMEM;
 	}
+	if (uv_mutex_init(&pw->lock) < 0 || uv_cond_init(&pw->idle) < 0) {
+		pgio_free(pw->io);
+		free(pw);
+		return -ENOMEM;
+	}
 	pw->srv = srv;
 	uv_timer_init(srv->loop, &pw->collect);
 	pw->collect.data = pw;
@@ -233,6 +255,14 @@ pgwork_free(struct server *srv)
 
 	if (pw == NULL)
 		return;
+	/* A loop stopped with ops in flight (workers that would not go):
+	 * their threads use io until their run ends. */
+	uv_mutex_lock(&pw->lock);
+	while (pw->running > 0)
+		uv_cond_wait(&pw->idle, &pw->lock);
+	uv_mutex_unlock(&pw->lock);
+	uv_cond_destroy(&pw->idle);
+	uv_mutex_destroy(&pw->lock);
 	pgio_free(pw->io);
 	free(pw);
 	srv->pgwork = NULL;
