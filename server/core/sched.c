@@ -152,11 +152,17 @@ sched_rearm(struct server *srv)
 	/* The owed runs are looked at on every pass: one soon. */
 	if (c->sched_owed && (at == 0 || at > clock_now_ms() + SCHED_RETRY_MS))
 		at = clock_now_ms() + SCHED_RETRY_MS;
+	/* Never later than a pass already armed: a job's end asks for one
+	 * now (sched_job_finished), and a rearm before it runs (the
+	 * cluster's tick, a request) must not push it to the next tick.
+	 * A pass that finds nothing due only arms again. */
+	if (uv_is_active((uv_handle_t *)&c->sched_timer) && c->sched_at != 0 &&
+	    (at == 0 || c->sched_at <= at))
+		return;
 	if (at == 0) {
 		uv_timer_stop(&c->sched_timer);
 		c->sched_at = 0;
-	} else if (c->sched_at == 0 || at != c->sched_at ||
-	    !uv_is_active((uv_handle_t *)&c->sched_timer)) {
+	} else {
 		sched_start_at(srv, at);
 	}
 }
