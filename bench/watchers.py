@@ -15,7 +15,8 @@ read (small receive buffers): they should be dropped (their connection
 closed), runneld's RSS should stay bounded and the readers not slowed.
 
 The clients are spread over --procs processes, each an epoll loop over
-non-blocking sockets; the submitter is the parent.  Delays include the
+non-blocking sockets: bench/ssewatch (C, the default), or Python
+(--client py); the submitter is the parent.  Delays include the
 clients' own lag: with 2 CPUs shared between runneld, its workers and
 the clients, a busy client process stamps late.
 
@@ -222,10 +223,44 @@ def client_proc(conn, port, n, rcvbuf_stalled):
 
 
 def report(clients):
-    return [{"events": c.events, "gaps": (c.last_seq - c.first_seq + 1 -
-                                          c.events) if c.events else 0, "done": c.done,
-             "hist": c.hist, "eof": c.eof, "first_at": c.first_at,
-             "last_at": c.last_at} for c in clients]
+    """What ssewatch reports: per client, and one delay histogram."""
+    hist = {}
+    for c in clients:
+        for d, k in c.hist.items():
+            hist[d] = hist.get(d, 0) + k
+    return {"clients": [
+        {"events": c.events, "gaps": (c.last_seq - c.first_seq + 1 -
+                                      c.events) if c.events else 0,
+         "done": c.done, "delay_sum": sum(d * k for d, k in c.hist.items()),
+         "eof": c.eof, "first_at": c.first_at, "last_at": c.last_at}
+        for c in clients], "hist": hist}
+
+
+class CClients:
+    """bench/ssewatch (C) behind the interface of a multiprocessing pipe,
+    so that the clients cost runneld's CPUs less than Python's do."""
+
+    def __init__(self, exe, port, n):
+        self.proc = subprocess.Popen([exe, str(port), str(n)],
+                                     stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE)
+        self.pid = self.proc.pid
+
+    def send(self, msg):
+        what, arg = msg
+        line = "expect %d %d" % arg if what == "expect" else what
+        self.proc.stdin.write(line.encode() + b"\n")
+        self.proc.stdin.flush()
+
+    def recv(self):
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError("ssewatch ended: %s" % self.proc.wait())
+        if line.startswith(b"{"):
+            rep = json.loads(line)
+            rep["hist"] = {int(d): k for d, k in rep["hist"].items()}
+            return "report", rep
+        return line.decode().strip(), None
 
 
 def vm(pid, key):
@@ -294,20 +329,17 @@ def phase(srv, pipes, args, name, stalled=(), pids=()):
         msg, _ = p.recv()
         while msg != "complete":
             msg, _ = p.recv()
-    per = []
+    per, hist = [], {}
     for p in pipes:
         p.send(("report", None))
         msg, rep = p.recv()
-        per.extend(rep)
-    hist = {}
-    for c in per:
-        for d, k in c["hist"].items():
+        per.extend(rep["clients"])
+        for d, k in rep["hist"].items():
             hist[d] = hist.get(d, 0) + k
     delays = []
     for d in sorted(hist):
         delays.extend([d] * hist[d])
-    means = [sum(d * k for d, k in c["hist"].items()) / max(1, c["done"])
-             for c in per]
+    means = [c["delay_sum"] / max(1, c["done"]) for c in per]
     lasts = [c["last_at"] for c in per if c["last_at"]]
     short = [c for c in per if c["done"] < len(ids)]
     gaps = sum(c["gaps"] for c in per)
@@ -364,21 +396,36 @@ def main():
     ap.add_argument("--workers", type=int, default=4)
     ap.add_argument("--procs", type=int, default=2)
     ap.add_argument("--stalled", type=int, default=50)
+    ap.add_argument("--client", choices=("c", "py"), default="c",
+                    help="the clients: bench/ssewatch (default) or Python")
+    ap.add_argument("--bench-bin", default=None,
+                    help="where ssewatch is (default: BIN/../bench)")
     ap.add_argument("--perf", metavar="FILE",
                     help="perf record -g runneld during phase 1 into FILE")
     ap.add_argument("--arg", action="append", default=[],
                     help="more runneld arguments")
     args = ap.parse_args()
+    if args.bench_bin is None:
+        args.bench_bin = os.path.join(os.path.dirname(
+            os.path.abspath(args.bin)), "bench")
     raise_nofile(args.clients + args.stalled + 256)
     srv = Server(args.bin, workers=args.workers, args=[
         "--max-client-connections", str(args.clients + args.stalled + 64),
         "--max-connections", str(args.clients + args.stalled + 128),
         "--retain-finished", "0", *args.arg])
     procs, pipes = [], []
+    exe = os.path.join(args.bench_bin, "ssewatch")
+    if args.client == "c" and not os.access(exe, os.X_OK):
+        ap.error("%s: not built (cmake --build); or --client py" % exe)
     try:
         per = [args.clients // args.procs] * args.procs
         per[0] += args.clients - sum(per)
         for n in per:
+            if args.client == "c":
+                c = CClients(exe, srv.port, n)
+                procs.append(c.proc)
+                pipes.append(c)
+                continue
             a, b = multiprocessing.Pipe()
             p = multiprocessing.Process(target=client_proc,
                                         args=(b, srv.port, n, None))
@@ -417,10 +464,17 @@ def main():
         for p in pipes:
             p.send(("quit", None))
         for p in procs:
-            p.join(30)
+            if isinstance(p, subprocess.Popen):
+                p.wait(30)
+            else:
+                p.join(30)
     finally:
         for p in procs:
-            if p.is_alive():
+            if isinstance(p, subprocess.Popen):
+                if p.poll() is None:
+                    p.kill()
+                    p.wait()
+            elif p.is_alive():
                 p.terminate()
                 p.join()
         srv.stop()
