@@ -547,10 +547,23 @@ class Gate:
             wait_until(self._try_open, timeout,
                        "the job to open its gate %s" % self.path)
 
-    def release(self):
-        """Best effort, for cleanups: lets a waiting job through, if any."""
-        if not self.opened:
-            self._try_open()
+    def release(self, within=60):
+        """For cleanups: lets the job through now, or, if it has not
+        reached its open() yet (a job reported running may still be
+        exec'ing), once it does, from a thread, for up to `within` s."""
+        if self.opened or self._try_open():
+            return
+
+        def late():
+            deadline = time.monotonic() + within
+            while time.monotonic() < deadline:
+                try:
+                    if self._try_open():
+                        return
+                except OSError:		# the test's directory went
+                    return
+                time.sleep(0.05)
+        threading.Thread(target=late, daemon=True).start()
 
 
 # ---- the server ------------------------------------------------------------
