@@ -122,15 +122,34 @@ on_line(struct client *c, const char *l, size_t n, double now)
 }
 
 static void
+line_add(struct client *c, const char *p, size_t n)
+{
+	if (n > LINE_MAX_BYTES - c->nline)
+		n = LINE_MAX_BYTES - c->nline;
+	memcpy(c->line + c->nline, p, n);
+	c->nline += n;
+}
+
+/* Whole lines in place; only a line cut by a read or a chunk is copied. */
+static void
 on_data(struct client *c, const char *p, size_t n, double now)
 {
-	for (size_t i = 0; i < n; i++) {
-		if (p[i] == '\n') {
+	const char *nl;
+
+	while (n > 0) {
+		if ((nl = memchr(p, '\n', n)) == NULL) {
+			line_add(c, p, n);
+			return;
+		}
+		if (c->nline == 0) {
+			on_line(c, p, (size_t)(nl - p), now);
+		} else {
+			line_add(c, p, (size_t)(nl - p));
 			on_line(c, c->line, c->nline, now);
 			c->nline = 0;
-		} else if (c->nline < LINE_MAX_BYTES) {
-			c->line[c->nline++] = p[i];
 		}
+		n -= (size_t)(nl - p) + 1;
+		p = nl + 1;
 	}
 }
 

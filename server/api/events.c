@@ -24,8 +24,6 @@
 #include "server.h"
 
 #define SSE_BUFFER_MAX		(4u << 20)
-/* What MHD asks for at once: a buffer per connection, so kept small. */
-#define SSE_BLOCK		(16 * 1024)
 /*
  * Subscribers with new text are woken together at most this often: a
  * send per subscriber per event (1 000 subscribers, 3 000 events/s)
@@ -356,7 +354,6 @@ api_events_get(struct request *req)
 	sub->srv = srv;
 	sub->stream.read = sse_read;
 	sub->stream.free = sse_free;
-	sub->stream.block = SSE_BLOCK;
 	sub->l.job = sse_job;
 	sub->l.tick = sse_tick;
 	sub->l.stop = sse_stop;

@@ -60,7 +60,6 @@ struct stream {
 	void	(*free)(struct stream *);
 	int		 sized;
 	uint64_t	 size;
-	size_t		 block;		/* bytes MHD asks for at most; 0: 64 KiB */
 	/* stream.c's: how to wake it, the connection, the parked streams */
 	void		 (*wake)(struct stream *);
 	void		*conn;
