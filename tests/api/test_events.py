@@ -2,7 +2,13 @@
 import socket
 import time
 
-from harness import RunnelTestCase, scaled
+from harness import RunnelTestCase, scaled, vm_rss_kb
+
+
+def sanitized(pid):
+    """Whether runneld runs with AddressSanitizer (its heap is not glibc's)."""
+    with open("/proc/%d/maps" % pid) as f:
+        return "libasan" in f.read()
 
 
 class EventsTest(RunnelTestCase):
@@ -157,3 +163,47 @@ class StalledSubscriberTest(RunnelTestCase):
             last_seq = seq
             if e["json"].get("state") == "succeeded":
                 seen.add(e["json"]["id"])
+
+
+class SubscriberMemoryTest(RunnelTestCase):
+    WORKERS = 1
+    SUBSCRIBERS = 400
+
+    def test_an_idle_subscriber_costs_runneld_little_memory(self):
+        """1 000 watchers must fit in 64 MiB (issue 15): per subscriber,
+        MHD's pool and runneld's cursor, no 16 or 64 KiB block each."""
+        pid = self.server.pid
+        if sanitized(pid):
+            self.skipTest("under ASan the heap has redzones and a quarantine")
+        self.idle()
+        rss0 = vm_rss_kb(pid)
+        socks = []
+        try:
+            for _ in range(self.SUBSCRIBERS):
+                s = self.server.raw_socket()
+                socks.append(s)
+                s.sendall(b"GET /api/v1/events HTTP/1.1\r\n"
+                          b"Host: 127.0.0.1\r\n\r\n")
+            for s in socks:
+                head = b""
+                while b": connected" not in head:
+                    got = s.recv(4096)
+                    self.assertTrue(got, "a subscriber's stream ended: %r" % head)
+                    head += got
+                self.assertTrue(head.startswith(b"HTTP/1.1 200"), head[:200])
+            # one event to each: a subscriber's stream is written once
+            j = self.submit({"command": "true"})
+            self.wait(j["id"])
+            for s in socks:
+                got = b""
+                while b"event: job" not in got:
+                    more = s.recv(65536)
+                    self.assertTrue(more, "a subscriber's stream ended")
+                    got += more
+            per = (vm_rss_kb(pid) - rss0) / self.SUBSCRIBERS
+        finally:
+            for s in socks:
+                s.close()
+        # 27 KiB here; 38 KiB while each response had a 16 KiB block
+        self.assertLess(per, 33, "KiB of runneld's RSS per idle subscriber")
+
