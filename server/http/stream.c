@@ -15,8 +15,9 @@
 /*
  * A chunked body is read straight into the connection's memory pool:
  * the response's own block (which MHD callocs) serves only a client
- * without chunked coding (HTTP/1.0), so it is kept small.  64 KiB each
- * were 12 to 60 KiB of RSS per event subscriber or output follower.
+ * without chunked coding (HTTP/1.0), so it is kept small.  The 16 KiB
+ * of an event subscriber and the 64 KiB of an output follower cost 12
+ * and 60 KiB of RSS each.
  */
 #define STREAM_BLOCK_CHUNKED	(4 * 1024)
 

@@ -206,4 +206,3 @@ class SubscriberMemoryTest(RunnelTestCase):
                 s.close()
         # 27 KiB here; 38 KiB while each response had a 16 KiB block
         self.assertLess(per, 33, "KiB of runneld's RSS per idle subscriber")
-
